@@ -1,0 +1,87 @@
+"""labtrack: experiment tracking that lives in Jupyter.
+
+The API keeps MLflow's names, so ``import labtrack as mlflow`` runs ordinary MLflow
+tracking scripts. Importing is light: SQLAlchemy and pandas load on first use.
+
+>>> import labtrack as lt                                   # doctest: +SKIP
+>>> lt.set_experiment("svm-iris")
+>>> with lt.start_run(run_name="C=1"):
+...     lt.log_param("C", 1.0)
+...     lt.log_metric("accuracy", 0.97)
+>>> lt.search_runs(filter_string="metrics.accuracy > 0.9")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labtrack import entities
+from labtrack.entities import RunStatus, ViewType
+from labtrack.errors import LabtrackError, MlflowException
+from labtrack.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush,
+    get_artifact_uri,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    last_active_run,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    log_text,
+    restore_experiment,
+    search_experiments,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    start_run,
+)
+from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+
+__version__ = "0.1.0"
+
+# Loaded on first access: each pulls in SQLAlchemy.
+_LAZY = {
+    "Client": ("labtrack.tracking.client", "Client"),
+    "MlflowClient": ("labtrack.tracking.client", "Client"),
+    "tracking": ("labtrack.tracking", None),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module_name, attribute = _LAZY[name]
+        module = importlib.import_module(module_name)
+        value = getattr(module, attribute) if attribute else module
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'labtrack' has no attribute {name!r}")
+
+
+__all__ = [
+    "ActiveRun", "Client", "LabtrackError", "MlflowClient", "MlflowException", "RunStatus",
+    "ViewType", "active_run", "create_experiment", "delete_experiment", "delete_run",
+    "delete_tag", "end_run", "entities", "flush", "get_artifact_uri", "get_experiment",
+    "get_experiment_by_name", "get_parent_run", "get_run", "get_tracking_uri",
+    "is_tracking_uri_set", "last_active_run", "log_artifact", "log_artifacts", "log_dict",
+    "log_figure", "log_image", "log_metric", "log_metrics", "log_param", "log_params",
+    "log_text", "restore_experiment", "search_experiments", "search_runs", "set_experiment",
+    "set_tag", "set_tags", "set_tracking_uri", "start_run",
+]

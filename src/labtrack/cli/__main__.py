@@ -1,0 +1,5 @@
+import sys
+
+from labtrack.cli import main
+
+sys.exit(main())

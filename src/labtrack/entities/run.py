@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from labtrack.entities.metric import Metric
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    status: str
+    start_time: int
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str
+    user_id: str = ""
+
+    @property
+    def run_uuid(self) -> str:  # MLflow's older name for run_id
+        return self.run_id
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A run's params, tags and latest metric values (``metrics``), keyed by name."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    latest_metrics: tuple[Metric, ...] = ()
+
+
+@dataclass(frozen=True)
+class Run:
+    info: RunInfo
+    data: RunData

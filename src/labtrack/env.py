@@ -1,0 +1,89 @@
+"""Every ``LABTRACK_*`` environment variable, and the one rule that resolves the store.
+
+Kernels, the CLI and the Jupyter server extension all call :func:`resolve_tracking_uri`,
+so whatever a notebook logs is what the other front ends read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """A documented environment variable with a typed default."""
+
+    name: str
+    default: str | None
+    doc: str
+
+    def get(self) -> str | None:
+        value = os.environ.get(self.name)
+        return value if value not in (None, "") else self.default
+
+    def get_float(self) -> float:
+        raw = self.get()
+        try:
+            return float(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name} must be a number, got {raw!r}") from None
+
+
+TRACKING_URI = EnvVar(
+    "LABTRACK_TRACKING_URI",
+    None,
+    "Store URI (sqlite:///path/to/file.db or postgresql://...). Overridden by set_tracking_uri().",
+)
+EXPERIMENT_NAME = EnvVar(
+    "LABTRACK_EXPERIMENT_NAME",
+    None,
+    "Experiment that runs go to when set_experiment() was not called (default: 'Default').",
+)
+HOME = EnvVar(
+    "LABTRACK_HOME",
+    None,
+    "Folder of the per-user default store (default: ~/.labtrack).",
+)
+FLUSH_INTERVAL = EnvVar(
+    "LABTRACK_FLUSH_INTERVAL",
+    "0.1",
+    "Seconds between background flushes of logged metrics.",
+)
+FLUSH_ROWS = EnvVar(
+    "LABTRACK_FLUSH_ROWS",
+    "5000",
+    "Buffered metric points that trigger an early flush.",
+)
+HEARTBEAT_INTERVAL = EnvVar(
+    "LABTRACK_HEARTBEAT_INTERVAL",
+    "10",
+    "Seconds between heartbeats of a process's running runs.",
+)
+HEARTBEAT_TIMEOUT = EnvVar(
+    "LABTRACK_HEARTBEAT_TIMEOUT",
+    "120",
+    "A RUNNING run without a heartbeat for this many seconds reads as KILLED.",
+)
+
+ALL = (TRACKING_URI, EXPERIMENT_NAME, HOME, FLUSH_INTERVAL, FLUSH_ROWS, HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
+
+
+def default_home() -> Path:
+    return Path(HOME.get() or Path.home() / ".labtrack").expanduser()
+
+
+def default_tracking_uri() -> str:
+    return f"sqlite:///{default_home() / 'labtrack.db'}"
+
+
+def resolve_tracking_uri(explicit: str | None = None) -> str:
+    """explicit argument > ``LABTRACK_TRACKING_URI`` > the per-user default store.
+
+    A bare filesystem path is accepted and turned into a ``sqlite:///`` URI.
+    """
+    uri = explicit or TRACKING_URI.get() or default_tracking_uri()
+    if "://" not in uri:
+        uri = f"sqlite:///{Path(uri).expanduser().resolve()}"
+    return uri

@@ -1,0 +1,56 @@
+"""The one error hierarchy. Each error carries a code that the server maps to an HTTP status."""
+
+from __future__ import annotations
+
+
+class LabtrackError(Exception):
+    """Base of every error labtrack raises on purpose."""
+
+    error_code = "INTERNAL_ERROR"
+    http_status = 500
+
+
+class InvalidParameter(LabtrackError, ValueError):
+    """A value given by the caller is not acceptable (bad key, non-finite step, ...)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
+
+
+class InvalidFilter(InvalidParameter):
+    """A filter string could not be parsed; the message names the position."""
+
+    def __init__(self, message: str, text: str = "", position: int | None = None):
+        if position is not None:
+            pointer = f"\n  {text}\n  {' ' * position}^"
+            message = f"{message} (at position {position}){pointer}"
+        super().__init__(message)
+        self.position = position
+
+
+class NotFound(LabtrackError, LookupError):
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+    http_status = 404
+
+
+class AlreadyExists(LabtrackError):
+    error_code = "RESOURCE_ALREADY_EXISTS"
+    http_status = 409
+
+
+class InvalidState(LabtrackError):
+    """The operation conflicts with the current state (e.g. a param re-logged with a new value)."""
+
+    error_code = "INVALID_STATE"
+    http_status = 409
+
+
+class SchemaError(LabtrackError):
+    """The store's schema is newer than this labtrack, or is not a labtrack store at all."""
+
+    error_code = "SCHEMA_MISMATCH"
+    http_status = 500
+
+
+# MLflow code catches MlflowException; let it catch ours unchanged.
+MlflowException = LabtrackError

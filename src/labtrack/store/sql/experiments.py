@@ -1,0 +1,151 @@
+"""Experiments and their tags."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from labtrack.entities import Experiment, LifecycleStage, ViewType
+from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
+from labtrack.store.sql import schema
+from labtrack.store.sql.base import SqlStoreBase, now_ms
+
+DEFAULT_EXPERIMENT_ID = 0
+DEFAULT_EXPERIMENT_NAME = "Default"
+
+e, et = schema.experiments, schema.experiment_tags
+
+
+class ExperimentStore(SqlStoreBase):
+    def _ensure_default_experiment(self) -> None:
+        def work(conn: Connection) -> None:
+            exists = conn.execute(
+                sa.select(e.c.experiment_id).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    e.insert().values(
+                        experiment_id=DEFAULT_EXPERIMENT_ID,
+                        name=DEFAULT_EXPERIMENT_NAME,
+                        artifact_location=self.experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
+                        creation_time=now_ms(),
+                        last_update_time=now_ms(),
+                    )
+                )
+
+        self._write(work)
+
+    def experiment_artifact_location(self, experiment_id: int) -> str:
+        return str(self.artifact_root / str(experiment_id))
+
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
+    ) -> str:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidParameter("experiment name must be a non-empty string")
+
+        def work(conn: Connection) -> int:
+            if conn.execute(sa.select(e.c.experiment_id).where(e.c.name == name)).first():
+                raise AlreadyExists(f"experiment {name!r} already exists")
+            now = now_ms()
+            experiment_id = conn.execute(
+                e.insert().values(
+                    name=name, artifact_location=artifact_location or "",
+                    creation_time=now, last_update_time=now,
+                )
+            ).inserted_primary_key[0]
+            if not artifact_location:
+                conn.execute(
+                    e.update().where(e.c.experiment_id == experiment_id)
+                    .values(artifact_location=self.experiment_artifact_location(experiment_id))
+                )
+            if tags:
+                conn.execute(et.insert(), [
+                    {"experiment_id": experiment_id, "key": k, "value": str(v)} for k, v in tags.items()
+                ])
+            return experiment_id
+
+        return str(self._write(work))
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        found = self._experiments(e.c.experiment_id == _int_id(experiment_id))
+        if not found:
+            raise NotFound(f"no experiment with id {experiment_id!r}")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        found = self._experiments(e.c.name == name)
+        return found[0] if found else None
+
+    def search_experiments(
+        self, view_type: int = ViewType.ACTIVE_ONLY, name_like: str | None = None,
+        max_results: int | None = None,
+    ) -> list[Experiment]:
+        condition = e.c.lifecycle_stage.in_(ViewType.stages(view_type))
+        if name_like:
+            condition = condition & e.c.name.like(name_like)
+        return self._experiments(condition, limit=max_results)
+
+    def _experiments(self, condition, limit: int | None = None) -> list[Experiment]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(e).where(condition).order_by(e.c.experiment_id).limit(limit)
+            ).all()
+            ids = [row.experiment_id for row in rows]
+            tag_rows = conn.execute(sa.select(et).where(et.c.experiment_id.in_(ids))).all() if ids else []
+        tags: dict[int, dict[str, str]] = {}
+        for tag in tag_rows:
+            tags.setdefault(tag.experiment_id, {})[tag.key] = tag.value
+        return [
+            Experiment(
+                experiment_id=str(row.experiment_id), name=row.name,
+                artifact_location=row.artifact_location, lifecycle_stage=row.lifecycle_stage,
+                tags=tags.get(row.experiment_id, {}), creation_time=row.creation_time,
+                last_update_time=row.last_update_time,
+            )
+            for row in rows
+        ]
+
+    def _set_experiment_fields(self, experiment_id: str, **values) -> None:
+        def work(conn: Connection) -> None:
+            result = conn.execute(
+                e.update().where(e.c.experiment_id == _int_id(experiment_id))
+                .values(last_update_time=now_ms(), **values)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no experiment with id {experiment_id!r}")
+
+        self._write(work)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        if _int_id(experiment_id) == DEFAULT_EXPERIMENT_ID:
+            raise InvalidParameter("the default experiment cannot be deleted")
+        self._set_experiment_fields(experiment_id, lifecycle_stage=LifecycleStage.DELETED)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self._set_experiment_fields(experiment_id, lifecycle_stage=LifecycleStage.ACTIVE)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        if self.get_experiment_by_name(new_name) is not None:
+            raise AlreadyExists(f"experiment {new_name!r} already exists")
+        self._set_experiment_fields(experiment_id, name=new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        self.get_experiment(experiment_id)
+
+        def work(conn: Connection) -> None:
+            statement = self._upsert(conn, et).values(
+                experiment_id=_int_id(experiment_id), key=key, value=value
+            )
+            conn.execute(statement.on_conflict_do_update(
+                index_elements=[et.c.experiment_id, et.c.key], set_={"value": value}
+            ))
+
+        self._write(work)
+
+
+def _int_id(experiment_id: str | int) -> int:
+    try:
+        return int(experiment_id)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"experiment id must be an integer string, got {experiment_id!r}") from None

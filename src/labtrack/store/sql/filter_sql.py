@@ -1,0 +1,237 @@
+"""Compile filter ASTs (``labtrack.store.filter``) into SQLAlchemy Core expressions.
+
+Every key and value from the user becomes a bound parameter; no user text is spliced into
+SQL. Semantics follow MLflow: a comparison on a metric, param or tag only matches runs that
+have that key (so ``params.x != 'a'`` skips runs without ``x``), metrics compare their latest
+value, and NaN latest values (stored as NULL) match no comparison.
+
+LIKE is case-sensitive, as in MLflow and PostgreSQL. SQLite's LIKE folds ASCII case, and
+``PRAGMA case_sensitive_like`` would change every query on the connection, so on SQLite a LIKE
+pattern is translated into the equivalent GLOB pattern (GLOB is case-sensitive). ILIKE is
+native on PostgreSQL and ``lower(x) LIKE lower(p)`` elsewhere (SQLite's ``lower`` folds ASCII
+only). In patterns ``%`` and ``_`` are wildcards and a backslash makes the next character
+literal (``50\\%``); a trailing lone backslash is literal. Patterns mean the same on every
+dialect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from labtrack.store.filter import (
+    ATTRIBUTE,
+    METRIC,
+    NUMERIC_ATTRIBUTES,
+    PARAM,
+    TAG,
+    And,
+    Comparison,
+    Node,
+    Or,
+    OrderBy,
+)
+from labtrack.store.sql import schema
+
+_lm, _mk = schema.latest_metrics, schema.metric_keys
+_KEY_VALUE_TABLES = {PARAM: schema.params, TAG: schema.tags}
+_ATTRIBUTE_COLUMNS = {
+    "run_id": "run_uuid",
+    "run_name": "name",
+    "status": "status",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "user_id": "user_id",
+    "artifact_uri": "artifact_uri",
+    "lifecycle_stage": "lifecycle_stage",
+}
+_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class _Context:
+    runs: sa.Table
+    dialect_name: str
+    status: ColumnElement | None
+
+
+def filter_condition(
+    node: Node,
+    runs_table: sa.Table = schema.runs,
+    *,
+    dialect_name: str = "sqlite",
+    status_expr: ColumnElement | None = None,
+) -> ColumnElement[bool]:
+    """A WHERE condition on ``runs_table`` selecting the runs that match ``node``.
+
+    ``dialect_name`` picks the case-sensitive LIKE strategy (GLOB on ``"sqlite"``);
+    ``status_expr``, when given, stands in for ``runs.status`` (e.g. a CASE that reads dead
+    RUNNING runs as KILLED). Subqueries correlate to ``runs_table``.
+    """
+    return _compile(node, _Context(runs_table, dialect_name, status_expr))
+
+
+def order_by_clauses(
+    orders: Iterable[OrderBy],
+    runs_table: sa.Table = schema.runs,
+    status_expr: ColumnElement | None = None,
+) -> list[ColumnElement]:
+    """ORDER BY expressions for parsed order_by clauses, two per clause.
+
+    The first of each pair ranks runs that lack the key (or whose latest metric is NaN) after
+    the others whatever the direction: numbers, then NaN, then missing for metrics, as MLflow
+    does. Callers append their own tie-breakers.
+    """
+    clauses: list[ColumnElement] = []
+    for order in orders:
+        if order.entity == METRIC:
+            value = _latest_metric(order.key, _lm.c.value, runs_table)
+            is_nan = _latest_metric(order.key, sa.case((_lm.c.is_nan, 1), else_=0), runs_table)
+            rank = sa.func.coalesce(is_nan, 2)  # no row at all: the key is missing
+        elif order.entity in _KEY_VALUE_TABLES:
+            table = _KEY_VALUE_TABLES[order.entity]
+            value = (
+                sa.select(table.c.value)
+                .where(table.c.run_id == runs_table.c.id, table.c.key == order.key)
+                .correlate(runs_table)
+                .scalar_subquery()
+            )
+            rank = _null_rank(value)
+        else:
+            value = _attribute_column(order.key, runs_table, status_expr)
+            rank = _null_rank(value) if getattr(value, "nullable", False) else None
+        if rank is not None:
+            clauses.append(rank)
+        clauses.append(value.asc() if order.ascending else value.desc())
+    return clauses
+
+
+def like_to_glob(pattern: str) -> str:
+    """Translate a LIKE pattern (``%``, ``_``, backslash escapes) into a GLOB pattern."""
+    out = []
+    for wildcard, char in _like_tokens(pattern):
+        if wildcard:
+            out.append("*" if char == "%" else "?")
+        elif char in "*?[":
+            out.append(f"[{char}]")  # a one-character class matches the character itself
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def normalize_like(pattern: str) -> str:
+    """Rewrite a LIKE pattern so it reads the same with ``ESCAPE '\\'`` on every dialect."""
+    out = []
+    for wildcard, char in _like_tokens(pattern):
+        out.append(char if wildcard or char not in "%_\\" else _ESCAPE + char)
+    return "".join(out)
+
+
+def _like_tokens(pattern: str) -> list[tuple[bool, str]]:
+    """(is_wildcard, char) pairs; a backslash escapes the next character."""
+    tokens, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == _ESCAPE and i + 1 < len(pattern):
+            tokens.append((False, pattern[i + 1]))
+            i += 2
+            continue
+        tokens.append((char in "%_", char))
+        i += 1
+    return tokens
+
+
+def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
+    if isinstance(node, And):
+        return sa.and_(*(_compile(item, ctx) for item in node.items)) if node.items else sa.true()
+    if isinstance(node, Or):
+        return sa.or_(*(_compile(item, ctx) for item in node.items)) if node.items else sa.false()
+    if not isinstance(node, Comparison):
+        raise TypeError(f"not a filter node: {node!r}")
+    runs = ctx.runs
+    if node.entity == METRIC:
+        # The metric's latest value; NaN is stored as NULL, so it matches no comparison.
+        return (
+            sa.exists()
+            .where(
+                _lm.c.run_id == runs.c.id,
+                _lm.c.key_id == _mk.c.id,
+                _mk.c.key == node.key,
+                _compare(_lm.c.value, node.op, float(node.value), ctx.dialect_name),
+            )
+            .correlate(runs)
+        )
+    if node.entity in _KEY_VALUE_TABLES:
+        table = _KEY_VALUE_TABLES[node.entity]
+        has_key = [table.c.run_id == runs.c.id, table.c.key == node.key]
+        if node.op == "IS NULL":
+            return ~sa.exists().where(*has_key).correlate(runs)
+        if node.op == "IS NOT NULL":
+            return sa.exists().where(*has_key).correlate(runs)
+        condition = _compare(table.c.value, node.op, node.value, ctx.dialect_name)
+        return sa.exists().where(*has_key, condition).correlate(runs)
+    if node.entity == ATTRIBUTE:
+        column = _attribute_column(node.key, runs, ctx.status)
+        value = _number(node.value) if node.key in NUMERIC_ATTRIBUTES else node.value
+        return _compare(column, node.op, value, ctx.dialect_name)
+    raise ValueError(f"unknown entity {node.entity!r}")
+
+
+def _compare(column, op: str, value, dialect_name: str) -> ColumnElement[bool]:
+    if op == "=":
+        return column == value
+    if op == "!=":
+        return column != value
+    if op == ">":
+        return column > value
+    if op == ">=":
+        return column >= value
+    if op == "<":
+        return column < value
+    if op == "<=":
+        return column <= value
+    if op == "LIKE":
+        if dialect_name == "sqlite":
+            return column.op("GLOB", is_comparison=True)(like_to_glob(value))
+        return column.like(normalize_like(value), escape=_ESCAPE)
+    if op == "ILIKE":
+        return column.ilike(normalize_like(value), escape=_ESCAPE)
+    if op == "IN":
+        return column.in_(list(value))
+    if op == "NOT IN":
+        return column.not_in(list(value))
+    raise ValueError(f"unsupported operator {op!r}")
+
+
+def _attribute_column(key: str, runs: sa.Table, status_expr: ColumnElement | None):
+    if key == "status" and status_expr is not None:
+        return status_expr
+    try:
+        return runs.c[_ATTRIBUTE_COLUMNS[key]]
+    except KeyError:
+        raise ValueError(f"unknown attribute {key!r}") from None
+
+
+def _number(value: float):
+    # Integral values bind as integers against the BIGINT time columns; others as floats.
+    if math.isfinite(value) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return sa.literal(value, sa.Float())
+
+
+def _latest_metric(key: str, column, runs: sa.Table):
+    return (
+        sa.select(column)
+        .select_from(_lm.join(_mk, _mk.c.id == _lm.c.key_id))
+        .where(_lm.c.run_id == runs.c.id, _mk.c.key == key)
+        .correlate(runs)
+        .scalar_subquery()
+    )
+
+
+def _null_rank(value) -> ColumnElement:
+    return sa.case((value.is_(None), 1), else_=0)

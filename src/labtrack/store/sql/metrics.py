@@ -1,0 +1,102 @@
+"""Metric points: bulk inserts from the background writer, histories, latest values."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from labtrack.entities import Metric
+from labtrack.store.sql import schema
+from labtrack.store.sql.base import SqlStoreBase
+
+m, lm, mk = schema.metrics, schema.latest_metrics, schema.metric_keys
+
+# (run pk, key, value, timestamp ms, step): what the writer buffers per point.
+MetricRow = tuple[int, str, float, int, int]
+
+
+class MetricStore(SqlStoreBase):
+    def _metric_key_ids(self, conn: Connection, keys: set[str]) -> dict[str, int]:
+        """Ids of metric names, creating the missing ones inside ``conn``'s transaction."""
+        ids = {key: self._known_metric_keys[key] for key in keys if key in self._known_metric_keys}
+        missing = [key for key in keys if key not in ids]
+        if missing:
+            insert = self._upsert(conn, mk).on_conflict_do_nothing(index_elements=[mk.c.key])
+            conn.execute(insert, [{"key": key} for key in missing])
+            ids.update(conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all())
+        return ids
+
+    def insert_metrics(self, rows: Sequence[MetricRow]) -> None:
+        """Persist a batch of points and move each (run, key)'s latest value, in one transaction."""
+        if rows:
+            key_ids = self._write(lambda conn: self._insert_metrics(conn, rows))
+            # Cache ids only once committed: a rolled-back or retried transaction creates none.
+            self._known_metric_keys.update(key_ids)
+
+    def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
+        key_ids = self._metric_key_ids(conn, {row[1] for row in rows})
+        points = []
+        latest: dict[tuple[int, int], tuple] = {}
+        for run_pk, key, value, timestamp, step in rows:
+            is_nan = value != value
+            point = (run_pk, key_ids[key], step, timestamp, None if is_nan else value, is_nan)
+            points.append(point)
+            best = latest.get(point[:2])
+            if best is None or (step, timestamp) >= (best[2], best[3]):
+                latest[point[:2]] = point
+        # The hot insert skips the ORM-level bind processing: plain tuples straight to the driver.
+        marks = ", ".join([_placeholder(conn)] * 6)
+        conn.exec_driver_sql(
+            f"INSERT INTO metrics (run_id, key_id, step, timestamp, value, is_nan) VALUES ({marks})",
+            points,
+        )
+        statement = self._upsert(conn, lm)
+        newer = sa.or_(
+            statement.excluded.step > lm.c.step,
+            sa.and_(statement.excluded.step == lm.c.step, statement.excluded.timestamp >= lm.c.timestamp),
+        )
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[lm.c.run_id, lm.c.key_id],
+                set_={c: statement.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+                where=newer,
+            ),
+            [dict(zip(("run_id", "key_id", "step", "timestamp", "value", "is_nan"), point))
+             for point in latest.values()],
+        )
+        return key_ids
+
+    def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:
+        steps, timestamps, values = self.metric_history_arrays(run_uuid, key)
+        return [Metric(key, v, ts, s) for s, ts, v in zip(steps, timestamps, values)]
+
+    def metric_history_arrays(self, run_uuid: str, key: str) -> tuple[list[int], list[int], list[float]]:
+        """A metric's points as three columns (steps, timestamps, values), ordered by step."""
+        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
+        query = (
+            sa.select(m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+            .join(mk, mk.c.id == m.c.key_id)
+            .where(m.c.run_id == pk, mk.c.key == key)
+            .order_by(m.c.step, m.c.timestamp)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return (
+            [row[0] for row in rows],
+            [row[1] for row in rows],
+            [math.nan if row[3] else row[2] for row in rows],
+        )
+
+    def metric_keys_of_run(self, run_uuid: str) -> list[str]:
+        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            return list(conn.execute(
+                sa.select(mk.c.key).join(lm, lm.c.key_id == mk.c.id).where(lm.c.run_id == pk).order_by(mk.c.key)
+            ).scalars())
+
+
+def _placeholder(conn: Connection) -> str:
+    return {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle, "?")

@@ -1,0 +1,120 @@
+"""Searching runs: filter, order and page in SQL; results as entities or as columns."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from labtrack.entities import Run, ViewType
+from labtrack.errors import InvalidParameter
+from labtrack.store.filter import parse_filter, parse_order_by
+from labtrack.store.sql import schema
+from labtrack.store.sql.base import SqlStoreBase
+from labtrack.store.sql.filter_sql import filter_condition, order_by_clauses
+
+r, p, t = schema.runs, schema.params, schema.tags
+lm, mk = schema.latest_metrics, schema.metric_keys
+
+
+@dataclass(frozen=True)
+class RunColumns:
+    """A page of runs in long form, cheap to pivot into a DataFrame.
+
+    ``runs`` are rows of the runs table in result order; ``params``, ``tags`` and
+    ``metrics`` are (run pk, key, value) triples for those runs.
+    """
+
+    runs: list
+    params: list[tuple[int, str, str]]
+    tags: list[tuple[int, str, str]]
+    metrics: list[tuple[int, str, float]]
+    next_page_token: str | None
+
+
+class SearchStore(SqlStoreBase):
+    def _matching_runs(
+        self, experiment_ids: list[str], filter_string: str | None, view_type: int,
+        order_by: list[str] | None,
+    ) -> sa.Select:
+        try:
+            experiment_pks = [int(i) for i in experiment_ids]
+        except (TypeError, ValueError):
+            raise InvalidParameter(f"experiment ids must be integer strings, got {experiment_ids!r}") from None
+        condition = r.c.experiment_id.in_(experiment_pks) & r.c.lifecycle_stage.in_(ViewType.stages(view_type))
+        node = parse_filter(filter_string)
+        if node is not None:
+            condition = condition & filter_condition(node, r, dialect_name=self.engine.dialect.name)
+        orders = [parse_order_by(clause) for clause in order_by or []]
+        return (
+            sa.select(r)
+            .where(condition)
+            .order_by(*order_by_clauses(orders, r), r.c.start_time.desc(), r.c.id.desc())
+        )
+
+    def search_run_columns(
+        self, experiment_ids: list[str], filter_string: str | None = None,
+        view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+        order_by: list[str] | None = None, page_token: str | None = None,
+    ) -> RunColumns:
+        offset = _decode_page_token(page_token)
+        query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
+        if max_results is not None:
+            query = query.limit(max_results + 1)  # one more tells whether a next page exists
+        query = query.offset(offset or None)
+        page = query.subquery()
+        with self.engine.connect() as conn:
+            runs = conn.execute(sa.select(page)).all()
+            has_more = max_results is not None and len(runs) > max_results
+            runs = runs[:max_results] if has_more else runs
+            if not runs:
+                return RunColumns([], [], [], [], None)
+            ids = sa.select(page.c.id)
+            params = conn.execute(sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids))).all()
+            tags = conn.execute(sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids))).all()
+            metrics = conn.execute(
+                sa.select(lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value))
+                .join(mk, mk.c.id == lm.c.key_id)
+                .where(lm.c.run_id.in_(ids))
+            ).all()
+        kept = {row.id for row in runs}
+        if has_more:  # the subquery fetched one run too many; drop its data
+            params, tags, metrics = ([row for row in rows if row[0] in kept] for rows in (params, tags, metrics))
+        metrics = [(pk, key, float("nan") if value is None else value) for pk, key, value in metrics]
+        token = _encode_page_token(offset + len(runs)) if has_more else None
+        return RunColumns(runs, params, tags, metrics, token)
+
+    def search_runs(
+        self, experiment_ids: list[str], filter_string: str | None = None,
+        view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+        order_by: list[str] | None = None, page_token: str | None = None,
+    ) -> tuple[list[Run], str | None]:
+        offset = _decode_page_token(page_token)
+        query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
+        query = query.with_only_columns(r.c.run_uuid)
+        if max_results is not None:
+            query = query.limit(max_results + 1)
+        with self.engine.connect() as conn:
+            run_uuids = list(conn.execute(query.offset(offset or None)).scalars())
+        has_more = max_results is not None and len(run_uuids) > max_results
+        run_uuids = run_uuids[:max_results] if has_more else run_uuids
+        token = _encode_page_token(offset + len(run_uuids)) if has_more else None
+        return self.get_runs(run_uuids), token  # type: ignore[attr-defined]
+
+
+def _encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError):
+        raise InvalidParameter(f"invalid page token {token!r}") from None

@@ -1,0 +1,16 @@
+"""Tracking: the fluent API, ``Client``, validation, the background writer, source capture.
+
+``labtrack.tracking.MlflowClient`` mirrors ``mlflow.tracking.MlflowClient``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Client", "MlflowClient"):
+        from labtrack.tracking.client import Client
+
+        return Client
+    raise AttributeError(f"module 'labtrack.tracking' has no attribute {name!r}")

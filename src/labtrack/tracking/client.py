@@ -1,0 +1,242 @@
+"""``Client``: explicit, id-based operations on experiments and runs (MLflow's ``MlflowClient``).
+
+Validation happens here, at the call site. Metrics go through the background writer;
+everything else is written synchronously. Every read flushes this process's pending
+metrics first, so a process always reads what it logged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from labtrack import env
+from labtrack.artifacts import FileInfo, LocalArtifactRepository
+from labtrack.artifacts import serialize
+from labtrack.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
+from labtrack.errors import InvalidParameter
+from labtrack.store import get_store
+from labtrack.tracking.uri import get_tracking_uri
+from labtrack.tracking import validation as v
+from labtrack.tracking.naming import random_run_name
+from labtrack.tracking.writer import get_writer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Reaping dead runs costs a query; at most this often per client.
+_REAP_EVERY_SECONDS = 1.0
+
+
+class PagedList(list):
+    """A page of results with the token of the next page (None on the last page)."""
+
+    def __init__(self, items: Iterable, token: str | None):
+        super().__init__(items)
+        self.token = token
+
+
+class Client:
+    """Explicit access to a store. ``Client()`` uses the current tracking URI."""
+
+    def __init__(self, tracking_uri: str | None = None):
+        self.tracking_uri = env.resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
+        self.store = get_store(self.tracking_uri)
+        self.writer = get_writer(self.store)
+        self._last_reap = 0.0
+
+    # -- experiments ----------------------------------------------------------------------
+
+    def create_experiment(self, name: str, artifact_location: str | None = None,
+                          tags: dict | None = None) -> str:
+        return self.store.create_experiment(name, artifact_location, v.validate_tags(tags or {}))
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(experiment_id)
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+                           filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
+        """Experiments by lifecycle; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
+        name_like = _experiment_name_filter(filter_string)
+        return self.store.search_experiments(view_type, name_like, max_results)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.delete_experiment(experiment_id)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.restore_experiment(experiment_id)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(experiment_id, new_name)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
+        self.store.set_experiment_tag(experiment_id, *v.validate_tags({key: value}).popitem())
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict | None = None,
+                   run_name: str | None = None) -> Run:
+        tags = v.validate_tags(tags or {})
+        run_name = v.validate_run_name(run_name or tags.get("mlflow.runName") or random_run_name())
+        tags["mlflow.runName"] = run_name
+        info = self.store.create_run(str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", ""))
+        self.writer.live_runs.add(info.run_id)
+        return self.get_run(info.run_id)
+
+    def get_run(self, run_id: str) -> Run:
+        self._before_read()
+        return self.store.get_run(run_id)
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        if name is not None:
+            v.validate_run_name(name)
+        self.store.update_run(run_id, status=status, run_name=name)
+
+    def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
+        """End a run: persist its pending metrics, then record its status and end time."""
+        RunStatus.from_string(status)
+        self.writer.flush()
+        self.writer.live_runs.discard(run_id)
+        self.store.update_run(run_id, status=status, end_time=end_time or int(time.time() * 1000))
+
+    def delete_run(self, run_id: str) -> None:
+        self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
+
+    # -- logging --------------------------------------------------------------------------
+
+    def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None,
+                   step: int | None = None, synchronous: bool | None = None) -> None:
+        """Validate and buffer one point; the background writer persists it within ~100 ms."""
+        key = v.validate_key(key)
+        value = v.validate_metric_value(key, value)
+        step = 0 if step is None else v.validate_step(step)
+        timestamp = int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp)
+        self.writer.add((self.store.run_pk(run_id), key, value, timestamp, step))
+        if synchronous:
+            self.writer.flush()
+
+    def log_param(self, run_id: str, key: str, value: object) -> object:
+        self.store.log_params(run_id, v.validate_params({key: value}))
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: object, synchronous: bool | None = None) -> None:
+        self.store.set_tags(run_id, v.validate_tags({key: value}))
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self.store.delete_tag(run_id, v.validate_key(key, "tag"))
+
+    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (),
+                  tags: Sequence[RunTag] = (), synchronous: bool | None = None) -> None:
+        """Log many values at once. Everything is validated before anything is written."""
+        param_values = v.validate_params({p.key: p.value for p in params})
+        tag_values = v.validate_tags({t.key: t.value for t in tags})
+        pk = self.store.run_pk(run_id)
+        rows = []
+        for metric in metrics:
+            key = v.validate_key(metric.key)
+            rows.append((pk, key, v.validate_metric_value(key, metric.value),
+                         v.validate_timestamp(metric.timestamp), v.validate_step(metric.step)))
+        if param_values:
+            self.store.log_params(run_id, param_values)
+        if tag_values:
+            self.store.set_tags(run_id, tag_values)
+        if rows:
+            self.writer.add_many(rows)
+        if synchronous:
+            self.writer.flush()
+
+    def flush(self) -> None:
+        """Persist every metric point logged so far by this process."""
+        self.writer.flush()
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self._before_read()
+        return self.store.get_metric_history(run_id, key)
+
+    def search_runs(self, experiment_ids: str | list[str], filter_string: str = "",
+                    run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000,
+                    order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+        """Runs matching MLflow's filter language (plus OR and parentheses).
+
+        >>> Client().search_runs(["1"], "metrics.acc > 0.9 and params.kernel = 'rbf'",
+        ...                      order_by=["metrics.acc DESC"])  # doctest: +SKIP
+        """
+        self._before_read()
+        ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
+        runs, token = self.store.search_runs([str(i) for i in ids], filter_string, run_view_type,
+                                             max_results, order_by, page_token)
+        return PagedList(runs, token)
+
+    def search_runs_frame(self, experiment_ids: list[str], filter_string: str = "",
+                          run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+                          order_by: list[str] | None = None) -> pd.DataFrame:
+        """Like ``search_runs``, as a DataFrame with MLflow's columns, built column-wise."""
+        from labtrack.tracking.frames import runs_frame
+
+        self._before_read()
+        return runs_frame(self.store.search_run_columns(
+            [str(i) for i in experiment_ids], filter_string, run_view_type, max_results, order_by
+        ))
+
+    def _before_read(self) -> None:
+        self.writer.flush()
+        now = time.monotonic()
+        if now - self._last_reap >= _REAP_EVERY_SECONDS:
+            self._last_reap = now
+            self.store.reap_dead_runs(int(env.HEARTBEAT_TIMEOUT.get_float() * 1000))
+
+    # -- artifacts ------------------------------------------------------------------------
+
+    def _artifacts(self, run_id: str) -> LocalArtifactRepository:
+        return LocalArtifactRepository(self.store.get_run(run_id).info.artifact_uri)
+
+    def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
+        self._artifacts(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None) -> None:
+        self._artifacts(run_id).log_artifacts(local_dir, artifact_path)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        if not isinstance(text, str):
+            raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
+        self._artifacts(run_id).write_bytes(artifact_file, text.encode())
+
+    def log_dict(self, run_id: str, dictionary: dict, artifact_file: str) -> None:
+        self._artifacts(run_id).write_bytes(artifact_file, serialize.dict_bytes(dictionary, artifact_file))
+
+    def log_figure(self, run_id: str, figure: object, artifact_file: str) -> None:
+        self._artifacts(run_id).write_bytes(artifact_file, serialize.figure_bytes(figure, artifact_file))
+
+    def log_image(self, run_id: str, image: object, artifact_file: str) -> None:
+        self._artifacts(run_id).write_bytes(artifact_file, serialize.image_bytes(image, artifact_file))
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self._artifacts(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
+        return self._artifacts(run_id).download_artifacts(path or None, destination)
+
+
+def _experiment_name_filter(filter_string: str | None) -> str | None:
+    """MLflow's experiment filters that matter in practice: name = '...' and name LIKE '...'."""
+    if not filter_string:
+        return None
+    match = re.fullmatch(r"\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*(['\"])(.*)\2\s*", filter_string, re.I)
+    if not match:
+        raise InvalidParameter(
+            f"unsupported experiment filter {filter_string!r}: use name = '...' or name LIKE '...'"
+        )
+    return match.group(3)

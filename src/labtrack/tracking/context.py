@@ -1,0 +1,118 @@
+"""What a run records about where it came from: user, host, git state, notebook, packages.
+
+Each provider is cheap and never fails a run: anything it cannot find is left out.
+Tag names follow MLflow's where MLflow has one (``mlflow.user``, ``mlflow.source.*``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+# Packages whose versions matter for reproducing a run, recorded when installed.
+KEY_PACKAGES = (
+    "labtrack", "numpy", "pandas", "scikit-learn", "scipy", "torch", "keras", "tensorflow",
+    "jax", "xgboost", "lightgbm", "transformers",
+)
+
+
+def source_tags() -> dict[str, str]:
+    tags = {
+        "mlflow.user": _user(),
+        "labtrack.host": socket.gethostname(),
+        "labtrack.python": platform.python_version(),
+        "labtrack.packages": json.dumps(package_versions(), sort_keys=True),
+    }
+    notebook = notebook_path()
+    if notebook:
+        tags["mlflow.source.type"] = "NOTEBOOK"
+        tags["mlflow.source.name"] = notebook
+    else:
+        tags["mlflow.source.type"] = "LOCAL"
+        tags["mlflow.source.name"] = _script_name()
+    tags.update(git_tags(Path(notebook).parent if notebook else Path.cwd()))
+    return {key: value for key, value in tags.items() if value}
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers)
+        return ""
+
+
+def _script_name() -> str:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return str(Path(path).resolve()) if path else ""
+
+
+@lru_cache(maxsize=1)  # installed versions do not change under a running process
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def notebook_path() -> str | None:
+    """The notebook this kernel runs, when the front end says so.
+
+    Jupyter Server (2.x) tells kernels through ``JPY_SESSION_NAME``; VS Code sets
+    ``__vsc_ipynb_file__`` in the user namespace.
+    """
+    path = os.environ.get("JPY_SESSION_NAME")
+    if path and path.endswith(".ipynb"):
+        return path
+    shell = _ipython()
+    if shell is not None:
+        path = shell.user_ns.get("__vsc_ipynb_file__")
+        if path:
+            return str(path)
+    return None
+
+
+def _ipython():
+    if "IPython" not in sys.modules:
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()
+
+
+def git_tags(folder: Path) -> dict[str, str]:
+    def git(*args: str) -> str | None:
+        try:
+            result = subprocess.run(
+                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=5,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    tags = {
+        "mlflow.source.git.commit": commit,
+        "labtrack.git.dirty": "true" if status else "false",
+    }
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    if branch and branch != "HEAD":
+        tags["mlflow.source.git.branch"] = branch
+    remote = git("config", "--get", "remote.origin.url")
+    if remote:
+        tags["mlflow.source.git.repoURL"] = remote
+    return tags

@@ -1,0 +1,409 @@
+"""The module-level API (``lt.start_run``, ``lt.log_metric``, ...) and the active-run stack.
+
+It calls ``Client`` only, never the store. Importing it is cheap: the client (and with it
+SQLAlchemy) loads on first use.
+
+Notebooks re-run cells out of order and cells raise: a run started by a ``with`` block is
+always ended by it (FAILED on an exception, KILLED on an interrupt), and a run left active
+by an earlier cell (``start_run()`` without ``end_run()``) is ended, with a warning, when
+the next top-level run starts, instead of MLflow's "Run ... is already active" error.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import traceback
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from labtrack import env
+from labtrack.entities import Experiment, Run, RunStatus, ViewType
+from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.tracking import uri as _uri
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from labtrack.tracking.client import Client
+
+
+class ActiveRun:
+    """The run a ``start_run`` opened; a context manager that ends it.
+
+    ``info`` is the run's identity; ``data`` is read fresh from the store on each access.
+    """
+
+    def __init__(self, run: Run):
+        self._run = run
+        self._in_with_block = False
+        self.pid = os.getpid()
+
+    @property
+    def info(self):
+        return self._run.info
+
+    @property
+    def data(self):
+        return _client().get_run(self.info.run_id).data
+
+    def __enter__(self) -> ActiveRun:
+        self._in_with_block = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._in_with_block = False
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        else:
+            status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+            _record_error(self.info.run_id, exc_type, exc, tb)
+        if any(run is self for run in _stack):
+            end_run(status, _run=self)
+        return False  # never swallow the exception
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun: run_id={self.info.run_id!r} name={self.info.run_name!r}>"
+
+
+_stack: list[ActiveRun] = []
+_lock = threading.RLock()
+_state: dict[str, Any] = {"experiment_id": None, "last_run_id": None, "client": None, "uncaught": False}
+
+
+def _client() -> Client:
+    uri = _uri.get_tracking_uri()
+    client = _state["client"]
+    if client is None or client.tracking_uri != uri:
+        from labtrack.tracking.client import Client
+
+        client = _state["client"] = Client(uri)
+    return client
+
+
+def _forget_experiment() -> None:
+    _state["experiment_id"] = None
+
+
+# -- experiments --------------------------------------------------------------------------
+
+def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+    """Make an experiment active for the runs that follow, creating it by name if needed."""
+    client = _client()
+    if (experiment_name is None) == (experiment_id is None):
+        raise InvalidParameter("set_experiment takes exactly one of experiment_name or experiment_id")
+    if experiment_id is not None:
+        experiment = client.get_experiment(str(experiment_id))
+    else:
+        experiment = client.get_experiment_by_name(experiment_name)
+        if experiment is None:
+            client.create_experiment(experiment_name)
+            experiment = client.get_experiment_by_name(experiment_name)
+    if experiment.lifecycle_stage != "active":
+        raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
+    _state["experiment_id"] = experiment.experiment_id
+    return experiment
+
+
+def _active_experiment_id() -> str:
+    if _state["experiment_id"] is None:
+        name = env.EXPERIMENT_NAME.get()
+        _state["experiment_id"] = set_experiment(name).experiment_id if name else "0"
+    return _state["experiment_id"]
+
+
+def create_experiment(name: str, artifact_location: str | None = None, tags: dict | None = None) -> str:
+    return _client().create_experiment(name, artifact_location, tags)
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    return _client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    return _client().get_experiment_by_name(name)
+
+
+def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
+                       filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
+    return _client().search_experiments(view_type, max_results, filter_string, order_by)
+
+
+def delete_experiment(experiment_id: str) -> None:
+    _client().delete_experiment(experiment_id)
+
+
+def restore_experiment(experiment_id: str) -> None:
+    _client().restore_experiment(experiment_id)
+
+
+# -- runs -----------------------------------------------------------------------------------
+
+def start_run(run_id: str | None = None, experiment_id: str | None = None, run_name: str | None = None,
+              nested: bool = False, parent_run_id: str | None = None, tags: dict | None = None,
+              description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
+    """Start a run (or resume one by ``run_id``) and make it active.
+
+    >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
+    ...     lt.log_param("lr", 0.01)
+    """
+    client = _client()
+    with _lock:
+        _end_dangling_run(nested)
+        if parent_run_id is None and nested and _stack:
+            parent_run_id = _stack[-1].info.run_id
+        if run_id is not None:
+            run = client.get_run(run_id)
+            if run.info.lifecycle_stage != "active":
+                raise InvalidState(f"run {run_id} is deleted; restore it before resuming")
+            client.update_run(run_id, RunStatus.RUNNING)
+            client.writer.live_runs.add(run_id)
+            if run_name:
+                client.update_run(run_id, name=run_name)
+            run = client.get_run(run_id)
+        else:
+            from labtrack.tracking.context import source_tags
+
+            all_tags = {**source_tags(), **(tags or {})}
+            if parent_run_id:
+                all_tags["mlflow.parentRunId"] = parent_run_id
+            if description is not None:
+                all_tags["mlflow.note.content"] = description
+            experiment = experiment_id if experiment_id is not None else _active_experiment_id()
+            run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
+        active = ActiveRun(run)
+        _stack.append(active)
+        _watch_for_uncaught_exceptions()
+        return active
+
+
+def _end_dangling_run(nested: bool) -> None:
+    if not _stack or nested:
+        return
+    top = _stack[-1]
+    if top._in_with_block:
+        raise InvalidState(
+            f"run {top.info.run_name!r} ({top.info.run_id}) is open in an enclosing `with start_run()` "
+            "block; pass nested=True to start a child run inside it"
+        )
+    warnings.warn(
+        f"labtrack: ended run {top.info.run_name!r} ({top.info.run_id}), which an earlier cell "
+        "left active, before starting a new one",
+        stacklevel=3,
+    )
+    while _stack:  # the dangling run and any children it left open
+        end_run()
+
+
+def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> None:
+    """End the active run (or do nothing if none is active); its metrics are persisted first."""
+    with _lock:
+        if not _stack:
+            return
+        RunStatus.from_string(status)
+        target = _run or _stack[-1]
+        while _stack:  # children left open inside the run end with it
+            run = _stack.pop()
+            _client().set_terminated(run.info.run_id, status)
+            _state["last_run_id"] = run.info.run_id
+            if run is target:
+                break
+
+
+def active_run() -> ActiveRun | None:
+    return _stack[-1] if _stack else None
+
+
+def last_active_run() -> Run | None:
+    if _stack:
+        return _client().get_run(_stack[-1].info.run_id)
+    run_id = _state["last_run_id"]
+    return _client().get_run(run_id) if run_id else None
+
+
+def get_run(run_id: str) -> Run:
+    return _client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    parent = _client().get_run(run_id).data.tags.get("mlflow.parentRunId")
+    return _client().get_run(parent) if parent else None
+
+
+def delete_run(run_id: str) -> None:
+    _client().delete_run(run_id)
+
+
+def _run_id_for_logging(run_id: str | None = None) -> str:
+    """The run to log to: the given one, the active one, or a new one (as MLflow does)."""
+    if run_id is not None:
+        return run_id
+    if _stack:
+        return _stack[-1].info.run_id
+    return start_run().info.run_id
+
+
+# -- logging ----------------------------------------------------------------------------------
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None,
+               synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """Log one metric point. Costs microseconds: the point is validated, buffered, and
+    persisted by a background thread (``flush()`` forces it)."""
+    _client().log_metric(_run_id_for_logging(run_id), key, value, timestamp, step, synchronous)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None,
+                synchronous: bool | None = None, run_id: str | None = None) -> None:
+    if not isinstance(metrics, dict):
+        raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
+    client, target = _client(), _run_id_for_logging(run_id)
+    for key, value in metrics.items():
+        client.log_metric(target, key, value, timestamp, step)
+    if synchronous:
+        client.flush()
+
+
+def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    return _client().log_param(_run_id_for_logging(), key, value)
+
+
+def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+    from labtrack.entities import Param
+
+    if not isinstance(params, dict):
+        raise InvalidParameter(f"log_params takes a dict, got {type(params).__name__}")
+    _client().log_batch(_run_id_for_logging(run_id), params=[Param(k, v) for k, v in params.items()])
+
+
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    _client().set_tag(_run_id_for_logging(), key, value)
+
+
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    from labtrack.entities import RunTag
+
+    if not isinstance(tags, dict):
+        raise InvalidParameter(f"set_tags takes a dict, got {type(tags).__name__}")
+    _client().log_batch(_run_id_for_logging(), tags=[RunTag(k, v) for k, v in tags.items()])
+
+
+def delete_tag(key: str) -> None:
+    _client().delete_tag(_run_id_for_logging(), key)
+
+
+def flush() -> None:
+    """Persist every metric point logged so far (end_run and reads do this too)."""
+    _client().flush()
+
+
+# -- artifacts ------------------------------------------------------------------------------
+
+def log_artifact(local_path: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    _client().log_artifact(_run_id_for_logging(run_id), local_path, artifact_path)
+
+
+def log_artifacts(local_dir: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    _client().log_artifacts(_run_id_for_logging(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(_run_id_for_logging(run_id), text, artifact_file)
+
+
+def log_dict(dictionary: dict, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(_run_id_for_logging(run_id), dictionary, artifact_file)
+
+
+def log_figure(figure: Any, artifact_file: str, *, save_kwargs: dict | None = None,
+               run_id: str | None = None) -> None:
+    _client().log_figure(_run_id_for_logging(run_id), figure, artifact_file)
+
+
+def log_image(image: Any, artifact_file: str | None = None, key: str | None = None,
+              step: int | None = None, run_id: str | None = None) -> None:
+    if artifact_file is None:
+        if key is None:
+            raise InvalidParameter("log_image needs artifact_file (or key and step)")
+        artifact_file = f"images/{key}/step_{step or 0}.png"
+    _client().log_image(_run_id_for_logging(run_id), image, artifact_file)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    uri = _client().get_run(_run_id_for_logging()).info.artifact_uri
+    return f"{uri}/{artifact_path}" if artifact_path else uri
+
+
+# -- search -------------------------------------------------------------------------------
+
+def search_runs(experiment_ids: list[str] | None = None, filter_string: str = "",
+                run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 100_000,
+                order_by: list[str] | None = None, output_format: str = "pandas",
+                search_all_experiments: bool = False, experiment_names: list[str] | None = None,
+                ) -> pd.DataFrame | list[Run]:
+    """Runs as a DataFrame (``run_id``, ``status``, ``metrics.x``, ``params.y``, ``tags.z``, ...)
+    or, with ``output_format="list"``, as ``Run`` entities.
+
+    >>> lt.search_runs(experiment_names=["svm-iris"],  # doctest: +SKIP
+    ...                filter_string="metrics.acc > 0.9 or params.kernel = 'rbf'",
+    ...                order_by=["metrics.acc DESC"])
+    """
+    client = _client()
+    ids = _experiment_ids_for_search(client, experiment_ids, experiment_names, search_all_experiments)
+    if output_format == "list":
+        return list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
+    if output_format != "pandas":
+        raise InvalidParameter(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    return client.search_runs_frame(ids, filter_string, run_view_type, max_results, order_by)
+
+
+def _experiment_ids_for_search(client: Client, experiment_ids, experiment_names, search_all) -> list[str]:
+    if search_all:
+        return [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
+    ids = [str(i) for i in ([experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids or [])]
+    for name in experiment_names or []:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise NotFound(f"no experiment named {name!r}")
+        ids.append(experiment.experiment_id)
+    return ids or [_active_experiment_id()]
+
+
+# -- process lifecycle ------------------------------------------------------------------------
+
+def _record_error(run_id: str, exc_type, exc, tb) -> None:
+    try:
+        text = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        _client().set_tag(run_id, "labtrack.error", text[-8000:])
+    except Exception:  # recording the error must never hide the error itself
+        pass
+
+
+def _watch_for_uncaught_exceptions() -> None:
+    if getattr(sys.excepthook, "_labtrack", False):
+        return
+    original = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        _state["uncaught"] = True
+        if _stack:
+            _record_error(_stack[-1].info.run_id, exc_type, exc, tb)
+        original(exc_type, exc, tb)
+
+    hook._labtrack = True  # type: ignore[attr-defined]
+    sys.excepthook = hook
+
+
+def _end_runs_at_exit() -> None:
+    # A forked worker inherits the stack and may log into its runs, but only the process
+    # that started a run ends it.
+    if _stack and _stack[0].pid == os.getpid():
+        status = RunStatus.FAILED if _state["uncaught"] else RunStatus.FINISHED
+        try:
+            end_run(status, _run=_stack[0])
+        except Exception as error:
+            print(f"labtrack: could not end the active run at exit: {error}", file=sys.stderr)
+
+
+atexit.register(_end_runs_at_exit)

@@ -1,0 +1,112 @@
+"""Rules for names and values, checked at the call site so bad input never reaches the store.
+
+Metric validation sits on the hot path: each check has a fast path for the common case
+(a known key, a plain float or int, an int step).
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+
+from labtrack.errors import InvalidParameter
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+MAX_RUN_NAME_LENGTH = 250
+
+# Letters, digits, and _ - . space / : as MLflow allows ("train/loss", "val acc").
+_KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
+_valid_keys: set[str] = set()
+
+
+def validate_key(key: object, kind: str = "metric") -> str:
+    """A param, metric or tag name: non-empty, at most 250 characters, a relative path that
+    stays where it is (no ``..``, no leading ``/``), since names also become file names."""
+    if key in _valid_keys:
+        return key  # type: ignore[return-value]
+    if not isinstance(key, str):
+        raise InvalidParameter(f"{kind} name must be a string, got {type(key).__name__}: {key!r}")
+    if not key or not key.strip():
+        raise InvalidParameter(f"{kind} name must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidParameter(f"{kind} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}")
+    if not _KEY_PATTERN.match(key):
+        raise InvalidParameter(
+            f"invalid {kind} name {key!r}: use letters, digits and _ - . space / : only"
+        )
+    if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
+        raise InvalidParameter(f"invalid {kind} name {key!r}: it must be a plain relative name (no '..', no leading or doubled '/')")
+    if len(_valid_keys) < 100_000:
+        _valid_keys.add(key)
+    return key
+
+
+def validate_metric_value(key: str, value: object) -> float:
+    """A number; NaN and +-inf are allowed and kept as they are."""
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
+        raise InvalidParameter(f"metric {key!r} must be a number, got {kind.__name__}: {value!r:.60}")
+    try:
+        return float(value)  # numpy scalars, 0-d arrays and tensors, Decimal, bool
+    except (TypeError, ValueError) as error:
+        raise InvalidParameter(f"metric {key!r} must be a single number, got {value!r:.60}: {error}") from None
+
+
+def validate_step(step: object) -> int:
+    if type(step) is int:
+        return step  # type: ignore[return-value]
+    if isinstance(step, float):
+        if not math.isfinite(step) or step != int(step):
+            raise InvalidParameter(f"step must be a finite integer, got {step!r}")
+        return int(step)
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise InvalidParameter(f"step must be an integer, got {type(step).__name__}: {step!r:.60}")
+    return step.__index__()  # type: ignore[union-attr]
+
+
+def validate_timestamp(timestamp: object) -> int:
+    try:
+        return validate_step(timestamp)
+    except InvalidParameter:
+        raise InvalidParameter(f"timestamp must be integer milliseconds since the epoch, got {timestamp!r:.60}") from None
+
+
+def stringify_value(key: str, value: object, kind: str, limit: int) -> str:
+    """Params and tags are stored as strings, as in MLflow."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        raise InvalidParameter(f"{kind} {key!r} value is {len(text)} characters; the limit is {limit}")
+    return text
+
+
+def validate_params(params: dict) -> dict[str, str]:
+    if not isinstance(params, dict):
+        raise InvalidParameter(f"params must be a dict, got {type(params).__name__}")
+    return {
+        validate_key(k, "param"): stringify_value(k, v, "param", MAX_PARAM_VALUE_LENGTH)
+        for k, v in params.items()
+    }
+
+
+def validate_tags(tags: dict) -> dict[str, str]:
+    if not isinstance(tags, dict):
+        raise InvalidParameter(f"tags must be a dict, got {type(tags).__name__}")
+    return {
+        validate_key(k, "tag"): stringify_value(k, v, "tag", MAX_TAG_VALUE_LENGTH)
+        for k, v in tags.items()
+    }
+
+
+def validate_run_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidParameter(f"run name must be a non-empty string, got {name!r}")
+    if len(name) > MAX_RUN_NAME_LENGTH:
+        raise InvalidParameter(f"run name is {len(name)} characters; the limit is {MAX_RUN_NAME_LENGTH}")
+    return name

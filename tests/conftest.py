@@ -1,0 +1,36 @@
+"""Shared fixtures: every test gets its own SQLite store in a temp folder, never ~/.labtrack."""
+
+from __future__ import annotations
+
+import pytest
+
+import labtrack as lt
+from labtrack.store import forget_stores
+from labtrack.tracking import fluent
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """No test reads or writes the user's default store."""
+    monkeypatch.setenv("LABTRACK_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LABTRACK_TRACKING_URI", raising=False)
+    monkeypatch.delenv("LABTRACK_EXPERIMENT_NAME", raising=False)
+    yield
+    while lt.active_run():
+        lt.end_run()
+    fluent._state.update(last_run_id=None, client=None)
+    lt.set_tracking_uri(None)
+    forget_stores()
+
+
+@pytest.fixture
+def tracking_uri(tmp_path) -> str:
+    """A fresh store, set as the process's tracking URI."""
+    uri = f"sqlite:///{tmp_path / 'store' / 'labtrack.db'}"
+    lt.set_tracking_uri(uri)
+    return uri
+
+
+@pytest.fixture
+def client(tracking_uri):
+    return lt.Client(tracking_uri)

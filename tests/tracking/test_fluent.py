@@ -1,0 +1,279 @@
+"""The MLflow-named module API, read back from a real SQLite store."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import labtrack as lt
+from labtrack.errors import InvalidParameter, InvalidState, NotFound
+
+
+def test_a_run_records_params_metrics_tags_and_status(tracking_uri):
+    lt.set_experiment("svm-iris")
+    with lt.start_run(run_name="svm C=1", tags={"team": "vision"}, description="baseline") as run:
+        lt.log_param("C", 1.0)
+        lt.log_params({"kernel": "rbf", "gamma": "scale"})
+        lt.set_tag("stage", "dev")
+        for step in range(5):
+            lt.log_metric("loss", 1.0 / (step + 1), step=step)
+        lt.log_metrics({"accuracy": 0.97, "f1": 0.95})
+    stored = lt.get_run(run.info.run_id)
+    assert stored.info.status == "FINISHED"
+    assert stored.info.end_time >= stored.info.start_time
+    assert stored.info.run_name == "svm C=1"
+    assert stored.data.params == {"C": "1.0", "kernel": "rbf", "gamma": "scale"}
+    assert stored.data.metrics == {"loss": pytest.approx(0.2), "accuracy": 0.97, "f1": 0.95}
+    assert stored.data.tags["team"] == "vision"
+    assert stored.data.tags["stage"] == "dev"
+    assert stored.data.tags["mlflow.note.content"] == "baseline"
+    assert stored.data.tags["mlflow.runName"] == "svm C=1"
+    history = lt.Client().get_metric_history(run.info.run_id, "loss")
+    assert [m.step for m in history] == [0, 1, 2, 3, 4]
+    assert [m.value for m in history] == pytest.approx([1, 1 / 2, 1 / 3, 1 / 4, 1 / 5])
+    assert lt.get_experiment(stored.info.experiment_id).name == "svm-iris"
+
+
+def test_source_capture_records_user_python_and_packages(tracking_uri):
+    with lt.start_run() as run:
+        pass
+    tags = lt.get_run(run.info.run_id).data.tags
+    assert tags["labtrack.python"].count(".") == 2
+    assert "numpy" in tags["labtrack.packages"]
+    assert tags["mlflow.source.type"] in ("LOCAL", "NOTEBOOK")
+    assert "labtrack.host" in tags
+
+
+def test_source_capture_records_git_commit_and_dirty_flag(tracking_uri, tmp_path, monkeypatch):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "train.py").write_text("print(1)\n")
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(repo)
+    with lt.start_run() as clean:
+        pass
+    (repo / "train.py").write_text("print(2)\n")
+    with lt.start_run() as dirty:
+        pass
+    assert lt.get_run(clean.info.run_id).data.tags["mlflow.source.git.commit"] == commit
+    assert lt.get_run(clean.info.run_id).data.tags["labtrack.git.dirty"] == "false"
+    assert lt.get_run(dirty.info.run_id).data.tags["labtrack.git.dirty"] == "true"
+
+
+def test_notebook_path_comes_from_the_jupyter_session(tracking_uri, monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/notebooks/train.ipynb")
+    with lt.start_run() as run:
+        pass
+    tags = lt.get_run(run.info.run_id).data.tags
+    assert tags["mlflow.source.name"] == "/home/me/notebooks/train.ipynb"
+    assert tags["mlflow.source.type"] == "NOTEBOOK"
+
+
+def test_an_exception_inside_with_marks_the_run_failed_and_propagates(tracking_uri):
+    with pytest.raises(ZeroDivisionError):
+        with lt.start_run() as run:
+            lt.log_metric("x", 1.0)
+            1 / 0
+    stored = lt.get_run(run.info.run_id)
+    assert stored.info.status == "FAILED"
+    assert "ZeroDivisionError" in stored.data.tags["labtrack.error"]
+    assert stored.data.metrics == {"x": 1.0}  # what was logged before the error is kept
+    assert lt.active_run() is None
+
+
+def test_keyboard_interrupt_marks_the_run_killed(tracking_uri):
+    with pytest.raises(KeyboardInterrupt):
+        with lt.start_run() as run:
+            raise KeyboardInterrupt
+    assert lt.get_run(run.info.run_id).info.status == "KILLED"
+
+
+def test_nested_runs_record_their_parent(tracking_uri):
+    with lt.start_run(run_name="sweep") as parent:
+        for lr in (0.1, 0.01):
+            with lt.start_run(run_name=f"lr={lr}", nested=True) as child:
+                lt.log_param("lr", lr)
+                assert lt.active_run().info.run_id == child.info.run_id
+        assert lt.active_run().info.run_id == parent.info.run_id
+    children = lt.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert sorted(children["params.lr"]) == ["0.01", "0.1"]
+    assert lt.get_parent_run(child.info.run_id).info.run_id == parent.info.run_id
+
+
+def test_a_run_left_active_by_an_earlier_cell_is_ended_not_an_error(tracking_uri):
+    first = lt.start_run(run_name="cell 1")  # no end_run: the cell was re-run or raised
+    lt.log_metric("loss", 0.5)
+    with pytest.warns(UserWarning, match="left active"):
+        second = lt.start_run(run_name="cell 1 again")
+    assert lt.active_run().info.run_id == second.info.run_id
+    stored = lt.get_run(first.info.run_id)
+    assert stored.info.status == "FINISHED" and stored.data.metrics == {"loss": 0.5}
+    lt.end_run()
+
+
+def test_starting_a_top_level_run_inside_a_with_block_asks_for_nested(tracking_uri):
+    with lt.start_run():
+        with pytest.raises(InvalidState, match="nested=True"):
+            lt.start_run()
+
+
+def test_resume_a_run_by_id(tracking_uri):
+    with lt.start_run() as run:
+        lt.log_metric("loss", 1.0, step=0)
+    with lt.start_run(run_id=run.info.run_id):
+        assert lt.get_run(run.info.run_id).info.status == "RUNNING"
+        lt.log_metric("loss", 0.5, step=1)
+    stored = lt.get_run(run.info.run_id)
+    assert stored.info.status == "FINISHED"
+    assert [m.value for m in lt.Client().get_metric_history(run.info.run_id, "loss")] == [1.0, 0.5]
+
+
+def test_logging_without_an_active_run_starts_one_like_mlflow(tracking_uri):
+    lt.log_metric("x", 2.0)
+    run = lt.active_run()
+    assert run is not None
+    lt.end_run()
+    assert lt.last_active_run().data.metrics == {"x": 2.0}
+
+
+def test_end_run_with_a_status(tracking_uri):
+    run = lt.start_run()
+    lt.end_run("KILLED")
+    assert lt.get_run(run.info.run_id).info.status == "KILLED"
+    assert lt.active_run() is None
+
+
+def test_non_finite_values_are_stored_faithfully(tracking_uri):
+    with lt.start_run() as run:
+        for step, value in enumerate([math.nan, math.inf, -math.inf, 1.5]):
+            lt.log_metric("v", value, step=step)
+        lt.log_metric("last_nan", math.nan)
+    values = [m.value for m in lt.Client().get_metric_history(run.info.run_id, "v")]
+    assert math.isnan(values[0]) and values[1:] == [math.inf, -math.inf, 1.5]
+    assert math.isnan(lt.get_run(run.info.run_id).data.metrics["last_nan"])
+
+
+def test_latest_metric_is_the_highest_step_not_the_last_logged(tracking_uri):
+    with lt.start_run() as run:
+        lt.log_metric("acc", 0.9, step=10)
+        lt.log_metric("acc", 0.1, step=3)  # a late point for an earlier step
+    assert lt.get_run(run.info.run_id).data.metrics["acc"] == 0.9
+
+
+def test_numpy_and_tensor_like_scalars_are_accepted(tracking_uri):
+    import numpy as np
+
+    with lt.start_run() as run:
+        lt.log_metric("a", np.float32(0.25), step=np.int64(2))
+        lt.log_metric("b", np.array(3.0))
+    assert lt.get_run(run.info.run_id).data.metrics == {"a": 0.25, "b": 3.0}
+
+
+def test_set_experiment_by_name_creates_it_once(tracking_uri):
+    first = lt.set_experiment("exp")
+    second = lt.set_experiment("exp")
+    assert first.experiment_id == second.experiment_id != "0"
+    with lt.start_run() as run:
+        pass
+    assert run.info.experiment_id == first.experiment_id
+
+
+def test_default_experiment_exists(tracking_uri):
+    assert lt.get_experiment("0").name == "Default"
+    with lt.start_run() as run:
+        pass
+    assert run.info.experiment_id == "0"
+
+
+def test_experiment_from_environment(tracking_uri, monkeypatch):
+    monkeypatch.setenv("LABTRACK_EXPERIMENT_NAME", "from-env")
+    with lt.start_run() as run:
+        pass
+    assert lt.get_experiment(run.info.experiment_id).name == "from-env"
+
+
+def test_experiments_delete_restore_and_search(tracking_uri):
+    experiment_id = lt.create_experiment("old", tags={"owner": "me"})
+    assert lt.get_experiment(experiment_id).tags == {"owner": "me"}
+    lt.delete_experiment(experiment_id)
+    assert "old" not in [e.name for e in lt.search_experiments()]
+    assert "old" in [e.name for e in lt.search_experiments(view_type=lt.ViewType.DELETED_ONLY)]
+    with pytest.raises(InvalidState, match="deleted"):
+        lt.set_experiment("old")
+    lt.restore_experiment(experiment_id)
+    assert [e.name for e in lt.search_experiments(filter_string="name LIKE 'ol%'")] == ["old"]
+
+
+def test_unknown_run_and_experiment_raise_not_found(tracking_uri):
+    with pytest.raises(NotFound):
+        lt.get_run("0" * 32)
+    with pytest.raises(NotFound):
+        lt.get_experiment("12345")
+    with pytest.raises(NotFound):
+        lt.search_runs(experiment_names=["nope"])
+
+
+def test_delete_tag(tracking_uri):
+    with lt.start_run() as run:
+        lt.set_tags({"a": 1, "b": 2})
+        lt.delete_tag("a")
+        with pytest.raises(NotFound):
+            lt.delete_tag("a")
+    tags = lt.get_run(run.info.run_id).data.tags
+    assert "a" not in tags and tags["b"] == "2"
+
+
+def test_log_param_same_value_again_is_fine_a_new_value_is_an_error(tracking_uri):
+    with lt.start_run() as run:
+        lt.log_param("lr", 0.1)
+        lt.log_param("lr", 0.1)
+        with pytest.raises(InvalidState, match="already logged as '0.1'"):
+            lt.log_param("lr", 0.2)
+        with pytest.raises(InvalidState):
+            lt.log_params({"batch": 32, "lr": 0.3})
+    # the failed batch wrote nothing, the first value stands
+    assert lt.get_run(run.info.run_id).data.params == {"lr": "0.1"}
+
+
+def test_bad_input_raises_at_the_call_site_and_keeps_logged_data(tracking_uri):
+    with lt.start_run() as run:
+        lt.log_metric("good", 1.0, step=0)
+        for bad_call in (
+            lambda: lt.log_metric("x", "not a number"),
+            lambda: lt.log_metric("x", [1, 2]),
+            lambda: lt.log_metric("", 1.0),
+            lambda: lt.log_metric("k" * 251, 1.0),
+            lambda: lt.log_metric("../escape", 1.0),
+            lambda: lt.log_metric("/abs", 1.0),
+            lambda: lt.log_metric("a//b", 1.0),
+            lambda: lt.log_metric("x", 1.0, step=math.inf),
+            lambda: lt.log_metric("x", 1.0, step=math.nan),
+            lambda: lt.log_metric("x", 1.0, step=1.5),
+            lambda: lt.log_metric("x", 1.0, step="1"),
+            lambda: lt.log_metric(42, 1.0),
+            lambda: lt.log_param("p;drop", 1),
+            lambda: lt.log_param("p", "v" * 6001),
+            lambda: lt.log_params(["not", "a", "dict"]),
+            lambda: lt.set_tag("", "v"),
+        ):
+            with pytest.raises(InvalidParameter):
+                bad_call()
+        lt.log_metric("good", 2.0, step=1)
+    stored = lt.get_run(run.info.run_id)
+    assert stored.info.status == "FINISHED"
+    assert [m.value for m in lt.Client().get_metric_history(run.info.run_id, "good")] == [1.0, 2.0]
+    assert set(stored.data.metrics) == {"good"}
+
+
+def test_metric_names_may_look_like_paths_within_their_folder(tracking_uri):
+    with lt.start_run() as run:
+        lt.log_metric("train/loss", 0.1)
+        lt.log_metric("val acc:top-1", 0.9)
+    assert set(lt.get_run(run.info.run_id).data.metrics) == {"train/loss", "val acc:top-1"}
