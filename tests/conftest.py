@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 import labtrack as lt
 from labtrack.store import forget_stores
 from labtrack.tracking import fluent
+
+# CI runs the property tests derandomized: a failure there reproduces on every rerun.
+settings.register_profile("ci", derandomize=True, deadline=None, max_examples=300)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

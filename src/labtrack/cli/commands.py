@@ -50,7 +50,7 @@ def runs(args: argparse.Namespace) -> int:
     if frame.empty:
         print("no runs match", file=sys.stderr)
         return 0
-    frame = frame.assign(duration=(frame["end_time"] - frame["start_time"]).round("s"))
+    frame = frame.assign(duration=(frame["end_time"] - frame["start_time"]).dt.round("s"))
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else [
         c for c in DEFAULT_COLUMNS if c in frame
     ] + sorted(c for c in frame if c.startswith(("metrics.", "params.")))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from labtrack import env
 from labtrack.entities import Experiment, Run, RunStatus, ViewType
-from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.tracking import uri as _uri
 
 if TYPE_CHECKING:
@@ -99,7 +99,10 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
     else:
         experiment = client.get_experiment_by_name(experiment_name)
         if experiment is None:
-            client.create_experiment(experiment_name)
+            try:
+                client.create_experiment(experiment_name)
+            except AlreadyExists:  # another process created it a moment ago
+                pass
             experiment = client.get_experiment_by_name(experiment_name)
     if experiment.lifecycle_stage != "active":
         raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")

@@ -1,0 +1,131 @@
+"""Several processes on one SQLite store, and processes that die mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import labtrack as lt
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def _python(code: str, uri: str, **extra_env: str) -> subprocess.Popen:
+    env = {**os.environ, "LABTRACK_TRACKING_URI": uri, "PYTHONPATH": SRC, **extra_env}
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+WRITER = """
+    import sys
+    import labtrack as lt
+    worker = int(sys.argv[1]) if len(sys.argv) > 1 else int(__import__("os").environ["WORKER"])
+    lt.set_experiment("parallel")
+    for r in range(3):
+        with lt.start_run(run_name=f"w{worker}-r{r}"):
+            lt.log_params({f"p{i}": i for i in range(10)})
+            lt.set_tag("worker", worker)
+            for step in range(2000):
+                lt.log_metrics({"loss": 1 / (step + 1), "acc": step / 2000}, step=step)
+            lt.log_metric("final", worker * 10 + r)
+    print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_four_processes_writing_one_store_lose_nothing(tracking_uri):
+    # A small flush batch makes the processes contend for the write lock as often as possible.
+    workers = [_python(WRITER, tracking_uri, WORKER=str(i), LABTRACK_FLUSH_ROWS="200",
+                       LABTRACK_FLUSH_INTERVAL="0.01") for i in range(4)]
+    for worker in workers:
+        out, err = worker.communicate(timeout=240)
+        assert worker.returncode == 0, err
+        assert "locked" not in err.lower()
+        assert out.strip() == "ok"
+    runs = lt.search_runs(experiment_names=["parallel"])
+    assert len(runs) == 12
+    assert set(runs["status"]) == {"FINISHED"}
+    assert sorted(runs["metrics.final"]) == sorted(float(w * 10 + r) for w in range(4) for r in range(3))
+    client = lt.Client()
+    for run_id in runs["run_id"]:
+        history = client.get_metric_history(run_id, "loss")
+        assert [m.step for m in history] == list(range(2000))
+        assert len(lt.get_run(run_id).data.params) == 10
+
+
+KILLED = """
+    import os, sys, time
+    import labtrack as lt
+    run = lt.start_run(run_name="doomed")
+    for step in range(500):
+        lt.log_metric("loss", 1 / (step + 1), step=step)
+    lt.flush()
+    print(run.info.run_id, flush=True)
+    while True:  # keep logging until killed
+        step += 1
+        lt.log_metric("loss", 1 / (step + 1), step=step)
+        time.sleep(0.001)
+"""
+
+
+@pytest.mark.slow
+def test_a_process_killed_mid_run_keeps_what_it_flushed_and_reads_killed(tracking_uri):
+    process = _python(KILLED, tracking_uri)
+    run_id = process.stdout.readline().strip()
+    assert run_id, process.stderr.read()
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    run = lt.get_run(run_id)
+    assert run.info.status == "KILLED"
+    assert run.info.end_time is not None
+    steps = [m.step for m in lt.Client().get_metric_history(run_id, "loss")]
+    assert steps[:500] == list(range(500))  # everything flushed before the kill
+    assert steps == list(range(len(steps)))  # and nothing half-written after it
+
+
+@pytest.mark.slow
+def test_a_run_on_another_host_without_heartbeat_reads_killed(tracking_uri, monkeypatch):
+    client = lt.Client()
+    run = client.create_run("0")
+    # Pretend another machine wrote it and went silent long ago.
+    from labtrack.store.sql import schema
+
+    with client.store.engine.begin() as conn:
+        conn.execute(schema.runs.update().values(host="elsewhere", heartbeat_time=1))
+    client._last_reap = 0.0  # reaping is throttled to once a second; don't wait for it
+    assert client.get_run(run.info.run_id).info.status == "KILLED"
+
+
+def test_a_live_process_keeps_its_run_running(tracking_uri):
+    with lt.start_run() as run:
+        lt.Client()._last_reap = 0.0
+        assert lt.get_run(run.info.run_id).info.status == "RUNNING"
+
+
+def test_heartbeats_are_sent_while_a_run_is_open(tracking_uri):
+    from labtrack.store.sql import schema
+
+    with lt.start_run() as run:
+        client = lt.Client()
+        client.writer.heartbeat_interval = 0.0
+        client.writer._last_heartbeat = 0.0
+        lt.log_metric("x", 1.0)  # wakes the writer thread
+
+        def heartbeat():
+            with client.store.engine.connect() as conn:
+                return conn.execute(schema.runs.select().where(schema.runs.c.run_uuid == run.info.run_id)).one().heartbeat_time
+
+        first = heartbeat()
+        deadline = time.monotonic() + 10
+        while heartbeat() == first and time.monotonic() < deadline:
+            time.sleep(0.02)  # polling a condition; the writer wakes every flush interval
+        assert heartbeat() > first
