@@ -55,6 +55,14 @@ from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tra
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext labtrack``: register the ``%%track`` and ``%track`` magics."""
+    from labtrack.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 # Loaded on first access: each pulls in SQLAlchemy.
 _LAZY = {
     "Client": ("labtrack.tracking.client", "Client"),
@@ -75,9 +83,13 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'labtrack' has no attribute {name!r}")
 
 
+from labtrack.magics import register_if_in_ipython as _register_magics  # noqa: E402
+
+_register_magics()
+
 __all__ = [
     "ActiveRun", "Client", "LabtrackError", "MlflowClient", "MlflowException", "RunStatus",
-    "ViewType", "active_run", "create_experiment", "delete_experiment", "delete_run",
+    "ViewType", "active_run", "load_ipython_extension", "create_experiment", "delete_experiment", "delete_run",
     "delete_tag", "end_run", "entities", "flush", "get_artifact_uri", "get_experiment",
     "get_experiment_by_name", "get_parent_run", "get_run", "get_tracking_uri",
     "is_tracking_uri_set", "last_active_run", "log_artifact", "log_artifacts", "log_dict",

@@ -41,6 +41,11 @@ EXPERIMENT_NAME = EnvVar(
     None,
     "Experiment that runs go to when set_experiment() was not called (default: 'Default').",
 )
+MAGIC_SUMMARY = EnvVar(
+    "LABTRACK_MAGIC_SUMMARY",
+    "1",
+    "Set to 0 to turn off the one-line summary %%track prints after a cell.",
+)
 HOME = EnvVar(
     "LABTRACK_HOME",
     None,
@@ -67,7 +72,7 @@ HEARTBEAT_TIMEOUT = EnvVar(
     "A RUNNING run without a heartbeat for this many seconds reads as KILLED.",
 )
 
-ALL = (TRACKING_URI, EXPERIMENT_NAME, HOME, FLUSH_INTERVAL, FLUSH_ROWS, HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
+ALL = (TRACKING_URI, EXPERIMENT_NAME, MAGIC_SUMMARY, HOME, FLUSH_INTERVAL, FLUSH_ROWS, HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
 
 
 def default_home() -> Path:

@@ -129,3 +129,34 @@ def test_heartbeats_are_sent_while_a_run_is_open(tracking_uri):
         while heartbeat() == first and time.monotonic() < deadline:
             time.sleep(0.02)  # polling a condition; the writer wakes every flush interval
         assert heartbeat() > first
+
+
+def test_interpreter_exit_persists_buffered_points_and_ends_the_run(tracking_uri):
+    process = _python("""
+        import labtrack as lt
+        run = lt.start_run()
+        for step in range(3000):
+            lt.log_metric("x", step, step=step)
+        print(run.info.run_id)
+    """, tracking_uri, LABTRACK_FLUSH_INTERVAL="3600")  # nothing but the exit may flush
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    run = lt.get_run(out.strip())
+    assert run.info.status == "FINISHED"
+    assert len(lt.Client().get_metric_history(run.info.run_id, "x")) == 3000
+
+
+def test_an_uncaught_exception_in_a_script_marks_its_run_failed(tracking_uri):
+    process = _python("""
+        import labtrack as lt
+        run = lt.start_run()
+        lt.log_metric("x", 1.0)
+        print(run.info.run_id, flush=True)
+        raise RuntimeError("diverged")
+    """, tracking_uri)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "diverged" in err
+    run = lt.get_run(out.strip())
+    assert run.info.status == "FAILED"
+    assert run.data.tags["labtrack.error"] == "RuntimeError: diverged"
+    assert run.data.metrics == {"x": 1.0}

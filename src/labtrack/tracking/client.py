@@ -48,6 +48,7 @@ class Client:
         self.store = get_store(self.tracking_uri)
         self.writer = get_writer(self.store)
         self._last_reap = 0.0
+        self._artifact_roots: dict[str, str] = {}
 
     # -- experiments ----------------------------------------------------------------------
 
@@ -200,7 +201,10 @@ class Client:
     # -- artifacts ------------------------------------------------------------------------
 
     def _artifacts(self, run_id: str) -> LocalArtifactRepository:
-        return LocalArtifactRepository(self.store.get_run(run_id).info.artifact_uri)
+        root = self._artifact_roots.get(run_id)
+        if root is None:  # a run's artifact location never changes
+            root = self._artifact_roots[run_id] = self.store.get_run(run_id).info.artifact_uri
+        return LocalArtifactRepository(root)
 
     def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
         self._artifacts(run_id).log_artifact(local_path, artifact_path)

@@ -25,6 +25,7 @@ KEY_PACKAGES = (
 
 
 def source_tags() -> dict[str, str]:
+    """Everything but git, which ``git_tags`` reads (slower: it runs git)."""
     tags = {
         "mlflow.user": _user(),
         "labtrack.host": socket.gethostname(),
@@ -38,8 +39,13 @@ def source_tags() -> dict[str, str]:
     else:
         tags["mlflow.source.type"] = "LOCAL"
         tags["mlflow.source.name"] = _script_name()
-    tags.update(git_tags(Path(notebook).parent if notebook else Path.cwd()))
     return {key: value for key, value in tags.items() if value}
+
+
+def source_folder() -> Path:
+    """Where the run's code lives: the notebook's folder, else the working directory."""
+    notebook = notebook_path()
+    return Path(notebook).parent if notebook else Path.cwd()
 
 
 def _user() -> str:
@@ -92,6 +98,7 @@ def _ipython():
 
 
 def git_tags(folder: Path) -> dict[str, str]:
+    """Commit, dirty flag, branch and remote of the repository holding ``folder`` (if any)."""
     def git(*args: str) -> str | None:
         try:
             result = subprocess.run(

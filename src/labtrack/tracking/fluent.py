@@ -39,6 +39,7 @@ class ActiveRun:
     def __init__(self, run: Run):
         self._run = run
         self._in_with_block = False
+        self._source_capture: threading.Thread | None = None
         self.pid = os.getpid()
 
     @property
@@ -91,22 +92,28 @@ def _forget_experiment() -> None:
 
 def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
     """Make an experiment active for the runs that follow, creating it by name if needed."""
-    client = _client()
     if (experiment_name is None) == (experiment_id is None):
         raise InvalidParameter("set_experiment takes exactly one of experiment_name or experiment_id")
     if experiment_id is not None:
-        experiment = client.get_experiment(str(experiment_id))
+        experiment = _client().get_experiment(str(experiment_id))
     else:
-        experiment = client.get_experiment_by_name(experiment_name)
-        if experiment is None:
-            try:
-                client.create_experiment(experiment_name)
-            except AlreadyExists:  # another process created it a moment ago
-                pass
-            experiment = client.get_experiment_by_name(experiment_name)
+        experiment = get_or_create_experiment(experiment_name)
     if experiment.lifecycle_stage != "active":
         raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
     _state["experiment_id"] = experiment.experiment_id
+    return experiment
+
+
+def get_or_create_experiment(name: str) -> Experiment:
+    """The experiment called ``name``, created if it does not exist yet (safe across processes)."""
+    client = _client()
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            client.create_experiment(name)
+        except AlreadyExists:  # another process created it a moment ago
+            pass
+        experiment = client.get_experiment_by_name(name)
     return experiment
 
 
@@ -167,7 +174,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
                 client.update_run(run_id, name=run_name)
             run = client.get_run(run_id)
         else:
-            from labtrack.tracking.context import source_tags
+            from labtrack.tracking.context import source_folder, source_tags
 
             all_tags = {**source_tags(), **(tags or {})}
             if parent_run_id:
@@ -177,9 +184,30 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
             experiment = experiment_id if experiment_id is not None else _active_experiment_id()
             run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
         active = ActiveRun(run)
+        if run_id is None:
+            active._source_capture = _capture_git_state(client, run.info.run_id, source_folder())
         _stack.append(active)
         _watch_for_uncaught_exceptions()
         return active
+
+
+def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread:
+    """Record the git state in the background: running git takes longer than starting a run.
+    ``end_run`` waits for it, so a finished run always has its git tags."""
+    from labtrack.entities import RunTag
+    from labtrack.tracking.context import git_tags
+
+    def capture() -> None:
+        try:
+            tags = git_tags(folder)
+            if tags:
+                client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        except Exception:  # provenance is best effort; it never fails the user's run
+            pass
+
+    thread = threading.Thread(target=capture, name="labtrack-git-capture", daemon=True)
+    thread.start()
+    return thread
 
 
 def _end_dangling_run(nested: bool) -> None:
@@ -209,6 +237,8 @@ def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> 
         target = _run or _stack[-1]
         while _stack:  # children left open inside the run end with it
             run = _stack.pop()
+            if run._source_capture is not None:
+                run._source_capture.join(timeout=10)
             _client().set_terminated(run.info.run_id, status)
             _state["last_run_id"] = run.info.run_id
             if run is target:
