@@ -7,6 +7,7 @@ import math
 import pytest
 
 import labtrack as lt
+from labtrack.tracking import fluent
 from labtrack.errors import InvalidParameter, InvalidState, NotFound
 
 
@@ -62,6 +63,7 @@ def test_source_capture_records_git_commit_and_dirty_flag(tracking_uri, tmp_path
     (repo / "train.py").write_text("print(2)\n")
     with lt.start_run() as dirty:
         pass
+    fluent.wait_for_source_capture()  # git runs in the background
     assert lt.get_run(clean.info.run_id).data.tags["mlflow.source.git.commit"] == commit
     assert lt.get_run(clean.info.run_id).data.tags["labtrack.git.dirty"] == "false"
     assert lt.get_run(dirty.info.run_id).data.tags["labtrack.git.dirty"] == "true"

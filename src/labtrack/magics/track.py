@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import shlex
 import time
 
@@ -44,12 +45,14 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no summary line after the cell")
 
 
+@functools.cache
 def _cell_parser() -> _Parser:
     parser = _Parser(prog="%%track", description="Run this cell as a tracked run.")
     _add_run_options(parser)
     return parser
 
 
+@functools.cache
 def _line_parser() -> _Parser:
     parser = _Parser(prog="%track", description="Track a run that spans several cells.")
     commands = parser.add_subparsers(dest="command", metavar="{start,stop,status,params}")

@@ -47,15 +47,19 @@ NUMERIC_OPS = ("=", "!=", ">", ">=", "<", "<=")
 STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
 NULL_OPS = ("IS NULL", "IS NOT NULL")
 MAX_DEPTH = 100
+# Size caps: SQL for bigger filters compiles and runs slowly (superlinear in SQLAlchemy and
+# SQLite) and nears SQLite's 32766 bound-parameter limit.
+MAX_COMPARISONS = 1000
+MAX_IN_VALUES = 20_000
 
 _WS = re.compile(r"\s*")
 _WORD = re.compile(r"[A-Za-z0-9_./-]+")
 _SYMBOL_OP = re.compile(r"!=|>=|<=|=|>|<")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NUMBER_END = re.compile(r"(?![A-Za-z0-9_.])")
 _SNIPPET = re.compile(r"[A-Za-z0-9_./-]{1,30}|\S")
 _KEYWORDS = {
-    w: re.compile(rf"{w}(?![A-Za-z0-9_./-])", re.IGNORECASE)
+    w: re.compile(rf"{w}(?![A-Za-z0-9_./-])", re.IGNORECASE | re.ASCII)
     for w in ("AND", "OR", "LIKE", "ILIKE", "IN", "NOT", "IS", "NULL", "ASC", "DESC")
 }
 
@@ -102,7 +106,7 @@ def parse_filter(text: str | None) -> Node | None:
     if not text.strip():
         return None
     parser = _Parser(text)
-    node = parser.expr()
+    node, _ = parser.expr()
     parser.skip_ws()
     if not parser.at_end():
         if parser.peek(")"):
@@ -189,9 +193,9 @@ class _Parser:
         # Same length as text, so the caret InvalidFilter draws stays under the right column.
         self.display = re.sub(r"\s", " ", text)
         self.pos = 0
-        self.depth = 0
-
-    # -- scanning helpers --------------------------------------------------------------
+        self.parens = 0
+        self.comparisons = 0
+        self.in_values = 0
 
     def error(self, message: str, position: int | None = None) -> InvalidFilter:
         return InvalidFilter(message, self.display, self.pos if position is None else position)
@@ -218,40 +222,51 @@ class _Parser:
             self.pos = match.end()
         return bool(match)
 
-    # -- grammar -----------------------------------------------------------------------
+    # expr/term/factor return (node, depth): depth counts nested AND/OR nodes, which is what
+    # costs stack in SQLAlchemy's recursive compiler; MAX_DEPTH keeps it well under the limit.
 
-    def expr(self) -> Node:
-        items = [self.term()]
-        while self.accept("OR"):
-            items.append(self.term())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+    def expr(self) -> tuple[Node, int]:
+        return self.operands(Or, "OR", self.term)
 
-    def term(self) -> Node:
-        items = [self.factor()]
-        while self.accept("AND"):
-            items.append(self.factor())
-        return items[0] if len(items) == 1 else And(tuple(items))
+    def term(self) -> tuple[Node, int]:
+        return self.operands(And, "AND", self.factor)
 
-    def factor(self) -> Node:
+    def operands(self, cls, keyword: str, operand) -> tuple[Node, int]:
+        self.skip_ws()
+        start = self.pos
+        items = [operand()]
+        while self.accept(keyword):
+            items.append(operand())
+        if len(items) == 1:
+            return items[0]
+        depth = 1 + max(depth for _, depth in items)
+        if depth > MAX_DEPTH:
+            raise self.error(f"filter is nested too deeply (more than {MAX_DEPTH} levels)", start)
+        return cls(tuple(node for node, _ in items)), depth
+
+    def factor(self) -> tuple[Node, int]:
         self.skip_ws()
         if not self.peek("("):
-            return self.comparison()
+            return self.comparison(), 0
         opening = self.pos
-        self.depth += 1
-        if self.depth > MAX_DEPTH:  # refuse before Python's recursion limit does
-            raise self.error(f"filter is nested too deeply (more than {MAX_DEPTH} levels of parentheses)")
+        self.parens += 1
+        if self.parens > MAX_DEPTH:  # refuse before Python's recursion limit does
+            raise self.error(f"filter is nested too deeply (more than {MAX_DEPTH} levels)")
         self.pos += 1
-        node = self.expr()
+        result = self.expr()
         self.skip_ws()
         if self.at_end():
             raise self.error("unbalanced parenthesis: this '(' is never closed", opening)
         if not self.peek(")"):
             raise self.unexpected("AND, OR or ')'")
         self.pos += 1
-        self.depth -= 1
-        return node
+        self.parens -= 1
+        return result
 
     def comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise self.error(f"filter has too many comparisons (more than {MAX_COMPARISONS})")
         entity, key, label = self.identifier()
         self.skip_ws()
         op_pos = self.pos
@@ -397,25 +412,27 @@ class _Parser:
         values = []
         while True:
             self.skip_ws()
-            if self.peek("'\""):
-                position = self.pos
-                values.append((self.string(), position))
-            elif self.peek(")") and not values:
+            if self.peek(")") and not values:
                 raise self.error("an IN list must not be empty")
-            elif self.at_end():
-                raise self.error("unbalanced parenthesis: this IN list is never closed", opening)
-            else:
-                raise self.unexpected("a quoted string in the IN list")
+            expected = "a quoted string"
+            if not self.peek("'\""):
+                break
+            self.in_values += 1
+            if self.in_values > MAX_IN_VALUES:
+                raise self.error(f"filter has too many IN values (more than {MAX_IN_VALUES})")
+            position = self.pos
+            values.append((self.string(), position))
             self.skip_ws()
-            if self.peek(","):
-                self.pos += 1
-            elif self.peek(")"):
+            expected = "',' or ')'"
+            if self.peek(")"):
                 self.pos += 1
                 return values
-            elif self.at_end():
-                raise self.error("unbalanced parenthesis: this IN list is never closed", opening)
-            else:
-                raise self.unexpected("',' or ')' in the IN list")
+            if not self.peek(","):
+                break
+            self.pos += 1
+        if self.at_end():
+            raise self.error("unbalanced parenthesis: this IN list is never closed", opening)
+        raise self.unexpected(f"{expected} in the IN list")
 
     def status(self, value: str, position: int) -> str:
         # Case-insensitive, stored upper case: 'finished' means FINISHED.

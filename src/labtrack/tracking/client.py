@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 from labtrack import env
 from labtrack.artifacts import FileInfo, LocalArtifactRepository
 from labtrack.artifacts import serialize
-from labtrack.entities import Experiment, LifecycleStage, Metric, Param, Run, RunStatus, RunTag, ViewType
+from labtrack.entities import (
+    Experiment, LifecycleStage, Metric, Param, Run, RunData, RunStatus, RunTag, ViewType,
+)
 from labtrack.errors import InvalidParameter
 from labtrack.store import get_store
 from labtrack.tracking.uri import get_tracking_uri
@@ -89,7 +91,8 @@ class Client:
         tags["mlflow.runName"] = run_name
         info = self.store.create_run(str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", ""))
         self.writer.live_runs.add(info.run_id)
-        return self.get_run(info.run_id)
+        self._artifact_roots[info.run_id] = info.artifact_uri
+        return Run(info, RunData(tags=dict(tags)))
 
     def get_run(self, run_id: str) -> Run:
         self._before_read()

@@ -98,28 +98,30 @@ def _ipython():
 
 
 def git_tags(folder: Path) -> dict[str, str]:
-    """Commit, dirty flag, branch and remote of the repository holding ``folder`` (if any)."""
-    def git(*args: str) -> str | None:
-        try:
-            result = subprocess.run(
-                ["git", *args], cwd=folder, capture_output=True, text=True, timeout=5,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return result.stdout.strip() if result.returncode == 0 else None
+    """Commit, dirty flag and branch of the repository holding ``folder`` (if any).
 
-    commit = git("rev-parse", "HEAD")
-    if not commit:
+    One ``git status`` call answers all three; outside a repository git is not run at all.
+    """
+    if not any((parent / ".git").exists() for parent in (folder.resolve(), *folder.resolve().parents)):
         return {}
-    status = git("status", "--porcelain", "--untracked-files=no")
-    tags = {
-        "mlflow.source.git.commit": commit,
-        "labtrack.git.dirty": "true" if status else "false",
-    }
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    if branch and branch != "HEAD":
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=folder, capture_output=True, text=True, timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    headers = dict(
+        line[2:].split(" ", 1) for line in result.stdout.splitlines() if line.startswith("# ") and " " in line[2:]
+    )
+    commit = headers.get("branch.oid", "")
+    if not commit or commit == "(initial)":
+        return {}
+    changes = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
+    tags = {"mlflow.source.git.commit": commit, "labtrack.git.dirty": "true" if changes else "false"}
+    branch = headers.get("branch.head")
+    if branch and branch != "(detached)":
         tags["mlflow.source.git.branch"] = branch
-    remote = git("config", "--get", "remote.origin.url")
-    if remote:
-        tags["mlflow.source.git.repoURL"] = remote
     return tags

@@ -39,7 +39,6 @@ class ActiveRun:
     def __init__(self, run: Run):
         self._run = run
         self._in_with_block = False
-        self._source_capture: threading.Thread | None = None
         self.pid = os.getpid()
 
     @property
@@ -185,7 +184,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
             run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
         active = ActiveRun(run)
         if run_id is None:
-            active._source_capture = _capture_git_state(client, run.info.run_id, source_folder())
+            _capture_git_state(client, run.info.run_id, source_folder())
         _stack.append(active)
         _watch_for_uncaught_exceptions()
         return active
@@ -193,7 +192,10 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
 
 def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread:
     """Record the git state in the background: running git takes longer than starting a run.
-    ``end_run`` waits for it, so a finished run always has its git tags."""
+
+    The tags land a few milliseconds after the run starts; at interpreter exit labtrack
+    waits for captures still under way (``wait_for_source_capture``).
+    """
     from labtrack.entities import RunTag
     from labtrack.tracking.context import git_tags
 
@@ -207,7 +209,18 @@ def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread:
 
     thread = threading.Thread(target=capture, name="labtrack-git-capture", daemon=True)
     thread.start()
+    _captures[:] = [t for t in _captures if t.is_alive()]
+    _captures.append(thread)
     return thread
+
+
+_captures: list[threading.Thread] = []
+
+
+def wait_for_source_capture(timeout: float = 10.0) -> None:
+    """Wait until the git state of every run started so far is recorded."""
+    while _captures:
+        _captures.pop().join(timeout)
 
 
 def _end_dangling_run(nested: bool) -> None:
@@ -237,8 +250,6 @@ def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> 
         target = _run or _stack[-1]
         while _stack:  # children left open inside the run end with it
             run = _stack.pop()
-            if run._source_capture is not None:
-                run._source_capture.join(timeout=10)
             _client().set_terminated(run.info.run_id, status)
             _state["last_run_id"] = run.info.run_id
             if run is target:
@@ -429,6 +440,7 @@ def _watch_for_uncaught_exceptions() -> None:
 
 
 def _end_runs_at_exit() -> None:
+    wait_for_source_capture()
     # A forked worker inherits the stack and may log into its runs, but only the process
     # that started a run ends it.
     if _stack and _stack[0].pid == os.getpid():

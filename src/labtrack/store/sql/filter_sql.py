@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from labtrack.store.filter import (
     ATTRIBUTE,
@@ -50,6 +50,7 @@ _ATTRIBUTE_COLUMNS = {
     "lifecycle_stage": "lifecycle_stage",
 }
 _ESCAPE = "\\"
+_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,15 @@ def _like_tokens(pattern: str) -> list[tuple[bool, str]]:
 
 
 def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
-    if isinstance(node, And):
-        return sa.and_(*(_compile(item, ctx) for item in node.items)) if node.items else sa.true()
-    if isinstance(node, Or):
-        return sa.or_(*(_compile(item, ctx) for item in node.items)) if node.items else sa.false()
+    if isinstance(node, (And, Or)):
+        if not node.items:
+            return sa.true() if isinstance(node, And) else sa.false()
+        # Deepest operand first: the SQL then opens with its parentheses, which costs SQLite's
+        # fixed-size parser stack one slot per level instead of three (`a AND (` ...).
+        # AND and OR are commutative, so the result is the same.
+        items = sorted(node.items, key=_depth, reverse=True)
+        combine = sa.and_ if isinstance(node, And) else sa.or_
+        return _balanced(combine, [_compile(item, ctx) for item in items])
     if not isinstance(node, Comparison):
         raise TypeError(f"not a filter node: {node!r}")
     runs = ctx.runs
@@ -179,6 +185,30 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
         value = _number(node.value) if node.key in NUMERIC_ATTRIBUTES else node.value
         return _compare(column, node.op, value, ctx.dialect_name)
     raise ValueError(f"unknown entity {node.entity!r}")
+
+
+class _Parenthesized(Grouping):
+    """Parentheses SQLAlchemy keeps: a plain Grouping proxies ``operator`` to its contents, so
+    ``or_`` would flatten a grouped OR back into the enclosing one."""
+
+    operator = None
+    inherit_cache = True
+
+
+def _balanced(combine, parts: list) -> ColumnElement[bool]:
+    # SQLite parses `a OR b OR c ...` into a left-deep tree and refuses one deeper than 1000;
+    # grouping long lists in parenthesized chunks keeps the tree's depth logarithmic.
+    # The first part (the deepest) stays outside the chunks so it gains no extra nesting.
+    first, rest = parts[0], parts[1:]
+    while len(rest) >= _CHUNK:
+        rest = [_Parenthesized(combine(*rest[i:i + _CHUNK])) for i in range(0, len(rest), _CHUNK)]
+    return combine(first, *rest)
+
+
+def _depth(node: Node) -> int:
+    if isinstance(node, (And, Or)):
+        return 1 + max((_depth(item) for item in node.items), default=0)
+    return 0
 
 
 def _compare(column, op: str, value, dialect_name: str) -> ColumnElement[bool]:

@@ -26,25 +26,34 @@ class RunStore(SqlStoreBase):
         self, experiment_id: str, run_name: str, start_time: int | None = None,
         tags: Mapping[str, str] | None = None, user_id: str = "",
     ) -> RunInfo:
+        """Insert a RUNNING run owned by this process; one transaction, no read-back."""
         run_uuid = uuid.uuid4().hex
-        experiment = self.get_experiment(experiment_id)  # type: ignore[attr-defined]
-        if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-            raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
         start = start_time or now_ms()
-        values = dict(
-            run_uuid=run_uuid, experiment_id=int(experiment_id), name=run_name,
-            status=RunStatus.RUNNING, start_time=start, user_id=user_id,
-            artifact_uri=f"{experiment.artifact_location}/{run_uuid}/artifacts",
-            heartbeat_time=start, host=HOST, pid=os.getpid(),
-        )
+        e = schema.experiments
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> tuple[RunInfo, int]:
+            experiment = conn.execute(
+                sa.select(e.c.name, e.c.artifact_location, e.c.lifecycle_stage)
+                .where(e.c.experiment_id == int(experiment_id))
+            ).first()
+            if experiment is None:
+                raise NotFound(f"no experiment with id {experiment_id!r}")
+            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
+            values = dict(
+                run_uuid=run_uuid, experiment_id=int(experiment_id), name=run_name,
+                status=RunStatus.RUNNING, start_time=start, user_id=user_id,
+                artifact_uri=f"{experiment.artifact_location}/{run_uuid}/artifacts",
+                lifecycle_stage=LifecycleStage.ACTIVE, heartbeat_time=start, host=HOST, pid=os.getpid(),
+            )
             pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
             if tags:
                 conn.execute(t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()])
+            return run_info(_Values(values)), pk
 
-        self._write(work)
-        return self.get_run(run_uuid).info
+        info, pk = self._write(work)
+        self._run_pks[run_uuid] = pk  # only once committed
+        return info
 
     def run_pk(self, run_uuid: str) -> int:
         """The integer key of a run (cached: a run's key never changes)."""
@@ -224,6 +233,13 @@ def _is_zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return False
+
+
+class _Values:
+    """Attribute access to a dict of column values, so ``run_info`` reads it like a row."""
+
+    def __init__(self, values: dict):
+        self.__dict__.update(values, end_time=None)
 
 
 def run_info(row) -> RunInfo:
