@@ -60,6 +60,7 @@ def test_source_capture_records_git_commit_and_dirty_flag(tracking_uri, tmp_path
     monkeypatch.chdir(repo)
     with lt.start_run() as clean:
         pass
+    fluent.wait_for_source_capture()  # git runs in the background, a few ms after the start
     (repo / "train.py").write_text("print(2)\n")
     with lt.start_run() as dirty:
         pass
