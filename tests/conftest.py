@@ -33,10 +33,33 @@ def isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def tracking_uri(tmp_path) -> str:
-    """A fresh store, set as the process's tracking URI."""
-    uri = f"sqlite:///{tmp_path / 'store' / 'labtrack.db'}"
+    """A fresh store, set as the process's tracking URI.
+
+    A SQLite file by default; with ``LABTRACK_TEST_POSTGRES`` set to a server URL
+    (e.g. postgresql://postgres:pw@127.0.0.1/postgres) each test gets a new database there,
+    so the same tests prove the PostgreSQL dialect.
+    """
+    server = os.environ.get("LABTRACK_TEST_POSTGRES")
+    if server:
+        uri = _new_postgres_database(server)
+    else:
+        uri = f"sqlite:///{tmp_path / 'store' / 'labtrack.db'}"
     lt.set_tracking_uri(uri)
     return uri
+
+
+def _new_postgres_database(server: str) -> str:
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"labtrack_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')  # a generated name, not user input
+    admin.dispose()
+    return sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
