@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Union
 
 from labtrack.entities.status import RunStatus
 from labtrack.errors import InvalidFilter
@@ -66,7 +65,11 @@ _KEYWORDS = {
 
 @dataclass(frozen=True)
 class Comparison:
-    """``entity.key op value``; value is float, str, tuple[str, ...] (IN lists) or None (IS NULL)."""
+    """``entity.key op value``.
+
+    ``value`` is a float (metrics, start_time, end_time), a str, a tuple of str (IN, NOT IN)
+    or None (IS NULL, IS NOT NULL).
+    """
 
     entity: str
     key: str
@@ -84,7 +87,7 @@ class Or:
     items: tuple
 
 
-Node = Union[Comparison, And, Or]
+Node = Comparison | And | Or
 
 
 @dataclass(frozen=True)

@@ -81,11 +81,11 @@ def order_by_clauses(
     runs_table: sa.Table = schema.runs,
     status_expr: ColumnElement | None = None,
 ) -> list[ColumnElement]:
-    """ORDER BY expressions for parsed order_by clauses, two per clause.
+    """ORDER BY expressions for parsed order_by clauses: a rank, then the value, per clause.
 
-    The first of each pair ranks runs that lack the key (or whose latest metric is NaN) after
-    the others whatever the direction: numbers, then NaN, then missing for metrics, as MLflow
-    does. Callers append their own tie-breakers.
+    The rank puts runs that lack the key (or have a NULL end_time) last whatever the
+    direction; for metrics it is numbers, then a NaN latest value, then missing, as in MLflow.
+    Non-nullable attribute columns get no rank. Callers append their own tie-breakers.
     """
     clauses: list[ColumnElement] = []
     for order in orders:

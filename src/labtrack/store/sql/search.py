@@ -66,7 +66,7 @@ class SearchStore(SqlStoreBase):
         query = query.offset(offset or None)
         page = query.subquery()
         with self.engine.connect() as conn:
-            runs = conn.execute(sa.select(page)).all()
+            runs = conn.execute(query).all()  # the ordered query itself: a subquery keeps no order
             has_more = max_results is not None and len(runs) > max_results
             runs = runs[:max_results] if has_more else runs
             if not runs:
