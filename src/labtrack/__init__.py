@@ -53,6 +53,11 @@ from labtrack.tracking.fluent import (
 )
 from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
+# Eager (under a millisecond, loads no framework) so that `lt.autolog` is always this
+# function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
+# the attribute would otherwise be the package.
+from labtrack.autolog import autolog
+
 __version__ = "0.1.0"
 
 
@@ -68,6 +73,16 @@ _LAZY = {
     "Client": ("labtrack.tracking.client", "Client"),
     "MlflowClient": ("labtrack.tracking.client", "Client"),
     "tracking": ("labtrack.tracking", None),
+    # The integrations' namespaces; none imports its framework until autolog() is called.
+    "sklearn": ("labtrack.sklearn", None),
+    "keras": ("labtrack.keras", None),
+    "pytorch": ("labtrack.pytorch", None),
+    # Widgets load anywidget and Plotly's bundle: only when first shown.
+    "runs": ("labtrack.widgets", "runs"),
+    "chart": ("labtrack.widgets", "chart"),
+    "scatter": ("labtrack.widgets", "scatter"),
+    "compare": ("labtrack.widgets", "compare"),
+    "dashboard": ("labtrack.widgets", "dashboard"),
 }
 
 
@@ -88,12 +103,13 @@ from labtrack.magics import register_if_in_ipython as _register_magics  # noqa: 
 _register_magics()
 
 __all__ = [
-    "ActiveRun", "Client", "LabtrackError", "MlflowClient", "MlflowException", "RunStatus",
-    "ViewType", "active_run", "load_ipython_extension", "create_experiment", "delete_experiment", "delete_run",
-    "delete_tag", "end_run", "entities", "flush", "get_artifact_uri", "get_experiment",
-    "get_experiment_by_name", "get_parent_run", "get_run", "get_tracking_uri",
-    "is_tracking_uri_set", "last_active_run", "log_artifact", "log_artifacts", "log_dict",
-    "log_figure", "log_image", "log_metric", "log_metrics", "log_param", "log_params",
-    "log_text", "restore_experiment", "search_experiments", "search_runs", "set_experiment",
-    "set_tag", "set_tags", "set_tracking_uri", "start_run",
+    "active_run", "ActiveRun", "autolog", "chart", "Client", "compare", "create_experiment",
+    "dashboard", "delete_experiment", "delete_run", "delete_tag", "end_run", "entities",
+    "flush", "get_artifact_uri", "get_experiment", "get_experiment_by_name", "get_parent_run",
+    "get_run", "get_tracking_uri", "is_tracking_uri_set", "LabtrackError", "last_active_run",
+    "load_ipython_extension", "log_artifact", "log_artifacts", "log_dict", "log_figure",
+    "log_image", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
+    "MlflowClient", "MlflowException", "restore_experiment", "runs", "RunStatus", "scatter",
+    "search_experiments", "search_runs", "set_experiment", "set_tag", "set_tags",
+    "set_tracking_uri", "start_run", "ViewType",
 ]

@@ -360,8 +360,7 @@ def log_dict(dictionary: dict, artifact_file: str, run_id: str | None = None) ->
     _client().log_dict(_run_id_for_logging(run_id), dictionary, artifact_file)
 
 
-def log_figure(figure: Any, artifact_file: str, *, save_kwargs: dict | None = None,
-               run_id: str | None = None) -> None:
+def log_figure(figure: Any, artifact_file: str, *, run_id: str | None = None) -> None:
     _client().log_figure(_run_id_for_logging(run_id), figure, artifact_file)
 
 

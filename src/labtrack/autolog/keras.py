@@ -1,0 +1,180 @@
+"""Keras 3 autologging (any backend): ``Model.fit`` logs per-epoch metrics, params and the model.
+
+The patched ``fit`` adds one callback to a copy of the user's callback list; the callback
+logs every key of the epoch's ``logs`` (loss, accuracy, val_loss, ...) with step = epoch.
+Nothing is logged per batch: a point per batch would cost more than the batch itself.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from labtrack.autolog._common import (
+    FitCall,
+    configure,
+    log_input_example,
+    log_model,
+    param_value,
+    patch,
+    safely,
+    wrap_fit,
+)
+from labtrack.tracking import fluent
+
+FLAVOR = "keras"
+_EARLY_STOPPING_PARAMS = ("monitor", "min_delta", "patience", "baseline", "restore_best_weights")
+
+
+def autolog(
+    disable: bool = False,
+    log_models: bool = True,
+    log_input_examples: bool = False,
+    silent: bool = False,
+) -> None:
+    """Log every ``keras.Model.fit``: params ``epochs``, ``batch_size``, ``steps_per_epoch``,
+    ``optimizer_name``, ``learning_rate`` (and EarlyStopping's settings); each epoch's
+    metrics; ``model_summary.txt``; EarlyStopping's ``stopped_epoch`` and ``restored_epoch``;
+    and the trained model as ``model/model.keras``.
+
+    >>> import labtrack as lt                                    # doctest: +SKIP
+    >>> lt.keras.autolog()
+    >>> model.fit(x, y, epochs=3, validation_split=0.2)   # metrics loss, val_loss at steps 0..2
+    """
+    configure(
+        FLAVOR,
+        disable=disable,
+        log_models=log_models,
+        log_input_examples=log_input_examples,
+        silent=silent,
+        patches={"keras": _install},
+    )
+
+
+def _install() -> None:
+    import keras
+
+    patch(FLAVOR, keras.Model, "fit", wrap_fit(FLAVOR, before=_before_fit, after=_after_fit))
+
+
+def _before_fit(call: FitCall) -> None:
+    import keras
+
+    arguments = call.arguments()
+    user_callbacks = list(arguments.get("callbacks") or [])  # a copy: the user's list stays as is
+    call.state["early_stopping"] = next(
+        (c for c in user_callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None
+    )
+    call.set_argument("callbacks", [*user_callbacks, _callback_class()(call.run_id)])
+    params = functools.partial(
+        _training_params, call.instance, arguments, call.state["early_stopping"]
+    )
+    safely(
+        FLAVOR, "log the training params", lambda: fluent.log_params(params(), run_id=call.run_id)
+    )
+    x = arguments.get("x")
+    if call.config.log_input_examples and hasattr(x, "__getitem__") and hasattr(x, "shape"):
+        safely(FLAVOR, "log an input example", log_input_example, call.run_id, x)
+
+
+def _training_params(model: Any, arguments: dict[str, Any], early_stopping: Any) -> dict[str, Any]:
+    batch_size = arguments.get("batch_size")
+    if batch_size is None and hasattr(arguments.get("x"), "shape"):
+        batch_size = 32  # what Keras uses for arrays when none is given
+    params = {
+        "epochs": arguments.get("epochs"),
+        "batch_size": batch_size,
+        "steps_per_epoch": arguments.get("steps_per_epoch"),
+    }
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        params["optimizer_name"] = type(optimizer).__name__
+        params["learning_rate"] = _learning_rate(optimizer)
+    if early_stopping is not None:
+        params.update(
+            {name: getattr(early_stopping, name, None) for name in _EARLY_STOPPING_PARAMS}
+        )
+    return {key: param_value(value) for key, value in params.items() if value is not None}
+
+
+def _learning_rate(optimizer: Any) -> float | None:
+    from keras import ops
+
+    try:  # a schedule's current value, or the plain variable's
+        return float(ops.convert_to_numpy(optimizer.learning_rate))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def _after_fit(call: FitCall, history: Any) -> None:
+    early_stopping = call.state["early_stopping"]
+    if early_stopping is not None:
+        safely(
+            FLAVOR,
+            "log the early stopping result",
+            _log_early_stopping,
+            early_stopping,
+            call.run_id,
+        )
+    if call.config.log_models:
+        safely(FLAVOR, "log the model", _log_keras_model, call.instance, call.run_id)
+
+
+def _log_early_stopping(callback: Any, run_id: str) -> None:
+    metrics = {"stopped_epoch": callback.stopped_epoch}
+    # Keras restores the best weights at the end whenever it kept some, stopped early or not.
+    if callback.restore_best_weights and getattr(callback, "best_weights", None) is not None:
+        metrics["restored_epoch"] = callback.best_epoch
+    fluent.log_metrics(metrics, run_id=run_id)
+
+
+def _log_keras_model(model: Any, run_id: str) -> None:
+    import keras
+
+    log_model(
+        run_id,
+        model.save,
+        "model.keras",
+        FLAVOR,
+        keras_version=keras.__version__,
+        keras_backend=keras.backend.backend(),
+    )
+
+
+@functools.cache
+def _callback_class() -> type:
+    """Built on first use: the base class needs Keras, which this module must not import."""
+    import keras
+
+    class LabtrackCallback(keras.callbacks.Callback):
+        """Logs the model summary when training starts and each epoch's ``logs``."""
+
+        def __init__(self, run_id: str):
+            super().__init__()
+            self.run_id = run_id
+
+        def on_train_begin(self, logs=None):
+            # In on_train_begin, not before fit: by now Keras has built the model.
+            safely(FLAVOR, "log the model summary", self._log_summary)
+
+        def _log_summary(self) -> None:
+            lines: list[str] = []
+            self.model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+            fluent.log_text("\n".join(lines), "model_summary.txt", run_id=self.run_id)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs:
+                safely(
+                    FLAVOR,
+                    "log the epoch's metrics",
+                    lambda: fluent.log_metrics(
+                        {key: float(value) for key, value in logs.items()},
+                        step=epoch,
+                        run_id=self.run_id,
+                    ),
+                )
+
+    return LabtrackCallback
+
+
+__all__ = ["autolog"]

@@ -1,0 +1,208 @@
+"""PyTorch: an explicit tracker for plain training loops, and Lightning autologging.
+
+A plain loop has no hook to patch, so ``track_training`` is a small explicit API: a context
+manager that opens (or joins) the run, logs the model's size and the optimizer's settings,
+then per-step and per-epoch metrics, and the ``state_dict`` at the end. ``autolog()`` patches
+``Trainer.fit`` of Lightning when Lightning is imported (see ``lightning.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from labtrack.autolog._common import (
+    autolog_run,
+    configure,
+    get_config,
+    log_model,
+    param_value,
+    safely,
+)
+from labtrack.tracking import fluent
+
+FLAVOR = "pytorch"
+# The optimizer settings worth a param; the rest of a param group is mostly internal flags.
+_OPTIMIZER_SETTINGS = (
+    "lr momentum dampening nesterov weight_decay betas eps alpha rho amsgrad lr_decay "
+    "initial_accumulator_value"
+).split()
+
+
+def autolog(
+    disable: bool = False,
+    log_models: bool = True,
+    log_input_examples: bool = False,
+    silent: bool = False,
+) -> None:
+    """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``):
+    what the LightningModule logs with ``self.log``, its hparams, ``max_epochs``, the
+    optimizer's settings and the ``state_dict`` as ``model/state_dict.pt``. The settings
+    (``log_models``, ``silent``) also apply to ``track_training``.
+
+    >>> import labtrack as lt                                   # doctest: +SKIP
+    >>> lt.pytorch.autolog()
+    >>> trainer.fit(model, train_loader)
+    """
+    from labtrack.autolog import lightning
+
+    configure(
+        FLAVOR,
+        disable=disable,
+        log_models=log_models,
+        log_input_examples=log_input_examples,
+        silent=silent,
+        patches={module: lightning.installer(module) for module in lightning.MODULES},
+    )
+
+
+class TrainingTracker:
+    """What ``track_training`` yields: call ``log_step`` each batch, ``end_epoch`` each epoch.
+
+    Per-step metrics are logged under their own names with the global step (every
+    ``log_every_n_steps``-th step); at ``end_epoch`` their averages over the epoch are logged
+    as ``<name>_epoch``, and the epoch's own metrics (``val_loss=...``) under their names,
+    both with step = epoch.
+    """
+
+    def __init__(self, run_id: str | None, log_every_n_steps: int = 1):
+        if log_every_n_steps < 1:
+            raise ValueError(f"log_every_n_steps must be at least 1, got {log_every_n_steps}")
+        self.run_id = run_id
+        self.log_every_n_steps = log_every_n_steps
+        self.step = 0  # global: it does not restart with each epoch
+        self.epoch = 0
+        self._sums: dict[str, float] = {}
+        self._counts: dict[str, int] = {}
+
+    def log_step(self, **metrics: Any) -> None:
+        """One training step's metrics (floats or one-element tensors).
+
+        >>> tracker.log_step(loss=loss)  # doctest: +SKIP
+        """
+        if self.run_id is not None:
+            safely(FLAVOR, "log the step's metrics", self._log_step, metrics)
+        self.step += 1
+
+    def _log_step(self, metrics: dict[str, Any]) -> None:
+        values = {key: to_float(value) for key, value in metrics.items()}
+        for key, value in values.items():
+            self._sums[key] = self._sums.get(key, 0.0) + value
+            self._counts[key] = self._counts.get(key, 0) + 1
+        if self.step % self.log_every_n_steps == 0:
+            fluent.log_metrics(values, step=self.step, run_id=self.run_id)
+
+    def end_epoch(self, **metrics: Any) -> None:
+        """Close the epoch: log the step metrics' averages and the given epoch metrics.
+
+        >>> tracker.end_epoch(val_loss=validate(model))  # doctest: +SKIP
+        """
+        if self.run_id is not None:
+            safely(FLAVOR, "log the epoch's metrics", self._end_epoch, metrics)
+        self._sums.clear()
+        self._counts.clear()
+        self.epoch += 1
+
+    def _end_epoch(self, metrics: dict[str, Any]) -> None:
+        values = {f"{key}_epoch": total / self._counts[key] for key, total in self._sums.items()}
+        values.update({key: to_float(value) for key, value in metrics.items()})
+        fluent.log_metrics(values, step=self.epoch, run_id=self.run_id)
+
+
+@contextlib.contextmanager
+def track_training(
+    model: Any,
+    optimizer: Any = None,
+    *,
+    log_every_n_steps: int = 1,
+    log_models: bool | None = None,
+    run_name: str | None = None,
+) -> Iterator[TrainingTracker]:
+    """Track a plain PyTorch training loop in the active run, or in a new run that ends with
+    the block (FAILED if the block raises). Logs params ``model_class``, ``num_params``,
+    ``num_trainable_params``, ``optimizer_name`` and the optimizer's settings (``lr``,
+    ``momentum``, ``weight_decay``, ... of its first param group); at the end, unless
+    ``log_models`` is False, the ``state_dict`` as ``model/state_dict.pt``.
+
+    >>> with lt.pytorch.track_training(model, optimizer) as tracker:   # doctest: +SKIP
+    ...     for epoch in range(3):
+    ...         for x, y in loader:
+    ...             loss = train_step(x, y)
+    ...             tracker.log_step(loss=loss)
+    ...         tracker.end_epoch(val_loss=evaluate(model))
+    """
+    with autolog_run(FLAVOR, run_name) as run_id:
+        tracker = TrainingTracker(run_id, log_every_n_steps)
+        if run_id is None:  # no run could be opened (already warned): the loop runs untracked
+            yield tracker
+            return
+        safely(FLAVOR, "log the model's params", log_training_setup, model, optimizer, run_id)
+        yield tracker
+        config = get_config(FLAVOR)
+        if log_models if log_models is not None else (config is None or config.log_models):
+            safely(FLAVOR, "log the model", log_state_dict, model, run_id)
+
+
+def log_training_setup(model: Any, optimizer: Any, run_id: str) -> None:
+    """Params: the model's size and the optimizer's settings."""
+    fluent.log_params({**model_params(model), **optimizer_params(optimizer)}, run_id=run_id)
+
+
+def model_params(model: Any) -> dict[str, Any]:
+    """The model's class and parameter counts."""
+    parameters = list(model.parameters())
+    return {
+        "model_class": type(model).__name__,
+        "num_params": sum(p.numel() for p in parameters),
+        "num_trainable_params": sum(p.numel() for p in parameters if p.requires_grad),
+    }
+
+
+def optimizer_params(optimizer: Any) -> dict[str, str]:
+    """``optimizer_name`` and the settings of the first param group (lr, momentum, ...),
+    as they were when training started."""
+    if optimizer is None:
+        return {}
+    group = optimizer.param_groups[0] if optimizer.param_groups else {}
+    params = {"optimizer_name": type(optimizer).__name__}
+    for key in _OPTIMIZER_SETTINGS:
+        # A scheduler changes "lr" as training goes, and keeps the value it started from.
+        value = group.get("initial_lr", group.get(key)) if key == "lr" else group.get(key)
+        if value is not None:
+            params[key] = to_float(value) if hasattr(value, "item") else value  # lr may be a tensor
+    return {key: param_value(value) for key, value in params.items()}
+
+
+def log_state_dict(model: Any, run_id: str) -> None:
+    """The model's ``state_dict`` as ``model/state_dict.pt`` (load with ``torch.load``)."""
+    import torch
+
+    log_model(
+        run_id,
+        lambda path: torch.save(model.state_dict(), path),
+        "state_dict.pt",
+        FLAVOR,
+        serialization="torch.save(state_dict)",
+        torch_version=torch.__version__,
+        model_class=f"{type(model).__module__}.{type(model).__qualname__}",
+    )
+
+
+def to_float(value: Any) -> float:
+    """A float from a Python number, a numpy scalar or a one-element tensor."""
+    if hasattr(value, "detach"):
+        value = value.detach()
+    return float(value.item() if hasattr(value, "item") else value)
+
+
+__all__ = [
+    "TrainingTracker",
+    "log_training_setup",
+    "to_float",
+    "autolog",
+    "log_state_dict",
+    "model_params",
+    "optimizer_params",
+    "track_training",
+]

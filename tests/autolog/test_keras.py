@@ -1,0 +1,119 @@
+"""Keras 3 autologging (torch backend, set in conftest.py), on tiny models and iris."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+
+import labtrack as lt
+import labtrack.keras  # noqa: F401  (lt.keras)
+from labtrack.autolog import LabtrackAutologWarning
+from labtrack.tracking import fluent
+
+# Keras's torch backend trips numpy 2's __array__ deprecation on every batch: not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
+X, Y = load_iris(return_X_y=True)
+X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype("float32")
+
+
+def tiny_model(learning_rate: float = 0.01) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def test_fit_logs_epoch_metrics_params_summary_and_model(runs, history, artifact):
+    lt.keras.autolog()
+    model = tiny_model()
+    result = model.fit(X, Y, epochs=3, batch_size=16, validation_split=0.2, verbose=0)
+
+    (run,) = runs()
+    assert run.info.status == "FINISHED" and run.data.tags["mlflow.autologging"] == "keras"
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        points = history(run.info.run_id, key)
+        assert [step for step, _ in points] == [0, 1, 2]
+        assert [value for _, value in points] == pytest.approx(result.history[key])
+    params = run.data.params
+    assert params["epochs"] == "3" and params["batch_size"] == "16"
+    assert params["optimizer_name"] == "Adam"
+    assert float(params["learning_rate"]) == pytest.approx(0.01)
+    assert "steps_per_epoch" not in params
+
+    with open(artifact(run.info.run_id, "model_summary.txt")) as file:
+        assert "dense" in file.read().lower()
+    loaded = keras.models.load_model(artifact(run.info.run_id, "model/model.keras"))
+    np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
+    with open(artifact(run.info.run_id, "model/labtrack_model.json")) as file:
+        assert json.load(file)["keras_backend"] == "torch"
+
+
+def test_early_stopping_is_logged(runs, history):
+    lt.keras.autolog(log_models=False)
+    # No epoch can improve the loss by 1000: training stops at epoch 1 and restores epoch 0.
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="loss", min_delta=1000, patience=1, restore_best_weights=True
+    )
+    callbacks = [stopper]
+    result = tiny_model().fit(X, Y, epochs=5, callbacks=callbacks, verbose=0)
+    assert callbacks == [stopper]  # the user's list is left as it was
+
+    (run,) = runs()
+    assert len(result.history["loss"]) == 2
+    assert [step for step, _ in history(run.info.run_id, "loss")] == [0, 1]
+    assert run.data.metrics["stopped_epoch"] == 1 and run.data.metrics["restored_epoch"] == 0
+    assert run.data.params["monitor"] == "loss" and run.data.params["patience"] == "1"
+    assert run.data.params["restore_best_weights"] == "True"
+
+
+def test_fit_logs_into_the_active_run_and_not_per_batch(runs, history):
+    lt.keras.autolog(log_models=False)
+    with lt.start_run() as run:
+        tiny_model().fit(X, Y, epochs=2, batch_size=8, steps_per_epoch=5, verbose=0)
+    (logged,) = runs()
+    assert logged.info.run_id == run.info.run_id
+    assert logged.data.params["steps_per_epoch"] == "5"
+    assert [step for step, _ in history(run.info.run_id, "loss")] == [0, 1]  # 10 batches, 2 points
+
+
+def test_broken_logging_warns_and_training_is_unchanged(monkeypatch):
+    reference = tiny_model().fit(X, Y, epochs=2, verbose=0).history
+    lt.keras.autolog()
+    monkeypatch.setattr(fluent, "log_metrics", lambda *a, **k: 1 / 0)
+    with pytest.warns(LabtrackAutologWarning, match="ZeroDivisionError"):
+        logged = tiny_model().fit(X, Y, epochs=2, verbose=0).history
+    assert logged["loss"] == pytest.approx(reference["loss"])
+
+
+def test_the_users_error_propagates_and_fails_the_run(runs):
+    lt.keras.autolog()
+    with pytest.raises(ValueError):
+        tiny_model().fit(X, Y, epochs=1, validation_split=2.0, verbose=0)  # not a fraction
+    (run,) = runs()
+    assert run.info.status == "FAILED"
+
+
+def test_disable_restores_keras_fit(runs):
+    assert "fit" not in vars(keras.Model)  # inherited from the backend's trainer
+    inherited = keras.Model.fit
+    lt.keras.autolog()
+    assert "fit" in vars(keras.Model)
+    lt.keras.autolog(disable=True)
+    assert "fit" not in vars(keras.Model) and keras.Model.fit is inherited
+    tiny_model().fit(X, Y, epochs=1, verbose=0)
+    assert runs() == []

@@ -1,0 +1,127 @@
+"""PyTorch: the explicit training tracker, on a tiny regression over the diabetes data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from sklearn.datasets import load_diabetes
+
+import labtrack as lt
+import labtrack.pytorch  # noqa: F401  (lt.pytorch)
+from labtrack.autolog import LabtrackAutologWarning
+from labtrack.tracking import fluent
+
+_X, _Y = load_diabetes(return_X_y=True)
+X = torch.tensor(_X, dtype=torch.float32)
+Y = torch.tensor(_Y, dtype=torch.float32)[:, None] / 100
+BATCH = 100  # 442 rows: 5 steps per epoch
+
+
+def train(tracker, model, optimizer, epochs=2):
+    """A plain loop; returns each step's loss and each epoch's validation loss."""
+    step_losses, val_losses = [], []
+    for _ in range(epochs):
+        for start in range(0, len(X), BATCH):
+            loss = torch.nn.functional.mse_loss(
+                model(X[start : start + BATCH]), Y[start : start + BATCH]
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            tracker.log_step(loss=loss)
+            step_losses.append(loss.item())
+        with torch.no_grad():
+            val_losses.append(torch.nn.functional.mse_loss(model(X), Y).item())
+        tracker.end_epoch(val_loss=val_losses[-1])
+    return step_losses, val_losses
+
+
+def new_model():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(10, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+
+
+def test_tracker_logs_steps_epochs_params_and_state_dict(runs, history, artifact):
+    model, optimizer = new_model()
+    with lt.pytorch.track_training(model, optimizer) as tracker:
+        step_losses, val_losses = train(tracker, model, optimizer)
+    assert (tracker.step, tracker.epoch) == (10, 2)
+
+    (run,) = runs()
+    assert run.info.status == "FINISHED"
+    run_id = run.info.run_id
+    assert history(run_id, "loss") == pytest.approx(list(enumerate(step_losses)))
+    per_epoch = [sum(step_losses[:5]) / 5, sum(step_losses[5:]) / 5]
+    assert history(run_id, "loss_epoch") == pytest.approx(list(enumerate(per_epoch)))
+    assert history(run_id, "val_loss") == pytest.approx(list(enumerate(val_losses)))
+    assert run.data.params == {
+        "model_class": "Sequential",
+        "num_params": "49",
+        "num_trainable_params": "49",
+        "optimizer_name": "SGD",
+        "lr": "0.05",
+        "momentum": "0.9",
+        "weight_decay": "0.0001",
+        "dampening": "0",
+        "nesterov": "False",
+    }
+    state = torch.load(artifact(run_id, "model/state_dict.pt"))
+    assert state.keys() == model.state_dict().keys()
+    assert all(torch.equal(state[k], model.state_dict()[k]) for k in state)
+    with open(artifact(run_id, "model/labtrack_model.json")) as file:
+        assert json.load(file)["flavor"] == "pytorch"
+
+
+def test_log_every_n_steps_thins_steps_but_not_epoch_averages(runs, history):
+    model, optimizer = new_model()
+    with lt.pytorch.track_training(
+        model, optimizer, log_every_n_steps=3, log_models=False
+    ) as tracker:
+        step_losses, _ = train(tracker, model, optimizer)
+    run_id = runs()[0].info.run_id
+    assert [step for step, _ in history(run_id, "loss")] == [0, 3, 6, 9]
+    assert history(run_id, "loss_epoch")[1][1] == pytest.approx(sum(step_losses[5:]) / 5)
+    assert lt.Client().list_artifacts(run_id) == []
+
+
+def test_tracker_joins_the_active_run(runs):
+    model, optimizer = new_model()
+    with lt.start_run() as run:
+        with lt.pytorch.track_training(model) as tracker:
+            tracker.log_step(loss=1.0)
+        assert lt.active_run() is run
+    (logged,) = runs()
+    assert logged.info.run_id == run.info.run_id and "optimizer_name" not in logged.data.params
+
+
+def test_an_error_in_the_loop_propagates_and_fails_the_run(runs):
+    model, optimizer = new_model()
+    with pytest.raises(RuntimeError, match="diverged"):
+        with lt.pytorch.track_training(model, optimizer) as tracker:
+            tracker.log_step(loss=1.0)
+            raise RuntimeError("diverged")
+    (run,) = runs()
+    assert run.info.status == "FAILED"
+    assert lt.Client().list_artifacts(run.info.run_id) == []  # no model from a failed run
+
+
+def test_a_bad_value_warns_and_the_loop_goes_on(runs, history):
+    model, _ = new_model()
+    with lt.pytorch.track_training(model, log_models=False) as tracker:
+        with pytest.warns(LabtrackAutologWarning, match="log the step"):
+            tracker.log_step(loss=torch.ones(3))  # not a single number
+        tracker.log_step(loss=torch.tensor(2.0))
+    assert history(runs()[0].info.run_id, "loss") == [(1, 2.0)]
+
+
+def test_autolog_settings_apply_to_the_tracker(monkeypatch, runs):
+    lt.pytorch.autolog(log_models=False)
+    monkeypatch.setattr(fluent, "log_params", lambda *a, **k: 1 / 0)
+    model, optimizer = new_model()
+    with pytest.warns(LabtrackAutologWarning, match="model's params"):
+        with lt.pytorch.track_training(model, optimizer) as tracker:
+            tracker.log_step(loss=0.5)
+    assert lt.Client().list_artifacts(runs()[0].info.run_id) == []
