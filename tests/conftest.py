@@ -65,3 +65,8 @@ def _new_postgres_database(server: str) -> str:
 @pytest.fixture
 def client(tracking_uri):
     return lt.Client(tracking_uri)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and a JupyterLab server outlives each test."""
+    items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))
