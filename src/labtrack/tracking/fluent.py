@@ -446,6 +446,7 @@ def _end_runs_at_exit() -> None:
         status = RunStatus.FAILED if _state["uncaught"] else RunStatus.FINISHED
         try:
             end_run(status, _run=_stack[0])
+            _client().flush()  # the end is queued behind the run's points: persist both now
         except Exception as error:
             print(f"labtrack: could not end the active run at exit: {error}", file=sys.stderr)
 

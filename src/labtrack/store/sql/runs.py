@@ -49,7 +49,12 @@ class RunStore(SqlStoreBase):
             pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
             if tags:
                 conn.execute(t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()])
-            return run_info(_Values(values)), pk
+            info = RunInfo(
+                run_id=run_uuid, experiment_id=str(experiment_id), run_name=run_name,
+                status=RunStatus.RUNNING, start_time=start, end_time=None,
+                lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=values["artifact_uri"], user_id=user_id,
+            )
+            return info, pk
 
         info, pk = self._write(work)
         self._run_pks[run_uuid] = pk  # only once committed
@@ -233,13 +238,6 @@ def _is_zombie(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return False
-
-
-class _Values:
-    """Attribute access to a dict of column values, so ``run_info`` reads it like a row."""
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values, end_time=None)
 
 
 def run_info(row) -> RunInfo:
