@@ -16,7 +16,6 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
     """One row per run: the info columns, then ``metrics.*``, ``params.*`` and ``tags.*`` (sorted)."""
     import pandas as pd
 
-    position = {row.id: i for i, row in enumerate(columns.runs)}
     count = len(columns.runs)
     data: dict[str, object] = {
         "run_id": [row.run_uuid for row in columns.runs],
@@ -26,20 +25,17 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
         "start_time": pd.to_datetime([row.start_time for row in columns.runs], unit="ms", utc=True),
         "end_time": pd.to_datetime([row.end_time for row in columns.runs], unit="ms", utc=True),
     }
-    for prefix, triples, empty in (
-        ("metrics", columns.metrics, float("nan")),
-        ("params", columns.params, None),
-        ("tags", columns.tags, None),
-    ):
-        pivot: dict[str, list] = {}
-        for pk, key, value in triples:
-            column = pivot.get(key)
-            if column is None:
-                column = pivot[key] = [empty] * count
-            column[position[pk]] = value
-        for key in sorted(pivot):
-            data[f"{prefix}.{key}"] = pivot[key]
-    frame = pd.DataFrame(data)
+    wide = []
+    for prefix, triples in (("metrics", columns.metrics), ("params", columns.params), ("tags", columns.tags)):
+        if triples:
+            long = pd.DataFrame(triples, columns=["pk", "key", "value"])
+            table = long.pivot(index="pk", columns="key", values="value")
+            table = table.reindex(index=[row.id for row in columns.runs], columns=sorted(table.columns))
+            table.columns = [f"{prefix}.{key}" for key in table.columns]
+            if prefix != "metrics":  # text columns: a missing value is None, as in MLflow
+                table = table.astype(object).where(table.notna(), None)
+            wide.append(table.reset_index(drop=True))
+    frame = pd.concat([pd.DataFrame(data), *wide], axis=1)
     if not count:
         frame = pd.DataFrame({name: pd.Series(dtype="object") for name in INFO_COLUMNS})
     return frame

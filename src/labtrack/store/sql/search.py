@@ -72,13 +72,13 @@ class SearchStore(SqlStoreBase):
             if not runs:
                 return RunColumns([], [], [], [], None)
             ids = sa.select(page.c.id)
-            params = conn.execute(sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids))).all()
-            tags = conn.execute(sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids))).all()
-            metrics = conn.execute(
+            params = _tuples(conn, sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids)))
+            tags = _tuples(conn, sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids)))
+            metrics = _tuples(conn, (
                 sa.select(lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value))
                 .join(mk, mk.c.id == lm.c.key_id)
                 .where(lm.c.run_id.in_(ids))
-            ).all()
+            ))
         kept = {row.id for row in runs}
         if has_more:  # the subquery fetched one run too many; drop its data
             params, tags, metrics = ([row for row in rows if row[0] in kept] for rows in (params, tags, metrics))
@@ -102,6 +102,12 @@ class SearchStore(SqlStoreBase):
         run_uuids = run_uuids[:max_results] if has_more else run_uuids
         token = _encode_page_token(offset + len(run_uuids)) if has_more else None
         return self.get_runs(run_uuids), token  # type: ignore[attr-defined]
+
+
+def _tuples(conn, statement) -> list[tuple]:
+    """Rows as the driver's plain tuples: for the hundreds of thousands of (run, key, value)
+    rows of a big search, building SQLAlchemy Row objects would cost more than the query."""
+    return conn.execute(statement).cursor.fetchall()
 
 
 def _encode_page_token(offset: int) -> str:
