@@ -74,8 +74,13 @@ _state: dict[str, Any] = {"experiment_id": None, "last_run_id": None, "client": 
 
 
 def _client() -> Client:
-    uri = _uri.get_tracking_uri()
     client = _state["client"]
+    # The hot path: reuse the client while neither set_tracking_uri nor the environment moved.
+    key = (_uri._explicit_uri, os.environ.get(env.TRACKING_URI.name), os.environ.get(env.HOME.name))
+    if client is not None and _state.get("client_key") == key:
+        return client
+    uri = _uri.get_tracking_uri()
+    _state["client_key"] = key
     if client is None or client.tracking_uri != uri:
         from labtrack.tracking.client import Client
 

@@ -42,7 +42,7 @@ class MetricWriter:
             pending = len(self._buffer)
         if self._thread is None:
             self._start()
-        if pending >= self.max_rows:
+        if pending >= self.max_rows and not self._wake.is_set():  # set() costs ~10 us; once is enough
             self._wake.set()
 
     def add_many(self, rows: list[MetricRow]) -> None:

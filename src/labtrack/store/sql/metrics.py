@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labtrack.entities import Metric
-from labtrack.store.sql import schema
+from labtrack.store.sql import connection, schema
 from labtrack.store.sql.base import SqlStoreBase
 
 m, lm, mk = schema.metrics, schema.latest_metrics, schema.metric_keys
@@ -54,17 +54,8 @@ class MetricStore(SqlStoreBase):
             f"INSERT INTO metrics (run_id, key_id, step, timestamp, value, is_nan) VALUES ({marks})",
             points,
         )
-        statement = self._upsert(conn, lm)
-        newer = sa.or_(
-            statement.excluded.step > lm.c.step,
-            sa.and_(statement.excluded.step == lm.c.step, statement.excluded.timestamp >= lm.c.timestamp),
-        )
         conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[lm.c.run_id, lm.c.key_id],
-                set_={c: statement.excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
-                where=newer,
-            ),
+            _latest_upsert(conn),
             [dict(zip(("run_id", "key_id", "step", "timestamp", "value", "is_nan"), point))
              for point in latest.values()],
         )
@@ -101,6 +92,28 @@ class MetricStore(SqlStoreBase):
             return list(conn.execute(
                 sa.select(mk.c.key).join(lm, lm.c.key_id == mk.c.id).where(lm.c.run_id == pk).order_by(mk.c.key)
             ).scalars())
+
+
+_latest_upserts: dict[str, object] = {}
+
+
+def _latest_upsert(conn: Connection):
+    """Move each (run, key)'s latest point forward, never back. Built once per dialect:
+    SQLAlchemy rebuilds ``excluded`` on every access, which costs about a millisecond."""
+    statement = _latest_upserts.get(conn.dialect.name)
+    if statement is None:
+        insert = connection.upsert(conn, lm)
+        excluded = insert.excluded
+        newer = sa.or_(
+            excluded.step > lm.c.step,
+            sa.and_(excluded.step == lm.c.step, excluded.timestamp >= lm.c.timestamp),
+        )
+        statement = _latest_upserts[conn.dialect.name] = insert.on_conflict_do_update(
+            index_elements=[lm.c.run_id, lm.c.key_id],
+            set_={c: excluded[c] for c in ("step", "timestamp", "value", "is_nan")},
+            where=newer,
+        )
+    return statement
 
 
 def _placeholder(conn: Connection) -> str:

@@ -1,0 +1,109 @@
+// The widget states of src/labtrack/widgets/contract.py, as the front end receives them.
+
+/** A float64 buffer as ipywidgets hands it over (DataView), or a stand-in in tests. */
+export type Bytes = DataView | ArrayBufferLike | ArrayBufferView | number[];
+
+export type Dtype = "number" | "string" | "time" | "duration" | "status";
+export type Group = "info" | "metrics" | "params" | "tags";
+export type Cell = string | number | boolean | null;
+
+export interface Column {
+  name: string;
+  label: string;
+  group: Group;
+  dtype: Dtype;
+}
+
+export interface SortKey {
+  column: string;
+  descending: boolean;
+}
+
+export interface RunsTableState {
+  columns: Column[];
+  visible_columns: string[];
+  data: Record<string, Cell[]>;
+  sort: SortKey[];
+  filter: string;
+  error: string;
+  selected: string[];
+  empty_message: string;
+}
+
+export interface Series {
+  run_id: string;
+  run_name: string;
+  metric: string;
+  x: Bytes;
+  y: Bytes;
+  points: number;
+  total_points: number;
+}
+
+export type XAxis = "step" | "relative" | "wall";
+
+export interface MetricChartState {
+  metrics: string[];
+  selected: string[];
+  x_axis: XAxis;
+  smoothing: number;
+  log_y: boolean;
+  series: Series[];
+  live: boolean;
+  empty_message: string;
+}
+
+export interface ScatterPoints {
+  run_id: string[];
+  run_name: string[];
+  x: Cell[];
+  y: Cell[];
+  color: Cell[];
+}
+
+export interface ScatterState {
+  x: string;
+  y: string;
+  color: string;
+  log_x: boolean;
+  log_y: boolean;
+  points: ScatterPoints;
+  x_kind: "number" | "category";
+  y_kind: "number" | "category";
+  selected: string[];
+  empty_message: string;
+}
+
+export interface CompareRun {
+  run_id: string;
+  run_name: string;
+  status: string;
+}
+
+export interface CompareParam {
+  key: string;
+  values: (string | null)[];
+  differs: boolean;
+}
+
+export interface CompareMetric {
+  key: string;
+  values: (number | null)[];
+  best: number | null;
+}
+
+export interface CompareState {
+  runs: CompareRun[];
+  params: CompareParam[];
+  metrics: CompareMetric[];
+  series: Series[];
+  metric: string;
+  selected: string[];
+  empty_message?: string; // sent by every RunsWidget, though not in CompareState
+}
+
+/** What Plotly.react draws; built by pure functions so tests can check it without a canvas. */
+export interface Figure {
+  data: Record<string, unknown>[];
+  layout: Record<string, unknown>;
+}

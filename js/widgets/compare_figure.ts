@@ -1,0 +1,57 @@
+// lt.compare(): the parallel-coordinates figure, from state (pure, tested without drawing).
+
+import { plotlyText } from "../shared/dom";
+import { themeLayout, type Theme } from "../shared/theme";
+import type { CompareParam, CompareState, Figure } from "../shared/types";
+
+const MISSING = "(none)";
+
+export interface Dimension {
+  label: string;
+  values: number[];
+  tickvals?: number[];
+  ticktext?: string[];
+  range?: [number, number];
+}
+
+function isNumeric(values: (string | null)[]): boolean {
+  const present = values.filter((v): v is string => v !== null);
+  return present.length > 0 && present.every((v) => v.trim() !== "" && Number.isFinite(Number(v)));
+}
+
+/** A param as an axis: numbers as they are, text as category indices labelled by tick text. */
+export function paramDimension(param: CompareParam): Dimension {
+  const label = plotlyText(param.key);
+  if (isNumeric(param.values)) return { label, values: param.values.map((v) => (v === null ? NaN : Number(v))) };
+  const categories = [...new Set(param.values.map((v) => v ?? MISSING))].sort();
+  const index = new Map(categories.map((c, i) => [c, i]));
+  return {
+    label,
+    values: param.values.map((v) => index.get(v ?? MISSING)!),
+    tickvals: categories.map((_, i) => i),
+    ticktext: categories.map(plotlyText),
+    range: categories.length > 1 ? [0, categories.length - 1] : [-1, 1],
+  };
+}
+
+/** Params that differ between the runs (all of them when none does), then the metric. */
+export function buildParcoordsFigure(state: CompareState, theme: Theme): Figure | null {
+  const target = state.metrics.find((m) => m.key === state.metric);
+  const differing = state.params.filter((p) => p.differs);
+  const params = differing.length ? differing : state.params;
+  if (!target || !params.length) return null;
+  const colors = target.values.map((v) => (v === null ? NaN : v));
+  const dimensions: Dimension[] = [...params.map(paramDimension), { label: plotlyText(target.key), values: colors }];
+  return {
+    data: [{
+      type: "parcoords",
+      dimensions,
+      line: { color: colors, colorscale: "Viridis", showscale: true, colorbar: { title: { text: plotlyText(target.key) }, outlinewidth: 0 } },
+      labelfont: { color: theme.text },
+      tickfont: { color: theme.muted },
+      rangefont: { color: theme.muted },
+      labelangle: dimensions.length > 6 ? -20 : 0,
+    }],
+    layout: { ...themeLayout(theme), height: 340, margin: { l: 56, r: 56, t: 56, b: 24 } },
+  };
+}

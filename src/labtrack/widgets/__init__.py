@@ -1,0 +1,103 @@
+"""Notebook widgets (anywidget + Plotly): run table, metric chart, scatter, comparison.
+
+They talk to the browser over the kernel's own channel, so they work wherever anywidget
+does (JupyterLab, Notebook 7, VS Code), offline, with no server of their own. Importing
+this module loads anywidget; ``import labtrack`` alone does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from labtrack.errors import InvalidParameter
+from labtrack.widgets._source import RunSource
+from labtrack.widgets.compare import Compare
+from labtrack.widgets.metric_chart import MetricChart
+from labtrack.widgets.runs_table import RunsTable
+from labtrack.widgets.scatter import Scatter
+
+
+def runs(experiment: str | list[str] | None = None, filter: str = "", columns: list[str] | None = None,
+         max_results: int = 100_000) -> RunsTable:
+    """A table of runs (default: the active experiment's); ``.selected`` gives the chosen ids.
+
+    >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
+    """
+    return RunsTable(RunSource(experiment, max_results=max_results), filter=filter, visible_columns=columns)
+
+
+def chart(metrics: str | list[str], runs: Iterable | None = None, experiment: str | list[str] | None = None,
+          x_axis: str = "step", smoothing: float = 0.0, log_y: bool = False) -> MetricChart:
+    """Metric(s) over steps, one line per run; live while runs log.
+
+    ``runs`` takes run ids, runs, or a DataFrame from ``search_runs``; by default the
+    latest runs that log the metric are drawn, and new ones join as they start.
+    """
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    return MetricChart(RunSource(experiment), names, runs=_run_ids(runs) if runs is not None else None,
+                       x_axis=x_axis, smoothing=smoothing, log_y=log_y)
+
+
+def scatter(x: str, y: str, color: str = "", experiment: str | list[str] | None = None, filter: str = "",
+            log_x: bool = False, log_y: bool = False) -> Scatter:
+    """One point per run: ``x`` and ``y`` are column names as in ``search_runs``
+    (``"params.lr"``, ``"metrics.val_acc"``); click a point to select its run."""
+    return Scatter(RunSource(experiment), x, y, color=color, filter=filter, log_x=log_x, log_y=log_y)
+
+
+def compare(*runs, metric: str | None = None, lower_is_better: bool | None = None) -> Compare:
+    """Compare two or more runs: ``lt.compare(run_a, run_b)`` or ``lt.compare([ids...])``."""
+    flat = runs[0] if len(runs) == 1 and not isinstance(runs[0], str) else runs
+    ids = _run_ids(flat)
+    return Compare(RunSource(_experiment_of(ids[0]) if ids else None), ids, metric=metric,
+                   lower_is_better=lower_is_better)
+
+
+def dashboard(experiment: str | list[str] | None = None, metric: str | None = None,
+              x: str | None = None, y: str | None = None):
+    """Run table, metric chart and scatter together; selecting runs in one selects them in all."""
+    import ipywidgets
+    import traitlets
+
+    table = runs(experiment)
+    metric_columns = [c["name"] for c in table.columns if c["group"] == "metrics"]
+    param_columns = [c["name"] for c in table.columns if c["group"] == "params"]
+    metric = metric or (metric_columns[0].removeprefix("metrics.") if metric_columns else "loss")
+    parts: list = [table]
+    linked: list = []
+    line = chart(metric, experiment=experiment)
+    linked.append(line)
+    row = [line]
+    if (x or param_columns) and (y or metric_columns):
+        points = scatter(x or param_columns[0], y or f"metrics.{metric}", experiment=experiment)
+        linked.append(points)
+        row.append(points)
+    parts.append(ipywidgets.HBox(row))
+    for other in linked:
+        traitlets.link((table, "selected"), (other, "selected"))
+    box = ipywidgets.VBox(parts)
+    box.table, box.chart = table, line
+    return box
+
+
+def _run_ids(runs) -> list[str]:
+    if hasattr(runs, "columns") and "run_id" in getattr(runs, "columns", ()):
+        return [str(run_id) for run_id in runs["run_id"]]
+    ids = []
+    for run in [runs] if isinstance(runs, str) or hasattr(runs, "info") else runs:
+        if isinstance(run, str):
+            ids.append(run)
+        elif hasattr(run, "info"):
+            ids.append(run.info.run_id)
+        else:
+            raise InvalidParameter(f"expected run ids, runs or a search_runs DataFrame, got {type(run).__name__}")
+    return ids
+
+
+def _experiment_of(run_id: str) -> list[str]:
+    from labtrack.tracking import fluent
+
+    return [fluent._client().get_run(run_id).info.experiment_id]
+
+
+__all__ = ["Compare", "MetricChart", "RunsTable", "Scatter", "chart", "compare", "dashboard", "runs", "scatter"]

@@ -1,0 +1,70 @@
+"""What every labtrack widget shares: its bundle, selection, and a readable fallback."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import anywidget
+import traitlets as t
+
+from labtrack.errors import LabtrackError
+
+STATIC = Path(__file__).parent / "static"
+
+
+class RunsWidget(anywidget.AnyWidget):
+    """Base of the widgets that show runs. ``selected`` (run ids) is synced both ways, so
+    ``traitlets.link`` joins widgets: selecting in one selects in the others."""
+
+    selected = t.List(t.Unicode()).tag(sync=True)
+    empty_message = t.Unicode("").tag(sync=True)
+
+    _bundle_name = ""  # the front end: static/<name>.js and static/<name>.css
+
+    def __init_subclass__(cls, **kwargs):
+        # Set before anywidget's own hook, which reads these files into the widget's module.
+        if cls.__dict__.get("_bundle_name"):
+            cls._esm = STATIC / f"{cls._bundle_name}.js"
+            cls._css = STATIC / f"{cls._bundle_name}.css"
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, **kwargs):
+        if isinstance(type(self)._esm, Path):  # anywidget found no file to read
+            raise LabtrackError(
+                f"labtrack's widget bundle {type(self)._esm.name} is missing: reinstall labtrack "
+                "(pip install labtrack), or run `npm ci && npm run build` in a source checkout"
+            )
+        super().__init__(**kwargs)
+
+    def fallback_html(self) -> str:
+        """A static view for where no widget manager runs (nbconvert, GitHub); escaped."""
+        return f"<p>{html.escape(self.empty_message or type(self).__name__)}</p>"
+
+    def fallback_text(self) -> str:
+        return self.empty_message or type(self).__name__
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle_data = super()._repr_mimebundle_(**kwargs)
+        data, metadata = bundle_data if isinstance(bundle_data, tuple) else (bundle_data, {})
+        data = dict(data or {})
+        data["text/plain"] = self.fallback_text()
+        data["text/html"] = self.fallback_html()
+        return data, metadata
+
+
+def html_table(header: list[str], rows: list[list[object]], caption: str = "") -> str:
+    """An HTML table with every cell escaped: run names and params are user strings."""
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        for row in rows
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table class='labtrack-fallback'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def text_table(header: list[str], rows: list[list[object]]) -> str:
+    cells = [[str(h) for h in header]] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells)

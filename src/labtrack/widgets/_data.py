@@ -1,0 +1,163 @@
+"""Widget payloads from tracking data: pure functions, no traitlets, no I/O.
+
+Long metric histories are downsampled here, in the kernel, to what a chart can show.
+``downsample`` keeps each bucket's lowest and highest point (and the first and last point
+of the series), so spikes and dips survive however long the history is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labtrack.widgets.contract import Column, Series
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_POINTS_PER_SERIES = 2000
+INFO_COLUMNS: tuple[Column, ...] = (
+    {"name": "run_name", "label": "run", "group": "info", "dtype": "string"},
+    {"name": "status", "label": "status", "group": "info", "dtype": "status"},
+    {"name": "start_time", "label": "started", "group": "info", "dtype": "time"},
+    {"name": "duration", "label": "duration", "group": "info", "dtype": "duration"},
+    {"name": "run_id", "label": "run id", "group": "info", "dtype": "string"},
+    {"name": "experiment_id", "label": "experiment", "group": "info", "dtype": "string"},
+)
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS_PER_SERIES) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of (x, y), keeping every bucket's min and max of y.
+
+    NaN values are kept as gaps: a bucket whose values are all NaN keeps one NaN point.
+    """
+    count = len(y)
+    if count <= max_points:
+        return x, y
+    buckets = max(1, (max_points - 2) // 2)
+    size = math.ceil(count / buckets)
+    padded = buckets * size
+    values = np.full(padded, np.nan)
+    values[:count] = y
+    rows = values.reshape(buckets, size)
+    all_nan = np.isnan(rows).all(axis=1)
+    lows = np.argmin(np.where(np.isnan(rows), np.inf, rows), axis=1)
+    highs = np.argmax(np.where(np.isnan(rows), -np.inf, rows), axis=1)
+    offsets = np.arange(buckets) * size
+    keep = np.concatenate([[0, count - 1], offsets + lows, offsets[~all_nan] + highs[~all_nan]])
+    keep = np.unique(keep[keep < count])
+    return x[keep], y[keep]
+
+
+def float_bytes(values: np.ndarray) -> bytes:
+    """Little-endian float64, as the front end's ``Float64Array`` reads it."""
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
+           x_axis: str = "step", start_time: int | None = None,
+           max_points: int = MAX_POINTS_PER_SERIES) -> Series:
+    """One chart line: x by ``x_axis`` (step, seconds since ``start_time``, or wall-clock ms)."""
+    y = np.asarray(values, dtype=float)
+    if x_axis == "step":
+        x = np.asarray(steps, dtype=float)
+    elif x_axis == "relative":
+        origin = start_time if start_time is not None else (timestamps[0] if len(timestamps) else 0)
+        x = (np.asarray(timestamps, dtype=float) - origin) / 1000.0
+    elif x_axis == "wall":
+        x = np.asarray(timestamps, dtype=float)
+    else:
+        raise ValueError(f"x_axis must be 'step', 'relative' or 'wall', got {x_axis!r}")
+    small_x, small_y = downsample(x, y, max_points)
+    return {
+        "run_id": run_id, "run_name": run_name, "metric": metric,
+        "x": float_bytes(small_x), "y": float_bytes(small_y),
+        "points": len(small_y), "total_points": len(y),
+    }
+
+
+def json_values(values) -> list:
+    """A column as JSON-safe values: NaN and NaT become None, numpy scalars plain Python."""
+    out = []
+    for value in values:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            out.append(None)
+        elif isinstance(value, (np.floating, np.integer)):
+            number = value.item()
+            out.append(None if isinstance(number, float) and math.isnan(number) else number)
+        else:
+            out.append(value)
+    return out
+
+
+def table_columns(frame: pd.DataFrame) -> list[Column]:
+    """Every column the run table can show: run info first, then metrics, params, tags."""
+    columns = list(INFO_COLUMNS)
+    for name in frame.columns:
+        group, _, key = name.partition(".")
+        if group in ("metrics", "params", "tags") and key:
+            if group == "tags" and key.startswith(("mlflow.", "labtrack.")):
+                continue  # bookkeeping tags stay reachable by filter, not in the chooser
+            dtype = "number" if group == "metrics" else "string"
+            columns.append({"name": name, "label": key, "group": group, "dtype": dtype})
+    return columns
+
+
+def table_data(frame: pd.DataFrame, columns: list[Column]) -> dict[str, list]:
+    """Column name -> JSON values, one per run, in the frame's order."""
+    data: dict[str, list] = {}
+    if frame.empty:
+        return {column["name"]: [] for column in columns}
+    start = _epoch_ms(frame["start_time"])
+    end = frame["end_time"]
+    for column in columns:
+        name = column["name"]
+        if name == "run_name":
+            values = frame.get("tags.mlflow.runName", frame["run_id"])
+        elif name == "start_time":
+            values = start
+        elif name == "duration":
+            ended = end.notna()
+            seconds = ((_epoch_ms(end) - start) / 1000.0).where(ended)
+            values = seconds
+        else:
+            values = frame[name]
+        data[name] = json_values(values.tolist())
+    return data
+
+
+def _epoch_ms(times: pd.Series) -> pd.Series:
+    """Datetimes as integer milliseconds since the epoch, whatever unit pandas stores them in."""
+    return times.dt.as_unit("ms").astype("int64")
+
+
+def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str = "") -> tuple[dict[str, list], str, str]:
+    """One point per run having both x and y; returns (points, x kind, y kind)."""
+    for name in (x, y, color):
+        if name and name not in frame.columns and name not in ("run_name", "status"):
+            raise KeyError(name)
+    names = frame.get("tags.mlflow.runName", frame["run_id"])
+    columns = {"x": x, "y": y, **({"color": color} if color else {})}
+    values = {key: _numeric_or_text(frame[col] if col != "run_name" else names) for key, col in columns.items()}
+    keep = [i for i in range(len(frame)) if values["x"][0][i] is not None and values["y"][0][i] is not None]
+    points = {
+        "run_id": [frame["run_id"].iloc[i] for i in keep],
+        "run_name": [names.iloc[i] for i in keep],
+        **{key: [vals[i] for i in keep] for key, (vals, _) in values.items()},
+    }
+    if not color:
+        points["color"] = []
+    return points, values["x"][1], values["y"][1]
+
+
+def _numeric_or_text(column: pd.Series) -> tuple[list, str]:
+    """Params are stored as text: a column whose values all parse as numbers is numeric."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(column, errors="coerce")
+    present = column.notna()
+    if present.any() and numbers[present].notna().all():
+        return json_values(numbers.tolist()), "number"
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in column.tolist()], "category"

@@ -1,0 +1,85 @@
+"""``lt.compare()``: runs side by side: params (differences marked), metrics, curves."""
+
+from __future__ import annotations
+
+import math
+
+import traitlets as t
+
+from labtrack.errors import InvalidParameter
+from labtrack.widgets import _data
+from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._source import RunSource
+
+
+class Compare(RunsWidget):
+    """Two or more runs compared; ``metric`` is overlaid and drives parallel coordinates.
+
+    >>> lt.compare([run_a, run_b], metric="val_acc")   # doctest: +SKIP
+    """
+
+    _bundle_name = "compare"
+
+    runs = t.List(t.Dict()).tag(sync=True)
+    params = t.List(t.Dict()).tag(sync=True)
+    metrics = t.List(t.Dict()).tag(sync=True)
+    series = t.List(t.Dict()).tag(sync=True)
+    metric = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: RunSource, run_ids: list[str], metric: str | None = None,
+                 lower_is_better: bool | None = None, **kwargs):
+        if len(run_ids) < 2:
+            raise InvalidParameter(f"compare needs at least two runs, got {len(run_ids)}")
+        self.source = source
+        self.lower_is_better = lower_is_better
+        super().__init__(selected=list(run_ids), **kwargs)
+        self._load(metric)
+
+    @t.observe("metric")
+    def _on_metric(self, change) -> None:
+        self._load(change["new"])
+
+    def _load(self, metric: str | None) -> None:
+        client = self.source.client
+        runs = [client.get_run(run_id) for run_id in self.selected]
+        self.runs = [{"run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status} for r in runs]
+        keys = sorted({k for r in runs for k in r.data.params})
+        self.params = [
+            {"key": k, "values": (values := [r.data.params.get(k) for r in runs]), "differs": len(set(values)) > 1}
+            for k in keys
+        ]
+        metric_keys = sorted({k for r in runs for k in r.data.metrics})
+        self.metrics = [self._metric_row(k, [r.data.metrics.get(k) for r in runs]) for k in metric_keys]
+        chosen = metric or self.metric or (metric_keys[0] if metric_keys else "")
+        if chosen and chosen not in metric_keys:
+            raise InvalidParameter(f"none of the runs logs {chosen!r}; they log {metric_keys}")
+        lines = []
+        for run in runs:
+            if chosen in run.data.metrics:
+                steps, stamps, values = client.get_metric_history_columns(run.info.run_id, chosen)
+                lines.append(_data.series(run.info.run_id, run.info.run_name, chosen, steps, stamps, values,
+                                          start_time=run.info.start_time))
+        self.series = lines
+        if self.metric != chosen:
+            self.metric = chosen
+
+    def _metric_row(self, key: str, values: list) -> dict:
+        clean = [None if v is None or math.isnan(v) else v for v in values]
+        present = [(v, i) for i, v in enumerate(clean) if v is not None]
+        lower = self.lower_is_better
+        if lower is None:  # losses and errors go down; everything else up
+            lower = any(word in key.lower() for word in ("loss", "error", "mse", "mae", "rmse", "perplexity"))
+        best = (min(present) if lower else max(present))[1] if present else None
+        return {"key": key, "values": clean, "best": best}
+
+    def _rows(self) -> tuple[list[str], list[list]]:
+        header = ["", *[r["run_name"] for r in self.runs]]
+        rows = [[f"params.{p['key']}" + (" *" if p["differs"] else ""), *p["values"]] for p in self.params]
+        rows += [[f"metrics.{m['key']}", *m["values"]] for m in self.metrics]
+        return header, rows
+
+    def fallback_text(self) -> str:
+        return text_table(*self._rows())
+
+    def fallback_html(self) -> str:
+        return html_table(*self._rows(), "run comparison (* differs)")

@@ -1,0 +1,138 @@
+"""``lt.chart()``: metrics over steps (or time), one line per run, live while runs log."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import traitlets as t
+
+from labtrack.entities import RunStatus
+from labtrack.errors import InvalidParameter
+from labtrack.widgets import _data
+from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._live import Poller
+from labtrack.widgets._source import HOW_TO_LOG, RunSource
+
+RECENT_RUNS = 10  # runs drawn when none are named
+
+
+class MetricChart(RunsWidget):
+    """Metric curves of the ``selected`` runs; with none selected, of the latest runs that
+    log the metric (runs that start later join in).
+
+    >>> lt.chart("val_acc")                       # doctest: +SKIP
+    >>> lt.chart(["loss", "val_loss"], runs=[run_a, run_b], smoothing=0.6)   # doctest: +SKIP
+    """
+
+    _bundle_name = "metric_chart"
+
+    metrics = t.List(t.Unicode()).tag(sync=True)
+    x_axis = t.Enum(("step", "relative", "wall"), default_value="step").tag(sync=True)
+    smoothing = t.Float(0.0).tag(sync=True)
+    log_y = t.Bool(False).tag(sync=True)
+    series = t.List(t.Dict()).tag(sync=True)
+    live = t.Bool(False).tag(sync=True)
+
+    def __init__(self, source: RunSource, metrics: list[str], runs: list[str] | None = None,
+                 max_points: int = _data.MAX_POINTS_PER_SERIES, poll: bool = True, **kwargs):
+        if not metrics:
+            raise InvalidParameter("chart needs at least one metric name")
+        self.source = source
+        self.max_points = max_points
+        self._stamps: dict | None = None  # None: never drawn
+        self._lock = threading.RLock()  # the poller thread and the kernel both redraw
+        self._initialized = False
+        super().__init__(metrics=list(metrics), selected=list(runs or []), **kwargs)
+        self._initialized = True
+        self.poll()
+        self._poller = Poller(self) if poll else None
+
+    @t.validate("smoothing")
+    def _check_smoothing(self, proposal) -> float:
+        value = proposal["value"]
+        if not 0.0 <= value < 1.0:
+            raise t.TraitError(f"smoothing must be in [0, 1), got {value}")
+        return value
+
+    @t.observe("selected", "metrics", "x_axis")
+    def _redraw(self, change) -> None:
+        if self._initialized:
+            with self._lock:
+                self._stamps = None
+                self._poll()
+
+    def poll(self) -> None:
+        """Redraw if any drawn run has logged since the last look (cheap when nothing did)."""
+        with self._lock:
+            self._poll()
+
+    @property
+    def follow_latest(self) -> bool:
+        """No runs chosen: draw the latest runs that log the metric, new ones included."""
+        return not self.selected
+
+    def _poll(self) -> None:
+        drawn = self._latest_runs() if self.follow_latest else list(self.selected)
+        runs = {run.info.run_id: run for run in self._runs(drawn)}
+        stamps = {
+            run_id: (run.info.status, tuple((m.key, m.step, m.timestamp) for m in run.data.latest_metrics))
+            for run_id, run in runs.items()
+        }
+        if stamps == self._stamps:
+            return
+        self._stamps = stamps
+        self.series = [line for run_id in drawn if run_id in runs for line in self._lines(runs[run_id])]
+        self.live = any(run.info.status == RunStatus.RUNNING for run in runs.values())
+        self.empty_message = "" if self.series else self._empty_message()
+
+    def _lines(self, run) -> Iterable[dict]:
+        have = {m.key for m in run.data.latest_metrics}
+        for metric in self.metrics:
+            if metric in have:
+                steps, timestamps, values = self.source.client.get_metric_history_columns(run.info.run_id, metric)
+                yield _data.series(run.info.run_id, run.info.run_name, metric, steps, timestamps, values,
+                                   self.x_axis, run.info.start_time, self.max_points)
+
+    def _runs(self, run_ids: list[str]):
+        client = self.source.client
+        found = []
+        for run_id in run_ids:
+            try:
+                found.append(client.get_run(run_id))
+            except Exception:  # a deleted or unknown run is just not drawn
+                continue
+        return found
+
+    def _latest_runs(self) -> list[str]:
+        client = self.source.client
+        runs = client.search_runs(self.source.experiment_ids, max_results=RECENT_RUNS * 5)
+        with_metric = [r.info.run_id for r in runs if set(self.metrics) & set(r.data.metrics)]
+        return with_metric[:RECENT_RUNS]
+
+    def _empty_message(self) -> str:
+        names = ", ".join(repr(m) for m in self.metrics)
+        if not self.follow_latest:
+            return f"The selected runs have no {names} points yet."
+        return f"No run logs {names} yet. {HOW_TO_LOG}"
+
+    def close(self) -> None:
+        if getattr(self, "_poller", None) is not None:
+            self._poller.stop()
+        super().close()
+
+    def fallback_text(self) -> str:
+        return self.empty_message or text_table(*self._summary())
+
+    def fallback_html(self) -> str:
+        return super().fallback_html() if self.empty_message else html_table(*self._summary(), "metric chart")
+
+    def _summary(self) -> tuple[list[str], list[list]]:
+        import numpy as np
+
+        rows = []
+        for line in self.series:
+            y = np.frombuffer(line["y"], dtype="<f8")
+            last = float(y[-1]) if len(y) else None
+            rows.append([line["run_name"], line["metric"], line["total_points"], last])
+        return ["run", "metric", "points", "last value"], rows
