@@ -63,7 +63,7 @@ class MetricStore(SqlStoreBase):
 
     def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:
         steps, timestamps, values = self.metric_history_arrays(run_uuid, key)
-        return [Metric(key, float(v), int(ts), int(s)) for s, ts, v in zip(steps, timestamps, values)]
+        return [Metric(key, v, ts, s) for s, ts, v in zip(steps.tolist(), timestamps.tolist(), values.tolist())]
 
     def metric_history_arrays(self, run_uuid: str, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A metric's points as three numpy columns (steps, timestamps, values), ordered by
