@@ -54,9 +54,19 @@ def lab(tmp_path_factory):
     notebook_settings = settings / "@jupyterlab" / "notebook-extension"
     notebook_settings.mkdir(parents=True)
     (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    # The kernel must be this interpreter (the one labtrack is installed in), whatever other
+    # "python3" kernels the machine has: a kernelspec first on JUPYTER_PATH says so.
+    kernel = root / ".jupyter-data" / "kernels" / "python3"
+    kernel.mkdir(parents=True)
+    (kernel / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)", "language": "python",
+    }))
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
+        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(root / ".jupyter-data"), os.environ.get("JUPYTER_PATH")])),
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
         "LABTRACK_TRACKING_URI": f"sqlite:///{root / 'store' / 'labtrack.db'}",
         "LABTRACK_HOME": str(root / "home"),
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
