@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,10 +33,20 @@ def safe_join(root: Path, relative: str | None) -> Path:
     if "\x00" in normalized or normalized.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
         raise InvalidParameter(f"artifact path {relative!r} must be relative and stay inside the run's folder")
     candidate = root.joinpath(*parts)
-    resolved_root = root.resolve()
-    if not candidate.resolve().is_relative_to(resolved_root):
+    if not candidate.resolve().is_relative_to(_resolved(root)):
         raise InvalidParameter(f"artifact path {relative!r} leads outside the run's folder")
     return candidate
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(root: Path) -> Path:
+    """A run's folder, symlinks resolved (cached: resolving walks every path component)."""
+    return root.resolve()
+
+
+def _ensure_folder(folder: Path) -> None:
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 class LocalArtifactRepository:
@@ -64,7 +75,7 @@ class LocalArtifactRepository:
         target = safe_join(self.root, artifact_file)
         if target == self.root:
             raise InvalidParameter("artifact_file must name a file, e.g. 'results/summary.json'")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _ensure_folder(target.parent)
         temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         temporary.write_bytes(data)
         temporary.replace(target)  # readers never see half a file
