@@ -280,3 +280,14 @@ def test_metric_names_may_look_like_paths_within_their_folder(tracking_uri):
         lt.log_metric("train/loss", 0.1)
         lt.log_metric("val acc:top-1", 0.9)
     assert set(lt.get_run(run.info.run_id).data.metrics) == {"train/loss", "val acc:top-1"}
+
+
+def test_log_batch_with_a_conflicting_param_writes_no_tag_either(tracking_uri):
+    from labtrack.entities import Param, RunTag
+
+    client = lt.Client()
+    run = client.create_run("0")
+    client.log_param(run.info.run_id, "lr", 0.1)
+    with pytest.raises(InvalidState):
+        client.log_batch(run.info.run_id, params=[Param("lr", "0.2")], tags=[RunTag("note", "x")])
+    assert "note" not in client.get_run(run.info.run_id).data.tags

@@ -141,7 +141,8 @@ class Client:
 
     def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (),
                   tags: Sequence[RunTag] = (), synchronous: bool | None = None) -> None:
-        """Log many values at once. Everything is validated before anything is written."""
+        """Log many values at once. Everything is validated before anything is written; params
+        and tags go in one transaction, metrics through the background writer."""
         param_values = v.validate_params({p.key: p.value for p in params})
         tag_values = v.validate_tags({t.key: t.value for t in tags})
         pk = self.store.run_pk(run_id)
@@ -150,10 +151,8 @@ class Client:
             key = v.validate_key(metric.key)
             rows.append((pk, key, v.validate_metric_value(key, metric.value),
                          v.validate_timestamp(metric.timestamp), v.validate_step(metric.step)))
-        if param_values:
-            self.store.log_params(run_id, param_values)
-        if tag_values:
-            self.store.set_tags(run_id, tag_values)
+        if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
+            self.store.log_params_and_tags(run_id, param_values, tag_values)
         if rows:
             self.writer.add_many(rows)
         if synchronous:

@@ -140,29 +140,37 @@ class RunStore(SqlStoreBase):
 
     def log_params(self, run_uuid: str, params: Mapping[str, str]) -> None:
         """Insert params; re-logging the same value is fine, a different one is an error."""
+        self.log_params_and_tags(run_uuid, params, {})
+
+    def set_tags(self, run_uuid: str, tags: Mapping[str, str]) -> None:
+        self.log_params_and_tags(run_uuid, {}, tags)
+
+    def log_params_and_tags(self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
+        """Params and tags in one transaction: a conflicting param leaves nothing written."""
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
-            existing = dict(conn.execute(
-                sa.select(p.c.key, p.c.value).where(p.c.run_id == pk, p.c.key.in_(list(params)))
-            ).all())
-            for key, value in params.items():
-                if key in existing and existing[key] != value:
-                    raise InvalidState(
-                        f"param {key!r} of run {run_uuid} was already logged as {existing[key]!r}; "
-                        f"it cannot change to {value!r} (params are immutable: log a new run, "
-                        "or use a tag or a metric for values that change)"
-                    )
-            new = [{"run_id": pk, "key": k, "value": v} for k, v in params.items() if k not in existing]
-            if new:
-                conn.execute(p.insert(), new)
+            if params:
+                self._insert_params(conn, pk, run_uuid, params)
+            self._upsert_rows(conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()])
 
         self._write(work)
 
-    def set_tags(self, run_uuid: str, tags: Mapping[str, str]) -> None:
-        pk = self.run_pk(run_uuid)
-        rows = [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
-        self._write(lambda conn: self._upsert_rows(conn, t, rows))
+    @staticmethod
+    def _insert_params(conn: Connection, pk: int, run_uuid: str, params: Mapping[str, str]) -> None:
+        existing = dict(conn.execute(
+            sa.select(p.c.key, p.c.value).where(p.c.run_id == pk, p.c.key.in_(list(params)))
+        ).all())
+        for key, value in params.items():
+            if key in existing and existing[key] != value:
+                raise InvalidState(
+                    f"param {key!r} of run {run_uuid} was already logged as {existing[key]!r}; "
+                    f"it cannot change to {value!r} (params are immutable: log a new run, "
+                    "or use a tag or a metric for values that change)"
+                )
+        new = [{"run_id": pk, "key": k, "value": v} for k, v in params.items() if k not in existing]
+        if new:
+            conn.execute(p.insert(), new)
 
     def delete_tag(self, run_uuid: str, key: str) -> None:
         pk = self.run_pk(run_uuid)
