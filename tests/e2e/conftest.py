@@ -1,4 +1,4 @@
-"""A real JupyterLab on loopback and a headless Chromium driving it, as a person would.
+"""Fixtures for the browser tests: one JupyterLab and one Chromium per session.
 
 Screenshots go to ``artifacts-ci/screenshots/`` (git-ignored; CI keeps it). These tests
 run last (see ``pytest_collection_modifyitems`` in tests/conftest.py).
@@ -6,100 +6,19 @@ run last (see ``pytest_collection_modifyitems`` in tests/conftest.py).
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts-ci" / "screenshots"
-CHROMIUM = os.environ.get("LABTRACK_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.2)
+sys.path.insert(0, str(Path(__file__).parent))  # pytest's importlib mode does not
+import lab_harness  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """JupyterLab serving a fresh folder, with labtrack's store in it. Yields a small handle."""
-    root = tmp_path_factory.mktemp("lab")
-    settings = root / ".settings"
-    notifications = settings / "@jupyterlab" / "apputils-extension"
-    notifications.mkdir(parents=True)
-    (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
-    # Render every cell: a windowed notebook detaches off-screen outputs while tests wait on them.
-    notebook_settings = settings / "@jupyterlab" / "notebook-extension"
-    notebook_settings.mkdir(parents=True)
-    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
-    # The kernel must be this interpreter (the one labtrack is installed in), whatever other
-    # "python3" kernels the machine has: a kernelspec first on JUPYTER_PATH says so.
-    kernel = root / ".jupyter-data" / "kernels" / "python3"
-    kernel.mkdir(parents=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python",
-    }))
-    port, token = _free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(root / ".jupyter-data"), os.environ.get("JUPYTER_PATH")])),
-        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
-        "LABTRACK_TRACKING_URI": f"sqlite:///{root / 'store' / 'labtrack.db'}",
-        "LABTRACK_HOME": str(root / "home"),
-        "JUPYTERLAB_SETTINGS_DIR": str(settings),
-        "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"),
-    }
-    log = open(root / "lab.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return process.poll() is not None  # stop waiting if it died
-
-    try:
-        _wait_until(up, 120, "JupyterLab to start")
-        if process.poll() is not None:
-            raise RuntimeError((root / "lab.log").read_text())
-        yield {"url": url, "token": token, "root": root, "env": env}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with lab_harness.running_lab(tmp_path_factory.mktemp("lab")) as handle:
+        yield handle
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +26,7 @@ def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:  # Playwright gives each launch a fresh profile
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -120,61 +39,7 @@ def page(browser):
     context.close()
 
 
-def screenshot(locator_or_page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    locator_or_page.screenshot(path=str(path))
-    return path
-
-
-def open_notebook(page, lab, name: str, cells: list[str]) -> None:
-    """Write a notebook of ``cells``, open it in JupyterLab, run all cells once the kernel is idle."""
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, lab["root"] / name)
-    page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle'",
-        timeout=90_000,
-    )
-    # Not awaited on purpose: returning the command's promise to evaluate() can hang.
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-
-
-def cell_output(page, index: int):
-    """The output area of the ``index``-th code cell, scrolled into view (JupyterLab virtualizes)."""
-    cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
-    cell.scroll_into_view_if_needed()
-    return cell.locator(".jp-OutputArea")
-
-
-def run_cell_and_read(page, source: str, timeout: float = 30_000) -> str:
-    """Append a cell, run it, and return its text output (how Python state is read back)."""
-    page.evaluate(
-        """(source) => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            const notebook = panel.content;
-            notebook.activeCellIndex = notebook.widgets.length - 1;
-            window.jupyterapp.commands.execute('notebook:insert-cell-below');
-            notebook.activeCell.model.sharedModel.setSource(source);
-            window.jupyterapp.commands.execute('notebook:run-cell');
-        }""",
-        source,
-    )
-    marker = page.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-OutputArea-output")
-    marker.first.wait_for(timeout=timeout)
-    return marker.first.inner_text()
-
-
 @pytest.fixture(scope="session")
 def ui():
-    """The helpers above, for test modules (pytest's importlib mode keeps conftest unimportable)."""
-    import types
-
-    return types.SimpleNamespace(open_notebook=open_notebook, cell_output=cell_output,
-                                 run_cell_and_read=run_cell_and_read, screenshot=screenshot)
+    """The harness's helpers, for the test modules."""
+    return lab_harness
