@@ -291,3 +291,11 @@ def test_log_batch_with_a_conflicting_param_writes_no_tag_either(tracking_uri):
     with pytest.raises(InvalidState):
         client.log_batch(run.info.run_id, params=[Param("lr", "0.2")], tags=[RunTag("note", "x")])
     assert "note" not in client.get_run(run.info.run_id).data.tags
+
+
+def test_set_experiment_from_many_threads_at_once_creates_it_once(tracking_uri):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: fluent.get_or_create_experiment("racing").experiment_id, range(16)))
+    assert len(ids) == 1

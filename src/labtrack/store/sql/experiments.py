@@ -65,7 +65,12 @@ class ExperimentStore(SqlStoreBase):
                 ])
             return experiment_id
 
-        return str(self._write(work))
+        try:
+            return str(self._write(work))
+        except sa.exc.IntegrityError:
+            # Another process created it between our check and our insert (PostgreSQL does
+            # not serialize writers the way SQLite's BEGIN IMMEDIATE does).
+            raise AlreadyExists(f"experiment {name!r} already exists") from None
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         found = self._experiments(e.c.experiment_id == _int_id(experiment_id))
