@@ -89,14 +89,9 @@ def engine(tmp_path_factory):
     engine.dispose()
 
 
-# A RUNNING run whose heartbeat is stale reads KILLED, as the store will do it.
-STATUS_EXPR = sa.case(
-    (sa.and_(r.c.status == "RUNNING", r.c.heartbeat_time < 10**12), "KILLED"), else_=r.c.status)
-
-
-def select_names(engine, filter_text, status_expr=None, dialect_name="sqlite"):
+def select_names(engine, filter_text, dialect_name="sqlite"):
     node = parse_filter(filter_text)
-    condition = filter_condition(node, r, dialect_name=dialect_name, status_expr=status_expr)
+    condition = filter_condition(node, r, dialect_name=dialect_name)
     with engine.connect() as conn:
         return set(conn.execute(sa.select(r.c.name).where(condition)).scalars())
 
@@ -183,21 +178,6 @@ def test_filter_selects(engine, text, expected):
     assert select_names(engine, text) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("status = 'KILLED'", {"beta", "delta"}),
-        ("status = 'RUNNING'", {"Alpha-2"}),
-        ("status IN ('KILLED', 'FAILED')", {"beta", "gamma", "delta"}),
-        ("status != 'KILLED'", {"alpha", "gamma", "Alpha-2"}),
-        ("status LIKE 'K%'", {"beta", "delta"}),
-        ("attributes.status ILIKE 'run%'", {"Alpha-2"}),
-    ],
-)
-def test_status_expr_replaces_the_stored_status(engine, text, expected):
-    assert select_names(engine, text, status_expr=STATUS_EXPR) == expected
-
-
 def test_like_on_other_dialects_uses_escaped_like_and_agrees_on_sqlite(engine):
     # The non-SQLite form (LIKE ... ESCAPE) is case-insensitive on SQLite, so it can only be
     # checked here on case-neutral patterns; what matters is the escaping agrees.
@@ -255,14 +235,6 @@ def test_order_by(engine, clauses, expected):
         assert list(conn.execute(query).scalars()) == expected
 
 
-def test_order_by_status_expr(engine):
-    orders = [parse_order_by("status"), parse_order_by("start_time")]
-    query = sa.select(r.c.name).order_by(*order_by_clauses(orders, r, STATUS_EXPR), r.c.id)
-    with engine.connect() as conn:  # beta reads KILLED, so sorts with delta
-        assert list(conn.execute(query).scalars()) == ["gamma", "alpha", "beta", "delta",
-                                                       "Alpha-2"]
-
-
 def test_filter_and_order_together_with_search_style_query(engine):
     condition = r.c.experiment_id.in_([1]) & r.c.lifecycle_stage.in_(["active"]) & \
         filter_condition(parse_filter("tags.team ILIKE 'vision' OR metrics.acc > 0.9"), r)
@@ -299,8 +271,7 @@ def test_largest_accepted_filters_compile_and_run(engine, text, expected):
     # SQLite refuses expression trees deeper than 1000 and (before 3.46) overflows its parser
     # stack on ~30 levels of `a AND (b OR (...`; SQLAlchemy's compiler recurses per level.
     # The compiled SQL must stay within all three for every filter the parser accepts.
-    condition = r.c.experiment_id.in_([1]) & filter_condition(parse_filter(text), r,
-                                                               status_expr=STATUS_EXPR)
+    condition = r.c.experiment_id.in_([1]) & filter_condition(parse_filter(text), r)
     with engine.connect() as conn:
         assert set(conn.execute(sa.select(r.c.name).where(condition)).scalars()) == expected
 
@@ -399,9 +370,9 @@ def test_hostile_filters_are_bound_parameters_and_execute_cleanly(engine, tree, 
     orders = [OrderBy("param", order_key, True), OrderBy("metric", order_key, False)]
     written_strings = list(_user_strings(tree)) + [(order_key, {order_key})]
     for dialect, dialect_name in [(engine.dialect, "sqlite"), (postgresql.dialect(), "postgresql")]:
-        condition = filter_condition(tree, r, dialect_name=dialect_name, status_expr=STATUS_EXPR)
+        condition = filter_condition(tree, r, dialect_name=dialect_name)
         query = sa.select(r.c.name).where(condition).order_by(
-            *order_by_clauses(orders, r, STATUS_EXPR), r.c.id)
+            *order_by_clauses(orders, r), r.c.id)
         compiled = query.compile(dialect=dialect)
         sql, bound = str(compiled), set(_flat_params(compiled))
         for written, forms in written_strings:

@@ -57,7 +57,6 @@ _CHUNK = 16
 class _Context:
     runs: sa.Table
     dialect_name: str
-    status: ColumnElement | None
 
 
 def filter_condition(
@@ -65,21 +64,18 @@ def filter_condition(
     runs_table: sa.Table = schema.runs,
     *,
     dialect_name: str = "sqlite",
-    status_expr: ColumnElement | None = None,
 ) -> ColumnElement[bool]:
     """A WHERE condition on ``runs_table`` selecting the runs that match ``node``.
 
-    ``dialect_name`` picks the case-sensitive LIKE strategy (GLOB on ``"sqlite"``);
-    ``status_expr``, when given, stands in for ``runs.status`` (e.g. a CASE that reads dead
-    RUNNING runs as KILLED). Subqueries correlate to ``runs_table``.
+    ``dialect_name`` picks the case-sensitive LIKE strategy (GLOB on ``"sqlite"``).
+    Subqueries correlate to ``runs_table``.
     """
-    return _compile(node, _Context(runs_table, dialect_name, status_expr))
+    return _compile(node, _Context(runs_table, dialect_name))
 
 
 def order_by_clauses(
     orders: Iterable[OrderBy],
     runs_table: sa.Table = schema.runs,
-    status_expr: ColumnElement | None = None,
 ) -> list[ColumnElement]:
     """ORDER BY expressions for parsed order_by clauses: a rank, then the value, per clause.
 
@@ -103,7 +99,7 @@ def order_by_clauses(
             )
             rank = _null_rank(value)
         else:
-            value = _attribute_column(order.key, runs_table, status_expr)
+            value = _attribute_column(order.key, runs_table)
             rank = _null_rank(value) if getattr(value, "nullable", False) else None
         if rank is not None:
             clauses.append(rank)
@@ -181,7 +177,7 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
         condition = _compare(table.c.value, node.op, node.value, ctx.dialect_name)
         return sa.exists().where(*has_key, condition).correlate(runs)
     if node.entity == ATTRIBUTE:
-        column = _attribute_column(node.key, runs, ctx.status)
+        column = _attribute_column(node.key, runs)
         value = _number(node.value) if node.key in NUMERIC_ATTRIBUTES else node.value
         return _compare(column, node.op, value, ctx.dialect_name)
     raise ValueError(f"unknown entity {node.entity!r}")
@@ -237,9 +233,7 @@ def _compare(column, op: str, value, dialect_name: str) -> ColumnElement[bool]:
     raise ValueError(f"unsupported operator {op!r}")
 
 
-def _attribute_column(key: str, runs: sa.Table, status_expr: ColumnElement | None):
-    if key == "status" and status_expr is not None:
-        return status_expr
+def _attribute_column(key: str, runs: sa.Table):
     try:
         return runs.c[_ATTRIBUTE_COLUMNS[key]]
     except KeyError:
