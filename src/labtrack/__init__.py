@@ -83,6 +83,15 @@ _LAZY = {
     "scatter": ("labtrack.widgets", "scatter"),
     "compare": ("labtrack.widgets", "compare"),
     "dashboard": ("labtrack.widgets", "dashboard"),
+    # Models and the registry (load the model flavors' libraries only when a model needs them).
+    "log_model": ("labtrack.models", "log_model"),
+    "load_model": ("labtrack.models", "load_model"),
+    "models": ("labtrack.models", None),
+    "pyfunc": ("labtrack.pyfunc", None),
+    "register_model": ("labtrack.registry", "register_model"),
+    "serve": ("labtrack.serving", "serve"),
+    # Projects: parameterized notebook / MLproject runs and sweeps.
+    "run": ("labtrack.projects", "run"),
 }
 
 
@@ -107,9 +116,10 @@ __all__ = [
     "dashboard", "delete_experiment", "delete_run", "delete_tag", "end_run", "entities",
     "flush", "get_artifact_uri", "get_experiment", "get_experiment_by_name", "get_parent_run",
     "get_run", "get_tracking_uri", "is_tracking_uri_set", "LabtrackError", "last_active_run",
-    "load_ipython_extension", "log_artifact", "log_artifacts", "log_dict", "log_figure",
-    "log_image", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
-    "MlflowClient", "MlflowException", "restore_experiment", "runs", "RunStatus", "scatter",
-    "search_experiments", "search_runs", "set_experiment", "set_tag", "set_tags",
-    "set_tracking_uri", "start_run", "ViewType",
+    "load_ipython_extension", "load_model", "log_artifact", "log_artifacts", "log_dict",
+    "log_figure", "log_image", "log_metric", "log_metrics", "log_model", "log_param",
+    "log_params", "log_text", "MlflowClient", "MlflowException", "register_model",
+    "restore_experiment", "run", "runs", "RunStatus", "scatter", "search_experiments",
+    "search_runs", "serve", "set_experiment", "set_tag", "set_tags", "set_tracking_uri",
+    "start_run", "ViewType",
 ]

@@ -47,7 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="log a short tracked demo and print its run table")
     p.add_argument("--experiment", default="labtrack-demo")
     p.set_defaults(func=commands.demo)
+
+    # Larger command groups live in their own modules, each with add_commands(sub).
+    import importlib
+
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).add_commands(sub)
     return parser
+
+
+# Each module adds its subcommands; it imports its heavy dependencies only when a command runs.
+_COMMAND_MODULES: list[str] = []
 
 
 def main(argv: list[str] | None = None) -> int:
