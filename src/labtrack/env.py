@@ -58,8 +58,9 @@ FLUSH_INTERVAL = EnvVar(
 )
 FLUSH_ROWS = EnvVar(
     "LABTRACK_FLUSH_ROWS",
-    "5000",
-    "Buffered metric points that trigger an early flush.",
+    "50000",
+    "Buffered metric points that trigger an early flush; at ten times as many, logging "
+    "waits for the store (bounded memory when a loop outpaces the disk).",
 )
 HEARTBEAT_INTERVAL = EnvVar(
     "LABTRACK_HEARTBEAT_INTERVAL",
@@ -71,8 +72,17 @@ HEARTBEAT_TIMEOUT = EnvVar(
     "120",
     "A RUNNING run without a heartbeat for this many seconds reads as KILLED.",
 )
+RUN_ID = EnvVar(
+    "LABTRACK_RUN_ID",
+    None,
+    "Run that start_run() without a run_id resumes (and logging with no active run goes to). "
+    "Set by `labtrack run` so the notebook or command it executes logs into the run it tracks.",
+)
 
-ALL = (TRACKING_URI, EXPERIMENT_NAME, MAGIC_SUMMARY, HOME, FLUSH_INTERVAL, FLUSH_ROWS, HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT)
+ALL = (
+    TRACKING_URI, EXPERIMENT_NAME, MAGIC_SUMMARY, HOME, FLUSH_INTERVAL, FLUSH_ROWS,
+    HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT, RUN_ID,
+)
 
 
 def default_home() -> Path:

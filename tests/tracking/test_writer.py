@@ -52,3 +52,34 @@ def test_logging_to_an_unknown_run_fails_at_the_call_site(tracking_uri):
 
     with pytest.raises(NotFound):
         lt.Client().log_metric("f" * 32, "x", 1.0)
+
+
+def test_a_backlog_past_the_cap_is_persisted_by_the_logging_call(tracking_uri):
+    """Memory stays bounded when a loop outpaces the writer thread."""
+    client = lt.Client()
+    run = client.create_run("0")
+    client.flush()
+    client.writer.interval = 3600  # the thread never flushes on its own here
+    client.writer.max_rows, client.writer.max_pending = 10, 50
+    for step in range(49):
+        client.log_metric(run.info.run_id, "x", float(step), step=step)
+    assert client.writer.pending == 49
+    client.log_metric(run.info.run_id, "x", 49.0, step=49)  # the 50th point crosses the cap
+    assert client.writer.pending == 0
+    assert len(client.store.get_metric_history(run.info.run_id, "x")) == 50
+
+
+def test_a_large_batch_with_nan_and_inf_round_trips(tracking_uri):
+    """Batches go to SQLite as multi-row statements of bounded size: cross a chunk boundary."""
+    client = lt.Client()
+    run = client.create_run("0")
+    values = [float(i) for i in range(2500)]
+    values[999], values[1000], values[2499] = float("nan"), float("inf"), float("-inf")
+    for step, value in enumerate(values):
+        client.log_metric(run.info.run_id, "x", value, step=step)
+    history = client.get_metric_history(run.info.run_id, "x")
+    assert [m.step for m in history] == list(range(2500))
+    got = [m.value for m in history]
+    assert got[999] != got[999] and got[1000] == float("inf") and got[2499] == float("-inf")
+    assert got[:999] == values[:999] and got[1001:2499] == values[1001:2499]
+    assert client.get_run(run.info.run_id).data.metrics["x"] == float("-inf")

@@ -3,7 +3,12 @@
 ``log_metric`` costs the caller a lock and a list append. A daemon thread flushes the buffer
 in one transaction every ``LABTRACK_FLUSH_INTERVAL`` seconds, or sooner once
 ``LABTRACK_FLUSH_ROWS`` points wait; ``flush()`` (called by ``end_run``, before reads, and
-at interpreter exit) persists everything synchronously. A batch that fails to persist stays
+at interpreter exit) persists everything synchronously.
+
+The early-flush threshold is high on purpose: a flush on this thread while the caller runs
+a tight Python loop fights it for the GIL, and both slow down; a short burst is cheaper
+persisted in one go afterwards. Memory stays bounded all the same: once ten times the
+threshold waits, the logging call persists the backlog itself before it returns. A batch that fails to persist stays
 in the buffer and is retried; the error surfaces at the caller's next ``flush()``, never as
 a traceback from the thread. The same thread sends heartbeats for this process's live runs.
 """
@@ -26,6 +31,7 @@ class MetricWriter:
         self.store = store
         self.interval = env.FLUSH_INTERVAL.get_float()
         self.max_rows = int(env.FLUSH_ROWS.get_float())
+        self.max_pending = 10 * self.max_rows
         self.heartbeat_interval = env.HEARTBEAT_INTERVAL.get_float()
         self.live_runs: set[str] = set()
         self._buffer: list[MetricRow] = []
@@ -42,8 +48,11 @@ class MetricWriter:
             pending = len(self._buffer)
         if self._thread is None:
             self._start()
-        if pending >= self.max_rows and not self._wake.is_set():  # set() costs ~10 us; once is enough
-            self._wake.set()
+        if pending >= self.max_rows:
+            if pending >= self.max_pending:
+                self.flush()  # the loop outpaces the writer: catch up rather than grow
+            elif not self._wake.is_set():  # set() costs ~10 us; once is enough
+                self._wake.set()
 
     def add_many(self, rows: list[MetricRow]) -> None:
         with self._buffer_lock:

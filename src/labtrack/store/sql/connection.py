@@ -7,8 +7,9 @@ then writes can fail with "database is locked" without ever waiting on the busy 
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -108,3 +109,51 @@ def upsert(conn: Connection, table: sa.Table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Bulk-insert plain tuples through the driver's own cursor (no per-row SQLAlchemy work).
+
+    On SQLite, multi-row ``VALUES`` statements of thousands of rows each, not ``executemany``:
+    executemany takes the GIL back for every row, and a thread that does so while another
+    thread runs a tight Python loop (a training loop logging metrics) waits up to the
+    interpreter's 5 ms switch interval each time; 30,000 rows took 30 s instead of 0.1 s
+    here. One statement binds a chunk at once and steps through it without the GIL, and is
+    faster on its own too (the same statement text each time hits the statement cache).
+    """
+    if not rows:
+        return
+    cursor = conn.connection.cursor()
+    try:
+        names = ", ".join(columns)
+        if conn.dialect.name != "sqlite":
+            marks = ", ".join([placeholder(conn)] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        per_row = "(" + ", ".join("?" * len(columns)) + ")"
+        # ~1,000 rows a statement: far longer VALUES lists parse slower than they insert.
+        chunk = max(1, min(1000, _sqlite_max_variables(conn) // len(columns)))
+        values = list(itertools.chain.from_iterable(rows))
+        width = len(columns)
+        for start in range(0, len(rows), chunk):
+            count = min(chunk, len(rows) - start)
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([per_row] * count),
+                values[start * width:(start + count) * width],
+            )
+    finally:
+        cursor.close()
+
+
+def _sqlite_max_variables(conn: Connection) -> int:
+    import sqlite3
+
+    getlimit = getattr(conn.connection.dbapi_connection, "getlimit", None)  # Python 3.11+
+    if getlimit is not None:
+        return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
+def placeholder(conn: Connection) -> str:
+    """The driver's positional parameter marker, for SQL sent to the driver directly."""
+    return {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle, "?")

@@ -17,6 +17,7 @@ m, lm, mk = schema.metrics, schema.latest_metrics, schema.metric_keys
 
 # (run pk, key, value, timestamp ms, step): what the writer buffers per point.
 MetricRow = tuple[int, str, float, int, int]
+_POINT_COLUMNS = ("run_id", "key_id", "step", "timestamp", "value", "is_nan")
 
 
 class MetricStore(SqlStoreBase):
@@ -39,26 +40,15 @@ class MetricStore(SqlStoreBase):
 
     def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
         key_ids = self._metric_key_ids(conn, {row[1] for row in rows})
-        points = []
-        latest: dict[tuple[int, int], tuple] = {}
-        for run_pk, key, value, timestamp, step in rows:
-            is_nan = value != value
-            point = (run_pk, key_ids[key], step, timestamp, None if is_nan else value, is_nan)
-            points.append(point)
-            best = latest.get(point[:2])
-            if best is None or (step, timestamp) >= (best[2], best[3]):
-                latest[point[:2]] = point
-        # The hot insert skips the ORM-level bind processing: plain tuples straight to the driver.
-        marks = ", ".join([_placeholder(conn)] * 6)
-        conn.exec_driver_sql(
-            f"INSERT INTO metrics (run_id, key_id, step, timestamp, value, is_nan) VALUES ({marks})",
-            points,
-        )
-        conn.execute(
-            _latest_upsert(conn),
-            [dict(zip(("run_id", "key_id", "step", "timestamp", "value", "is_nan"), point))
-             for point in latest.values()],
-        )
+        # Comprehensions, not a loop of appends: this runs on the writer thread, and every
+        # bytecode it spends holding the GIL slows the training loop that is logging.
+        # NaN is stored as NULL with is_nan set (x != x only for NaN).
+        points = [
+            (run_pk, key_ids[key], step, timestamp, None if value != value else value, value != value)
+            for run_pk, key, value, timestamp, step in rows
+        ]
+        connection.insert_rows(conn, "metrics", _POINT_COLUMNS, points)
+        conn.execute(_latest_upsert(conn), _latest_points(points))
         return key_ids
 
     def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:
@@ -76,7 +66,7 @@ class MetricStore(SqlStoreBase):
                 cursor = conn.connection.cursor()  # the driver's own: plain tuples, no Row objects
                 cursor.execute(
                     "SELECT step, timestamp, value FROM metrics WHERE run_id = {0} AND key_id = {0} "
-                    "ORDER BY step, timestamp".format(_placeholder(conn)),
+                    "ORDER BY step, timestamp".format(connection.placeholder(conn)),
                     (pk, key_id),
                 )
                 rows = cursor.fetchall()
@@ -92,6 +82,16 @@ class MetricStore(SqlStoreBase):
             return list(conn.execute(
                 sa.select(mk.c.key).join(lm, lm.c.key_id == mk.c.id).where(lm.c.run_id == pk).order_by(mk.c.key)
             ).scalars())
+
+
+def _latest_points(points: list[tuple]) -> list[dict]:
+    """The last point of each (run, key) in a batch: highest step, then latest timestamp."""
+    latest: dict[tuple[int, int], tuple] = {}
+    for point in points:
+        best = latest.get(point[:2])
+        if best is None or point[2:4] >= best[2:4]:
+            latest[point[:2]] = point
+    return [dict(zip(_POINT_COLUMNS, point)) for point in latest.values()]
 
 
 _latest_upserts: dict[str, object] = {}
@@ -115,6 +115,3 @@ def _latest_upsert(conn: Connection):
         )
     return statement
 
-
-def _placeholder(conn: Connection) -> str:
-    return {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle, "?")
