@@ -85,12 +85,15 @@ class MetricStore(SqlStoreBase):
 
 
 def _latest_points(points: list[tuple]) -> list[dict]:
-    """The last point of each (run, key) in a batch: highest step, then latest timestamp."""
-    latest: dict[tuple[int, int], tuple] = {}
+    """The last point of each (run, key) in a batch: highest step, then latest timestamp.
+    Written for speed (an int key, no slices): it runs over every point of every flush."""
+    latest: dict[int, tuple] = {}
+    get = latest.get
     for point in points:
-        best = latest.get(point[:2])
-        if best is None or point[2:4] >= best[2:4]:
-            latest[point[:2]] = point
+        pair = (point[0] << 32) | point[1]
+        best = get(pair)
+        if best is None or point[2] > best[2] or (point[2] == best[2] and point[3] >= best[3]):
+            latest[pair] = point
     return [dict(zip(_POINT_COLUMNS, point)) for point in latest.values()]
 
 
