@@ -72,6 +72,7 @@ def main() -> None:
         )
         for label, folder in (("outside git", plain), ("in a git repository", repo)):
             results[label] = measure(args.cells, folder)
+        os.chdir(Path(__file__).resolve().parent)  # IPython's exit hook needs a cwd that exists
     print(f"%%track overhead on a trivial cell (median of {args.cells} cells each, milliseconds)")
     for label, medians in results.items():
         base = medians["plain"]

@@ -25,9 +25,12 @@ class Cell:
 class CellHistory:
     """Appends cells to a run's history; a resumed run continues the history it had."""
 
-    def __init__(self, client, run_id: str):
+    def __init__(self, client, run_id: str, new_run: bool = False):
         self.client = client
         self.run_id = run_id
+        self.cells: list[Cell] = []
+        if new_run:  # nothing to read back
+            return
         try:
             saved = json.loads(client._artifacts(run_id).read_bytes(HISTORY_FILE))
             self.cells = [Cell(**cell) for cell in saved]

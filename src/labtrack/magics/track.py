@@ -120,7 +120,7 @@ class TrackMagics(Magics):
                 ok = True
             finally:
                 seconds = time.perf_counter() - started
-                self._record_cell(run, cell, seconds, ok, args.no_source)
+                self._record_cell(run, cell, seconds, ok, args.no_source, new_run=args.resume is None)
             for name in self._log_params(undefined):
                 print(f"labtrack: --params: the cell defined no variable {name!r}; it was not logged")
         if not args.quiet and env.MAGIC_SUMMARY.get() != "0":
@@ -140,12 +140,13 @@ class TrackMagics(Magics):
             return eval(compile(last, filename, "eval"), self.shell.user_ns)
         return None
 
-    def _record_cell(self, run, cell: str, seconds: float, ok: bool, no_source: bool) -> None:
-        client = fluent._client()
+    def _record_cell(self, run, cell: str, seconds: float, ok: bool, no_source: bool,
+                     new_run: bool) -> None:
+        client = run.client
         client.log_metric(run.info.run_id, "wall_time_s", seconds)
         if not no_source:
             count = self.shell.execution_count
-            CellHistory(client, run.info.run_id).append(cell, count, seconds, ok)
+            CellHistory(client, run.info.run_id, new_run).append(cell, count, seconds, ok)
             if self.history is not None and self._line_run_is_active():
                 self.history.append(cell, count, seconds, ok)
 

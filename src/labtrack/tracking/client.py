@@ -104,11 +104,12 @@ class Client:
         self.store.update_run(run_id, status=status, run_name=name)
 
     def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
-        """End a run: persist its pending metrics, then record its status and end time."""
+        """End a run: persist its pending metrics and record its status and end time, in one
+        transaction (one commit less for every tracked cell)."""
         RunStatus.from_string(status)
-        self.writer.flush()
+        end = self.store.run_update(run_id, status=status, end_time=end_time or int(time.time() * 1000))
+        self.writer.flush(also=end)
         self.writer.live_runs.discard(run_id)
-        self.store.update_run(run_id, status=status, end_time=end_time or int(time.time() * 1000))
 
     def delete_run(self, run_id: str) -> None:
         self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)

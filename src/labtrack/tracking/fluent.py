@@ -161,6 +161,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
               description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
 
+    Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), a top-level run resumes that run.
+
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
     """
@@ -169,6 +171,11 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         _end_dangling_run(nested)
         if parent_run_id is None and nested and _stack:
             parent_run_id = _stack[-1].info.run_id
+        launched_run = None if run_id or parent_run_id or _stack else env.RUN_ID.get()
+        if launched_run:
+            # Code that `labtrack run` executes logs into the run the runner made for it,
+            # whose name and final status the runner decides.
+            run_id, run_name = launched_run, None
         if run_id is not None:
             run = client.get_run(run_id)
             if run.info.lifecycle_stage != "active":
@@ -196,14 +203,18 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         return active
 
 
-def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread:
+def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread | None:
     """Record the git state in the background: running git takes longer than starting a run.
 
     The tags land a few milliseconds after the run starts; at interpreter exit labtrack
-    waits for captures still under way (``wait_for_source_capture``).
+    waits for captures still under way (``wait_for_source_capture``). Outside a repository
+    no thread starts: starting one costs the caller more than the check.
     """
     from labtrack.entities import RunTag
-    from labtrack.tracking.context import git_tags
+    from labtrack.tracking.context import git_tags, in_git_repository
+
+    if not in_git_repository(folder):
+        return None
 
     def capture() -> None:
         try:
@@ -256,7 +267,7 @@ def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> 
         target = _run or _stack[-1]
         while _stack:  # children left open inside the run end with it
             run = _stack.pop()
-            _client().set_terminated(run.info.run_id, status)
+            run.client.set_terminated(run.info.run_id, status)
             _state["last_run_id"] = run.info.run_id
             if run is target:
                 break

@@ -19,11 +19,16 @@ import atexit
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from labtrack import env
 from labtrack.errors import LabtrackError
 from labtrack.store.sql.metrics import MetricRow
 from labtrack.store.sql.store import SqlStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 class MetricWriter:
@@ -65,10 +70,11 @@ class MetricWriter:
     def pending(self) -> int:
         return len(self._buffer)
 
-    def flush(self) -> None:
-        """Persist everything logged so far; raise if the store cannot take it."""
+    def flush(self, also: Callable[[Connection], None] | None = None) -> None:
+        """Persist everything logged so far; raise if the store cannot take it.
+        ``also(conn)`` is more work for the same transaction (one commit instead of two)."""
         try:
-            self._persist()
+            self._persist(also)
         except Exception as error:
             raise LabtrackError(
                 f"could not persist {self.pending} metric points to {self.store.uri}: {error}. "
@@ -76,14 +82,14 @@ class MetricWriter:
             ) from error
         self._error = None
 
-    def _persist(self) -> None:
+    def _persist(self, also: Callable[[Connection], None] | None = None) -> None:
         with self._flush_lock:
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
-            if not batch:
+            if not batch and also is None:
                 return
             try:
-                self.store.insert_metrics(batch)
+                self.store.insert_metrics(batch, also)
             except BaseException:
                 with self._buffer_lock:
                     self._buffer[:0] = batch  # nothing lost: back in front, in order

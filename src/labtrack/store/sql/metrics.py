@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -31,12 +31,21 @@ class MetricStore(SqlStoreBase):
             ids.update(conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all())
         return ids
 
-    def insert_metrics(self, rows: Sequence[MetricRow]) -> None:
-        """Persist a batch of points and move each (run, key)'s latest value, in one transaction."""
-        if rows:
-            key_ids = self._write(lambda conn: self._insert_metrics(conn, rows))
-            # Cache ids only once committed: a rolled-back or retried transaction creates none.
-            self._known_metric_keys.update(key_ids)
+    def insert_metrics(self, rows: Sequence[MetricRow],
+                       also: Callable[[Connection], None] | None = None) -> None:
+        """Persist a batch of points and move each (run, key)'s latest value, in one
+        transaction; ``also(conn)`` runs in that transaction too (e.g. ending the run)."""
+        if not rows and also is None:
+            return
+
+        def work(conn: Connection) -> dict[str, int]:
+            key_ids = self._insert_metrics(conn, rows) if rows else {}
+            if also is not None:
+                also(conn)
+            return key_ids
+
+        # Cache ids only once committed: a rolled-back or retried transaction creates none.
+        self._known_metric_keys.update(self._write(work))
 
     def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
         key_ids = self._metric_key_ids(conn, {row[1] for row in rows})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -115,6 +115,13 @@ class RunStore(SqlStoreBase):
         self, run_uuid: str, status: str | None = None, end_time: int | None = None,
         run_name: str | None = None,
     ) -> None:
+        self._write(self.run_update(run_uuid, status, end_time, run_name))
+
+    def run_update(
+        self, run_uuid: str, status: str | None = None, end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> Callable[[Connection], None]:
+        """``update_run``'s work, to run inside another write (``insert_metrics(..., also=)``)."""
         values: dict = {}
         if status is not None:
             values["status"] = RunStatus.from_string(status)
@@ -127,12 +134,12 @@ class RunStore(SqlStoreBase):
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
-            conn.execute(r.update().where(r.c.id == pk).values(**values))
+            if values:
+                conn.execute(r.update().where(r.c.id == pk).values(**values))
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
                 self._upsert_rows(conn, t, [{"run_id": pk, "key": "mlflow.runName", "value": run_name}])
 
-        if values:
-            self._write(work)
+        return work
 
     def set_run_lifecycle(self, run_uuid: str, stage: str) -> None:
         pk = self.run_pk(run_uuid)
