@@ -27,7 +27,7 @@ KEY_PACKAGES = (
 def source_tags() -> dict[str, str]:
     """Everything but git, which ``git_tags`` reads (slower: it runs git)."""
     tags = {
-        "mlflow.user": _user(),
+        "mlflow.user": current_user(),
         "labtrack.host": socket.gethostname(),
         "labtrack.python": platform.python_version(),
         "labtrack.packages": json.dumps(package_versions(), sort_keys=True),
@@ -48,7 +48,8 @@ def source_folder() -> Path:
     return Path(notebook).parent if notebook else Path.cwd()
 
 
-def _user() -> str:
+def current_user() -> str:
+    """The login name of whoever runs this process ("" where there is none)."""
     try:
         return getpass.getuser()
     except Exception:  # no user database entry (containers)
@@ -97,12 +98,18 @@ def _ipython():
     return get_ipython()
 
 
+def in_git_repository(folder: Path) -> bool:
+    """Whether ``folder`` lies in a git working tree (a few stat calls; git is not run)."""
+    resolved = folder.resolve()
+    return any((parent / ".git").exists() for parent in (resolved, *resolved.parents))
+
+
 def git_tags(folder: Path) -> dict[str, str]:
     """Commit, dirty flag and branch of the repository holding ``folder`` (if any).
 
     One ``git status`` call answers all three; outside a repository git is not run at all.
     """
-    if not any((parent / ".git").exists() for parent in (folder.resolve(), *folder.resolve().parents)):
+    if not in_git_repository(folder):
         return {}
     try:
         result = subprocess.run(
@@ -125,3 +132,25 @@ def git_tags(folder: Path) -> dict[str, str]:
     if branch and branch != "(detached)":
         tags["mlflow.source.git.branch"] = branch
     return tags
+
+
+def installed_requirements() -> str:
+    """Every installed distribution as ``name==version`` lines, sorted: what ``pip freeze``
+    prints, read from ``importlib.metadata`` without starting pip."""
+    pins: dict[str, str] = {}
+    for distribution in metadata.distributions():
+        name = distribution.metadata["Name"]
+        if name:  # the first one found on sys.path wins, as it does for imports
+            pins.setdefault(name.lower(), f"{name}=={distribution.version}")
+    return "".join(f"{pins[key]}\n" for key in sorted(pins))
+
+
+def git_diff(folder: Path) -> str:
+    """``git diff HEAD`` of the repository holding ``folder``: the uncommitted changes a
+    dirty run's commit does not contain ('' when clean, outside a repository, or on error)."""
+    try:
+        result = subprocess.run(["git", "diff", "HEAD"], cwd=folder, capture_output=True,
+                                text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout if result.returncode == 0 else ""
