@@ -70,8 +70,8 @@ def load_ipython_extension(ipython) -> None:
 
 # Loaded on first access: each pulls in SQLAlchemy.
 _LAZY = {
-    "Client": ("labtrack.tracking.client", "Client"),
-    "MlflowClient": ("labtrack.tracking.client", "Client"),
+    "Client": ("labtrack.client", "Client"),
+    "MlflowClient": ("labtrack.client", "Client"),
     "tracking": ("labtrack.tracking", None),
     # The integrations' namespaces; none imports its framework until autolog() is called.
     "sklearn": ("labtrack.sklearn", None),

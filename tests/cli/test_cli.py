@@ -14,6 +14,7 @@ import pytest
 
 import labtrack as lt
 from labtrack.cli import main
+from labtrack.store.sql import schema
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -74,7 +75,7 @@ def test_db_check_and_upgrade(tmp_path, capsys):
     assert main(["--tracking-uri", uri, "db", "check"]) == 1
     assert "needs `labtrack db upgrade`" in capsys.readouterr().out
     assert main(["--tracking-uri", uri, "db", "upgrade"]) == 0
-    assert "version 1 -> 2" in capsys.readouterr().out
+    assert f"version 1 -> {schema.SCHEMA_VERSION}" in capsys.readouterr().out
     assert main(["--tracking-uri", uri, "db", "check"]) == 0
 
 

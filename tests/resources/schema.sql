@@ -1,4 +1,4 @@
--- The schema a new labtrack store is created with (version 2). tests/store/test_schema.py
+-- The schema a new labtrack store is created with (version 3). tests/store/test_schema.py
 -- fails when the tables change without a migration; regenerate it then, on purpose.
 CREATE TABLE experiment_tags (
 	experiment_id INTEGER NOT NULL, 
@@ -48,12 +48,75 @@ CREATE TABLE metrics (
 	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE, 
 	FOREIGN KEY(key_id) REFERENCES metric_keys (id)
 );
+CREATE TABLE model_version_tags (
+	version_id INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT NOT NULL, 
+	PRIMARY KEY (version_id, "key"), 
+	FOREIGN KEY(version_id) REFERENCES model_versions (id) ON DELETE CASCADE
+);
+CREATE TABLE model_versions (
+	id INTEGER NOT NULL, 
+	model_id INTEGER NOT NULL, 
+	version INTEGER NOT NULL, 
+	source TEXT NOT NULL, 
+	run_id VARCHAR(32), 
+	run_link TEXT, 
+	description TEXT, 
+	current_stage VARCHAR(20) DEFAULT 'None' NOT NULL, 
+	status VARCHAR(20) DEFAULT 'READY' NOT NULL, 
+	user_id VARCHAR(256) DEFAULT '' NOT NULL, 
+	creation_time BIGINT NOT NULL, 
+	last_updated_time BIGINT NOT NULL, 
+	PRIMARY KEY (id), 
+	CONSTRAINT model_versions_number UNIQUE (model_id, version), 
+	CONSTRAINT model_versions_stage CHECK (current_stage IN ('None', 'Staging', 'Production', 'Archived')), 
+	FOREIGN KEY(model_id) REFERENCES registered_models (id) ON DELETE CASCADE
+);
 CREATE TABLE params (
 	run_id INTEGER NOT NULL, 
 	"key" VARCHAR(250) NOT NULL, 
 	value TEXT NOT NULL, 
 	PRIMARY KEY (run_id, "key"), 
 	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE
+);
+CREATE TABLE registered_model_aliases (
+	model_id INTEGER NOT NULL, 
+	alias VARCHAR(256) NOT NULL, 
+	version_id INTEGER NOT NULL, 
+	PRIMARY KEY (model_id, alias), 
+	FOREIGN KEY(model_id) REFERENCES registered_models (id) ON DELETE CASCADE, 
+	FOREIGN KEY(version_id) REFERENCES model_versions (id) ON DELETE CASCADE
+);
+CREATE TABLE registered_model_tags (
+	model_id INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT NOT NULL, 
+	PRIMARY KEY (model_id, "key"), 
+	FOREIGN KEY(model_id) REFERENCES registered_models (id) ON DELETE CASCADE
+);
+CREATE TABLE registered_models (
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+	name VARCHAR(256) NOT NULL, 
+	description TEXT, 
+	creation_time BIGINT NOT NULL, 
+	last_updated_time BIGINT NOT NULL, 
+	last_version INTEGER DEFAULT '0' NOT NULL, 
+	UNIQUE (name)
+);
+CREATE TABLE registry_history (
+	id INTEGER NOT NULL, 
+	model_id INTEGER NOT NULL, 
+	model_name VARCHAR(256) NOT NULL, 
+	version INTEGER, 
+	action VARCHAR(40) NOT NULL, 
+	"key" VARCHAR(256), 
+	from_value TEXT, 
+	to_value TEXT, 
+	user_id VARCHAR(256) DEFAULT '' NOT NULL, 
+	timestamp BIGINT NOT NULL, 
+	comment TEXT, 
+	PRIMARY KEY (id)
 );
 CREATE TABLE runs (
 	id INTEGER NOT NULL, 
@@ -75,6 +138,7 @@ CREATE TABLE runs (
 	UNIQUE (run_uuid), 
 	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
 );
+CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE tags (
 	run_id INTEGER NOT NULL, 
 	"key" VARCHAR(250) NOT NULL, 
@@ -84,4 +148,6 @@ CREATE TABLE tags (
 );
 CREATE INDEX latest_metrics_key_value ON latest_metrics (key_id, value);
 CREATE INDEX metrics_run_key_step ON metrics (run_id, key_id, step);
+CREATE INDEX model_versions_run ON model_versions (run_id);
+CREATE INDEX registry_history_model ON registry_history (model_id, version);
 CREATE INDEX runs_experiment_start ON runs (experiment_id, start_time);

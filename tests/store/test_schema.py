@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from labtrack.errors import SchemaError
-from labtrack.store.sql import schema
+from labtrack.store.sql import connection, migrations, schema
 from labtrack.store.sql.store import SqlStore
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
@@ -52,6 +52,20 @@ def _old_store(tmp_path: Path) -> Path:
     return path
 
 
+def _version_2_store(tmp_path: Path) -> Path:
+    """A store as labtrack with schema version 2 left it: version 1 plus migration 2."""
+    path = _old_store(tmp_path)
+    engine = connection.create_engine(f"sqlite:///{path}")
+
+    def work(conn):
+        migrations.MIGRATIONS[2](conn)
+        conn.execute(schema.schema_info.update().values(version=2))
+
+    connection.run_write(engine, work)
+    engine.dispose()
+    return path
+
+
 def test_a_new_store_matches_the_schema_snapshot(tmp_path):
     SqlStore(f"sqlite:///{tmp_path / 'new.db'}").close()
     assert _ddl(tmp_path / "new.db") == _snapshot()
@@ -76,6 +90,20 @@ def test_upgrading_keeps_every_run_param_tag_and_metric(tmp_path):
     assert store.get_experiment("1").tags == {"owner": "ada"}
     runs, _ = store.search_runs(["1"], "metrics.acc > 0.5")
     assert [run.info.run_id for run in runs] == ["a" * 32]
+
+
+def test_upgrading_a_version_2_store_adds_the_registry_and_keeps_the_runs(tmp_path):
+    path = _version_2_store(tmp_path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM labtrack_schema").fetchone() == (2,)
+        assert "registered_models" not in {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    store = SqlStore(f"sqlite:///{path}")
+    assert store.schema_version == 3
+    assert _shape(store.engine) == _shape(SqlStore(f"sqlite:///{tmp_path / 'new.db'}").engine)
+    run = store.get_run("a" * 32)
+    assert (run.data.params, run.data.metrics) == ({"lr": "0.1"}, {"loss": 0.25, "acc": 0.9})
+    version = store.create_model_version("old-run", f"runs:/{'a' * 32}/model", "a" * 32, create_model=True)
+    assert (version.version, version.run_id) == (1, "a" * 32)
 
 
 def test_a_store_from_a_newer_labtrack_is_refused(tmp_path):

@@ -2,6 +2,14 @@
 
 from labtrack.entities.experiment import Experiment
 from labtrack.entities.metric import ExperimentTag, Metric, Param, RunTag
+from labtrack.entities.model_registry import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStatus,
+    RegisteredModel,
+    RegistryAction,
+    RegistryEvent,
+)
 from labtrack.entities.run import Run, RunData, RunInfo
 from labtrack.entities.status import LifecycleStage, RunStatus, ViewType
 
@@ -10,7 +18,13 @@ __all__ = [
     "ExperimentTag",
     "LifecycleStage",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
     "Param",
+    "RegisteredModel",
+    "RegistryAction",
+    "RegistryEvent",
     "Run",
     "RunData",
     "RunInfo",

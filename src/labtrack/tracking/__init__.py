@@ -9,8 +9,8 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("Client", "MlflowClient"):
-        from labtrack.tracking.client import Client
+    if name in ("Client", "MlflowClient"):  # the full client, registry included, as in MLflow
+        from labtrack.client import Client
 
         return Client
     raise AttributeError(f"module 'labtrack.tracking' has no attribute {name!r}")

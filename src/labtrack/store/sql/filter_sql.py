@@ -163,7 +163,7 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
                 _lm.c.run_id == runs.c.id,
                 _lm.c.key_id == _mk.c.id,
                 _mk.c.key == node.key,
-                _compare(_lm.c.value, node.op, float(node.value), ctx.dialect_name),
+                compare(_lm.c.value, node.op, float(node.value), ctx.dialect_name),
             )
             .correlate(runs)
         )
@@ -174,12 +174,12 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
             return ~sa.exists().where(*has_key).correlate(runs)
         if node.op == "IS NOT NULL":
             return sa.exists().where(*has_key).correlate(runs)
-        condition = _compare(table.c.value, node.op, node.value, ctx.dialect_name)
+        condition = compare(table.c.value, node.op, node.value, ctx.dialect_name)
         return sa.exists().where(*has_key, condition).correlate(runs)
     if node.entity == ATTRIBUTE:
         column = _attribute_column(node.key, runs)
         value = _number(node.value) if node.key in NUMERIC_ATTRIBUTES else node.value
-        return _compare(column, node.op, value, ctx.dialect_name)
+        return compare(column, node.op, value, ctx.dialect_name)
     raise ValueError(f"unknown entity {node.entity!r}")
 
 
@@ -207,7 +207,8 @@ def _depth(node: Node) -> int:
     return 0
 
 
-def _compare(column, op: str, value, dialect_name: str) -> ColumnElement[bool]:
+def compare(column, op: str, value, dialect_name: str) -> ColumnElement[bool]:
+    """``column op value`` with the LIKE semantics above (the registry's search uses it too)."""
     if op == "=":
         return column == value
     if op == "!=":

@@ -44,9 +44,16 @@ def _v2_liveness_and_latest_metrics(conn: Connection) -> None:
     )
 
 
+def _v3_model_registry(conn: Connection) -> None:
+    """v3: the model registry (models, versions, tags, aliases and their history)."""
+    for table in schema.REGISTRY_TABLES:
+        table.create(conn)
+
+
 # MIGRATIONS[v] takes a store from version v - 1 to version v.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_liveness_and_latest_metrics,
+    3: _v3_model_registry,
 }
 assert sorted(MIGRATIONS) == list(range(2, schema.SCHEMA_VERSION + 1))
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -125,4 +125,94 @@ latest_metrics = Table(
     Column("value", Float),
     Column("is_nan", Boolean, nullable=False, server_default="0"),
     Index("latest_metrics_key_value", "key_id", "value"),
+)
+
+
+# -- the model registry (v3) -------------------------------------------------------------
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("description", Text),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    # The highest version number ever given: numbers of deleted versions are never reused
+    # (as in MLflow), so "version 3" in the history always means one version.
+    Column("last_version", Integer, nullable=False, server_default="0"),
+    # Ids are never reused (SQLite would otherwise reuse a deleted model's id): the history
+    # keys on them, and a new model must not inherit a deleted one's history.
+    sqlite_autoincrement=True,
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    # The run's uuid; no foreign key, as in MLflow: a version may come from elsewhere.
+    Column("run_id", String(32)),
+    Column("run_link", Text),
+    Column("description", Text),
+    Column("current_stage", String(20), nullable=False, server_default="None"),
+    Column("status", String(20), nullable=False, server_default="READY"),
+    Column("user_id", String(256), nullable=False, server_default=""),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    UniqueConstraint("model_id", "version", name="model_versions_number"),
+    CheckConstraint(
+        "current_stage IN ('None', 'Staging', 'Production', 'Archived')", name="model_versions_stage"
+    ),
+    Index("model_versions_run", "run_id"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(256), primary_key=True),
+    Column("version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False),
+)
+
+# Every registry change. No foreign key on purpose: the history outlives what it describes
+# (a deleted version or model); ``model_name`` is the name the model had at the time.
+registry_history = Table(
+    "registry_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, nullable=False),
+    Column("model_name", String(256), nullable=False),
+    Column("version", Integer),
+    Column("action", String(40), nullable=False),
+    Column("key", String(256)),  # the alias or tag the change is about
+    Column("from_value", Text),
+    Column("to_value", Text),
+    Column("user_id", String(256), nullable=False, server_default=""),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("comment", Text),
+    Index("registry_history_model", "model_id", "version"),
+)
+
+REGISTRY_TABLES = (
+    registered_models, registered_model_tags, model_versions, model_version_tags,
+    registered_model_aliases, registry_history,
 )

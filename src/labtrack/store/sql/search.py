@@ -59,7 +59,7 @@ class SearchStore(SqlStoreBase):
         view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
         order_by: list[str] | None = None, page_token: str | None = None,
     ) -> RunColumns:
-        offset = _decode_page_token(page_token)
+        offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
         if max_results is not None:
             query = query.limit(max_results + 1)  # one more tells whether a next page exists
@@ -83,7 +83,7 @@ class SearchStore(SqlStoreBase):
         if has_more:  # the subquery fetched one run too many; drop its data
             params, tags, metrics = ([row for row in rows if row[0] in kept] for rows in (params, tags, metrics))
         metrics = [(pk, key, float("nan") if value is None else value) for pk, key, value in metrics]
-        token = _encode_page_token(offset + len(runs)) if has_more else None
+        token = encode_page_token(offset + len(runs)) if has_more else None
         return RunColumns(runs, params, tags, metrics, token)
 
     def search_runs(
@@ -91,7 +91,7 @@ class SearchStore(SqlStoreBase):
         view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
         order_by: list[str] | None = None, page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
-        offset = _decode_page_token(page_token)
+        offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
         query = query.with_only_columns(r.c.run_uuid)
         if max_results is not None:
@@ -100,7 +100,7 @@ class SearchStore(SqlStoreBase):
             run_uuids = list(conn.execute(query.offset(offset or None)).scalars())
         has_more = max_results is not None and len(run_uuids) > max_results
         run_uuids = run_uuids[:max_results] if has_more else run_uuids
-        token = _encode_page_token(offset + len(run_uuids)) if has_more else None
+        token = encode_page_token(offset + len(run_uuids)) if has_more else None
         return self.get_runs(run_uuids), token  # type: ignore[attr-defined]
 
 
@@ -110,11 +110,11 @@ def _tuples(conn, statement) -> list[tuple]:
     return conn.execute(statement).cursor.fetchall()
 
 
-def _encode_page_token(offset: int) -> str:
+def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
-def _decode_page_token(token: str | None) -> int:
+def decode_page_token(token: str | None) -> int:
     if not token:
         return 0
     try:

@@ -8,12 +8,13 @@ from labtrack import env
 from labtrack.store.sql import connection, migrations
 from labtrack.store.sql.experiments import ExperimentStore
 from labtrack.store.sql.metrics import MetricStore
+from labtrack.store.sql.registry import RegistryStore
 from labtrack.store.sql.runs import RunStore
 from labtrack.store.sql.search import SearchStore
 
 
-class SqlStore(ExperimentStore, RunStore, MetricStore, SearchStore):
-    """Experiments, runs, params, tags and metrics in SQLite or PostgreSQL.
+class SqlStore(ExperimentStore, RunStore, MetricStore, SearchStore, RegistryStore):
+    """Experiments, runs, params, tags, metrics and the model registry in SQLite or PostgreSQL.
 
     Opening a store creates it, or upgrades an older schema in place; a store written by
     a newer labtrack is refused with a clear error.

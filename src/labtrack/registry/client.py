@@ -1,0 +1,221 @@
+"""``RegistryClient``: the model registry's half of ``Client``, with MLflow's method names.
+
+Arguments are validated here, at the call site; versions may be ints or strs (MLflow passes
+strs) and stages any case. Every change is recorded in the registry's history with the
+current user; transitions and aliases take an optional ``comment=`` for it (a labtrack
+extension). Mixed into ``labtrack.client.Client`` beside the tracking half, whose ``store``
+and run artifacts it uses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel, RegistryEvent
+from labtrack.errors import InvalidParameter, NotFound
+from labtrack.registry import validation as rv
+from labtrack.tracking import validation as v
+from labtrack.tracking.client import PagedList
+from labtrack.tracking.context import current_user
+
+if TYPE_CHECKING:
+    from labtrack.store.sql.store import SqlStore
+
+
+class RegistryClient:
+    store: SqlStore  # and ``_artifacts(run_id)``: both from the tracking half of ``Client``
+
+    # -- registered models ----------------------------------------------------------------
+
+    def create_registered_model(self, name: str, tags: dict | None = None,
+                                description: str | None = None) -> RegisteredModel:
+        """Create an empty registered model; AlreadyExists if the name is taken."""
+        return self.store.create_registered_model(
+            rv.validate_model_name(name), v.validate_tags(tags or {}),
+            rv.validate_text(description, "description"), user=current_user(),
+        )
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """A model with its tags, ``aliases`` (alias -> version) and ``latest_versions``
+        (the newest version in each stage)."""
+        return self.store.get_registered_model(rv.validate_model_name(name))
+
+    def search_registered_models(self, filter_string: str | None = None, max_results: int = 100,
+                                 order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+        """Models matching ``name = 'x'``, ``name LIKE 'x%'`` (or ILIKE) and ``tags.k = 'v'``,
+        joined with AND; ``order_by`` e.g. ``["name DESC"]`` or ``["last_updated_timestamp DESC"]``.
+
+        >>> Client().search_registered_models("name LIKE 'iris%'")  # doctest: +SKIP
+        """
+        models, token = self.store.search_registered_models(
+            filter_string, _max_results(max_results), order_by, page_token,
+        )
+        return PagedList(models, token)
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self.store.rename_registered_model(
+            rv.validate_model_name(name), rv.validate_model_name(new_name), user=current_user(),
+        )
+
+    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+        return self.store.update_registered_model(
+            rv.validate_model_name(name), rv.validate_text(description, "description"), user=current_user(),
+        )
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a model with all its versions, tags and aliases (its history is kept)."""
+        self.store.delete_registered_model(rv.validate_model_name(name), user=current_user())
+
+    def set_registered_model_tag(self, name: str, key: str, value: object) -> None:
+        key, value = v.validate_tags({key: value}).popitem()
+        self.store.set_registered_model_tag(rv.validate_model_name(name), key, value, user=current_user())
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self.store.delete_registered_model_tag(
+            rv.validate_model_name(name), v.validate_key(key, "tag"), user=current_user(),
+        )
+
+    # -- versions -------------------------------------------------------------------------
+
+    def create_model_version(self, name: str, source: str, run_id: str | None = None,
+                             tags: dict | None = None, run_link: str | None = None,
+                             description: str | None = None) -> ModelVersion:
+        """Register ``source`` (``runs:/<run_id>/<path>``, or a path) as the next version of an
+        existing model. Concurrent callers always get distinct, consecutive numbers."""
+        return self.store.create_model_version(
+            rv.validate_model_name(name), rv.validate_source(source), rv.validate_run_id(run_id),
+            v.validate_tags(tags or {}), rv.validate_text(description, "description"),
+            rv.validate_text(run_link, "run_link"), user=current_user(),
+        )
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self.store.get_model_version(rv.validate_model_name(name), rv.validate_version(version))
+
+    def search_model_versions(self, filter_string: str | None = None, max_results: int = 10_000,
+                              order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+        """Versions matching ``name = 'x'``, ``run_id = '...'`` (or ``IN (...)``),
+        ``source_path``, ``version_number`` and ``tags.k``, joined with AND; by name, then newest
+        version first, unless ``order_by`` says otherwise.
+
+        >>> Client().search_model_versions(f"run_id = '{run_id}'")  # doctest: +SKIP
+        """
+        versions, token = self.store.search_model_versions(
+            filter_string, _max_results(max_results), order_by, page_token,
+        )
+        return PagedList(versions, token)
+
+    def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
+        return self.store.update_model_version(
+            rv.validate_model_name(name), rv.validate_version(version),
+            rv.validate_text(description, "description"), user=current_user(),
+        )
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Delete a version with its tags and aliases; its number is never reused."""
+        self.store.delete_model_version(
+            rv.validate_model_name(name), rv.validate_version(version), user=current_user(),
+        )
+
+    def set_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
+                              value: object = None, stage: str | None = None) -> None:
+        """Tag a version, named by number or (as MLflow allows) by ``stage``: the newest
+        version in that stage."""
+        number = self._version_or_stage(name, version, stage)
+        key, value = v.validate_tags({key: value}).popitem()
+        self.store.set_model_version_tag(rv.validate_model_name(name), number, key, value, user=current_user())
+
+    def delete_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
+                                 stage: str | None = None) -> None:
+        number = self._version_or_stage(name, version, stage)
+        self.store.delete_model_version_tag(
+            rv.validate_model_name(name), number, v.validate_key(key, "tag"), user=current_user(),
+        )
+
+    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
+        """The newest version in each of ``stages`` (every stage when None) that has one.
+
+        >>> Client().get_latest_versions("iris", stages=["Production"])  # doctest: +SKIP
+        """
+        return self.store.get_latest_versions(rv.validate_model_name(name), rv.validate_stages(stages))
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """The local folder holding a version's files: for a ``runs:/<run_id>/<path>`` source,
+        that path inside the run's artifact folder; otherwise the source itself."""
+        source = self.get_model_version(name, version).source
+        if source.startswith("runs:/"):
+            run_id, _, path = source.removeprefix("runs:/").partition("/")
+            return str(self._artifacts(run_id).path_of(path.strip("/") or None))
+        if source.startswith("file://") or "://" not in source:
+            return str(Path(source.removeprefix("file://")).expanduser())
+        return source  # another scheme: as registered
+
+    # -- stages and aliases ---------------------------------------------------------------
+
+    def transition_model_version_stage(self, name: str, version: int | str, stage: str,
+                                       archive_existing_versions: bool = False,
+                                       comment: str | None = None) -> ModelVersion:
+        """Move a version to a stage (None, Staging, Production, Archived; any case). With
+        ``archive_existing_versions``, the other versions in that stage (Staging or
+        Production only) are archived; otherwise they stay where they are.
+
+        >>> Client().transition_model_version_stage("iris", 3, "production",
+        ...     archive_existing_versions=True, comment="beats v2 on holdout")  # doctest: +SKIP
+        """
+        stage = ModelVersionStage.canonical(stage)
+        if archive_existing_versions and stage not in ModelVersionStage.ACTIVE:
+            raise InvalidParameter(
+                f"archive_existing_versions only applies to {' and '.join(ModelVersionStage.ACTIVE)}, "
+                f"not to {stage}"
+            )
+        return self.store.transition_model_version_stage(
+            rv.validate_model_name(name), rv.validate_version(version), stage, bool(archive_existing_versions),
+            user=current_user(), comment=rv.validate_text(comment, "comment"),
+        )
+
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str,
+                                   comment: str | None = None) -> None:
+        """Point ``alias`` at ``version`` (moving it if it pointed at another version), so that
+        ``models:/name@alias`` loads it."""
+        self.store.set_registered_model_alias(
+            rv.validate_model_name(name), rv.validate_alias(alias), rv.validate_version(version),
+            user=current_user(), comment=rv.validate_text(comment, "comment"),
+        )
+
+    def delete_registered_model_alias(self, name: str, alias: str, comment: str | None = None) -> None:
+        self.store.delete_registered_model_alias(
+            rv.validate_model_name(name), rv.validate_alias(alias),
+            user=current_user(), comment=rv.validate_text(comment, "comment"),
+        )
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self.store.get_model_version_by_alias(rv.validate_model_name(name), rv.validate_alias(alias))
+
+    # -- history (labtrack's own) ---------------------------------------------------------
+
+    def get_registry_history(self, name: str, version: int | str | None = None) -> list[RegistryEvent]:
+        """Every change to a model (or to one of its versions), newest first: what, from and
+        to which value, who, when, and the comment given.
+
+        >>> [(e.action, e.from_value, e.to_value) for e in Client().get_registry_history("iris", 3)]
+        ...  # doctest: +SKIP
+        [('transition_stage', 'Staging', 'Production'), ('create_version', None, 'runs:/.../model')]
+        """
+        number = None if version is None else rv.validate_version(version)
+        return self.store.get_registry_history(rv.validate_model_name(name), number)
+
+    def _version_or_stage(self, name: str, version: int | str | None, stage: str | None) -> int:
+        if version is not None:
+            return rv.validate_version(version)
+        if stage is None:
+            raise InvalidParameter("give the model version (or a stage)")
+        latest = self.get_latest_versions(name, [stage])
+        if not latest:
+            raise NotFound(f"registered model {name!r} has no version in stage {stage!r}")
+        return latest[0].version
+
+
+def _max_results(max_results: object) -> int:
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameter(f"max_results must be a positive integer, got {max_results!r}")
+    return max_results
