@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -59,8 +57,8 @@ def test_fit_logs_epoch_metrics_params_summary_and_model(runs, history, artifact
         assert "dense" in file.read().lower()
     loaded = keras.models.load_model(artifact(run.info.run_id, "model/model.keras"))
     np.testing.assert_allclose(loaded.predict(X, verbose=0), model.predict(X, verbose=0), rtol=1e-6)
-    with open(artifact(run.info.run_id, "model/labtrack_model.json")) as file:
-        assert json.load(file)["keras_backend"] == "torch"
+    saved = lt.models.Model.load(artifact(run.info.run_id, "model"))
+    assert saved.flavors["keras"]["keras_backend"] == "torch"
 
 
 def test_early_stopping_is_logged(runs, history):

@@ -48,10 +48,12 @@ def test_fit_logs_params_tags_training_metrics_and_model(runs, artifact):
     with open(artifact(run.info.run_id, "model/model.pkl"), "rb") as file:
         loaded = pickle.load(file)
     np.testing.assert_array_equal(loaded.predict(IRIS_X), clf.predict(IRIS_X))
-    with open(artifact(run.info.run_id, "model/labtrack_model.json")) as file:
-        info = json.load(file)
-    assert info["flavor"] == "sklearn" and info["sklearn_version"] == sklearn.__version__
-    assert info["python_version"].count(".") == 2
+    saved = lt.models.Model.load(artifact(run.info.run_id, "model"))
+    assert saved.flavors["sklearn"]["sklearn_version"] == sklearn.__version__
+    assert saved.flavors["python_function"]["python_version"].count(".") == 2
+    assert saved.get_input_schema().inputs[0].shape == (-1, 4)  # from the training data
+    loaded = lt.load_model(f"runs:/{run.info.run_id}/model")
+    np.testing.assert_array_equal(loaded.predict(IRIS_X), clf.predict(IRIS_X))
 
 
 def test_autolog_does_not_change_the_model():

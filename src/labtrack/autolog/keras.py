@@ -14,7 +14,6 @@ from labtrack.autolog._common import (
     FitCall,
     configure,
     log_input_example,
-    log_model,
     param_value,
     patch,
     safely,
@@ -129,16 +128,11 @@ def _log_early_stopping(callback: Any, run_id: str) -> None:
 
 
 def _log_keras_model(model: Any, run_id: str) -> None:
-    import keras
+    """The trained model through ``lt.log_model``: ``model/model.keras`` beside ``MLmodel``
+    (which records the Keras version and backend)."""
+    from labtrack.models import log_model
 
-    log_model(
-        run_id,
-        model.save,
-        "model.keras",
-        FLAVOR,
-        keras_version=keras.__version__,
-        keras_backend=keras.backend.backend(),
-    )
+    log_model(model, "model", flavor=FLAVOR, run_id=run_id)
 
 
 @functools.cache

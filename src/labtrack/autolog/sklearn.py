@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import pickle
 import time
 from typing import Any
 
@@ -21,7 +20,6 @@ from labtrack.autolog._common import (
     FitCall,
     configure,
     log_input_example,
-    log_model,
     param_value,
     patch,
     safely,
@@ -120,7 +118,7 @@ def _after_fit(call: FitCall, result: Any) -> None:
     if is_search:
         _log_search(estimator, run_id, call.config)
     if fitted and call.config.log_models:
-        safely(FLAVOR, "log the model", _log_estimator, estimator, run_id, "model")
+        safely(FLAVOR, "log the model", _log_estimator, estimator, run_id, "model", X, call.config)
 
 
 _patched_fit = wrap_fit(FLAVOR, before=_before_fit, after=_after_fit)
@@ -192,23 +190,30 @@ def _regressor_metrics(y, predicted, weight, m) -> dict[str, Any]:
     }
 
 
-def _log_estimator(estimator: Any, run_id: str, artifact_path: str) -> None:
-    import sklearn
+def _log_estimator(estimator: Any, run_id: str, artifact_path: str, X: Any = None,
+                   config: AutologConfig | None = None) -> None:
+    """The model through ``lt.log_model`` (``model.pkl`` and ``MLmodel``), with a signature
+    inferred from the first training rows, as MLflow's autologging does; those rows are
+    also its input example when ``log_input_examples`` is on."""
+    from labtrack.models import log_model
 
-    def save(path: str) -> None:
-        with open(path, "wb") as file:
-            pickle.dump(estimator, file, protocol=pickle.DEFAULT_PROTOCOL)
+    head = _first_rows(X) if X is not None else None
+    keep_example = head is not None and config is not None and config.log_input_examples
+    signature = None
+    if head is not None and not keep_example:
+        signature = safely(FLAVOR, "infer the model's signature", _signature, estimator, head)
+    log_model(estimator, artifact_path, flavor=FLAVOR, run_id=run_id, signature=signature,
+              input_example=head if keep_example else None)
 
-    log_model(
-        run_id,
-        save,
-        "model.pkl",
-        FLAVOR,
-        artifact_path,
-        serialization="pickle",
-        sklearn_version=sklearn.__version__,
-        estimator_class=type(estimator).__qualname__,
-    )
+
+def _first_rows(X: Any, rows: int = 5) -> Any:
+    return X.iloc[:rows] if hasattr(X, "iloc") else X[:rows]
+
+
+def _signature(estimator: Any, head: Any) -> Any:
+    from labtrack.models import infer_signature
+
+    return infer_signature(head, estimator.predict(head))
 
 
 def _log_search(search: Any, run_id: str, config: AutologConfig) -> None:

@@ -1,0 +1,36 @@
+"""``labtrack serve MODEL_URI``: serve a model over REST (MLflow's scoring protocol)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve a model over REST: POST /invocations, GET /health, GET /version",
+        description="Serve a model over REST. Examples: labtrack serve models:/iris@champion --port 5001; "
+                    "labtrack serve runs:/<run_id>/model",
+    )
+    p.add_argument("model_uri", help="runs:/<run_id>/<name>, models:/<name>/<version>, models:/<name>@<alias>, "
+                                     "models:/<name>/<stage>, models:/<name>/latest, or a folder")
+    p.add_argument("-p", "--port", type=int, default=5001, help="port to listen on (default 5001; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes the model)")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from labtrack.serving import serve as serve_model
+
+    if args.tracking_uri:
+        from labtrack.tracking.uri import set_tracking_uri
+
+        set_tracking_uri(args.tracking_uri)
+    try:
+        serve_model(args.model_uri, port=args.port, host=args.host, log_level=args.log_level)
+    except KeyboardInterrupt:  # uvicorn shuts down cleanly, then passes Ctrl+C on
+        print("labtrack: server stopped", file=sys.stderr)
+    return 0

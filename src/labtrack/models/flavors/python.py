@@ -1,0 +1,95 @@
+"""The generic Python flavor: a plain function, any object with ``predict``, or a
+``PythonModel`` subclass, pickled with cloudpickle (so code defined in a notebook travels
+with it). Files the model needs are copied in as ``artifacts/`` and handed to
+``load_context``. The ``MLmodel`` entry is MLflow's ``python_function`` with
+``python_model``."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labtrack.errors import InvalidParameter
+from labtrack.models.python_model import PythonModel, PythonModelContext, call_predict
+
+NAME = "python_function"
+PACKAGES = ("cloudpickle",)
+MODEL_FILE = "python_model.pkl"
+ARTIFACTS_FOLDER = "artifacts"
+
+
+def matches(model: Any) -> bool:
+    return callable(getattr(model, "predict", None)) or callable(model)
+
+
+@dataclass
+class LoadedPythonModel:
+    """A loaded Python model with the context its ``predict`` is called with."""
+
+    python_model: Any
+    context: PythonModelContext
+
+    def predict(self, data: Any, params: dict | None = None) -> Any:
+        model = self.python_model
+        if isinstance(model, PythonModel) or callable(getattr(model, "predict", None)):
+            return call_predict(model.predict, self.context, data, params)
+        return call_predict(model, None, data, params)  # a plain function
+
+
+def save(model: Any, folder: Path, artifacts: dict[str, str] | None = None) -> dict[str, Any]:
+    import cloudpickle
+
+    if not matches(model):
+        raise InvalidParameter(
+            f"python_model must be a function or have a predict method; got {type(model).__name__}"
+        )
+    with open(folder / MODEL_FILE, "wb") as file:
+        cloudpickle.dump(model, file)
+    entry: dict[str, Any] = {
+        "loader_module": "labtrack.pyfunc",
+        "python_model": MODEL_FILE,
+        "cloudpickle_version": cloudpickle.__version__,
+    }
+    if artifacts:
+        entry["artifacts"] = _copy_artifacts(artifacts, folder)
+    return entry
+
+
+def _copy_artifacts(artifacts: dict[str, str], folder: Path) -> dict[str, dict[str, str]]:
+    copied = {}
+    for name, source in artifacts.items():
+        source_path = Path(str(source).removeprefix("file://"))
+        if not source_path.exists():
+            raise InvalidParameter(f"artifact {name!r}: no such file or folder {str(source)!r}")
+        relative = f"{ARTIFACTS_FOLDER}/{name}/{source_path.name}"
+        target = folder / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source_path.is_dir():
+            shutil.copytree(source_path, target)
+        else:
+            shutil.copy2(source_path, target)
+        copied[name] = {"path": relative, "uri": str(source)}
+    return copied
+
+
+def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
+    import cloudpickle
+
+    from labtrack.artifacts import safe_join
+
+    with open(safe_join(folder, entry.get("python_model", MODEL_FILE)), "rb") as file:
+        model = cloudpickle.load(file)
+    artifacts = {
+        name: str(safe_join(folder, item["path"])) for name, item in (entry.get("artifacts") or {}).items()
+    }
+    context = PythonModelContext(artifacts=artifacts)
+    if isinstance(model, PythonModel) or callable(getattr(model, "load_context", None)):
+        model.load_context(context)
+    return LoadedPythonModel(model, context)
+
+
+def predictor(model: Any):
+    loaded = model if isinstance(model, LoadedPythonModel) else LoadedPythonModel(model, PythonModelContext())
+    return loaded.predict

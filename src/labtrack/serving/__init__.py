@@ -1,0 +1,44 @@
+"""Serving a model over REST (Starlette + uvicorn), with MLflow's scoring protocol.
+
+>>> lt.serve("models:/iris@champion", port=5001)                 # doctest: +SKIP
+>>> with lt.serve(info.model_uri, port=0, background=True) as server:   # from a notebook
+...     httpx.post(f"{server.url}/invocations", json={"dataframe_records": rows}).json()
+{'predictions': [0, 2, 1]}
+
+Or from a shell: ``labtrack serve models:/iris@champion --port 5001``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from labtrack.serving.server import ModelServer
+
+DEFAULT_PORT = 5001  # MLflow's
+
+
+def serve(model_uri: str | os.PathLike, port: int = DEFAULT_PORT, host: str = "127.0.0.1",
+          background: bool = False, log_level: str = "warning") -> ModelServer | None:
+    """Serve the model at ``model_uri`` on ``host:port`` (``port=0``: any free port).
+
+    In the foreground this blocks until interrupted. With ``background=True`` it returns a
+    ``ModelServer`` (``.url``, ``.stop()``, a context manager) once the server accepts
+    requests. The default host answers only this machine; ``host="0.0.0.0"`` exposes the
+    model to the network, without authentication.
+    """
+    from labtrack.models.load import load_model
+    from labtrack.models.uri import resolve
+    from labtrack.serving import server
+    from labtrack.serving.app import build_app
+
+    location = resolve(model_uri)
+    model = load_model(location.folder)
+    app = build_app(model, location.uri, location.version)
+    sock = server.bind(host, port)
+    if background:
+        return server.run_in_background(app, sock, log_level)
+    server.run_foreground(app, sock, log_level, server.announce(server.url_of(sock), location.uri))
+    return None
+
+
+__all__ = ["DEFAULT_PORT", "ModelServer", "serve"]
