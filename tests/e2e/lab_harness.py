@@ -61,10 +61,19 @@ def running_lab(root: Path, store_uri: str | None = None):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python",
     }))
+    # labtrack's sidebar and its server extension as built in this checkout (npm run build),
+    # whether or not the package is installed: the lead runs tests with PYTHONPATH=src.
+    built = REPO / "src" / "labtrack" / "labextension"
+    if built.is_dir():
+        extensions = root / ".jupyter-data" / "labextensions"
+        extensions.mkdir(parents=True)
+        (extensions / "labtrack").symlink_to(built, target_is_directory=True)
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "JUPYTER_PATH": os.pathsep.join(filter(None, [str(root / ".jupyter-data"), os.environ.get("JUPYTER_PATH")])),
+        "JUPYTER_CONFIG_PATH": os.pathsep.join(
+            filter(None, [str(REPO / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")])),
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
         "LABTRACK_TRACKING_URI": store_uri or f"sqlite:///{root / 'store' / 'labtrack.db'}",
         "LABTRACK_HOME": str(root / "home"),

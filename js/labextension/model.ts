@@ -1,0 +1,214 @@
+// The sidebar's state and everything it does with the server; views render it and call its
+// methods. No DOM and no JupyterLab imports: unit-tested with a fake Api.
+
+import { promotionProgress, versionKey } from "./logic";
+import type { Api, Experiment, Promotion, RegisteredModel, RunSummary } from "./types";
+
+export const POLL_MS = 3000;
+
+export interface SidebarState {
+  query: string;
+  loading: boolean;
+  error: string; // why the last refresh failed ("" when fine)
+  models: RegisteredModel[];
+  experiments: Experiment[];
+  expandedModels: Set<string>;
+  expandedExperiments: Set<string>;
+  modelDetails: Map<string, RegisteredModel>; // with every version, for expanded models
+  runs: Map<string, RunSummary[]>; // of expanded experiments, filtered by the query
+  progress: Map<string, string>; // item key -> what is being done to it ("Moving to Production…")
+  errors: Map<string, string>; // item key -> why its last action or load failed
+}
+
+export class SidebarModel {
+  readonly state: SidebarState = {
+    query: "",
+    loading: false,
+    error: "",
+    models: [],
+    experiments: [],
+    expandedModels: new Set(),
+    expandedExperiments: new Set(),
+    modelDetails: new Map(),
+    runs: new Map(),
+    progress: new Map(),
+    errors: new Map(),
+  };
+  private readonly listeners = new Set<() => void>();
+  private lastStamp: string | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private refreshing: Promise<void> | null = null;
+
+  constructor(readonly api: Api) {}
+
+  /** Call `listener` after every change; returns the function that stops it. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Reload everything shown (models, experiments, and what is expanded). One at a time:
+   * a refresh asked for during another starts when that one ends, so it sees fresh data. */
+  async refresh(): Promise<void> {
+    while (this.refreshing) await this.refreshing;
+    this.refreshing = this.load().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    const s = this.state;
+    s.loading = true;
+    this.changed();
+    try {
+      const query = s.query;
+      const [models, experiments] = await Promise.all([this.api.models(query), this.api.experiments()]);
+      s.models = models;
+      s.experiments = experiments;
+      s.error = "";
+      const known = new Set(models.map((m) => m.name));
+      for (const name of [...s.expandedModels]) if (!known.has(name)) s.expandedModels.delete(name);
+      await Promise.all([
+        ...[...s.expandedModels].map((name) => this.loadModel(name)),
+        ...[...s.expandedExperiments].map((id) => this.loadRuns(id)),
+      ]);
+    } catch (error) {
+      s.error = message(error);
+    } finally {
+      s.loading = false;
+      this.changed();
+    }
+  }
+
+  private async loadModel(name: string): Promise<void> {
+    try {
+      this.showModel(await this.api.model(name));
+      this.state.errors.delete(name);
+    } catch (error) {
+      this.state.errors.set(name, message(error));
+    }
+  }
+
+  private async loadRuns(experimentId: string): Promise<void> {
+    const key = `experiment:${experimentId}`;
+    try {
+      const runs = await this.api.runs(experimentId, this.state.query);
+      this.state.runs.set(experimentId, runs);
+      this.state.errors.delete(key);
+    } catch (error) {
+      this.state.errors.set(key, message(error));
+    }
+  }
+
+  /** A model as an action or a load returned it (with every version): shown in place. */
+  private showModel(model: RegisteredModel): void {
+    this.state.modelDetails.set(model.name, model);
+    const index = this.state.models.findIndex((m) => m.name === model.name);
+    if (index >= 0) this.state.models[index] = model;
+  }
+
+  async setQuery(query: string): Promise<void> {
+    if (query === this.state.query) return;
+    this.state.query = query;
+    await this.refresh();
+  }
+
+  async toggleModel(name: string): Promise<void> {
+    const expanded = this.state.expandedModels;
+    if (expanded.delete(name)) {
+      this.changed();
+      return;
+    }
+    expanded.add(name);
+    this.changed();
+    await this.loadModel(name);
+    this.changed();
+  }
+
+  async toggleExperiment(experimentId: string): Promise<void> {
+    const expanded = this.state.expandedExperiments;
+    if (expanded.delete(experimentId)) {
+      this.changed();
+      return;
+    }
+    expanded.add(experimentId);
+    this.changed();
+    await this.loadRuns(experimentId);
+    this.changed();
+  }
+
+  /** Move a version to a stage or point an alias at it; progress and errors show on the
+   * version's row. Resolves to whether it worked. */
+  promote(name: string, version: string, promotion: Promotion): Promise<boolean> {
+    return this.act(name, version, promotionProgress(promotion), () =>
+      promotion.kind === "stage"
+        ? this.api.setStage(name, version, promotion.stage, promotion.archiveExisting)
+        : this.api.setAlias(name, promotion.alias.trim(), version),
+    );
+  }
+
+  archive(name: string, version: string): Promise<boolean> {
+    return this.act(name, version, "Archiving…", () => this.api.archive(name, version));
+  }
+
+  removeAlias(name: string, version: string, alias: string): Promise<boolean> {
+    return this.act(name, version, `Removing @${alias}…`, () => this.api.deleteAlias(name, alias));
+  }
+
+  private async act(name: string, version: string, progress: string, action: () => Promise<RegisteredModel>): Promise<boolean> {
+    const key = versionKey(name, version);
+    const { progress: busy, errors } = this.state;
+    if (busy.has(key)) return false; // one action per version at a time
+    busy.set(key, progress);
+    errors.delete(key);
+    this.changed();
+    try {
+      this.showModel(await action());
+      return true;
+    } catch (error) {
+      errors.set(key, message(error));
+      return false;
+    } finally {
+      busy.delete(key);
+      this.changed();
+    }
+  }
+
+  /** Refresh when the store's stamp changed since the last look (the first look counts). */
+  async poll(): Promise<void> {
+    let stamp: string;
+    try {
+      stamp = await this.api.stamp();
+    } catch {
+      return; // the server is away (restarting, offline): try again at the next tick
+    }
+    if (stamp !== this.lastStamp) {
+      this.lastStamp = stamp;
+      await this.refresh();
+    }
+  }
+
+  /** Poll every `interval` ms while the panel is visible. */
+  startPolling(interval = POLL_MS): void {
+    if (this.timer !== null) return;
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), interval);
+  }
+
+  stopPolling(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  dispose(): void {
+    this.stopPolling();
+    this.listeners.clear();
+  }
+}
+
+export function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,137 @@
+"""Routes over the model registry: models, versions, their history, and the actions the
+sidebar offers (promote to a stage, set or remove an alias, archive, edit a description).
+
+Every action replies with the whole model as it now is (all versions), because one action
+may change several versions (``archive_existing_versions``, an alias moving).
+"""
+
+from __future__ import annotations
+
+from tornado import web
+
+from labtrack.errors import NotFound
+from labtrack.server import filters, payloads
+from labtrack.server.base import StoreHandler, optional, required
+
+ARCHIVED = "Archived"
+
+
+def model_with_versions(client, name: str) -> dict:
+    """A model, all its versions (newest first), each with its source run's latest metrics."""
+    model = client.get_registered_model(name)
+    versions = client.search_model_versions(filters.equals("name", name))
+    return payloads.registered_model(model, [
+        payloads.model_version(v, source_run(client, v.run_id))
+        for v in sorted(versions, key=lambda v: -v.version)
+    ])
+
+
+def source_run(client, run_id: str | None):
+    """The run a version came from, or None (registered from a path, or the run was deleted)."""
+    if not run_id:
+        return None
+    try:
+        return client.get_run(run_id)
+    except NotFound:
+        return None
+
+
+class ModelsHandler(StoreHandler):
+    """``GET models?q=text&max_results=n`` -> registered models whose name contains the text,
+    by name (a stable order: the tree does not jump when a model changes)."""
+
+    @web.authenticated
+    async def get(self):
+        limit = self.int_argument("max_results", 100, 1000)
+        text = self.get_query_argument("q", "").strip()
+        models = await self.call(
+            lambda client: client.search_registered_models(
+                filters.contains("name", text) if text else None, max_results=limit,
+                order_by=["name"],
+            ))
+        self.reply({"models": [payloads.registered_model(m) for m in models]})
+
+
+class ModelHandler(StoreHandler):
+    """``GET models/<name>`` -> the model with every version."""
+
+    @web.authenticated
+    async def get(self, name: str):
+        self.reply(await self.call(model_with_versions, name))
+
+
+class VersionHandler(StoreHandler):
+    """``GET models/<name>/versions/<v>`` -> one version with its source run's metrics;
+    ``PATCH`` with ``{"description": "..."}`` edits its description."""
+
+    @web.authenticated
+    async def get(self, name: str, version: str):
+        def lookup(client):
+            found = client.get_model_version(name, version)
+            return payloads.model_version(found, source_run(client, found.run_id))
+
+        self.reply(await self.call(lookup))
+
+    @web.authenticated
+    async def patch(self, name: str, version: str):
+        description = optional(self.json_body(), "description", str, "")
+        await self.call(lambda client: client.update_model_version(name, version, description))
+        self.reply(await self.call(model_with_versions, name))
+
+
+class StageHandler(StoreHandler):
+    """``POST models/<name>/versions/<v>/stage`` with ``{"stage", "archive_existing_versions",
+    "comment"}``: MLflow's ``transition_model_version_stage``."""
+
+    @web.authenticated
+    async def post(self, name: str, version: str):
+        body = self.json_body()
+        stage = required(body, "stage")
+        archive_others = optional(body, "archive_existing_versions", bool, False)
+        comment = optional(body, "comment", str)
+        await self.call(lambda client: client.transition_model_version_stage(
+            name, version, stage, archive_existing_versions=archive_others, comment=comment))
+        self.reply(await self.call(model_with_versions, name))
+
+
+class ArchiveHandler(StoreHandler):
+    """``POST models/<name>/versions/<v>/archive`` with an optional ``{"comment"}``: moves the
+    version to the Archived stage."""
+
+    @web.authenticated
+    async def post(self, name: str, version: str):
+        comment = optional(self.json_body(), "comment", str)
+        await self.call(lambda client: client.transition_model_version_stage(
+            name, version, ARCHIVED, comment=comment))
+        self.reply(await self.call(model_with_versions, name))
+
+
+class AliasHandler(StoreHandler):
+    """``PUT models/<name>/aliases/<alias>`` with ``{"version", "comment"}`` points the alias
+    at that version; ``DELETE`` removes it."""
+
+    @web.authenticated
+    async def put(self, name: str, alias: str):
+        body = self.json_body()
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, (str, int)):
+            raise web.HTTPError(400, "'version' is required (a version number)")
+        comment = optional(body, "comment", str)
+        await self.call(lambda client: client.set_registered_model_alias(
+            name, alias, version, comment=comment))
+        self.reply(await self.call(model_with_versions, name))
+
+    @web.authenticated
+    async def delete(self, name: str, alias: str):
+        await self.call(lambda client: client.delete_registered_model_alias(name, alias))
+        self.reply(await self.call(model_with_versions, name))
+
+
+class HistoryHandler(StoreHandler):
+    """``GET models/<name>/history`` and ``GET models/<name>/versions/<v>/history`` ->
+    ``{"events": [...]}``, newest first."""
+
+    @web.authenticated
+    async def get(self, name: str, version: str | None = None):
+        events = await self.call(lambda client: client.get_registry_history(name, version))
+        self.reply({"events": [payloads.history_event(e) for e in events]})
