@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each module adds its subcommands; it imports its heavy dependencies only when a command runs.
-_COMMAND_MODULES: list[str] = ["labtrack.cli.serve"]
+_COMMAND_MODULES: list[str] = ["labtrack.cli.serve", "labtrack.cli.projects"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -134,6 +134,7 @@ def git_tags(folder: Path) -> dict[str, str]:
     return tags
 
 
+@lru_cache(maxsize=1)  # read once per process (as package_versions); a sweep records it per run
 def installed_requirements() -> str:
     """Every installed distribution as ``name==version`` lines, sorted: what ``pip freeze``
     prints, read from ``importlib.metadata`` without starting pip."""

@@ -1,0 +1,109 @@
+"""A grid of parameter values run as child runs of one parent run, one after another or
+several at once, and the best child by a metric.
+
+Children run in threads of this process, each waiting on its own child process (a notebook
+worker with its own kernel, or the entry point's command). One failing child does not stop
+the others; the parent ends FAILED if any did.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from labtrack.entities import Param, RunStatus
+from labtrack.projects.runner import ERROR_TAG, KIND_TAG, Outcome, Target, run_target
+
+if TYPE_CHECKING:
+    from labtrack.tracking.client import Client
+
+PARENT_TAG = "mlflow.parentRunId"
+BEST_RUN_TAG = "labtrack.sweep.bestRunId"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    parent_run_id: str
+    outcomes: list[Outcome]  # in grid order
+    metric: str | None = None
+    maximize: bool = True
+    best: Outcome | None = None
+    best_value: float | None = None
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [outcome for outcome in self.outcomes if outcome.status != RunStatus.FINISHED]
+
+
+def minimizes(metric: str) -> bool:
+    """Loss- and error-like names are minimized; every other metric is maximized."""
+    return re.search(r"loss|error|(^|[^a-z])err([^a-z]|$)|mse|mae|perplexity", metric.lower()) is not None
+
+
+def run_sweep(target: Target, grid: list[dict[str, Any]], client: Client, experiment_id: str, *,
+              run_name: str | None = None, jobs: int = 1, metric: str | None = None,
+              maximize: bool | None = None) -> SweepResult:
+    """Run every combination in ``grid`` (already validated) as a child of a new parent run."""
+    from labtrack.tracking.context import git_tags, source_tags
+
+    base_name = run_name or target.default_run_name
+    swept = [name for name in grid[0] if len({json.dumps(values[name], sort_keys=True) for values in grid}) > 1]
+    git = git_tags(target.source_folder)  # read once, for the parent and every child
+    parent = client.create_run(experiment_id, run_name=f"{base_name} sweep", tags={
+        **source_tags(), **git, **target.tags(), KIND_TAG: f"{target.kind}-sweep",
+        "labtrack.sweep.size": str(len(grid)), "labtrack.sweep.parameters": ",".join(swept),
+    })
+    parent_id = parent.info.run_id
+    status = RunStatus.KILLED
+    try:
+        # What every child shares is the parent's params too.
+        client.log_batch(parent_id, params=[Param(k, v) for k, v in grid[0].items() if k not in swept])
+
+        def run_child(values: dict[str, Any]) -> Outcome:
+            label = " ".join(f"{name}={values[name]}" for name in swept)
+            return run_target(target, values, client, experiment_id, run_name=f"{base_name} {label}".strip(),
+                              tags={**git, PARENT_TAG: parent_id}, capture_git=False)
+
+        if jobs <= 1:
+            outcomes = [run_child(values) for values in grid]
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labtrack-sweep") as pool:
+                outcomes = list(pool.map(run_child, grid))
+        result = _with_best(client, SweepResult(parent_id, outcomes, metric), metric, maximize)
+        status = RunStatus.FAILED if result.failed else RunStatus.FINISHED
+        _record_result(client, result)
+        return result
+    finally:
+        client.set_terminated(parent_id, status)
+
+
+def _with_best(client: Client, result: SweepResult, metric: str | None, maximize: bool | None) -> SweepResult:
+    """The finished child with the best latest value of ``metric`` (first in grid order on a tie)."""
+    if not metric:
+        return result
+    maximize = not minimizes(metric) if maximize is None else maximize
+    scored = []
+    for outcome in result.outcomes:
+        if outcome.status == RunStatus.FINISHED:
+            value = client.get_run(outcome.run_id).data.metrics.get(metric)
+            if value is not None and not math.isnan(value):
+                scored.append((value, outcome))
+    if not scored:
+        return SweepResult(result.parent_run_id, result.outcomes, metric, maximize)
+    pick = max if maximize else min
+    value, best = pick(scored, key=lambda pair: pair[0])
+    return SweepResult(result.parent_run_id, result.outcomes, metric, maximize, best, value)
+
+
+def _record_result(client: Client, result: SweepResult) -> None:
+    if result.best is not None:
+        client.set_tag(result.parent_run_id, BEST_RUN_TAG, result.best.run_id)
+        client.log_metric(result.parent_run_id, f"best_{result.metric}", result.best_value)
+    if result.failed:
+        names = ", ".join(f"{o.run_name!r} ({o.error})" for o in result.failed)
+        client.set_tag(result.parent_run_id, ERROR_TAG,
+                       f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}"[:8000])
