@@ -100,5 +100,11 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     """
     uri = explicit or TRACKING_URI.get() or default_tracking_uri()
     if "://" not in uri:
-        uri = f"sqlite:///{Path(uri).expanduser().resolve()}"
+        return f"sqlite:///{Path(uri).expanduser().resolve()}"
+    # sqlite:///relative.db names a file relative to the working directory: pin it, so that
+    # a child process (labtrack run) or the Jupyter server started elsewhere opens the same one.
+    database, _, query = uri.removeprefix("sqlite:///").partition("?")
+    relative = database and database != ":memory:" and not Path(database).is_absolute()
+    if uri.startswith("sqlite:///") and relative:
+        uri = f"sqlite:///{Path(database).expanduser().resolve()}" + (f"?{query}" if query else "")
     return uri

@@ -52,7 +52,6 @@ class SchemaError(LabtrackError):
     http_status = 500
 
 
-
 class ExecutionFailed(LabtrackError):
     """A notebook or project entry point run by ``labtrack run`` failed; its run is recorded
     as FAILED (``run_id``), with the error and whatever output it produced."""
@@ -63,6 +62,7 @@ class ExecutionFailed(LabtrackError):
     def __init__(self, message: str, run_id: str | None = None):
         super().__init__(message)
         self.run_id = run_id
+
 
 # MLflow code catches MlflowException; let it catch ours unchanged.
 MlflowException = LabtrackError

@@ -299,3 +299,46 @@ def test_set_experiment_from_many_threads_at_once_creates_it_once(tracking_uri):
     with ThreadPoolExecutor(8) as pool:
         ids = set(pool.map(lambda _: fluent.get_or_create_experiment("racing").experiment_id, range(16)))
     assert len(ids) == 1
+
+
+def test_a_launched_run_is_resumed_once_and_later_runs_become_its_children(tracking_uri, monkeypatch):
+    """Under `labtrack run` (LABTRACK_RUN_ID), a notebook with several top-level runs works."""
+    launched = lt.Client().create_run("0", run_name="launched")
+    monkeypatch.setenv("LABTRACK_RUN_ID", launched.info.run_id)
+    with lt.start_run(tags={"team": "vision"}) as first:
+        lt.log_param("k", 1)
+    with lt.start_run(run_name="second") as second:
+        lt.log_param("k", 2)  # its own run: no clash with the first one's param
+    assert first.info.run_id == launched.info.run_id and first.resumed
+    run = lt.get_run(launched.info.run_id)
+    assert run.info.run_name == "launched" and run.data.tags["team"] == "vision"
+    child = lt.get_run(second.info.run_id)
+    assert child.data.tags["mlflow.parentRunId"] == launched.info.run_id
+    assert child.data.params == {"k": "2"} and not second.resumed
+
+
+def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(tracking_uri, monkeypatch):
+    run = lt.start_run()
+    client = run.client
+    real_insert = client.store.insert_metrics
+
+    def locked(rows, also=None):
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(client.store, "insert_metrics", locked)
+    with pytest.raises(lt.LabtrackError, match="run's end"):
+        lt.end_run()
+    assert lt.active_run() is run
+    monkeypatch.setattr(client.store, "insert_metrics", real_insert)
+    lt.end_run()
+    assert lt.active_run() is None
+    assert lt.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_a_relative_sqlite_uri_is_pinned_to_the_working_directory(tmp_path, monkeypatch):
+    from labtrack import env
+
+    monkeypatch.chdir(tmp_path)
+    assert env.resolve_tracking_uri("sqlite:///runs/lt.db") == f"sqlite:///{tmp_path / 'runs' / 'lt.db'}"
+    assert env.resolve_tracking_uri("sqlite:////abs/lt.db") == "sqlite:////abs/lt.db"
+    assert env.resolve_tracking_uri("sqlite:///:memory:") == "sqlite:///:memory:"

@@ -120,7 +120,7 @@ class TrackMagics(Magics):
                 ok = True
             finally:
                 seconds = time.perf_counter() - started
-                self._record_cell(run, cell, seconds, ok, args.no_source, new_run=args.resume is None)
+                self._record_cell(run, cell, seconds, ok, args.no_source, new_run=not run.resumed)
             for name in self._log_params(undefined):
                 print(f"labtrack: --params: the cell defined no variable {name!r}; it was not logged")
         if not args.quiet and env.MAGIC_SUMMARY.get() != "0":

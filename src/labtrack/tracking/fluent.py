@@ -36,9 +36,10 @@ class ActiveRun:
     ``info`` is the run's identity; ``data`` is read fresh from the store on each access.
     """
 
-    def __init__(self, run: Run, client: Client):
+    def __init__(self, run: Run, client: Client, resumed: bool = False):
         self._run = run
         self.client = client  # the store the run lives in, even if the tracking URI moves later
+        self.resumed = resumed  # an existing run, continued: it may already have history
         self._in_with_block = False
         self.pid = os.getpid()
 
@@ -161,7 +162,8 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
               description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
 
-    Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), a top-level run resumes that run.
+    Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), the first top-level run of the
+    process resumes that run, and later top-level runs become its children.
 
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
@@ -172,10 +174,13 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         if parent_run_id is None and nested and _stack:
             parent_run_id = _stack[-1].info.run_id
         launched_run = None if run_id or parent_run_id or _stack else env.RUN_ID.get()
-        if launched_run:
+        if launched_run and _state.get("launched_run_resumed") != launched_run:
             # Code that `labtrack run` executes logs into the run the runner made for it,
-            # whose name and final status the runner decides.
+            # whose name and final status the runner decides...
+            _state["launched_run_resumed"] = launched_run
             run_id, run_name = launched_run, None
+        elif launched_run:
+            parent_run_id = launched_run  # ...and each later top-level run is a child of it
         if run_id is not None:
             run = client.get_run(run_id)
             if run.info.lifecycle_stage != "active":
@@ -184,6 +189,13 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
             client.writer.live_runs.add(run_id)
             if run_name:
                 client.update_run(run_id, name=run_name)
+            resumed_tags = {**(tags or {})}
+            if description is not None:
+                resumed_tags["mlflow.note.content"] = description
+            if resumed_tags:  # as MLflow does: tags given on resume are set on the run
+                from labtrack.entities import RunTag
+
+                client.log_batch(run_id, tags=[RunTag(k, v) for k, v in resumed_tags.items()])
             run = client.get_run(run_id)
         else:
             from labtrack.tracking.context import source_folder, source_tags
@@ -195,7 +207,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
                 all_tags["mlflow.note.content"] = description
             experiment = experiment_id if experiment_id is not None else _active_experiment_id()
             run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
-        active = ActiveRun(run, client)
+        active = ActiveRun(run, client, resumed=run_id is not None)
         if run_id is None:
             _capture_git_state(client, run.info.run_id, source_folder())
         _stack.append(active)
@@ -266,8 +278,11 @@ def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> 
         RunStatus.from_string(status)
         target = _run or _stack[-1]
         while _stack:  # children left open inside the run end with it
-            run = _stack.pop()
+            run = _stack[-1]
+            # Popped only once ended: if the store refuses, the run stays active (and alive)
+            # and end_run() can be called again.
             run.client.set_terminated(run.info.run_id, status)
+            _stack.pop()
             _state["last_run_id"] = run.info.run_id
             if run is target:
                 break
@@ -306,7 +321,8 @@ def _logging_target(run_id: str | None = None) -> tuple[Client, str]:
         return active.client, active.info.run_id
     if run_id is not None:
         return _client(), run_id
-    active = start_run()
+    # Under `labtrack run`, logging outside any run always goes to the runner's run.
+    active = start_run(run_id=env.RUN_ID.get())
     return active.client, active.info.run_id
 
 

@@ -8,7 +8,8 @@ at interpreter exit) persists everything synchronously.
 The early-flush threshold is high on purpose: a flush on this thread while the caller runs
 a tight Python loop fights it for the GIL, and both slow down; a short burst is cheaper
 persisted in one go afterwards. Memory stays bounded all the same: once ten times the
-threshold waits, the logging call persists the backlog itself before it returns. A batch that fails to persist stays
+threshold waits, the logging call persists the backlog itself before it returns (so only
+then can a logging call wait on the store, or raise its error). A batch that fails to persist stays
 in the buffer and is retried; the error surfaces at the caller's next ``flush()``, never as
 a traceback from the thread. The same thread sends heartbeats for this process's live runs.
 """
@@ -51,6 +52,15 @@ class MetricWriter:
         with self._buffer_lock:
             self._buffer.append(row)
             pending = len(self._buffer)
+        self._after_append(pending)
+
+    def add_many(self, rows: list[MetricRow]) -> None:
+        with self._buffer_lock:
+            self._buffer.extend(rows)
+            pending = len(self._buffer)
+        self._after_append(pending)
+
+    def _after_append(self, pending: int) -> None:
         if self._thread is None:
             self._start()
         if pending >= self.max_rows:
@@ -58,13 +68,6 @@ class MetricWriter:
                 self.flush()  # the loop outpaces the writer: catch up rather than grow
             elif not self._wake.is_set():  # set() costs ~10 us; once is enough
                 self._wake.set()
-
-    def add_many(self, rows: list[MetricRow]) -> None:
-        with self._buffer_lock:
-            self._buffer.extend(rows)
-        if self._thread is None:
-            self._start()
-        self._wake.set()
 
     @property
     def pending(self) -> int:
@@ -76,8 +79,9 @@ class MetricWriter:
         try:
             self._persist(also)
         except Exception as error:
+            what = f"{self.pending} metric points" + (" and the run's end" if also else "")
             raise LabtrackError(
-                f"could not persist {self.pending} metric points to {self.store.uri}: {error}. "
+                f"could not persist {what} to {self.store.uri}: {error}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
         self._error = None

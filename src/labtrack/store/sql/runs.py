@@ -115,7 +115,8 @@ class RunStore(SqlStoreBase):
         self, run_uuid: str, status: str | None = None, end_time: int | None = None,
         run_name: str | None = None,
     ) -> None:
-        self._write(self.run_update(run_uuid, status, end_time, run_name))
+        if status is not None or end_time is not None or run_name is not None:
+            self._write(self.run_update(run_uuid, status, end_time, run_name))
 
     def run_update(
         self, run_uuid: str, status: str | None = None, end_time: int | None = None,
