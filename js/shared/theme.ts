@@ -84,3 +84,27 @@ export function themeAxis(theme: Theme): Record<string, unknown> {
     title: { font: { color: theme.text } },
   };
 }
+
+// Plotly's Viridis. Its dark-purple low end all but vanishes on a dark background (contrast
+// about 1.3:1 on #111), so the dark theme uses its upper part, from the blue at 0.38 on
+// (still perceptually uniform; each colour at least 3:1 against JupyterLab Dark's background).
+const VIRIDIS: [number, string][] = [
+  [0, "#440154"], [0.0627, "#48186a"], [0.1255, "#472d7b"], [0.1882, "#424086"], [0.251, "#3b528b"],
+  [0.3137, "#33638d"], [0.3765, "#2c728e"], [0.4392, "#26828e"], [0.502, "#21918c"], [0.5647, "#1fa088"],
+  [0.6275, "#28ae80"], [0.6902, "#3fbc73"], [0.7529, "#5ec962"], [0.8157, "#84d44b"], [0.8784, "#addc30"],
+  [0.9412, "#d8e219"], [1, "#fde725"],
+];
+const DARK_FROM = 0.3765;
+const VIRIDIS_ON_DARK: [number, string][] = VIRIDIS.filter(([v]) => v >= DARK_FROM)
+  .map(([v, c]) => [Number(((v - DARK_FROM) / (1 - DARK_FROM)).toFixed(4)), c]);
+
+/** The colour scale for numeric colours (scatter, parallel coordinates): readable in the theme. */
+export function sequentialScale(theme: Theme): string | [number, string][] {
+  return theme.dark ? VIRIDIS_ON_DARK : "Viridis";
+}
+
+/** A halo in the background colour around text drawn over data lines (Plotly's `font.shadow`). */
+export function textHalo(theme: Theme): string {
+  const c = theme.background;
+  return `1px 1px 1px ${c}, -1px -1px 1px ${c}, 1px -1px 1px ${c}, -1px 1px 1px ${c}`;
+}

@@ -5,7 +5,7 @@ import type { Series } from "../shared/types";
 import { metricsTable, paramsTable } from "../widgets/compare_tables";
 import { buildParcoordsFigure, paramDimension } from "../widgets/compare_figure";
 import { buildScatterFigure, colorMode, toggleRun } from "../widgets/scatter_figure";
-import { fixtures, LIGHT, XSS } from "./helpers";
+import { DARK, fixtures, LIGHT, XSS } from "./helpers";
 
 type Trace = Record<string, any>;
 const ESCAPED = "&lt;img src=x onerror=alert(1)&gt;";
@@ -151,6 +151,23 @@ describe("compare", () => {
     expect(dim.values).toEqual([0, 1, 0]);
     expect(dim.ticktext).toEqual([ESCAPED, "b"]);
     expect(paramDimension({ key: "one", values: ["x", "x"], differs: false }).range).toEqual([-1, 1]);
+  });
+
+  it("keeps colour scales and tick labels readable on a dark background", () => {
+    const state = { ...fixtures.scatter(), color: "metrics.loss" };
+    state.points = { ...state.points, color: [0.3, 0.7, null, 0.1] };
+    const lightTrace = buildParcoordsFigure(fixtures.compare(), LIGHT)!.data[0] as Trace;
+    const darkTrace = buildParcoordsFigure(fixtures.compare(), DARK)!.data[0] as Trace;
+    const darkScatter = (buildScatterFigure(state, DARK).data as Trace[])[0]!;
+    expect(lightTrace.line.colorscale).toBe("Viridis");
+    for (const scale of [darkTrace.line.colorscale, darkScatter.marker.colorscale]) {
+      expect(scale[0]).toEqual([0, "#2c728e"]); // no dark purple: Viridis from its blue on
+      expect(scale[scale.length - 1]).toEqual([1, "#fde725"]);
+      const stops = scale.map(([v]: [number, string]) => v);
+      expect([...stops].sort((a, b) => a - b)).toEqual(stops);
+    }
+    expect(darkTrace.tickfont.shadow).toContain("#111"); // a halo in the page's colour, not grey
+    expect(lightTrace.tickfont.shadow).toContain("#fff");
   });
 
   it("has no parallel coordinates without params or the metric", () => {

@@ -88,4 +88,9 @@ export const LIGHT: Theme = {
   grid: "#eee", border: "#ccc", accent: "#1976d2",
 };
 
+export const DARK: Theme = {
+  dark: true, font: "sans-serif", fontSize: 12, text: "#eee", muted: "#aaa", background: "#111",
+  grid: "#424242", border: "#616161", accent: "#42a5f5",
+};
+
 export const XSS = "<img src=x onerror=alert(1)>";

@@ -1,7 +1,7 @@
 // lt.compare(): the parallel-coordinates figure, from state (pure, tested without drawing).
 
 import { plotlyText } from "../shared/dom";
-import { themeLayout, type Theme } from "../shared/theme";
+import { sequentialScale, textHalo, themeLayout, type Theme } from "../shared/theme";
 import type { CompareParam, CompareState, Figure } from "../shared/types";
 
 const MISSING = "(none)";
@@ -46,9 +46,10 @@ export function buildParcoordsFigure(state: CompareState, theme: Theme): Figure 
     data: [{
       type: "parcoords",
       dimensions,
-      line: { color: colors, colorscale: "Viridis", showscale: true, colorbar: { title: { text: plotlyText(target.key) }, outlinewidth: 0 } },
+      line: { color: colors, colorscale: sequentialScale(theme), showscale: true, colorbar: { title: { text: plotlyText(target.key) }, outlinewidth: 0 } },
       labelfont: { color: theme.text },
-      tickfont: { color: theme.muted },
+      // Plotly's automatic tick-label halo is a grey glow on a dark background: use the page's.
+      tickfont: { color: theme.muted, shadow: textHalo(theme) },
       rangefont: { color: theme.muted },
       labelangle: dimensions.length > 6 ? -20 : 0,
     }],

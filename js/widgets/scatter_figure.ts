@@ -1,7 +1,7 @@
 // lt.scatter(): state in, Plotly figure out (pure, so it is tested without drawing).
 
 import { plotlyText } from "../shared/dom";
-import { COLORWAY, themeAxis, themeLayout, type Theme } from "../shared/theme";
+import { COLORWAY, sequentialScale, themeAxis, themeLayout, type Theme } from "../shared/theme";
 import type { Cell, Figure, ScatterState } from "../shared/types";
 
 export type ColorMode = "none" | "numeric" | "category";
@@ -54,7 +54,7 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
         opacity: isSel.map((s) => (anySelected && !s ? 0.3 : 0.9)),
         line: { width: isSel.map((s) => (s ? 2 : 0)), color: theme.text },
         ...(mode === "numeric"
-          ? { color: rows.map((i) => p.color[i] ?? null), colorscale: "Viridis", showscale: true,
+          ? { color: rows.map((i) => p.color[i] ?? null), colorscale: sequentialScale(theme), showscale: true,
               colorbar: { title: { text: plotlyText(state.color) }, outlinewidth: 0, tickfont: { color: theme.muted } } }
           : { color: COLORWAY[g % COLORWAY.length] }),
       },

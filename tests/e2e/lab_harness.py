@@ -127,6 +127,12 @@ def open_notebook(page, lab, name: str, cells: list[str]) -> None:
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, lab["root"] / name)
+    open_and_run_notebook(page, lab, name)
+
+
+def open_and_run_notebook(page, lab, name: str) -> None:
+    """Open the notebook file ``name`` (under the lab's root) in JupyterLab and run all its
+    cells once the kernel is idle (a fresh workspace: nothing else is open)."""
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function(
@@ -138,6 +144,16 @@ def open_notebook(page, lab, name: str, cells: list[str]) -> None:
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
 
+def set_theme(page, theme: str, timeout: float = 30_000) -> None:
+    """Switch JupyterLab's theme ("JupyterLab Light" / "JupyterLab Dark") as the Settings menu
+    does, and wait until the page wears it. The choice is saved in the lab's settings: switch
+    back when done."""
+    page.evaluate("(theme) => { window.jupyterapp.commands.execute('apputils:change-theme', {theme}); }",
+                  theme)
+    page.wait_for_function("(theme) => document.body.dataset.jpThemeName === theme",
+                           arg=theme, timeout=timeout)
+
+
 def cell_output(page, index: int):
     """The output area of the ``index``-th code cell, scrolled into view (JupyterLab virtualizes)."""
     cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
@@ -145,8 +161,8 @@ def cell_output(page, index: int):
     return cell.locator(".jp-OutputArea")
 
 
-def run_cell_and_read(page, source: str, timeout: float = 30_000) -> str:
-    """Append a cell, run it, and return its text output (how Python state is read back)."""
+def run_cell(page, source: str) -> None:
+    """Append a cell with ``source`` at the end of the open notebook and run it (not awaited)."""
     page.evaluate(
         """(source) => {
             const panel = window.jupyterapp.shell.currentWidget;
@@ -158,7 +174,11 @@ def run_cell_and_read(page, source: str, timeout: float = 30_000) -> str:
         }""",
         source,
     )
+
+
+def run_cell_and_read(page, source: str, timeout: float = 30_000) -> str:
+    """Append a cell, run it, and return its text output (how Python state is read back)."""
+    run_cell(page, source)
     marker = page.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-OutputArea-output")
     marker.first.wait_for(timeout=timeout)
     return marker.first.inner_text()
-
