@@ -26,7 +26,7 @@ def isolated_home(tmp_path, monkeypatch):
     yield
     while lt.active_run():
         lt.end_run()
-    fluent._state.update(last_run_id=None, client=None, launched_run_resumed=None)
+    fluent._state.update(last_run_id=None, client=None)
     lt.set_tracking_uri(None)
     forget_stores()
 

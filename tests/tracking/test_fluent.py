@@ -301,20 +301,22 @@ def test_set_experiment_from_many_threads_at_once_creates_it_once(tracking_uri):
     assert len(ids) == 1
 
 
-def test_a_launched_run_is_resumed_once_and_later_runs_become_its_children(tracking_uri, monkeypatch):
-    """Under `labtrack run` (LABTRACK_RUN_ID), a notebook with several top-level runs works."""
+def test_top_level_runs_under_labtrack_run_resume_its_run_and_take_their_tags(tracking_uri, monkeypatch):
+    """Under `labtrack run` (LABTRACK_RUN_ID) one execution is one run, as with MLflow's
+    MLFLOW_RUN_ID; a resumed run still gets the tags it is started with."""
     launched = lt.Client().create_run("0", run_name="launched")
     monkeypatch.setenv("LABTRACK_RUN_ID", launched.info.run_id)
     with lt.start_run(tags={"team": "vision"}) as first:
         lt.log_param("k", 1)
-    with lt.start_run(run_name="second") as second:
-        lt.log_param("k", 2)  # its own run: no clash with the first one's param
-    assert first.info.run_id == launched.info.run_id and first.resumed
+        with lt.start_run(nested=True) as child:
+            lt.log_param("k", 2)
+    with lt.start_run(run_name="ignored") as second:
+        lt.log_metric("acc", 0.9)
+    assert first.info.run_id == second.info.run_id == launched.info.run_id and second.resumed
     run = lt.get_run(launched.info.run_id)
     assert run.info.run_name == "launched" and run.data.tags["team"] == "vision"
-    child = lt.get_run(second.info.run_id)
-    assert child.data.tags["mlflow.parentRunId"] == launched.info.run_id
-    assert child.data.params == {"k": "2"} and not second.resumed
+    assert run.data.params == {"k": "1"} and run.data.metrics == {"acc": 0.9}
+    assert lt.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == launched.info.run_id
 
 
 def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(tracking_uri, monkeypatch):

@@ -162,8 +162,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
               description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
 
-    Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), the first top-level run of the
-    process resumes that run, and later top-level runs become its children.
+    Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), a top-level run resumes that run.
 
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
@@ -174,13 +173,11 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         if parent_run_id is None and nested and _stack:
             parent_run_id = _stack[-1].info.run_id
         launched_run = None if run_id or parent_run_id or _stack else env.RUN_ID.get()
-        if launched_run and _state.get("launched_run_resumed") != launched_run:
-            # Code that `labtrack run` executes logs into the run the runner made for it,
-            # whose name and final status the runner decides...
-            _state["launched_run_resumed"] = launched_run
+        if launched_run:
+            # Code that `labtrack run` executes logs into the run the runner made for it, whose
+            # name and final status the runner decides: one execution, one run (as MLflow
+            # does with MLFLOW_RUN_ID). Separate runs inside it are nested=True children.
             run_id, run_name = launched_run, None
-        elif launched_run:
-            parent_run_id = launched_run  # ...and each later top-level run is a child of it
         if run_id is not None:
             run = client.get_run(run_id)
             if run.info.lifecycle_stage != "active":
