@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 from sklearn.datasets import load_diabetes
@@ -50,7 +48,7 @@ def new_model():
     return model, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
 
 
-def test_tracker_logs_steps_epochs_params_and_state_dict(runs, history, artifact):
+def test_tracker_logs_steps_epochs_params_and_a_loadable_model(runs, history):
     model, optimizer = new_model()
     with lt.pytorch.track_training(model, optimizer) as tracker:
         step_losses, val_losses = train(tracker, model, optimizer)
@@ -74,11 +72,12 @@ def test_tracker_logs_steps_epochs_params_and_state_dict(runs, history, artifact
         "dampening": "0",
         "nesterov": "False",
     }
-    state = torch.load(artifact(run_id, "model/state_dict.pt"))
-    assert state.keys() == model.state_dict().keys()
-    assert all(torch.equal(state[k], model.state_dict()[k]) for k in state)
-    with open(artifact(run_id, "model/labtrack_model.json")) as file:
-        assert json.load(file)["flavor"] == "pytorch"
+    loaded = lt.load_model(f"runs:/{run_id}/model")
+    with torch.no_grad():
+        expected = model(X[:5]).numpy()
+    assert loaded.predict(_X[:5].astype("float32")) == pytest.approx(expected, abs=1e-6)
+    native = lt.pytorch.load_model(f"runs:/{run_id}/model")
+    assert all(torch.equal(native.state_dict()[k], v) for k, v in model.state_dict().items())
 
 
 def test_log_every_n_steps_thins_steps_but_not_epoch_averages(runs, history):

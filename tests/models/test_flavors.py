@@ -123,6 +123,24 @@ def test_python_model_with_artifacts_and_context(tmp_path):
     assert info.signature.outputs.inputs[0].dtype == "float64"
 
 
+@pytest.mark.parametrize("name", ["../../x", "..", "a/../../b", "/abs", "", 3])
+def test_python_model_artifact_names_cannot_leave_the_model_folder(tmp_path, name):
+    (tmp_path / "data.txt").write_text("secret-free")
+    target = tmp_path / "saved"
+    with pytest.raises(InvalidParameter, match="artifact"):
+        lt.pyfunc.save_model(str(target), python_model=lambda data: data,
+                             artifacts={name: str(tmp_path / "data.txt")})
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "saved") == ["data.txt"]  # no x/
+
+
+def test_a_source_named_dot_dot_is_refused_too(tmp_path):
+    folder = tmp_path / "inner" / "deeper"
+    folder.mkdir(parents=True)
+    with pytest.raises(InvalidParameter, match="outside the model's folder"):
+        lt.pyfunc.save_model(str(tmp_path / "saved"), python_model=lambda data: data,
+                             artifacts={"a": str(folder / "..")})
+
+
 def test_pyfunc_log_model_needs_a_model():
     with pytest.raises(InvalidParameter, match="python_model="):
         lt.pyfunc.log_model("m")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
 import numpy as np
+import pytest
 
 import labtrack as mlflow
 import labtrack.pyfunc  # noqa: F401  (mlflow.pyfunc)
@@ -26,3 +30,26 @@ def test_mlflow_style_script(iris, iris_classifier):
     by_version = mlflow.pyfunc.load_model("models:/iris-mlflow/1")
     np.testing.assert_array_equal(by_version.predict(X), iris_classifier.predict(X))
     assert isinstance(mlflow.sklearn.load_model(info.model_uri), type(iris_classifier))
+
+
+@pytest.mark.parametrize("namespace, keyword", [("sklearn", "sk_model"), ("keras", "model"),
+                                                ("pytorch", "pytorch_model")])
+def test_flavor_namespaces_take_mlflows_keywords(namespace, keyword):
+    api = importlib.import_module(f"labtrack.{namespace}")
+    assert list(inspect.signature(api.log_model).parameters) == [keyword, "name", "kwargs"]
+    assert list(inspect.signature(api.save_model).parameters) == [keyword, "path", "kwargs"]
+    assert list(inspect.signature(api.load_model).parameters) == ["model_uri", "dst_path"]
+    assert api.log_model.__module__ == f"labtrack.{namespace}" and api.log_model.__doc__
+
+
+def test_flavor_namespace_calls_by_position_or_keyword(iris, iris_classifier, tmp_path):
+    X, _ = iris
+    mlflow.sklearn.save_model(sk_model=iris_classifier, path=tmp_path / "kw")
+    mlflow.sklearn.save_model(iris_classifier, str(tmp_path / "pos"))
+    info = mlflow.sklearn.log_model(iris_classifier, "model")
+    for uri in (tmp_path / "kw", tmp_path / "pos", info.model_uri):
+        assert isinstance(mlflow.sklearn.load_model(uri), type(iris_classifier))
+    np.testing.assert_array_equal(mlflow.sklearn.load_model(info.model_uri, dst_path=str(tmp_path / "copy"))
+                                  .predict(X), iris_classifier.predict(X))
+    with pytest.raises(TypeError, match="sk_model"):
+        mlflow.sklearn.log_model(model=iris_classifier)

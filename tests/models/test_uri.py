@@ -107,3 +107,5 @@ def test_registry_uri_errors(registered):
         lt.load_model("models:/iris@nobody")
     with pytest.raises(NotFound):
         lt.load_model("models:/unknown/1")
+    with pytest.raises(InvalidParameter, match="neither a version number"):
+        lt.load_model("models:/iris/²")  # "²".isdigit() is True, int("²") a ValueError

@@ -13,6 +13,7 @@ from labtrack.projects.parameters import (
     parse_assignments,
     parse_spec,
     resolve,
+    swept_names,
 )
 
 
@@ -121,3 +122,9 @@ def test_mlproject_file_is_checked_when_loaded(tmp_path, project):
     project(folder, "entry_points: [oops\n")
     with pytest.raises(InvalidParameter, match="not valid YAML"):
         load_project(folder)
+
+
+def test_swept_names_are_the_parameters_whose_value_changes_across_the_grid():
+    grid = expand_grid({"lr": [1, 2], "layers": [[64, 32]], "k": 0, "same": [3, 3]})
+    assert swept_names(grid) == ["lr"]  # a one-list value and a repeated value are not swept
+    assert swept_names(expand_grid({"a": 1})) == []

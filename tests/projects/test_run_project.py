@@ -4,8 +4,10 @@ reproduction, and no shell injection. Commands are cheap: these tests run many."
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -64,6 +66,38 @@ def test_parameter_values_cannot_inject_shell_commands(client, project, tmp_path
         "1; touch pwned && touch $(echo pwned2)\n"
 
 
+def test_a_value_cannot_close_the_quotes_around_its_placeholder(client, project, tmp_path):
+    folder = project(tmp_path / "quoted", """
+        entry_points:
+          main:
+            parameters: {msg: string}
+            command: 'python -c "import sys; print(sys.argv[1:])" --msg "{msg}"'
+    """)
+    run = lt.run(folder, parameters={"msg": 'a" --out /tmp/evil "'})
+    assert _artifact_text(client, run.info.run_id, "output/stdout.txt", tmp_path) == \
+        "['--msg', 'a\" --out /tmp/evil \"']\n"
+
+
+def test_symlinks_out_of_the_project_are_not_recorded_as_source(client, project, tmp_path):
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("PRIVATE KEY")
+    folder = project(tmp_path / "linked", """
+        entry_points:
+          main:
+            command: "python -c pass"
+    """, **{"train.py": "print(1)\n"})
+    (folder / "key").symlink_to(secret)
+    (folder / "data").mkdir()
+    (folder / "data" / "also_key").symlink_to(secret)
+    (folder / "outside_dir").symlink_to(secret.parent, target_is_directory=True)
+    (folder / "train_link.py").symlink_to(folder / "train.py")  # inside the project: kept
+    with pytest.warns(UserWarning, match=r"not recording key, data/also_key .*outside"):
+        run = lt.run(folder)
+    recorded = {item.path for item in client.list_artifacts(run.info.run_id, "input")}
+    assert recorded == {"input/MLproject", "input/train.py", "input/train_link.py"}
+
+
 def test_a_failing_command_is_recorded_and_raised(client, score_project, tmp_path):
     with pytest.raises(ExecutionFailed, match="b must not be negative") as caught:
         lt.run(score_project, parameters={"b": -1})
@@ -102,6 +136,85 @@ def test_a_failing_child_does_not_stop_the_sweep(client, score_project):
     assert list(children["status"]) == ["FAILED", "FINISHED", "FINISHED"]
     # loss is minimized without being told: the best is b=2
     assert parent.data.tags["labtrack.sweep.bestRunId"] == children["run_id"].iloc[2]
+
+
+@pytest.mark.timeout(120)
+def test_an_interrupted_parallel_sweep_stops_its_children(client, project, tmp_path, monkeypatch):
+    from labtrack.projects import sweep
+
+    started = tmp_path / "started"
+    started.mkdir()
+    # Each child writes its pid, then would sleep for ten minutes (the test's timeout is 2).
+    folder = project(tmp_path / "slow", """
+        entry_points:
+          main:
+            parameters: {n: int}
+            command: "python slow.py {n}"
+    """, **{"slow.py": f"""
+        import os, sys, time
+        path = os.path.join({str(started)!r}, sys.argv[1])
+        with open(path + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(path + ".tmp", path)
+        time.sleep(600)
+    """})
+    real_results = sweep._results
+
+    def interrupted_while_waiting(futures):
+        # Ctrl+C reaches the main thread while it waits on the children: simulate it there,
+        # once both jobs' processes run (the third child is still queued).
+        while len(list(started.iterdir())) < 2:
+            time.sleep(0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "_results", interrupted_while_waiting)
+    with pytest.raises(KeyboardInterrupt):
+        lt.run(folder, parameters={"n": [1, 2, 3]}, jobs=2, experiment_name="interrupted")
+    monkeypatch.setattr(sweep, "_results", real_results)
+
+    pids = [int(path.read_text()) for path in started.iterdir()]
+    assert len(pids) == 2
+    for pid in pids:  # terminated and reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    runs = lt.search_runs(experiment_names=["interrupted"])
+    parent = runs[runs["tags.mlflow.parentRunId"].isna()]
+    children = runs[runs["tags.mlflow.parentRunId"].notna()]
+    assert list(parent["status"]) == ["KILLED"]
+    assert sorted(children["params.n"]) == ["1", "2"]  # the queued third never started
+    assert list(children["status"]) == ["KILLED", "KILLED"]
+    assert set(children["tags.labtrack.error"]) == {"interrupted"}
+
+
+def test_an_interrupt_while_a_sequential_sweep_waits_ends_its_child(client, project, tmp_path, monkeypatch):
+    from labtrack.projects import processes, runner
+
+    folder = project(tmp_path / "seq", """
+        entry_points:
+          main:
+            parameters: {n: int}
+            command: "python -c 'import time; time.sleep(600)'"
+    """)
+    children = []
+
+    def interrupted_wait(process, grace=processes.STOP_GRACE_SECONDS):
+        children.append(process)
+        wait = process.wait
+
+        def wait_until_interrupted(timeout=None):
+            if timeout is None:  # the wait for the child to end: Ctrl+C arrives
+                raise KeyboardInterrupt
+            return wait(timeout)
+
+        process.wait = wait_until_interrupted
+        return processes.wait_or_stop(process, grace)
+
+    monkeypatch.setattr(runner, "wait_or_stop", interrupted_wait)
+    with pytest.raises(KeyboardInterrupt):
+        lt.run(folder, parameters={"n": [1, 2]}, experiment_name="seq")
+    assert len(children) == 1 and children[0].poll() is not None  # ended; the second never started
+    runs = lt.search_runs(experiment_names=["seq"])
+    assert sorted(runs["status"]) == ["KILLED", "KILLED"]  # the parent and its one child
 
 
 def test_reproduce_runs_the_recorded_source_with_the_same_params(client, score_project):

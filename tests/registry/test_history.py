@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labtrack.entities import RegistryEvent
-from labtrack.errors import NotFound
+from labtrack.errors import InvalidParameter, NotFound
 
 
 def _summary(events: list[RegistryEvent]) -> list[tuple]:
@@ -44,6 +44,21 @@ def test_history_records_who_and_when(client, registry_user):
     assert {e.user_id for e in events} == {registry_user}
     assert events[0].timestamp >= events[1].timestamp > 0
     assert client.get_model_version("iris", 1).user_id == registry_user
+
+
+def test_a_caller_may_say_who_made_the_change(client, registry_user):
+    client.create_registered_model("iris", user="grace")
+    client.create_model_version("iris", "/tmp/m1", user="grace")
+    client.transition_model_version_stage("iris", 1, "Staging", user="linus")
+    client.set_registered_model_alias("iris", "champion", 1, user="linus")
+    client.delete_registered_model_alias("iris", "champion", user="grace")
+    client.set_model_version_tag("iris", 1, "k", "v", user="linus")
+    client.update_model_version("iris", 1, description="d")  # no user: the process's login
+    assert [e.user_id for e in client.get_registry_history("iris")] == [
+        registry_user, "linus", "grace", "linus", "linus", "grace", "grace"]
+    assert client.get_model_version("iris", 1).user_id == "grace"
+    with pytest.raises(InvalidParameter, match="user must be a string"):
+        client.update_model_version("iris", 1, description="d", user=42)
 
 
 def test_history_of_one_version(client):

@@ -78,6 +78,21 @@ def test_bad_model_filters_say_what_is_wrong(catalog, text, message):
         catalog.search_registered_models(text)
 
 
+@pytest.mark.timeout(10)
+def test_an_unclosed_in_list_of_adjacent_strings_is_refused_at_once(catalog):
+    # With an optional comma between items, 30 strings meant 2**30 ways to split them.
+    with pytest.raises(InvalidFilter, match="expected a comparison"):
+        catalog.search_model_versions("run_id IN (" + "'a'" * 30 + "x")
+
+
+def test_in_lists_need_commas_and_may_end_with_one(catalog, run_id):
+    assert len(catalog.search_model_versions(f"run_id IN ('{run_id}', 'other',)")) == 2
+    with pytest.raises(InvalidFilter, match="must not be empty"):
+        catalog.search_model_versions("run_id IN ( )")
+    with pytest.raises(InvalidFilter, match="expected a comparison"):
+        catalog.search_model_versions(f"run_id IN ('{run_id}' 'other')")
+
+
 def test_version_only_keys_are_refused_for_models(catalog, run_id):
     with pytest.raises(InvalidFilter, match="unknown key 'run_id'"):
         catalog.search_registered_models(f"run_id = '{run_id}'")

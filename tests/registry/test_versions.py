@@ -30,7 +30,7 @@ def test_a_version_is_read_by_int_or_str(client):
     assert client.get_model_version("a", 1) == client.get_model_version("a", "1") == created
 
 
-@pytest.mark.parametrize("version", [0, -1, "x", "1.5", 1.0, True, None])
+@pytest.mark.parametrize("version", [0, -1, "x", "1.5", 1.0, True, None, "²", "1²", "٣"])
 def test_bad_version_numbers_are_refused(client, version):
     client.create_registered_model("a")
     with pytest.raises(InvalidParameter, match="positive integer"):
@@ -91,10 +91,22 @@ def test_register_model_creates_the_model_and_records_the_run(client, run_id):
     assert [e.action for e in client.get_registry_history("iris")] == ["create_version", "create_version", "create_model"]
 
 
-def test_register_model_keeps_a_local_path_as_is(client, tmp_path):
+def test_register_model_keeps_an_absolute_local_path_as_is(client, tmp_path):
     version = lt.register_model(str(tmp_path), "local")
-    assert (version.source, version.run_id) == (str(tmp_path), None)
-    assert lt.register_model(tmp_path, "local").source == str(tmp_path)  # PathLike
+    assert (version.source, version.run_id) == (str(tmp_path.resolve()), None)
+    assert lt.register_model(tmp_path, "local").source == str(tmp_path.resolve())  # PathLike
+
+
+def test_a_relative_local_source_is_stored_absolute(client, tmp_path, monkeypatch):
+    (tmp_path / "models" / "m").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert lt.register_model("models/m", "local").source == str((tmp_path / "models" / "m").resolve())
+    created = client.create_model_version("local", "./models/../models/m")
+    assert created.source == str((tmp_path / "models" / "m").resolve())
+    monkeypatch.chdir("/")  # another process, another working directory: the same folder
+    assert client.get_model_version_download_uri("local", 1) == str((tmp_path / "models" / "m").resolve())
+    for uri in ("s3://bucket/m", "file:///srv/m", "models:/other/1"):
+        assert client.create_model_version("local", uri).source == uri  # URIs as given
 
 
 def test_register_model_refuses_an_unknown_run_and_an_incomplete_uri(client):

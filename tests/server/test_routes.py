@@ -122,6 +122,9 @@ async def test_archive_and_description(store, api):
     (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": None}),
     (("models", "iris-svm", "aliases", "bad alias!"), "PUT", {"version": "1"}),
     (("models", "iris-svm", "versions", "1"), "PATCH", ["not", "an", "object"]),
+    # "²".isdigit() is True but int("²") raises: a 500 before versions were matched on [0-9]+.
+    (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": "²"}),
+    (("models", "iris-svm", "versions", "%C2%B2"), "PATCH", {"description": "x"}),
 ])
 async def test_bad_requests_are_400_with_a_message(store, jp_fetch, parts, method, body):
     import json
@@ -142,3 +145,39 @@ async def test_the_stamp_changes_when_a_kernel_writes(store, api):
 
 def _stages(model: dict) -> dict:
     return {v["version"]: v["current_stage"] for v in model["versions"]}
+
+
+async def test_a_model_reads_its_source_runs_in_one_query(store, api, monkeypatch):
+    client = store["client"]
+    for _ in range(4):
+        client.create_model_version("iris-svm", f"runs:/{store['run_ids'][0]}/model",
+                                    run_id=store["run_ids"][0])
+    client.create_model_version("iris-svm", "/tmp/a-local-model")  # no run
+    client.create_model_version("iris-svm", "/tmp/gone", run_id="f" * 32)  # a run that is gone
+    client.delete_run(store["run_ids"][1])  # soft-deleted: still read, as get_run would
+    store_class = type(client.store)
+    calls = []
+    original = store_class.get_runs
+
+    def counting(self, run_ids):
+        calls.append(list(run_ids))
+        return original(self, run_ids)
+
+    monkeypatch.setattr(store_class, "get_runs", counting)
+    model = await api("models", "iris-svm")
+    assert len(calls) == 1  # not one get_run per version
+    by_version = {v["version"]: v for v in model["versions"]}
+    assert len(by_version) == 8
+    assert by_version["2"]["metrics"] == {"accuracy": 0.95} and by_version["2"]["run_name"] == "C=10"
+    assert by_version["3"]["metrics"] == {"accuracy": 0.91}
+    assert by_version["7"]["run_name"] is None and by_version["7"]["metrics"] == {}
+    assert by_version["8"]["run_id"] == "f" * 32 and by_version["8"]["metrics"] == {}
+
+
+async def test_an_anonymous_token_holder_is_recorded_as_the_servers_own_user(store, api, monkeypatch):
+    # A shared token identifies no one (jupyter_server makes up a random id per session):
+    # the history names the login the server runs as, as a kernel's change would.
+    monkeypatch.setenv("LOGNAME", "server-owner")
+    await api("models", "iris-svm", "aliases", "champion", method="PUT", body={"version": "1"})
+    (event, *_) = (await api("models", "iris-svm", "history"))["events"]
+    assert (event["action"], event["user"]) == ("set_alias", "server-owner")

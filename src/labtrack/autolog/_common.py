@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -260,34 +258,6 @@ def param_value(value: Any) -> str:
     """A param as text, cut to MAX_PARAM_LENGTH characters."""
     text = str(value)
     return text if len(text) <= MAX_PARAM_LENGTH else text[: MAX_PARAM_LENGTH - 3] + "..."
-
-
-def log_model(
-    run_id: str,
-    save: Callable[[str], None],
-    filename: str,
-    flavor: str,
-    artifact_path: str = "model",
-    **metadata: Any,
-) -> None:
-    """``save(path)`` writes the model to a file; it is logged as ``artifact_path/filename``
-    beside ``labtrack_model.json``, which says how to load it back."""
-    import platform
-
-    import labtrack
-
-    with tempfile.TemporaryDirectory(prefix="labtrack-model-") as folder:
-        path = os.path.join(folder, filename)
-        save(path)
-        fluent.log_artifact(path, artifact_path, run_id=run_id)
-    info = {
-        "flavor": flavor,
-        "model_file": filename,
-        **metadata,
-        "python_version": platform.python_version(),
-        "labtrack_version": labtrack.__version__,
-    }
-    fluent.log_dict(info, f"{artifact_path}/labtrack_model.json", run_id=run_id)
 
 
 def log_input_example(run_id: str, data: Any, rows: int = 5) -> None:

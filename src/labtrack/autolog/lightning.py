@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from labtrack.autolog._common import FitCall, param_value, patch, safely, wrap_fit
-from labtrack.autolog.pytorch import FLAVOR, log_state_dict, log_training_setup, to_float
+from labtrack.autolog.pytorch import FLAVOR, log_pytorch_model, log_training_setup, to_float
 from labtrack.tracking import fluent
 
 MODULES = ("lightning.pytorch", "pytorch_lightning")
@@ -64,7 +64,7 @@ def _after_fit(call: FitCall, result: Any) -> None:
     optimizer = trainer.optimizers[0] if trainer.optimizers else None
     safely(FLAVOR, "log the model's params", log_training_setup, model, optimizer, call.run_id)
     if call.config.log_models:
-        safely(FLAVOR, "log the model", log_state_dict, model, call.run_id)
+        safely(FLAVOR, "log the model", log_pytorch_model, model, call.run_id)
 
 
 def logger_class() -> type:

@@ -2,7 +2,7 @@
 
 A plain loop has no hook to patch, so ``track_training`` is a small explicit API: a context
 manager that opens (or joins) the run, logs the model's size and the optimizer's settings,
-then per-step and per-epoch metrics, and the ``state_dict`` at the end. ``autolog()`` patches
+then per-step and per-epoch metrics, and the trained model at the end. ``autolog()`` patches
 ``Trainer.fit`` of Lightning when Lightning is imported (see ``lightning.py``).
 """
 
@@ -16,7 +16,6 @@ from labtrack.autolog._common import (
     autolog_run,
     configure,
     get_config,
-    log_model,
     param_value,
     safely,
 )
@@ -38,7 +37,7 @@ def autolog(
 ) -> None:
     """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``):
     what the LightningModule logs with ``self.log``, its hparams, ``max_epochs``, the
-    optimizer's settings and the ``state_dict`` as ``model/state_dict.pt``. The settings
+    optimizer's settings and the model through ``lt.log_model`` (``runs:/<id>/model``). The settings
     (``log_models``, ``silent``) also apply to ``track_training``.
 
     >>> import labtrack as lt                                   # doctest: +SKIP
@@ -123,7 +122,8 @@ def track_training(
     the block (FAILED if the block raises). Logs params ``model_class``, ``num_params``,
     ``num_trainable_params``, ``optimizer_name`` and the optimizer's settings (``lr``,
     ``momentum``, ``weight_decay``, ... of its first param group); at the end, unless
-    ``log_models`` is False, the ``state_dict`` as ``model/state_dict.pt``.
+    ``log_models`` is False, the model through ``lt.log_model``: load it back with
+    ``lt.load_model(f"runs:/{run_id}/model")``.
 
     >>> with lt.pytorch.track_training(model, optimizer) as tracker:   # doctest: +SKIP
     ...     for epoch in range(3):
@@ -141,7 +141,7 @@ def track_training(
         yield tracker
         config = get_config(FLAVOR)
         if log_models if log_models is not None else (config is None or config.log_models):
-            safely(FLAVOR, "log the model", log_state_dict, model, run_id)
+            safely(FLAVOR, "log the model", log_pytorch_model, model, run_id)
 
 
 def log_training_setup(model: Any, optimizer: Any, run_id: str) -> None:
@@ -174,19 +174,12 @@ def optimizer_params(optimizer: Any) -> dict[str, str]:
     return {key: param_value(value) for key, value in params.items()}
 
 
-def log_state_dict(model: Any, run_id: str) -> None:
-    """The model's ``state_dict`` as ``model/state_dict.pt`` (load with ``torch.load``)."""
-    import torch
+def log_pytorch_model(model: Any, run_id: str) -> None:
+    """The trained module through ``lt.log_model`` as ``model`` (``MLmodel`` beside
+    ``data/model.pth``), so that ``lt.load_model(f"runs:/{run_id}/model")`` loads it."""
+    from labtrack.models import log_model
 
-    log_model(
-        run_id,
-        lambda path: torch.save(model.state_dict(), path),
-        "state_dict.pt",
-        FLAVOR,
-        serialization="torch.save(state_dict)",
-        torch_version=torch.__version__,
-        model_class=f"{type(model).__module__}.{type(model).__qualname__}",
-    )
+    log_model(model, "model", flavor=FLAVOR, run_id=run_id)
 
 
 def to_float(value: Any) -> float:
@@ -201,7 +194,7 @@ __all__ = [
     "log_training_setup",
     "to_float",
     "autolog",
-    "log_state_dict",
+    "log_pytorch_model",
     "model_params",
     "optimizer_params",
     "track_training",

@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from labtrack.entities.model_registry import ModelVersionStage
 from labtrack.errors import InvalidParameter, NotFound
-
-STAGES = ("None", "Staging", "Production", "Archived")
+from labtrack.uris import is_runs_uri, parse_runs_uri
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ModelLocation:
 def resolve(model_uri: str | os.PathLike) -> ModelLocation:
     """The folder of the model ``model_uri`` names; NotFound if there is none."""
     uri = os.fspath(model_uri)
-    if uri.startswith("runs:/"):
+    if is_runs_uri(uri):
         location = ModelLocation(uri, _run_model_folder(uri))
     elif uri.startswith("models:/"):
         location = _registry_model(uri)
@@ -50,10 +51,7 @@ def _run_model_folder(uri: str) -> Path:
     from labtrack.artifacts import LocalArtifactRepository
     from labtrack.tracking.fluent import _client
 
-    run_id, _, path = uri.removeprefix("runs:/").partition("/")
-    path = path.strip("/")
-    if not run_id or not path:
-        raise InvalidParameter(f"model URI {uri!r} must be runs:/<run_id>/<path of the model in the run>")
+    run_id, path = parse_runs_uri(uri)
     run = _client().get_run(run_id)
     return LocalArtifactRepository(run.info.artifact_uri).path_of(path)
 
@@ -80,18 +78,19 @@ def _registry_model(uri: str) -> ModelLocation:
 
 
 def _version_for(client, name: str, reference: str) -> str:
-    if reference.isdigit():
-        return reference
+    if re.fullmatch(r"[0-9]+", reference.strip()):  # not isdigit(): "²" is a digit to it
+        return reference.strip()
     if reference.lower() == "latest":
         versions = client.get_latest_versions(name)
         label = "any stage"
     else:
-        stage = next((s for s in STAGES if s.lower() == reference.lower()), None)
-        if stage is None:
+        try:
+            stage = ModelVersionStage.canonical(reference)
+        except InvalidParameter:
             raise InvalidParameter(
-                f"{reference!r} is neither a version number, 'latest', nor a stage ({', '.join(STAGES)}); "
-                f"for an alias write models:/{name}@{reference}"
-            )
+                f"{reference!r} is neither a version number, 'latest', nor a stage "
+                f"({', '.join(ModelVersionStage.ALL)}); for an alias write models:/{name}@{reference}"
+            ) from None
         versions = client.get_latest_versions(name, stages=[stage])
         label = f"stage {stage}"
     if not versions:

@@ -1,9 +1,10 @@
 """An MLproject entry point as something to run: its parameters and a shell-free argv.
 
-Parameter values never reach a shell: each is quoted before it replaces its ``{placeholder}``,
-and the command is then split the way a POSIX shell splits words, so a value such as
-``1; touch pwned`` stays one argument. The other side of that coin: shell syntax in the
-command itself (``&&``, ``|``, ``>``) is not interpreted; put it in a script.
+Parameter values never reach a shell: the command is first split the way a POSIX shell
+splits words, then each ``{placeholder}`` is replaced inside its own word, so a value such as
+``1; touch pwned`` or ``a" --out /tmp/evil "`` is only ever (part of) one argument, quotes
+around the placeholder or not. The other side of that coin: shell syntax in the command
+itself (``&&``, ``|``, ``>``) is not interpreted; put it in a script.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,10 @@ def command_argv(entry_point: EntryPoint, values: dict[str, Any]) -> list[str]:
     >>> command_argv(EntryPoint("main", "python train.py --lr {lr}"), {"lr": "1; touch x"})[1:]
     ['train.py', '--lr', '1; touch x']
     """
-    quoted = {name: shlex.quote(str(value)) for name, value in values.items()}
-    argv = shlex.split(entry_point.command.format(**quoted))
+    # Split first, substitute after: a value quoted into the string before splitting could
+    # close the quotes around its placeholder and add arguments of its own.
+    texts = {name: str(value) for name, value in values.items()}
+    argv = [word.format(**texts) for word in shlex.split(entry_point.command)]
     # "in the current environment": `python` is this interpreter, not whatever PATH finds.
     if argv and argv[0] in ("python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"):
         argv[0] = sys.executable
@@ -78,10 +82,12 @@ class EntryPointTarget:
 
     def source_files(self, skip: set[Path]) -> tuple[list[tuple[Path, str]], list[str]]:
         """Every file of the project folder as (file, artifact folder under ``input/``),
-        and the files left out for their size. Hidden and cache folders and ``skip`` (the
-        store, if it lies inside the project) are not source."""
-        files, too_large = [], []
+        and the files left out for their size. Hidden and cache folders, ``skip`` (the
+        store, if it lies inside the project) and symlinks to files outside the project
+        (left out with a warning) are not source."""
+        files, too_large, outside = [], [], []
         root = self.project.folder
+        resolved_root = root.resolve()
         for folder, subfolders, names in os.walk(root):
             here = Path(folder)
             subfolders[:] = sorted(
@@ -93,10 +99,20 @@ class EntryPointTarget:
                 if name.startswith(".") or path.resolve() in skip or not path.is_file():
                     continue
                 relative = path.relative_to(root)
+                if not path.resolve().is_relative_to(resolved_root):
+                    # A symlink out of the project (~/.ssh/id_rsa, /etc/...) is not its source.
+                    outside.append(relative.as_posix())
+                    continue
                 if path.stat().st_size > MAX_SOURCE_FILE_BYTES:
                     too_large.append(relative.as_posix())
                     continue
                 files.append((path, "/".join((INPUT_FOLDER, *relative.parent.parts))))
+        if outside:
+            warnings.warn(
+                f"labtrack: not recording {', '.join(outside)} with the project's source: "
+                f"symlinks to files outside {str(root)!r}",
+                stacklevel=2,
+            )
         return files, too_large
 
     def launch(self, values: dict[str, Any], output_dir: Path) -> tuple[list[str], Path]:

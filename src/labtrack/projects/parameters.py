@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -184,7 +185,11 @@ def expand_grid(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(names, combination, strict=True)) for combination in itertools.product(*choices)]
 
 
-def swept_names(values: Mapping[str, Any]) -> list[str]:
-    """The parameters that take more than one value in a sweep."""
-    return [name for name, v in values.items() if isinstance(v, (list, tuple)) and len(v) > 1]
+def swept_names(grid: list[dict[str, Any]]) -> list[str]:
+    """The parameters whose value differs somewhere in ``grid`` (the combinations of a sweep,
+    as ``expand_grid`` gives them), in the grid's parameter order.
 
+    >>> swept_names([{"C": 1, "kernel": "rbf"}, {"C": 10, "kernel": "rbf"}])
+    ['C']
+    """
+    return [name for name in grid[0] if len({json.dumps(values[name], sort_keys=True) for values in grid}) > 1]

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from labtrack import env
 from labtrack.entities import Param, RunStatus
+from labtrack.projects.processes import ChildProcesses, wait_or_stop
 
 if TYPE_CHECKING:
     from labtrack.projects.parameters import ParameterSpec
@@ -74,9 +75,12 @@ class Outcome:
 
 def run_target(target: Target, values: dict[str, Any], client: Client, experiment_id: str, *,
                run_name: str | None = None, tags: dict[str, str] | None = None,
-               capture_git: bool = True) -> Outcome:
+               capture_git: bool = True, processes: ChildProcesses | None = None) -> Outcome:
     """Execute ``target`` with already validated ``values`` as one run; never raises for a
-    failure of the execution itself (the outcome says FAILED), only for a broken store."""
+    failure of the execution itself (the outcome says FAILED), only for a broken store.
+
+    The child process is registered in ``processes`` (a sweep's), whose ``stop()`` ends it:
+    the run is then KILLED and KeyboardInterrupt raised, as for an interrupt here."""
     from labtrack.tracking.context import git_tags, source_tags
 
     started = time.monotonic()
@@ -93,9 +97,12 @@ def run_target(target: Target, values: dict[str, Any], client: Client, experimen
             output_dir = Path(scratch) / "output"
             output_dir.mkdir()
             argv, cwd = target.launch(values, output_dir)
-            returncode = _run_process(argv, cwd, child_environment(client, run_id), output_dir)
+            processes = processes or ChildProcesses()
+            returncode = _run_process(argv, cwd, child_environment(client, run_id), output_dir, processes)
             error = None if returncode == 0 else _failure(output_dir, returncode)
             _log_outputs(client, run_id, output_dir)
+            if processes.stopped:  # stopped by the sweep, not failed on its own
+                raise KeyboardInterrupt("the sweep was interrupted")
         status = RunStatus.FINISHED if error is None else RunStatus.FAILED
     except KeyboardInterrupt:
         status, error = RunStatus.KILLED, "interrupted"
@@ -165,16 +172,21 @@ def _store_paths(client: Client) -> set[Path]:
             database.with_name(database.name + "-shm"), database.parent / "artifacts"}
 
 
-def _run_process(argv: list[str], cwd: Path, environment: dict[str, str], output_dir: Path) -> int:
+def _run_process(argv: list[str], cwd: Path, environment: dict[str, str], output_dir: Path,
+                 processes: ChildProcesses) -> int:
     """Run the child to completion, its output going to ``stdout.txt`` and ``stderr.txt``.
-    An interrupt kills it (``subprocess.run`` does) and propagates."""
+    An interrupt ends it (terminated, then killed) and propagates."""
     with open(output_dir / "stdout.txt", "wb") as stdout, open(output_dir / "stderr.txt", "wb") as stderr:
         try:
-            return subprocess.run(argv, cwd=cwd, env=environment, stdout=stdout, stderr=stderr,
-                                  stdin=subprocess.DEVNULL).returncode
+            process = processes.start(argv, cwd=cwd, env=environment, stdout=stdout, stderr=stderr,
+                                      stdin=subprocess.DEVNULL)
         except OSError as error:  # the command's program does not exist
             stderr.write(f"{error}\n".encode())
             return 127
+        try:
+            return wait_or_stop(process)
+        finally:
+            processes.finished(process)
 
 
 def _failure(output_dir: Path, returncode: int) -> str:

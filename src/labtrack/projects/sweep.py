@@ -1,5 +1,6 @@
 """A grid of parameter values run as child runs of one parent run, one after another or
-several at once, and the best child by a metric.
+several at once, and the best child by a metric. An interrupt stops the whole sweep: the
+running children are terminated and recorded KILLED, the ones not started never start.
 
 Children run in threads of this process, each waiting on its own child process (a notebook
 worker with its own kernel, or the entry point's command). One failing child does not stop
@@ -8,14 +9,15 @@ the others; the parent ends FAILED if any did.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labtrack.entities import Param, RunStatus
+from labtrack.projects.parameters import swept_names
+from labtrack.projects.processes import ChildProcesses
 from labtrack.projects.runner import ERROR_TAG, KIND_TAG, Outcome, Target, run_target
 
 if TYPE_CHECKING:
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 PARENT_TAG = "mlflow.parentRunId"
 BEST_RUN_TAG = "labtrack.sweep.bestRunId"
+# After an interrupt, how long the children's threads get to record their runs as KILLED.
+RECORD_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def run_sweep(target: Target, grid: list[dict[str, Any]], client: Client, experi
     from labtrack.tracking.context import git_tags, source_tags
 
     base_name = run_name or target.default_run_name
-    swept = [name for name in grid[0] if len({json.dumps(values[name], sort_keys=True) for values in grid}) > 1]
+    swept = swept_names(grid)
     git = git_tags(target.source_folder)  # read once, for the parent and every child
     parent = client.create_run(experiment_id, run_name=f"{base_name} sweep", tags={
         **source_tags(), **git, **target.tags(), KIND_TAG: f"{target.kind}-sweep",
@@ -63,22 +67,50 @@ def run_sweep(target: Target, grid: list[dict[str, Any]], client: Client, experi
         # What every child shares is the parent's params too.
         client.log_batch(parent_id, params=[Param(k, v) for k, v in grid[0].items() if k not in swept])
 
+        processes = ChildProcesses()
+
         def run_child(values: dict[str, Any]) -> Outcome:
             label = " ".join(f"{name}={values[name]}" for name in swept)
-            return run_target(target, values, client, experiment_id, run_name=f"{base_name} {label}".strip(),
-                              tags={**git, PARENT_TAG: parent_id}, capture_git=False)
+            return run_target(target, values, client, experiment_id,
+                              run_name=f"{base_name} {label}".strip(),
+                              tags={**git, PARENT_TAG: parent_id}, capture_git=False,
+                              processes=processes)
 
         if jobs <= 1:
             outcomes = [run_child(values) for values in grid]
         else:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labtrack-sweep") as pool:
-                outcomes = list(pool.map(run_child, grid))
+            outcomes = _run_in_threads(run_child, grid, jobs, processes)
         result = _with_best(client, SweepResult(parent_id, outcomes, metric), metric, maximize)
         status = RunStatus.FAILED if result.failed else RunStatus.FINISHED
         _record_result(client, result)
         return result
     finally:
         client.set_terminated(parent_id, status)
+
+
+def _run_in_threads(run_child, grid: list[dict[str, Any]], jobs: int,
+                    processes: ChildProcesses) -> list[Outcome]:
+    """``run_child`` over the grid, ``jobs`` at a time. An interrupt (or any error) while
+    waiting drops the children not started yet, stops the running child processes (their
+    runs end KILLED), lets their threads record that, and goes on."""
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labtrack-sweep")
+    futures = [pool.submit(run_child, values) for values in grid]
+    try:
+        outcomes = _results(futures)
+    except BaseException:
+        # Not `with pool`: its exit would wait for every child to run to its end.
+        pool.shutdown(wait=False, cancel_futures=True)
+        processes.stop()
+        # A cancelled future never counts as done: wait only for those that ran.
+        wait([f for f in futures if not f.cancelled()], timeout=RECORD_GRACE_SECONDS)
+        raise
+    pool.shutdown()
+    return outcomes
+
+
+def _results(futures: list[Future]) -> list[Outcome]:
+    """Each child's outcome, in grid order (the first error raised as is)."""
+    return [future.result() for future in futures]
 
 
 def _with_best(client: Client, result: SweepResult, metric: str | None, maximize: bool | None) -> SweepResult:

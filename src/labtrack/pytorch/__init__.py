@@ -11,33 +11,17 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from labtrack.autolog.pytorch import TrainingTracker, autolog, track_training
+from labtrack.models.namespace import flavor_api
 
-
-def log_model(pytorch_model: Any, name: str | None = None, **kwargs: Any):
-    """Log a ``torch.nn.Module`` whole (``data/model.pth``, via cloudpickle, so a class
-    defined in a notebook loads elsewhere) into the active run. Arguments as
-    ``lt.log_model``; returns ``ModelInfo``."""
-    from labtrack.models import log_model as log
-
-    return log(pytorch_model, name, flavor="pytorch", **kwargs)
-
-
-def save_model(pytorch_model: Any, path: str | os.PathLike, **kwargs: Any):
-    """Save a ``torch.nn.Module`` into the new folder ``path``."""
-    from labtrack.models import save_model as save
-
-    return save(pytorch_model, path, flavor="pytorch", **kwargs)
-
-
-def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> Any:
-    """The ``torch.nn.Module`` saved at ``model_uri``, on the CPU, in eval mode."""
-    from labtrack.models import load_native
-
-    return load_native(model_uri, "pytorch", dst_path)
+log_model, save_model, load_model = flavor_api(
+    "pytorch", model_arg="pytorch_model", what="a ``torch.nn.Module``",
+    files="``data/model.pth``: the whole module via cloudpickle, so a class defined in a "
+          "notebook loads elsewhere",
+    loads="the ``torch.nn.Module``, on the CPU, in eval mode",
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -46,6 +30,5 @@ def __getattr__(name: str) -> Any:
 
         return logger_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 __all__ = ["LabtrackLogger", "TrainingTracker", "autolog", "load_model", "log_model", "save_model", "track_training"]

@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 
 from labtrack.entities import ModelVersion
-from labtrack.errors import InvalidParameter
 from labtrack.registry import validation as rv
 from labtrack.tracking import validation as v
 from labtrack.tracking.context import current_user
+from labtrack.uris import is_runs_uri, parse_runs_uri
 
 
 def register_model(model_uri: str | os.PathLike, name: str, tags: dict | None = None) -> ModelVersion:
@@ -24,17 +24,14 @@ def register_model(model_uri: str | os.PathLike, name: str, tags: dict | None = 
     registered model if it does not exist yet.
 
     A ``runs:/<run_id>/<path>`` URI records the run (which must be in this store); any other
-    source (a local folder) is kept as given. Concurrent registrations, from any number of
+    source is kept as given, except a local path, which is made absolute. Concurrent registrations, from any number of
     processes, get distinct consecutive version numbers.
     """
     from labtrack.client import Client
 
     source = rv.validate_source(os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri)
-    run_id = None
-    if source.startswith("runs:/"):
-        run_id, _, path = source.removeprefix("runs:/").partition("/")
-        if not run_id or not path.strip("/"):
-            raise InvalidParameter(f"model URI {source!r} must be runs:/<run_id>/<path of the model in the run>")
+    run_id = parse_runs_uri(source)[0] if is_runs_uri(source) else None
+    source = rv.absolute_source(source)
     client = Client()
     if run_id is not None:
         client.store.run_pk(rv.validate_run_id(run_id))  # NotFound unless the run is in this store

@@ -2,7 +2,7 @@
 
 Arguments are validated here, at the call site; versions may be ints or strs (MLflow passes
 strs) and stages any case. Every change is recorded in the registry's history with the
-current user; transitions and aliases take an optional ``comment=`` for it (a labtrack
+current user (the process's login, or ``user=`` when the caller knows better); transitions and aliases take an optional ``comment=`` for it (a labtrack
 extension). Mixed into ``labtrack.client.Client`` beside the tracking half, whose ``store``
 and run artifacts it uses.
 """
@@ -18,6 +18,7 @@ from labtrack.registry import validation as rv
 from labtrack.tracking import validation as v
 from labtrack.tracking.client import PagedList
 from labtrack.tracking.context import current_user
+from labtrack.uris import is_runs_uri, parse_runs_uri
 
 if TYPE_CHECKING:
     from labtrack.store.sql.store import SqlStore
@@ -29,11 +30,11 @@ class RegistryClient:
     # -- registered models ----------------------------------------------------------------
 
     def create_registered_model(self, name: str, tags: dict | None = None,
-                                description: str | None = None) -> RegisteredModel:
+                                description: str | None = None, *, user: str | None = None) -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
         return self.store.create_registered_model(
             rv.validate_model_name(name), v.validate_tags(tags or {}),
-            rv.validate_text(description, "description"), user=current_user(),
+            rv.validate_text(description, "description"), user=_user(user),
         )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -53,40 +54,43 @@ class RegistryClient:
         )
         return PagedList(models, token)
 
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+    def rename_registered_model(self, name: str, new_name: str, *, user: str | None = None) -> RegisteredModel:
         return self.store.rename_registered_model(
-            rv.validate_model_name(name), rv.validate_model_name(new_name), user=current_user(),
+            rv.validate_model_name(name), rv.validate_model_name(new_name), user=_user(user),
         )
 
-    def update_registered_model(self, name: str, description: str | None = None) -> RegisteredModel:
+    def update_registered_model(self, name: str, description: str | None = None, *,
+                                user: str | None = None) -> RegisteredModel:
         return self.store.update_registered_model(
-            rv.validate_model_name(name), rv.validate_text(description, "description"), user=current_user(),
+            rv.validate_model_name(name), rv.validate_text(description, "description"), user=_user(user),
         )
 
-    def delete_registered_model(self, name: str) -> None:
+    def delete_registered_model(self, name: str, *, user: str | None = None) -> None:
         """Delete a model with all its versions, tags and aliases (its history is kept)."""
-        self.store.delete_registered_model(rv.validate_model_name(name), user=current_user())
+        self.store.delete_registered_model(rv.validate_model_name(name), user=_user(user))
 
-    def set_registered_model_tag(self, name: str, key: str, value: object) -> None:
+    def set_registered_model_tag(self, name: str, key: str, value: object, *, user: str | None = None) -> None:
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_registered_model_tag(rv.validate_model_name(name), key, value, user=current_user())
+        self.store.set_registered_model_tag(rv.validate_model_name(name), key, value, user=_user(user))
 
-    def delete_registered_model_tag(self, name: str, key: str) -> None:
+    def delete_registered_model_tag(self, name: str, key: str, *, user: str | None = None) -> None:
         self.store.delete_registered_model_tag(
-            rv.validate_model_name(name), v.validate_key(key, "tag"), user=current_user(),
+            rv.validate_model_name(name), v.validate_key(key, "tag"), user=_user(user),
         )
 
     # -- versions -------------------------------------------------------------------------
 
     def create_model_version(self, name: str, source: str, run_id: str | None = None,
                              tags: dict | None = None, run_link: str | None = None,
-                             description: str | None = None) -> ModelVersion:
+                             description: str | None = None, *, user: str | None = None) -> ModelVersion:
         """Register ``source`` (``runs:/<run_id>/<path>``, or a path) as the next version of an
-        existing model. Concurrent callers always get distinct, consecutive numbers."""
+        existing model. Concurrent callers always get distinct, consecutive numbers. A local
+        path is stored absolute."""
         return self.store.create_model_version(
-            rv.validate_model_name(name), rv.validate_source(source), rv.validate_run_id(run_id),
+            rv.validate_model_name(name), rv.absolute_source(rv.validate_source(source)),
+            rv.validate_run_id(run_id),
             v.validate_tags(tags or {}), rv.validate_text(description, "description"),
-            rv.validate_text(run_link, "run_link"), user=current_user(),
+            rv.validate_text(run_link, "run_link"), user=_user(user),
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -105,31 +109,32 @@ class RegistryClient:
         )
         return PagedList(versions, token)
 
-    def update_model_version(self, name: str, version: int | str, description: str | None = None) -> ModelVersion:
+    def update_model_version(self, name: str, version: int | str, description: str | None = None, *,
+                             user: str | None = None) -> ModelVersion:
         return self.store.update_model_version(
             rv.validate_model_name(name), rv.validate_version(version),
-            rv.validate_text(description, "description"), user=current_user(),
+            rv.validate_text(description, "description"), user=_user(user),
         )
 
-    def delete_model_version(self, name: str, version: int | str) -> None:
+    def delete_model_version(self, name: str, version: int | str, *, user: str | None = None) -> None:
         """Delete a version with its tags and aliases; its number is never reused."""
         self.store.delete_model_version(
-            rv.validate_model_name(name), rv.validate_version(version), user=current_user(),
+            rv.validate_model_name(name), rv.validate_version(version), user=_user(user),
         )
 
     def set_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
-                              value: object = None, stage: str | None = None) -> None:
+                              value: object = None, stage: str | None = None, *, user: str | None = None) -> None:
         """Tag a version, named by number or (as MLflow allows) by ``stage``: the newest
         version in that stage."""
         number = self._version_or_stage(name, version, stage)
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_model_version_tag(rv.validate_model_name(name), number, key, value, user=current_user())
+        self.store.set_model_version_tag(rv.validate_model_name(name), number, key, value, user=_user(user))
 
     def delete_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
-                                 stage: str | None = None) -> None:
+                                 stage: str | None = None, *, user: str | None = None) -> None:
         number = self._version_or_stage(name, version, stage)
         self.store.delete_model_version_tag(
-            rv.validate_model_name(name), number, v.validate_key(key, "tag"), user=current_user(),
+            rv.validate_model_name(name), number, v.validate_key(key, "tag"), user=_user(user),
         )
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
@@ -143,9 +148,9 @@ class RegistryClient:
         """The local folder holding a version's files: for a ``runs:/<run_id>/<path>`` source,
         that path inside the run's artifact folder; otherwise the source itself."""
         source = self.get_model_version(name, version).source
-        if source.startswith("runs:/"):
-            run_id, _, path = source.removeprefix("runs:/").partition("/")
-            return str(self._artifacts(run_id).path_of(path.strip("/") or None))
+        if is_runs_uri(source):
+            run_id, path = parse_runs_uri(source, path_required=False)
+            return str(self._artifacts(run_id).path_of(path or None))
         if source.startswith("file://") or "://" not in source:
             return str(Path(source.removeprefix("file://")).expanduser())
         return source  # another scheme: as registered
@@ -154,7 +159,7 @@ class RegistryClient:
 
     def transition_model_version_stage(self, name: str, version: int | str, stage: str,
                                        archive_existing_versions: bool = False,
-                                       comment: str | None = None) -> ModelVersion:
+                                       comment: str | None = None, *, user: str | None = None) -> ModelVersion:
         """Move a version to a stage (None, Staging, Production, Archived; any case). With
         ``archive_existing_versions``, the other versions in that stage (Staging or
         Production only) are archived; otherwise they stay where they are.
@@ -170,22 +175,23 @@ class RegistryClient:
             )
         return self.store.transition_model_version_stage(
             rv.validate_model_name(name), rv.validate_version(version), stage, bool(archive_existing_versions),
-            user=current_user(), comment=rv.validate_text(comment, "comment"),
+            user=_user(user), comment=rv.validate_text(comment, "comment"),
         )
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str,
-                                   comment: str | None = None) -> None:
+                                   comment: str | None = None, *, user: str | None = None) -> None:
         """Point ``alias`` at ``version`` (moving it if it pointed at another version), so that
         ``models:/name@alias`` loads it."""
         self.store.set_registered_model_alias(
             rv.validate_model_name(name), rv.validate_alias(alias), rv.validate_version(version),
-            user=current_user(), comment=rv.validate_text(comment, "comment"),
+            user=_user(user), comment=rv.validate_text(comment, "comment"),
         )
 
-    def delete_registered_model_alias(self, name: str, alias: str, comment: str | None = None) -> None:
+    def delete_registered_model_alias(self, name: str, alias: str, comment: str | None = None, *,
+                                      user: str | None = None) -> None:
         self.store.delete_registered_model_alias(
             rv.validate_model_name(name), rv.validate_alias(alias),
-            user=current_user(), comment=rv.validate_text(comment, "comment"),
+            user=_user(user), comment=rv.validate_text(comment, "comment"),
         )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -213,6 +219,16 @@ class RegistryClient:
         if not latest:
             raise NotFound(f"registered model {name!r} has no version in stage {stage!r}")
         return latest[0].version
+
+
+def _user(user: str | None) -> str:
+    """Who a change is recorded as: ``user`` when the caller knows (the Jupyter server passes
+    the signed-in user), else whoever runs this process."""
+    if user is None:
+        return current_user()
+    if not isinstance(user, str):
+        raise InvalidParameter(f"user must be a string, got {type(user).__name__}")
+    return user
 
 
 def _max_results(max_results: object) -> int:

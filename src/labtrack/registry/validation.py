@@ -7,6 +7,7 @@ so they may not contain the characters those URIs use as separators.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from labtrack.entities import ModelVersionStage
 from labtrack.errors import InvalidParameter
@@ -20,6 +21,9 @@ _ALIAS = re.compile(r"[A-Za-z0-9_-]+")
 # "3" and "v3" read as version numbers in models:/name/3 and in MLflow's alias rules.
 _VERSION_LIKE = re.compile(r"v?[0-9]+", re.IGNORECASE)
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
+# ASCII digits only: str.isdigit() accepts "²" and "٣", which int() then refuses or misreads.
+_DIGITS = re.compile(r"[0-9]+")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # runs:/, models:/, file://, s3://, ...
 
 
 def validate_model_name(name: object) -> str:
@@ -43,8 +47,8 @@ def validate_version(version: object) -> int:
         raise InvalidParameter(f"model version must be a positive integer, got {version!r}")
     if isinstance(version, int):
         number = version
-    elif isinstance(version, str) and version.strip().isdigit():
-        number = int(version)
+    elif isinstance(version, str) and _DIGITS.fullmatch(version.strip()):
+        number = int(version.strip())
     else:
         raise InvalidParameter(f"model version must be a positive integer, got {version!r}")
     if number < 1:
@@ -90,6 +94,14 @@ def validate_source(source: object) -> str:
     if not isinstance(source, str) or not source.strip():
         raise InvalidParameter(f"model version source must be a non-empty string (a URI or a path), got {source!r}")
     return validate_text(source, "model version source", MAX_SOURCE_LENGTH)  # type: ignore[return-value]
+
+
+def absolute_source(source: str) -> str:
+    """A source without a URI scheme is a local path: stored absolute, because whoever reads
+    it later (another kernel, the Jupyter server) has another working directory."""
+    if _SCHEME.match(source):
+        return source
+    return validate_source(str(Path(source).expanduser().resolve()))
 
 
 def validate_run_id(run_id: object) -> str | None:

@@ -36,7 +36,22 @@ class Backend:
             return self._client
 
     def close(self) -> None:
+        """Stop the threads and close the store's pooled connections.
+
+        The store object is shared by every client of this process (``labtrack.store``
+        caches one per URI), so it is not forgotten: disposing the engine closes the idle
+        connections, and anyone still using the store transparently opens new ones. An
+        in-memory SQLite store is left open: its one connection is the whole database.
+        """
         self.executor.shutdown(wait=False, cancel_futures=True)
+        with self._client_lock:
+            client, self._client = self._client, None
+        if client is not None and not _is_in_memory(client.store):
+            client.store.close()
+
+
+def _is_in_memory(store) -> bool:
+    return store.database_path is None and store.uri.startswith("sqlite")
 
 
 def load(server_app) -> None:

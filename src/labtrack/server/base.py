@@ -1,9 +1,15 @@
 """What every route shares: JSON in and out, store calls off the event loop, errors mapped
-to HTTP statuses in one place (``LabtrackError.http_status``)."""
+to HTTP statuses in one place (``LabtrackError.http_status``), and who is asking.
+
+Every handler method is ``@web.authenticated`` (who are you?) and ``@authorized`` (may you?):
+jupyter_server's authorizer is asked for "read" (GET) or "write" (POST, PUT, PATCH, DELETE)
+on the resource ``"labtrack"``, so a deployment can make the sidebar read-only.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,10 +19,17 @@ from tornado.ioloop import IOLoop
 
 from labtrack.errors import LabtrackError
 
+AUTH_RESOURCE = "labtrack"
+# jupyter_server's generated identity for a shared token: a random id per browser session.
+_ANONYMOUS_ID = re.compile(r"[0-9a-f]{32}")
+
 
 class StoreHandler(APIHandler):
     """Base of every labtrack route. Subclasses decorate each method with
-    ``@web.authenticated`` (tests/server/test_security.py checks every route)."""
+    ``@web.authenticated`` then ``@authorized`` (tests/server/test_security.py checks every
+    route)."""
+
+    auth_resource = AUTH_RESOURCE
 
     @property
     def backend(self):
@@ -34,6 +47,18 @@ class StoreHandler(APIHandler):
         except LabtrackError as error:
             raise web.HTTPError(error.http_status, "%s", str(error),
                                 reason=error.error_code) from error
+
+    @property
+    def user_name(self) -> str | None:
+        """Who the registry records a change as: the signed-in Jupyter user; None (the
+        server's own login) when the server only knows an anonymous token holder. Read it
+        in the handler, before handing work to the store's threads."""
+        user = self.current_user
+        username = getattr(user, "username", None) or None
+        if username is None:
+            return None
+        anonymous = str(getattr(user, "name", "")).startswith("Anonymous ")
+        return None if anonymous and _ANONYMOUS_ID.fullmatch(username) else username
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """``{"message", "error_code"}``: the message formatted (APIHandler's own reply shows

@@ -7,9 +7,9 @@ may change several versions (``archive_existing_versions``, an alias moving).
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from labtrack.errors import NotFound
 from labtrack.server import filters, payloads
 from labtrack.server.base import StoreHandler, optional, required
 
@@ -20,20 +20,24 @@ def model_with_versions(client, name: str) -> dict:
     """A model, all its versions (newest first), each with its source run's latest metrics."""
     model = client.get_registered_model(name)
     versions = client.search_model_versions(filters.equals("name", name))
+    runs = source_runs(client, [v.run_id for v in versions])
     return payloads.registered_model(model, [
-        payloads.model_version(v, source_run(client, v.run_id))
+        payloads.model_version(v, runs.get(v.run_id))
         for v in sorted(versions, key=lambda v: -v.version)
     ])
 
 
+def source_runs(client, run_ids) -> dict:
+    """The runs the versions came from, by id, read in one query (the panel refreshes
+    often, and a model may have many versions); a version registered from a path, or whose
+    run was deleted, has none."""
+    wanted = list(dict.fromkeys(run_id for run_id in run_ids if run_id))
+    return {run.info.run_id: run for run in client.store.get_runs(wanted)} if wanted else {}
+
+
 def source_run(client, run_id: str | None):
     """The run a version came from, or None (registered from a path, or the run was deleted)."""
-    if not run_id:
-        return None
-    try:
-        return client.get_run(run_id)
-    except NotFound:
-        return None
+    return source_runs(client, [run_id]).get(run_id)
 
 
 class ModelsHandler(StoreHandler):
@@ -41,6 +45,7 @@ class ModelsHandler(StoreHandler):
     by name (a stable order: the tree does not jump when a model changes)."""
 
     @web.authenticated
+    @authorized
     async def get(self):
         limit = self.int_argument("max_results", 100, 1000)
         text = self.get_query_argument("q", "").strip()
@@ -56,6 +61,7 @@ class ModelHandler(StoreHandler):
     """``GET models/<name>`` -> the model with every version."""
 
     @web.authenticated
+    @authorized
     async def get(self, name: str):
         self.reply(await self.call(model_with_versions, name))
 
@@ -65,6 +71,7 @@ class VersionHandler(StoreHandler):
     ``PATCH`` with ``{"description": "..."}`` edits its description."""
 
     @web.authenticated
+    @authorized
     async def get(self, name: str, version: str):
         def lookup(client):
             found = client.get_model_version(name, version)
@@ -73,9 +80,12 @@ class VersionHandler(StoreHandler):
         self.reply(await self.call(lookup))
 
     @web.authenticated
+    @authorized
     async def patch(self, name: str, version: str):
+        user = self.user_name
         description = optional(self.json_body(), "description", str, "")
-        await self.call(lambda client: client.update_model_version(name, version, description))
+        await self.call(lambda client: client.update_model_version(
+            name, version, description, user=user))
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -84,13 +94,16 @@ class StageHandler(StoreHandler):
     "comment"}``: MLflow's ``transition_model_version_stage``."""
 
     @web.authenticated
+    @authorized
     async def post(self, name: str, version: str):
+        user = self.user_name
         body = self.json_body()
         stage = required(body, "stage")
         archive_others = optional(body, "archive_existing_versions", bool, False)
         comment = optional(body, "comment", str)
         await self.call(lambda client: client.transition_model_version_stage(
-            name, version, stage, archive_existing_versions=archive_others, comment=comment))
+            name, version, stage, archive_existing_versions=archive_others, comment=comment,
+            user=user))
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -99,10 +112,12 @@ class ArchiveHandler(StoreHandler):
     version to the Archived stage."""
 
     @web.authenticated
+    @authorized
     async def post(self, name: str, version: str):
+        user = self.user_name
         comment = optional(self.json_body(), "comment", str)
         await self.call(lambda client: client.transition_model_version_stage(
-            name, version, ARCHIVED, comment=comment))
+            name, version, ARCHIVED, comment=comment, user=user))
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -111,19 +126,24 @@ class AliasHandler(StoreHandler):
     at that version; ``DELETE`` removes it."""
 
     @web.authenticated
+    @authorized
     async def put(self, name: str, alias: str):
+        user = self.user_name
         body = self.json_body()
         version = body.get("version")
         if isinstance(version, bool) or not isinstance(version, (str, int)):
             raise web.HTTPError(400, "'version' is required (a version number)")
         comment = optional(body, "comment", str)
         await self.call(lambda client: client.set_registered_model_alias(
-            name, alias, version, comment=comment))
+            name, alias, version, comment=comment, user=user))
         self.reply(await self.call(model_with_versions, name))
 
     @web.authenticated
+    @authorized
     async def delete(self, name: str, alias: str):
-        await self.call(lambda client: client.delete_registered_model_alias(name, alias))
+        user = self.user_name
+        await self.call(lambda client: client.delete_registered_model_alias(
+            name, alias, user=user))
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -132,6 +152,7 @@ class HistoryHandler(StoreHandler):
     ``{"events": [...]}``, newest first."""
 
     @web.authenticated
+    @authorized
     async def get(self, name: str, version: str | None = None):
         events = await self.call(lambda client: client.get_registry_history(name, version))
         self.reply({"events": [payloads.history_event(e) for e in events]})

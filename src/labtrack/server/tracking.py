@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from labtrack.server import filters, payloads
@@ -17,6 +18,7 @@ class StampHandler(StoreHandler):
     _track_activity = False  # polled: must not keep an idle server from culling
 
     @web.authenticated
+    @authorized
     async def get(self):
         stamp = await self.call(lambda client: store_stamp(client.store.database_path))
         self.reply({"stamp": stamp})
@@ -26,6 +28,7 @@ class ExperimentsHandler(StoreHandler):
     """``GET experiments`` -> active experiments, most recently updated first."""
 
     @web.authenticated
+    @authorized
     async def get(self):
         experiments = list(await self.call(lambda client: client.search_experiments()))
         experiments.sort(key=lambda e: -(e.last_update_time or e.creation_time or 0))
@@ -40,6 +43,7 @@ class RunsHandler(StoreHandler):
     """
 
     @web.authenticated
+    @authorized
     async def get(self, experiment_id: str):
         limit = self.int_argument("max_results", 50, self.backend.config.max_runs)
         filter_string = self.get_query_argument("filter", "")
@@ -60,6 +64,7 @@ class RunHandler(StoreHandler):
     """``GET runs/<run_id>`` -> params, metrics, tags and the top-level artifacts."""
 
     @web.authenticated
+    @authorized
     async def get(self, run_id: str):
         def run(client):
             found = client.get_run(run_id)
@@ -74,6 +79,7 @@ class ArtifactsHandler(StoreHandler):
     absolute or climbs out with ``..`` is refused (400) by ``labtrack.artifacts.safe_join``."""
 
     @web.authenticated
+    @authorized
     async def get(self, run_id: str):
         path = self.get_query_argument("path", "") or None
         files = await self.call(lambda client: client.list_artifacts(run_id, path))

@@ -8,32 +8,13 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from labtrack.autolog.sklearn import autolog
+from labtrack.models.namespace import flavor_api
 
-
-def log_model(sk_model: Any, name: str | None = None, **kwargs: Any):
-    """Log an estimator (``model.pkl``, cloudpickle; ``serialization_format="pickle"`` for
-    plain pickle) into the active run. Arguments as ``lt.log_model``; returns ``ModelInfo``."""
-    from labtrack.models import log_model as log
-
-    return log(sk_model, name, flavor="sklearn", **kwargs)
-
-
-def save_model(sk_model: Any, path: str | os.PathLike, **kwargs: Any):
-    """Save an estimator into the new folder ``path``."""
-    from labtrack.models import save_model as save
-
-    return save(sk_model, path, flavor="sklearn", **kwargs)
-
-
-def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> Any:
-    """The estimator saved at ``model_uri`` (``runs:/``, ``models:/`` or a folder)."""
-    from labtrack.models import load_native
-
-    return load_native(model_uri, "sklearn", dst_path)
-
+log_model, save_model, load_model = flavor_api(
+    "sklearn", model_arg="sk_model", what="a scikit-learn estimator",
+    files='``model.pkl``, cloudpickle; ``serialization_format="pickle"`` for plain pickle',
+    loads="the estimator itself",
+)
 
 __all__ = ["autolog", "load_model", "log_model", "save_model"]

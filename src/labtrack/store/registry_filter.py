@@ -27,11 +27,15 @@ MODEL_ORDER_KEYS = ("name", "creation_timestamp", "last_updated_timestamp")
 VERSION_ORDER_KEYS = MODEL_ORDER_KEYS + ("version_number",)
 
 _STRING = r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*\""""
+# Commas required between items: with an optional comma, 'a''a''a'... splits into strings in
+# exponentially many ways, and a filter that does not match took minutes to refuse.
+# (Empty parentheses match, so that _comparison can say the list is empty.)
+_LIST = rf"\(\s*(?:(?:{_STRING})(?:\s*,\s*(?:{_STRING}))*\s*,?\s*)?\)"
 _COMPARISON = re.compile(
     rf"""\s*
     (?P<key>tags?\.(?:`[^`]+`|[\w.\-/:]+)|[A-Za-z_]+)\s*
     (?P<op>!=|>=|<=|=|>|<|NOT\s+IN\b|IN\b|ILIKE\b|LIKE\b)\s*
-    (?P<value>{_STRING}|\((?:\s*(?:{_STRING})\s*,?)*\)|[+-]?[0-9]+(?![\w.]))\s*""",
+    (?P<value>{_STRING}|{_LIST}|[+-]?[0-9]+(?![\w.]))\s*""",
     re.VERBOSE | re.IGNORECASE,
 )
 _AND = re.compile(r"AND\b\s*", re.IGNORECASE)

@@ -64,7 +64,7 @@ def _copy_artifacts(artifacts: dict[str, str], folder: Path) -> dict[str, dict[s
         if not source_path.exists():
             raise InvalidParameter(f"artifact {name!r}: no such file or folder {str(source)!r}")
         relative = f"{ARTIFACTS_FOLDER}/{name}/{source_path.name}"
-        target = folder / relative
+        target = _artifact_target(folder, name, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         if source_path.is_dir():
             shutil.copytree(source_path, target)
@@ -72,6 +72,20 @@ def _copy_artifacts(artifacts: dict[str, str], folder: Path) -> dict[str, dict[s
             shutil.copy2(source_path, target)
         copied[name] = {"path": relative, "uri": str(source)}
     return copied
+
+
+def _artifact_target(folder: Path, name: Any, relative: str) -> Path:
+    """Where an artifact is copied to: ``name`` is one folder under ``artifacts/``, never a
+    way out of the model's folder (``"../../x"``, an absolute path)."""
+    from labtrack.artifacts import safe_join
+
+    if not isinstance(name, str) or not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
+        raise InvalidParameter(f"artifact name {name!r} must be a non-empty name without '/' (a folder under "
+                               f"{ARTIFACTS_FOLDER}/)")
+    try:
+        return safe_join(folder, relative)
+    except InvalidParameter:
+        raise InvalidParameter(f"artifact {name!r} would be saved outside the model's folder ({relative!r})") from None
 
 
 def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
