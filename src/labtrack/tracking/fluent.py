@@ -40,6 +40,7 @@ class ActiveRun:
         self._run = run
         self.client = client  # the store the run lives in, even if the tracking URI moves later
         self.resumed = resumed  # an existing run, continued: it may already have history
+        self.run_id = run.info.run_id  # a plain attribute: read on every logging call
         self._in_with_block = False
         self.pid = os.getpid()
 
@@ -315,7 +316,7 @@ def _logging_target(run_id: str | None = None) -> tuple[Client, str]:
     environment: a missing variable costs ~2 us, more than the rest of ``log_metric``."""
     if run_id is None and _stack:
         active = _stack[-1]
-        return active.client, active.info.run_id
+        return active.client, active.run_id
     if run_id is not None:
         return _client(), run_id
     # Under `labtrack run`, logging outside any run always goes to the runner's run.

@@ -52,7 +52,8 @@ class MetricWriter:
         with self._buffer_lock:
             self._buffer.append(row)
             pending = len(self._buffer)
-        self._after_append(pending)
+        if pending >= self.max_rows or self._thread is None:  # inlined: the hot path
+            self._after_append(pending)
 
     def add_many(self, rows: list[MetricRow]) -> None:
         with self._buffer_lock:
