@@ -1,5 +1,6 @@
 """The cells that produced a run, in execution order, kept as two artifacts:
-``source/cells.json`` (machine-readable) and ``source/cells.py`` (readable, re-runnable)."""
+``source/cells.json`` (machine-readable) and ``source/cells.py`` (readable, re-runnable),
+written by the background writer (``MetricWriter.defer``) so the cell does not wait."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class CellHistory:
         if new_run:  # nothing to read back
             return
         try:
+            client.writer.run_deferred()  # an earlier append may still be on its way to disk
             saved = json.loads(client._artifacts(run_id).read_bytes(HISTORY_FILE))
             self.cells = [Cell(**cell) for cell in saved]
         except NotFound:
@@ -40,8 +42,16 @@ class CellHistory:
     def append(self, source: str, execution_count: int | None, seconds: float, ok: bool) -> None:
         started = time.time() - seconds
         self.cells.append(Cell(execution_count, source, started, round(seconds, 6), "ok" if ok else "error"))
-        self.client.log_text(self.run_id, json.dumps([asdict(c) for c in self.cells], indent=1), HISTORY_FILE)
-        self.client.log_text(self.run_id, self.script(), SCRIPT_FILE)
+        history, script = json.dumps([asdict(c) for c in self.cells], indent=1), self.script()
+        client, run_id = self.client, self.run_id
+
+        def write() -> None:
+            client.log_text(run_id, history, HISTORY_FILE)
+            client.log_text(run_id, script, SCRIPT_FILE)
+
+        # Two small files cost a cell a millisecond or two: the writer thread writes them
+        # within ~100 ms (and any read of the run's artifacts from here waits for them).
+        client.writer.defer(write)
 
     def script(self) -> str:
         parts = []

@@ -108,7 +108,7 @@ class Client:
         transaction (one commit less for every tracked cell)."""
         RunStatus.from_string(status)
         end = self.store.run_update(run_id, status=status, end_time=end_time or int(time.time() * 1000))
-        self.writer.flush(also=end)
+        self.writer.flush(also=end, deferred=False)  # a run's deferred files need not hold it up
         self.writer.live_runs.discard(run_id)
 
     def delete_run(self, run_id: str) -> None:
@@ -236,9 +236,11 @@ class Client:
         self._artifacts(run_id).write_bytes(artifact_file, serialize.image_bytes(image, artifact_file))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        self.writer.run_deferred()  # files this process is still writing in the background
         return self._artifacts(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        self.writer.run_deferred()
         destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
         return self._artifacts(run_id).download_artifacts(path or None, destination)
 

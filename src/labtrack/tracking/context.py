@@ -10,6 +10,7 @@ import getpass
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -104,6 +105,12 @@ def in_git_repository(folder: Path) -> bool:
     return any((parent / ".git").exists() for parent in (resolved, *resolved.parents))
 
 
+# git runs beside the user's kernel while their cell runs: at the lowest CPU priority, so that
+# on a small machine it waits for the cell rather than the cell for it; --no-optional-locks
+# keeps it from writing the index (and from colliding with the user's own git commands).
+_LOW_PRIORITY = ("nice", "-n", "19") if shutil.which("nice") else ()
+
+
 def git_tags(folder: Path) -> dict[str, str]:
     """Commit, dirty flag and branch of the repository holding ``folder`` (if any).
 
@@ -113,7 +120,8 @@ def git_tags(folder: Path) -> dict[str, str]:
         return {}
     try:
         result = subprocess.run(
-            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            [*_LOW_PRIORITY, "git", "--no-optional-locks", "status", "--porcelain=v2", "--branch",
+             "--untracked-files=no"],
             cwd=folder, capture_output=True, text=True, timeout=10,
         )
     except (OSError, subprocess.SubprocessError):

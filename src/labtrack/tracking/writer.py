@@ -20,6 +20,7 @@ import atexit
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,10 @@ class MetricWriter:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._last_heartbeat = time.monotonic()
+        # Small jobs that need not hold up the caller (a tracked cell's source files), in
+        # order; deque appends and pops are atomic, the run lock keeps one runner at a time.
+        self._deferred: deque[Callable[[], None]] = deque()
+        self._deferred_lock = threading.Lock()
 
     def add(self, row: MetricRow) -> None:
         with self._buffer_lock:
@@ -74,9 +79,24 @@ class MetricWriter:
     def pending(self) -> int:
         return len(self._buffer)
 
-    def flush(self, also: Callable[[Connection], None] | None = None) -> None:
-        """Persist everything logged so far; raise if the store cannot take it.
-        ``also(conn)`` is more work for the same transaction (one commit instead of two)."""
+    def defer(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the writer thread at its next tick (or at the next ``flush()``, or
+        at exit): for writes the caller need not wait for."""
+        self._deferred.append(work)
+        if self._thread is None:
+            self._start()
+
+    def run_deferred(self) -> None:
+        """Do the deferred work now, in order; a job that raises stays queued."""
+        with self._deferred_lock:
+            while self._deferred:
+                self._deferred[0]()
+                self._deferred.popleft()
+
+    def flush(self, also: Callable[[Connection], None] | None = None, deferred: bool = True) -> None:
+        """Persist everything logged so far (and, with ``deferred``, do the deferred work);
+        raise if the store cannot take it. ``also(conn)`` is more work for the same
+        transaction (one commit instead of two)."""
         try:
             self._persist(also)
         except Exception as error:
@@ -85,6 +105,14 @@ class MetricWriter:
                 f"could not persist {what} to {self.store.uri}: {error}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
+        if deferred:
+            try:
+                self.run_deferred()
+            except Exception as error:
+                raise LabtrackError(
+                    f"could not write a run's files ({len(self._deferred)} jobs waiting): {error}. "
+                    "They are kept and retried at the next flush()."
+                ) from error
         self._error = None
 
     def _persist(self, also: Callable[[Connection], None] | None = None) -> None:
@@ -113,6 +141,7 @@ class MetricWriter:
             self._wake.clear()
             try:
                 self._persist()
+                self.run_deferred()
                 if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval:
                     self._last_heartbeat = time.monotonic()
                     self.store.heartbeat(list(self.live_runs))
@@ -126,6 +155,8 @@ class MetricWriter:
         self._wake = threading.Event()
         self._thread = None
         self._buffer = []  # the parent persists its own points
+        self._deferred = deque()  # ... and does its own deferred work
+        self._deferred_lock = threading.Lock()
         self.live_runs = set()
 
 
