@@ -175,6 +175,18 @@ class Client:
         self._before_read()
         return self.store.metric_history_arrays(run_id, key)
 
+    def get_metric_history_for_chart(self, run_id: str, key: str, max_points: int
+                                     ) -> tuple[list[int], list[int], list[float], int]:
+        """At most about ``max_points`` points of a metric that keep its peaks and dips, and
+        how many points it has in all: what a chart draws. The store picks them where it
+        can (SQLite); otherwise the whole history is read and the caller downsamples."""
+        self._before_read()
+        extremes = self.store.metric_history_extremes(run_id, key, buckets=max(1, (max_points - 2) // 2))
+        if extremes is not None:
+            return extremes
+        steps, timestamps, values = self.store.metric_history_arrays(run_id, key)
+        return steps, timestamps, values, len(values)
+
     def search_runs(self, experiment_ids: str | list[str], filter_string: str = "",
                     run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000,
                     order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:

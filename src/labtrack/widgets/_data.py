@@ -58,8 +58,9 @@ def float_bytes(values: np.ndarray) -> bytes:
 
 def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
            x_axis: str = "step", start_time: int | None = None,
-           max_points: int = MAX_POINTS_PER_SERIES) -> Series:
-    """One chart line: x by ``x_axis`` (step, seconds since ``start_time``, or wall-clock ms)."""
+           max_points: int = MAX_POINTS_PER_SERIES, total_points: int | None = None) -> Series:
+    """One chart line: x by ``x_axis`` (step, seconds since ``start_time``, or wall-clock ms).
+    ``total_points``: the history's length when the store already picked the points."""
     y = np.asarray(values, dtype=float)
     if x_axis == "step":
         x = np.asarray(steps, dtype=float)
@@ -74,7 +75,7 @@ def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
     return {
         "run_id": run_id, "run_name": run_name, "metric": metric,
         "x": float_bytes(small_x), "y": float_bytes(small_y),
-        "points": len(small_y), "total_points": len(y),
+        "points": len(small_y), "total_points": len(y) if total_points is None else total_points,
     }
 
 

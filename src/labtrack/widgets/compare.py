@@ -56,9 +56,10 @@ class Compare(RunsWidget):
         lines = []
         for run in runs:
             if chosen in run.data.metrics:
-                steps, stamps, values = client.get_metric_history_columns(run.info.run_id, chosen)
+                steps, stamps, values, total = client.get_metric_history_for_chart(
+                    run.info.run_id, chosen, _data.MAX_POINTS_PER_SERIES)
                 lines.append(_data.series(run.info.run_id, run.info.run_name, chosen, steps, stamps, values,
-                                          start_time=run.info.start_time))
+                                          start_time=run.info.start_time, total_points=total))
         self.series = lines
         if self.metric != chosen:
             self.metric = chosen

@@ -90,9 +90,10 @@ class MetricChart(RunsWidget):
         have = {m.key for m in run.data.latest_metrics}
         for metric in self.metrics:
             if metric in have:
-                steps, timestamps, values = self.source.client.get_metric_history_columns(run.info.run_id, metric)
+                steps, timestamps, values, total = self.source.client.get_metric_history_for_chart(
+                    run.info.run_id, metric, self.max_points)
                 yield _data.series(run.info.run_id, run.info.run_name, metric, steps, timestamps, values,
-                                   self.x_axis, run.info.start_time, self.max_points)
+                                   self.x_axis, run.info.start_time, self.max_points, total)
 
     def _runs(self, run_ids: list[str]):
         client = self.source.client

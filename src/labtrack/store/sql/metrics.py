@@ -85,7 +85,55 @@ class MetricStore(SqlStoreBase):
         table = np.array(rows, dtype=float)  # a NULL value (how NaN is stored) becomes NaN
         return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2]
 
-    def metric_keys_of_run(self, run_uuid: str) -> list[str]:
+    def metric_history_extremes(self, run_uuid: str, key: str, buckets: int
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+        """For a chart of a long history: the lowest and highest point of each of ``buckets``
+        equal step ranges, plus the first and last point, as (steps, timestamps, values,
+        total points). None when the history is short enough to read whole, or off SQLite.
+
+        Each range is one query down the (run, key, step) index, with SQLite's rule that
+        the other columns of a ``min()``/``max()`` query come from that extreme row: a
+        million points take a fraction of what reading them all into Python does.
+        """
+        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                return None
+            key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()
+            if key_id is None:
+                return None
+            cursor = conn.connection.cursor()
+            try:
+                where = "FROM metrics WHERE run_id = ? AND key_id = ?"
+                long = cursor.execute(f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)).fetchone()
+                if long is None:
+                    return None
+                rows = [
+                    cursor.execute(f"SELECT step, timestamp, value {where} ORDER BY step {order}, timestamp {order} "
+                                   "LIMIT 1", (pk, key_id)).fetchone()
+                    for order in ("ASC", "DESC")
+                ]
+                low, high = rows[0][0], rows[1][0]
+                width, total = (high - low + 1) / buckets, 0
+                for bucket in range(buckets):
+                    bounds = (pk, key_id, low + int(bucket * width), low + int((bucket + 1) * width))
+                    lowest = cursor.execute(f"SELECT step, timestamp, min(value), count(*) {where} "
+                                            "AND step >= ? AND step < ?", bounds).fetchone()
+                    if not lowest[3]:
+                        continue
+                    total += lowest[3]
+                    rows.append(lowest[:3])
+                    rows.append(cursor.execute(f"SELECT step, timestamp, max(value) {where} "
+                                               "AND step >= ? AND step < ?", bounds).fetchone())
+            finally:
+                cursor.close()
+        table = np.array(rows, dtype=float)  # a NULL value (how NaN is stored) becomes NaN
+        # Sorted by (step, timestamp), each point once (a range's min and max may be one row).
+        _, first = np.unique(table[:, :2], axis=0, return_index=True)
+        table = table[first]
+        return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2], total
+
+
         pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
         with self.engine.connect() as conn:
             return list(conn.execute(
