@@ -14,10 +14,12 @@ ratios and writes everything to ``bench/results/`` (git-ignored). See bench/READ
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeats", type=int, help="repetitions per workload (default: 3, 5 for import)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="run every workload of every system this many times, interleaved, and pool the "
+        "samples: on a noisy machine the systems then share its slow and fast moments"
     )
     parser.add_argument(
         "--mlflow-python",
@@ -179,6 +186,24 @@ def run_worker(system: str, workload: str, size: dict, python: str, keep: bool) 
     return result
 
 
+def pool_rounds(results: list[dict]) -> list[dict]:
+    """One result per (workload, system): the samples of every round together, re-medianed."""
+    pooled: dict[tuple[str, str], dict] = {}
+    for result in results:
+        key = (result["workload"], result["system"])
+        into = pooled.get(key)
+        if into is None or "error" in result:  # a failed round fails the pair
+            pooled[key] = copy.deepcopy(result)
+            continue
+        if "error" in into:
+            continue
+        into["size"] = {**into["size"], "repeats": into["size"]["repeats"] + result["size"]["repeats"]}
+        for name, figure in result.get("figures", {}).items():
+            samples = into["figures"][name]["samples"] + figure["samples"]
+            into["figures"][name] = {"median": statistics.median(samples), "samples": samples}
+    return list(pooled.values())
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -214,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         pythons["mlflow"] = mlflow_python(args.mlflow_python)
 
     results, started = [], time.perf_counter()
-    jobs = [(w, s) for w in args.workloads for s in args.only]  # systems interleaved per workload
+    # Systems interleaved per workload; with --rounds, the whole list again and again.
+    jobs = [(w, s) for _ in range(args.rounds) for w in args.workloads for s in args.only]
     for number, (workload, system) in enumerate(jobs, 1):
         size = size_for(mode, workload, system)
         if args.repeats:
@@ -227,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         results.append(result)
 
+    results = pool_rounds(results)
     report = build(mode, results)
     versions = {r["system"]: r["version"] for r in results if "version" in r}
     print(
