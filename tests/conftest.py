@@ -67,6 +67,23 @@ def client(tracking_uri):
     return lt.Client(tracking_uri)
 
 
+@pytest.fixture(scope="session")
+def iris():
+    """Iris as (DataFrame of features, Series of labels)."""
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True, as_frame=True)
+
+
+@pytest.fixture(scope="session")
+def iris_classifier(iris):
+    """A fitted scikit-learn classifier: what the model and serving tests log and load."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = iris
+    return LogisticRegression(max_iter=500).fit(X, y)
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: they are the slowest, and a JupyterLab server outlives each test."""
     items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))

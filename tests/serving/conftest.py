@@ -9,17 +9,3 @@ import pytest
 def store(tracking_uri):
     return tracking_uri
 
-
-@pytest.fixture(scope="session")
-def iris():
-    from sklearn.datasets import load_iris
-
-    return load_iris(return_X_y=True, as_frame=True)
-
-
-@pytest.fixture(scope="session")
-def iris_classifier(iris):
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = iris
-    return LogisticRegression(max_iter=500).fit(X, y)
