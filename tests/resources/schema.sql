@@ -1,4 +1,4 @@
--- The schema a new labtrack store is created with (version 3). tests/store/test_schema.py
+-- The schema a new labtrack store is created with (version 4). tests/store/test_schema.py
 -- fails when the tables change without a migration; regenerate it then, on purpose.
 CREATE TABLE experiment_tags (
 	experiment_id INTEGER NOT NULL, 
@@ -118,6 +118,15 @@ CREATE TABLE registry_history (
 	comment TEXT, 
 	PRIMARY KEY (id)
 );
+CREATE TABLE run_processes (
+	run_id INTEGER NOT NULL, 
+	host VARCHAR(256) NOT NULL, 
+	pid INTEGER NOT NULL, 
+	pid_start BIGINT NOT NULL, 
+	heartbeat_time BIGINT NOT NULL, 
+	PRIMARY KEY (run_id, host, pid, pid_start), 
+	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE
+);
 CREATE TABLE runs (
 	id INTEGER NOT NULL, 
 	run_uuid VARCHAR(32) NOT NULL, 
@@ -132,11 +141,17 @@ CREATE TABLE runs (
 	heartbeat_time BIGINT, 
 	host VARCHAR(256), 
 	pid INTEGER, 
+	pid_start BIGINT, 
 	PRIMARY KEY (id), 
 	CONSTRAINT runs_status CHECK (status IN ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')), 
 	CONSTRAINT runs_lifecycle CHECK (lifecycle_stage IN ('active', 'deleted')), 
 	UNIQUE (run_uuid), 
 	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
+);
+CREATE TABLE spool_batches (
+	batch_id VARCHAR(64) NOT NULL, 
+	replayed_time BIGINT NOT NULL, 
+	PRIMARY KEY (batch_id)
 );
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE TABLE tags (

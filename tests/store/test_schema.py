@@ -98,7 +98,7 @@ def test_upgrading_a_version_2_store_adds_the_registry_and_keeps_the_runs(tmp_pa
         assert conn.execute("SELECT version FROM labtrack_schema").fetchone() == (2,)
         assert "registered_models" not in {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
     store = SqlStore(f"sqlite:///{path}")
-    assert store.schema_version == 3
+    assert store.schema_version == schema.SCHEMA_VERSION
     assert _shape(store.engine) == _shape(SqlStore(f"sqlite:///{tmp_path / 'new.db'}").engine)
     run = store.get_run("a" * 32)
     assert (run.data.params, run.data.metrics) == ({"lr": "0.1"}, {"loss": 0.25, "acc": 0.9})

@@ -50,10 +50,19 @@ def _v3_model_registry(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v4_process_identity_and_spool(conn: Connection) -> None:
+    """v4: a process is its pid and start time; the other processes that log to a run;
+    batches replayed from a spool."""
+    conn.exec_driver_sql("ALTER TABLE runs ADD COLUMN pid_start BIGINT")
+    schema.run_processes.create(conn)
+    schema.spool_batches.create(conn)
+
+
 # MIGRATIONS[v] takes a store from version v - 1 to version v.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_liveness_and_latest_metrics,
     3: _v3_model_registry,
+    4: _v4_process_identity_and_spool,
 }
 assert sorted(MIGRATIONS) == list(range(2, schema.SCHEMA_VERSION + 1))
 

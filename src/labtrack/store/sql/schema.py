@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -70,6 +70,9 @@ runs = Table(
     Column("heartbeat_time", BigInteger),
     Column("host", String(256)),
     Column("pid", Integer),
+    # When that process started (seconds since the epoch, v4): with the pid it names one
+    # process, so a reused pid does not keep a dead run RUNNING.
+    Column("pid_start", BigInteger),
     CheckConstraint(
         "status IN ('RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED')", name="runs_status"
     ),
@@ -125,6 +128,28 @@ latest_metrics = Table(
     Column("value", Float),
     Column("is_nan", Boolean, nullable=False, server_default="0"),
     Index("latest_metrics_key_value", "key_id", "value"),
+)
+
+# Other processes that log to a run (v4): each keeps the run alive while it lives, so a
+# run created by one process and written by another is not reaped under the writer.
+run_processes = Table(
+    "run_processes",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("host", String(256), primary_key=True),
+    Column("pid", Integer, primary_key=True),
+    Column("pid_start", BigInteger, primary_key=True),
+    Column("heartbeat_time", BigInteger, nullable=False),
+)
+
+# Batches replayed from a local spool (v4): a batch id is recorded in the same transaction
+# as the rows it carries, so a batch replayed twice (a crash between the commit here and
+# the spool's own bookkeeping, or two processes replaying at once) is written once.
+spool_batches = Table(
+    "spool_batches",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("replayed_time", BigInteger, nullable=False),
 )
 
 
