@@ -1,14 +1,27 @@
-"""A run's artifacts in a local folder. Every path a caller gives goes through ``safe_join``."""
+"""A run's artifacts in a local folder. Every path a caller gives goes through ``safe_join``.
+
+A file appears under its name only once it is whole: it is written to a temporary name in
+the same folder and renamed into place (``os.replace``, atomic), and the temporary file is
+removed on any error. Listing and downloading skip temporary files, which only a crash
+mid-write leaves behind.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
+import secrets
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from labtrack.errors import InvalidParameter, NotFound
+
+# ".<name>.tmp-<hex>": a file being written (older versions used the writer's pid as <hex>).
+_TEMPORARY = re.compile(r"\..+\.tmp-[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,62 @@ def _ensure_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+def _is_temporary(name: str) -> bool:
+    """Whether a file name is that of a file still being written (or left by a crash)."""
+    return name.startswith(".") and _TEMPORARY.fullmatch(name) is not None
+
+
+@contextlib.contextmanager
+def _whole_or_nothing(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write to: renamed onto ``target`` when the block
+    completes, removed when it raises (a full disk, an interrupt), so ``target`` is never
+    a truncated file."""
+    # Beside the target: a rename within one file system is atomic. The name is cut short
+    # so that the temporary name stays within the file system's limit on name length.
+    temporary = target.with_name(f".{target.name[:60]}.tmp-{secrets.token_hex(6)}")
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    with _whole_or_nothing(target) as temporary:
+        shutil.copy2(source, temporary)
+
+
+def _copy_tree(source: Path, target_of: Callable[[str], Path], skip_temporary: bool) -> None:
+    """Copies the folders and files under ``source`` (symlinks followed, as
+    ``shutil.copytree`` does), each file whole or not at all, to ``target_of(relative
+    path)``. Every target is named before anything is written, so a target that
+    ``target_of`` refuses stops the whole copy, not just the files after it."""
+    folders, files = [], []
+
+    def fail(error: OSError) -> None:
+        raise error
+
+    for directory, _, names in os.walk(source, onerror=fail, followlinks=True):
+        relative = Path(directory).relative_to(source).as_posix()
+        relative = "" if relative == "." else relative  # "": ``source`` itself
+        folders.append(relative)
+        files.extend(_under(relative, name) for name in names if not (skip_temporary and _is_temporary(name)))
+    targets = {path: target_of(path) for path in [*folders, *files]}
+    for path in sorted(folders):
+        _ensure_folder(targets[path])
+    for path in sorted(files):
+        _copy_file(source / path, targets[path])
+
+
+def _under(base: str | None, relative: str) -> str:
+    """``relative`` inside the artifact folder ``base`` (None or "": the run's root)."""
+    if not base or not relative:
+        return base or relative
+    return f"{base.rstrip('/')}/{relative}"
+
+
 class LocalArtifactRepository:
     def __init__(self, root: str | Path):
         self.root = Path(str(root).removeprefix("file://"))
@@ -57,18 +126,19 @@ class LocalArtifactRepository:
         source = Path(local_file)
         if not source.is_file():
             raise InvalidParameter(f"no such file to log: {str(source)!r}")
-        folder = safe_join(self.root, artifact_path)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, folder / source.name)
-        return self._relative(folder / source.name)
+        target = safe_join(self.root, _under(artifact_path, source.name))
+        _ensure_folder(target.parent)
+        _copy_file(source, target)
+        return self._relative(target)
 
     def log_artifacts(self, local_dir: str | os.PathLike, artifact_path: str | None = None) -> str:
         source = Path(local_dir)
         if not source.is_dir():
             raise InvalidParameter(f"no such folder to log: {str(source)!r}")
         folder = safe_join(self.root, artifact_path)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(source, folder, dirs_exist_ok=True)
+        # The check log_text makes, on every path: no writing through a symlink in the
+        # run's folder that leads outside it.
+        _copy_tree(source, lambda path: safe_join(self.root, _under(artifact_path, path)), skip_temporary=False)
         return self._relative(folder)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
@@ -76,9 +146,8 @@ class LocalArtifactRepository:
         if target == self.root:
             raise InvalidParameter("artifact_file must name a file, e.g. 'results/summary.json'")
         _ensure_folder(target.parent)
-        temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        temporary.write_bytes(data)
-        temporary.replace(target)  # readers never see half a file
+        with _whole_or_nothing(target) as temporary:
+            temporary.write_bytes(data)
         return self._relative(target)
 
     def path_of(self, artifact_path: str | None = None) -> Path:
@@ -93,19 +162,19 @@ class LocalArtifactRepository:
         return [
             FileInfo(self._relative(entry), entry.is_dir(), None if entry.is_dir() else entry.stat().st_size)
             for entry in entries
-            if not (entry.name.startswith(".") and ".tmp-" in entry.name)  # half-written files
+            if not _is_temporary(entry.name)
         ]
 
     def download_artifacts(self, artifact_path: str | None, dst_path: str | os.PathLike) -> str:
         source = safe_join(self.root, artifact_path)
-        if not source.exists():
+        if not source.exists() or _is_temporary(source.name):
             raise NotFound(f"no artifact {artifact_path!r} in {self.root}")
         destination = Path(dst_path) / source.name
         destination.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, destination, dirs_exist_ok=True)
+            _copy_tree(source, destination.joinpath, skip_temporary=True)
         else:
-            shutil.copy2(source, destination)
+            _copy_file(source, destination)
         return str(destination)
 
     def read_bytes(self, artifact_file: str) -> bytes:
