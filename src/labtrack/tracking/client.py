@@ -68,7 +68,7 @@ class Client:
                            filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
         """Experiments by lifecycle; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
         name_like = _experiment_name_filter(filter_string)
-        return self.store.search_experiments(view_type, name_like, max_results)
+        return self.store.search_experiments(view_type, name_like, v.validate_max_results(max_results))
 
     def delete_experiment(self, experiment_id: str) -> None:
         self.store.delete_experiment(experiment_id)
@@ -107,8 +107,10 @@ class Client:
         """End a run: persist its pending metrics and record its status and end time, in one
         transaction (one commit less for every tracked cell)."""
         RunStatus.from_string(status)
-        end = self.store.run_update(run_id, status=status, end_time=end_time or int(time.time() * 1000))
-        self.writer.flush(also=end, deferred=False)  # a run's deferred files need not hold it up
+        end = (run_id, status, end_time or int(time.time() * 1000))
+        # A run's deferred files need not hold it up; refused points are a warning here,
+        # since the run has ended all the same.
+        self.writer.flush(end=end, deferred=False, report=False)
         self.writer.live_runs.discard(run_id)
 
     def delete_run(self, run_id: str) -> None:
@@ -124,8 +126,8 @@ class Client:
         """Validate and buffer one point; the background writer persists it within ~100 ms."""
         key = v.validate_key(key)
         value = v.validate_metric_value(key, value)
-        step = 0 if step is None else v.validate_step(step)
-        timestamp = int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp)
+        step = 0 if step is None else v.validate_step(step, key)
+        timestamp = int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
         self.writer.add((self.store.run_pk(run_id), key, value, timestamp, step))
         if synchronous:
             self.writer.flush()
@@ -151,7 +153,7 @@ class Client:
         for metric in metrics:
             key = v.validate_key(metric.key)
             rows.append((pk, key, v.validate_metric_value(key, metric.value),
-                         v.validate_timestamp(metric.timestamp), v.validate_step(metric.step)))
+                         v.validate_timestamp(metric.timestamp, key), v.validate_step(metric.step, key)))
         if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
             self.store.log_params_and_tags(run_id, param_values, tag_values)
         if rows:
@@ -197,6 +199,7 @@ class Client:
         """
         self._before_read()
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
+        max_results = v.validate_max_results(max_results)
         runs, token = self.store.search_runs([str(i) for i in ids], filter_string, run_view_type,
                                              max_results, order_by, page_token)
         return PagedList(runs, token)
@@ -209,11 +212,12 @@ class Client:
 
         self._before_read()
         return runs_frame(self.store.search_run_columns(
-            [str(i) for i in experiment_ids], filter_string, run_view_type, max_results, order_by
+            [str(i) for i in experiment_ids], filter_string, run_view_type,
+            v.validate_max_results(max_results), order_by
         ))
 
     def _before_read(self) -> None:
-        self.writer.flush()
+        self.writer.flush(report=False)  # a read is no place to raise about earlier points
         now = time.monotonic()
         if now - self._last_reap >= _REAP_EVERY_SECONDS:
             self._last_reap = now

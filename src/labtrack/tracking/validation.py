@@ -21,6 +21,9 @@ MAX_RUN_NAME_LENGTH = 250
 _KEY_PATTERN = re.compile(r"^[\w\-. /:]+$")
 _valid_keys: set[str] = set()
 
+# Steps and timestamps are stored as signed 64-bit integers (BIGINT on every backend).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 def validate_key(key: object, kind: str = "metric") -> str:
     """A param, metric or tag name: non-empty, at most 250 characters, a relative path that
@@ -49,33 +52,64 @@ def validate_metric_value(key: str, value: object) -> float:
     kind = type(value)
     if kind is float:
         return value  # type: ignore[return-value]
-    if kind is int:
-        return float(value)  # type: ignore[arg-type]
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
         raise InvalidParameter(f"metric {key!r} must be a number, got {kind.__name__}: {value!r:.60}")
     try:
-        return float(value)  # numpy scalars, 0-d arrays and tensors, Decimal, bool
+        return float(value)  # ints, numpy scalars, 0-d arrays and tensors, Decimal, bool
+    except OverflowError:  # an int (or Decimal) beyond float64's range, e.g. 10**400
+        raise InvalidParameter(
+            f"metric {key!r} value {_abbreviated(value)} is too large for a 64-bit float "
+            "(at most about 1.8e308); log it as float('inf') or rescale it"
+        ) from None
     except (TypeError, ValueError) as error:
         raise InvalidParameter(f"metric {key!r} must be a single number, got {value!r:.60}: {error}") from None
 
 
-def validate_step(step: object) -> int:
-    if type(step) is int:
+def _abbreviated(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} digits)"
+
+
+def validate_step(step: object, key: str | None = None) -> int:
+    """An integer step in signed 64-bit range; ``key`` names the metric in errors."""
+    if type(step) is int and INT64_MIN <= step <= INT64_MAX:
         return step  # type: ignore[return-value]
-    if isinstance(step, float):
-        if not math.isfinite(step) or step != int(step):
-            raise InvalidParameter(f"step must be a finite integer, got {step!r}")
-        return int(step)
-    if isinstance(step, bool) or not hasattr(step, "__index__"):
-        raise InvalidParameter(f"step must be an integer, got {type(step).__name__}: {step!r:.60}")
-    return step.__index__()  # type: ignore[union-attr]
+    return _checked_integer(step, "step", key)
 
 
-def validate_timestamp(timestamp: object) -> int:
-    try:
-        return validate_step(timestamp)
-    except InvalidParameter:
-        raise InvalidParameter(f"timestamp must be integer milliseconds since the epoch, got {timestamp!r:.60}") from None
+def validate_timestamp(timestamp: object, key: str | None = None) -> int:
+    """Integer milliseconds since the epoch, in signed 64-bit range."""
+    if type(timestamp) is int and INT64_MIN <= timestamp <= INT64_MAX:
+        return timestamp  # type: ignore[return-value]
+    return _checked_integer(timestamp, "timestamp", key)
+
+
+def _checked_integer(number: object, what: str, key: str | None) -> int:
+    subject = f"{what} of metric {key!r}" if key is not None else what
+    unit = " (milliseconds since the epoch)" if what == "timestamp" else ""
+    if isinstance(number, float):
+        if not math.isfinite(number) or number != int(number):
+            raise InvalidParameter(f"{subject} must be a finite integer{unit}, got {number!r}")
+        integer = int(number)
+    elif isinstance(number, bool) or not hasattr(number, "__index__"):
+        raise InvalidParameter(f"{subject} must be an integer{unit}, got {type(number).__name__}: {number!r:.60}")
+    else:
+        integer = number.__index__()  # type: ignore[union-attr]  # numpy and torch integers
+    if not INT64_MIN <= integer <= INT64_MAX:
+        raise InvalidParameter(
+            f"{subject} {_abbreviated(integer)} is outside the signed 64-bit range "
+            f"[-2**63, 2**63 - 1] that the store keeps{unit}"
+        )
+    return integer
+
+
+def validate_max_results(max_results: object) -> int | None:
+    """A positive page size, or None for no limit: 0 or less is a mistake, not "nothing"."""
+    if max_results is None:
+        return None
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+        raise InvalidParameter(f"max_results must be a positive integer, got {max_results!r}")
+    return max_results
 
 
 def stringify_value(key: str, value: object, kind: str, limit: int) -> str:

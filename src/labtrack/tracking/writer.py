@@ -9,28 +9,45 @@ The early-flush threshold is high on purpose: a flush on this thread while the c
 a tight Python loop fights it for the GIL, and both slow down; a short burst is cheaper
 persisted in one go afterwards. Memory stays bounded all the same: once ten times the
 threshold waits, the logging call persists the backlog itself before it returns (so only
-then can a logging call wait on the store, or raise its error). A batch that fails to persist stays
-in the buffer and is retried; the error surfaces at the caller's next ``flush()``, never as
-a traceback from the thread. The same thread sends heartbeats for this process's live runs.
+then can a logging call wait on the store, or raise its error).
+
+Nothing logged is lost on the way:
+- While the store cannot be reached, a batch goes to the store's spool on local disk
+  (``labtrack.store.spool``) and logging goes on; spooled batches are written, in order and
+  before anything newer, once the store answers again. Only if the spool cannot take it
+  either does a batch stay in memory, and ``flush()`` says so.
+- A point the store refuses for what it is (a constraint, an out-of-range number) is set
+  aside and reported at the next ``flush()``; the rest of its batch is written.
+- A ``multiprocessing`` child (fork or spawn, a ``Pool`` worker included) persists what it
+  logged before it exits, although such children skip ``atexit``.
+Errors surface in the caller's ``flush()``, never as a traceback from the thread. The same
+thread sends heartbeats for this process's live runs.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import signal
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from labtrack import env
-from labtrack.errors import LabtrackError
-from labtrack.store.sql.metrics import MetricRow
+from labtrack.errors import InvalidParameter, LabtrackError, NotFound
+from labtrack.store.spool import RunEnd, Spool, SpoolEntry, SpooledPoint, display_uri
+from labtrack.store.sql import failures
+from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.store import SqlStore
 
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+# While the store is away, try it again at most this often (each try may wait on a connect).
+_RETRY_AWAY_SECONDS = 1.0
+
+
+class _StillAway(ConnectionError):
+    """The store did not answer a moment ago: spool without trying it again yet."""
 
 
 class MetricWriter:
@@ -52,6 +69,13 @@ class MetricWriter:
         # order; deque appends and pops are atomic, the run lock keeps one runner at a time.
         self._deferred: deque[Callable[[], None]] = deque()
         self._deferred_lock = threading.Lock()
+        self.spool = Spool(store.uri)
+        # Another process may have spooled for this store and exited: replay that first.
+        self._spool_pending = self.spool.exists()
+        self._away_since: float | None = None  # monotonic time the store stopped answering
+        self._next_try = 0.0
+        self.rejected: list[Rejected] = []  # points the store refused, kept for inspection
+        self._unreported = 0  # how many of them the caller has not been told about
 
     def add(self, row: MetricRow) -> None:
         with self._buffer_lock:
@@ -79,6 +103,11 @@ class MetricWriter:
     def pending(self) -> int:
         return len(self._buffer)
 
+    @property
+    def spool_pending(self) -> bool:
+        """Whether spooled points wait to be written to the store."""
+        return self._spool_pending
+
     def defer(self, work: Callable[[], None]) -> None:
         """Run ``work`` on the writer thread at its next tick (or at the next ``flush()``, or
         at exit): for writes the caller need not wait for."""
@@ -93,18 +122,24 @@ class MetricWriter:
                 self._deferred[0]()
                 self._deferred.popleft()
 
-    def flush(self, also: Callable[[Connection], None] | None = None, deferred: bool = True) -> None:
+    def flush(self, end: RunEnd | None = None, deferred: bool = True, report: bool = True) -> None:
         """Persist everything logged so far (and, with ``deferred``, do the deferred work);
-        raise if the store cannot take it. ``also(conn)`` is more work for the same
-        transaction (one commit instead of two)."""
+        ``end`` (run uuid, status, end time) ends that run in the same transaction as its
+        last points.
+
+        While the store is away, what cannot be written goes to the spool and this returns;
+        it raises if the spool cannot take it either. Points the store refused (the others
+        are written) are reported once: raised here with ``report``, else as a warning.
+        """
         try:
-            self._persist(also)
+            self._persist(end, retry_now=True)
         except Exception as error:
-            what = f"{self.pending} metric points" + (" and the run's end" if also else "")
+            what = f"{self.pending} metric points" + (" and the run's end" if end else "")
             raise LabtrackError(
-                f"could not persist {what} to {self.store.uri}: {error}. "
+                f"could not persist {what} to {self.spool_display}: {failures.describe(error)}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
+        self._report_rejected(raise_error=report)
         if deferred:
             try:
                 self.run_deferred()
@@ -115,18 +150,109 @@ class MetricWriter:
                 ) from error
         self._error = None
 
-    def _persist(self, also: Callable[[Connection], None] | None = None) -> None:
+    def _persist(self, end: RunEnd | None = None, retry_now: bool = False) -> None:
         with self._flush_lock:
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
-            if not batch and also is None:
+            if not batch and end is None and not self._spool_pending:
                 return
             try:
-                self.store.insert_metrics(batch, also)
-            except BaseException:
+                if self._away_since is not None and not retry_now and time.monotonic() < self._next_try:
+                    raise _StillAway()  # don't wait on a dead server every tick
+                if self._spool_pending:
+                    self._replay_spool()  # older points first
+                if batch or end is not None:
+                    also = self.store.run_update(end[0], status=end[1], end_time=end[2]) if end else None
+                    self._set_aside(self.store.insert_metrics(batch, also).rejected)
+            except BaseException as error:
+                if failures.is_store_away(error) and self._spill(batch, end, error):
+                    return  # safe on local disk: logging goes on
                 with self._buffer_lock:
                     self._buffer[:0] = batch  # nothing lost: back in front, in order
                 raise
+            if self._away_since is not None:
+                self._away_since = None
+                warnings.warn(f"labtrack: the store {self.spool_display} answers again; "
+                              "what was spooled meanwhile is written", stacklevel=2)
+
+    def _spill(self, batch: list[MetricRow], end: RunEnd | None, error: BaseException) -> bool:
+        """Move a batch the store cannot take now into the spool. False if the spool cannot
+        take it either (the local disk is full too): the caller keeps the batch in memory."""
+        now = time.monotonic()
+        self._next_try = now + _RETRY_AWAY_SECONDS
+        if batch or end is not None:
+            try:
+                self.spool.add(self._spooled_points(batch), end)
+            except Exception:
+                return False
+            self._spool_pending = True
+        if self._away_since is None:
+            self._away_since = now
+            warnings.warn(
+                f"labtrack: the store {self.spool_display} cannot be reached ({failures.describe(error)}); "
+                f"logging goes on, and what cannot be written waits in {self.spool.path} until the "
+                "store answers again (or `labtrack spool replay`)",
+                stacklevel=2,
+            )
+        return True
+
+    @property
+    def spool_display(self) -> str:
+        """The store's URI without its password: what messages show."""
+        return display_uri(self.store.uri)
+
+    def _spooled_points(self, batch: list[MetricRow]) -> list[SpooledPoint]:
+        uuids = self.store.run_uuids_by_pk()
+        return [(uuids[pk], key, value, timestamp, step) for pk, key, value, timestamp, step in batch]
+
+    def _replay_spool(self) -> None:
+        """Write the spooled entries, oldest first (raises while the store is still away)."""
+        self.spool.replay(self._write_spooled)
+        self._spool_pending = False
+
+    def _write_spooled(self, entry: SpoolEntry) -> bool:
+        rows, orphans = [], []
+        for point in entry.points:
+            try:
+                rows.append((self.store.run_pk(point[0]), *point[1:]))
+            except NotFound:  # the run is gone from the store (a store made anew at that URI)
+                orphans.append((point, "its run does not exist in this store"))
+        also = None
+        if entry.end is not None and self._run_exists(entry.end[0]):
+            run_uuid, status, end_time = entry.end
+            also = self.store.run_update(run_uuid, status=status, end_time=end_time)
+        result = self.store.insert_metrics(rows, also, batch_id=entry.batch_id)
+        if not result.already_written:
+            self._set_aside(result.rejected + orphans)
+        return not result.already_written
+
+    def _run_exists(self, run_uuid: str) -> bool:
+        try:
+            self.store.run_pk(run_uuid)
+        except NotFound:
+            return False
+        return True
+
+    def _set_aside(self, rejected: list[Rejected]) -> None:
+        if rejected:
+            self.rejected.extend(rejected)
+            self._unreported += len(rejected)
+
+    def _report_rejected(self, raise_error: bool) -> None:
+        """Tell the caller, once, about the points the store refused since the last report."""
+        count, self._unreported = self._unreported, 0
+        if not count:
+            return
+        uuids = self.store.run_uuids_by_pk()
+        examples = "; ".join(
+            f"{key!r} step {step} of run {uuids.get(pk, pk)}: {reason}"
+            for (pk, key, _value, _timestamp, step), reason in self.rejected[-count:][:3]
+        )
+        message = (f"the store refused {count} metric point(s), set aside (every other point is "
+                   f"saved): {examples}. They are kept in Client().writer.rejected for this process.")
+        if raise_error:
+            raise InvalidParameter(message)
+        warnings.warn(f"labtrack: {message}", stacklevel=3)
 
     def _start(self) -> None:
         with self._buffer_lock:
@@ -134,13 +260,14 @@ class MetricWriter:
                 return
             self._thread = threading.Thread(target=self._run, name="labtrack-writer", daemon=True)
             self._thread.start()
+        _persist_before_a_child_exits()
 
     def _run(self) -> None:
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
             try:
-                self._persist()
+                self._persist()  # while the store is away, at most every _RETRY_AWAY_SECONDS
                 self.run_deferred()
                 if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval:
                     self._last_heartbeat = time.monotonic()
@@ -158,6 +285,8 @@ class MetricWriter:
         self._deferred = deque()  # ... and does its own deferred work
         self._deferred_lock = threading.Lock()
         self.live_runs = set()
+        self._unreported = 0
+        self.rejected = []
 
 
 _writers: dict[str, MetricWriter] = {}
@@ -183,11 +312,46 @@ def _flush_at_exit() -> None:
             writer.flush()
         except Exception as error:  # the interpreter is going away: say so, plainly
             print(f"labtrack: {error}", flush=True)
+        if writer.spool_pending:
+            print(f"labtrack: the store {writer.spool_display} could not be reached; what this process "
+                  f"logged waits in {writer.spool.path} and is written by the next process that opens "
+                  "the store, or by `labtrack spool replay`", flush=True)
 
 
 def _after_fork_in_child() -> None:
     for writer in _writers.values():
         writer._reset_after_fork()
+
+
+_guarded_pid: int | None = None
+
+
+def _persist_before_a_child_exits() -> None:
+    """In a ``multiprocessing`` child, persist what it logged before it exits.
+
+    Such a child ends with ``os._exit`` after its target (fork) and a ``Pool`` used as a
+    context manager terminates its workers with SIGTERM, so ``atexit`` never runs there.
+    multiprocessing runs its own exit finalizers in every child that ends normally; a
+    SIGTERM becomes SystemExit (only where no one else handles it), which unwinds the
+    worker and runs them too. Every point a child logged is stored when its parent joins it.
+    """
+    global _guarded_pid
+    if _guarded_pid == os.getpid():
+        return
+    _guarded_pid = os.getpid()
+    import multiprocessing
+
+    if multiprocessing.parent_process() is None:
+        return  # not a multiprocessing child: atexit does it
+    from multiprocessing import util
+
+    util.Finalize(None, _flush_at_exit, exitpriority=100)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _exit_on_sigterm(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
 
 
 atexit.register(_flush_at_exit)

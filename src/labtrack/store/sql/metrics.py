@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -10,13 +11,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labtrack.entities import Metric
-from labtrack.store.sql import connection, schema
-from labtrack.store.sql.base import SqlStoreBase
+from labtrack.store.sql import connection, failures, schema
+from labtrack.store.sql.base import SqlStoreBase, now_ms
 
 m, lm, mk = schema.metrics, schema.latest_metrics, schema.metric_keys
 
 # (run pk, key, value, timestamp ms, step): what the writer buffers per point.
 MetricRow = tuple[int, str, float, int, int]
+# A point the store refused, with the reason in words.
+Rejected = tuple[MetricRow, str]
+
+
+@dataclass
+class InsertResult:
+    """What ``insert_metrics`` did beyond writing: the points it set aside, and whether
+    the batch (a replayed spool entry) had been written before, so nothing was."""
+
+    rejected: list[Rejected] = field(default_factory=list)
+    already_written: bool = False
 _POINT_COLUMNS = ("run_id", "key_id", "step", "timestamp", "value", "is_nan")
 
 
@@ -31,21 +43,74 @@ class MetricStore(SqlStoreBase):
             ids.update(conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all())
         return ids
 
-    def insert_metrics(self, rows: Sequence[MetricRow],
-                       also: Callable[[Connection], None] | None = None) -> None:
+    def insert_metrics(self, rows: Sequence[MetricRow], also: Callable[[Connection], None] | None = None,
+                       batch_id: str | None = None) -> InsertResult:
         """Persist a batch of points and move each (run, key)'s latest value, in one
-        transaction; ``also(conn)`` runs in that transaction too (e.g. ending the run)."""
-        if not rows and also is None:
-            return
+        transaction; ``also(conn)`` runs in that transaction too (e.g. ending the run).
 
-        def work(conn: Connection) -> dict[str, int]:
+        Rows the store refuses for what they are (a constraint, an out-of-range number)
+        never hold the others hostage: the batch is written again with each refused row set
+        aside, and those come back in the result with the reason. With ``batch_id`` (a
+        spool entry being replayed) nothing is written if that batch was written before.
+        """
+        if not rows and also is None and batch_id is None:
+            return InsertResult()
+
+        def work(conn: Connection) -> dict[str, int] | None:
+            if batch_id is not None and not _claim_batch(conn, batch_id):
+                return None
             key_ids = self._insert_metrics(conn, rows) if rows else {}
             if also is not None:
                 also(conn)
             return key_ids
 
+        try:
+            key_ids = self._write(work)
+        except Exception as error:
+            if not rows or not failures.is_row_error(error):
+                raise
+            return self._insert_setting_aside(rows, also, batch_id)
+        if key_ids is None:
+            return InsertResult(already_written=True)
         # Cache ids only once committed: a rolled-back or retried transaction creates none.
-        self._known_metric_keys.update(self._write(work))
+        self._known_metric_keys.update(key_ids)
+        return InsertResult()
+
+    def _insert_setting_aside(self, rows: Sequence[MetricRow], also: Callable[[Connection], None] | None,
+                              batch_id: str | None) -> InsertResult:
+        """``insert_metrics`` for a batch with bad rows: halves under savepoints until each
+        refused row stands alone (a few bad rows in a big batch cost a few dozen savepoints)."""
+
+        def work(conn: Connection) -> tuple[dict[str, int], list[Rejected]] | None:
+            if batch_id is not None and not _claim_batch(conn, batch_id):
+                return None
+            key_ids: dict[str, int] = {}
+            rejected: list[Rejected] = []
+
+            def attempt(part: Sequence[MetricRow]) -> None:
+                try:
+                    with conn.begin_nested():
+                        key_ids.update(self._insert_metrics(conn, part))
+                except Exception as error:
+                    if not failures.is_row_error(error):
+                        raise
+                    if len(part) == 1:
+                        rejected.append((part[0], failures.describe(error)))
+                        return
+                    middle = len(part) // 2
+                    attempt(part[:middle])
+                    attempt(part[middle:])
+
+            attempt(rows)
+            if also is not None:
+                also(conn)
+            return key_ids, rejected
+
+        written = self._write(work)
+        if written is None:
+            return InsertResult(already_written=True)
+        self._known_metric_keys.update(written[0])
+        return InsertResult(rejected=written[1])
 
     def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
         key_ids = self._metric_key_ids(conn, {row[1] for row in rows})
@@ -80,10 +145,7 @@ class MetricStore(SqlStoreBase):
                 )
                 rows = cursor.fetchall()
                 cursor.close()
-        if not rows:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0)
-        table = np.array(rows, dtype=float)  # a NULL value (how NaN is stored) becomes NaN
-        return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2]
+        return _point_columns(rows)
 
     def metric_history_extremes(self, run_uuid: str, key: str, buckets: int
                                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
@@ -113,32 +175,48 @@ class MetricStore(SqlStoreBase):
                                    "LIMIT 1", (pk, key_id)).fetchone()
                     for order in ("ASC", "DESC")
                 ]
+                # Python's integers: steps span up to 2**64 - 1, and every bound must be
+                # exact and stay inside int64 (inclusive ranges: the last one ends at ``high``).
                 low, high = rows[0][0], rows[1][0]
-                width, total = (high - low + 1) / buckets, 0
+                span, total = high - low + 1, 0
                 for bucket in range(buckets):
-                    bounds = (pk, key_id, low + int(bucket * width), low + int((bucket + 1) * width))
+                    first, last = low + bucket * span // buckets, low + (bucket + 1) * span // buckets - 1
+                    if last < first:
+                        continue
+                    bounds = (pk, key_id, first, last)
                     lowest = cursor.execute(f"SELECT step, timestamp, min(value), count(*) {where} "
-                                            "AND step >= ? AND step < ?", bounds).fetchone()
+                                            "AND step BETWEEN ? AND ?", bounds).fetchone()
                     if not lowest[3]:
                         continue
                     total += lowest[3]
                     rows.append(lowest[:3])
                     rows.append(cursor.execute(f"SELECT step, timestamp, max(value) {where} "
-                                               "AND step >= ? AND step < ?", bounds).fetchone())
+                                               "AND step BETWEEN ? AND ?", bounds).fetchone())
             finally:
                 cursor.close()
-        table = np.array(rows, dtype=float)  # a NULL value (how NaN is stored) becomes NaN
         # Sorted by (step, timestamp), each point once (a range's min and max may be one row).
-        _, first = np.unique(table[:, :2], axis=0, return_index=True)
-        table = table[first]
-        return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2], total
+        points = {row[:2]: row for row in rows}
+        return (*_point_columns([points[at] for at in sorted(points)]), total)
 
 
-        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
-            return list(conn.execute(
-                sa.select(mk.c.key).join(lm, lm.c.key_id == mk.c.id).where(lm.c.run_id == pk).order_by(mk.c.key)
-            ).scalars())
+def _claim_batch(conn: Connection, batch_id: str) -> bool:
+    """Record a replayed batch in this transaction; False if it was recorded before."""
+    batches = schema.spool_batches
+    statement = connection.upsert(conn, batches).values(
+        batch_id=batch_id, replayed_time=now_ms()
+    ).on_conflict_do_nothing().returning(batches.c.batch_id)  # rowcount is -1 on psycopg here
+    return conn.execute(statement).first() is not None
+
+
+# A history's columns: steps and timestamps stay int64 (float64 rounds them above 2**53).
+_POINT_DTYPE = np.dtype([("step", "<i8"), ("timestamp", "<i8"), ("value", "<f8")])
+
+
+def _point_columns(rows: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(step, timestamp, value) rows as int64, int64 and float64 columns, converted in one
+    pass in C; a NULL value (how NaN is stored) becomes NaN."""
+    table = np.array(rows, dtype=_POINT_DTYPE) if rows else np.empty(0, dtype=_POINT_DTYPE)
+    return tuple(np.ascontiguousarray(table[name]) for name in _POINT_DTYPE.names)  # type: ignore[return-value]
 
 
 def _latest_points(points: list[tuple]) -> list[dict]:

@@ -1,0 +1,201 @@
+"""The spool: where logged data waits on local disk while its store cannot be reached.
+
+When a store is away (a PostgreSQL server restarting, a network drop), the metric writer
+moves what it could not persist here, so a process that exits meanwhile loses nothing.
+Each store has its own spool file under the labtrack home (``spool/<digest>.sqlite``, the
+digest of the store's URI without its password). Entries are replayed in the order they
+were written: by the process that spooled them once the store answers again, by the next
+process that opens the same store, or by ``labtrack spool replay``.
+
+Each entry carries a batch id that the store records in the same transaction as the
+entry's rows (``spool_batches``), so an entry is written once even if a replay is cut
+short between the store's commit and the spool's, or two processes replay at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labtrack import env
+
+# (run uuid, key, value, timestamp ms, step): a metric point named by its run's uuid, which
+# stays valid wherever the point is replayed (a run's integer key is the store's own).
+SpooledPoint = tuple[str, str, float, int, int]
+# (run uuid, status, end time ms): a run's end that could not be written.
+RunEnd = tuple[str, str, int]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch_id TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL,
+    payload TEXT NOT NULL
+)
+"""
+# Spool writes are rare (only while a store is away) and must survive a crash right after.
+_BUSY_TIMEOUT_S = 60
+# Entries replayed per spool transaction: short holds of the spool's lock, so a process
+# spooling meanwhile never waits long.
+_REPLAY_CHUNK = 64
+
+
+def display_uri(uri: str) -> str:
+    """The store URI with any password masked: what the spool records and prints."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(uri).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy parses: show no part of it that may be secret
+        return uri.split("@")[-1]
+
+
+def spool_path(uri: str, home: Path | None = None) -> Path:
+    """The spool file of the store at ``uri``."""
+    digest = hashlib.sha256(display_uri(uri).encode()).hexdigest()[:24]
+    return (home or env.default_home()) / "spool" / f"{digest}.sqlite"
+
+
+@dataclass
+class SpoolEntry:
+    """What one flush could not write: points, and perhaps the end of a run after them."""
+
+    batch_id: str
+    points: list[SpooledPoint] = field(default_factory=list)
+    end: RunEnd | None = None
+
+
+@dataclass
+class ReplayReport:
+    """What a replay did: entries written now, entries an earlier replay had written
+    already, and how many points they carried."""
+
+    replayed: int = 0
+    already_written: int = 0
+    points: int = 0
+
+
+class Spool:
+    """The spool file of one store."""
+
+    def __init__(self, uri: str, home: Path | None = None):
+        self.uri = uri
+        self.path = spool_path(uri, home)
+
+    def exists(self) -> bool:
+        """Whether this store ever spooled here (cheap: one stat)."""
+        return self.path.exists()
+
+    def pending(self) -> bool:
+        """Whether any entry waits to be replayed."""
+        if not self.exists():
+            return False
+        with self._connect() as conn:
+            return _has_entries_table(conn) and conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+
+    @contextmanager
+    def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
+        if create:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)  # points may be private
+            os.close(fd)
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("PRAGMA synchronous = FULL")
+            if create:
+                conn.execute(_SCHEMA)
+                conn.execute("CREATE TABLE IF NOT EXISTS store (uri TEXT NOT NULL)")
+                if conn.execute("SELECT count(*) FROM store").fetchone()[0] == 0:
+                    conn.execute("INSERT INTO store VALUES (?)", (display_uri(self.uri),))
+            yield conn
+        finally:
+            conn.close()
+
+    def add(self, points: Sequence[SpooledPoint], end: RunEnd | None = None) -> str:
+        """Append one entry, durably; returns its batch id. Raises OSError or sqlite3.Error
+        if the local disk cannot take it either."""
+        batch_id = uuid.uuid4().hex
+        payload = json.dumps({"points": list(points), "end": end})  # NaN and inf as JSON's extension
+        with self._connect(create=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO entries (batch_id, created, payload) VALUES (?, ?, ?)",
+                         (batch_id, time.time(), payload))
+            conn.execute("COMMIT")
+        return batch_id
+
+    def count(self) -> tuple[int, int]:
+        """(entries, points) waiting."""
+        if not self.exists():
+            return 0, 0
+        with self._connect() as conn:
+            if not _has_entries_table(conn):
+                return 0, 0
+            entries, points = 0, 0
+            for (payload,) in conn.execute("SELECT payload FROM entries"):
+                entries += 1
+                points += len(json.loads(payload)["points"])
+            return entries, points
+
+    def replay(self, write) -> ReplayReport:
+        """Hand every entry, oldest first, to ``write(entry) -> bool`` (False: the store had
+        it already) and remove it once written. Stops at the first error, which propagates;
+        what was written so far stays written and is not replayed again."""
+        report = ReplayReport()
+        if not self.exists():
+            return report
+        while True:
+            with self._connect() as conn:
+                if not _has_entries_table(conn):
+                    return report
+                # One replayer at a time: the lock is held while this chunk is written.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = conn.execute(
+                        "SELECT seq, batch_id, payload FROM entries ORDER BY seq LIMIT ?", (_REPLAY_CHUNK,)
+                    ).fetchall()
+                    for seq, batch_id, payload in rows:
+                        data = json.loads(payload)
+                        entry = SpoolEntry(batch_id, [tuple(p) for p in data["points"]],
+                                           tuple(data["end"]) if data["end"] else None)
+                        if write(entry):
+                            report.replayed += 1
+                            report.points += len(entry.points)
+                        else:
+                            report.already_written += 1
+                        conn.execute("DELETE FROM entries WHERE seq = ?", (seq,))
+                finally:
+                    conn.execute("COMMIT")  # the entries written so far leave the spool
+                if len(rows) < _REPLAY_CHUNK:
+                    # The empty file stays: removing it could lose an entry that a process
+                    # which opened it a moment ago is about to write.
+                    return report
+
+
+def _has_entries_table(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is not None
+
+
+def spools(home: Path | None = None) -> list[tuple[Path, str, int, int]]:
+    """Every spool file under the labtrack home: (path, store URI masked, entries, points)."""
+    folder = (home or env.default_home()) / "spool"
+    found = []
+    for path in sorted(folder.glob("*.sqlite")):
+        with sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S) as conn:
+            row = conn.execute("SELECT uri FROM store").fetchone() if _has_table(conn, "store") else None
+            if not _has_entries_table(conn):
+                continue
+            payloads = [json.loads(p)["points"] for (p,) in conn.execute("SELECT payload FROM entries")]
+        found.append((path, row[0] if row else "?", len(payloads), sum(map(len, payloads))))
+    return found
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
