@@ -21,7 +21,7 @@ def _python(code: str, uri: str, **extra_env: str) -> subprocess.Popen:
     env = {**os.environ, "LABTRACK_TRACKING_URI": uri, "PYTHONPATH": SRC, **extra_env}
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
@@ -90,6 +90,49 @@ def test_a_process_killed_mid_run_keeps_what_it_flushed_and_reads_killed(trackin
     steps = [m.step for m in lt.Client().get_metric_history(run_id, "loss")]
     assert steps[:500] == list(range(500))  # everything flushed before the kill
     assert steps == list(range(len(steps)))  # and nothing half-written after it
+
+
+CREATE_AND_VANISH = """
+    import os
+    import labtrack as lt
+    print(lt.Client().create_run("0").info.run_id, flush=True)
+    os._exit(0)  # gone without ending the run
+"""
+
+# Logs one point to RUN_ID per line it reads; answers once the point is in the store.
+LOG_ON_DEMAND = """
+    import os, sys
+    import labtrack as lt
+    run_id, client = os.environ["RUN_ID"], lt.Client()
+    for step, _ in enumerate(sys.stdin):
+        client.log_metric(run_id, "loss", 1 / (step + 1), step=step, synchronous=True)
+        # Registers this process as one that keeps the run alive. The writer is to send this
+        # heartbeat for the runs it writes to; until it does, the logging process sends it.
+        client.store.heartbeat([run_id])
+        print("logged", step, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_created_by_one_process_lives_while_another_logs_to_it(tracking_uri):
+    creator = _python(CREATE_AND_VANISH, tracking_uri)
+    out, err = creator.communicate(timeout=60)
+    assert creator.returncode == 0, err
+    run_id = out.strip()
+    logger = _python(LOG_ON_DEMAND, tracking_uri, RUN_ID=run_id)
+    client = lt.Client()
+    for step in range(5):
+        logger.stdin.write("log\n")
+        logger.stdin.flush()
+        answer = logger.stdout.readline()
+        assert answer == f"logged {step}\n", answer or logger.communicate(timeout=30)[1]
+        client._last_reap = 0.0  # reaping is throttled to once a second; don't wait for it
+        assert client.get_run(run_id).info.status == "RUNNING"
+    logger.send_signal(signal.SIGKILL)
+    logger.wait(timeout=30)
+    client._last_reap = 0.0
+    assert client.get_run(run_id).info.status == "KILLED"
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(5))
 
 
 @pytest.mark.slow

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
+from labtrack import process_identity
 from labtrack.entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunStatus
-from labtrack.errors import InvalidState, NotFound
+from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.process_identity import LocalState
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import SqlStoreBase, now_ms
 
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
+rp = schema.run_processes
 
-HOST = socket.gethostname()
+_ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
 
 class RunStore(SqlStoreBase):
@@ -30,6 +31,7 @@ class RunStore(SqlStoreBase):
         run_uuid = uuid.uuid4().hex
         start = start_time or now_ms()
         e = schema.experiments
+        owner = _owner_columns()
 
         def work(conn: Connection) -> tuple[RunInfo, int]:
             experiment = conn.execute(
@@ -44,7 +46,7 @@ class RunStore(SqlStoreBase):
                 run_uuid=run_uuid, experiment_id=int(experiment_id), name=run_name,
                 status=RunStatus.RUNNING, start_time=start, user_id=user_id,
                 artifact_uri=f"{experiment.artifact_location}/{run_uuid}/artifacts",
-                lifecycle_stage=LifecycleStage.ACTIVE, heartbeat_time=start, host=HOST, pid=os.getpid(),
+                lifecycle_stage=LifecycleStage.ACTIVE, heartbeat_time=start, **owner,
             )
             pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
             if tags:
@@ -70,6 +72,10 @@ class RunStore(SqlStoreBase):
                 raise NotFound(f"no run with id {run_uuid!r}")
             self._run_pks[run_uuid] = pk
         return pk
+
+    def run_uuids_by_pk(self) -> dict[int, str]:
+        """The runs whose keys this process knows already (no query): key -> uuid."""
+        return {pk: run_uuid for run_uuid, pk in self._run_pks.items()}
 
     def get_run(self, run_uuid: str) -> Run:
         runs = self.get_runs([run_uuid])
@@ -130,13 +136,15 @@ class RunStore(SqlStoreBase):
             values["end_time"] = end_time
         if run_name is not None:
             values["name"] = run_name
-        if status == RunStatus.RUNNING:  # resumed: this process now keeps it alive
-            values.update(end_time=None, heartbeat_time=now_ms(), host=HOST, pid=os.getpid())
+        if status == RunStatus.RUNNING:  # resumed: this process now owns it
+            values.update(end_time=None, heartbeat_time=now_ms(), **_owner_columns())
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
             if values:
                 conn.execute(r.update().where(r.c.id == pk).values(**values))
+            if values.get("status") in _ENDED:  # who kept it alive no longer matters
+                conn.execute(rp.delete().where(rp.c.run_id == pk))
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
                 self._upsert_rows(conn, t, [{"run_id": pk, "key": "mlflow.runName", "value": run_name}])
 
@@ -200,60 +208,142 @@ class RunStore(SqlStoreBase):
             )
 
     # -- liveness -------------------------------------------------------------------------
+    #
+    # A RUNNING run names the process that owns it (runs.host/pid/pid_start: the one that
+    # created or last resumed it); every other process that logs to it registers itself in
+    # run_processes with its first heartbeat. The run is alive while any of them is.
 
-    def heartbeat(self, run_uuids: Iterable[str]) -> None:
-        pks = [self.run_pk(run_uuid) for run_uuid in run_uuids]
-        if pks:
-            self._write(lambda conn: conn.execute(
-                r.update().where(r.c.id.in_(pks), r.c.status == RunStatus.RUNNING)
-                .values(heartbeat_time=now_ms())
+    def heartbeat(self, run_uuids: Iterable[str] = (), run_pks: Iterable[int] = ()) -> None:
+        """Say that this process is alive and logging to these runs (by id or integer key).
+
+        Refreshes the heartbeat of those still RUNNING, and registers this process as a
+        keeper of the ones another process owns, so that they stay alive while this process
+        logs to them. One write transaction; runs that ended are left alone.
+        """
+        self._write(self.heartbeat_work(run_uuids, run_pks))
+
+    def heartbeat_work(self, run_uuids: Iterable[str] = (), run_pks: Iterable[int] = ()
+                       ) -> Callable[[Connection], None]:
+        """``heartbeat``'s work, to run inside another write (``insert_metrics(..., also=)``):
+        a process that persists its first points for a run and registers as its keeper in
+        one transaction is never seen writing to a run it does not keep alive."""
+        pks = sorted({*(self.run_pk(run_uuid) for run_uuid in _ids(run_uuids, str, "run ids")),
+                      *_ids(run_pks, int, "run keys")})
+        me = process_identity.current()
+
+        def work(conn: Connection) -> None:
+            if not pks:
+                return
+            now = now_ms()
+            running = sa.and_(r.c.id.in_(pks), r.c.status == RunStatus.RUNNING)
+            conn.execute(r.update().where(running).values(heartbeat_time=now))
+            owned_elsewhere = sa.or_(
+                r.c.host.is_distinct_from(me.host), r.c.pid.is_distinct_from(me.pid),
+                r.c.pid_start.is_distinct_from(me.start_ms),
+            )
+            keeper = {"host": me.host, "pid": me.pid, "pid_start": me.start_ms, "heartbeat_time": now}
+            insert = self._upsert(conn, rp).from_select(
+                [rp.c.run_id, *(rp.c[name] for name in keeper)],
+                sa.select(r.c.id, *(sa.literal(value, rp.c[name].type) for name, value in keeper.items()))
+                .where(running, owned_elsewhere),
+            )
+            conn.execute(insert.on_conflict_do_update(
+                index_elements=[rp.c.run_id, rp.c.host, rp.c.pid, rp.c.pid_start],
+                set_={"heartbeat_time": insert.excluded.heartbeat_time},
             ))
+
+        return work
 
     def reap_dead_runs(self, heartbeat_timeout_ms: int) -> int:
-        """Mark KILLED the RUNNING runs whose process is gone. Returns how many.
+        """Mark KILLED the RUNNING runs whose every process is gone. Returns how many.
 
-        On this host the process id tells for sure; elsewhere a heartbeat older than the
-        timeout does. Reading first keeps the common case (nothing to reap) write-free.
+        A process of this host is gone once no process has its pid or only a zombie does,
+        and for certain alive while the process under its pid started when recorded. A
+        different start time means the pid was most likely reused, but a stepped clock shifts
+        start times too: such a process counts as gone only once its heartbeat is also older
+        than the timeout. A process on another host is gone once its heartbeat is. Nothing
+        to reap costs one read.
         """
+        dead = self._find_dead_runs(heartbeat_timeout_ms)
+        return self._mark_killed(dead) if dead else 0
+
+    def _find_dead_runs(self, heartbeat_timeout_ms: int) -> list[Row]:
+        """The RUNNING runs (their ``runs`` rows as read) whose owner and keepers are all gone."""
         cutoff = now_ms() - heartbeat_timeout_ms
         with self.engine.connect() as conn:
-            candidates = conn.execute(
-                sa.select(r.c.id, r.c.host, r.c.pid, r.c.heartbeat_time).where(r.c.status == RunStatus.RUNNING)
+            rows = conn.execute(
+                sa.select(r.c.id, r.c.host, r.c.pid, r.c.pid_start, r.c.heartbeat_time,
+                          rp.c.host.label("keeper_host"), rp.c.pid.label("keeper_pid"),
+                          rp.c.pid_start.label("keeper_pid_start"),
+                          rp.c.heartbeat_time.label("keeper_heartbeat_time"))
+                .select_from(r.outerjoin(rp, rp.c.run_id == r.c.id))
+                .where(r.c.status == RunStatus.RUNNING)
             ).all()
-        dead = [
-            (row.id, row.heartbeat_time)
-            for row in candidates
-            if (_process_gone(row.pid) if row.host == HOST else (row.heartbeat_time or 0) < cutoff)
-        ]
-        for pk, last_seen in dead:
-            self._write(lambda conn, pk=pk, last_seen=last_seen: conn.execute(
-                r.update().where(r.c.id == pk, r.c.status == RunStatus.RUNNING)
-                .values(status=RunStatus.KILLED, end_time=last_seen or now_ms())
-            ))
-        return len(dead)
+        local: dict[tuple[int, int | None], LocalState] = {}  # one look per process
+
+        def alive(host: str | None, pid: int | None, pid_start: int | None,
+                  heartbeat: int | None) -> bool:
+            fresh = (heartbeat or 0) >= cutoff
+            if host != process_identity.HOST or pid is None:
+                return fresh
+            state = local.get((pid, pid_start))
+            if state is None:
+                state = local[(pid, pid_start)] = process_identity.local_state(pid, pid_start)
+            return state is LocalState.ALIVE or (state is LocalState.REPLACED and fresh)
+
+        runs: dict[int, Row] = {}
+        living: set[int] = set()
+        for row in rows:
+            if row.id in living:
+                continue
+            runs[row.id] = row
+            # The owner's heartbeat is the run's: keepers refresh it too, so it can only make
+            # the owner look alive longer, never gone sooner.
+            if alive(row.host, row.pid, row.pid_start, row.heartbeat_time) or (
+                row.keeper_host is not None and alive(
+                    row.keeper_host, row.keeper_pid, row.keeper_pid_start, row.keeper_heartbeat_time)
+            ):
+                living.add(row.id)
+        return [row for pk, row in runs.items() if pk not in living]
+
+    def _mark_killed(self, dead: Sequence[Row]) -> int:
+        """KILL the runs found dead, each only if nothing touched it since it was read (a
+        resume or a heartbeat moves its owner or heartbeat); one transaction. Returns how many."""
+
+        def work(conn: Connection) -> int:
+            killed = 0
+            for row in dead:
+                if conn.execute(
+                    r.update().where(
+                        r.c.id == row.id, r.c.status == RunStatus.RUNNING,
+                        r.c.heartbeat_time.is_not_distinct_from(row.heartbeat_time),
+                        r.c.pid.is_not_distinct_from(row.pid),
+                        r.c.pid_start.is_not_distinct_from(row.pid_start),
+                    ).values(status=RunStatus.KILLED, end_time=row.heartbeat_time or now_ms())
+                ).rowcount:
+                    killed += 1
+                    conn.execute(rp.delete().where(rp.c.run_id == row.id))
+            return killed
+
+        return self._write(work)
 
 
-def _process_gone(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by someone else
-        return False
-    return _is_zombie(pid)
+def _owner_columns() -> dict:
+    """The ``runs`` columns that name this process as a run's owner."""
+    me = process_identity.current()
+    return {"host": me.host, "pid": me.pid, "pid_start": me.start_ms}
 
 
-def _is_zombie(pid: int) -> bool:
-    """A killed child not yet reaped by its parent still answers kill(0)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+def _ids(values: Iterable, kind: type, what: str) -> list:
+    """``values`` as a list, each checked to be a ``kind`` (a lone string is not a list)."""
+    if isinstance(values, (str, bytes)):
+        raise InvalidParameter(f"heartbeat takes a list of {what}, got the single value {values!r}")
+    values = list(values)
+    for value in values:
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise InvalidParameter(
+                f"{what} must be {kind.__name__}s, got {value!r} ({type(value).__name__})")
+    return values
 
 
 def run_info(row) -> RunInfo:
