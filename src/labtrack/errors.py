@@ -52,6 +52,28 @@ class SchemaError(LabtrackError):
     http_status = 500
 
 
+class StoreError(LabtrackError):
+    """The store's database cannot be used as it is (the message names the file and what
+    to do). Not a transient failure: retrying the same operation gives the same error."""
+
+    error_code = "STORE_UNUSABLE"
+    http_status = 500
+
+
+class CorruptStore(StoreError):
+    """The store's file is damaged, truncated, or not a SQLite database at all."""
+
+    error_code = "STORE_CORRUPT"
+
+
+class ReadOnlyStore(StoreError):
+    """The store can be read but not written (its file or folder is not writable by this
+    user, or it was opened with ``?mode=ro``)."""
+
+    error_code = "PERMISSION_DENIED"
+    http_status = 403
+
+
 class ExecutionFailed(LabtrackError):
     """A notebook or project entry point run by ``labtrack run`` failed; its run is recorded
     as FAILED (``run_id``), with the error and whatever output it produced."""

@@ -1,4 +1,4 @@
-"""The ``labtrack`` command: list, show and export runs; check and upgrade the store."""
+"""The ``labtrack`` command: list, show and export runs; check, upgrade and back up the store."""
 
 from __future__ import annotations
 
@@ -40,10 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="file to write (default: standard output)")
     p.set_defaults(func=commands.export)
 
-    p = sub.add_parser("db", help="check or upgrade the store's schema")
-    p.add_argument("action", choices=("check", "upgrade"))
-    p.set_defaults(func=commands.db)
-
     p = sub.add_parser("demo", help="log a short tracked demo and print its run table")
     p.add_argument("--experiment", default="labtrack-demo")
     p.set_defaults(func=commands.demo)
@@ -57,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each module adds its subcommands; it imports its heavy dependencies only when a command runs.
-_COMMAND_MODULES: list[str] = ["labtrack.cli.serve", "labtrack.cli.projects"]
+_COMMAND_MODULES: list[str] = ["labtrack.cli.db", "labtrack.cli.serve", "labtrack.cli.projects"]
 
 
 def main(argv: list[str] | None = None) -> int:

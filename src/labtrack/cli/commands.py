@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from labtrack import env
 from labtrack.entities import ViewType
 from labtrack.errors import NotFound
 
@@ -100,28 +99,6 @@ def export(args: argparse.Namespace) -> int:
         if output is sys.stdout:
             print()
     return 0
-
-
-def db(args: argparse.Namespace) -> int:
-    from labtrack.store.sql import connection, migrations, schema
-
-    uri = env.resolve_tracking_uri(args.tracking_uri)
-    engine = connection.create_engine(uri)
-    try:
-        version = migrations.current_version(engine)
-        if args.action == "check":
-            migrations.check_version(version)
-            state = "new (empty)" if version is None else f"schema version {version}"
-            verdict = "up to date" if version == schema.SCHEMA_VERSION else "needs `labtrack db upgrade`"
-            if version is None:
-                verdict = "will be created on first use"
-            print(f"{uri}: {state}; labtrack {schema.SCHEMA_VERSION}: {verdict}")
-            return 0 if version in (None, schema.SCHEMA_VERSION) else 1
-        before, after = migrations.upgrade(engine)
-        print(f"{uri}: schema version {before} -> {after}" if before != after else f"{uri}: already at version {after}")
-        return 0
-    finally:
-        engine.dispose()
 
 
 def demo(args: argparse.Namespace) -> int:

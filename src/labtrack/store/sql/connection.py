@@ -3,14 +3,24 @@
 SQLite runs in WAL mode with a long busy timeout so several kernels can write one file.
 Write transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads and
 then writes can fail with "database is locked" without ever waiting on the busy timeout.
+
+A SQLite file this user cannot write (or a ``?mode=ro`` URI) opens read-only: reads work,
+writes raise ``ReadOnlyStore``. A damaged file raises ``CorruptStore`` wherever SQLite finds
+the damage (on opening, or at a later read or write): each engine translates those driver
+errors into labtrack's, naming the file and pointing to ``labtrack db check``.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import os
+import sqlite3
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,10 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from labtrack.errors import InvalidParameter
+from labtrack.errors import AlreadyExists, CorruptStore, InvalidParameter, ReadOnlyStore, StoreError
 
 BUSY_TIMEOUT_MS = 60_000
 _WRITE = "labtrack_write"
+_SQLITE_HEADER = b"SQLite format 3\x00"
 T = TypeVar("T")
 
 
@@ -33,19 +44,42 @@ def sqlite_path(uri: str) -> Path | None:
     return Path(url.database)
 
 
+@dataclass(frozen=True)
+class SqliteFile:
+    """A store's SQLite file and how this process may use it."""
+
+    path: Path
+    read_only: str | None = None  # why it is read-only (in plain words), or None
+
+    @property
+    def uri(self) -> str:
+        return f"sqlite:///{self.path}"
+
+
+_files: weakref.WeakKeyDictionary[Engine, SqliteFile] = weakref.WeakKeyDictionary()
+
+
+def sqlite_file(engine: Engine) -> SqliteFile | None:
+    """The SQLite file behind an engine made by ``create_engine`` (None for other databases)."""
+    return _files.get(engine)
+
+
 def create_engine(uri: str) -> Engine:
+    """An engine for a ``sqlite:///`` or ``postgresql://`` URI, configured for labtrack."""
     url = sa.engine.make_url(uri)
     backend = url.get_backend_name()
     if backend == "sqlite":
         path = sqlite_path(uri)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            poolclass=sa.pool.QueuePool if path is not None else sa.pool.StaticPool,
-        )
-        _configure_sqlite(engine)
+        if path is None:
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False}, poolclass=sa.pool.StaticPool)
+            _configure_sqlite(engine, None)
+            return engine
+        file = _sqlite_file(path, dict(url.query))
+        # Our own connect function: a read-only file needs SQLite URI parameters.
+        pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
+        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file), poolclass=pool)
+        _files[engine] = file
+        _configure_sqlite(engine, file)
         return engine
     if backend == "postgresql":
         if url.drivername == "postgresql":  # prefer psycopg 3, installed by labtrack[postgres]
@@ -56,14 +90,76 @@ def create_engine(uri: str) -> Engine:
     )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _sqlite_file(path: Path, query: dict) -> SqliteFile:
+    """Decide how to open ``path``; create its folder when the store is new."""
+    mode = query.pop("mode", None)
+    if query or mode not in (None, "ro"):
+        given = ", ".join(f"{k}={v}" for k, v in {**query, **({"mode": mode} if mode else {})}.items())
+        raise InvalidParameter(f"unsupported option {given} in the SQLite URI of {path}: the only one is ?mode=ro")
+    if mode == "ro":
+        reason = "opened with ?mode=ro"
+    elif path.exists():
+        reason = _not_writable(path)
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the labtrack store {path}: {error.strerror} ({path.parent})") from error
+        reason = None
+    if reason and not path.exists():
+        raise StoreError(f"there is no labtrack store at {path}, and it is read-only here ({reason}), so none can be created")
+    if reason is None and not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create the labtrack store {path}: its folder is not writable by this user")
+    return SqliteFile(path, reason)
+
+
+def _not_writable(path: Path) -> str | None:
+    # SQLite writes the file and creates its -wal and -shm files next to it.
+    if not os.access(path, os.W_OK):
+        return "the file is not writable by this user"
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return "its folder is not writable by this user"
+    return None
+
+
+def _connect(file: SqliteFile) -> sqlite3.Connection:
+    options = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    if not file.read_only:
+        return sqlite3.connect(file.path, **options)
+    uri = file.path.resolve().as_uri()
+    wal = file.path.with_name(file.path.name + "-wal")
+    if wal.exists():
+        # A process has the store open (or died with it open): its latest changes may be
+        # in the -wal file, which mode=ro reads through the writer's -shm file.
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, **options)
+        try:
+            conn.execute("PRAGMA schema_version")  # SQLite opens lazily: this reads the files
+            return conn
+        except sqlite3.OperationalError as error:
+            conn.close()
+            if wal.stat().st_size > 0:
+                raise StoreError(
+                    f"cannot read the labtrack store {file.path}: it is read-only here "
+                    f"({file.read_only}) and its latest changes are still in {wal.name}, which "
+                    f"SQLite reads only through {file.path.name}-shm ({error}). Once the "
+                    "processes writing it close it, the file holds every change and can be read."
+                ) from error
+    # No -wal content: the file alone is the whole store. `immutable` reads it without
+    # creating -wal and -shm files, which, owned by this user, could keep the store's
+    # owner from writing it later. Read-only engines connect anew for each use (NullPool),
+    # so a later change by the owner is seen at the next read.
+    return sqlite3.connect(uri + "?immutable=1", uri=True, **options)
+
+
+def _configure_sqlite(engine: Engine, file: SqliteFile | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is always deferred).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        if file is None or not file.read_only:  # switching journal modes writes the file
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -71,6 +167,159 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+    if file is None:
+        return
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context):
+        return store_error(context.original_exception, file)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if _closing:  # see close_at_exit
+            record.invalidate()
+
+
+def store_error(error: BaseException, file: SqliteFile) -> StoreError | None:
+    """labtrack's error for a SQLite error that says the file is damaged or read-only
+    (None for any other error: a lock, a constraint, ...)."""
+    error = getattr(error, "orig", None) or error  # unwrap SQLAlchemy's DBAPIError
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    name = getattr(error, "sqlite_errorname", "")  # Python 3.11+; the text works everywhere
+    text = str(error).lower()
+    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or (
+        not name and ("malformed" in text or "file is not a database" in text)
+    ):
+        return CorruptStore(corruption_message(file, str(error)))
+    if name.startswith("SQLITE_READONLY") or (not name and "readonly database" in text):
+        return ReadOnlyStore(read_only_message(file, file.read_only or f"SQLite: {error}"))
+    return None
+
+
+def read_only_message(file: SqliteFile, reason: str) -> str:
+    return (
+        f"cannot write to the labtrack store {file.path}: it is read-only here ({reason}). "
+        "Reading it works; to log runs, use a store you can write "
+        "(LABTRACK_TRACKING_URI, or a copy made with `labtrack db backup`)."
+    )
+
+
+def corruption_message(file: SqliteFile, detail: str) -> str:
+    return (
+        f"the labtrack store {file.path} is damaged: {diagnose(file.path, detail)}. "
+        f"Run `labtrack --tracking-uri {file.uri} db check` to see what is wrong; "
+        "restore the file from a backup, or move it aside to start a new store."
+    )
+
+
+def diagnose(path: Path, detail: str) -> str:
+    """What is wrong with a file SQLite reports as damaged, in plain words."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+        size = path.stat().st_size
+    except OSError as error:
+        return f"it cannot be read ({error.strerror})"
+    if not header.startswith(_SQLITE_HEADER):
+        return ("it is not a SQLite database: its first bytes are not SQLite's header "
+                "(another kind of file, or its start was overwritten)")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count in the header is valid when its change counter matches (SQLite >= 3.7).
+    if header[24:28] == header[92:96] and pages * page_size > size:
+        return (f"the file is cut short: {size:,} of the {pages * page_size:,} bytes its header "
+                "announces (a copy that did not finish, or a full disk)")
+    return f"some of its pages are damaged (SQLite: {detail})"
+
+
+# -- checking and copying a SQLite store --------------------------------------------------
+
+def integrity_problems(file: SqliteFile) -> list[str]:
+    """What SQLite's ``PRAGMA integrity_check`` finds wrong with the file ([] when sound).
+
+    It reads every page, so it takes a while on a large store.
+    """
+    conn = _connect(file)
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as error:  # damage that stops the check itself
+        return [diagnose(file.path, str(error))]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
+
+
+def backup(file: SqliteFile, dest: Path, overwrite: bool = False) -> Path:
+    """Copy the store into ``dest`` (a file, or a folder to put a file of the same name in)
+    with SQLite's online backup API, and return the file written.
+
+    The copy is one consistent snapshot, as of when it starts, even while other processes
+    write: it is made in a single step under one read transaction, which in WAL mode does
+    not hold up writers (a copy made in several steps would restart at each of their
+    commits). It is written beside ``dest`` and renamed into place once checked, so an
+    interrupted backup never leaves a half-written ``dest``.
+    """
+    if dest.is_dir():
+        dest = dest / file.path.name
+    if dest.exists() and dest.resolve() == file.path.resolve():
+        raise InvalidParameter(f"{dest} is the store itself: back it up to another file")
+    if dest.exists() and not overwrite:
+        raise AlreadyExists(f"{dest} already exists: choose another name, or replace it with --force")
+    for suffix in ("-wal", "-shm"):
+        if dest.with_name(dest.name + suffix).exists():
+            # SQLite would read a leftover -wal into the new file and damage it.
+            raise InvalidParameter(
+                f"{dest}{suffix} exists: {dest} is open in another program, or was not closed "
+                "cleanly; close it, or choose another name"
+            )
+    partial = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
+    try:
+        source = _connect(file)
+        try:
+            target = sqlite3.connect(partial)
+            try:
+                source.backup(target)  # every page in one step
+                problems = [row[0] for row in target.execute("PRAGMA quick_check")]
+            finally:
+                target.close()
+        finally:
+            source.close()
+        if problems != ["ok"]:
+            raise CorruptStore(corruption_message(file, "; ".join(problems[:5])))
+        os.replace(partial, dest)
+    except sqlite3.DatabaseError as error:
+        raise (store_error(error, file) or StoreError(f"could not back up {file.path}: {error}")) from error
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+    return dest
+
+
+# -- closing: SQLite moves the -wal file into the database when its last connection closes --
+
+_closing = False
+
+
+def close_at_exit() -> None:
+    """Close every pooled SQLite connection, and from now on close each connection as soon
+    as it is returned to its pool, so that the last one to close checkpoints the -wal file
+    into the database and removes it: a copy of the .db file alone then holds every run.
+
+    Registered with ``atexit`` when this module loads. Closing on return makes the order of
+    exit handlers irrelevant: labtrack's other exit work (the metric writer's final flush,
+    the end of the active run, both registered by modules that may load before or after
+    this one) may run before or after this, and whatever it opens is closed when it is done.
+    """
+    global _closing
+    _closing = True
+    for engine in list(_files):
+        engine.dispose()
+
+
+atexit.register(close_at_exit)
 
 
 def _is_locked(error: sa.exc.OperationalError) -> bool:
@@ -84,6 +333,9 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
     The busy timeout already waits a minute for other writers; should that still run out
     (a very long transaction elsewhere), the whole transaction is retried from the start.
     """
+    file = _files.get(engine)
+    if file is not None and file.read_only:
+        raise ReadOnlyStore(read_only_message(file, file.read_only))
     for attempt in range(attempts):
         try:
             with engine.connect().execution_options(**{_WRITE: True}) as conn:
@@ -125,29 +377,37 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         return
     cursor = conn.connection.cursor()
     try:
-        names = ", ".join(columns)
-        if conn.dialect.name != "sqlite":
-            marks = ", ".join([placeholder(conn)] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-            return
-        per_row = "(" + ", ".join("?" * len(columns)) + ")"
-        # ~1,000 rows a statement: far longer VALUES lists parse slower than they insert.
-        chunk = max(1, min(1000, _sqlite_max_variables(conn) // len(columns)))
-        values = list(itertools.chain.from_iterable(rows))
-        width = len(columns)
-        for start in range(0, len(rows), chunk):
-            count = min(chunk, len(rows) - start)
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES " + ", ".join([per_row] * count),
-                values[start * width:(start + count) * width],
-            )
+        _insert_rows(conn, cursor, table, columns, rows)
+    except sqlite3.DatabaseError as error:  # the driver's own cursor: no handle_error event
+        file = _files.get(conn.engine)
+        translated = store_error(error, file) if file is not None else None
+        if translated is None:
+            raise
+        raise translated from error
     finally:
         cursor.close()
 
 
-def _sqlite_max_variables(conn: Connection) -> int:
-    import sqlite3
+def _insert_rows(conn: Connection, cursor, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    names = ", ".join(columns)
+    if conn.dialect.name != "sqlite":
+        marks = ", ".join([placeholder(conn)] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        return
+    per_row = "(" + ", ".join("?" * len(columns)) + ")"
+    # ~1,000 rows a statement: far longer VALUES lists parse slower than they insert.
+    chunk = max(1, min(1000, _sqlite_max_variables(conn) // len(columns)))
+    values = list(itertools.chain.from_iterable(rows))
+    width = len(columns)
+    for start in range(0, len(rows), chunk):
+        count = min(chunk, len(rows) - start)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) VALUES " + ", ".join([per_row] * count),
+            values[start * width:(start + count) * width],
+        )
 
+
+def _sqlite_max_variables(conn: Connection) -> int:
     getlimit = getattr(conn.connection.dbapi_connection, "getlimit", None)  # Python 3.11+
     if getlimit is not None:
         return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
