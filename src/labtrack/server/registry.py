@@ -11,7 +11,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from labtrack.server import filters, payloads
-from labtrack.server.base import StoreHandler, optional, required
+from labtrack.server.base import StoreHandler, optional, required, within_int64
 
 ARCHIVED = "Archived"
 
@@ -73,6 +73,8 @@ class VersionHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str, version: str):
+        within_int64(version, "model version")
+
         def lookup(client):
             found = client.get_model_version(name, version)
             return payloads.model_version(found, source_run(client, found.run_id))
@@ -82,6 +84,7 @@ class VersionHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def patch(self, name: str, version: str):
+        within_int64(version, "model version")
         user = self.user_name
         description = optional(self.json_body(), "description", str, "")
         await self.call(lambda client: client.update_model_version(
@@ -96,6 +99,7 @@ class StageHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str, version: str):
+        within_int64(version, "model version")
         user = self.user_name
         body = self.json_body()
         stage = required(body, "stage")
@@ -114,6 +118,7 @@ class ArchiveHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str, version: str):
+        within_int64(version, "model version")
         user = self.user_name
         comment = optional(self.json_body(), "comment", str)
         await self.call(lambda client: client.transition_model_version_stage(
@@ -133,6 +138,7 @@ class AliasHandler(StoreHandler):
         version = body.get("version")
         if isinstance(version, bool) or not isinstance(version, (str, int)):
             raise web.HTTPError(400, "'version' is required (a version number)")
+        within_int64(version, "model version")
         comment = optional(body, "comment", str)
         await self.call(lambda client: client.set_registered_model_alias(
             name, alias, version, comment=comment, user=user))
@@ -154,5 +160,7 @@ class HistoryHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def get(self, name: str, version: str | None = None):
+        if version is not None:
+            within_int64(version, "model version")
         events = await self.call(lambda client: client.get_registry_history(name, version))
         self.reply({"events": [payloads.history_event(e) for e in events]})

@@ -6,7 +6,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from labtrack.server import filters, payloads
-from labtrack.server.base import StoreHandler
+from labtrack.server.base import StoreHandler, within_int64
 from labtrack.server.stamp import store_stamp
 
 RECENT_FIRST = ["attributes.start_time DESC"]
@@ -45,6 +45,7 @@ class RunsHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def get(self, experiment_id: str):
+        within_int64(experiment_id, "experiment id")
         limit = self.int_argument("max_results", 50, self.backend.config.max_runs)
         filter_string = self.get_query_argument("filter", "")
         text = self.get_query_argument("q", "").strip()
