@@ -78,10 +78,16 @@ RUN_ID = EnvVar(
     "Run that start_run() without a run_id resumes (and logging with no active run goes to). "
     "Set by `labtrack run` so the notebook or command it executes logs into the run it tracks.",
 )
+SERVE_MAX_BODY_MB = EnvVar(
+    "LABTRACK_SERVE_MAX_BODY_MB",
+    "50",
+    "Largest request body `labtrack serve` reads, in megabytes (1 MB = 1,000,000 bytes); a "
+    "larger one is refused with 413. Overridden by --max-body-mb (serve(max_body_mb=...)).",
+)
 
 ALL = (
     TRACKING_URI, EXPERIMENT_NAME, MAGIC_SUMMARY, HOME, FLUSH_INTERVAL, FLUSH_ROWS,
-    HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT, RUN_ID,
+    HEARTBEAT_INTERVAL, HEARTBEAT_TIMEOUT, RUN_ID, SERVE_MAX_BODY_MB,
 )
 
 
