@@ -22,8 +22,8 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
         "experiment_id": [str(row.experiment_id) for row in columns.runs],
         "status": [row.status for row in columns.runs],
         "artifact_uri": [row.artifact_uri for row in columns.runs],
-        "start_time": pd.to_datetime([row.start_time for row in columns.runs], unit="ms", utc=True),
-        "end_time": pd.to_datetime([row.end_time for row in columns.runs], unit="ms", utc=True),
+        "start_time": _utc_times([row.start_time for row in columns.runs]),
+        "end_time": _utc_times([row.end_time for row in columns.runs]),
     }
     wide = []
     for prefix, triples in (("metrics", columns.metrics), ("params", columns.params), ("tags", columns.tags)):
@@ -39,3 +39,15 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
     if not count:
         frame = pd.DataFrame({name: pd.Series(dtype="object") for name in INFO_COLUMNS})
     return frame
+
+
+def _utc_times(milliseconds: list[int | None]) -> pd.DatetimeIndex:
+    """Milliseconds since the epoch as UTC datetimes with millisecond resolution, which
+    holds every int64 exactly (``to_datetime(unit="ms")`` goes through a finer unit or float
+    and fails or rounds far from today); None becomes NaT."""
+    import numpy as np
+    import pandas as pd
+
+    nat = np.iinfo(np.int64).min  # NaT's own value
+    ticks = np.array([nat if ms is None else ms for ms in milliseconds], dtype=np.int64)
+    return pd.to_datetime(ticks.view("datetime64[ms]"), utc=True)
