@@ -269,6 +269,15 @@ def test_a_heartbeat_to_a_run_owned_elsewhere_registers_this_process_as_a_keeper
     assert again > 1
 
 
+def test_a_keeper_registers_in_the_transaction_that_persists_its_points(client, store, live_child):
+    run_id = _new_run(client, pid=live_child.pid,
+                      pid_start=process_identity.start_time_ms(live_child.pid))
+    pk = store.run_pk(run_id)
+    store.insert_metrics([(pk, "loss", 0.5, _now_ms(), 0)], also=store.heartbeat_work(run_pks=[pk]))
+    assert [keeper.pid for keeper in _keepers(store, run_id)] == [os.getpid()]
+    assert [m.value for m in store.get_metric_history(run_id, "loss")] == [0.5]
+
+
 def test_a_run_from_before_v4_is_kept_by_a_process_that_reused_its_owners_pid(client, store):
     # Its owner row has this very pid but no start time: another process, long gone.
     run_id = _new_run(client, pid_start=None)

@@ -304,7 +304,7 @@ class RunStore(SqlStoreBase):
                     row.keeper_host, row.keeper_pid, row.keeper_pid_start, row.keeper_heartbeat_time)
             ):
                 living.add(row.id)
-        return [row for pk, row in runs.items() if pk not in living]
+        return [runs[pk] for pk in sorted(runs.keys() - living)]  # in key order: no deadlocks
 
     def _mark_killed(self, dead: Sequence[Row]) -> int:
         """KILL the runs found dead, each only if nothing touched it since it was read (a
