@@ -19,6 +19,8 @@ export interface ChartOptions {
 
 const X_TITLES: Record<XAxis, string> = { step: "step", relative: "time since start (s)", wall: "time" };
 const X_HOVER: Record<XAxis, string> = { step: "%{x}", relative: "%{x:.1f}s", wall: "%{x|%Y-%m-%d %H:%M:%S}" };
+/** The farthest from the epoch a JavaScript Date reaches, in ms: wall times beyond it are plain numbers. */
+export const DATE_LIMIT_MS = 8.64e15;
 
 /** Metrics to draw, in the order asked for, then any other metric the series carry. */
 export function metricOrder(series: Series[], metrics: string[]): string[] {
@@ -53,11 +55,17 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
   const smoothing = options.smoothing > 0 ? Math.min(options.smoothing, 0.999) : 0;
   const inLegend = new Set<string>();
   const data: Record<string, unknown>[] = [];
+  const xs = series.map((s) => toFloat64(s.x));
+  const dates = options.xAxis === "wall" && xs.every((x) => x.every((v) => Math.abs(v) <= DATE_LIMIT_MS || Number.isNaN(v)));
+  const xTitle = options.xAxis === "wall" && !dates ? "time (ms since the epoch)" : X_TITLES[options.xAxis];
 
-  for (const s of series) {
+  for (const [i, s] of series.entries()) {
     const row = metrics.indexOf(s.metric);
-    const x = toFloat64(s.x);
+    const x = xs[i]!;
     const y = toFloat64(s.y);
+    // Beyond 2**53 the float64 x is rounded: hover shows the exact integer the kernel sent.
+    const exact = s.x_exact ?? null;
+    const xHover = exact ? "%{customdata}" : options.xAxis === "wall" && !dates ? "%{x}" : X_HOVER[options.xAxis];
     const note = s.total_points > s.points ? `<br>(downsampled from ${formatCount(s.total_points)} points)` : "";
     const showLegend = !inLegend.has(s.run_id);
     inLegend.add(s.run_id);
@@ -72,7 +80,8 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
       line: { color: colors.get(s.run_id), width: 1.6 },
       // User strings go in through meta: text inside a hovertemplate would be parsed for %{...}.
       meta: [plotlyText(s.metric), note, smoothing ? "smoothed" : "value"],
-      hovertemplate: `<b>%{fullData.name}</b><br>%{meta[0]}<br>${X_TITLES[options.xAxis]}: ${X_HOVER[options.xAxis]}<br>%{meta[2]}: %{y:.5g}%{meta[1]}<extra></extra>`,
+      ...(exact ? { customdata: exact } : {}),
+      hovertemplate: `<b>%{fullData.name}</b><br>%{meta[0]}<br>${xTitle}: ${xHover}<br>%{meta[2]}: %{y:.5g}%{meta[1]}<extra></extra>`,
     };
     if (smoothing) {
       data.push({ ...base, y, opacity: 0.25, showlegend: false, hoverinfo: "skip", hovertemplate: undefined, line: { ...base.line, width: 1 } });
@@ -92,7 +101,7 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
     showlegend: true,
     // Keep the user's zoom across live updates; a new x axis or scale starts fresh.
     uirevision: `${options.xAxis}|${options.logY}`,
-    xaxis: { ...axis, type: options.xAxis === "wall" ? "date" : "linear", title: { ...(axis["title"] as object), text: X_TITLES[options.xAxis] } },
+    xaxis: { ...axis, type: dates ? "date" : "linear", title: { ...(axis["title"] as object), text: xTitle } },
   };
   if (rows > 1) layout["grid"] = { rows, columns: 1, pattern: "coupled", roworder: "top to bottom", ygap: 0.12 };
   metrics.forEach((metric, i) => {

@@ -35,6 +35,8 @@ export interface Series {
   run_name: string;
   metric: string;
   x: Bytes;
+  /** x's integers as decimal strings when some is beyond Number.MAX_SAFE_INTEGER (x rounds them). */
+  x_exact?: string[] | null;
   y: Bytes;
   points: number;
   total_points: number;

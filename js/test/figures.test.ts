@@ -86,6 +86,36 @@ describe("metric chart figure", () => {
     expect(traces.map((t) => t.type)).toEqual(["scattergl", "scatter"]);
   });
 
+  it("shows steps beyond 2**53 exactly on hover, from the strings the kernel sends", () => {
+    const steps = ["9007199254740993", "4611686018427387907", "9223372036854775807"];
+    const big: Series = {
+      run_id: "r", run_name: "r", metric: "m", points: 3, total_points: 3, x_exact: steps,
+      x: Float64Array.from(steps, Number), y: new Float64Array([1, 2, 3]),
+    };
+    const options = { metrics: ["m"], xAxis: "step" as const, smoothing: 0.5, logY: false };
+    for (const trace of buildLineFigure([big], options, LIGHT).data as Trace[]) {
+      expect(trace.customdata).toEqual(steps); // the raw and the smoothed line alike
+      expect(Array.from(trace.x)).toEqual(steps.map(Number)); // positions: the nearest float64
+    }
+    const [smoothed] = (buildLineFigure([big], options, LIGHT).data as Trace[]).slice(1);
+    expect(smoothed!.hovertemplate).toContain("step: %{customdata}");
+    const [plain] = chartFigure().data as Trace[];
+    expect(plain!.customdata).toBeUndefined();
+    expect(plain!.hovertemplate).toContain("step: %{x}");
+  });
+
+  it("draws wall times a Date cannot hold on a plain number axis", () => {
+    const far: Series = {
+      run_id: "r", run_name: "r", metric: "m", points: 2, total_points: 2, x_exact: ["0", "9223372036854775807"],
+      x: new Float64Array([0, 2 ** 63]), y: new Float64Array([1, 2]),
+    };
+    const { data, layout } = buildLineFigure([far], { metrics: ["m"], xAxis: "wall", smoothing: 0, logY: false }, LIGHT);
+    expect((layout["xaxis"] as Trace).type).toBe("linear");
+    expect((layout["xaxis"] as Trace).title.text).toBe("time (ms since the epoch)");
+    expect((data[0] as Trace).hovertemplate).toContain("time (ms since the epoch): %{customdata}");
+    expect(((chartFigure({ xAxis: "wall" }).layout["xaxis"]) as Trace).type).toBe("date");
+  });
+
   it("orders metrics as asked, then the others", () => {
     expect(metricOrder(fixtures.metricChart().series, ["val_acc"])).toEqual(["val_acc", "loss"]);
   });

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_POINTS_PER_SERIES = 2000
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: beyond it, integers round
 INFO_COLUMNS: tuple[Column, ...] = (
     {"name": "run_name", "label": "run", "group": "info", "dtype": "string"},
     {"name": "status", "label": "status", "group": "info", "dtype": "status"},
@@ -33,9 +34,15 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS_PER_SE
 
     NaN values are kept as gaps: a bucket whose values are all NaN keeps one NaN point.
     """
+    keep = kept_points(np.asarray(y, dtype=float), max_points)
+    return x[keep], y[keep]
+
+
+def kept_points(y: np.ndarray, max_points: int = MAX_POINTS_PER_SERIES) -> slice | np.ndarray:
+    """Which points ``downsample`` keeps: every one (a slice), or their sorted indices."""
     count = len(y)
     if count <= max_points:
-        return x, y
+        return slice(None)
     buckets = max(1, (max_points - 2) // 2)
     size = math.ceil(count / buckets)
     padded = buckets * size
@@ -47,8 +54,7 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS_PER_SE
     highs = np.argmax(np.where(np.isnan(rows), -np.inf, rows), axis=1)
     offsets = np.arange(buckets) * size
     keep = np.concatenate([[0, count - 1], offsets + lows, offsets[~all_nan] + highs[~all_nan]])
-    keep = np.unique(keep[keep < count])
-    return x[keep], y[keep]
+    return np.unique(keep[keep < count])
 
 
 def float_bytes(values: np.ndarray) -> bytes:
@@ -60,23 +66,43 @@ def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
            x_axis: str = "step", start_time: int | None = None,
            max_points: int = MAX_POINTS_PER_SERIES, total_points: int | None = None) -> Series:
     """One chart line: x by ``x_axis`` (step, seconds since ``start_time``, or wall-clock ms).
-    ``total_points``: the history's length when the store already picked the points."""
-    y = np.asarray(values, dtype=float)
-    if x_axis == "step":
-        x = np.asarray(steps, dtype=float)
-    elif x_axis == "relative":
-        origin = start_time if start_time is not None else (timestamps[0] if len(timestamps) else 0)
-        x = (np.asarray(timestamps, dtype=float) - origin) / 1000.0
-    elif x_axis == "wall":
-        x = np.asarray(timestamps, dtype=float)
-    else:
+    ``total_points``: the history's length when the store already picked the points.
+
+    Steps and timestamps are int64 up to here; ``x`` is float64, which the browser needs
+    to position points, and ``x_exact`` carries the integers themselves when some is beyond
+    what a JavaScript number holds exactly."""
+    if x_axis not in ("step", "relative", "wall"):
         raise ValueError(f"x_axis must be 'step', 'relative' or 'wall', got {x_axis!r}")
-    small_x, small_y = downsample(x, y, max_points)
+    y = np.asarray(values, dtype=float)
+    keep = kept_points(y, max_points)
+    small_y = y[keep]
+    exact = None
+    if x_axis == "relative":
+        stamps = np.asarray(timestamps, dtype=np.int64)
+        origin = start_time if start_time is not None else (int(stamps[0]) if len(stamps) else 0)
+        x = _seconds_since(stamps[keep], origin)
+    else:
+        integers = np.asarray(steps if x_axis == "step" else timestamps, dtype=np.int64)[keep]
+        x = integers.astype(float)
+        if len(integers) and max(-int(integers.min()), int(integers.max())) > MAX_SAFE_INTEGER:
+            exact = [str(integer) for integer in integers.tolist()]
     return {
         "run_id": run_id, "run_name": run_name, "metric": metric,
-        "x": float_bytes(small_x), "y": float_bytes(small_y),
+        "x": float_bytes(x), "y": float_bytes(small_y), "x_exact": exact,
         "points": len(small_y), "total_points": len(y) if total_points is None else total_points,
     }
+
+
+def _seconds_since(stamps: np.ndarray, origin: int) -> np.ndarray:
+    """(stamps - origin) / 1000, the difference taken in int64 (exact to the millisecond far
+    from the epoch) wherever it fits, and in float64 where it overflows."""
+    start = np.int64(origin)
+    difference = stamps - start  # wraps around on overflow, detected next
+    overflowed = ((stamps ^ start) & (stamps ^ difference)) < 0
+    if overflowed.any():
+        wide = stamps.astype(float) - float(origin)
+        return np.where(overflowed, wide, difference.astype(float)) / 1000.0
+    return difference / 1000.0
 
 
 def json_values(values) -> list:

@@ -10,6 +10,9 @@ Conventions
 - Missing values are JSON ``null`` (NaN included: JSON has no NaN).
 - Long numeric series travel as binary buffers: little-endian float64 ``bytes`` that
   ipywidgets sends as buffers and the front end reads as ``DataView``/``Float64Array``.
+- Steps and times are int64; a JavaScript number holds them exactly up to 2**53 - 1
+  (``Number.MAX_SAFE_INTEGER``). A series whose x goes beyond that also sends each x
+  as a decimal string (``x_exact``), which the chart shows instead of the rounded number.
 - ``selected`` lists run ids; every widget that shows runs has it, synced both ways, so
   ``traitlets.link`` joins widgets into a dashboard.
 """
@@ -48,6 +51,7 @@ class Series(TypedDict):
     run_name: str
     metric: str
     x: bytes  # float64: step, or seconds since the run started, or wall time (ms)
+    x_exact: list[str] | None  # x's integers (steps, ms) as decimal strings when some is beyond 2**53 - 1
     y: bytes  # float64 values (NaN kept)
     points: int  # points in x/y
     total_points: int  # points in the full history
