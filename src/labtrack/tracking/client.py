@@ -20,7 +20,7 @@ from labtrack.artifacts import serialize
 from labtrack.entities import (
     Experiment, LifecycleStage, Metric, Param, Run, RunData, RunStatus, RunTag, ViewType,
 )
-from labtrack.errors import InvalidParameter
+from labtrack.errors import InvalidParameter, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking.uri import get_tracking_uri
 from labtrack.tracking import validation as v
@@ -221,7 +221,10 @@ class Client:
         now = time.monotonic()
         if now - self._last_reap >= _REAP_EVERY_SECONDS:
             self._last_reap = now
-            self.store.reap_dead_runs(int(env.HEARTBEAT_TIMEOUT.get_float() * 1000))
+            try:
+                self.store.reap_dead_runs(int(env.HEARTBEAT_TIMEOUT.get_float() * 1000))
+            except ReadOnlyStore:  # reads work; dead runs are marked by whoever can write
+                pass
 
     # -- artifacts ------------------------------------------------------------------------
 

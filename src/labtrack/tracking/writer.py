@@ -21,7 +21,9 @@ Nothing logged is lost on the way:
 - A ``multiprocessing`` child (fork or spawn, a ``Pool`` worker included) persists what it
   logged before it exits, although such children skip ``atexit``.
 Errors surface in the caller's ``flush()``, never as a traceback from the thread. The same
-thread sends heartbeats for this process's live runs.
+thread sends heartbeats for this process's live runs and for every run it wrote points
+to: a process that logs to a run another process started keeps that run alive too (it
+registers as the run's keeper in the transaction that stores its first points there).
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class MetricWriter:
         self.max_pending = 10 * self.max_rows
         self.heartbeat_interval = env.HEARTBEAT_INTERVAL.get_float()
         self.live_runs: set[str] = set()
+        self._written_runs: set[int] = set()  # run keys written to since the last heartbeat
+        self._kept_runs: set[int] = set()  # run keys this process registered as a keeper of
         self._buffer: list[MetricRow] = []
         self._buffer_lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one batch in flight at a time keeps order
@@ -162,8 +166,7 @@ class MetricWriter:
                 if self._spool_pending:
                     self._replay_spool()  # older points first
                 if batch or end is not None:
-                    also = self.store.run_update(end[0], status=end[1], end_time=end[2]) if end else None
-                    self._set_aside(self.store.insert_metrics(batch, also).rejected)
+                    self._insert(batch, end)
             except BaseException as error:
                 if failures.is_store_away(error) and self._spill(batch, end, error):
                     return  # safe on local disk: logging goes on
@@ -174,6 +177,27 @@ class MetricWriter:
                 self._away_since = None
                 warnings.warn(f"labtrack: the store {self.spool_display} answers again; "
                               "what was spooled meanwhile is written", stacklevel=2)
+
+    def _insert(self, batch: list[MetricRow], end: RunEnd | None) -> None:
+        work = []
+        runs = {row[0] for row in batch}
+        new_runs = runs - self._kept_runs
+        if new_runs:  # first points here: keep those runs alive from this very transaction
+            work.append(self.store.heartbeat_work(run_pks=new_runs))
+        if end is not None:
+            work.append(self.store.run_update(end[0], status=end[1], end_time=end[2]))
+        result = self.store.insert_metrics(batch, _in_order(work) if work else None)
+        self._kept_runs |= new_runs
+        self._written_runs |= runs
+        self._set_aside(result.rejected)
+
+    def _heartbeat(self) -> None:
+        runs, self._written_runs = self._written_runs, set()
+        try:
+            self.store.heartbeat(run_uuids=list(self.live_runs), run_pks=runs)
+        except BaseException:
+            self._written_runs |= runs
+            raise
 
     def _spill(self, batch: list[MetricRow], end: RunEnd | None, error: BaseException) -> bool:
         """Move a batch the store cannot take now into the spool. False if the spool cannot
@@ -271,7 +295,7 @@ class MetricWriter:
                 self.run_deferred()
                 if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval:
                     self._last_heartbeat = time.monotonic()
-                    self.store.heartbeat(list(self.live_runs))
+                    self._heartbeat()
             except Exception as error:  # reported at the next flush(); the data stays buffered
                 self._error = error
                 time.sleep(self.interval)
@@ -285,8 +309,17 @@ class MetricWriter:
         self._deferred = deque()  # ... and does its own deferred work
         self._deferred_lock = threading.Lock()
         self.live_runs = set()
+        self._written_runs, self._kept_runs = set(), set()  # a new process keeps runs anew
         self._unreported = 0
         self.rejected = []
+
+
+def _in_order(work: list[Callable]) -> Callable:
+    def run_all(conn) -> None:
+        for step in work:
+            step(conn)
+
+    return run_all
 
 
 _writers: dict[str, MetricWriter] = {}
@@ -345,13 +378,21 @@ def _persist_before_a_child_exits() -> None:
         return  # not a multiprocessing child: atexit does it
     from multiprocessing import util
 
-    util.Finalize(None, _flush_at_exit, exitpriority=100)
+    util.Finalize(None, _flush_as_the_child_exits, exitpriority=100)
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def _exit_on_sigterm(signum, _frame) -> None:
     raise SystemExit(128 + signum)
+
+
+def _flush_as_the_child_exits() -> None:
+    # A Pool worker may be ending on its own when terminate() sends SIGTERM: that must not
+    # cut the final flush short (the parent waits in join() until it is done).
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _flush_at_exit()
 
 
 atexit.register(_flush_at_exit)

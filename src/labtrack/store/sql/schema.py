@@ -70,7 +70,7 @@ runs = Table(
     Column("heartbeat_time", BigInteger),
     Column("host", String(256)),
     Column("pid", Integer),
-    # When that process started (seconds since the epoch, v4): with the pid it names one
+    # When that process started (milliseconds since the epoch, v4): with the pid it names one
     # process, so a reused pid does not keep a dead run RUNNING.
     Column("pid_start", BigInteger),
     CheckConstraint(

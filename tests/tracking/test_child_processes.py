@@ -1,0 +1,90 @@
+"""Points logged in multiprocessing children are in the store when the parent has joined them.
+
+Such children skip ``atexit`` (a forked child ends with ``os._exit``; a ``Pool`` used as a
+context manager terminates its workers), so before labtrack persisted on their exit every
+point still buffered there vanished. Each case runs as its own script, as a user's would:
+spawned children must be able to import their target from ``__main__``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import labtrack as lt
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+WORKERS, POINTS = 4, 400  # 1,600 points in all, as in the report
+
+SCRIPT = """
+    import concurrent.futures
+    import multiprocessing
+    import sys
+
+    import labtrack as lt
+
+    def work(args):
+        run_id, worker = args
+        client = lt.Client()
+        for step in range({points}):
+            client.log_metric(run_id, f"w{{worker}}", float(step), step=step)
+        return worker
+
+    def fluent_work(worker):
+        # A forked child inherits the parent's active run and logs into it.
+        for step in range({points}):
+            lt.log_metric(f"f{{worker}}", float(step), step=step)
+        return worker
+
+    if __name__ == "__main__":
+        how, method = sys.argv[1], sys.argv[2]
+        context = multiprocessing.get_context(method)
+        with lt.start_run(run_name=f"{{how}}-{{method}}") as run:
+            jobs = [(run.info.run_id, worker) for worker in range({workers})]
+            if how == "process":
+                children = [context.Process(target=work, args=(job,)) for job in jobs]
+                for child in children:
+                    child.start()
+                for child in children:
+                    child.join()
+                    assert child.exitcode == 0, child.exitcode
+            elif how == "pool":
+                with context.Pool(2) as pool:
+                    assert sorted(pool.map(work, jobs)) == list(range({workers}))
+            elif how == "executor":
+                with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as executor:
+                    assert sorted(executor.map(work, jobs)) == list(range({workers}))
+            elif how == "fluent":
+                with context.Pool(2) as pool:
+                    assert sorted(pool.map(fluent_work, range({workers}))) == list(range({workers}))
+            # Counted right after the join, in the parent, before its own run ends.
+            client = lt.Client()
+            prefix = "f" if how == "fluent" else "w"
+            counts = [len(client.get_metric_history(run.info.run_id, f"{{prefix}}{{w}}")) for w in range({workers})]
+            print("counts", counts, flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "method"),
+    [("process", "fork"), ("process", "spawn"), ("pool", "fork"), ("pool", "spawn"),
+     ("executor", "fork"), ("executor", "spawn"), ("fluent", "fork")],
+)
+def test_every_point_a_child_logged_is_stored_when_the_parent_joins_it(tracking_uri, tmp_path, how, method):
+    script = tmp_path / "children.py"
+    script.write_text(textwrap.dedent(SCRIPT.format(workers=WORKERS, points=POINTS)))
+    # A long flush interval: without a flush at the child's exit, its points would still
+    # be in memory when it ends.
+    env = {**os.environ, "LABTRACK_TRACKING_URI": tracking_uri, "PYTHONPATH": SRC,
+           "LABTRACK_FLUSH_INTERVAL": "3600"}
+    done = subprocess.run([sys.executable, str(script), how, method], env=env, capture_output=True,
+                          text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert f"counts {[POINTS] * WORKERS}" in done.stdout, done.stdout + done.stderr
+    runs = lt.search_runs(search_all_experiments=True)
+    assert list(runs["status"]) == ["FINISHED"]
