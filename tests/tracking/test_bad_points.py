@@ -1,0 +1,102 @@
+"""Bad points never cost good ones: out-of-range numbers are refused at the call site, and
+a point the store refuses anyway is set aside while the rest of its batch is written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+import labtrack as lt
+from labtrack.entities import Metric
+from labtrack.errors import InvalidParameter
+from labtrack.store.sql import schema
+
+OUT_OF_RANGE = [2**63, np.uint64(2**63), -(2**63) - 1, 10**30, 2**63 + 0.0]
+
+
+@pytest.mark.parametrize("step", OUT_OF_RANGE, ids=repr)
+def test_a_step_outside_int64_is_refused_at_the_call_site_and_logging_goes_on(tracking_uri, step):
+    with lt.start_run() as run:
+        lt.log_metric("loss", 1.0, step=1)
+        with pytest.raises(InvalidParameter, match=r"step of metric 'loss' .* outside the signed 64-bit range"):
+            lt.log_metric("loss", 2.0, step=step)
+        with pytest.raises(InvalidParameter, match="'acc'"):
+            lt.log_metrics({"acc": 0.5}, step=step)
+        with pytest.raises(InvalidParameter, match="'loss'"):
+            lt.Client().log_batch(run.info.run_id, metrics=[Metric("loss", 3.0, 0, step)])
+        lt.log_metric("loss", 4.0, step=2)  # the writer is not blocked by what was refused
+    history = lt.Client().get_metric_history(run.info.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(1, 1.0), (2, 4.0)]
+    assert lt.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+@pytest.mark.parametrize("timestamp", [2**63, np.uint64(2**64 - 1), -(2**63) - 1], ids=repr)
+def test_a_timestamp_outside_int64_is_refused_naming_key_and_value(tracking_uri, timestamp):
+    with lt.start_run():
+        with pytest.raises(InvalidParameter, match=rf"timestamp of metric 'loss' {int(timestamp)} is outside"):
+            lt.log_metric("loss", 1.0, timestamp=timestamp)
+
+
+def test_the_int64_bounds_themselves_are_accepted(tracking_uri):
+    with lt.start_run() as run:
+        for step in (-(2**63), 2**63 - 1, np.int64(5)):
+            lt.log_metric("edge", 1.0, step=step, timestamp=2**63 - 1)
+    steps = [m.step for m in lt.Client().get_metric_history(run.info.run_id, "edge")]
+    assert steps == [-(2**63), 5, 2**63 - 1]
+
+
+def test_a_value_beyond_float64_is_invalid_parameter_not_overflow_error(tracking_uri):
+    with lt.start_run():
+        with pytest.raises(InvalidParameter, match=r"metric 'big' value 1000.*too large for a 64-bit float"):
+            lt.log_metric("big", 10**400)
+
+
+@pytest.mark.parametrize("max_results", [0, -1, 1.5, True])
+def test_max_results_must_be_positive(tracking_uri, max_results):
+    with lt.start_run():
+        pass
+    with pytest.raises(InvalidParameter, match="max_results must be a positive integer"):
+        lt.search_runs(max_results=max_results)
+    with pytest.raises(InvalidParameter, match="max_results must be a positive integer"):
+        lt.Client().search_runs(["0"], max_results=max_results)
+    with pytest.raises(InvalidParameter, match="max_results must be a positive integer"):
+        lt.search_experiments(max_results=max_results)
+
+
+def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_written(tracking_uri):
+    """Call-site checks make such points rare; if one gets through (here: put straight into
+    the writer's buffer), it must not hold the good points hostage."""
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    pk = client.store.run_pk(run_id)
+    good = [(pk, "loss", float(step), 1000 + step, step) for step in range(10)]
+    bad = (pk, "loss", 99.0, 1000, 2**64)  # no 64-bit column holds this step
+    client.writer.add_many(good[:5] + [bad] + good[5:])
+    with pytest.raises(InvalidParameter, match=r"refused 1 metric point.*'loss' step 18446744073709551616.*out of"):
+        client.flush()
+    assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(10))
+    assert [row for row, _reason in client.writer.rejected] == [bad]
+    client.log_metric(run_id, "loss", 0.5, step=10)
+    client.flush()  # reported once: later flushes succeed
+    assert len(client.get_metric_history(run_id, "loss")) == 11
+
+
+def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking_uri):
+    client = lt.Client()
+    kept, removed = (client.create_run("0").info.run_id for _ in range(2))
+    client.log_metric(kept, "x", 1.0, step=1)
+    client.log_metric(removed, "x", 1.0, step=1)
+    client.log_metric(kept, "x", 2.0, step=2)
+    # Another process removes a run outright while these points wait in the buffer.
+    other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
+    with other.begin() as conn:
+        pk = conn.execute(sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed)).scalar()
+        conn.execute(schema.tags.delete().where(schema.tags.c.run_id == pk))
+        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
+    other.dispose()
+    with pytest.raises(InvalidParameter, match=f"run {removed}: its run no longer exists in the store"):
+        client.flush()
+    assert [m.value for m in client.get_metric_history(kept, "x")] == [1.0, 2.0]
+    client.set_terminated(kept)
+    assert client.get_run(kept).info.status == "FINISHED"
