@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Each module adds its subcommands; it imports its heavy dependencies only when a command runs.
-_COMMAND_MODULES: list[str] = ["labtrack.cli.db", "labtrack.cli.serve", "labtrack.cli.projects"]
+_COMMAND_MODULES: list[str] = [
+    "labtrack.cli.db", "labtrack.cli.spool", "labtrack.cli.serve", "labtrack.cli.projects",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

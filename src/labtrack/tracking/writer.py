@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -39,13 +40,15 @@ from collections.abc import Callable
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError, NotFound
-from labtrack.store.spool import RunEnd, Spool, SpoolEntry, SpooledPoint, display_uri
+from labtrack.store.spool import ReplayReport, RunEnd, Spool, SpoolEntry, SpooledPoint, display_uri
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.store import SqlStore
 
 # While the store is away, try it again at most this often (each try may wait on a connect).
 _RETRY_AWAY_SECONDS = 1.0
+# How often to look whether another process left spooled points for this store.
+_SPOOL_CHECK_SECONDS = 1.0
 
 
 class _StillAway(ConnectionError):
@@ -76,6 +79,7 @@ class MetricWriter:
         self.spool = Spool(store.uri)
         # Another process may have spooled for this store and exited: replay that first.
         self._spool_pending = self.spool.exists()
+        self._next_spool_check = 0.0
         self._away_since: float | None = None  # monotonic time the store stopped answering
         self._next_try = 0.0
         self.rejected: list[Rejected] = []  # points the store refused, kept for inspection
@@ -158,6 +162,7 @@ class MetricWriter:
         with self._flush_lock:
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
+            self._notice_spooled_elsewhere()
             if not batch and end is None and not self._spool_pending:
                 return
             try:
@@ -177,6 +182,16 @@ class MetricWriter:
                 self._away_since = None
                 warnings.warn(f"labtrack: the store {self.spool_display} answers again; "
                               "what was spooled meanwhile is written", stacklevel=2)
+
+    def _notice_spooled_elsewhere(self) -> None:
+        """Another process may spool for this store and exit; this one replays it then."""
+        now = time.monotonic()
+        if not self._spool_pending and now >= self._next_spool_check and self.spool.exists():
+            self._next_spool_check = now + _SPOOL_CHECK_SECONDS  # a stat each time, a query each second
+            try:
+                self._spool_pending = self.spool.pending()
+            except Exception:  # an unreadable spool must not stop logging; `labtrack spool` shows it
+                pass
 
     def _insert(self, batch: list[MetricRow], end: RunEnd | None) -> None:
         work = []
@@ -229,10 +244,25 @@ class MetricWriter:
         uuids = self.store.run_uuids_by_pk()
         return [(uuids[pk], key, value, timestamp, step) for pk, key, value, timestamp, step in batch]
 
-    def _replay_spool(self) -> None:
+    def replay_spool(self) -> ReplayReport:
+        """Write what waits in this store's spool now, oldest first, before anything newer;
+        raises ``LabtrackError`` if the store is still away."""
+        with self._flush_lock:
+            try:
+                report = self._replay_spool()
+            except Exception as error:
+                raise LabtrackError(
+                    f"could not replay the spool {self.spool.path} into {self.spool_display}: "
+                    f"{failures.describe(error)}. Nothing is lost: it stays spooled."
+                ) from error
+        self._report_rejected(raise_error=True)
+        return report
+
+    def _replay_spool(self) -> ReplayReport:
         """Write the spooled entries, oldest first (raises while the store is still away)."""
-        self.spool.replay(self._write_spooled)
+        report = self.spool.replay(self._write_spooled)
         self._spool_pending = False
+        return report
 
     def _write_spooled(self, entry: SpoolEntry) -> bool:
         rows, orphans = [], []
@@ -344,11 +374,11 @@ def _flush_at_exit() -> None:
         try:
             writer.flush()
         except Exception as error:  # the interpreter is going away: say so, plainly
-            print(f"labtrack: {error}", flush=True)
+            print(f"labtrack: {error}", file=sys.stderr, flush=True)
         if writer.spool_pending:
             print(f"labtrack: the store {writer.spool_display} could not be reached; what this process "
                   f"logged waits in {writer.spool.path} and is written by the next process that opens "
-                  "the store, or by `labtrack spool replay`", flush=True)
+                  "the store, or by `labtrack spool replay`", file=sys.stderr, flush=True)
 
 
 def _after_fork_in_child() -> None:
