@@ -19,7 +19,21 @@ def add_commands(sub) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes the model)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--max-body-mb", type=_megabytes, metavar="MB",
+                   help="largest request body to read, in megabytes; a larger one is refused "
+                        "with 413 (default: LABTRACK_SERVE_MAX_BODY_MB, else 50)")
     p.set_defaults(func=serve)
+
+
+def _megabytes(text: str) -> float:
+    """A positive number of megabytes, refused by argparse (with the option's name) otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of megabytes, got {text!r}")
+    return value
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -30,7 +44,8 @@ def serve(args: argparse.Namespace) -> int:
 
         set_tracking_uri(args.tracking_uri)
     try:
-        serve_model(args.model_uri, port=args.port, host=args.host, log_level=args.log_level)
+        serve_model(args.model_uri, port=args.port, host=args.host, log_level=args.log_level,
+                    max_body_mb=args.max_body_mb)
     except KeyboardInterrupt:  # uvicorn shuts down cleanly, then passes Ctrl+C on
         print("labtrack: server stopped", file=sys.stderr)
     return 0
