@@ -61,7 +61,8 @@ async def test_reads_are_allowed_and_writes_refused_403(store, api, jp_fetch):
                        method="POST", body=json.dumps({"stage": "Production"}))
     assert error.value.code == 403
     assert json.loads(error.value.response.body) == {
-        "message": "User is not authorized to write on resource: labtrack.", "error_code": "PERMISSION_DENIED"}
+        "message": "User is not authorized to write on resource: labtrack.",
+        "error_code": "PERMISSION_DENIED"}
     assert ("grace", "write", "labtrack") in ASKED
     assert store["client"].get_model_version("iris-svm", 1).current_stage == "None"  # unchanged
 
