@@ -32,7 +32,8 @@ _ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DEN
                 404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST", 413: "REQUEST_LIMIT_EXCEEDED"}
 # What a status means here, for errors raised without a message (tornado's own 403 and 405).
 _EXPLANATIONS = {
-    403: "sign in to this Jupyter server (its token or a login cookie), as a user allowed to do this",
+    403: "sign in to this Jupyter server (its token or a login cookie), as a user allowed "
+         "to do this",
 }
 
 
@@ -128,7 +129,8 @@ class StoreHandler(APIHandler):
         try:
             value = int(raw)
         except ValueError:
-            raise web.HTTPError(400, "%s must be an integer, got %s", name, abbreviated(raw)) from None
+            raise web.HTTPError(400, "%s must be an integer, got %s",
+                                name, abbreviated(raw)) from None
         if value < 1:
             raise web.HTTPError(400, "%s must be at least 1", name)
         return min(value, upper)
