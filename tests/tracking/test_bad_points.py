@@ -100,3 +100,12 @@ def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking
     assert [m.value for m in client.get_metric_history(kept, "x")] == [1.0, 2.0]
     client.set_terminated(kept)
     assert client.get_run(kept).info.status == "FINISHED"
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", str(2**31)])
+def test_ids_and_versions_beyond_the_store_columns_are_invalid_parameters(tracking_uri, number):
+    client = lt.Client()
+    with pytest.raises(InvalidParameter, match="experiment id .* is out of range"):
+        client.get_experiment(number)
+    with pytest.raises(InvalidParameter, match="model version .* is beyond the largest a store keeps"):
+        client.get_model_version("any", number)

@@ -41,6 +41,10 @@ def validate_model_name(name: object) -> str:
     return name
 
 
+# Version numbers are INTEGER columns: 32 bits on PostgreSQL.
+MAX_VERSION = 2**31 - 1
+
+
 def validate_version(version: object) -> int:
     """A version number, as an int or a str (MLflow passes strings): 1, "1"."""
     if isinstance(version, bool):
@@ -53,6 +57,8 @@ def validate_version(version: object) -> int:
         raise InvalidParameter(f"model version must be a positive integer, got {version!r}")
     if number < 1:
         raise InvalidParameter(f"model version must be a positive integer, got {version!r}")
+    if number > MAX_VERSION:
+        raise InvalidParameter(f"model version {str(number)[:30]} is beyond the largest a store keeps ({MAX_VERSION})")
     return number
 
 

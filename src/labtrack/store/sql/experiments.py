@@ -149,8 +149,14 @@ class ExperimentStore(SqlStoreBase):
         self._write(work)
 
 
+_MAX_ID = 2**31 - 1
+
+
 def _int_id(experiment_id: str | int) -> int:
     try:
-        return int(experiment_id)
+        number = int(experiment_id)
     except (TypeError, ValueError):
         raise InvalidParameter(f"experiment id must be an integer string, got {experiment_id!r}") from None
+    if abs(number) > _MAX_ID:  # an INTEGER column: 32 bits on PostgreSQL
+        raise InvalidParameter(f"experiment id {str(experiment_id)[:30]} is out of range (at most {_MAX_ID})")
+    return number
