@@ -126,7 +126,8 @@ def test_backup_while_another_process_writes_is_a_sound_copy_of_what_was_committ
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         runs = dict(conn.execute("SELECT run_uuid, status FROM runs"))
         points = dict(conn.execute(
-            "SELECT r.run_uuid, count(m.step) FROM runs r LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.id"
+            "SELECT r.run_uuid, count(m.step) FROM runs r"
+            " LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.id"
         ))
     conn.close()
     assert set(committed) <= set(runs)

@@ -82,7 +82,8 @@ def upgrade(args: argparse.Namespace) -> int:
         before, after = migrations.upgrade(engine)
     finally:
         engine.dispose()
-    print(f"{uri}: schema version {before} -> {after}" if before != after else f"{uri}: already at version {after}")
+    print(f"{uri}: schema version {before} -> {after}" if before != after
+          else f"{uri}: already at version {after}")
     return 0
 
 

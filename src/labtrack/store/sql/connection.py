@@ -71,13 +71,17 @@ def create_engine(uri: str) -> Engine:
     if backend == "sqlite":
         path = sqlite_path(uri)
         if path is None:
-            engine = sa.create_engine(url, connect_args={"check_same_thread": False}, poolclass=sa.pool.StaticPool)
+            engine = sa.create_engine(
+                url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                poolclass=sa.pool.StaticPool,
+            )
             _configure_sqlite(engine, None)
             return engine
         file = _sqlite_file(path, dict(url.query))
         # Our own connect function: a read-only file needs SQLite URI parameters.
         pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
-        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file), poolclass=pool)
+        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file),
+                                  poolclass=pool)
         _files[engine] = file
         _configure_sqlite(engine, file)
         return engine
@@ -92,25 +96,26 @@ def create_engine(uri: str) -> Engine:
 
 def _sqlite_file(path: Path, query: dict) -> SqliteFile:
     """Decide how to open ``path``; create its folder when the store is new."""
-    mode = query.pop("mode", None)
-    if query or mode not in (None, "ro"):
-        given = ", ".join(f"{k}={v}" for k, v in {**query, **({"mode": mode} if mode else {})}.items())
-        raise InvalidParameter(f"unsupported option {given} in the SQLite URI of {path}: the only one is ?mode=ro")
-    if mode == "ro":
-        reason = "opened with ?mode=ro"
-    elif path.exists():
-        reason = _not_writable(path)
-    else:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"cannot create the labtrack store {path}: {error.strerror} ({path.parent})") from error
-        reason = None
-    if reason and not path.exists():
-        raise StoreError(f"there is no labtrack store at {path}, and it is read-only here ({reason}), so none can be created")
-    if reason is None and not os.access(path.parent, os.W_OK | os.X_OK):
-        raise StoreError(f"cannot create the labtrack store {path}: its folder is not writable by this user")
-    return SqliteFile(path, reason)
+    mode = query.get("mode")
+    if set(query) - {"mode"} or mode not in (None, "ro"):
+        given = "&".join(f"{key}={value}" for key, value in query.items())
+        raise InvalidParameter(
+            f"unsupported options ?{given} in the SQLite URI of {path}: labtrack supports only ?mode=ro"
+        )
+    if path.exists():
+        return SqliteFile(path, "opened with ?mode=ro" if mode else _not_writable(path))
+    if mode:
+        raise StoreError(f"there is no labtrack store at {path} "
+                         "(opened with ?mode=ro, so none is created)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the labtrack store {path}: {error.strerror} "
+                         f"({path.parent})") from error
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(f"cannot create the labtrack store {path}: "
+                         "its folder is not writable by this user")
+    return SqliteFile(path)
 
 
 def _not_writable(path: Path) -> str | None:
@@ -264,6 +269,8 @@ def backup(file: SqliteFile, dest: Path, overwrite: bool = False) -> Path:
     """
     if dest.is_dir():
         dest = dest / file.path.name
+    if not dest.parent.is_dir():
+        raise InvalidParameter(f"cannot back up to {dest}: there is no folder {dest.parent}")
     if dest.exists() and dest.resolve() == file.path.resolve():
         raise InvalidParameter(f"{dest} is the store itself: back it up to another file")
     if dest.exists() and not overwrite:
@@ -291,7 +298,8 @@ def backup(file: SqliteFile, dest: Path, overwrite: bool = False) -> Path:
             raise CorruptStore(corruption_message(file, "; ".join(problems[:5])))
         os.replace(partial, dest)
     except sqlite3.DatabaseError as error:
-        raise (store_error(error, file) or StoreError(f"could not back up {file.path}: {error}")) from error
+        translated = store_error(error, file) or StoreError(f"could not back up {file.path}: {error}")
+        raise translated from error
     finally:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):
             leftover.unlink(missing_ok=True)
