@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -239,6 +240,7 @@ def _as_another_user(work: Callable[[], dict]) -> dict:
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         status = 1
+        signal.alarm(60)  # a child stuck on a lock another thread held at fork time dies
         try:
             os.setgid(65534)
             os.setuid(65534)
@@ -251,8 +253,10 @@ def _as_another_user(work: Callable[[], dict]) -> dict:
         os._exit(status)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
-        report = json.loads(pipe.read())
-    os.waitpid(pid, 0)
+        text = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert text, f"the child reported nothing (wait status {status})"
+    report = json.loads(text)
     assert "child error" not in report, report["child error"]
     return report
 
