@@ -130,6 +130,11 @@ async def test_a_version_of_5000_digits_in_the_path_is_400(store, jp_fetch):
     assert "beyond the signed 64-bit range" in reply["message"] and len(reply["message"]) < 200
 
 
-async def test_the_largest_64_bit_version_is_merely_unknown(store, jp_fetch):
-    code, reply, _ = await _error(jp_fetch, ["models", "iris-svm", "versions", str(2**63 - 1)])
+async def test_the_largest_version_a_store_keeps_is_merely_unknown(store, jp_fetch):
+    code, reply, _ = await _error(jp_fetch, ["models", "iris-svm", "versions", str(2**31 - 1)])
     assert code == 404 and reply["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+async def test_a_version_beyond_the_stores_column_is_a_400_that_says_so(store, jp_fetch):
+    code, reply, _ = await _error(jp_fetch, ["models", "iris-svm", "versions", str(2**63 - 1)])
+    assert code == 400 and "beyond the largest a store keeps" in reply["message"]

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,43 @@ def test_every_point_a_child_logged_is_stored_when_the_parent_joins_it(tracking_
     assert f"counts {[POINTS] * WORKERS}" in done.stdout, done.stdout + done.stderr
     runs = lt.search_runs(search_all_experiments=True)
     assert list(runs["status"]) == ["FINISHED"]
+
+
+def _log_one_point(uri: str, run_id: str) -> None:
+    lt.Client(uri).log_metric(run_id, "x", 1.0, step=1, synchronous=True)
+
+
+def test_a_fork_waits_for_a_write_transaction_in_flight(tracking_uri):
+    """SQLite keeps a process's locks in its memory: a child forked while another thread
+    held the write lock would wait forever for a lock nobody holds."""
+    import multiprocessing
+    import threading
+
+    from labtrack.store import fork_guard
+
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_conn) -> None:
+        started.set()
+        release.wait(60)
+
+    def release_once_a_fork_waits() -> None:
+        deadline = time.monotonic() + 60
+        while not fork_guard.guard._forking and time.monotonic() < deadline:
+            time.sleep(0.01)
+        release.set()
+
+    holder = threading.Thread(target=client.store._write, args=(hold,))
+    holder.start()
+    assert started.wait(60)
+    releaser = threading.Thread(target=release_once_a_fork_waits)
+    releaser.start()
+    child = multiprocessing.get_context("fork").Process(target=_log_one_point, args=(tracking_uri, run_id))
+    child.start()
+    child.join(90)
+    holder.join(60)
+    releaser.join(60)
+    assert child.exitcode == 0
+    assert [m.step for m in client.get_metric_history(run_id, "x")] == [1]

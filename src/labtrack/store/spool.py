@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labtrack import env
+from labtrack.store import fork_guard
 
 # (run uuid, key, value, timestamp ms, step): a metric point named by its run's uuid, which
 # stays valid wherever the point is replayed (a run's integer key is the store's own).
@@ -124,7 +125,7 @@ class Spool:
         if the local disk cannot take it either."""
         batch_id = uuid.uuid4().hex
         payload = json.dumps({"points": list(points), "end": end})  # NaN and inf as JSON's extension
-        with self._connect(create=True) as conn:
+        with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO entries (batch_id, created, payload) VALUES (?, ?, ?)",
                          (batch_id, time.time(), payload))
@@ -152,7 +153,7 @@ class Spool:
         if not self.exists():
             return report
         while True:
-            with self._connect() as conn:
+            with fork_guard.writing(), self._connect() as conn:
                 if not _has_entries_table(conn):
                     return report
                 # One replayer at a time: the lock is held while this chunk is written.

@@ -36,7 +36,8 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError, NotFound
@@ -67,7 +68,8 @@ class MetricWriter:
         self._kept_runs: set[int] = set()  # run keys this process registered as a keeper of
         self._buffer: list[MetricRow] = []
         self._buffer_lock = threading.Lock()
-        self._flush_lock = threading.Lock()  # one batch in flight at a time keeps order
+        self._flush_lock = threading.Lock()  # taken through _persisting()
+        self._flush_owner: int | None = None
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -158,8 +160,31 @@ class MetricWriter:
                 ) from error
         self._error = None
 
-    def _persist(self, end: RunEnd | None = None, retry_now: bool = False) -> None:
+    @contextmanager
+    def _persisting(self) -> Iterator[None]:
+        """One batch in flight at a time (which keeps order); who holds it is known, so a
+        signal handler can tell whether it interrupted a flush of its own thread."""
         with self._flush_lock:
+            self._flush_owner = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._flush_owner = None
+
+    def can_flush_here(self) -> bool:
+        """Whether this thread may flush now without waiting on itself: False when it was
+        interrupted (by a signal handler) in the middle of logging or flushing."""
+        if self._flush_owner == threading.get_ident():
+            return False
+        # The writer thread holds this lock for a list swap only; if it is not free in a
+        # moment, the interrupted code of this very thread holds it.
+        if not self._buffer_lock.acquire(timeout=0.5):
+            return False
+        self._buffer_lock.release()
+        return True
+
+    def _persist(self, end: RunEnd | None = None, retry_now: bool = False) -> None:
+        with self._persisting():
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
             self._notice_spooled_elsewhere()
@@ -207,6 +232,8 @@ class MetricWriter:
         self._set_aside(result.rejected)
 
     def _heartbeat(self) -> None:
+        if not self._written_runs and not self.live_runs:
+            return  # an idle process writes nothing
         runs, self._written_runs = self._written_runs, set()
         try:
             self.store.heartbeat(run_uuids=list(self.live_runs), run_pks=runs)
@@ -247,7 +274,7 @@ class MetricWriter:
     def replay_spool(self) -> ReplayReport:
         """Write what waits in this store's spool now, oldest first, before anything newer;
         raises ``LabtrackError`` if the store is still away."""
-        with self._flush_lock:
+        with self._persisting():
             try:
                 report = self._replay_spool()
             except Exception as error:
@@ -333,6 +360,7 @@ class MetricWriter:
     def _reset_after_fork(self) -> None:
         self._buffer_lock = threading.Lock()
         self._flush_lock = threading.Lock()
+        self._flush_owner = None
         self._wake = threading.Event()
         self._thread = None
         self._buffer = []  # the parent persists its own points
@@ -414,7 +442,17 @@ def _persist_before_a_child_exits() -> None:
 
 
 def _exit_on_sigterm(signum, _frame) -> None:
-    raise SystemExit(128 + signum)
+    """SIGTERM in a multiprocessing child: persist, then exit as SIGTERM would have."""
+    from multiprocessing import util
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough; the parent waits in join()
+    if getattr(util, "_exiting", False):
+        return  # already on its way out: the exit finalizers, ours among them, are under way
+    # Flush here rather than only in the exit finalizers: a SystemExit raised just as the
+    # child enters them (a Pool worker ending on its own) skips them all.
+    if all(writer.can_flush_here() for writer in list(_writers.values())):
+        _flush_at_exit()
+    raise SystemExit(128 + signum)  # unwinds whatever was interrupted; the finalizers follow
 
 
 def _flush_as_the_child_exits() -> None:

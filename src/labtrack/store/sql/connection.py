@@ -29,8 +29,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from labtrack.errors import AlreadyExists, CorruptStore, InvalidParameter, ReadOnlyStore, StoreError
+from labtrack.store import fork_guard
 
 BUSY_TIMEOUT_MS = 60_000
+PG_CONNECT_TIMEOUT_S = 10
 _WRITE = "labtrack_write"
 _SQLITE_HEADER = b"SQLite format 3\x00"
 T = TypeVar("T")
@@ -88,7 +90,10 @@ def create_engine(uri: str) -> Engine:
     if backend == "postgresql":
         if url.drivername == "postgresql":  # prefer psycopg 3, installed by labtrack[postgres]
             url = url.set(drivername="postgresql+psycopg")
-        return sa.create_engine(url, pool_pre_ping=True)
+        # A bounded connect: behind a network drop, a connect would otherwise hang for
+        # minutes, and the metric writer spools only once it gives up.
+        args = {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        return sa.create_engine(url, pool_pre_ping=True, connect_args=args)
     raise InvalidParameter(
         f"unsupported tracking URI scheme {url.drivername!r}: use sqlite:///path or postgresql://..."
     )
@@ -346,7 +351,7 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
         raise ReadOnlyStore(read_only_message(file, file.read_only))
     for attempt in range(attempts):
         try:
-            with engine.connect().execution_options(**{_WRITE: True}) as conn:
+            with fork_guard.writing(), engine.connect().execution_options(**{_WRITE: True}) as conn:
                 with conn.begin():
                     return work(conn)
         except sa.exc.OperationalError as error:
