@@ -41,7 +41,7 @@ from contextlib import contextmanager
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError, NotFound
-from labtrack.store.spool import ReplayReport, RunEnd, Spool, SpoolEntry, SpooledPoint, display_uri
+from labtrack.store.spool import ReplayReport, RunEnd, Spool, SpooledPoint, SpoolEntry, display_uri
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.store import SqlStore
@@ -391,12 +391,6 @@ def get_writer(store: SqlStore) -> MetricWriter:
             writer = _writers[store.uri] = MetricWriter(store)
         return writer
 
-
-def flush_all() -> None:
-    for writer in list(_writers.values()):
-        writer.flush()
-
-
 def _flush_at_exit() -> None:
     for writer in list(_writers.values()):
         try:
@@ -408,14 +402,11 @@ def _flush_at_exit() -> None:
                   f"logged waits in {writer.spool.path} and is written by the next process that opens "
                   "the store, or by `labtrack spool replay`", file=sys.stderr, flush=True)
 
-
 def _after_fork_in_child() -> None:
     for writer in _writers.values():
         writer._reset_after_fork()
 
-
 _guarded_pid: int | None = None
-
 
 def _persist_before_a_child_exits() -> None:
     """In a ``multiprocessing`` child, persist what it logged before it exits.
@@ -440,7 +431,6 @@ def _persist_before_a_child_exits() -> None:
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
-
 def _exit_on_sigterm(signum, _frame) -> None:
     """SIGTERM in a multiprocessing child: persist, then exit as SIGTERM would have."""
     from multiprocessing import util
@@ -454,14 +444,12 @@ def _exit_on_sigterm(signum, _frame) -> None:
         _flush_at_exit()
     raise SystemExit(128 + signum)  # unwinds whatever was interrupted; the finalizers follow
 
-
 def _flush_as_the_child_exits() -> None:
     # A Pool worker may be ending on its own when terminate() sends SIGTERM: that must not
     # cut the final flush short (the parent waits in join() until it is done).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _flush_at_exit()
-
 
 atexit.register(_flush_at_exit)
 os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -18,8 +18,7 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -359,12 +358,6 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
-
-
-@contextmanager
-def read_connection(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        yield conn
 
 
 def upsert(conn: Connection, table: sa.Table):

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
