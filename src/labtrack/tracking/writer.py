@@ -391,6 +391,7 @@ def get_writer(store: SqlStore) -> MetricWriter:
             writer = _writers[store.uri] = MetricWriter(store)
         return writer
 
+
 def _flush_at_exit() -> None:
     for writer in list(_writers.values()):
         try:
