@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 
 import numpy as np
 import pytest
@@ -39,7 +40,24 @@ def test_flavor_namespaces_take_mlflows_keywords(namespace, keyword):
     assert list(inspect.signature(api.log_model).parameters) == [keyword, "name", "kwargs"]
     assert list(inspect.signature(api.save_model).parameters) == [keyword, "path", "kwargs"]
     assert list(inspect.signature(api.load_model).parameters) == ["model_uri", "dst_path"]
-    assert api.log_model.__module__ == f"labtrack.{namespace}" and api.log_model.__doc__
+
+
+@pytest.mark.parametrize("namespace", ["sklearn", "keras", "pytorch", "pyfunc"])
+@pytest.mark.parametrize("function_name", ["log_model", "save_model", "load_model"])
+def test_flavor_functions_are_plain_functions_where_they_are_defined(namespace, function_name):
+    """Go-to-definition and ``help()`` land on a written-out ``def``: the function's
+    ``__module__`` and ``__qualname__`` name it, its source is a module-level ``def`` of that
+    name in that module's file, and nothing overrides its signature."""
+    function = getattr(importlib.import_module(f"labtrack.{namespace}"), function_name)
+    assert inspect.isfunction(function) and function.__doc__
+    module = sys.modules[function.__module__]
+    assert "." not in function.__qualname__  # module level: not a closure nor a method
+    assert getattr(module, function.__qualname__) is function
+    assert function.__code__.co_name == function.__name__ == function_name
+    assert not hasattr(function, "__signature__") and not hasattr(function, "__wrapped__")
+    lines, _ = inspect.getsourcelines(function)
+    assert lines[0].startswith(f"def {function_name}(")
+    assert inspect.getsourcefile(function) == module.__file__
 
 
 def test_flavor_namespace_calls_by_position_or_keyword(iris, iris_classifier, tmp_path):

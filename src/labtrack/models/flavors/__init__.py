@@ -11,6 +11,10 @@ Each flavor module has the same small surface:
   ``MLmodel`` entry;
 * ``load(folder, entry)``: the native object back;
 * ``predictor(native)``: a function ``(data, params) -> predictions`` over conformed input.
+
+The framework flavors (sklearn, pytorch, keras) also define the public ``log_model`` /
+``save_model`` / ``load_model`` of their namespace (``lt.sklearn``, ...), with MLflow's name
+for the model argument; each fixes its flavor and leaves the work to ``labtrack.models``.
 """
 
 from __future__ import annotations

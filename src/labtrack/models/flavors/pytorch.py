@@ -5,9 +5,14 @@ MLflow."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from labtrack.models import save as saving
+from labtrack.models.load import load_native
+from labtrack.models.metadata import ModelMetadata
 
 NAME = "pytorch"
 PACKAGES = ("torch", "cloudpickle")
@@ -67,3 +72,40 @@ def predictor(model: Any):
         return output.detach().cpu().numpy() if hasattr(output, "detach") else output
 
     return predict
+
+
+# -- lt.pytorch's log_model / save_model / load_model, with MLflow's parameter names: each
+# fixes the flavor and hands the rest to lt.log_model, lt.models.save_model or load_native.
+
+def log_model(pytorch_model: Any, name: str | None = None, **kwargs: Any) -> saving.ModelInfo:
+    """Log a ``torch.nn.Module`` as ``name`` among the active run's artifacts (a run is
+    started if none is active): ``data/model.pth``, the whole module via cloudpickle, so a
+    class defined in a notebook loads elsewhere.
+
+    ``pytorch_model`` is the module. Other keyword arguments are ``lt.log_model``'s:
+    ``signature``, ``input_example``, ``registered_model_name``, ``pip_requirements``,
+    ``extra_pip_requirements``, ``metadata``, ``run_id``, and ``artifact_path`` (MLflow's
+    older name for ``name``). Returns the ``ModelInfo``.
+
+    >>> info = lt.pytorch.log_model(model, "model", input_example=x[:5])   # doctest: +SKIP
+    """
+    return saving.log_model(pytorch_model, name, flavor=NAME, **kwargs)
+
+
+def save_model(pytorch_model: Any, path: str | os.PathLike, **kwargs: Any) -> ModelMetadata:
+    """Save the module ``pytorch_model`` into the new (or empty) folder ``path``.
+
+    Keyword arguments as ``log_model``'s, less the run and registry ones. Returns the saved
+    ``MLmodel`` metadata.
+    """
+    return saving.save_model(pytorch_model, path, flavor=NAME, **kwargs)
+
+
+def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> Any:
+    """The ``torch.nn.Module`` saved at ``model_uri`` (``runs:/``, ``models:/`` or a folder),
+    on the CPU, in eval mode.
+
+    ``dst_path``: copy the model's folder there first. A model of another flavor is refused;
+    ``lt.load_model`` loads any model as a ``PyFuncModel``.
+    """
+    return load_native(model_uri, NAME, dst_path)
