@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { RunsTableState } from "../shared/types";
 import widget, { HEADER_HEIGHT, ROW_HEIGHT } from "../widgets/runs_table";
@@ -33,7 +33,6 @@ const header = (name: string) => el.querySelector<HTMLElement>(`.lt-th[data-colu
 const click = (target: Element, init: MouseEventInit = {}) => target.dispatchEvent(new MouseEvent("click", { bubbles: true, ...init }));
 const key = (target: Element, k: string, init: KeyboardEventInit = {}) =>
   target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...init }));
-const frame = () => new Promise((resolve) => setTimeout(resolve, 40));
 
 beforeEach(() => {
   el = document.createElement("div");
@@ -41,6 +40,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
+  vi.useRealTimers();
   for (const cleanup of cleanups.splice(0)) cleanup();
   el.remove();
 });
@@ -68,7 +68,8 @@ describe("runs_table", () => {
     expect(rowNames()).toContain(XSS);
   });
 
-  it("renders only a window of 10,000 rows and follows the scroll", async () => {
+  it("renders only a window of 10,000 rows and follows the scroll", () => {
+    vi.useFakeTimers();
     mount(manyRuns(10_000));
     expect(rows().length).toBeGreaterThan(10);
     expect(rows().length).toBeLessThan(100);
@@ -78,7 +79,8 @@ describe("runs_table", () => {
     const scroller = el.querySelector<HTMLElement>(".lt-scroll")!;
     scroller.scrollTop = 5000 * ROW_HEIGHT;
     scroller.dispatchEvent(new Event("scroll"));
-    await frame();
+    expect(rows().map((r) => Number(r.dataset["index"]))).not.toContain(5000); // drawn at the next frame
+    vi.advanceTimersToNextFrame();
     const indices = rows().map((r) => Number(r.dataset["index"]));
     expect(indices.length).toBeLessThan(100);
     expect(Math.min(...indices)).toBeGreaterThan(4980);
@@ -162,6 +164,25 @@ describe("runs_table", () => {
     expect(event.defaultPrevented).toBe(true); // the notebook must not scroll or move cells
   });
 
+  it("moves the cursor's highlight even when the selection stays the same", () => {
+    // Backbone (the real widget model) sends no change event when a value is set to an equal one.
+    class EqualityModel<S extends object> extends FakeModel<S> {
+      override set<K extends keyof S & string>(k: K, value: S[K]): void {
+        if (JSON.stringify(this.get(k)) !== JSON.stringify(value)) super.set(k, value);
+      }
+    }
+    const model = new EqualityModel(fixtures.runsTable());
+    cleanups.push(widget.render({ model, el }));
+    const at = (i: number) => rows().find((r) => r.dataset["index"] === String(i))!.querySelector(".lt-td")!;
+    click(at(1));
+    click(at(3), { shiftKey: true });
+    model.set("selected", ["b2", "c3"]); // from the kernel
+    click(at(2), { shiftKey: true }); // the range from the anchor: the same two rows
+    expect(model.get("selected")).toEqual(["b2", "c3"]);
+    expect(el.querySelectorAll(".lt-tr.lt-cursor")).toHaveLength(1);
+    expect(el.querySelector(".lt-tr.lt-cursor")!.getAttribute("data-index")).toBe("2");
+  });
+
   it("keeps the keyboard cursor in view", () => {
     mount(manyRuns(1000));
     const scroller = el.querySelector<HTMLElement>(".lt-scroll")!;
@@ -169,6 +190,9 @@ describe("runs_table", () => {
     key(scroller, "End");
     const viewport = Number.parseFloat(scroller.style.height) - HEADER_HEIGHT;
     expect(scroller.scrollTop).toBe(1000 * ROW_HEIGHT - viewport);
+    const cursorRow = el.querySelector(".lt-tr.lt-cursor"); // drawn at once, not a frame later
+    expect(cursorRow?.getAttribute("data-index")).toBe("999");
+    expect(cursorRow?.classList.contains("lt-selected")).toBe(true);
   });
 
   it("lets the column chooser show and hide columns", () => {
