@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from labtrack import env
 from labtrack.entities import Param, RunStatus
 from labtrack.projects.processes import ChildProcesses, wait_or_stop
+from labtrack.tracking.validation import ERROR_TAG, error_tag_value
 
 if TYPE_CHECKING:
     from labtrack.projects.parameters import ParameterSpec
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 KIND_TAG = "labtrack.project.kind"
 PARAMETERS_TAG = "labtrack.project.parameters"
 ENTRY_POINT_TAG = "mlflow.project.entryPoint"
-ERROR_TAG = "labtrack.error"  # the same tag fluent runs record their error in
 DURATION_METRIC = "duration_s"
 # A child may leave a one-line account of its failure here, in its output folder.
 ERROR_FILE = "error.txt"
@@ -114,7 +114,7 @@ def run_target(target: Target, values: dict[str, Any], client: Client, experimen
         seconds = time.monotonic() - started
         client.log_metric(run_id, DURATION_METRIC, seconds)
         if error:
-            client.set_tag(run_id, ERROR_TAG, error[-8000:])
+            client.set_tag(run_id, ERROR_TAG, error_tag_value(error))
         client.set_terminated(run_id, status)
     return Outcome(run_id, run.info.run_name, status, error, seconds)
 

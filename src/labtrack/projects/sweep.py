@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from labtrack.entities import Param, RunStatus
 from labtrack.projects.parameters import swept_names
 from labtrack.projects.processes import ChildProcesses
-from labtrack.projects.runner import ERROR_TAG, KIND_TAG, Outcome, Target, run_target
+from labtrack.projects.runner import KIND_TAG, Outcome, Target, run_target
+from labtrack.tracking.validation import ERROR_TAG, MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from labtrack.tracking.client import Client
@@ -137,5 +138,5 @@ def _record_result(client: Client, result: SweepResult) -> None:
         client.log_metric(result.parent_run_id, f"best_{result.metric}", result.best_value)
     if result.failed:
         names = ", ".join(f"{o.run_name!r} ({o.error})" for o in result.failed)
-        client.set_tag(result.parent_run_id, ERROR_TAG,
-                       f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}"[:8000])
+        summary = f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}"
+        client.set_tag(result.parent_run_id, ERROR_TAG, summary[:MAX_TAG_VALUE_LENGTH])  # count first

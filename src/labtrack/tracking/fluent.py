@@ -465,8 +465,10 @@ def _experiment_ids_for_search(client: Client, experiment_ids, experiment_names,
 
 def _record_error(run_id: str, exc_type, exc, tb) -> None:
     try:
+        from labtrack.tracking.validation import ERROR_TAG, error_tag_value
+
         text = "".join(traceback.format_exception_only(exc_type, exc)).strip()
-        _client().set_tag(run_id, "labtrack.error", text[-8000:])
+        _client().set_tag(run_id, ERROR_TAG, error_tag_value(text))
     except Exception:  # recording the error must never hide the error itself
         pass
 

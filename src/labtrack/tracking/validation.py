@@ -138,6 +138,14 @@ def validate_tags(tags: dict) -> dict[str, str]:
     }
 
 
+ERROR_TAG = "labtrack.error"  # where a failed run records its error, from fluent runs and the runner
+
+
+def error_tag_value(text: str) -> str:
+    """An error's text as the ``labtrack.error`` tag keeps it: the end, where the cause is."""
+    return text[-MAX_TAG_VALUE_LENGTH:]
+
+
 def validate_run_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter(f"run name must be a non-empty string, got {name!r}")
