@@ -9,12 +9,6 @@
 from __future__ import annotations
 
 from labtrack.autolog.keras import autolog
-from labtrack.models.namespace import flavor_api
-
-log_model, save_model, load_model = flavor_api(
-    "keras", model_arg="model", what="a Keras model", files="``model.keras``",
-    loads="a ``keras.Model``. A process that has not imported Keras yet loads it on the backend "
-          "it was saved with (unless ``KERAS_BACKEND`` says otherwise)",
-)
+from labtrack.models.flavors.keras import load_model, log_model, save_model
 
 __all__ = ["autolog", "load_model", "log_model", "save_model"]

@@ -14,14 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from labtrack.autolog.pytorch import TrainingTracker, autolog, track_training
-from labtrack.models.namespace import flavor_api
-
-log_model, save_model, load_model = flavor_api(
-    "pytorch", model_arg="pytorch_model", what="a ``torch.nn.Module``",
-    files="``data/model.pth``: the whole module via cloudpickle, so a class defined in a "
-          "notebook loads elsewhere",
-    loads="the ``torch.nn.Module``, on the CPU, in eval mode",
-)
+from labtrack.models.flavors.pytorch import load_model, log_model, save_model
 
 
 def __getattr__(name: str) -> Any:

@@ -9,12 +9,6 @@
 from __future__ import annotations
 
 from labtrack.autolog.sklearn import autolog
-from labtrack.models.namespace import flavor_api
-
-log_model, save_model, load_model = flavor_api(
-    "sklearn", model_arg="sk_model", what="a scikit-learn estimator",
-    files='``model.pkl``, cloudpickle; ``serialization_format="pickle"`` for plain pickle',
-    loads="the estimator itself",
-)
+from labtrack.models.flavors.sklearn import load_model, log_model, save_model
 
 __all__ = ["autolog", "load_model", "log_model", "save_model"]
