@@ -1,27 +1,31 @@
 """MLflow's search filter language, plus OR and parentheses, parsed into a small AST.
 
-Pure: no SQL here (``labtrack.store.sql.filter_sql`` compiles the AST). Grammar, with
-case-insensitive keywords::
+The one parser for every search: runs, registered models, model versions and experiments.
+A ``Searchable`` names what each of them may be filtered and ordered by (``RUNS``,
+``REGISTERED_MODELS``, ``MODEL_VERSIONS``, ``EXPERIMENTS``); the syntax and quoting rules are
+the same for all. Pure: no SQL here (``labtrack.store.sql.filter_sql`` compiles the AST).
+Grammar, with case-insensitive keywords::
 
     expr       := term (OR term)*
     term       := factor (AND factor)*
     factor     := '(' expr ')' | comparison
     comparison := identifier op [value]
     identifier := prefix '.' key | attribute          -- e.g. metrics.acc, params.`my lr`, status
-    value      := number | 'string' | "string" | '(' string (',' string)* ')'
+    value      := number | 'string' | "string" | '(' string (',' string)* [','] ')'
 
-Keys after a prefix are ``[A-Za-z0-9_./-]+`` (everything after the first dot, so
+Keys after a prefix are letters, digits and ``_./:-`` (everything after the first dot, so
 ``tags.mlflow.runName`` is the tag ``mlflow.runName``) or quoted with backticks or double
 quotes. Inside quoted strings a backslash escapes a quote or a backslash (``'it\\'s'``) and a
 doubled quote stands for itself (``'it''s'``); any other backslash is kept, so LIKE patterns
-can say ``'50\\%'``.
+can say ``'50\\%'``. Registry and experiment searches combine comparisons with AND only, as
+in MLflow.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from labtrack.entities.status import RunStatus
 from labtrack.errors import InvalidFilter
@@ -52,22 +56,74 @@ MAX_COMPARISONS = 1000
 MAX_IN_VALUES = 20_000
 
 _WS = re.compile(r"\s*")
-_WORD = re.compile(r"[A-Za-z0-9_./-]+")
+_WORD_CHARS = r"[\w./:-]"  # \w: Unicode letters and digits, as tag keys may have
+_WORD = re.compile(rf"{_WORD_CHARS}+")
 _SYMBOL_OP = re.compile(r"!=|>=|<=|=|>|<")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NUMBER_END = re.compile(r"(?![A-Za-z0-9_.])")
-_SNIPPET = re.compile(r"[A-Za-z0-9_./-]{1,30}|\S")
+_SNIPPET = re.compile(rf"{_WORD_CHARS}{{1,30}}|\S")
+# Keywords match ASCII letters in either case (no Unicode case folding, so the Kelvin sign
+# is no 'K'), and end where a word does.
 _KEYWORDS = {
-    w: re.compile(rf"{w}(?![A-Za-z0-9_./-])", re.IGNORECASE | re.ASCII)
+    w: re.compile("".join(f"[{c}{c.lower()}]" for c in w) + f"(?!{_WORD_CHARS})")
     for w in ("AND", "OR", "LIKE", "ILIKE", "IN", "NOT", "IS", "NULL", "ASC", "DESC")
 }
+
+
+@dataclass(frozen=True, eq=False)
+class Searchable:
+    """What one kind of thing can be searched by; the filter syntax is the same for all.
+
+    ``entities`` are the key/value prefixes filters may use (METRIC, PARAM, TAG); attributes
+    are written bare or after ``attributes.``. ``integer_attributes`` (a subset of the numeric
+    ones) take whole numbers only. ``aliases`` map other spellings (lower case) to attributes.
+    ``order_entities`` and ``order_attributes`` are what order_by clauses may name.
+    """
+
+    name: str
+    example: str
+    entities: tuple[str, ...]
+    string_attributes: tuple[str, ...]
+    numeric_attributes: tuple[str, ...] = ()
+    integer_attributes: tuple[str, ...] = ()
+    aliases: dict[str, str] = field(default_factory=dict)
+    order_entities: tuple[str, ...] = ()
+    order_attributes: tuple[str, ...] = ()
+    allow_or: bool = True
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(sorted(self.string_attributes + self.numeric_attributes))
+
+
+RUNS = Searchable(
+    "runs", "metrics.acc > 0.9, params.lr = '0.1' or status = 'FINISHED'",
+    (METRIC, PARAM, TAG), STRING_ATTRIBUTES, NUMERIC_ATTRIBUTES, aliases=_ATTRIBUTE_ALIASES,
+    order_entities=(METRIC, PARAM, TAG), order_attributes=ATTRIBUTES,
+)
+_REGISTRY_ORDER = ("name", "creation_timestamp", "last_updated_timestamp")
+REGISTERED_MODELS = Searchable(
+    "registered models", "name LIKE 'iris%' or tags.team = 'vision'",
+    (TAG,), ("name",), aliases={"timestamp": "creation_timestamp"},
+    order_attributes=_REGISTRY_ORDER, allow_or=False,
+)
+MODEL_VERSIONS = Searchable(
+    "model versions", "name = 'iris', version_number >= 2 or run_id = '...'",
+    (TAG,), ("name", "run_id", "source_path"), ("version_number",), ("version_number",),
+    aliases={"timestamp": "creation_timestamp"},
+    order_attributes=_REGISTRY_ORDER + ("version_number",), allow_or=False,
+)
+EXPERIMENTS = Searchable(
+    "experiments", "name LIKE 'svm%' or tags.team = 'vision'",
+    (TAG,), ("name",), ("creation_time", "last_update_time"), allow_or=False,
+)
 
 
 @dataclass(frozen=True)
 class Comparison:
     """``entity.key op value``.
 
-    ``value`` is a float (metrics, start_time, end_time), a str, a tuple of str (IN, NOT IN)
+    ``value`` is a float (metrics and numeric attributes such as start_time), a str, a tuple of str (IN, NOT IN)
     or None (IS NULL, IS NOT NULL).
     """
 
@@ -97,10 +153,11 @@ class OrderBy:
     ascending: bool = True
 
 
-def parse_filter(text: str | None) -> Node | None:
-    """Parse a search filter into an AST; None for no filter (None, empty or blank text).
+def parse_filter(text: str | None, searchable: Searchable = RUNS) -> Node | None:
+    """Parse a filter on ``searchable`` into an AST; None for no filter (None, empty or blank).
 
-    Raises InvalidFilter, naming what was expected and the 0-based position, on any error.
+    Raises InvalidFilter, naming what was expected and the 0-based position, on any error,
+    including a key or attribute that ``searchable`` cannot be filtered by.
     """
     if text is None:
         return None
@@ -108,7 +165,7 @@ def parse_filter(text: str | None) -> Node | None:
         raise InvalidFilter(f"a filter must be a string, got {type(text).__name__}")
     if not text.strip():
         return None
-    parser = _Parser(text)
+    parser = _Parser(text, searchable)
     node, _ = parser.expr()
     parser.skip_ws()
     if not parser.at_end():
@@ -118,11 +175,11 @@ def parse_filter(text: str | None) -> Node | None:
     return node
 
 
-def parse_order_by(clause: str) -> OrderBy:
+def parse_order_by(clause: str, searchable: Searchable = RUNS) -> OrderBy:
     """Parse one order_by clause: ``identifier [ASC|DESC]``, e.g. ``metrics.acc DESC``."""
     if not isinstance(clause, str) or not clause.strip():
         raise InvalidFilter(f"an order_by clause must be a non-empty string, got {clause!r}")
-    parser = _Parser(clause)
+    parser = _Parser(clause, searchable, ordering=True)
     entity, key, _ = parser.identifier()
     ascending = True
     if parser.accept("DESC"):
@@ -135,9 +192,9 @@ def parse_order_by(clause: str) -> OrderBy:
     return OrderBy(entity, key, ascending)
 
 
-def allowed_ops(entity: str, key: str) -> tuple[str, ...]:
-    """The operators MLflow allows for ``entity.key``."""
-    if entity == METRIC or (entity == ATTRIBUTE and key in NUMERIC_ATTRIBUTES):
+def allowed_ops(entity: str, key: str, searchable: Searchable = RUNS) -> tuple[str, ...]:
+    """The operators MLflow allows for ``entity.key`` in a search of ``searchable``."""
+    if entity == METRIC or (entity == ATTRIBUTE and key in searchable.numeric_attributes):
         return NUMERIC_OPS
     if entity in (PARAM, TAG):
         return STRING_OPS + NULL_OPS
@@ -188,11 +245,17 @@ def _describe(entity: str, key: str) -> str:
     return f"attribute '{key}'" if entity == ATTRIBUTE else f"{entity}s"
 
 
+def _one_of(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
 class _Parser:
     """Recursive descent over the raw text; positions are 0-based offsets into it."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, searchable: Searchable, ordering: bool = False):
         self.text = text
+        self.searchable = searchable
+        self.ordering = ordering  # an order_by clause: other keys and attributes are allowed
         # Same length as text, so the caret InvalidFilter draws stays under the right column.
         self.display = re.sub(r"\s", " ", text)
         self.pos = 0
@@ -239,6 +302,9 @@ class _Parser:
         start = self.pos
         items = [operand()]
         while self.accept(keyword):
+            if cls is Or and not self.searchable.allow_or:
+                raise self.error(f"searches of {self.searchable.name} combine comparisons with AND "
+                                 "only; OR is not supported", self.pos - len(keyword))
             items.append(operand())
         if len(items) == 1:
             return items[0]
@@ -274,7 +340,7 @@ class _Parser:
         self.skip_ws()
         op_pos = self.pos
         op = self.operator(label)
-        allowed = allowed_ops(entity, key)
+        allowed = allowed_ops(entity, key, self.searchable)
         if op not in allowed:
             raise self.error(
                 f"{_describe(entity, key)} can only be compared with {', '.join(allowed)}; "
@@ -289,17 +355,21 @@ class _Parser:
             return ATTRIBUTE, self.attribute(self.quoted_key(), start), self.text[start:self.pos]
         match = _WORD.match(self.text, self.pos)
         if not match:
-            raise self.unexpected("a comparison such as metrics.acc > 0.9, params.lr = '0.1' or "
-                                  "status = 'FINISHED'")
+            raise self.unexpected(f"a comparison such as {self.searchable.example}")
         word = match.group()
         self.pos = match.end()
         prefix, dot, key = word.partition(".")
         if not dot:
             return ATTRIBUTE, self.attribute(word, start, bare=True), word
         entity = _PREFIXES.get(prefix.lower())
+        allowed = self.searchable.order_entities if self.ordering else self.searchable.entities
         if entity is None:
-            raise self.error(f"unknown entity {prefix!r} in {word!r}; expected one of metrics., "
-                             "params., tags. or attributes.", start)
+            raise self.error(f"unknown entity {prefix!r} in {word!r}; expected one of "
+                             f"{self.prefixes(allowed)}", start)
+        if entity != ATTRIBUTE and entity not in allowed:
+            verb = "ordered" if self.ordering else "filtered"
+            raise self.error(f"{self.searchable.name} cannot be {verb} by {_PRINT_PREFIX[entity]}; "
+                             f"expected {self.prefixes(allowed)}", start)
         key_pos = start + len(prefix) + 1
         if not key:
             if not self.peek("`\""):
@@ -309,14 +379,23 @@ class _Parser:
             key = self.attribute(key, key_pos)
         return entity, key, self.text[start:self.pos]
 
+    def prefixes(self, entities: tuple[str, ...]) -> str:
+        return _one_of([f"{_PRINT_PREFIX[e]}." for e in entities + (ATTRIBUTE,)])
+
     def attribute(self, name: str, position: int, bare: bool = False) -> str:
+        searchable = self.searchable
         lowered = name.lower()
-        lowered = _ATTRIBUTE_ALIASES.get(lowered, lowered)
-        if lowered in ATTRIBUTES:
+        lowered = searchable.aliases.get(lowered, lowered)
+        known = searchable.order_attributes if self.ordering else searchable.attributes
+        if lowered in known:
             return lowered
-        hint = " (or prefix a key with metrics., params. or tags.)" if bare else ""
-        raise self.error(f"unknown attribute {name!r}; expected one of {', '.join(ATTRIBUTES)}"
-                         f"{hint}", position)
+        entities = searchable.order_entities if self.ordering else searchable.entities
+        where = " in order_by" if self.ordering else ""
+        hint = ""
+        if bare and entities:
+            hint = f", or prefix a key with {_one_of([f'{_PRINT_PREFIX[e]}.' for e in entities])}"
+        raise self.error(f"unknown attribute {name!r}{where}; expected one of {', '.join(known)} "
+                         f"(the attributes of {searchable.name}{hint})", position)
 
     def quoted_key(self) -> str:
         start = self.pos
@@ -383,11 +462,13 @@ class _Parser:
         if op in ("IN", "NOT IN"):
             values = self.in_list()
             return tuple(self.status(v, p) if is_status else v for v, p in values)
-        numeric = allowed_ops(entity, key) == NUMERIC_OPS
+        numeric = allowed_ops(entity, key, self.searchable) == NUMERIC_OPS
+        integer = entity == ATTRIBUTE and key in self.searchable.integer_attributes
+        numbers = "integers" if integer else "numbers"
         if self.peek("'\""):
             text = self.string()
             if numeric:
-                raise self.error(f"{_describe(entity, key)} can only be compared with numbers, "
+                raise self.error(f"{_describe(entity, key)} can only be compared with {numbers}, "
                                  f"got the string {text!r}", start)
             return self.status(text, start) if is_status else text
         match = _NUMBER.match(self.text, self.pos)
@@ -398,8 +479,12 @@ class _Parser:
             if not numeric:
                 raise self.error(f"{_describe(entity, key)} can only be compared with quoted "
                                  f"strings, e.g. {label} {op} '{match.group()}'", start)
+            number = float(match.group())
+            if integer and not number.is_integer():
+                raise self.error(f"{_describe(entity, key)} can only be compared with integers, "
+                                 f"got {match.group()}", start)
             self.pos = match.end()
-            return float(match.group())
+            return number
         if self.accept("NULL"):
             self.pos = start
             raise self.error(f"use {label} IS NULL or IS NOT NULL to test for a missing value")
@@ -415,8 +500,11 @@ class _Parser:
         values = []
         while True:
             self.skip_ws()
-            if self.peek(")") and not values:
-                raise self.error("an IN list must not be empty")
+            if self.peek(")"):
+                if not values:
+                    raise self.error("an IN list must not be empty")
+                self.pos += 1  # a trailing comma: ('a', 'b',)
+                return values
             expected = "a quoted string"
             if not self.peek("'\""):
                 break

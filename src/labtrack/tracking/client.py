@@ -8,7 +8,6 @@ metrics first, so a process always reads what it logged.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -67,9 +66,11 @@ class Client:
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
                            filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
-        """Experiments by lifecycle; ``filter_string`` may be ``name = 'x'`` or ``name LIKE 'x%'``."""
-        name_like = _experiment_name_filter(filter_string)
-        return self.store.search_experiments(view_type, name_like, v.validate_max_results(max_results))
+        """Experiments by lifecycle, filtered with MLflow's filter language on ``name``,
+        ``creation_time``, ``last_update_time`` and ``tags.<key>`` (AND only), e.g.
+        ``name LIKE 'svm%' AND tags.team = 'vision'``."""
+        max_results = v.validate_max_results(max_results)
+        return self.store.search_experiments(view_type, filter_string, max_results)
 
     def delete_experiment(self, experiment_id: str) -> None:
         self.store.delete_experiment(experiment_id)
@@ -264,14 +265,3 @@ class Client:
         destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
         return self._artifacts(run_id).download_artifacts(path or None, destination)
 
-
-def _experiment_name_filter(filter_string: str | None) -> str | None:
-    """MLflow's experiment filters that matter in practice: name = '...' and name LIKE '...'."""
-    if not filter_string:
-        return None
-    match = re.fullmatch(r"\s*(?:attributes\.)?name\s*(=|LIKE|ILIKE)\s*(['\"])(.*)\2\s*", filter_string, re.I)
-    if not match:
-        raise InvalidParameter(
-            f"unsupported experiment filter {filter_string!r}: use name = '...' or name LIKE '...'"
-        )
-    return match.group(3)

@@ -7,13 +7,21 @@ from sqlalchemy.engine import Connection
 
 from labtrack.entities import Experiment, LifecycleStage, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
+from labtrack.store.filter import EXPERIMENTS, TAG, parse_filter
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import SqlStoreBase, now_ms
+from labtrack.store.sql.filter_sql import SearchTarget, search_condition
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
 
 e, et = schema.experiments, schema.experiment_tags
+_SEARCH_TARGET = SearchTarget(
+    e,
+    {"name": e.c.name, "creation_time": e.c.creation_time,
+     "last_update_time": e.c.last_update_time},
+    {TAG: (et, et.c.experiment_id, e.c.experiment_id)},
+)
 
 
 class ExperimentStore(SqlStoreBase):
@@ -83,12 +91,17 @@ class ExperimentStore(SqlStoreBase):
         return found[0] if found else None
 
     def search_experiments(
-        self, view_type: int = ViewType.ACTIVE_ONLY, name_like: str | None = None,
+        self, view_type: int = ViewType.ACTIVE_ONLY, filter_string: str | None = None,
         max_results: int | None = None,
     ) -> list[Experiment]:
+        """Experiments in ``view_type`` matching ``filter_string`` (e.g. ``name LIKE 'svm%'
+        AND tags.team = 'vision'``; name, creation_time, last_update_time and tags, AND only),
+        oldest first."""
         condition = e.c.lifecycle_stage.in_(ViewType.stages(view_type))
-        if name_like:
-            condition = condition & e.c.name.like(name_like)
+        node = parse_filter(filter_string, EXPERIMENTS)
+        if node is not None:
+            dialect = self.engine.dialect.name
+            condition = condition & search_condition(node, _SEARCH_TARGET, dialect_name=dialect)
         return self._experiments(condition, limit=max_results)
 
     def _experiments(self, condition, limit: int | None = None) -> list[Experiment]:

@@ -1,7 +1,10 @@
 """Compile filter ASTs (``labtrack.store.filter``) into SQLAlchemy Core expressions.
 
+``filter_condition`` compiles a filter on runs; ``search_condition`` one on anything described
+by a ``SearchTarget`` (registered models, model versions, experiments).
+
 Every key and value from the user becomes a bound parameter; no user text is spliced into
-SQL. Semantics follow MLflow: a comparison on a metric, param or tag only matches runs that
+SQL. Semantics follow MLflow: a comparison on a metric, param or tag only matches rows that
 have that key (so ``params.x != 'a'`` skips runs without ``x``), metrics compare their latest
 value, and NaN latest values (stored as NULL) match no comparison.
 
@@ -17,8 +20,9 @@ dialect.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement, Grouping
@@ -26,7 +30,6 @@ from sqlalchemy.sql.elements import ColumnElement, Grouping
 from labtrack.store.filter import (
     ATTRIBUTE,
     METRIC,
-    NUMERIC_ATTRIBUTES,
     PARAM,
     TAG,
     And,
@@ -54,9 +57,36 @@ _CHUNK = 16
 
 
 @dataclass(frozen=True)
+class SearchTarget:
+    """What a filter's comparisons refer to for one kind of searched row.
+
+    ``table`` is the searched table (subqueries correlate to it), ``attributes`` maps attribute
+    names to columns, and ``key_values`` maps PARAM/TAG to ``(table, owner_column, row_key)``:
+    the key/value table whose ``owner_column`` equals the searched row's ``row_key``. Metrics
+    exist only for runs (``metrics=True``).
+    """
+
+    table: sa.Table
+    attributes: Mapping[str, Any]
+    key_values: Mapping[str, tuple[sa.Table, Any, Any]]
+    metrics: bool = False
+
+
+@dataclass(frozen=True)
 class _Context:
-    runs: sa.Table
+    target: SearchTarget
     dialect_name: str
+
+
+def run_target(runs_table: sa.Table = schema.runs) -> SearchTarget:
+    """The ``SearchTarget`` of runs in ``runs_table`` (the runs table or an alias of it)."""
+    return SearchTarget(
+        runs_table,
+        {key: runs_table.c[column] for key, column in _ATTRIBUTE_COLUMNS.items()},
+        {entity: (table, table.c.run_id, runs_table.c.id)
+         for entity, table in _KEY_VALUE_TABLES.items()},
+        metrics=True,
+    )
 
 
 def filter_condition(
@@ -70,7 +100,14 @@ def filter_condition(
     ``dialect_name`` picks the case-sensitive LIKE strategy (GLOB on ``"sqlite"``).
     Subqueries correlate to ``runs_table``.
     """
-    return _compile(node, _Context(runs_table, dialect_name))
+    return search_condition(node, run_target(runs_table), dialect_name=dialect_name)
+
+
+def search_condition(
+    node: Node, target: SearchTarget, *, dialect_name: str = "sqlite",
+) -> ColumnElement[bool]:
+    """A WHERE condition on ``target.table`` selecting the rows that match ``node``."""
+    return _compile(node, _Context(target, dialect_name))
 
 
 def order_by_clauses(
@@ -154,8 +191,9 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
         return _balanced(combine, [_compile(item, ctx) for item in items])
     if not isinstance(node, Comparison):
         raise TypeError(f"not a filter node: {node!r}")
-    runs = ctx.runs
-    if node.entity == METRIC:
+    target = ctx.target
+    runs = target.table
+    if node.entity == METRIC and target.metrics:
         # The metric's latest value; NaN is stored as NULL, so it matches no comparison.
         return (
             sa.exists()
@@ -167,20 +205,19 @@ def _compile(node: Node, ctx: _Context) -> ColumnElement[bool]:
             )
             .correlate(runs)
         )
-    if node.entity in _KEY_VALUE_TABLES:
-        table = _KEY_VALUE_TABLES[node.entity]
-        has_key = [table.c.run_id == runs.c.id, table.c.key == node.key]
+    if node.entity in target.key_values:
+        table, owner, row_key = target.key_values[node.entity]
+        has_key = [owner == row_key, table.c.key == node.key]
         if node.op == "IS NULL":
             return ~sa.exists().where(*has_key).correlate(runs)
         if node.op == "IS NOT NULL":
             return sa.exists().where(*has_key).correlate(runs)
         condition = compare(table.c.value, node.op, node.value, ctx.dialect_name)
         return sa.exists().where(*has_key, condition).correlate(runs)
-    if node.entity == ATTRIBUTE:
-        column = _attribute_column(node.key, runs)
-        value = _number(node.value) if node.key in NUMERIC_ATTRIBUTES else node.value
-        return compare(column, node.op, value, ctx.dialect_name)
-    raise ValueError(f"unknown entity {node.entity!r}")
+    if node.entity == ATTRIBUTE and node.key in target.attributes:
+        value = _number(node.value) if isinstance(node.value, float) else node.value
+        return compare(target.attributes[node.key], node.op, value, ctx.dialect_name)
+    raise ValueError(f"{node.entity} {node.key!r} cannot be searched here")
 
 
 class _Parenthesized(Grouping):

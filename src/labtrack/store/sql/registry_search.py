@@ -1,7 +1,9 @@
 """Searching the registry: MLflow's registry filters compiled to SQL, ordered and paged.
 
-A tag comparison matches only models (versions) that have the tag, as with runs. Results
-without an order_by are by name, then newest version first (MLflow's tie-break).
+Filters are parsed by the one filter parser (``labtrack.store.filter``, with
+``REGISTERED_MODELS`` or ``MODEL_VERSIONS``) and compiled by ``filter_sql``. A tag comparison
+matches only models (versions) that have the tag, as with runs. Results without an order_by
+are by name, then newest version first (MLflow's tie-break).
 """
 
 from __future__ import annotations
@@ -9,18 +11,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from labtrack.entities import ModelVersion, RegisteredModel
-from labtrack.store.filter import TAG, Comparison, OrderBy
-from labtrack.store.registry_filter import (
-    MODEL_KEYS,
-    MODEL_ORDER_KEYS,
-    VERSION_KEYS,
-    VERSION_ORDER_KEYS,
-    parse_registry_filter,
-    parse_registry_order_by,
+from labtrack.store.filter import (
+    MODEL_VERSIONS,
+    REGISTERED_MODELS,
+    TAG,
+    OrderBy,
+    Searchable,
+    parse_filter,
+    parse_order_by,
 )
 from labtrack.store.sql import registry_entities as entities
 from labtrack.store.sql.base import SqlStoreBase
-from labtrack.store.sql.filter_sql import compare
+from labtrack.store.sql.filter_sql import SearchTarget, search_condition
 from labtrack.store.sql.registry_entities import mv, mvt, rm, rmt
 from labtrack.store.sql.search import decode_page_token, encode_page_token
 
@@ -32,6 +34,8 @@ _VERSION_COLUMNS = {
     "name": rm.c.name, "run_id": mv.c.run_id, "source_path": mv.c.source, "version_number": mv.c.version,
     "creation_timestamp": mv.c.creation_time, "last_updated_timestamp": mv.c.last_updated_time,
 }
+_MODELS = SearchTarget(rm, _MODEL_COLUMNS, {TAG: (rmt, rmt.c.model_id, rm.c.id)})
+_VERSIONS = SearchTarget(mv, _VERSION_COLUMNS, {TAG: (mvt, mvt.c.version_id, mv.c.id)})
 
 
 class RegistrySearchStore(SqlStoreBase):
@@ -41,10 +45,8 @@ class RegistrySearchStore(SqlStoreBase):
     ) -> tuple[list[RegisteredModel], str | None]:
         """Models matching e.g. ``name LIKE 'iris%' AND tags.team = 'vision'``; returns a page
         and the token of the next one (None on the last page)."""
-        condition = self._registry_condition(
-            parse_registry_filter(filter_string, MODEL_KEYS), _MODEL_COLUMNS, rmt, rmt.c.model_id == rm.c.id,
-        )
-        orders = _order_clauses(parse_registry_order_by(order_by, MODEL_ORDER_KEYS), _MODEL_COLUMNS)
+        condition = self._registry_condition(filter_string, REGISTERED_MODELS, _MODELS)
+        orders = _order_clauses(order_by, REGISTERED_MODELS, _MODEL_COLUMNS)
         query = sa.select(rm).where(condition).order_by(*orders, rm.c.name)
         limit, offset = _window(max_results, page_token)
         with self.engine.connect() as conn:
@@ -56,28 +58,27 @@ class RegistrySearchStore(SqlStoreBase):
         order_by: list[str] | None = None, page_token: str | None = None,
     ) -> tuple[list[ModelVersion], str | None]:
         """Versions matching e.g. ``name = 'iris' AND run_id = '...'``; a page and the next token."""
-        condition = self._registry_condition(
-            parse_registry_filter(filter_string, VERSION_KEYS), _VERSION_COLUMNS, mvt, mvt.c.version_id == mv.c.id,
-        )
-        orders = _order_clauses(parse_registry_order_by(order_by, VERSION_ORDER_KEYS), _VERSION_COLUMNS)
+        condition = self._registry_condition(filter_string, MODEL_VERSIONS, _VERSIONS)
+        orders = _order_clauses(order_by, MODEL_VERSIONS, _VERSION_COLUMNS)
         query = entities.versions_query(condition).order_by(*orders, rm.c.name, mv.c.version.desc())
         limit, offset = _window(max_results, page_token)
         with self.engine.connect() as conn:
             versions = entities.model_versions(conn, query.limit(limit).offset(offset))
         return _trim(versions, max_results, offset)
 
-    def _registry_condition(self, comparisons: list[Comparison], columns: dict, tag_table: sa.Table, owned):
-        condition = sa.true()
-        for c in comparisons:
-            if c.entity == TAG:
-                value_matches = compare(tag_table.c.value, c.op, c.value, self.engine.dialect.name)
-                condition &= sa.exists().where(owned, tag_table.c.key == c.key, value_matches)
-            else:
-                condition &= compare(columns[c.key], c.op, c.value, self.engine.dialect.name)
-        return condition
+    def _registry_condition(
+        self, filter_string: str | None, searchable: Searchable, target: SearchTarget,
+    ):
+        node = parse_filter(filter_string, searchable)
+        if node is None:
+            return sa.true()
+        return search_condition(node, target, dialect_name=self.engine.dialect.name)
 
 
-def _order_clauses(orders: list[OrderBy], columns: dict) -> list:
+def _order_clauses(clauses: list[str] | None, searchable: Searchable, columns: dict) -> list:
+    """``["name ASC", "version_number DESC"]`` as ORDER BY expressions; ``timestamp`` means
+    ``creation_timestamp``, as in MLflow."""
+    orders: list[OrderBy] = [parse_order_by(clause, searchable) for clause in clauses or []]
     return [columns[o.key].asc() if o.ascending else columns[o.key].desc() for o in orders]
 
 
