@@ -109,3 +109,14 @@ def test_ids_and_versions_beyond_the_store_columns_are_invalid_parameters(tracki
         client.get_experiment(number)
     with pytest.raises(InvalidParameter, match="model version .* is beyond the largest a store keeps"):
         client.get_model_version("any", number)
+
+
+def test_run_start_and_end_times_outside_int64_are_refused_and_the_run_can_still_end(tracking_uri):
+    client = lt.Client()
+    with pytest.raises(InvalidParameter, match="timestamp 18446744073709551616 is outside"):
+        client.create_run("0", start_time=2**64)
+    run_id = client.create_run("0").info.run_id
+    with pytest.raises(InvalidParameter, match="timestamp .* is outside"):
+        client.set_terminated(run_id, end_time=-(2**63) - 1)
+    client.set_terminated(run_id, end_time=1234)
+    assert (client.get_run(run_id).info.status, client.get_run(run_id).info.end_time) == ("FINISHED", 1234)

@@ -324,7 +324,7 @@ def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(trac
     client = run.client
     real_insert = client.store.insert_metrics
 
-    def locked(rows, also=None):
+    def locked(rows, also=None, batch_id=None):
         raise OSError("database is locked")
 
     monkeypatch.setattr(client.store, "insert_metrics", locked)

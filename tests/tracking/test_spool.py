@@ -214,3 +214,129 @@ def test_what_a_process_logged_before_exiting_while_postgresql_was_down_is_repla
     assert "(200 points)" in capsys.readouterr().out
     assert _history(logger.run_id) == list(range(400))
     assert lt.get_run(logger.run_id).info.status == "FINISHED"
+
+
+def test_a_damaged_spool_file_does_not_stop_logging(tracking_uri, recwarn):
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    spool = Spool(tracking_uri)
+    spool.path.parent.mkdir(parents=True, exist_ok=True)
+    spool.path.write_bytes(b"this is not a spool, nor any database" * 100)
+    writer = lt.Client().writer  # as a process that starts with such a file in place
+    writer._spool_pending = True
+    client.log_metric(run_id, "x", 1.0, step=1)
+    client.flush()
+    assert _history(run_id) == [1]
+    assert any(f"the spool {spool.path} cannot be used" in str(w.message) for w in recwarn)
+    client.log_metric(run_id, "x", 2.0, step=2)
+    client.flush()  # warned once; logging goes on straight to the store
+    assert _history(run_id) == [1, 2]
+
+
+# -- a PostgreSQL server behind a proxy this test controls ------------------------------------
+
+needs_postgres = pytest.mark.skipif(not os.environ.get("LABTRACK_TEST_POSTGRES"),
+                                    reason="needs LABTRACK_TEST_POSTGRES (.ci/run's PostgreSQL pass)")
+
+
+class Proxy:
+    """A TCP proxy on loopback in front of PostgreSQL. ``cut_after_commit`` lets the next
+    COMMIT reach the server and drops its answer with the connection; ``refuse`` turns
+    every connection away, as a server that is down would."""
+
+    def __init__(self, target: tuple[str, int]):
+        import socket
+        import threading
+
+        self.target, self.refuse = target, False
+        self.cut_after_commit = threading.Event()
+        self.cuts = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refuse:
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            state = {"cut": False}
+            threading.Thread(target=self._pipe, args=(client, server, True, state), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False, state), daemon=True).start()
+
+    def _pipe(self, source, destination, to_server: bool, state: dict) -> None:
+        try:
+            while data := source.recv(65536):
+                if to_server and b"COMMIT" in data and self.cut_after_commit.is_set():
+                    self.cut_after_commit.clear()
+                    state["cut"] = True
+                elif not to_server and state["cut"]:  # the server's answer to that COMMIT
+                    self.cuts += 1
+                    break
+                destination.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, destination):
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def proxied_uri(tracking_uri):
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(tracking_uri)
+    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+    yield proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy.close()
+
+
+@needs_postgres
+def test_a_batch_whose_commit_answer_was_lost_is_not_written_twice(proxied_uri, recwarn):
+    proxy, uri = proxied_uri
+    client = lt.Client(uri)
+    run_id = client.create_run("0").info.run_id
+    for step in range(100):
+        client.log_metric(run_id, "x", float(step), step=step)
+    client.flush()
+    proxy.cut_after_commit.set()
+    for step in range(100, 200):
+        client.log_metric(run_id, "x", float(step), step=step)
+    client.flush()  # committed, but the answer never came: spooled, as if the store were away
+    assert proxy.cuts == 1 and client.writer.spool_pending
+    client.writer._next_try = 0.0  # retry now rather than in a second
+    client.flush()  # the replay finds the batch's id in the store and writes nothing
+    assert not client.writer.spool_pending
+    assert _history(run_id) == list(range(200))
+
+
+@needs_postgres
+def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(proxied_uri, tmp_path, monkeypatch):
+    proxy, uri = proxied_uri
+    client = lt.Client(uri)
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "x", 1.0, step=1)
+    client.flush()
+    client.writer.spool.path.parent.parent.mkdir(parents=True, exist_ok=True)
+    client.writer.spool.path.parent.write_text("a file where the spool folder would be")  # no spool
+    proxy.refuse = True
+    client.store.engine.dispose()  # the pooled connection goes; new ones are refused
+    client.log_metric(run_id, "x", 2.0, step=2)
+    with pytest.raises(lt.MlflowException, match="1 metric points and the run's end.*kept in memory"):
+        client.set_terminated(run_id)
+    proxy.refuse = False
+    client.writer._next_try = 0.0
+    client.flush()
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert _history(run_id) == [1, 2]

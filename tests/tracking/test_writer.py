@@ -33,7 +33,7 @@ def test_a_failing_store_keeps_the_points_and_reports_at_flush(tracking_uri, mon
     client.flush()
     real_insert = client.store.insert_metrics
 
-    def broken(rows, also=None):
+    def broken(rows, also=None, batch_id=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(client.store, "insert_metrics", broken)

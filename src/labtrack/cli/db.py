@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from labtrack import env
+from labtrack.store.spool import display_uri
 from labtrack.errors import InvalidParameter, NotFound
 
 
@@ -41,9 +42,10 @@ def check(args: argparse.Namespace) -> int:
     from labtrack.store.sql import connection, migrations, schema
 
     uri = env.resolve_tracking_uri(args.tracking_uri)
+    shown = display_uri(uri)  # never the password
     path = connection.sqlite_path(uri)
     if path is not None and not path.exists():
-        print(f"{uri}: no store yet; labtrack creates it on first use")
+        print(f"{shown}: no store yet; labtrack creates it on first use")
         return 0
     engine = connection.create_engine(uri)
     try:
@@ -53,7 +55,7 @@ def check(args: argparse.Namespace) -> int:
         else:
             problems = connection.integrity_problems(file)
             if problems:
-                print(f"{uri}: DAMAGED. SQLite's integrity check found:")
+                print(f"{shown}: DAMAGED. SQLite's integrity check found:")
                 for line in problems:
                     print(f"  {line}")
                 print("Restore the file from a backup, or move it aside to start a new store; "
@@ -67,7 +69,7 @@ def check(args: argparse.Namespace) -> int:
         else:
             state = f"schema version {version}"
             verdict = "up to date" if version == schema.SCHEMA_VERSION else "needs `labtrack db upgrade`"
-        print(f"{uri}: {integrity}; {state}; labtrack {schema.SCHEMA_VERSION}: {verdict}")
+        print(f"{shown}: {integrity}; {state}; labtrack {schema.SCHEMA_VERSION}: {verdict}")
         return 0 if version in (None, schema.SCHEMA_VERSION) else 1
     finally:
         engine.dispose()
@@ -82,8 +84,9 @@ def upgrade(args: argparse.Namespace) -> int:
         before, after = migrations.upgrade(engine)
     finally:
         engine.dispose()
-    print(f"{uri}: schema version {before} -> {after}" if before != after
-          else f"{uri}: already at version {after}")
+    shown = display_uri(uri)
+    print(f"{shown}: schema version {before} -> {after}" if before != after
+          else f"{shown}: already at version {after}")
     return 0
 
 

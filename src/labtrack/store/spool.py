@@ -14,6 +14,7 @@ short between the store's commit and the spool's, or two processes replay at onc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -100,7 +101,7 @@ class Spool:
         if not self.exists():
             return False
         with self._connect() as conn:
-            return _has_entries_table(conn) and conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+            return _has_table(conn, "entries") and conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
 
     @contextmanager
     def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -120,10 +121,11 @@ class Spool:
         finally:
             conn.close()
 
-    def add(self, points: Sequence[SpooledPoint], end: RunEnd | None = None) -> str:
-        """Append one entry, durably; returns its batch id. Raises OSError or sqlite3.Error
-        if the local disk cannot take it either."""
-        batch_id = uuid.uuid4().hex
+    def add(self, points: Sequence[SpooledPoint], end: RunEnd | None = None,
+            batch_id: str | None = None) -> str:
+        """Append one entry, durably, under ``batch_id`` (a new id if None); returns the id.
+        Raises OSError or sqlite3.Error if the local disk cannot take it either."""
+        batch_id = batch_id or uuid.uuid4().hex
         payload = json.dumps({"points": list(points), "end": end})  # NaN and inf as JSON's extension
         with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -137,7 +139,7 @@ class Spool:
         if not self.exists():
             return 0, 0
         with self._connect() as conn:
-            if not _has_entries_table(conn):
+            if not _has_table(conn, "entries"):
                 return 0, 0
             entries, points = 0, 0
             for (payload,) in conn.execute("SELECT payload FROM entries"):
@@ -147,41 +149,71 @@ class Spool:
 
     def replay(self, write) -> ReplayReport:
         """Hand every entry, oldest first, to ``write(entry) -> bool`` (False: the store had
-        it already) and remove it once written. Stops at the first error, which propagates;
-        what was written so far stays written and is not replayed again."""
+        it already) and remove it once written. Stops at the first error, which propagates
+        (``SpoolError`` if the spool file itself fails); what was written so far stays
+        written and is not replayed again."""
         report = ReplayReport()
         if not self.exists():
             return report
         while True:
-            with fork_guard.writing(), self._connect() as conn:
-                if not _has_entries_table(conn):
+            with fork_guard.writing(), self._errors(), self._connect() as conn:
+                if not _has_table(conn, "entries"):
                     return report
                 # One replayer at a time: the lock is held while this chunk is written.
                 conn.execute("BEGIN IMMEDIATE")
+                rows = conn.execute(
+                    "SELECT seq, batch_id, payload FROM entries ORDER BY seq LIMIT ?", (_REPLAY_CHUNK,)
+                ).fetchall()
                 try:
-                    rows = conn.execute(
-                        "SELECT seq, batch_id, payload FROM entries ORDER BY seq LIMIT ?", (_REPLAY_CHUNK,)
-                    ).fetchall()
                     for seq, batch_id, payload in rows:
-                        data = json.loads(payload)
-                        entry = SpoolEntry(batch_id, [tuple(p) for p in data["points"]],
-                                           tuple(data["end"]) if data["end"] else None)
-                        if write(entry):
-                            report.replayed += 1
-                            report.points += len(entry.points)
-                        else:
-                            report.already_written += 1
+                        entry = _entry(batch_id, payload)
+                        with self._not_ours():  # the store's errors pass through as they are
+                            written = write(entry)
+                        report.replayed += written
+                        report.already_written += not written
+                        report.points += len(entry.points) if written else 0
                         conn.execute("DELETE FROM entries WHERE seq = ?", (seq,))
-                finally:
-                    conn.execute("COMMIT")  # the entries written so far leave the spool
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("COMMIT")  # the entries written so far leave the spool
+                    raise
+                conn.execute("COMMIT")
                 if len(rows) < _REPLAY_CHUNK:
                     # The empty file stays: removing it could lose an entry that a process
                     # which opened it a moment ago is about to write.
                     return report
 
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The spool file's own failures, as ``SpoolError`` naming it."""
+        try:
+            yield
+        except _StoreFailure as failure:
+            raise failure.error from failure.error.__cause__
+        except (sqlite3.Error, OSError, ValueError, KeyError) as error:  # ValueError: bad JSON
+            raise SpoolError(f"the spool {self.path} cannot be used ({type(error).__name__}: {error})") from error
 
-def _has_entries_table(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'entries'").fetchone() is not None
+    @contextmanager
+    def _not_ours(self) -> Iterator[None]:
+        try:
+            yield
+        except Exception as error:  # carried past _errors() unchanged
+            raise _StoreFailure(error) from None
+
+
+class SpoolError(Exception):
+    """The spool file cannot be read or written (damaged, not a database, another user's)."""
+
+
+class _StoreFailure(Exception):
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _entry(batch_id: str, payload: str) -> SpoolEntry:
+    data = json.loads(payload)
+    return SpoolEntry(batch_id, [tuple(p) for p in data["points"]], tuple(data["end"]) if data["end"] else None)
 
 
 def spools(home: Path | None = None) -> list[tuple[Path, str, int, int]]:
@@ -191,7 +223,7 @@ def spools(home: Path | None = None) -> list[tuple[Path, str, int, int]]:
     for path in sorted(folder.glob("*.sqlite")):
         with sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S) as conn:
             row = conn.execute("SELECT uri FROM store").fetchone() if _has_table(conn, "store") else None
-            if not _has_entries_table(conn):
+            if not _has_table(conn, "entries"):
                 continue
             payloads = [json.loads(p)["points"] for (p,) in conn.execute("SELECT payload FROM entries")]
         found.append((path, row[0] if row else "?", len(payloads), sum(map(len, payloads))))

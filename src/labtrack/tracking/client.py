@@ -89,6 +89,8 @@ class Client:
     def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict | None = None,
                    run_name: str | None = None) -> Run:
         tags = v.validate_tags(tags or {})
+        if start_time is not None:
+            start_time = v.validate_timestamp(start_time)
         run_name = v.validate_run_name(run_name or tags.get("mlflow.runName") or random_run_name())
         tags["mlflow.runName"] = run_name
         info = self.store.create_run(str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", ""))
@@ -109,7 +111,7 @@ class Client:
         """End a run: persist its pending metrics and record its status and end time, in one
         transaction (one commit less for every tracked cell)."""
         RunStatus.from_string(status)
-        end = (run_id, status, end_time or int(time.time() * 1000))
+        end = (run_id, status, int(time.time() * 1000) if end_time is None else v.validate_timestamp(end_time))
         # A run's deferred files need not hold it up; refused points are a warning here,
         # since the run has ended all the same.
         self.writer.flush(end=end, deferred=False, report=False)

@@ -34,6 +34,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -41,7 +42,9 @@ from contextlib import contextmanager
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError, NotFound
-from labtrack.store.spool import ReplayReport, RunEnd, Spool, SpooledPoint, SpoolEntry, display_uri
+from labtrack.store.spool import (
+    ReplayReport, RunEnd, Spool, SpooledPoint, SpoolEntry, SpoolError, display_uri,
+)
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.store import SqlStore
@@ -57,6 +60,9 @@ class _StillAway(ConnectionError):
 
 
 class MetricWriter:
+    """The metric buffer and background writer of one store in this process (one per store:
+    ``get_writer``). Logging calls ``add``; ``flush`` persists everything logged so far."""
+
     def __init__(self, store: SqlStore):
         self.store = store
         self.interval = env.FLUSH_INTERVAL.get_float()
@@ -81,13 +87,20 @@ class MetricWriter:
         self.spool = Spool(store.uri)
         # Another process may have spooled for this store and exited: replay that first.
         self._spool_pending = self.spool.exists()
+        self._spool_broken = False  # the spool file cannot be read or written: do without it
         self._next_spool_check = 0.0
+        # On a server store a commit whose answer was lost may have happened: each batch
+        # carries an id the store records with it, so its spooled copy is not written twice.
+        self._claims_batches = store.engine.dialect.name != "sqlite"
+        self._confirmed_claims: list[str] = []  # ids of batches known committed: to forget
+        self._ends: list[RunEnd] = []  # run ends not yet written (kept with the points)
         self._away_since: float | None = None  # monotonic time the store stopped answering
         self._next_try = 0.0
         self.rejected: list[Rejected] = []  # points the store refused, kept for inspection
         self._unreported = 0  # how many of them the caller has not been told about
 
     def add(self, row: MetricRow) -> None:
+        """Buffer one point (the hot path: a lock and an append)."""
         with self._buffer_lock:
             self._buffer.append(row)
             pending = len(self._buffer)
@@ -95,6 +108,7 @@ class MetricWriter:
             self._after_append(pending)
 
     def add_many(self, rows: list[MetricRow]) -> None:
+        """Buffer many points at once."""
         with self._buffer_lock:
             self._buffer.extend(rows)
             pending = len(self._buffer)
@@ -111,6 +125,7 @@ class MetricWriter:
 
     @property
     def pending(self) -> int:
+        """Points buffered in memory, not yet persisted or spooled."""
         return len(self._buffer)
 
     @property
@@ -144,9 +159,11 @@ class MetricWriter:
         try:
             self._persist(end, retry_now=True)
         except Exception as error:
-            what = f"{self.pending} metric points" + (" and the run's end" if end else "")
+            ends = len(self._ends)
+            what = f"{self.pending} metric points" + (
+                "" if not ends else " and the run's end" if ends == 1 else f" and the ends of {ends} runs")
             raise LabtrackError(
-                f"could not persist {what} to {self.spool_display}: {failures.describe(error)}. "
+                f"could not persist {what} to {self.store_display}: {failures.describe(error)}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
         self._report_rejected(raise_error=report)
@@ -178,34 +195,40 @@ class MetricWriter:
             return False
         # The writer thread holds this lock for a list swap only; if it is not free in a
         # moment, the interrupted code of this very thread holds it.
-        if not self._buffer_lock.acquire(timeout=0.5):
-            return False
-        self._buffer_lock.release()
+        for lock in (self._buffer_lock, self._deferred_lock):
+            if not lock.acquire(timeout=0.5):
+                return False
+            lock.release()
         return True
 
     def _persist(self, end: RunEnd | None = None, retry_now: bool = False) -> None:
         with self._persisting():
+            self._notice_spooled_elsewhere()  # before the batch leaves the buffer: may raise
+            if end is not None:
+                self._ends.append(end)  # from here on kept until written, like the points
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
-            self._notice_spooled_elsewhere()
-            if not batch and end is None and not self._spool_pending:
+            ends, self._ends = self._ends, []
+            if not batch and not ends and not self._spool_pending:
                 return
+            batch_id = uuid.uuid4().hex if self._claims_batches and batch else None
             try:
                 if self._away_since is not None and not retry_now and time.monotonic() < self._next_try:
                     raise _StillAway()  # don't wait on a dead server every tick
                 if self._spool_pending:
-                    self._replay_spool()  # older points first
-                if batch or end is not None:
-                    self._insert(batch, end)
+                    self._replay_spool_or_do_without()  # older points first
+                if batch or ends:
+                    self._insert(batch, ends, batch_id)
             except BaseException as error:
-                if failures.is_store_away(error) and self._spill(batch, end, error):
+                if failures.is_store_away(error) and self._spill(batch, ends, batch_id, error):
                     return  # safe on local disk: logging goes on
                 with self._buffer_lock:
                     self._buffer[:0] = batch  # nothing lost: back in front, in order
+                self._ends[:0] = ends
                 raise
             if self._away_since is not None:
                 self._away_since = None
-                warnings.warn(f"labtrack: the store {self.spool_display} answers again; "
+                warnings.warn(f"labtrack: the store {self.store_display} answers again; "
                               "what was spooled meanwhile is written", stacklevel=2)
 
     def _notice_spooled_elsewhere(self) -> None:
@@ -218,15 +241,19 @@ class MetricWriter:
             except Exception:  # an unreadable spool must not stop logging; `labtrack spool` shows it
                 pass
 
-    def _insert(self, batch: list[MetricRow], end: RunEnd | None) -> None:
+    def _insert(self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None) -> None:
         work = []
         runs = {row[0] for row in batch}
         new_runs = runs - self._kept_runs
         if new_runs:  # first points here: keep those runs alive from this very transaction
             work.append(self.store.heartbeat_work(run_pks=new_runs))
-        if end is not None:
-            work.append(self.store.run_update(end[0], status=end[1], end_time=end[2]))
-        result = self.store.insert_metrics(batch, _in_order(work) if work else None)
+        for run_uuid, status, end_time in ends:
+            work.append(self.store.run_update(run_uuid, status=status, end_time=end_time))
+        confirmed = self._confirmed_claims
+        if confirmed:  # committed for sure: their ids need not be kept any longer
+            work.append(self.store.forget_batches_work(confirmed))
+        result = self.store.insert_metrics(batch, _in_order(work) if work else None, batch_id=batch_id)
+        self._confirmed_claims = [batch_id] if batch_id else []
         self._kept_runs |= new_runs
         self._written_runs |= runs
         self._set_aside(result.rejected)
@@ -241,21 +268,29 @@ class MetricWriter:
             self._written_runs |= runs
             raise
 
-    def _spill(self, batch: list[MetricRow], end: RunEnd | None, error: BaseException) -> bool:
-        """Move a batch the store cannot take now into the spool. False if the spool cannot
-        take it either (the local disk is full too): the caller keeps the batch in memory."""
+    def _spill(self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None,
+               error: BaseException) -> bool:
+        """Move what the store cannot take now into the spool. False if the spool cannot
+        take it either (the local disk is full too): the caller keeps it in memory."""
         now = time.monotonic()
         self._next_try = now + _RETRY_AWAY_SECONDS
-        if batch or end is not None:
+        if batch or ends:
+            if self._spool_broken:
+                return False
             try:
-                self.spool.add(self._spooled_points(batch), end)
+                points = self._spooled_points(batch)
+                # The batch's own id: if the store did commit it (the answer was lost on the
+                # way), the replay finds that id recorded and writes nothing.
+                self.spool.add(points, ends[-1] if ends else None, batch_id=batch_id)
+                for earlier_end in ends[:-1]:  # rare: several runs ended while away
+                    self.spool.add([], earlier_end)
             except Exception:
                 return False
             self._spool_pending = True
         if self._away_since is None:
             self._away_since = now
             warnings.warn(
-                f"labtrack: the store {self.spool_display} cannot be reached ({failures.describe(error)}); "
+                f"labtrack: the store {self.store_display} cannot be reached ({failures.describe(error)}); "
                 f"logging goes on, and what cannot be written waits in {self.spool.path} until the "
                 "store answers again (or `labtrack spool replay`)",
                 stacklevel=2,
@@ -263,7 +298,7 @@ class MetricWriter:
         return True
 
     @property
-    def spool_display(self) -> str:
+    def store_display(self) -> str:
         """The store's URI without its password: what messages show."""
         return display_uri(self.store.uri)
 
@@ -279,11 +314,20 @@ class MetricWriter:
                 report = self._replay_spool()
             except Exception as error:
                 raise LabtrackError(
-                    f"could not replay the spool {self.spool.path} into {self.spool_display}: "
+                    f"could not replay the spool {self.spool.path} into {self.store_display}: "
                     f"{failures.describe(error)}. Nothing is lost: it stays spooled."
                 ) from error
         self._report_rejected(raise_error=True)
         return report
+
+    def _replay_spool_or_do_without(self) -> None:
+        """Replay the spool; if the spool file itself is unusable (damaged, another user's),
+        say so once and go on writing to the store directly."""
+        try:
+            self._replay_spool()
+        except SpoolError as error:
+            self._spool_pending, self._spool_broken = False, True
+            warnings.warn(f"labtrack: {error}; logging goes on without a spool", stacklevel=2)
 
     def _replay_spool(self) -> ReplayReport:
         """Write the spooled entries, oldest first (raises while the store is still away)."""
@@ -368,6 +412,8 @@ class MetricWriter:
         self._deferred_lock = threading.Lock()
         self.live_runs = set()
         self._written_runs, self._kept_runs = set(), set()  # a new process keeps runs anew
+        self._away_since, self._next_try = None, 0.0  # it tries the store itself first
+        self._ends, self._confirmed_claims = [], []
         self._unreported = 0
         self.rejected = []
 
@@ -398,8 +444,8 @@ def _flush_at_exit() -> None:
             writer.flush()
         except Exception as error:  # the interpreter is going away: say so, plainly
             print(f"labtrack: {error}", file=sys.stderr, flush=True)
-        if writer.spool_pending:
-            print(f"labtrack: the store {writer.spool_display} could not be reached; what this process "
+        if writer.spool_pending and not writer.pending:
+            print(f"labtrack: the store {writer.store_display} could not be reached; what this process "
                   f"logged waits in {writer.spool.path} and is written by the next process that opens "
                   "the store, or by `labtrack spool replay`", file=sys.stderr, flush=True)
 

@@ -75,6 +75,17 @@ class MetricStore(SqlStoreBase):
         self._known_metric_keys.update(key_ids)
         return InsertResult()
 
+    def forget_batches_work(self, batch_ids: Sequence[str]) -> Callable[[Connection], None]:
+        """Work for a later write: drop the ids of batches known to be committed (only a batch
+        whose commit went unanswered needs its id kept, for its spooled copy)."""
+        ids = list(batch_ids)
+        batches = schema.spool_batches
+
+        def work(conn: Connection) -> None:
+            conn.execute(batches.delete().where(batches.c.batch_id.in_(ids)))
+
+        return work
+
     def _insert_setting_aside(self, rows: Sequence[MetricRow], also: Callable[[Connection], None] | None,
                               batch_id: str | None) -> InsertResult:
         """``insert_metrics`` for a batch with bad rows: halves under savepoints until each
