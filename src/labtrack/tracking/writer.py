@@ -460,9 +460,9 @@ def _persist_before_a_child_exits() -> None:
 
     Such a child ends with ``os._exit`` after its target (fork) and a ``Pool`` used as a
     context manager terminates its workers with SIGTERM, so ``atexit`` never runs there.
-    multiprocessing runs its own exit finalizers in every child that ends normally; a
-    SIGTERM becomes SystemExit (only where no one else handles it), which unwinds the
-    worker and runs them too. Every point a child logged is stored when its parent joins it.
+    multiprocessing runs its own exit finalizers in every child that ends normally; in a
+    Pool worker a SIGTERM (where no one else handles it) persists first, then exits.
+    Every point a child logged is stored when its parent joins it.
     """
     global _guarded_pid
     if _guarded_pid == os.getpid():
@@ -475,7 +475,11 @@ def _persist_before_a_child_exits() -> None:
     from multiprocessing import util
 
     util.Finalize(None, _flush_as_the_child_exits, exitpriority=100)
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    # Only a Pool's workers: terminate() ends them routinely (a Pool used as a context
+    # manager). A child someone terminates on purpose keeps SIGTERM's usual meaning.
+    pool_worker = "PoolWorker" in multiprocessing.current_process().name
+    if (pool_worker and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 def _exit_on_sigterm(signum, _frame) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 # share them, so one name test covers every driver without importing any.
 _ROW_ERRORS = {"IntegrityError", "DataError"}
 _AWAY_ERRORS = {"OperationalError", "InterfaceError", "DisconnectionError"}
+# OperationalErrors that name a mistake in the database or the statement, not a passing state.
+_MISTAKES = ("no such table", "no such column", "has no column named", "syntax error")
 
 
 def _dbapi_names(error: BaseException) -> set[str]:
@@ -38,6 +40,8 @@ def is_store_away(error: BaseException) -> bool:
         return True
     if getattr(error, "connection_invalidated", False):
         return True
+    if any(words in str(error).lower() for words in _MISTAKES):
+        return False  # the same statement fails the same way later: not worth a spool
     return bool(_dbapi_names(error) & _AWAY_ERRORS)
 
 
