@@ -64,7 +64,7 @@ def test_max_results_must_be_positive(tracking_uri, max_results):
         lt.search_experiments(max_results=max_results)
 
 
-def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_written(tracking_uri):
+def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_written(tracking_uri, capsys):
     """Call-site checks make such points rare; if one gets through (here: put straight into
     the writer's buffer), it must not hold the good points hostage."""
     client = lt.Client()
@@ -77,6 +77,16 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
         client.flush()
     assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(10))
     assert [row for row, _reason in client.writer.rejected] == [bad]
+    # ... and on record beyond this process, with the reason.
+    from labtrack.cli import main as cli
+    from labtrack.store.spool import Spool
+
+    [(run, key, value, _timestamp, step, reason)] = Spool(tracking_uri).refused()
+    assert (run, key, value, step) == (run_id, "loss", 99.0, str(2**64)) and "out of" in reason
+    assert cli(["--tracking-uri", tracking_uri, "spool", "refused"]) == 0
+    assert cli(["spool", "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"run {run_id} 'loss' step {2**64} value 99.0" in out and "1 points the store refused" in out
     client.log_metric(run_id, "loss", 0.5, step=10)
     client.flush()  # reported once: later flushes succeed
     assert len(client.get_metric_history(run_id, "loss")) == 11

@@ -20,18 +20,33 @@ def add_commands(sub) -> None:
     a.set_defaults(func=status)
     a = actions.add_parser("replay", help="write what waits in the spool of the store (--tracking-uri)")
     a.set_defaults(func=replay)
+    a = actions.add_parser("refused", help="list the points the store (--tracking-uri) refused, and why")
+    a.set_defaults(func=refused)
 
 
 def status(args: argparse.Namespace) -> int:
     """One line per spool file: its store (password masked), entries and points waiting."""
     from labtrack.store.spool import spools
 
-    found = [row for row in spools() if row[2]]
+    found = [row for row in spools() if row[2] or row[4]]
     if not found:
         print("no spooled data: every store has everything logged")
         return 0
-    for path, uri, entries, points in found:
-        print(f"{uri}: {entries} entries, {points} points waiting in {path}")
+    for path, uri, entries, points, refused_points in found:
+        refused_note = f"; {refused_points} points the store refused (`labtrack spool refused`)" if refused_points else ""
+        print(f"{uri}: {entries} entries, {points} points waiting in {path}{refused_note}")
+    return 0
+
+
+def refused(args: argparse.Namespace) -> int:
+    """The refused points of the current store, one a line, with the reason."""
+    from labtrack.store.spool import Spool
+
+    rows = Spool(env.resolve_tracking_uri(args.tracking_uri)).refused()
+    if not rows:
+        print("the store refused no points")
+    for run_id, key, value, timestamp, step, reason in rows:
+        print(f"run {run_id} {key!r} step {step} value {value} timestamp {timestamp}: {reason}")
     return 0
 
 

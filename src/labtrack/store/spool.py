@@ -43,6 +43,18 @@ CREATE TABLE IF NOT EXISTS entries (
     payload TEXT NOT NULL
 )
 """
+# Points a store refused for what they are (set aside by the writer), kept for the record.
+_REFUSED = """
+CREATE TABLE IF NOT EXISTS refused (
+    created REAL NOT NULL,
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    timestamp INTEGER,
+    step TEXT NOT NULL,
+    reason TEXT NOT NULL
+)
+"""
 # Spool writes are rare (only while a store is away) and must survive a crash right after.
 _BUSY_TIMEOUT_S = 60
 # Entries replayed per spool transaction: short holds of the spool's lock, so a process
@@ -114,6 +126,7 @@ class Spool:
             conn.execute("PRAGMA synchronous = FULL")
             if create:
                 conn.execute(_SCHEMA)
+                conn.execute(_REFUSED)
                 conn.execute("CREATE TABLE IF NOT EXISTS store (uri TEXT NOT NULL)")
                 if conn.execute("SELECT count(*) FROM store").fetchone()[0] == 0:
                     conn.execute("INSERT INTO store VALUES (?)", (display_uri(self.uri),))
@@ -133,6 +146,28 @@ class Spool:
                          (batch_id, time.time(), payload))
             conn.execute("COMMIT")
         return batch_id
+
+    def keep_refused(self, points: Sequence[tuple[SpooledPoint, str]]) -> None:
+        """Record points the store refused, with the reason, so they outlive this process
+        (``labtrack spool status`` counts them). A step is kept as text: it may be one no
+        64-bit column holds, which is why it was refused."""
+        rows = [(time.time(), run_id, key, value, timestamp if _fits(timestamp) else None, str(step), reason)
+                for (run_id, key, value, timestamp, step), reason in points]
+        with fork_guard.writing(), self._connect(create=True) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany("INSERT INTO refused VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+
+    def refused(self) -> list[tuple[str, str, float, int | None, str, str]]:
+        """The refused points on record: (run id, key, value, timestamp, step, reason)."""
+        if not self.exists():
+            return []
+        with self._connect() as conn:
+            if not _has_table(conn, "refused"):
+                return []
+            return conn.execute(
+                "SELECT run_id, key, value, timestamp, step, reason FROM refused ORDER BY rowid"
+            ).fetchall()
 
     def count(self) -> tuple[int, int]:
         """(entries, points) waiting."""
@@ -216,8 +251,9 @@ def _entry(batch_id: str, payload: str) -> SpoolEntry:
     return SpoolEntry(batch_id, [tuple(p) for p in data["points"]], tuple(data["end"]) if data["end"] else None)
 
 
-def spools(home: Path | None = None) -> list[tuple[Path, str, int, int]]:
-    """Every spool file under the labtrack home: (path, store URI masked, entries, points)."""
+def spools(home: Path | None = None) -> list[tuple[Path, str, int, int, int]]:
+    """Every spool file under the labtrack home: (path, store URI masked, entries, points
+    waiting, points refused on record)."""
     folder = (home or env.default_home()) / "spool"
     found = []
     for path in sorted(folder.glob("*.sqlite")):
@@ -226,8 +262,13 @@ def spools(home: Path | None = None) -> list[tuple[Path, str, int, int]]:
             if not _has_table(conn, "entries"):
                 continue
             payloads = [json.loads(p)["points"] for (p,) in conn.execute("SELECT payload FROM entries")]
-        found.append((path, row[0] if row else "?", len(payloads), sum(map(len, payloads))))
+            refused = conn.execute("SELECT count(*) FROM refused").fetchone()[0] if _has_table(conn, "refused") else 0
+        found.append((path, row[0] if row else "?", len(payloads), sum(map(len, payloads)), refused))
     return found
+
+
+def _fits(number: object) -> bool:
+    return isinstance(number, int) and -(2**63) <= number < 2**63
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -359,9 +359,18 @@ class MetricWriter:
         return True
 
     def _set_aside(self, rejected: list[Rejected]) -> None:
-        if rejected:
-            self.rejected.extend(rejected)
-            self._unreported += len(rejected)
+        """Keep refused points: in ``self.rejected`` for this process, and on record in the
+        spool file (``labtrack spool refused``), to be reported at the next flush."""
+        if not rejected:
+            return
+        self.rejected.extend(rejected)
+        self._unreported += len(rejected)
+        uuids = self.store.run_uuids_by_pk()
+        try:
+            self.spool.keep_refused([((uuids.get(row[0], str(row[0])), *row[1:]), reason)
+                                     for row, reason in rejected])
+        except Exception:  # the record is a courtesy: the report below still names them
+            pass
 
     def _report_rejected(self, raise_error: bool) -> None:
         """Tell the caller, once, about the points the store refused since the last report."""
@@ -374,7 +383,7 @@ class MetricWriter:
             for (pk, key, _value, _timestamp, step), reason in self.rejected[-count:][:3]
         )
         message = (f"the store refused {count} metric point(s), set aside (every other point is "
-                   f"saved): {examples}. They are kept in Client().writer.rejected for this process.")
+                   f"saved): {examples}. `labtrack spool refused` lists them.")
         if raise_error:
             raise InvalidParameter(message)
         warnings.warn(f"labtrack: {message}", stacklevel=3)
