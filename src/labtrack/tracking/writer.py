@@ -43,7 +43,13 @@ from contextlib import contextmanager
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError, NotFound
 from labtrack.store.spool import (
-    ReplayReport, RunEnd, Spool, SpooledPoint, SpoolEntry, SpoolError, display_uri,
+    ReplayReport,
+    RunEnd,
+    Spool,
+    SpooledPoint,
+    SpoolEntry,
+    SpoolError,
+    display_uri,
 )
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
