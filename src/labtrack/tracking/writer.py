@@ -104,6 +104,7 @@ class MetricWriter:
         self._next_try = 0.0
         self.rejected: list[Rejected] = []  # points the store refused, kept for inspection
         self._unreported = 0  # how many of them the caller has not been told about
+        self._unrecorded: list[Rejected] = []  # ... and how many are not on record yet
 
     def add(self, row: MetricRow) -> None:
         """Buffer one point (the hot path: a lock and an append)."""
@@ -232,6 +233,7 @@ class MetricWriter:
                     self._buffer[:0] = batch  # nothing lost: back in front, in order
                 self._ends[:0] = ends
                 raise
+            self._record_refused()
             if self._away_since is not None:
                 self._away_since = None
                 warnings.warn(f"labtrack: the store {self.store_display} answers again; "
@@ -323,6 +325,7 @@ class MetricWriter:
                     f"could not replay the spool {self.spool.path} into {self.store_display}: "
                     f"{failures.describe(error)}. Nothing is lost: it stays spooled."
                 ) from error
+            self._record_refused()
         self._report_rejected(raise_error=True)
         return report
 
@@ -371,11 +374,17 @@ class MetricWriter:
             return
         self.rejected.extend(rejected)
         self._unreported += len(rejected)
+        self._unrecorded.extend(rejected)  # recorded once no replay holds the spool's lock
+
+    def _record_refused(self) -> None:
+        refused, self._unrecorded = self._unrecorded, []
+        if not refused or self._spool_broken:
+            return
         uuids = self.store.run_uuids_by_pk()
         try:
             self.spool.keep_refused([((uuids.get(row[0], str(row[0])), *row[1:]), reason)
-                                     for row, reason in rejected])
-        except Exception:  # the record is a courtesy: the report below still names them
+                                     for row, reason in refused])
+        except Exception:  # the record is a courtesy: the report at flush() still names them
             pass
 
     def _report_rejected(self, raise_error: bool) -> None:
@@ -430,7 +439,7 @@ class MetricWriter:
         self._away_since, self._next_try = None, 0.0  # it tries the store itself first
         self._ends, self._confirmed_claims = [], []
         self._unreported = 0
-        self.rejected = []
+        self.rejected, self._unrecorded = [], []
 
 
 def _in_order(work: list[Callable]) -> Callable:
