@@ -412,6 +412,10 @@ class MetricWriter:
         _persist_before_a_child_exits()
 
     def _run(self) -> None:
+        # Signals for the process go to the main thread, which handles them: one delivered
+        # here would leave a main thread blocked in C (a Pool worker waiting for work) asleep.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         while True:
             self._wake.wait(self.interval)
             self._wake.clear()
