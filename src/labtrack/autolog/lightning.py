@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from labtrack.autolog._common import FitCall, param_value, patch, safely, wrap_fit
-from labtrack.autolog.pytorch import FLAVOR, log_pytorch_model, log_training_setup, to_float
+from labtrack.autolog._torch import FLAVOR, log_pytorch_model, log_training_setup, to_float
 from labtrack.tracking import fluent
 
 MODULES = ("lightning.pytorch", "pytorch_lightning")

@@ -3,7 +3,8 @@
 A plain loop has no hook to patch, so ``track_training`` is a small explicit API: a context
 manager that opens (or joins) the run, logs the model's size and the optimizer's settings,
 then per-step and per-epoch metrics, and the trained model at the end. ``autolog()`` patches
-``Trainer.fit`` of Lightning when Lightning is imported (see ``lightning.py``).
+``Trainer.fit`` of Lightning when Lightning is imported (see ``lightning.py``); what both
+share is in ``_torch.py``.
 """
 
 from __future__ import annotations
@@ -12,21 +13,19 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from labtrack.autolog._common import (
-    autolog_run,
-    configure,
-    get_config,
-    param_value,
-    safely,
+from labtrack.autolog._common import autolog_run, configure, get_config, safely
+
+# The helpers Lightning autologging shares live in _torch (re-exported here, as before), so
+# that lightning.py need not import this module, which loads lightning.py in autolog().
+from labtrack.autolog._torch import (
+    FLAVOR,
+    log_pytorch_model,
+    log_training_setup,
+    model_params,
+    optimizer_params,
+    to_float,
 )
 from labtrack.tracking import fluent
-
-FLAVOR = "pytorch"
-# The optimizer settings worth a param; the rest of a param group is mostly internal flags.
-_OPTIMIZER_SETTINGS = (
-    "lr momentum dampening nesterov weight_decay betas eps alpha rho amsgrad lr_decay "
-    "initial_accumulator_value"
-).split()
 
 
 def autolog(
@@ -142,51 +141,6 @@ def track_training(
         config = get_config(FLAVOR)
         if log_models if log_models is not None else (config is None or config.log_models):
             safely(FLAVOR, "log the model", log_pytorch_model, model, run_id)
-
-
-def log_training_setup(model: Any, optimizer: Any, run_id: str) -> None:
-    """Params: the model's size and the optimizer's settings."""
-    fluent.log_params({**model_params(model), **optimizer_params(optimizer)}, run_id=run_id)
-
-
-def model_params(model: Any) -> dict[str, Any]:
-    """The model's class and parameter counts."""
-    parameters = list(model.parameters())
-    return {
-        "model_class": type(model).__name__,
-        "num_params": sum(p.numel() for p in parameters),
-        "num_trainable_params": sum(p.numel() for p in parameters if p.requires_grad),
-    }
-
-
-def optimizer_params(optimizer: Any) -> dict[str, str]:
-    """``optimizer_name`` and the settings of the first param group (lr, momentum, ...),
-    as they were when training started."""
-    if optimizer is None:
-        return {}
-    group = optimizer.param_groups[0] if optimizer.param_groups else {}
-    params = {"optimizer_name": type(optimizer).__name__}
-    for key in _OPTIMIZER_SETTINGS:
-        # A scheduler changes "lr" as training goes, and keeps the value it started from.
-        value = group.get("initial_lr", group.get(key)) if key == "lr" else group.get(key)
-        if value is not None:
-            params[key] = to_float(value) if hasattr(value, "item") else value  # lr may be a tensor
-    return {key: param_value(value) for key, value in params.items()}
-
-
-def log_pytorch_model(model: Any, run_id: str) -> None:
-    """The trained module through ``lt.log_model`` as ``model`` (``MLmodel`` beside
-    ``data/model.pth``), so that ``lt.load_model(f"runs:/{run_id}/model")`` loads it."""
-    from labtrack.models import log_model
-
-    log_model(model, "model", flavor=FLAVOR, run_id=run_id)
-
-
-def to_float(value: Any) -> float:
-    """A float from a Python number, a numpy scalar or a one-element tensor."""
-    if hasattr(value, "detach"):
-        value = value.detach()
-    return float(value.item() if hasattr(value, "item") else value)
 
 
 __all__ = [
