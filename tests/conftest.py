@@ -9,7 +9,7 @@ from hypothesis import settings
 
 import labtrack as lt
 from labtrack.store import forget_stores
-from labtrack.tracking import fluent
+from labtrack.tracking import state
 
 # CI runs the property tests derandomized: a failure there reproduces on every rerun.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=300)
@@ -26,7 +26,7 @@ def isolated_home(tmp_path, monkeypatch):
     yield
     while lt.active_run():
         lt.end_run()
-    fluent._state.update(last_run_id=None, client=None)
+    state.reset()
     lt.set_tracking_uri(None)
     forget_stores()
 

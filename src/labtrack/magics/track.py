@@ -16,7 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from labtrack import env
 from labtrack.magics.cell_history import CellHistory
-from labtrack.tracking import fluent
+from labtrack.tracking import fluent, state
 
 
 class _HelpShown(Exception):
@@ -164,7 +164,7 @@ class TrackMagics(Magics):
             run = fluent.start_run(run_id=args.resume, run_name=args.name, nested=args.nested,
                                    tags=tags, experiment_id=self._experiment_id(args.experiment))
             self.line_run = run
-            self.history = None if args.no_source else CellHistory(fluent._client(), run.info.run_id)
+            self.history = None if args.no_source else CellHistory(state.client(), run.info.run_id)
             self._log_params(params)
             if not args.quiet:
                 print(f"labtrack: started run {run.info.run_name!r} ({run.info.run_id[:8]}); "
@@ -190,7 +190,8 @@ class TrackMagics(Magics):
     # -- recording cells of a %track start span ------------------------------------------------
 
     def _line_run_is_active(self) -> bool:
-        return self.line_run is not None and any(run is self.line_run for run in fluent._stack)
+        line_run = self.line_run
+        return line_run is not None and any(run is line_run for run in state.active_runs())
 
     def _before_cell(self, info=None) -> None:
         self._cell_started = time.perf_counter()

@@ -179,10 +179,10 @@ def _requirements(flavor: ModuleType) -> list[str]:
 def _record_in_run(run_id: str, saved: ModelMetadata) -> None:
     """Append the model to the run's ``mlflow.log-model.history`` tag, as MLflow does, so that
     a run's models can be found without listing its artifacts."""
-    from labtrack.tracking import fluent
+    from labtrack.tracking import state
     from labtrack.tracking.validation import MAX_TAG_VALUE_LENGTH
 
-    client = fluent._client()
+    client = state.client()
     history = json.loads(client.get_run(run_id).data.tags.get(HISTORY_TAG) or "[]")
     history.append({
         "run_id": run_id, "artifact_path": saved.artifact_path, "utc_time_created": saved.utc_time_created,

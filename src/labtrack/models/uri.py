@@ -49,10 +49,10 @@ def resolve(model_uri: str | os.PathLike) -> ModelLocation:
 
 def _run_model_folder(uri: str) -> Path:
     from labtrack.artifacts import LocalArtifactRepository
-    from labtrack.tracking.fluent import _client
+    from labtrack.tracking import state
 
     run_id, path = parse_runs_uri(uri)
-    run = _client().get_run(run_id)
+    run = state.client().get_run(run_id)
     return LocalArtifactRepository(run.info.artifact_uri).path_of(path)
 
 

@@ -18,7 +18,7 @@ from labtrack.projects.notebook import NotebookTarget
 from labtrack.projects.parameters import expand_grid, resolve
 from labtrack.projects.runner import Outcome, Target, run_target
 from labtrack.projects.sweep import SweepResult, run_sweep
-from labtrack.tracking import fluent
+from labtrack.tracking import fluent, state
 
 
 def run(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] | None = None, *,
@@ -45,7 +45,7 @@ def run(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] |
                      experiment_id=experiment_id, run_name=run_name, jobs=jobs, metric=metric,
                      maximize=maximize, kernel_name=kernel_name)
     raise_if_failed(result)
-    client = fluent._client()
+    client = state.client()
     if isinstance(result, Outcome):
         return client.get_run(result.run_id)
     return client.get_run(result.best.run_id if result.best else result.parent_run_id)
@@ -63,8 +63,8 @@ def execute(uri: str | Path, entry_point: str = "main", parameters: dict[str, An
         raise InvalidParameter(f"jobs must be at least 1, got {jobs}")
     experiment = experiment_for(experiment_name, experiment_id)
     if len(grid) == 1:
-        return run_target(target, grid[0], fluent._client(), experiment, run_name=run_name)
-    return run_sweep(target, grid, fluent._client(), experiment, run_name=run_name, jobs=jobs,
+        return run_target(target, grid[0], state.client(), experiment, run_name=run_name)
+    return run_sweep(target, grid, state.client(), experiment, run_name=run_name, jobs=jobs,
                      metric=metric, maximize=maximize)
 
 
@@ -91,7 +91,7 @@ def experiment_for(name: str | None = None, experiment_id: str | None = None) ->
         return fluent.get_or_create_experiment(name).experiment_id
     if experiment_id is not None:
         return fluent.get_experiment(str(experiment_id)).experiment_id
-    return fluent._active_experiment_id()
+    return fluent.active_experiment_id()
 
 
 def raise_if_failed(result: Outcome | SweepResult) -> None:

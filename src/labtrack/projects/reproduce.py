@@ -24,7 +24,7 @@ from labtrack.projects.runner import (
     Target,
     run_target,
 )
-from labtrack.tracking import fluent
+from labtrack.tracking import state
 
 REPRODUCES_TAG = "labtrack.reproduces"
 # The recorded source is the original's code: its git state describes the new run too.
@@ -39,7 +39,7 @@ def reproduce(run_id: str, run_name: str | None = None) -> Run:
     >>> new.data.tags["labtrack.reproduces"] == old_run_id
     True
     """
-    client = fluent._client()
+    client = state.client()
     original = client.get_run(run_id)
     tags = original.data.tags
     kind = tags.get(KIND_TAG)

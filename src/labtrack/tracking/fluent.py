@@ -7,6 +7,9 @@ Notebooks re-run cells out of order and cells raise: a run started by a ``with``
 always ended by it (FAILED on an exception, KILLED on an interrupt), and a run left active
 by an earlier cell (``start_run()`` without ``end_run()``) is ended, with a warning, when
 the next top-level run starts, instead of MLflow's "Run ... is already active" error.
+
+What it remembers between calls (the active-run stack, the active experiment, ...) lives in
+``labtrack.tracking.state``, per process and shared by all threads: see that module for why.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from labtrack import env
 from labtrack.entities import Experiment, Run, RunStatus, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
-from labtrack.tracking import uri as _uri
+from labtrack.tracking import state
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,36 +66,17 @@ class ActiveRun:
         else:
             status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
             _record_error(self.info.run_id, exc_type, exc, tb)
-        if any(run is self for run in _stack):
-            end_run(status, _run=self)
+        end_run(status, _run=self)  # a no-op if the run already ended (with its parent, say)
         return False  # never swallow the exception
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self.info.run_id!r} name={self.info.run_name!r}>"
 
 
-_stack: list[ActiveRun] = []
-_lock = threading.RLock()
-_state: dict[str, Any] = {"experiment_id": None, "last_run_id": None, "client": None, "uncaught": False}
-
-
-def _client() -> Client:
-    client = _state["client"]
-    # The hot path: reuse the client while neither set_tracking_uri nor the environment moved.
-    key = (_uri._explicit_uri, os.environ.get(env.TRACKING_URI.name), os.environ.get(env.HOME.name))
-    if client is not None and _state.get("client_key") == key:
-        return client
-    uri = _uri.get_tracking_uri()
-    _state["client_key"] = key
-    if client is None or client.tracking_uri != uri:
-        from labtrack.tracking.client import Client
-
-        client = _state["client"] = Client(uri)
-    return client
-
-
-def _forget_experiment() -> None:
-    _state["experiment_id"] = None
+_process = state.process()  # the same object for the life of the process
+_stack = _process.runs  # the active-run stack; changed only under _lock
+_lock = state.run_lock()
+_client = state.client
 
 
 # -- experiments --------------------------------------------------------------------------
@@ -107,7 +91,7 @@ def set_experiment(experiment_name: str | None = None, experiment_id: str | None
         experiment = get_or_create_experiment(experiment_name)
     if experiment.lifecycle_stage != "active":
         raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
-    _state["experiment_id"] = experiment.experiment_id
+    state.set_experiment_id(experiment.experiment_id)
     return experiment
 
 
@@ -124,11 +108,15 @@ def get_or_create_experiment(name: str) -> Experiment:
     return experiment
 
 
-def _active_experiment_id() -> str:
-    if _state["experiment_id"] is None:
+def active_experiment_id() -> str:
+    """The experiment new runs go to: ``set_experiment``'s, else the one named by
+    ``LABTRACK_EXPERIMENT_NAME`` (created if needed), else the Default experiment ("0")."""
+    experiment_id = state.experiment_id()
+    if experiment_id is None:
         name = env.EXPERIMENT_NAME.get()
-        _state["experiment_id"] = set_experiment(name).experiment_id if name else "0"
-    return _state["experiment_id"]
+        experiment_id = set_experiment(name).experiment_id if name else "0"
+        state.set_experiment_id(experiment_id)
+    return experiment_id
 
 
 def create_experiment(name: str, artifact_location: str | None = None, tags: dict | None = None) -> str:
@@ -203,7 +191,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
                 all_tags["mlflow.parentRunId"] = parent_run_id
             if description is not None:
                 all_tags["mlflow.note.content"] = description
-            experiment = experiment_id if experiment_id is not None else _active_experiment_id()
+            experiment = experiment_id if experiment_id is not None else active_experiment_id()
             run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
         active = ActiveRun(run, client, resumed=run_id is not None)
         if run_id is None:
@@ -236,18 +224,20 @@ def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread 
 
     thread = threading.Thread(target=capture, name="labtrack-git-capture", daemon=True)
     thread.start()
-    _captures[:] = [t for t in _captures if t.is_alive()]
-    _captures.append(thread)
+    with _lock:
+        _process.captures[:] = [t for t in _process.captures if t.is_alive()]
+        _process.captures.append(thread)
     return thread
-
-
-_captures: list[threading.Thread] = []
 
 
 def wait_for_source_capture(timeout: float = 10.0) -> None:
     """Wait until the git state of every run started so far is recorded."""
-    while _captures:
-        _captures.pop().join(timeout)
+    while True:
+        with _lock:
+            if not _process.captures:
+                return
+            thread = _process.captures.pop()
+        thread.join(timeout)  # not under the lock: a capture may be waiting to log
 
 
 def _end_dangling_run(nested: bool) -> None:
@@ -275,25 +265,28 @@ def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> 
             return
         RunStatus.from_string(status)
         target = _run or _stack[-1]
+        if not any(run is target for run in _stack):
+            return  # ended already, with the run it was started in (maybe by another thread)
         while _stack:  # children left open inside the run end with it
             run = _stack[-1]
             # Popped only once ended: if the store refuses, the run stays active (and alive)
             # and end_run() can be called again.
             run.client.set_terminated(run.info.run_id, status)
             _stack.pop()
-            _state["last_run_id"] = run.info.run_id
+            _process.last_run_id = run.info.run_id
             if run is target:
                 break
 
 
 def active_run() -> ActiveRun | None:
-    return _stack[-1] if _stack else None
+    """The innermost active run of the process (whichever thread started it), or None."""
+    return state.top_run()
 
 
 def last_active_run() -> Run | None:
-    if _stack:
-        return _client().get_run(_stack[-1].info.run_id)
-    run_id = _state["last_run_id"]
+    """The active run, else the run ended last, read from the store; None if neither."""
+    active = state.top_run()
+    run_id = active.info.run_id if active is not None else state.last_run_id()
     return _client().get_run(run_id) if run_id else None
 
 
@@ -314,11 +307,11 @@ def _logging_target(run_id: str | None = None) -> tuple[Client, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
     environment: a missing variable costs ~2 us, more than the rest of ``log_metric``."""
-    if run_id is None and _stack:
-        active = _stack[-1]
-        return active.client, active.run_id
     if run_id is not None:
         return _client(), run_id
+    active = state.top_run()
+    if active is not None:
+        return active.client, active.run_id
     # Under `labtrack run`, logging outside any run always goes to the runner's run.
     active = start_run(run_id=env.RUN_ID.get())
     return active.client, active.info.run_id
@@ -458,7 +451,7 @@ def _experiment_ids_for_search(client: Client, experiment_ids, experiment_names,
         if experiment is None:
             raise NotFound(f"no experiment named {name!r}")
         ids.append(experiment.experiment_id)
-    return ids or [_active_experiment_id()]
+    return ids or [active_experiment_id()]
 
 
 # -- process lifecycle ------------------------------------------------------------------------
@@ -479,9 +472,10 @@ def _watch_for_uncaught_exceptions() -> None:
     original = sys.excepthook
 
     def hook(exc_type, exc, tb):
-        _state["uncaught"] = True
-        if _stack:
-            _record_error(_stack[-1].info.run_id, exc_type, exc, tb)
+        _process.uncaught = True
+        active = state.top_run()
+        if active is not None:
+            _record_error(active.info.run_id, exc_type, exc, tb)
         original(exc_type, exc, tb)
 
     hook._labtrack = True  # type: ignore[attr-defined]
@@ -492,10 +486,11 @@ def _end_runs_at_exit() -> None:
     wait_for_source_capture()
     # A forked worker inherits the stack and may log into its runs, but only the process
     # that started a run ends it.
-    if _stack and _stack[0].pid == os.getpid():
-        status = RunStatus.FAILED if _state["uncaught"] else RunStatus.FINISHED
+    runs = state.active_runs()
+    if runs and runs[0].pid == os.getpid():
+        status = RunStatus.FAILED if _process.uncaught else RunStatus.FINISHED
         try:
-            end_run(status, _run=_stack[0])
+            end_run(status, _run=runs[0])
             _client().flush()  # the end is queued behind the run's points: persist both now
         except Exception as error:
             print(f"labtrack: could not end the active run at exit: {error}", file=sys.stderr)

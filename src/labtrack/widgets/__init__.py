@@ -95,9 +95,9 @@ def _run_ids(runs) -> list[str]:
 
 
 def _experiment_of(run_id: str) -> list[str]:
-    from labtrack.tracking import fluent
+    from labtrack.tracking import state
 
-    return [fluent._client().get_run(run_id).info.experiment_id]
+    return [state.client().get_run(run_id).info.experiment_id]
 
 
 __all__ = ["Compare", "MetricChart", "RunsTable", "Scatter", "chart", "compare", "dashboard", "runs", "scatter"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from labtrack.errors import NotFound
-from labtrack.tracking import fluent
+from labtrack.tracking import fluent, state
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,13 +23,13 @@ class RunSource:
 
     def __init__(self, experiments: str | list[str] | None = None, client: Client | None = None,
                  max_results: int = 100_000):
-        self.client = client or fluent._client()
+        self.client = client or state.client()
         self.max_results = max_results
         self.experiment_ids, self.experiment_names = self._resolve(experiments)
 
     def _resolve(self, experiments) -> tuple[list[str], list[str]]:
         if experiments is None:
-            experiment = self.client.get_experiment(fluent._active_experiment_id())
+            experiment = self.client.get_experiment(fluent.active_experiment_id())
             return [experiment.experiment_id], [experiment.name]
         ids, names = [], []
         for item in [experiments] if isinstance(experiments, str) else list(experiments):
