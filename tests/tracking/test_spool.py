@@ -273,6 +273,9 @@ class Proxy:
             threading.Thread(target=self._pipe, args=(server, client, False, state), daemon=True).start()
 
     def _pipe(self, source, destination, to_server: bool, state: dict) -> None:
+        import contextlib
+        import socket
+
         try:
             while data := source.recv(65536):
                 if to_server and b"COMMIT" in data and self.cut_after_commit.is_set():
@@ -285,6 +288,8 @@ class Proxy:
         except OSError:
             pass
         for sock in (source, destination):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # close() alone leaves a recv() elsewhere waiting
             sock.close()
 
     def close(self) -> None:
