@@ -57,8 +57,7 @@ from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tra
 # function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
 # the attribute would otherwise be the package.
 from labtrack.autolog import autolog
-
-__version__ = "0.1.0"
+from labtrack._version import __version__
 
 
 def load_ipython_extension(ipython) -> None:

@@ -91,14 +91,11 @@ def upgrade(args: argparse.Namespace) -> int:
 
 
 def backup(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     from labtrack.store.sql import connection
 
     uri = env.resolve_tracking_uri(args.tracking_uri)
-    url = sa.engine.make_url(uri)
-    if url.get_backend_name() == "postgresql":
-        shown = url.set(drivername="postgresql").render_as_string(hide_password=True)
+    if connection.backend_name(uri) == "postgresql":
+        shown = display_uri(uri).replace("postgresql+psycopg://", "postgresql://")
         raise InvalidParameter(
             "labtrack db backup copies SQLite stores; back up a PostgreSQL store with pg_dump, "
             f"e.g. pg_dump --format=custom --file {args.dest} '{shown}'"

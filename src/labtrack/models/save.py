@@ -105,7 +105,7 @@ def _model_name(name: str | None, artifact_path: str | None) -> str:
 def _save(model: Any, folder: Path, flavor_name: str | None, signature: ModelSignature | None,
           input_example: Any, pip_requirements, extra_pip_requirements, user_metadata,
           flavor_options: dict[str, Any], *, run_id: str | None, artifact_path: str | None) -> ModelMetadata:
-    import labtrack
+    from labtrack._version import __version__
 
     flavor = flavors.by_name(flavor_name) if flavor_name else flavors.detect(model)
     if flavor_name and not flavor.matches(model):
@@ -125,7 +125,7 @@ def _save(model: Any, folder: Path, flavor_name: str | None, signature: ModelSig
         saved_input_example_info=example_info,
         artifact_path=artifact_path,
         run_id=run_id,
-        labtrack_version=labtrack.__version__,
+        labtrack_version=__version__,
         metadata=user_metadata,
     )
     metadata.flavors[PYFUNC]["python_version"] = platform.python_version()
@@ -165,9 +165,9 @@ def _requirements(flavor: ModuleType) -> list[str]:
     """``labtrack`` and the flavor's packages, pinned to the versions installed here."""
     from importlib.metadata import PackageNotFoundError, version
 
-    import labtrack
+    from labtrack._version import __version__
 
-    lines = [f"labtrack=={labtrack.__version__}"]
+    lines = [f"labtrack=={__version__}"]
     for package in flavor.PACKAGES:
         try:
             lines.append(f"{package}=={version(package)}")

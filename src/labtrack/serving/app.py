@@ -138,9 +138,9 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
         return PlainTextResponse("\n")
 
     async def version(request: Request) -> JSONResponse:
-        import labtrack
+        from labtrack._version import __version__
 
-        return JSONResponse({"labtrack_version": labtrack.__version__, "model_uri": model_uri,
+        return JSONResponse({"labtrack_version": __version__, "model_uri": model_uri,
                              "model_version": model_version, "flavor": model.flavor})
 
     routes = [

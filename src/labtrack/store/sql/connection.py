@@ -37,6 +37,11 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 T = TypeVar("T")
 
 
+def backend_name(uri: str) -> str:
+    """The database a URI names: ``sqlite``, ``postgresql``, ..."""
+    return sa.engine.make_url(uri).get_backend_name()
+
+
 def sqlite_path(uri: str) -> Path | None:
     """The database file of a ``sqlite:///`` URI, or None for other schemes or in-memory."""
     url = sa.engine.make_url(uri)
