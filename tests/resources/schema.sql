@@ -150,7 +150,7 @@ CREATE TABLE runs (
 );
 CREATE TABLE spool_batches (
 	batch_id VARCHAR(64) NOT NULL, 
-	replayed_time BIGINT NOT NULL, 
+	recorded_time BIGINT NOT NULL, 
 	PRIMARY KEY (batch_id)
 );
 CREATE TABLE sqlite_sequence(name,seq);

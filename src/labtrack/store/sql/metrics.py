@@ -210,10 +210,11 @@ class MetricStore(SqlStoreBase):
 
 
 def _claim_batch(conn: Connection, batch_id: str) -> bool:
-    """Record a replayed batch in this transaction; False if it was recorded before."""
+    """Record a batch's id in this transaction; False if it was recorded before (the batch
+    is in the store already)."""
     batches = schema.spool_batches
     statement = connection.upsert(conn, batches).values(
-        batch_id=batch_id, replayed_time=now_ms()
+        batch_id=batch_id, recorded_time=now_ms()
     ).on_conflict_do_nothing().returning(batches.c.batch_id)  # rowcount is -1 on psycopg here
     return conn.execute(statement).first() is not None
 

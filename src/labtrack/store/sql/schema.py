@@ -142,14 +142,16 @@ run_processes = Table(
     Column("heartbeat_time", BigInteger, nullable=False),
 )
 
-# Batches replayed from a local spool (v4): a batch id is recorded in the same transaction
-# as the rows it carries, so a batch replayed twice (a crash between the commit here and
-# the spool's own bookkeeping, or two processes replaying at once) is written once.
+# Batches that may reach the store twice (v4): a batch id is recorded in the same
+# transaction as the rows it carries, so a spooled batch replayed twice (a crash between the
+# commit here and the spool's own bookkeeping, two processes replaying at once, or a commit
+# whose answer was lost before the batch was spooled) is written once. Ids of batches known
+# to be committed are dropped again by the writer.
 spool_batches = Table(
     "spool_batches",
     metadata,
     Column("batch_id", String(64), primary_key=True),
-    Column("replayed_time", BigInteger, nullable=False),
+    Column("recorded_time", BigInteger, nullable=False),
 )
 
 
