@@ -49,10 +49,12 @@ class ActiveRun:
 
     @property
     def info(self):
+        """The run's ``RunInfo`` (id, name, experiment, status as of the start, artifact URI)."""
         return self._run.info
 
     @property
     def data(self):
+        """The run's ``RunData`` (metrics, params, tags), read from the store now."""
         return self.client.get_run(self.info.run_id).data
 
     def __enter__(self) -> ActiveRun:
@@ -120,27 +122,49 @@ def active_experiment_id() -> str:
 
 
 def create_experiment(name: str, artifact_location: str | None = None, tags: dict | None = None) -> str:
+    """Create an experiment and return its id (as a string); it does not become active.
+
+    ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
+    store); ``tags`` are experiment tags. Raises ``AlreadyExists`` if an experiment (even a
+    deleted one) has the name, ``InvalidParameter`` for an empty name or bad tags.
+    """
     return _client().create_experiment(name, artifact_location, tags)
 
 
 def get_experiment(experiment_id: str) -> Experiment:
+    """The ``Experiment`` with this id (active or deleted). Raises ``NotFound`` if there is no such experiment."""
     return _client().get_experiment(experiment_id)
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
+    """The ``Experiment`` with this name (active or deleted), or None if there is none."""
     return _client().get_experiment_by_name(name)
 
 
 def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
                        filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
+    """Experiments as a list of ``Experiment``, by lifecycle (``view_type``, a ``ViewType``).
+
+    ``filter_string`` uses MLflow's filter language on ``name``, ``creation_time``,
+    ``last_update_time`` and ``tags.<key>`` (AND only). Raises ``InvalidFilter`` for a
+    filter that does not parse.
+
+    >>> lt.search_experiments(filter_string="name LIKE 'svm%'")  # doctest: +SKIP
+    """
     return _client().search_experiments(view_type, max_results, filter_string, order_by)
 
 
 def delete_experiment(experiment_id: str) -> None:
+    """Mark an experiment deleted (its runs are kept); ``restore_experiment`` brings it back.
+
+    Raises ``NotFound`` for an unknown id and ``InvalidParameter`` for the Default
+    experiment ("0"), which cannot be deleted.
+    """
     _client().delete_experiment(experiment_id)
 
 
 def restore_experiment(experiment_id: str) -> None:
+    """Bring a deleted experiment back. Raises ``NotFound`` if there is no such experiment."""
     _client().restore_experiment(experiment_id)
 
 
@@ -291,15 +315,24 @@ def last_active_run() -> Run | None:
 
 
 def get_run(run_id: str) -> Run:
+    """The ``Run`` with this id, with its latest metrics, params and tags (pending metric points
+    of this process are persisted first). Raises ``NotFound`` if there is no such run.
+    """
     return _client().get_run(run_id)
 
 
 def get_parent_run(run_id: str) -> Run | None:
+    """The ``Run`` that a nested run was started in (its ``mlflow.parentRunId`` tag), or None
+    for a top-level run. Raises ``NotFound`` if there is no such run.
+    """
     parent = _client().get_run(run_id).data.tags.get("mlflow.parentRunId")
     return _client().get_run(parent) if parent else None
 
 
 def delete_run(run_id: str) -> None:
+    """Mark a run deleted: searches no longer return it unless asked for deleted runs.
+    ``Client().restore_run`` brings it back. Raises ``NotFound`` if there is no such run.
+    """
     _client().delete_run(run_id)
 
 
@@ -329,6 +362,14 @@ def log_metric(key: str, value: float, step: int | None = None, timestamp: int |
 
 def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None,
                 synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """Log several metrics at the same ``step`` and ``timestamp``, into the active run (one is
+    started if none is), or into ``run_id``.
+
+    Buffered like ``log_metric``; ``synchronous=True`` persists them before returning. Raises
+    ``InvalidParameter`` if ``metrics`` is not a dict or a key or value is invalid.
+
+    >>> lt.log_metrics({"loss": 0.31, "accuracy": 0.91}, step=epoch)  # doctest: +SKIP
+    """
     if not isinstance(metrics, dict):
         raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
     client, target = _logging_target(run_id)
@@ -339,11 +380,25 @@ def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: i
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
+    """Log one parameter of the active run (one is started if none is) and return ``value``.
+
+    Values are stored as strings. Logging a key again with the same value is fine; with a
+    different value it raises ``InvalidState`` (params describe the run's input and do not
+    change). Written at once: ``synchronous`` is accepted for MLflow compatibility.
+    """
     client, target = _logging_target()
     return client.log_param(target, key, value)
 
 
 def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+    """Log several parameters at once, into the active run (one is started if none is) or into
+    ``run_id``; all are validated before any is written, and all go in one transaction.
+
+    Raises ``InvalidParameter`` if ``params`` is not a dict or a key is invalid, and
+    ``InvalidState`` if a key was already logged with a different value.
+
+    >>> lt.log_params({"C": 1.0, "kernel": "rbf"})  # doctest: +SKIP
+    """
     from labtrack.entities import Param
 
     if not isinstance(params, dict):
@@ -353,11 +408,21 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+    """Set a tag on the active run (one is started if none is), replacing any earlier value.
+
+    Values are stored as strings. Keys under ``mlflow.`` are MLflow's system tags (for
+    instance ``mlflow.note.content`` is the run's description). Written at once:
+    ``synchronous`` is accepted for MLflow compatibility.
+    """
     client, target = _logging_target()
     client.set_tag(target, key, value)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+    """Set several tags on the active run (one is started if none is) in one transaction.
+
+    Raises ``InvalidParameter`` if ``tags`` is not a dict or a key is invalid.
+    """
     from labtrack.entities import RunTag
 
     if not isinstance(tags, dict):
@@ -367,6 +432,9 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
 
 
 def delete_tag(key: str) -> None:
+    """Remove a tag from the active run (one is started if none is). Raises ``NotFound`` if the
+    run has no such tag.
+    """
     client, target = _logging_target()
     client.delete_tag(target, key)
 
@@ -379,32 +447,69 @@ def flush() -> None:
 # -- artifacts ------------------------------------------------------------------------------
 
 def log_artifact(local_path: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Copy a local file into the run's artifacts, under the folder ``artifact_path`` if given.
+
+    Logs to the active run (one is started if none is), or to ``run_id``. Raises
+    ``InvalidParameter`` if the file does not exist.
+
+    >>> lt.log_artifact("confusion.png", artifact_path="plots")  # doctest: +SKIP
+    """
     client, target = _logging_target(run_id)
     client.log_artifact(target, local_path, artifact_path)
 
 
 def log_artifacts(local_dir: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+    """Copy every file of a local folder (recursively) into the run's artifacts, under the
+    folder ``artifact_path`` if given. Logs to the active run (one is started if none is), or
+    to ``run_id``. Raises ``InvalidParameter`` if the folder does not exist.
+    """
     client, target = _logging_target(run_id)
     client.log_artifacts(target, local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a string as the artifact file ``artifact_file`` (a path inside the run's artifacts,
+    such as ``"notes/summary.md"``), in the active run or ``run_id``. Raises
+    ``InvalidParameter`` if ``text`` is not a str.
+    """
     client, target = _logging_target(run_id)
     client.log_text(target, text, artifact_file)
 
 
 def log_dict(dictionary: dict, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a dict (or list) as the artifact file ``artifact_file``: YAML for a ``.yaml``/``.yml``
+    name (needs PyYAML), JSON otherwise. Logs to the active run or ``run_id``.
+
+    >>> lt.log_dict({"classes": ["setosa", "versicolor"]}, "labels.json")  # doctest: +SKIP
+    """
     client, target = _logging_target(run_id)
     client.log_dict(target, dictionary, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str, *, run_id: str | None = None) -> None:
+    """Save a matplotlib or Plotly figure as the artifact file ``artifact_file``; the file name's
+    suffix picks the format (``.png``, ``.svg``, ``.pdf``; for Plotly also ``.html`` and
+    ``.json``, and images through kaleido). Logs to the active run or ``run_id``. Raises
+    ``InvalidParameter`` for another kind of figure or a format it cannot write.
+
+    >>> fig, ax = plt.subplots(); ax.plot(losses)  # doctest: +SKIP
+    >>> lt.log_figure(fig, "plots/loss.png")
+    """
     client, target = _logging_target(run_id)
     client.log_figure(target, figure, artifact_file)
 
 
 def log_image(image: Any, artifact_file: str | None = None, key: str | None = None,
               step: int | None = None, run_id: str | None = None) -> None:
+    """Save an image (a PIL image or a numpy array: HxW, HxWx3 or HxWx4; floats in [0, 1] or
+    integers in [0, 255]) as the artifact file ``artifact_file``. Needs Pillow.
+
+    Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``.
+    Logs to the active run or ``run_id``. Raises ``InvalidParameter`` for neither name nor
+    key, or an array of another shape or range.
+
+    >>> lt.log_image(sample, key="reconstruction", step=epoch)  # doctest: +SKIP
+    """
     if artifact_file is None:
         if key is None:
             raise InvalidParameter("log_image needs artifact_file (or key and step)")
@@ -414,6 +519,9 @@ def log_image(image: Any, artifact_file: str | None = None, key: str | None = No
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The URI of the active run's artifact folder (one is started if no run is active), or of
+    ``artifact_path`` inside it.
+    """
     client, target = _logging_target()
     uri = client.get_run(target).info.artifact_uri
     return f"{uri}/{artifact_path}" if artifact_path else uri
