@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 
 class RegistryClient:
+    """The model registry's methods of ``Client`` (MLflow's ``MlflowClient`` names): registered
+    models, their versions, stages, aliases and tags, and labtrack's history of changes.
+
+    Use it through ``lt.Client()``; not meant to be made on its own.
+    """
+
     store: SqlStore  # and ``_artifacts(run_id)``: both from the tracking half of ``Client``
 
     # -- registered models ----------------------------------------------------------------
@@ -55,12 +61,21 @@ class RegistryClient:
         return PagedList(models, token)
 
     def rename_registered_model(self, name: str, new_name: str, *, user: str | None = None) -> RegisteredModel:
+        """Rename a registered model and return it under its new name; its versions, tags and
+        aliases move with it. Raises ``NotFound`` for an unknown model and ``AlreadyExists`` if
+        ``new_name`` is taken. ``user`` is who the registry's history records (the process's login
+        by default).
+        """
         return self.store.rename_registered_model(
             rv.validate_model_name(name), rv.validate_model_name(new_name), user=_user(user),
         )
 
     def update_registered_model(self, name: str, description: str | None = None, *,
                                 user: str | None = None) -> RegisteredModel:
+        """Set a registered model's description (None clears it) and return the model. Raises
+        ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
+        process's login by default).
+        """
         return self.store.update_registered_model(
             rv.validate_model_name(name), rv.validate_text(description, "description"), user=_user(user),
         )
@@ -70,10 +85,17 @@ class RegistryClient:
         self.store.delete_registered_model(rv.validate_model_name(name), user=_user(user))
 
     def set_registered_model_tag(self, name: str, key: str, value: object, *, user: str | None = None) -> None:
+        """Set a tag on a registered model, replacing any earlier value (stored as a string). Raises
+        ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
+        process's login by default).
+        """
         key, value = v.validate_tags({key: value}).popitem()
         self.store.set_registered_model_tag(rv.validate_model_name(name), key, value, user=_user(user))
 
     def delete_registered_model_tag(self, name: str, key: str, *, user: str | None = None) -> None:
+        """Remove a tag from a registered model. Raises ``NotFound`` if the model or the tag does
+        not exist. ``user`` is who the registry's history records (the process's login by default).
+        """
         self.store.delete_registered_model_tag(
             rv.validate_model_name(name), v.validate_key(key, "tag"), user=_user(user),
         )
@@ -94,6 +116,10 @@ class RegistryClient:
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """The ``ModelVersion`` ``version`` (an int or a numeric str) of a registered model, with
+        its stage, source, run id, tags and aliases. Raises ``NotFound`` if there is no such model
+        or version.
+        """
         return self.store.get_model_version(rv.validate_model_name(name), rv.validate_version(version))
 
     def search_model_versions(self, filter_string: str | None = None, max_results: int = 10_000,
@@ -111,6 +137,10 @@ class RegistryClient:
 
     def update_model_version(self, name: str, version: int | str, description: str | None = None, *,
                              user: str | None = None) -> ModelVersion:
+        """Set a model version's description (None clears it) and return the version. Raises
+        ``NotFound`` if there is no such model or version. ``user`` is who the registry's history
+        records (the process's login by default).
+        """
         return self.store.update_model_version(
             rv.validate_model_name(name), rv.validate_version(version),
             rv.validate_text(description, "description"), user=_user(user),
@@ -132,6 +162,11 @@ class RegistryClient:
 
     def delete_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
                                  stage: str | None = None, *, user: str | None = None) -> None:
+        """Remove a tag from a model version, named by number or (as MLflow allows) by ``stage``:
+        the newest version in that stage. Raises ``NotFound`` if the version or tag does not exist,
+        ``InvalidParameter`` if neither version nor stage is given. ``user`` is who the registry's
+        history records (the process's login by default).
+        """
         number = self._version_or_stage(name, version, stage)
         self.store.delete_model_version_tag(
             rv.validate_model_name(name), number, v.validate_key(key, "tag"), user=_user(user),
@@ -189,12 +224,22 @@ class RegistryClient:
 
     def delete_registered_model_alias(self, name: str, alias: str, comment: str | None = None, *,
                                       user: str | None = None) -> None:
+        """Remove an alias from a registered model (the version itself stays). ``comment`` is kept
+        in the registry's history. Raises ``NotFound`` if the model has no such alias. ``user`` is
+        who the registry's history records (the process's login by default).
+        """
         self.store.delete_registered_model_alias(
             rv.validate_model_name(name), rv.validate_alias(alias),
             user=_user(user), comment=rv.validate_text(comment, "comment"),
         )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The ``ModelVersion`` an alias points at. Raises ``NotFound`` if the model or the alias
+        does not exist.
+
+        >>> Client().get_model_version_by_alias("iris-svm", "champion").version  # doctest: +SKIP
+        3
+        """
         return self.store.get_model_version_by_alias(rv.validate_model_name(name), rv.validate_alias(alias))
 
     # -- history (labtrack's own) ---------------------------------------------------------

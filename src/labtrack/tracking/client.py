@@ -56,12 +56,22 @@ class Client:
 
     def create_experiment(self, name: str, artifact_location: str | None = None,
                           tags: dict | None = None) -> str:
+        """Create an experiment and return its id (as a string).
+
+        ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
+        store). Raises ``AlreadyExists`` if an experiment (even a deleted one) has the name,
+        ``InvalidParameter`` for an empty name or bad tags.
+        """
         return self.store.create_experiment(name, artifact_location, v.validate_tags(tags or {}))
 
     def get_experiment(self, experiment_id: str) -> Experiment:
+        """The ``Experiment`` with this id (active or deleted). Raises ``NotFound`` if there is no
+        such experiment.
+        """
         return self.store.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """The ``Experiment`` with this name (active or deleted), or None."""
         return self.store.get_experiment_by_name(name)
 
     def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
@@ -73,21 +83,43 @@ class Client:
         return self.store.search_experiments(view_type, filter_string, max_results)
 
     def delete_experiment(self, experiment_id: str) -> None:
+        """Mark an experiment deleted (its runs are kept); ``restore_experiment`` brings it back.
+        Raises ``NotFound`` for an unknown id and ``InvalidParameter`` for the Default
+        experiment ("0").
+        """
         self.store.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
+        """Bring a deleted experiment back. Raises ``NotFound`` if there is no such experiment."""
         self.store.restore_experiment(experiment_id)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment a new name. Raises ``NotFound`` if there is no such experiment. Raises
+        ``AlreadyExists`` if the name is taken.
+        """
         self.store.rename_experiment(experiment_id, new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
+        """Set a tag on an experiment, replacing any earlier value (stored as a string). Raises
+        ``NotFound`` if there is no such experiment.
+        """
         self.store.set_experiment_tag(experiment_id, *v.validate_tags({key: value}).popitem())
 
     # -- runs -----------------------------------------------------------------------------
 
     def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict | None = None,
                    run_name: str | None = None) -> Run:
+        """Create a RUNNING run in an experiment and return it; unlike ``lt.start_run`` it does not
+        become the active run, and it is ended with ``set_terminated``.
+
+        ``start_time`` is in milliseconds since the epoch (now by default); ``run_name`` (or the
+        ``mlflow.runName`` tag) names it, else a random name is chosen. Raises ``NotFound`` for
+        an unknown experiment, ``InvalidState`` for a deleted one.
+
+        >>> run = client.create_run("1", run_name="manual")  # doctest: +SKIP
+        >>> client.log_metric(run.info.run_id, "loss", 0.4)
+        >>> client.set_terminated(run.info.run_id)
+        """
         tags = v.validate_tags(tags or {})
         if start_time is not None:
             start_time = v.validate_timestamp(start_time)
@@ -99,10 +131,16 @@ class Client:
         return Run(info, RunData(tags=dict(tags)))
 
     def get_run(self, run_id: str) -> Run:
+        """The ``Run`` with this id, with its latest metrics, params and tags (this process's
+        pending metric points are persisted first). Raises ``NotFound`` if there is no such run.
+        """
         self._before_read()
         return self.store.get_run(run_id)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        """Change a run's status (a ``RunStatus``) and/or its name; None leaves a field as it is.
+        Raises ``NotFound`` if there is no such run.
+        """
         if name is not None:
             v.validate_run_name(name)
         self.store.update_run(run_id, status=status, run_name=name)
@@ -118,9 +156,13 @@ class Client:
         self.writer.live_runs.discard(run_id)
 
     def delete_run(self, run_id: str) -> None:
+        """Mark a run deleted: searches no longer return it unless asked for deleted runs;
+        ``restore_run`` brings it back. Raises ``NotFound`` if there is no such run.
+        """
         self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
 
     def restore_run(self, run_id: str) -> None:
+        """Bring a deleted run back. Raises ``NotFound`` if there is no such run."""
         self.store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
 
     # -- logging --------------------------------------------------------------------------
@@ -137,13 +179,23 @@ class Client:
             self.writer.flush()
 
     def log_param(self, run_id: str, key: str, value: object) -> object:
+        """Log one parameter of a run and return ``value``; values are stored as strings.
+
+        Logging a key again with the same value is fine; with a different value it raises
+        ``InvalidState`` (params do not change). ``NotFound`` if there is no such run.
+        """
         self.store.log_params(run_id, v.validate_params({key: value}))
         return value
 
     def set_tag(self, run_id: str, key: str, value: object, synchronous: bool | None = None) -> None:
+        """Set a tag on a run, replacing any earlier value (stored as a string). Written at once:
+        ``synchronous`` is accepted for MLflow compatibility. Raises ``NotFound`` if there is no
+        such run.
+        """
         self.store.set_tags(run_id, v.validate_tags({key: value}))
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""
         self.store.delete_tag(run_id, v.validate_key(key, "tag"))
 
     def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (),
@@ -172,6 +224,10 @@ class Client:
     # -- reads ----------------------------------------------------------------------------
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every logged point of a metric, as ``Metric`` objects ordered by step (empty if the key
+        was never logged). Raises ``NotFound`` if there is no such run. For long histories
+        ``get_metric_history_columns`` is much cheaper.
+        """
         self._before_read()
         return self.store.get_metric_history(run_id, key)
 
@@ -239,30 +295,59 @@ class Client:
         return LocalArtifactRepository(root)
 
     def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
+        """Copy a local file into a run's artifacts, under the folder ``artifact_path`` if given.
+        Raises ``InvalidParameter`` if the file does not exist.
+        """
         self._artifacts(run_id).log_artifact(local_path, artifact_path)
 
     def log_artifacts(self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None) -> None:
+        """Copy every file of a local folder (recursively) into a run's artifacts, under the folder
+        ``artifact_path`` if given. Raises ``InvalidParameter`` if the folder does not exist.
+        """
         self._artifacts(run_id).log_artifacts(local_dir, artifact_path)
 
     def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        """Save a string as the artifact file ``artifact_file`` (a path inside the run's artifacts).
+        Raises ``InvalidParameter`` if ``text`` is not a str.
+        """
         if not isinstance(text, str):
             raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
         self._artifacts(run_id).write_bytes(artifact_file, text.encode())
 
     def log_dict(self, run_id: str, dictionary: dict, artifact_file: str) -> None:
+        """Save a dict (or list) as the artifact file ``artifact_file``: YAML for a
+        ``.yaml``/``.yml`` name (needs PyYAML), JSON otherwise.
+        """
         self._artifacts(run_id).write_bytes(artifact_file, serialize.dict_bytes(dictionary, artifact_file))
 
     def log_figure(self, run_id: str, figure: object, artifact_file: str) -> None:
+        """Save a matplotlib or Plotly figure as the artifact file ``artifact_file``, in the format
+        its suffix names (``.png`` by default; for Plotly also ``.html`` and ``.json``). Raises
+        ``InvalidParameter`` for another kind of figure or a format it cannot write.
+        """
         self._artifacts(run_id).write_bytes(artifact_file, serialize.figure_bytes(figure, artifact_file))
 
     def log_image(self, run_id: str, image: object, artifact_file: str) -> None:
+        """Save a PIL image or a numpy array (HxW, HxWx3 or HxWx4; floats in [0, 1] or integers in
+        [0, 255]) as the image file ``artifact_file``. Needs Pillow. Raises ``InvalidParameter``
+        for an array of another shape or range.
+        """
         self._artifacts(run_id).write_bytes(artifact_file, serialize.image_bytes(image, artifact_file))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        """The files and folders (``FileInfo``: path, is_dir, file_size) directly inside ``path`` of
+        a run's artifacts (its top level by default).
+        """
         self.writer.run_deferred()  # files this process is still writing in the background
         return self._artifacts(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        """Copy a run's artifact ``path`` (a file or folder; everything by default) to ``dst_path``
+        (a new temporary folder by default) and return the local path of the copy. Raises
+        ``NotFound`` if there is no such artifact.
+
+        >>> local = client.download_artifacts(run_id, "model")  # doctest: +SKIP
+        """
         self.writer.run_deferred()
         destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
         return self._artifacts(run_id).download_artifacts(path or None, destination)

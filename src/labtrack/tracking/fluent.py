@@ -132,7 +132,9 @@ def create_experiment(name: str, artifact_location: str | None = None, tags: dic
 
 
 def get_experiment(experiment_id: str) -> Experiment:
-    """The ``Experiment`` with this id (active or deleted). Raises ``NotFound`` if there is no such experiment."""
+    """The ``Experiment`` with this id (active or deleted). Raises ``NotFound`` if there is no such
+    experiment.
+    """
     return _client().get_experiment(experiment_id)
 
 
