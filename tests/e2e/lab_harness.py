@@ -14,11 +14,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# The tests' shared helpers; appended, so the tests' folders never shadow installed packages.
+sys.path.append(str(REPO / "tests"))
+from waiting import wait_until  # noqa: E402
+
 SCREENSHOTS = REPO / "artifacts-ci" / "screenshots"
 CHROMIUM = os.environ.get("LABTRACK_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,14 +34,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up waiting for {what}")
-        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -97,7 +92,7 @@ def running_lab(root: Path, store_uri: str | None = None):
             return process.poll() is not None  # stop waiting if it died
 
     try:
-        _wait_until(up, 120, "JupyterLab to start")
+        wait_until(up, 120, "JupyterLab to start", interval=0.2)
         if process.poll() is not None:
             raise RuntimeError((root / "lab.log").read_text())
         yield {"url": url, "token": token, "root": root, "env": env}

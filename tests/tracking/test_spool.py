@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ import pytest
 import labtrack as lt
 from labtrack.cli import main as cli
 from labtrack.store.spool import Spool
+
+from ..waiting import wait_until
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 CLUSTER = os.environ.get("LABTRACK_TEST_PG_CLUSTER", "").split()  # e.g. "15 main"
@@ -76,10 +77,8 @@ def test_a_long_lived_process_replays_what_another_process_spooled(tracking_uri)
     run_id = client.create_run("0").info.run_id
     client.flush()  # this writer exists before the spool does
     Spool(tracking_uri).add([(run_id, "x", 1.0, 1000, 7)])
-    deadline = time.monotonic() + 30
-    while _history(run_id) != [7]:  # it looks again about once a second
-        assert time.monotonic() < deadline, "the spooled point was never written"
-        time.sleep(0.05)
+    # It looks again about once a second.
+    wait_until(lambda: _history(run_id) == [7], 30, "the spooled point to be written")
 
 
 def test_spooled_points_of_a_run_the_store_does_not_have_are_set_aside(tracking_uri):
@@ -123,10 +122,7 @@ def _cluster(action: str) -> None:
     subprocess.run(["pg_ctlcluster", *CLUSTER, action, *(["-m", "fast"] if action == "stop" else [])],
                    check=True, timeout=120)
     if action == "start":
-        deadline = time.monotonic() + 60
-        while not _ready():
-            assert time.monotonic() < deadline, "PostgreSQL did not come back"
-            time.sleep(0.2)
+        wait_until(_ready, 60, "PostgreSQL to come back", interval=0.2)
 
 
 # Logs the points it is told to, one command per line, and answers each.

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter
 
-
-def _wait_for(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
+from ..waiting import wait_until
 
 
 def test_one_series_per_run_and_metric(sweep):
@@ -70,9 +63,10 @@ def test_updates_live_while_a_run_in_this_kernel_logs(tracking_uri):
     assert chart.live and chart.series[0]["total_points"] == 1
     for step in range(1, 50):
         lt.log_metric("loss", 1.0 / (step + 1), step=step)
-    _wait_for(lambda: chart.series and chart.series[0]["total_points"] == 50)  # the poller redrew
+    wait_until(lambda: chart.series and chart.series[0]["total_points"] == 50,
+               what="the poller to redraw")
     lt.end_run()
-    _wait_for(lambda: not chart.live)
+    wait_until(lambda: not chart.live, what="the chart to stop being live")
     assert [s["run_id"] for s in chart.series] == [run.info.run_id]
     chart.close()
 
@@ -83,7 +77,8 @@ def test_picks_up_runs_started_later(tracking_uri):
     assert chart.series == [] and "No run logs 'loss' yet" in chart.empty_message
     with lt.start_run() as run:
         lt.log_metric("loss", 0.5)
-    _wait_for(lambda: [s["run_id"] for s in chart.series] == [run.info.run_id], timeout=20)
+    wait_until(lambda: [s["run_id"] for s in chart.series] == [run.info.run_id], 20,
+               "the new run's series")
     assert chart.empty_message == ""
     chart.close()
 
