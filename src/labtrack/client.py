@@ -13,7 +13,16 @@ from labtrack.tracking.client import Client as TrackingClient
 
 
 class Client(TrackingClient, RegistryClient):
-    """Explicit access to a store. ``Client()`` uses the current tracking URI."""
+    """MLflow's ``MlflowClient``: explicit, id-based access to experiments, runs, artifacts
+    and the model registry of one store.
+
+    ``Client()`` uses the current tracking URI; ``Client("path/to/store.db")`` (or a
+    ``sqlite:///`` / ``postgresql://`` URI) another store. Unlike the ``lt.`` functions it
+    never starts or uses an active run: every call names its run.
+
+    >>> client = lt.Client()  # doctest: +SKIP
+    >>> client.log_metric(run_id, "loss", 0.25, step=3)
+    """
 
 
 MlflowClient = Client
