@@ -26,10 +26,12 @@ const { default: scatter } = await import("../widgets/scatter");
 const { default: compare } = await import("../widgets/compare");
 
 let el: HTMLElement;
-const frame = () => new Promise((resolve) => setTimeout(resolve, 40));
+// Fake timers: one animation frame passes on demand, then the promises it settled (the draws).
+const frame = () => vi.advanceTimersByTimeAsync(16);
 const change = (input: HTMLInputElement | HTMLSelectElement, type = "change") => input.dispatchEvent(new Event(type, { bubbles: true }));
 
 beforeEach(() => {
+  vi.useFakeTimers();
   el = document.createElement("div");
   document.body.appendChild(el);
   drawn.figures = [];
@@ -37,7 +39,10 @@ beforeEach(() => {
   drawn.purged = 0;
 });
 
-afterEach(() => el.remove());
+afterEach(() => {
+  el.remove();
+  vi.useRealTimers();
+});
 
 describe("metric_chart widget", () => {
   it("draws, shows live and the downsampling note, and writes the toolbar back", async () => {

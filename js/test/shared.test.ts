@@ -157,11 +157,11 @@ describe("theme", () => {
     let calls = 0;
     const stop = watchTheme(() => calls++);
     document.body.dataset["jpThemeLight"] = "false";
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.resolve(); // happy-dom delivers MutationObserver records in a microtask
     expect(calls).toBe(1);
     stop();
     document.body.dataset["jpThemeLight"] = "true";
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.resolve();
     expect(calls).toBe(1);
   });
 });
