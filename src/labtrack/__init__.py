@@ -57,7 +57,7 @@ from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tra
 # function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
 # the attribute would otherwise be the package.
 from labtrack.autolog import autolog
-from labtrack._version import __version__
+from labtrack._version import __version__ as __version__  # re-exported
 
 
 def load_ipython_extension(ipython) -> None:

@@ -19,7 +19,6 @@ import pytest
 
 import labtrack as lt
 from labtrack.errors import CorruptStore, ReadOnlyStore, StoreError
-from labtrack.store import forget_stores
 from labtrack.store.sql import connection, schema
 from labtrack.store.sql.store import SqlStore
 

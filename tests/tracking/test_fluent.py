@@ -7,8 +7,8 @@ import math
 import pytest
 
 import labtrack as lt
-from labtrack.tracking import fluent
 from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.tracking import fluent
 
 
 def test_a_run_records_params_metrics_tags_and_status(tracking_uri):

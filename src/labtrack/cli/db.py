@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from labtrack import env
-from labtrack.store.spool import display_uri
 from labtrack.errors import InvalidParameter, NotFound
+from labtrack.store.spool import display_uri
 
 
 def add_commands(sub) -> None:

@@ -14,16 +14,23 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from labtrack import env
-from labtrack.artifacts import FileInfo, LocalArtifactRepository
-from labtrack.artifacts import serialize
+from labtrack.artifacts import FileInfo, LocalArtifactRepository, serialize
 from labtrack.entities import (
-    Experiment, LifecycleStage, Metric, Param, Run, RunData, RunStatus, RunTag, ViewType,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunStatus,
+    RunTag,
+    ViewType,
 )
 from labtrack.errors import InvalidParameter, ReadOnlyStore
 from labtrack.store import get_store
-from labtrack.tracking.uri import get_tracking_uri
 from labtrack.tracking import validation as v
 from labtrack.tracking.naming import random_run_name
+from labtrack.tracking.uri import get_tracking_uri
 from labtrack.tracking.writer import get_writer
 
 if TYPE_CHECKING:
