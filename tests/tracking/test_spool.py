@@ -40,7 +40,7 @@ def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking
     pk = client.store.run_pk(run_id)
     spool = Spool(tracking_uri)
     first = spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3)])
-    spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3, 6)], end=(run_id, "FINISHED", 5000))
+    spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3, 6)], ends=[(run_id, "FINISHED", 5000)])
     # A replay that wrote the first entry to the store and died before removing it from the spool.
     client.store.insert_metrics([(pk, "x", float(s), 1000 + s, s) for s in range(3)], batch_id=first)
     report = client.writer.replay_spool()

@@ -80,11 +80,11 @@ def spool_path(uri: str, home: Path | None = None) -> Path:
 
 @dataclass
 class SpoolEntry:
-    """What one flush could not write: points, and perhaps the end of a run after them."""
+    """What one flush could not write: points, and the ends of runs after them."""
 
     batch_id: str
     points: list[SpooledPoint] = field(default_factory=list)
-    end: RunEnd | None = None
+    ends: list[RunEnd] = field(default_factory=list)
 
 
 @dataclass
@@ -134,12 +134,13 @@ class Spool:
         finally:
             conn.close()
 
-    def add(self, points: Sequence[SpooledPoint], end: RunEnd | None = None,
+    def add(self, points: Sequence[SpooledPoint], ends: Sequence[RunEnd] = (),
             batch_id: str | None = None) -> str:
         """Append one entry, durably, under ``batch_id`` (a new id if None); returns the id.
         Raises OSError or sqlite3.Error if the local disk cannot take it either."""
         batch_id = batch_id or uuid.uuid4().hex
-        payload = json.dumps({"points": list(points), "end": end})  # NaN and inf as JSON's extension
+        # One entry, one write: what one flush could not write is spooled whole or not at all.
+        payload = json.dumps({"points": list(points), "ends": list(ends)})  # NaN, inf: JSON's extension
         with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO entries (batch_id, created, payload) VALUES (?, ?, ?)",
@@ -248,7 +249,7 @@ class _StoreFailure(Exception):
 
 def _entry(batch_id: str, payload: str) -> SpoolEntry:
     data = json.loads(payload)
-    return SpoolEntry(batch_id, [tuple(p) for p in data["points"]], tuple(data["end"]) if data["end"] else None)
+    return SpoolEntry(batch_id, [tuple(p) for p in data["points"]], [tuple(end) for end in data["ends"]])
 
 
 def spools(home: Path | None = None) -> list[tuple[Path, str, int, int, int]]:

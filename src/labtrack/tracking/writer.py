@@ -17,7 +17,8 @@ Nothing logged is lost on the way:
   before anything newer, once the store answers again. Only if the spool cannot take it
   either does a batch stay in memory, and ``flush()`` says so.
 - A point the store refuses for what it is (a constraint, an out-of-range number) is set
-  aside and reported at the next ``flush()``; the rest of its batch is written.
+  aside, recorded in the spool file and reported at the next ``flush()``; the rest of its
+  batch is written.
 - A ``multiprocessing`` child (fork or spawn, a ``Pool`` worker included) persists what it
   logged before it exits, although such children skip ``atexit``.
 Errors surface in the caller's ``flush()``, never as a traceback from the thread. The same
@@ -286,12 +287,9 @@ class MetricWriter:
             if self._spool_broken:
                 return False
             try:
-                points = self._spooled_points(batch)
                 # The batch's own id: if the store did commit it (the answer was lost on the
                 # way), the replay finds that id recorded and writes nothing.
-                self.spool.add(points, ends[-1] if ends else None, batch_id=batch_id)
-                for earlier_end in ends[:-1]:  # rare: several runs ended while away
-                    self.spool.add([], earlier_end)
+                self.spool.add(self._spooled_points(batch), ends, batch_id=batch_id)
             except Exception:
                 return False
             self._spool_pending = True
@@ -351,11 +349,9 @@ class MetricWriter:
                 rows.append((self.store.run_pk(point[0]), *point[1:]))
             except NotFound:  # the run is gone from the store (a store made anew at that URI)
                 orphans.append((point, "its run does not exist in this store"))
-        also = None
-        if entry.end is not None and self._run_exists(entry.end[0]):
-            run_uuid, status, end_time = entry.end
-            also = self.store.run_update(run_uuid, status=status, end_time=end_time)
-        result = self.store.insert_metrics(rows, also, batch_id=entry.batch_id)
+        ends = [self.store.run_update(run_uuid, status=status, end_time=end_time)
+                for run_uuid, status, end_time in entry.ends if self._run_exists(run_uuid)]
+        result = self.store.insert_metrics(rows, _in_order(ends) if ends else None, batch_id=entry.batch_id)
         if not result.already_written:
             self._set_aside(result.rejected + orphans)
         return not result.already_written
