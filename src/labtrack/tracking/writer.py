@@ -12,10 +12,11 @@ threshold waits, the logging call persists the backlog itself before it returns 
 then can a logging call wait on the store, or raise its error).
 
 Nothing logged is lost on the way:
-- While the store cannot be reached, a batch goes to the store's spool on local disk
-  (``labtrack.store.spool``) and logging goes on; spooled batches are written, in order and
-  before anything newer, once the store answers again. Only if the spool cannot take it
-  either does a batch stay in memory, and ``flush()`` says so.
+- While the store cannot take writes (a server down or restarting, a network drop, a full
+  disk), a batch goes to the store's spool on local disk (``labtrack.store.spool``) and
+  logging goes on; spooled batches are written, in order and before anything newer, once
+  the store answers again. Only if the spool cannot take it either does a batch stay in
+  memory, and ``flush()`` says so.
 - A point the store refuses for what it is (a constraint, an out-of-range number) is set
   aside, recorded in the spool file and reported at the next ``flush()``; the rest of its
   batch is written.
@@ -296,7 +297,7 @@ class MetricWriter:
         if self._away_since is None:
             self._away_since = now
             warnings.warn(
-                f"labtrack: the store {self.store_display} cannot be reached ({failures.describe(error)}); "
+                f"labtrack: the store {self.store_display} cannot take writes now ({failures.describe(error)}); "
                 f"logging goes on, and what cannot be written waits in {self.spool.path} until the "
                 "store answers again (or `labtrack spool replay`)",
                 stacklevel=2,
@@ -469,9 +470,10 @@ def _flush_at_exit() -> None:
         except Exception as error:  # the interpreter is going away: say so, plainly
             print(f"labtrack: {error}", file=sys.stderr, flush=True)
         if writer.spool_pending and not writer.pending:
-            print(f"labtrack: the store {writer.store_display} could not be reached; what this process "
+            print(f"labtrack: the store {writer.store_display} could not take writes; what this process "
                   f"logged waits in {writer.spool.path} and is written by the next process that opens "
                   "the store, or by `labtrack spool replay`", file=sys.stderr, flush=True)
+
 
 def _after_fork_in_child() -> None:
     for writer in _writers.values():
