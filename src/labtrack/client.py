@@ -1,5 +1,6 @@
 """``Client`` (= MLflow's ``MlflowClient``): experiments, runs and artifacts from
-``labtrack.tracking``, the model registry from ``labtrack.registry``, in one object.
+``labtrack.tracking``'s ``TrackingClient``, the model registry from ``labtrack.registry``'s
+``RegistryClient``, in one object.
 
 >>> client = Client()                                                  # doctest: +SKIP
 >>> client.get_metric_history(run_id, "loss")
@@ -9,7 +10,7 @@
 from __future__ import annotations
 
 from labtrack.registry.client import RegistryClient
-from labtrack.tracking.client import Client as TrackingClient
+from labtrack.tracking.client import TrackingClient
 
 
 class Client(TrackingClient, RegistryClient):

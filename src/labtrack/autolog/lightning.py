@@ -119,9 +119,9 @@ def _logger_class(namespace: str) -> type:
 
         @property
         def experiment(self) -> Any:
-            from labtrack.tracking.client import Client
+            from labtrack.tracking.client import TrackingClient
 
-            return Client()
+            return TrackingClient()
 
         @rank_zero_only
         def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:

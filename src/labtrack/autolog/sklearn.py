@@ -254,9 +254,9 @@ def _log_candidates(results: dict[str, Any], parent_run_id: str, limit: int | No
     ``mean_*``, ``std_*`` and ``rank_*`` results. Through the client, as MLflow does: the
     children are complete records at once, never the active run."""
     from labtrack.entities import Metric, Param
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
-    client = Client()
+    client = TrackingClient()
     parent = client.get_run(parent_run_id)
     keys = [key for key in results if key.startswith(("mean_", "std_", "rank_"))]
     candidates = range(len(results["params"]))

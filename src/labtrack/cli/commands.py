@@ -12,9 +12,9 @@ DEFAULT_COLUMNS = ("run_id", "tags.mlflow.runName", "status", "start_time", "dur
 
 
 def _client(args: argparse.Namespace):
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
-    return Client(args.tracking_uri)
+    return TrackingClient(args.tracking_uri)
 
 
 def experiments(args: argparse.Namespace) -> int:

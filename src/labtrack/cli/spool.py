@@ -53,9 +53,9 @@ def refused(args: argparse.Namespace) -> int:
 def replay(args: argparse.Namespace) -> int:
     """Write the spool of the current store; an error if the store is still away."""
     from labtrack.store.spool import display_uri
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
-    client = Client(env.resolve_tracking_uri(args.tracking_uri))
+    client = TrackingClient(env.resolve_tracking_uri(args.tracking_uri))
     report = client.writer.replay_spool()
     print(f"{display_uri(client.tracking_uri)}: wrote {report.replayed} spooled entries "
           f"({report.points} points); {report.already_written} were written before")

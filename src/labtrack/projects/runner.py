@@ -10,7 +10,7 @@ Artifacts: ``input/`` (the notebook or the project's files, as run), ``output/``
 executed notebook, or the command's ``stdout.txt`` and ``stderr.txt``),
 ``environment/requirements.txt``, and ``git/diff.patch`` when the repository was dirty.
 
-Runs are made with an explicit ``Client``, never the fluent active-run stack: a sweep runs
+Runs are made with an explicit ``TrackingClient``, never the fluent active-run stack: a sweep runs
 several at once from threads, and the caller's own active run is left alone.
 """
 
@@ -33,7 +33,7 @@ from labtrack.tracking.validation import ERROR_TAG, error_tag_value
 
 if TYPE_CHECKING:
     from labtrack.projects.parameters import ParameterSpec
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
 # Tags that let `labtrack reproduce` run a recorded run again.
 KIND_TAG = "labtrack.project.kind"
@@ -73,9 +73,10 @@ class Outcome:
     seconds: float
 
 
-def run_target(target: Target, values: dict[str, Any], client: Client, experiment_id: str, *,
-               run_name: str | None = None, tags: dict[str, str] | None = None,
-               capture_git: bool = True, processes: ChildProcesses | None = None) -> Outcome:
+def run_target(target: Target, values: dict[str, Any], client: TrackingClient,
+               experiment_id: str, *, run_name: str | None = None,
+               tags: dict[str, str] | None = None, capture_git: bool = True,
+               processes: ChildProcesses | None = None) -> Outcome:
     """Execute ``target`` with already validated ``values`` as one run; never raises for a
     failure of the execution itself (the outcome says FAILED), only for a broken store.
 
@@ -119,7 +120,7 @@ def run_target(target: Target, values: dict[str, Any], client: Client, experimen
     return Outcome(run_id, run.info.run_name, status, error, seconds)
 
 
-def child_environment(client: Client, run_id: str) -> dict[str, str]:
+def child_environment(client: TrackingClient, run_id: str) -> dict[str, str]:
     """This process's environment, plus what makes the child log into ``run_id``."""
     environment = dict(os.environ)
     environment[env.RUN_ID.name] = run_id
@@ -143,7 +144,7 @@ def _pythonpath_with_labtrack(pythonpath: str) -> str:
     return os.pathsep.join(entries)
 
 
-def _record_provenance(client: Client, run_id: str, target: Target, dirty: bool) -> None:
+def _record_provenance(client: TrackingClient, run_id: str, target: Target, dirty: bool) -> None:
     """The source as artifacts (``input/``), the uncommitted changes (``git/diff.patch``)
     and every installed package (``environment/requirements.txt``)."""
     from labtrack.tracking.context import git_diff, installed_requirements
@@ -160,7 +161,7 @@ def _record_provenance(client: Client, run_id: str, target: Target, dirty: bool)
     client.log_text(run_id, installed_requirements(), "environment/requirements.txt")
 
 
-def _store_paths(client: Client) -> set[Path]:
+def _store_paths(client: TrackingClient) -> set[Path]:
     """The store's own files, which a project folder may contain but are not its source."""
     from labtrack.store.sql.connection import sqlite_path
 
@@ -199,7 +200,7 @@ def _failure(output_dir: Path, returncode: int) -> str:
     return f"exited with status {returncode}" + (f": {lines[-1].strip()}" if lines else "")
 
 
-def _log_outputs(client: Client, run_id: str, output_dir: Path) -> None:
+def _log_outputs(client: TrackingClient, run_id: str, output_dir: Path) -> None:
     """Everything the execution left in ``output_dir`` (empty logs aside) under ``output/``."""
     for path in sorted(output_dir.iterdir()):
         if path.is_file() and path.stat().st_size > 0:

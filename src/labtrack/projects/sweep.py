@@ -22,7 +22,7 @@ from labtrack.projects.runner import KIND_TAG, Outcome, Target, run_target
 from labtrack.tracking.validation import ERROR_TAG, MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
 PARENT_TAG = "mlflow.parentRunId"
 BEST_RUN_TAG = "labtrack.sweep.bestRunId"
@@ -49,9 +49,9 @@ def minimizes(metric: str) -> bool:
     return re.search(r"loss|error|(^|[^a-z])err([^a-z]|$)|mse|mae|perplexity", metric.lower()) is not None
 
 
-def run_sweep(target: Target, grid: list[dict[str, Any]], client: Client, experiment_id: str, *,
-              run_name: str | None = None, jobs: int = 1, metric: str | None = None,
-              maximize: bool | None = None) -> SweepResult:
+def run_sweep(target: Target, grid: list[dict[str, Any]], client: TrackingClient,
+              experiment_id: str, *, run_name: str | None = None, jobs: int = 1,
+              metric: str | None = None, maximize: bool | None = None) -> SweepResult:
     """Run every combination in ``grid`` (already validated) as a child of a new parent run."""
     from labtrack.tracking.context import git_tags, source_tags
 
@@ -114,7 +114,8 @@ def _results(futures: list[Future]) -> list[Outcome]:
     return [future.result() for future in futures]
 
 
-def _with_best(client: Client, result: SweepResult, metric: str | None, maximize: bool | None) -> SweepResult:
+def _with_best(client: TrackingClient, result: SweepResult, metric: str | None,
+               maximize: bool | None) -> SweepResult:
     """The finished child with the best latest value of ``metric`` (first in grid order on a tie)."""
     if not metric:
         return result
@@ -132,7 +133,7 @@ def _with_best(client: Client, result: SweepResult, metric: str | None, maximize
     return SweepResult(result.parent_run_id, result.outcomes, metric, maximize, best, value)
 
 
-def _record_result(client: Client, result: SweepResult) -> None:
+def _record_result(client: TrackingClient, result: SweepResult) -> None:
     if result.best is not None:
         client.set_tag(result.parent_run_id, BEST_RUN_TAG, result.best.run_id)
         client.log_metric(result.parent_run_id, f"best_{result.metric}", result.best_value)

@@ -1,4 +1,4 @@
-"""Tracking: the fluent API, ``Client``, validation, the background writer, source capture.
+"""Tracking: the fluent API, ``TrackingClient``, validation, the background writer, source capture.
 
 ``labtrack.tracking.MlflowClient`` mirrors ``mlflow.tracking.MlflowClient``.
 """

@@ -1,4 +1,5 @@
-"""``Client``: explicit, id-based operations on experiments and runs (MLflow's ``MlflowClient``).
+"""``TrackingClient``: explicit, id-based operations on experiments and runs, the tracking half
+of MLflow's ``MlflowClient`` (``labtrack.Client`` adds the model registry).
 
 Validation happens here, at the call site. Metrics go through the background writer;
 everything else is written synchronously. Every read flushes this process's pending
@@ -49,8 +50,10 @@ class PagedList(list):
         self.token = token
 
 
-class Client:
-    """Explicit access to a store. ``Client()`` uses the current tracking URI."""
+class TrackingClient:
+    """Explicit access to the experiments, runs and artifacts of a store.
+    ``TrackingClient()`` uses the current tracking URI. ``labtrack.Client`` (MLflow's
+    ``MlflowClient``) is this plus the model registry."""
 
     def __init__(self, tracking_uri: str | None = None):
         self.tracking_uri = env.resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
@@ -261,8 +264,8 @@ class Client:
                     order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
         """Runs matching MLflow's filter language (plus OR and parentheses).
 
-        >>> Client().search_runs(["1"], "metrics.acc > 0.9 and params.kernel = 'rbf'",
-        ...                      order_by=["metrics.acc DESC"])  # doctest: +SKIP
+        >>> TrackingClient().search_runs(["1"], "metrics.acc > 0.9 and params.kernel = 'rbf'",
+        ...                              order_by=["metrics.acc DESC"])  # doctest: +SKIP
         """
         self._before_read()
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)

@@ -1,6 +1,6 @@
 """The module-level API (``lt.start_run``, ``lt.log_metric``, ...) and the active-run stack.
 
-It calls ``Client`` only, never the store. Importing it is cheap: the client (and with it
+It calls ``TrackingClient`` only, never the store. Importing it is cheap: the client (and with it
 SQLAlchemy) loads on first use.
 
 Notebooks re-run cells out of order and cells raise: a run started by a ``with`` block is
@@ -30,7 +30,7 @@ from labtrack.tracking import state
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
 
 class ActiveRun:
@@ -39,7 +39,7 @@ class ActiveRun:
     ``info`` is the run's identity; ``data`` is read fresh from the store on each access.
     """
 
-    def __init__(self, run: Run, client: Client, resumed: bool = False):
+    def __init__(self, run: Run, client: TrackingClient, resumed: bool = False):
         self._run = run
         self.client = client  # the store the run lives in, even if the tracking URI moves later
         self.resumed = resumed  # an existing run, continued: it may already have history
@@ -227,7 +227,7 @@ def start_run(run_id: str | None = None, experiment_id: str | None = None, run_n
         return active
 
 
-def _capture_git_state(client: Client, run_id: str, folder) -> threading.Thread | None:
+def _capture_git_state(client: TrackingClient, run_id: str, folder) -> threading.Thread | None:
     """Record the git state in the background: running git takes longer than starting a run.
 
     The tags land a few milliseconds after the run starts; at interpreter exit labtrack
@@ -338,7 +338,7 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
-def _logging_target(run_id: str | None = None) -> tuple[Client, str]:
+def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
     environment: a missing variable costs ~2 us, more than the rest of ``log_metric``."""
@@ -552,7 +552,8 @@ def search_runs(experiment_ids: list[str] | None = None, filter_string: str = ""
     return client.search_runs_frame(ids, filter_string, run_view_type, max_results, order_by)
 
 
-def _experiment_ids_for_search(client: Client, experiment_ids, experiment_names, search_all) -> list[str]:
+def _experiment_ids_for_search(client: TrackingClient, experiment_ids, experiment_names,
+                               search_all) -> list[str]:
     if search_all:
         return [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
     ids = [str(i) for i in ([experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids or [])]

@@ -1,4 +1,4 @@
-"""The process's tracking state, in one place: the cached ``Client``, the active experiment,
+"""The process's tracking state, in one place: the cached ``TrackingClient``, the active experiment,
 the active-run stack, the last ended run and whether an exception went uncaught.
 
 Everything here is **per process, shared by all threads** (MLflow, by contrast, keeps its
@@ -30,7 +30,7 @@ from labtrack.errors import InvalidState
 from labtrack.tracking import uri as _uri
 
 if TYPE_CHECKING:
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
     from labtrack.tracking.fluent import ActiveRun
 
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 class ProcessState:
     """What the fluent API remembers between calls; see the module's docstring for threads."""
 
-    client: Client | None = None
+    client: TrackingClient | None = None
     # What the cached client was resolved from (set_tracking_uri's count and the environment):
     # while it is unchanged the client is reused without resolving the URI again.
     client_key: tuple | None = None
@@ -65,8 +65,8 @@ def run_lock() -> threading.RLock:
     return _process.lock
 
 
-def client() -> Client:
-    """The ``Client`` for the current tracking URI, created on first use and cached."""
+def client() -> TrackingClient:
+    """The ``TrackingClient`` for the current tracking URI, created on first use and cached."""
     state = _process
     cached = state.client
     # The hot path: reuse the client while neither set_tracking_uri nor the environment moved.
@@ -74,12 +74,12 @@ def client() -> Client:
     key = (_uri.setting_count(), environ.get(env.TRACKING_URI.name), environ.get(env.HOME.name))
     if cached is not None and state.client_key == key:
         return cached
-    # No lock: two threads that miss at once each make a Client, and one is kept; harmless.
+    # No lock: two threads that miss at once each make a TrackingClient, and one is kept; harmless.
     tracking_uri = _uri.get_tracking_uri()
     if cached is None or cached.tracking_uri != tracking_uri:
-        from labtrack.tracking.client import Client
+        from labtrack.tracking.client import TrackingClient
 
-        cached = state.client = Client(tracking_uri)
+        cached = state.client = TrackingClient(tracking_uri)
     state.client_key = key
     return cached
 

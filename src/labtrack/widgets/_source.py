@@ -10,7 +10,7 @@ from labtrack.tracking import fluent, state
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labtrack.tracking.client import Client
+    from labtrack.tracking.client import TrackingClient
 
 HOW_TO_LOG = (
     "Log one with `with lt.start_run(): lt.log_metric('loss', 0.1)`, "
@@ -21,8 +21,8 @@ HOW_TO_LOG = (
 class RunSource:
     """The runs of some experiments (default: the active one), searched on demand."""
 
-    def __init__(self, experiments: str | list[str] | None = None, client: Client | None = None,
-                 max_results: int = 100_000):
+    def __init__(self, experiments: str | list[str] | None = None,
+                 client: TrackingClient | None = None, max_results: int = 100_000):
         self.client = client or state.client()
         self.max_results = max_results
         self.experiment_ids, self.experiment_names = self._resolve(experiments)
