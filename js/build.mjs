@@ -1,10 +1,11 @@
 // Builds each widget's anywidget module (static/<name>.js, ESM, every dependency inside so
 // notebooks work offline) and its stylesheet (static/<name>.css). `--dev`: unminified.
-import * as esbuild from "esbuild";
-import { mkdirSync, rmSync, statSync, readFileSync } from "node:fs";
-import { gzipSync } from "node:zlib";
+
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -60,6 +61,8 @@ for (const w of WIDGETS) {
     const file = join(outdir, `${w}.${ext}`);
     const raw = statSync(file).size;
     const gz = gzipSync(readFileSync(file)).length;
-    console.log(`${relative(root, file).padEnd(44)} ${(raw / 1024).toFixed(1).padStart(8)} kB  gzip ${(gz / 1024).toFixed(1).padStart(7)} kB`);
+    console.log(
+      `${relative(root, file).padEnd(44)} ${(raw / 1024).toFixed(1).padStart(8)} kB  gzip ${(gz / 1024).toFixed(1).padStart(7)} kB`,
+    );
   }
 }

@@ -4,13 +4,14 @@
 // imports; then @jupyterlab/builder links those to the running JupyterLab's shared copies.
 // The builder reads JupyterLab's core metadata from @jupyterlab/core-meta: no jupyterlab Python
 // package and no network needed. `--dev`: unminified, with source maps.
-import * as esbuild from "esbuild";
+
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -36,7 +37,9 @@ const core = mkdtempSync(join(tmpdir(), "labtrack-core-meta-"));
 copyFileSync(require.resolve("@jupyterlab/core-meta/core.package.json"), join(core, "package.json"));
 rmSync(join(root, pkg.jupyterlab.outputDir), { recursive: true, force: true });
 const builder = require.resolve("@jupyterlab/builder/lib/build-labextension.js");
-const result = spawnSync(process.execPath, [builder, "--core-path", core, ...(dev ? ["--development"] : []), root], { stdio: "inherit" });
+const result = spawnSync(process.execPath, [builder, "--core-path", core, ...(dev ? ["--development"] : []), root], {
+  stdio: "inherit",
+});
 rmSync(core, { recursive: true, force: true });
 if (result.status !== 0) process.exit(result.status ?? 1);
 console.log(`${pkg.jupyterlab.outputDir} (JupyterLab extension "${pkg.name}")`);

@@ -3,17 +3,34 @@
 
 import { ServerConnection } from "@jupyterlab/services";
 
-import type { Api, Artifact, Experiment, HistoryEvent, ModelVersion, RegisteredModel, RunDetail, RunSummary, Stage } from "./types";
+import type {
+  Api,
+  Artifact,
+  Experiment,
+  HistoryEvent,
+  ModelVersion,
+  RegisteredModel,
+  RunDetail,
+  RunSummary,
+  Stage,
+} from "./types";
 
 /** A failed request, with the server's own explanation when it gave one. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 export function restApi(settings: ServerConnection.ISettings = ServerConnection.makeSettings()): Api {
-  async function request<T>(segments: string[], init: RequestInit = {}, query: Record<string, string> = {}): Promise<T> {
+  async function request<T>(
+    segments: string[],
+    init: RequestInit = {},
+    query: Record<string, string> = {},
+  ): Promise<T> {
     const path = segments.map(encodeURIComponent).join("/");
     const search = new URLSearchParams(Object.entries(query).filter(([, value]) => value !== "")).toString();
     const url = `${settings.baseUrl.replace(/\/?$/, "/")}labtrack/api/${path}${search ? `?${search}` : ""}`;
@@ -41,18 +58,29 @@ export function restApi(settings: ServerConnection.ISettings = ServerConnection.
   return {
     stamp: async () => (await request<{ stamp: string }>(["stamp"])).stamp,
     experiments: async () => (await request<{ experiments: Experiment[] }>(["experiments"])).experiments,
-    runs: async (id, query) => (await request<{ runs: RunSummary[] }>(["experiments", id, "runs"], {}, { q: query })).runs,
+    runs: async (id, query) =>
+      (await request<{ runs: RunSummary[] }>(["experiments", id, "runs"], {}, { q: query })).runs,
     run: (id) => request<RunDetail>(["runs", id]),
-    artifacts: async (id, path) => (await request<{ files: Artifact[] }>(["runs", id, "artifacts"], {}, { path })).files,
+    artifacts: async (id, path) =>
+      (await request<{ files: Artifact[] }>(["runs", id, "artifacts"], {}, { path })).files,
     models: async (query) => (await request<{ models: RegisteredModel[] }>(["models"], {}, { q: query })).models,
     model: (name) => request<RegisteredModel>(["models", name]),
     version: (name, version) => request<ModelVersion>(["models", name, "versions", version]),
     history: async (name, version) =>
-      (await request<{ events: HistoryEvent[] }>(version === undefined ? ["models", name, "history"] : ["models", name, "versions", version, "history"])).events,
+      (
+        await request<{ events: HistoryEvent[] }>(
+          version === undefined ? ["models", name, "history"] : ["models", name, "versions", version, "history"],
+        )
+      ).events,
     setStage: (name, version, stage: Stage, archiveExisting, comment) =>
-      request<RegisteredModel>(["models", name, "versions", version, "stage"], send("POST", { stage, archive_existing_versions: archiveExisting, comment })),
-    archive: (name, version) => request<RegisteredModel>(["models", name, "versions", version, "archive"], send("POST")),
-    setAlias: (name, alias, version) => request<RegisteredModel>(["models", name, "aliases", alias], send("PUT", { version })),
+      request<RegisteredModel>(
+        ["models", name, "versions", version, "stage"],
+        send("POST", { stage, archive_existing_versions: archiveExisting, comment }),
+      ),
+    archive: (name, version) =>
+      request<RegisteredModel>(["models", name, "versions", version, "archive"], send("POST")),
+    setAlias: (name, alias, version) =>
+      request<RegisteredModel>(["models", name, "aliases", alias], send("PUT", { version })),
     deleteAlias: (name, alias) => request<RegisteredModel>(["models", name, "aliases", alias], { method: "DELETE" }),
   };
 }

@@ -7,17 +7,23 @@ import { h, replaceChildren } from "../shared/dom";
 import { formatAbsoluteTime, formatNumber } from "../shared/format";
 import { runLabel, versionBadges } from "./logic";
 import { message } from "./model";
-import { badgeList } from "./view";
 import type { Api, Artifact, HistoryEvent, ModelVersion, RunDetail } from "./types";
+import { badgeList } from "./view";
 
 export type Subject = { kind: "run"; runId: string } | { kind: "version"; name: string; version: string };
 
 export function subjectId(subject: Subject): string {
-  return subject.kind === "run" ? `labtrack-run-${subject.runId}` : `labtrack-version-${encodeURIComponent(subject.name)}-${subject.version}`;
+  return subject.kind === "run"
+    ? `labtrack-run-${subject.runId}`
+    : `labtrack-version-${encodeURIComponent(subject.name)}-${subject.version}`;
 }
 
 export class DetailsView extends Widget {
-  constructor(private readonly api: Api, readonly subject: Subject, private readonly openRun: (runId: string) => void) {
+  constructor(
+    private readonly api: Api,
+    readonly subject: Subject,
+    private readonly openRun: (runId: string) => void,
+  ) {
     super();
     this.id = subjectId(subject);
     this.addClass("lt-details");
@@ -30,7 +36,10 @@ export class DetailsView extends Widget {
   async load(): Promise<void> {
     replaceChildren(this.node, [h("div", { class: "lt-sb-loading", text: "Loading…" })]);
     try {
-      const parts = this.subject.kind === "run" ? await this.runParts(this.subject.runId) : await this.versionParts(this.subject.name, this.subject.version);
+      const parts =
+        this.subject.kind === "run"
+          ? await this.runParts(this.subject.runId)
+          : await this.versionParts(this.subject.name, this.subject.version);
       replaceChildren(this.node, parts);
     } catch (error) {
       replaceChildren(this.node, [h("div", { class: "lt-sb-error", text: message(error), attrs: { role: "alert" } })]);
@@ -43,27 +52,52 @@ export class DetailsView extends Widget {
     this.title.caption = `run ${run.run_id}`;
     return [
       h("h2", { text: `Run ${run.run_name}` }),
-      facts([["Status", run.status], ["Run id", run.run_id], ["Started", formatAbsoluteTime(run.start_time)],
-        ["Ended", formatAbsoluteTime(run.end_time)], ["User", run.user_id]]),
-      table("Metrics (latest)", Object.entries(run.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)])),
+      facts([
+        ["Status", run.status],
+        ["Run id", run.run_id],
+        ["Started", formatAbsoluteTime(run.start_time)],
+        ["Ended", formatAbsoluteTime(run.end_time)],
+        ["User", run.user_id],
+      ]),
+      table(
+        "Metrics (latest)",
+        Object.entries(run.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)]),
+      ),
       table("Parameters", Object.entries(run.params)),
       table("Tags", Object.entries(run.tags)),
-      h("section", { class: "lt-details-section" }, [h("h3", { text: "Artifacts" }), this.artifactList(run.run_id, run.artifacts)]),
+      h("section", { class: "lt-details-section" }, [
+        h("h3", { text: "Artifacts" }),
+        this.artifactList(run.run_id, run.artifacts),
+      ]),
     ];
   }
 
   private async versionParts(name: string, version: string): Promise<HTMLElement[]> {
-    const [found, events]: [ModelVersion, HistoryEvent[]] = await Promise.all([this.api.version(name, version), this.api.history(name, version)]);
+    const [found, events]: [ModelVersion, HistoryEvent[]] = await Promise.all([
+      this.api.version(name, version),
+      this.api.history(name, version),
+    ]);
     const runId = found.run_id;
-    const source = runId ? h("button", { class: "lt-sb-button", text: `Open run ${runLabel(found)}`, attrs: { type: "button" } }) : null;
-    source?.addEventListener("click", () => this.openRun(runId!));
+    let source: HTMLButtonElement | null = null;
+    if (runId) {
+      source = h("button", { class: "lt-sb-button", text: `Open run ${runLabel(found)}`, attrs: { type: "button" } });
+      source.addEventListener("click", () => this.openRun(runId));
+    }
     return [
       h("h2", {}, [`${name} version ${version} `, badgeList(versionBadges(found))]),
       found.description ? h("p", { class: "lt-sb-description", text: found.description }) : h("span"),
-      facts([["Stage", found.current_stage], ["Aliases", found.aliases.join(", ") || "–"], ["Source", found.source],
-        ["Registered", formatAbsoluteTime(found.creation_timestamp)], ["By", found.user_id]]),
+      facts([
+        ["Stage", found.current_stage],
+        ["Aliases", found.aliases.join(", ") || "–"],
+        ["Source", found.source],
+        ["Registered", formatAbsoluteTime(found.creation_timestamp)],
+        ["By", found.user_id],
+      ]),
       h("div", {}, [source]),
-      table("Metrics of the source run", Object.entries(found.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)])),
+      table(
+        "Metrics of the source run",
+        Object.entries(found.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)]),
+      ),
       table("Tags", Object.entries(found.tags)),
       historyTable(events),
     ];
@@ -71,48 +105,84 @@ export class DetailsView extends Widget {
 
   private artifactList(runId: string, files: Artifact[]): HTMLElement {
     if (!files.length) return h("div", { class: "lt-sb-empty", text: "No artifacts." });
-    return h("ul", { class: "lt-details-artifacts" }, files.map((file) => {
-      const base = file.path.split("/").pop() ?? file.path;
-      if (!file.is_dir) return h("li", { text: `${base}${file.file_size === null ? "" : `  (${formatNumber(file.file_size)} B)`}` });
-      const item = h("li");
-      const toggle = h("button", { class: "lt-sb-link", text: `▸ ${base}/`, attrs: { type: "button", "aria-expanded": "false", "aria-label": `folder ${file.path}` } });
-      let open = false;
-      toggle.addEventListener("click", async () => {
-        open = !open;
-        toggle.textContent = `${open ? "▾" : "▸"} ${base}/`;
-        toggle.setAttribute("aria-expanded", String(open));
-        item.querySelector(":scope > ul, :scope > .lt-sb-error")?.remove();
-        if (!open) return;
-        try {
-          item.appendChild(this.artifactList(runId, await this.api.artifacts(runId, file.path)));
-        } catch (error) {
-          item.appendChild(h("div", { class: "lt-sb-error", text: message(error) }));
-        }
-      });
-      item.appendChild(toggle);
-      return item;
-    }));
+    return h(
+      "ul",
+      { class: "lt-details-artifacts" },
+      files.map((file) => {
+        const base = file.path.split("/").pop() ?? file.path;
+        if (!file.is_dir)
+          return h("li", { text: `${base}${file.file_size === null ? "" : `  (${formatNumber(file.file_size)} B)`}` });
+        const item = h("li");
+        const toggle = h("button", {
+          class: "lt-sb-link",
+          text: `▸ ${base}/`,
+          attrs: { type: "button", "aria-expanded": "false", "aria-label": `folder ${file.path}` },
+        });
+        let open = false;
+        toggle.addEventListener("click", async () => {
+          open = !open;
+          toggle.textContent = `${open ? "▾" : "▸"} ${base}/`;
+          toggle.setAttribute("aria-expanded", String(open));
+          item.querySelector(":scope > ul, :scope > .lt-sb-error")?.remove();
+          if (!open) return;
+          try {
+            item.appendChild(this.artifactList(runId, await this.api.artifacts(runId, file.path)));
+          } catch (error) {
+            item.appendChild(h("div", { class: "lt-sb-error", text: message(error) }));
+          }
+        });
+        item.appendChild(toggle);
+        return item;
+      }),
+    );
   }
 }
 
 function facts(rows: [string, string][]): HTMLElement {
-  return h("dl", { class: "lt-details-facts" }, rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v || "–" })]));
+  return h(
+    "dl",
+    { class: "lt-details-facts" },
+    rows.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v || "–" })]),
+  );
 }
 
 function table(title: string, rows: [string, string][]): HTMLElement {
   const body = rows.length
-    ? h("table", { class: "lt-details-table" }, [h("tbody", {}, rows.map(([k, v]) => h("tr", {}, [h("th", { text: k, attrs: { scope: "row" } }), h("td", { text: v })])))])
+    ? h("table", { class: "lt-details-table" }, [
+        h(
+          "tbody",
+          {},
+          rows.map(([k, v]) => h("tr", {}, [h("th", { text: k, attrs: { scope: "row" } }), h("td", { text: v })])),
+        ),
+      ])
     : h("div", { class: "lt-sb-empty", text: "None." });
   return h("section", { class: "lt-details-section" }, [h("h3", { text: title }), body]);
 }
 
 function historyTable(events: HistoryEvent[]): HTMLElement {
-  const header = h("tr", {}, ["When", "What", "From", "To", "Who", "Comment"].map((t) => h("th", { text: t, attrs: { scope: "col" } })));
-  const rows = events.map((e) => h("tr", {}, [
-    formatAbsoluteTime(e.timestamp), e.key ? `${e.action} ${e.key}` : e.action, e.from ?? "", e.to ?? "", e.user, e.comment ?? "",
-  ].map((t) => h("td", { text: t }))));
+  const header = h(
+    "tr",
+    {},
+    ["When", "What", "From", "To", "Who", "Comment"].map((t) => h("th", { text: t, attrs: { scope: "col" } })),
+  );
+  const rows = events.map((e) =>
+    h(
+      "tr",
+      {},
+      [
+        formatAbsoluteTime(e.timestamp),
+        e.key ? `${e.action} ${e.key}` : e.action,
+        e.from ?? "",
+        e.to ?? "",
+        e.user,
+        e.comment ?? "",
+      ].map((t) => h("td", { text: t })),
+    ),
+  );
   return h("section", { class: "lt-details-section" }, [
     h("h3", { text: "History" }),
-    events.length ? h("table", { class: "lt-details-table lt-details-history" }, [h("thead", {}, [header]), h("tbody", {}, rows)]) : h("div", { class: "lt-sb-empty", text: "No changes recorded." }),
+    events.length
+      ? h("table", { class: "lt-details-table lt-details-history" }, [h("thead", {}, [header]), h("tbody", {}, rows)])
+      : h("div", { class: "lt-sb-empty", text: "No changes recorded." }),
   ]);
 }

@@ -18,9 +18,11 @@ class PromoteForm extends Widget implements Dialog.IBodyWidget<Promotion> {
   constructor(who: string, previous: Promotion | null, problem: string) {
     super();
     this.addClass("lt-sb-dialog");
-    const initial: Target = previous?.kind === "alias" ? "alias" : previous?.stage ?? "Production";
+    const initial: Target = previous?.kind === "alias" ? "alias" : (previous?.stage ?? "Production");
     const choice = (value: Target, label: string) => {
-      const input = h("input", { attrs: { type: "radio", name: "lt-promote-target", value, checked: value === initial } });
+      const input = h("input", {
+        attrs: { type: "radio", name: "lt-promote-target", value, checked: value === initial },
+      });
       return [input, h("label", { class: "lt-sb-choice" }, [input, label])] as const;
     };
     const [staging, stagingLabel] = choice("Staging", "Stage: Staging");
@@ -29,14 +31,26 @@ class PromoteForm extends Widget implements Dialog.IBodyWidget<Promotion> {
     this.choices = [staging, production, alias];
     this.alias = h("input", {
       class: "jp-mod-styled lt-sb-alias",
-      attrs: { type: "text", placeholder: "champion", "aria-label": "alias name", value: previous?.kind === "alias" ? previous.alias : "champion" },
+      attrs: {
+        type: "text",
+        placeholder: "champion",
+        "aria-label": "alias name",
+        value: previous?.kind === "alias" ? previous.alias : "champion",
+      },
     });
     this.alias.addEventListener("focus", () => (alias.checked = true));
     aliasLabel.appendChild(this.alias);
-    this.archiveExisting = h("input", { attrs: { type: "checkbox", checked: previous?.kind === "stage" && previous.archiveExisting } });
+    this.archiveExisting = h("input", {
+      attrs: { type: "checkbox", checked: previous?.kind === "stage" && previous.archiveExisting },
+    });
     this.node.append(
       h("p", { text: `What should ${who} become?` }),
-      h("fieldset", { class: "lt-sb-fieldset" }, [h("legend", { text: "Promote to" }), stagingLabel, productionLabel, aliasLabel]),
+      h("fieldset", { class: "lt-sb-fieldset" }, [
+        h("legend", { text: "Promote to" }),
+        stagingLabel,
+        productionLabel,
+        aliasLabel,
+      ]),
       h("label", { class: "lt-sb-choice" }, [this.archiveExisting, "Archive the versions now in that stage"]),
       problem ? h("p", { class: "lt-sb-error", text: problem, attrs: { role: "alert" } }) : "",
     );
@@ -79,4 +93,3 @@ export async function confirmArchive(name: string, version: string): Promise<boo
   });
   return result.button.accept;
 }
-

@@ -1,11 +1,11 @@
 // The JupyterLab plugin: the labtrack panel in the left sidebar, and commands that open a
 // run's or a model version's details in the main area.
 
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { ILabShell, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, MainAreaWidget } from "@jupyterlab/apputils";
 
 import { restApi } from "./api";
-import { DetailsView, Subject, subjectId } from "./details";
+import { DetailsView, type Subject, subjectId } from "./details";
 import { askPromotion, confirmArchive } from "./dialogs";
 import { labtrackIcon } from "./icon";
 import { SidebarModel } from "./model";
@@ -31,7 +31,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const id = subjectId(subject);
       const existing = [...shell.widgets("main")].find((w) => w.id === id);
       if (existing) {
-        ((existing as MainAreaWidget<DetailsView>).content).load();
+        (existing as MainAreaWidget<DetailsView>).content.load();
         shell.activateById(id);
         return;
       }

@@ -15,7 +15,12 @@ export interface Badge {
 export function versionBadges(version: ModelVersion): Badge[] {
   const badges: Badge[] = [];
   if (version.current_stage && version.current_stage !== "None") {
-    badges.push({ text: version.current_stage, kind: "stage", stage: version.current_stage, title: `stage: ${version.current_stage}` });
+    badges.push({
+      text: version.current_stage,
+      kind: "stage",
+      stage: version.current_stage,
+      title: `stage: ${version.current_stage}`,
+    });
   }
   for (const alias of [...version.aliases].sort()) {
     badges.push({ text: `@${alias}`, kind: "alias", title: `alias ${alias} -> version ${version.version}` });
@@ -28,7 +33,13 @@ export function modelBadges(model: RegisteredModel): Badge[] {
   const badges: Badge[] = [];
   for (const stage of ["Production", "Staging"] as const) {
     const version = model.latest_versions.find((v) => v.current_stage === stage);
-    if (version) badges.push({ text: `${stage} v${version.version}`, kind: "stage", stage, title: `newest version in ${stage}: ${version.version}` });
+    if (version)
+      badges.push({
+        text: `${stage} v${version.version}`,
+        kind: "stage",
+        stage,
+        title: `newest version in ${stage}: ${version.version}`,
+      });
   }
   for (const [alias, version] of Object.entries(model.aliases).sort(([a], [b]) => a.localeCompare(b))) {
     badges.push({ text: `@${alias} v${version}`, kind: "alias", title: `alias ${alias} -> version ${version}` });

@@ -158,7 +158,12 @@ export class SidebarModel {
     return this.act(name, version, `Removing @${alias}…`, () => this.api.deleteAlias(name, alias));
   }
 
-  private async act(name: string, version: string, progress: string, action: () => Promise<RegisteredModel>): Promise<boolean> {
+  private async act(
+    name: string,
+    version: string,
+    progress: string,
+    action: () => Promise<RegisteredModel>,
+  ): Promise<boolean> {
     const key = versionKey(name, version);
     const { progress: busy, errors } = this.state;
     if (busy.has(key)) return false; // one action per version at a time

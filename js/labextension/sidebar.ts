@@ -5,8 +5,8 @@ import { Widget } from "@lumino/widgets";
 
 import { h, replaceChildren } from "../shared/dom";
 import { coalesce } from "../shared/schedule";
-import { SidebarModel } from "./model";
-import { renderTree, TreeActions } from "./view";
+import type { SidebarModel } from "./model";
+import { renderTree, type TreeActions } from "./view";
 
 const SEARCH_DELAY_MS = 250;
 
@@ -17,13 +17,20 @@ export class SidebarPanel extends Widget {
   private readonly redraw = coalesce(() => this.draw());
   private readonly unsubscribe: () => void;
 
-  constructor(readonly model: SidebarModel, private readonly actions: TreeActions) {
+  constructor(
+    readonly model: SidebarModel,
+    private readonly actions: TreeActions,
+  ) {
     super();
     this.id = "labtrack-sidebar";
     this.addClass("lt-sidebar");
     // JupyterLab's command-mode shortcuts must not act on keys typed here.
     this.node.setAttribute("data-lm-suppress-shortcuts", "true");
-    this.refreshButton = h("button", { class: "lt-sb-button", text: "Refresh", attrs: { type: "button", "aria-label": "refresh models and experiments" } });
+    this.refreshButton = h("button", {
+      class: "lt-sb-button",
+      text: "Refresh",
+      attrs: { type: "button", "aria-label": "refresh models and experiments" },
+    });
     this.refreshButton.addEventListener("click", () => void model.refresh());
     const search = h("input", {
       class: "jp-mod-styled lt-sb-search",
@@ -51,10 +58,14 @@ export class SidebarPanel extends Widget {
     const focused = (document.activeElement as HTMLElement | null)?.closest?.("[data-key]")?.getAttribute("data-key");
     this.refreshButton.disabled = state.loading;
     this.refreshButton.textContent = state.loading ? "Refreshing…" : "Refresh";
-    replaceChildren(this.banner, [state.error ? h("div", { class: "lt-sb-error", text: state.error, attrs: { role: "alert" } }) : null]);
+    replaceChildren(this.banner, [
+      state.error ? h("div", { class: "lt-sb-error", text: state.error, attrs: { role: "alert" } }) : null,
+    ]);
     replaceChildren(this.tree, renderTree(state, this.actions));
     if (focused && this.node.contains(document.activeElement) === false) {
-      const again = [...this.tree.querySelectorAll<HTMLElement>("[data-key]")].find((e) => e.getAttribute("data-key") === focused);
+      const again = [...this.tree.querySelectorAll<HTMLElement>("[data-key]")].find(
+        (e) => e.getAttribute("data-key") === focused,
+      );
       again?.focus();
     }
   }

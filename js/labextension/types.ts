@@ -95,7 +95,13 @@ export interface Api {
   model(name: string): Promise<RegisteredModel>;
   version(name: string, version: string): Promise<ModelVersion>;
   history(name: string, version?: string): Promise<HistoryEvent[]>;
-  setStage(name: string, version: string, stage: Stage, archiveExisting: boolean, comment?: string): Promise<RegisteredModel>;
+  setStage(
+    name: string,
+    version: string,
+    stage: Stage,
+    archiveExisting: boolean,
+    comment?: string,
+  ): Promise<RegisteredModel>;
   archive(name: string, version: string): Promise<RegisteredModel>;
   setAlias(name: string, alias: string, version: string): Promise<RegisteredModel>;
   deleteAlias(name: string, alias: string): Promise<RegisteredModel>;

@@ -4,8 +4,8 @@
 
 import { h } from "../shared/dom";
 import { formatRelativeTime } from "../shared/format";
-import { keyMetrics, modelBadges, runLabel, versionBadges, versionKey } from "./logic";
 import type { Badge } from "./logic";
+import { keyMetrics, modelBadges, runLabel, versionBadges, versionKey } from "./logic";
 import type { SidebarState } from "./model";
 import type { Experiment, ModelVersion, RegisteredModel, RunSummary } from "./types";
 
@@ -21,17 +21,36 @@ export interface TreeActions {
 
 export function renderTree(state: SidebarState, actions: TreeActions, now: number = Date.now()): HTMLElement[] {
   return [
-    section("Registered models", state.models.length, "lt-sb-models",
-      state.models.length ? state.models.map((m) => modelItem(m, state, actions, now))
-        : [emptyLine(state.query ? "No registered model matches." : "No registered models yet: lt.register_model(...) adds one.")]),
-    section("Experiments", state.experiments.length, "lt-sb-experiments",
-      state.experiments.length ? state.experiments.map((e) => experimentItem(e, state, actions, now))
-        : [emptyLine("No experiments yet.")]),
+    section(
+      "Registered models",
+      state.models.length,
+      "lt-sb-models",
+      state.models.length
+        ? state.models.map((m) => modelItem(m, state, actions, now))
+        : [
+            emptyLine(
+              state.query
+                ? "No registered model matches."
+                : "No registered models yet: lt.register_model(...) adds one.",
+            ),
+          ],
+    ),
+    section(
+      "Experiments",
+      state.experiments.length,
+      "lt-sb-experiments",
+      state.experiments.length
+        ? state.experiments.map((e) => experimentItem(e, state, actions, now))
+        : [emptyLine("No experiments yet.")],
+    ),
   ];
 }
 
 function section(title: string, count: number, kind: string, items: HTMLElement[]): HTMLElement {
-  const heading = h("h3", { class: "lt-sb-heading" }, [title, h("span", { class: "lt-sb-count", text: String(count) })]);
+  const heading = h("h3", { class: "lt-sb-heading" }, [
+    title,
+    h("span", { class: "lt-sb-count", text: String(count) }),
+  ]);
   return h("section", { class: `lt-sb-section ${kind}`, attrs: { "aria-label": title } }, [
     heading,
     h("ul", { class: "lt-sb-tree", attrs: { role: "tree", "aria-label": title } }, items),
@@ -43,11 +62,27 @@ function emptyLine(text: string): HTMLElement {
 }
 
 /** A focusable row: Enter and Space do `activate`, like a click. */
-function row(key: string, label: string, activate: () => void, children: (Node | string | null)[], expanded?: boolean): HTMLElement {
-  const element = h("div", {
-    class: "lt-sb-row",
-    attrs: { role: "treeitem", tabindex: 0, "data-key": key, "aria-label": label, "aria-expanded": expanded === undefined ? null : String(expanded) },
-  }, children);
+function row(
+  key: string,
+  label: string,
+  activate: () => void,
+  children: (Node | string | null)[],
+  expanded?: boolean,
+): HTMLElement {
+  const element = h(
+    "div",
+    {
+      class: "lt-sb-row",
+      attrs: {
+        role: "treeitem",
+        tabindex: 0,
+        "data-key": key,
+        "aria-label": label,
+        "aria-expanded": expanded === undefined ? null : String(expanded),
+      },
+    },
+    children,
+  );
   element.addEventListener("click", (event) => {
     if ((event.target as HTMLElement).closest("button")) return; // the row's own buttons act alone
     activate();
@@ -55,7 +90,11 @@ function row(key: string, label: string, activate: () => void, children: (Node |
   element.addEventListener("keydown", (event) => {
     if (event.target !== element) return;
     const toggle = expanded !== undefined;
-    if (event.key === "Enter" || event.key === " " || (toggle && event.key === (expanded ? "ArrowLeft" : "ArrowRight"))) {
+    if (
+      event.key === "Enter" ||
+      event.key === " " ||
+      (toggle && event.key === (expanded ? "ArrowLeft" : "ArrowRight"))
+    ) {
       event.preventDefault();
       activate();
     }
@@ -69,12 +108,26 @@ function caret(expanded: boolean): HTMLElement {
 
 /** Stage and alias badges (also drawn by the details view). */
 export function badgeList(list: Badge[]): HTMLElement {
-  return h("span", { class: "lt-sb-badges" }, list.map((b) =>
-    h("span", { class: `lt-sb-badge lt-sb-badge-${b.kind}${b.stage ? ` lt-sb-stage-${b.stage.toLowerCase()}` : ""}`, text: b.text, title: b.title })));
+  return h(
+    "span",
+    { class: "lt-sb-badges" },
+    list.map((b) =>
+      h("span", {
+        class: `lt-sb-badge lt-sb-badge-${b.kind}${b.stage ? ` lt-sb-stage-${b.stage.toLowerCase()}` : ""}`,
+        text: b.text,
+        title: b.title,
+      }),
+    ),
+  );
 }
 
 /** A button that acts alone (its row does not also activate); `link` looks like a link. */
-function button(text: string, label: string, onClick: () => void, options: { disabled?: boolean; link?: boolean } = {}): HTMLButtonElement {
+function button(
+  text: string,
+  label: string,
+  onClick: () => void,
+  options: { disabled?: boolean; link?: boolean } = {},
+): HTMLButtonElement {
   const element = h("button", {
     class: options.link ? "lt-sb-link" : "lt-sb-button",
     text,
@@ -97,11 +150,17 @@ function status(progress: string | undefined, error: string | undefined): HTMLEl
 function modelItem(model: RegisteredModel, state: SidebarState, actions: TreeActions, now: number): HTMLElement {
   const expanded = state.expandedModels.has(model.name);
   const details = state.modelDetails.get(model.name);
-  const head = row(`model:${model.name}`, `model ${model.name}`, () => actions.toggleModel(model.name), [
-    caret(expanded),
-    h("span", { class: "lt-sb-name", text: model.name, title: model.name }),
-    badgeList(modelBadges(model)),
-  ], expanded);
+  const head = row(
+    `model:${model.name}`,
+    `model ${model.name}`,
+    () => actions.toggleModel(model.name),
+    [
+      caret(expanded),
+      h("span", { class: "lt-sb-name", text: model.name, title: model.name }),
+      badgeList(modelBadges(model)),
+    ],
+    expanded,
+  );
   const children: (HTMLElement | null)[] = [];
   if (expanded) {
     if (model.description) children.push(h("div", { class: "lt-sb-description", text: model.description }));
@@ -109,7 +168,14 @@ function modelItem(model: RegisteredModel, state: SidebarState, actions: TreeAct
     const versions = details?.versions;
     if (!versions) children.push(h("div", { class: "lt-sb-loading", text: "Loading versions…" }));
     else if (!versions.length) children.push(h("div", { class: "lt-sb-empty", text: "No versions." }));
-    else children.push(h("ul", { class: "lt-sb-versions", attrs: { role: "group" } }, versions.map((v) => versionItem(v, state, actions, now))));
+    else
+      children.push(
+        h(
+          "ul",
+          { class: "lt-sb-versions", attrs: { role: "group" } },
+          versions.map((v) => versionItem(v, state, actions, now)),
+        ),
+      );
   }
   return h("li", { class: "lt-sb-item lt-sb-model", attrs: { role: "none" } }, [head, ...children]);
 }
@@ -125,16 +191,28 @@ function versionItem(version: ModelVersion, state: SidebarState, actions: TreeAc
     : h("span", { class: "lt-sb-muted", text: "no source run" });
   const archived = version.current_stage === "Archived";
   return h("li", { class: "lt-sb-version", attrs: { role: "none", "data-version": version.version } }, [
-    row(`version:${key}`, `${who}, ${version.current_stage === "None" ? "no stage" : version.current_stage}${version.aliases.length ? `, aliases ${version.aliases.join(", ")}` : ""}`,
-      () => actions.openVersion(version.name, version.version), [
+    row(
+      `version:${key}`,
+      `${who}, ${version.current_stage === "None" ? "no stage" : version.current_stage}${version.aliases.length ? `, aliases ${version.aliases.join(", ")}` : ""}`,
+      () => actions.openVersion(version.name, version.version),
+      [
         h("span", { class: "lt-sb-name", text: `Version ${version.version}` }),
         badgeList(versionBadges(version)),
-        h("span", { class: "lt-sb-time", text: formatRelativeTime(version.creation_timestamp, now), title: "registered" }),
-      ]),
+        h("span", {
+          class: "lt-sb-time",
+          text: formatRelativeTime(version.creation_timestamp, now),
+          title: "registered",
+        }),
+      ],
+    ),
     h("div", { class: "lt-sb-meta" }, [source, ...metrics.map((m) => h("span", { class: "lt-sb-metric", text: m }))]),
     h("div", { class: "lt-sb-actions" }, [
-      button("Promote…", `promote ${who}`, () => actions.promote(version.name, version.version), { disabled: Boolean(progress) }),
-      button("Archive", `archive ${who}`, () => actions.archive(version.name, version.version), { disabled: Boolean(progress) || archived }),
+      button("Promote…", `promote ${who}`, () => actions.promote(version.name, version.version), {
+        disabled: Boolean(progress),
+      }),
+      button("Archive", `archive ${who}`, () => actions.archive(version.name, version.version), {
+        disabled: Boolean(progress) || archived,
+      }),
       button("Details", `details of ${who}`, () => actions.openVersion(version.name, version.version)),
     ]),
     status(progress, state.errors.get(key)),
@@ -149,14 +227,25 @@ function experimentItem(experiment: Experiment, state: SidebarState, actions: Tr
     children.push(status(undefined, state.errors.get(`experiment:${id}`)));
     const runs = state.runs.get(id);
     if (!runs) children.push(h("div", { class: "lt-sb-loading", text: "Loading runs…" }));
-    else if (!runs.length) children.push(h("div", { class: "lt-sb-empty", text: state.query ? "No run matches." : "No runs yet." }));
-    else children.push(h("ul", { class: "lt-sb-runs", attrs: { role: "group" } }, runs.map((r) => runItem(r, actions, now))));
+    else if (!runs.length)
+      children.push(h("div", { class: "lt-sb-empty", text: state.query ? "No run matches." : "No runs yet." }));
+    else
+      children.push(
+        h(
+          "ul",
+          { class: "lt-sb-runs", attrs: { role: "group" } },
+          runs.map((r) => runItem(r, actions, now)),
+        ),
+      );
   }
   return h("li", { class: "lt-sb-item lt-sb-experiment", attrs: { role: "none" } }, [
-    row(`experiment:${id}`, `experiment ${experiment.name}`, () => actions.toggleExperiment(id), [
-      caret(expanded),
-      h("span", { class: "lt-sb-name", text: experiment.name, title: experiment.name }),
-    ], expanded),
+    row(
+      `experiment:${id}`,
+      `experiment ${experiment.name}`,
+      () => actions.toggleExperiment(id),
+      [caret(expanded), h("span", { class: "lt-sb-name", text: experiment.name, title: experiment.name })],
+      expanded,
+    ),
     ...children,
   ]);
 }
@@ -164,10 +253,18 @@ function experimentItem(experiment: Experiment, state: SidebarState, actions: Tr
 function runItem(run: RunSummary, actions: TreeActions, now: number): HTMLElement {
   return h("li", { class: "lt-sb-run", attrs: { role: "none" } }, [
     row(`run:${run.run_id}`, `run ${run.run_name}, ${run.status.toLowerCase()}`, () => actions.openRun(run.run_id), [
-      h("span", { class: `lt-sb-status lt-sb-status-${run.status.toLowerCase()}`, title: run.status, attrs: { "aria-hidden": "true" } }),
+      h("span", {
+        class: `lt-sb-status lt-sb-status-${run.status.toLowerCase()}`,
+        title: run.status,
+        attrs: { "aria-hidden": "true" },
+      }),
       h("span", { class: "lt-sb-name", text: run.run_name, title: run.run_name }),
       h("span", { class: "lt-sb-time", text: formatRelativeTime(run.start_time, now), title: "started" }),
-      h("div", { class: "lt-sb-meta" }, keyMetrics(run.metrics).map((m) => h("span", { class: "lt-sb-metric", text: m }))),
+      h(
+        "div",
+        { class: "lt-sb-meta" },
+        keyMetrics(run.metrics).map((m) => h("span", { class: "lt-sb-metric", text: m })),
+      ),
     ]),
   ]);
 }

@@ -1,10 +1,10 @@
 // Line charts of metric series (metric_chart, compare): state in, Plotly figure out.
 
-import { plotlyText } from "./dom";
 import { toFloat64 } from "./buffers";
+import { plotlyText } from "./dom";
 import { ema } from "./ema";
 import { formatCount } from "./format";
-import { COLORWAY, themeAxis, themeLayout, type Theme } from "./theme";
+import { COLORWAY, type Theme, themeAxis, themeLayout } from "./theme";
 import type { Figure, Series, XAxis } from "./types";
 
 /** Above this many points a line is drawn with WebGL (scattergl) instead of SVG. */
@@ -34,7 +34,7 @@ export function metricOrder(series: Series[], metrics: string[]): string[] {
 export function runColors(series: Series[]): Map<string, string> {
   const colors = new Map<string, string>();
   for (const s of series) {
-    if (!colors.has(s.run_id)) colors.set(s.run_id, COLORWAY[colors.size % COLORWAY.length]!);
+    if (!colors.has(s.run_id)) colors.set(s.run_id, COLORWAY[colors.size % COLORWAY.length]);
   }
   return colors;
 }
@@ -44,7 +44,8 @@ export function downsampleNote(series: Series[]): string {
   const reduced = series.filter((s) => s.total_points > s.points);
   if (!reduced.length) return "";
   const most = Math.max(...reduced.map((s) => s.total_points));
-  const which = reduced.length === series.length ? "All curves are" : `${reduced.length} of ${series.length} curves are`;
+  const which =
+    reduced.length === series.length ? "All curves are" : `${reduced.length} of ${series.length} curves are`;
   return `${which} downsampled for drawing (from up to ${formatCount(most)} points); spikes and dips are kept.`;
 }
 
@@ -56,12 +57,13 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
   const inLegend = new Set<string>();
   const data: Record<string, unknown>[] = [];
   const xs = series.map((s) => toFloat64(s.x));
-  const dates = options.xAxis === "wall" && xs.every((x) => x.every((v) => Math.abs(v) <= DATE_LIMIT_MS || Number.isNaN(v)));
+  const dates =
+    options.xAxis === "wall" && xs.every((x) => x.every((v) => Math.abs(v) <= DATE_LIMIT_MS || Number.isNaN(v)));
   const xTitle = options.xAxis === "wall" && !dates ? "time (ms since the epoch)" : X_TITLES[options.xAxis];
 
   for (const [i, s] of series.entries()) {
     const row = metrics.indexOf(s.metric);
-    const x = xs[i]!;
+    const x = xs[i];
     const y = toFloat64(s.y);
     // Beyond 2**53 the float64 x is rounded: hover shows the exact integer the kernel sent.
     const exact = s.x_exact ?? null;
@@ -84,7 +86,15 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
       hovertemplate: `<b>%{fullData.name}</b><br>%{meta[0]}<br>${xTitle}: ${xHover}<br>%{meta[2]}: %{y:.5g}%{meta[1]}<extra></extra>`,
     };
     if (smoothing) {
-      data.push({ ...base, y, opacity: 0.25, showlegend: false, hoverinfo: "skip", hovertemplate: undefined, line: { ...base.line, width: 1 } });
+      data.push({
+        ...base,
+        y,
+        opacity: 0.25,
+        showlegend: false,
+        hoverinfo: "skip",
+        hovertemplate: undefined,
+        line: { ...base.line, width: 1 },
+      });
       data.push({ ...base, y: ema(y, smoothing), showlegend: showLegend });
     } else {
       data.push({ ...base, y, showlegend: showLegend });
@@ -101,14 +111,14 @@ export function buildLineFigure(series: Series[], options: ChartOptions, theme: 
     showlegend: true,
     // Keep the user's zoom across live updates; a new x axis or scale starts fresh.
     uirevision: `${options.xAxis}|${options.logY}`,
-    xaxis: { ...axis, type: dates ? "date" : "linear", title: { ...(axis["title"] as object), text: xTitle } },
+    xaxis: { ...axis, type: dates ? "date" : "linear", title: { ...(axis.title as object), text: xTitle } },
   };
-  if (rows > 1) layout["grid"] = { rows, columns: 1, pattern: "coupled", roworder: "top to bottom", ygap: 0.12 };
+  if (rows > 1) layout.grid = { rows, columns: 1, pattern: "coupled", roworder: "top to bottom", ygap: 0.12 };
   metrics.forEach((metric, i) => {
     layout[i === 0 ? "yaxis" : `yaxis${i + 1}`] = {
       ...axis,
       type: options.logY ? "log" : "linear",
-      title: { ...(axis["title"] as object), text: plotlyText(metric) },
+      title: { ...(axis.title as object), text: plotlyText(metric) },
       automargin: true,
     };
   });

@@ -9,7 +9,7 @@ export function ema(values: ArrayLike<number>, weight: number): Float64Array {
   let first: number | null = null;
   let constant = true;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
+    const v = values[i];
     if (!Number.isFinite(v)) {
       out[i] = v;
       continue;
@@ -18,11 +18,11 @@ export function ema(values: ArrayLike<number>, weight: number): Float64Array {
     else if (v !== first) constant = false;
     last = last * w + (1 - w) * v;
     count++;
-    out[i] = last / (1 - Math.pow(w, count));
+    out[i] = last / (1 - w ** count);
   }
   // A constant series stays exactly constant (the debias division leaves float noise).
   if (constant && first !== null) {
-    for (let i = 0; i < out.length; i++) if (Number.isFinite(out[i]!)) out[i] = first;
+    for (let i = 0; i < out.length; i++) if (Number.isFinite(out[i])) out[i] = first;
   }
   return out;
 }

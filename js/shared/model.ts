@@ -36,7 +36,12 @@ export class Disposer {
     this.tasks.push(task);
   }
 
-  listen<E extends Event>(target: EventTarget, type: string, handler: (event: E) => void, options?: AddEventListenerOptions): void {
+  listen<E extends Event>(
+    target: EventTarget,
+    type: string,
+    handler: (event: E) => void,
+    options?: AddEventListenerOptions,
+  ): void {
     const listener = handler as EventListener;
     target.addEventListener(type, listener, options);
     this.add(() => target.removeEventListener(type, listener, options));

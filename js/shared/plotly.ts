@@ -1,8 +1,8 @@
 // The one Plotly every chart widget bundles: core (scatter included) plus the two traces we
 // draw, instead of the 4.7 MB full build (anywidget ships the module with every widget).
 
-import Plotly from "plotly.js/lib/core";
 import type { PlotlyElement } from "plotly.js/lib/core";
+import Plotly from "plotly.js/lib/core";
 import parcoords from "plotly.js/lib/parcoords";
 import scattergl from "plotly.js/lib/scattergl";
 

@@ -2,7 +2,10 @@
 
 export function coalesce(task: () => void): { schedule: () => void; cancel: () => void } {
   let frame = 0;
-  const raf = typeof requestAnimationFrame === "function" ? requestAnimationFrame : (cb: FrameRequestCallback) => setTimeout(() => cb(0), 16) as unknown as number;
+  const raf =
+    typeof requestAnimationFrame === "function"
+      ? requestAnimationFrame
+      : (cb: FrameRequestCallback) => setTimeout(() => cb(0), 16) as unknown as number;
   const caf = typeof cancelAnimationFrame === "function" ? cancelAnimationFrame : (id: number) => clearTimeout(id);
   return {
     schedule() {

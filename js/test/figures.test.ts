@@ -2,17 +2,24 @@ import { describe, expect, it } from "vitest";
 
 import { buildLineFigure, downsampleNote, GL_THRESHOLD, metricOrder } from "../shared/chart";
 import type { Series } from "../shared/types";
-import { metricsTable, paramsTable } from "../widgets/compare_tables";
 import { buildParcoordsFigure, paramDimension } from "../widgets/compare_figure";
+import { metricsTable, paramsTable } from "../widgets/compare_tables";
 import { buildScatterFigure, colorMode, toggleRun } from "../widgets/scatter_figure";
 import { DARK, fixtures, LIGHT, XSS } from "./helpers";
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests read deep into plotly's figure objects, which have no types.
 type Trace = Record<string, any>;
 const ESCAPED = "&lt;img src=x onerror=alert(1)&gt;";
 
-function chartFigure(overrides: Partial<{ smoothing: number; logY: boolean; xAxis: "step" | "relative" | "wall" }> = {}) {
+function chartFigure(
+  overrides: Partial<{ smoothing: number; logY: boolean; xAxis: "step" | "relative" | "wall" }> = {},
+) {
   const state = fixtures.metricChart();
-  return buildLineFigure(state.series, { metrics: state.metrics, xAxis: "step", smoothing: 0, logY: false, ...overrides }, LIGHT);
+  return buildLineFigure(
+    state.series,
+    { metrics: state.metrics, xAxis: "step", smoothing: 0, logY: false, ...overrides },
+    LIGHT,
+  );
 }
 
 describe("metric chart figure", () => {
@@ -24,10 +31,10 @@ describe("metric chart figure", () => {
     expect(traces.map((t) => t.showlegend)).toEqual([true, true, false]);
     expect(traces[0]!.line.color).toBe(traces[2]!.line.color); // same run, same colour
     expect(traces[0]!.line.color).not.toBe(traces[1]!.line.color);
-    expect(layout["grid"]).toMatchObject({ rows: 2, columns: 1 });
-    expect((layout["yaxis"] as Trace).title.text).toBe("loss");
-    expect((layout["yaxis2"] as Trace).title.text).toBe("val_acc");
-    expect((layout["xaxis"] as Trace).title.text).toBe("step");
+    expect(layout.grid).toMatchObject({ rows: 2, columns: 1 });
+    expect((layout.yaxis as Trace).title.text).toBe("loss");
+    expect((layout.yaxis2 as Trace).title.text).toBe("val_acc");
+    expect((layout.xaxis as Trace).title.text).toBe("step");
   });
 
   it("decodes the float64 buffers, NaN kept as a gap", () => {
@@ -69,28 +76,43 @@ describe("metric chart figure", () => {
 
   it("switches log y, the wall-clock date axis and keeps zoom per axis choice", () => {
     const log = chartFigure({ logY: true }).layout;
-    expect((log["yaxis"] as Trace).type).toBe("log");
-    expect((log["yaxis2"] as Trace).type).toBe("log");
+    expect((log.yaxis as Trace).type).toBe("log");
+    expect((log.yaxis2 as Trace).type).toBe("log");
     const wall = chartFigure({ xAxis: "wall" });
-    expect((wall.layout["xaxis"] as Trace).type).toBe("date");
+    expect((wall.layout.xaxis as Trace).type).toBe("date");
     expect((wall.data[0] as Trace).hovertemplate).toContain("%{x|%Y-%m-%d %H:%M:%S}");
-    expect(wall.layout["uirevision"]).not.toBe(chartFigure().layout["uirevision"]);
+    expect(wall.layout.uirevision).not.toBe(chartFigure().layout.uirevision);
   });
 
   it("uses WebGL for long series", () => {
     const long = (n: number): Series => ({
-      run_id: "r", run_name: "r", metric: "m", points: n, total_points: n,
-      x: new Float64Array(n).map((_, i) => i), y: new Float64Array(n),
+      run_id: "r",
+      run_name: "r",
+      metric: "m",
+      points: n,
+      total_points: n,
+      x: new Float64Array(n).map((_, i) => i),
+      y: new Float64Array(n),
     });
-    const traces = buildLineFigure([long(GL_THRESHOLD + 1), long(10)], { metrics: ["m"], xAxis: "step", smoothing: 0, logY: false }, LIGHT).data as Trace[];
+    const traces = buildLineFigure(
+      [long(GL_THRESHOLD + 1), long(10)],
+      { metrics: ["m"], xAxis: "step", smoothing: 0, logY: false },
+      LIGHT,
+    ).data as Trace[];
     expect(traces.map((t) => t.type)).toEqual(["scattergl", "scatter"]);
   });
 
   it("shows steps beyond 2**53 exactly on hover, from the strings the kernel sends", () => {
     const steps = ["9007199254740993", "4611686018427387907", "9223372036854775807"];
     const big: Series = {
-      run_id: "r", run_name: "r", metric: "m", points: 3, total_points: 3, x_exact: steps,
-      x: Float64Array.from(steps, Number), y: new Float64Array([1, 2, 3]),
+      run_id: "r",
+      run_name: "r",
+      metric: "m",
+      points: 3,
+      total_points: 3,
+      x_exact: steps,
+      x: Float64Array.from(steps, Number),
+      y: new Float64Array([1, 2, 3]),
     };
     const options = { metrics: ["m"], xAxis: "step" as const, smoothing: 0.5, logY: false };
     for (const trace of buildLineFigure([big], options, LIGHT).data as Trace[]) {
@@ -106,14 +128,24 @@ describe("metric chart figure", () => {
 
   it("draws wall times a Date cannot hold on a plain number axis", () => {
     const far: Series = {
-      run_id: "r", run_name: "r", metric: "m", points: 2, total_points: 2, x_exact: ["0", "9223372036854775807"],
-      x: new Float64Array([0, 2 ** 63]), y: new Float64Array([1, 2]),
+      run_id: "r",
+      run_name: "r",
+      metric: "m",
+      points: 2,
+      total_points: 2,
+      x_exact: ["0", "9223372036854775807"],
+      x: new Float64Array([0, 2 ** 63]),
+      y: new Float64Array([1, 2]),
     };
-    const { data, layout } = buildLineFigure([far], { metrics: ["m"], xAxis: "wall", smoothing: 0, logY: false }, LIGHT);
-    expect((layout["xaxis"] as Trace).type).toBe("linear");
-    expect((layout["xaxis"] as Trace).title.text).toBe("time (ms since the epoch)");
+    const { data, layout } = buildLineFigure(
+      [far],
+      { metrics: ["m"], xAxis: "wall", smoothing: 0, logY: false },
+      LIGHT,
+    );
+    expect((layout.xaxis as Trace).type).toBe("linear");
+    expect((layout.xaxis as Trace).title.text).toBe("time (ms since the epoch)");
     expect((data[0] as Trace).hovertemplate).toContain("time (ms since the epoch): %{customdata}");
-    expect(((chartFigure({ xAxis: "wall" }).layout["xaxis"]) as Trace).type).toBe("date");
+    expect((chartFigure({ xAxis: "wall" }).layout.xaxis as Trace).type).toBe("date");
   });
 
   it("orders metrics as asked, then the others", () => {
@@ -128,9 +160,12 @@ describe("scatter figure", () => {
     const traces = data as Trace[];
     expect(traces.map((t) => t.name)).toEqual(["adam", "sgd", "(none)"]);
     expect(traces[0]!.x).toEqual([0.01, 0.001]);
-    expect(traces[0]!.customdata).toEqual([["a1", "run-10"], ["c3", ESCAPED]]);
-    expect(layout["showlegend"]).toBe(true);
-    expect((layout["xaxis"] as Trace).type).toBe("linear");
+    expect(traces[0]!.customdata).toEqual([
+      ["a1", "run-10"],
+      ["c3", ESCAPED],
+    ]);
+    expect(layout.showlegend).toBe(true);
+    expect((layout.xaxis as Trace).type).toBe("linear");
   });
 
   it("highlights selected runs and dims the rest", () => {
@@ -151,8 +186,8 @@ describe("scatter figure", () => {
     expect(traces).toHaveLength(1);
     expect(traces[0]!.marker.colorscale).toBe("Viridis");
     expect(traces[0]!.marker.color).toEqual([0.3, 0.7, null, 0.1]);
-    expect((layout["xaxis"] as Trace).type).toBe("log");
-    expect((layout["yaxis"] as Trace).type).toBe("category");
+    expect((layout.xaxis as Trace).type).toBe("log");
+    expect((layout.yaxis as Trace).type).toBe("category");
     expect(traces[0]!.y[1]).toBe(ESCAPED);
   });
 
@@ -172,7 +207,11 @@ describe("compare", () => {
     expect(trace.type).toBe("parcoords");
     expect(trace.dimensions.map((d: Trace) => d.label)).toEqual(["lr", "optimizer", "loss"]);
     expect(trace.dimensions[0].values).toEqual([0.01, 0.1, 0.01]);
-    expect(trace.dimensions[1]).toMatchObject({ values: [1, 2, 0], tickvals: [0, 1, 2], ticktext: ["(none)", "adam", "sgd"] });
+    expect(trace.dimensions[1]).toMatchObject({
+      values: [1, 2, 0],
+      tickvals: [0, 1, 2],
+      ticktext: ["(none)", "adam", "sgd"],
+    });
     expect(trace.line.color).toEqual([0.31, 0.7, 0.12]);
   });
 
@@ -209,7 +248,10 @@ describe("compare", () => {
     const state = fixtures.compare();
     const params = paramsTable(state, false);
     expect(params.querySelectorAll("tbody tr")).toHaveLength(3);
-    expect(Array.from(params.querySelectorAll("tbody tr.lt-differs th")).map((t) => t.textContent)).toEqual(["lr", "optimizer"]);
+    expect(Array.from(params.querySelectorAll("tbody tr.lt-differs th")).map((t) => t.textContent)).toEqual([
+      "lr",
+      "optimizer",
+    ]);
     expect(params.querySelector("img")).toBeNull();
     expect(params.querySelector("thead")!.textContent).toContain(XSS);
     expect(paramsTable(state, true).querySelectorAll("tbody tr")).toHaveLength(2);

@@ -1,13 +1,13 @@
 // Test doubles: an AFM model that records what the widget sends, and fixture states with
 // their {"__bytes_b64__": ...} placeholders turned into DataViews as ipywidgets delivers them.
 
+import type { Model } from "../shared/model";
+import type { Theme } from "../shared/theme";
+import type { CompareState, MetricChartState, RunsTableState, ScatterState } from "../shared/types";
 import compare from "../widgets/fixtures/compare.json";
 import metricChart from "../widgets/fixtures/metric_chart.json";
 import runsTable from "../widgets/fixtures/runs_table.json";
 import scatter from "../widgets/fixtures/scatter.json";
-import type { Model } from "../shared/model";
-import type { CompareState, MetricChartState, RunsTableState, ScatterState } from "../shared/types";
-import type { Theme } from "../shared/theme";
 
 export class FakeModel<S extends object> implements Model<S> {
   private readonly state: S;
@@ -36,9 +36,9 @@ export class FakeModel<S extends object> implements Model<S> {
   }
 
   off(event?: string | null, callback?: (() => void) | null): void {
-    if (!event) return this.handlers.clear();
-    if (!callback) return void this.handlers.delete(event);
-    this.handlers.get(event)?.delete(callback);
+    if (!event) this.handlers.clear();
+    else if (!callback) this.handlers.delete(event);
+    else this.handlers.get(event)?.delete(callback);
   }
 
   save_changes(): void {
@@ -65,8 +65,8 @@ export function revive(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(revive);
   if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    if (typeof record["__bytes_b64__"] === "string") {
-      const bytes = decodeBase64(record["__bytes_b64__"]);
+    if (typeof record.__bytes_b64__ === "string") {
+      const bytes = decodeBase64(record.__bytes_b64__);
       return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     }
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, revive(v)]));
@@ -84,13 +84,27 @@ export const fixtures = {
 };
 
 export const LIGHT: Theme = {
-  dark: false, font: "sans-serif", fontSize: 12, text: "#111", muted: "#666", background: "#fff",
-  grid: "#eee", border: "#ccc", accent: "#1976d2",
+  dark: false,
+  font: "sans-serif",
+  fontSize: 12,
+  text: "#111",
+  muted: "#666",
+  background: "#fff",
+  grid: "#eee",
+  border: "#ccc",
+  accent: "#1976d2",
 };
 
 export const DARK: Theme = {
-  dark: true, font: "sans-serif", fontSize: 12, text: "#eee", muted: "#aaa", background: "#111",
-  grid: "#424242", border: "#616161", accent: "#42a5f5",
+  dark: true,
+  font: "sans-serif",
+  fontSize: 12,
+  text: "#eee",
+  muted: "#aaa",
+  background: "#111",
+  grid: "#424242",
+  border: "#616161",
+  accent: "#42a5f5",
 };
 
 export const XSS = "<img src=x onerror=alert(1)>";

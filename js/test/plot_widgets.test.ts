@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Figure } from "../shared/types";
 import { FakeModel, fixtures } from "./helpers";
 
-const drawn = vi.hoisted(() => ({ figures: [] as { root: HTMLElement; figure: Figure }[], handlers: new Map<string, (data: unknown) => void>(), purged: 0 }));
+const drawn = vi.hoisted(() => ({
+  figures: [] as { root: HTMLElement; figure: Figure }[],
+  handlers: new Map<string, (data: unknown) => void>(),
+  purged: 0,
+}));
 
 vi.mock("../shared/plotly", () => ({
   plotRoot(parent: HTMLElement, disposer: { add(task: () => void): void }) {
@@ -17,7 +21,11 @@ vi.mock("../shared/plotly", () => ({
   },
   draw(root: HTMLElement, figure: Figure) {
     drawn.figures.push({ root, figure });
-    return Promise.resolve(Object.assign(root, { on: (event: string, handler: (data: unknown) => void) => drawn.handlers.set(event, handler) }));
+    return Promise.resolve(
+      Object.assign(root, {
+        on: (event: string, handler: (data: unknown) => void) => drawn.handlers.set(event, handler),
+      }),
+    );
   },
 }));
 
@@ -28,7 +36,8 @@ const { default: compare } = await import("../widgets/compare");
 let el: HTMLElement;
 // Fake timers: one animation frame passes on demand, then the promises it settled (the draws).
 const frame = () => vi.advanceTimersByTimeAsync(16);
-const change = (input: HTMLInputElement | HTMLSelectElement, type = "change") => input.dispatchEvent(new Event(type, { bubbles: true }));
+const change = (input: HTMLInputElement | HTMLSelectElement, type = "change") =>
+  input.dispatchEvent(new Event(type, { bubbles: true }));
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -72,7 +81,7 @@ describe("metric_chart widget", () => {
 
     await frame(); // changes are drawn once per frame
     const last = drawn.figures.at(-1)!.figure;
-    expect((last.layout["yaxis"] as { type: string }).type).toBe("log");
+    expect((last.layout.yaxis as { type: string }).type).toBe("log");
     expect(last.data).toHaveLength(6); // raw + smoothed per series
     expect(el.querySelector(".lt-slider-value")!.textContent).toBe("0.60");
 
@@ -83,7 +92,12 @@ describe("metric_chart widget", () => {
   });
 
   it("shows the empty message when there is nothing to draw", () => {
-    const model = new FakeModel({ ...fixtures.metricChart(), series: [], live: false, empty_message: "No run logs 'loss' yet." });
+    const model = new FakeModel({
+      ...fixtures.metricChart(),
+      series: [],
+      live: false,
+      empty_message: "No run logs 'loss' yet.",
+    });
     const cleanup = metricChart.render({ model, el });
     expect(drawn.figures).toHaveLength(0);
     expect(el.querySelector(".lt-empty")!.textContent).toBe("No run logs 'loss' yet.");

@@ -5,7 +5,7 @@ import widget, { HEADER_HEIGHT, ROW_HEIGHT } from "../widgets/runs_table";
 import { FakeModel, fixtures, XSS } from "./helpers";
 
 let el: HTMLElement;
-let cleanups: (() => void)[] = [];
+const cleanups: (() => void)[] = [];
 
 function mount(state: RunsTableState = fixtures.runsTable()): FakeModel<RunsTableState> {
   const model = new FakeModel(state);
@@ -21,16 +21,20 @@ function manyRuns(count: number): RunsTableState {
     status: Array.from({ length: count }, (_, i) => (i % 3 ? "FINISHED" : "RUNNING")),
     start_time: Array.from({ length: count }, (_, i) => 1714563907000 + i * 1000),
     duration: Array.from({ length: count }, (_, i) => i),
-    "metrics.acc": Array.from({ length: count }, (_, i) => (i % 10 === 0 ? null : (i * 37) % 101 / 100)),
+    "metrics.acc": Array.from({ length: count }, (_, i) => (i % 10 === 0 ? null : ((i * 37) % 101) / 100)),
   };
   state.visible_columns = ["run_name", "status", "start_time", "duration", "metrics.acc"];
   return state;
 }
 
 const rows = () => Array.from(el.querySelectorAll<HTMLElement>(".lt-tr"));
-const rowNames = () => rows().sort((a, b) => Number(a.dataset["index"]) - Number(b.dataset["index"])).map((r) => r.querySelector(".lt-td")!.textContent);
+const rowNames = () =>
+  rows()
+    .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index))
+    .map((r) => r.querySelector(".lt-td")!.textContent);
 const header = (name: string) => el.querySelector<HTMLElement>(`.lt-th[data-column="${name}"]`)!;
-const click = (target: Element, init: MouseEventInit = {}) => target.dispatchEvent(new MouseEvent("click", { bubbles: true, ...init }));
+const click = (target: Element, init: MouseEventInit = {}) =>
+  target.dispatchEvent(new MouseEvent("click", { bubbles: true, ...init }));
 const key = (target: Element, k: string, init: KeyboardEventInit = {}) =>
   target.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true, ...init }));
 
@@ -48,10 +52,18 @@ afterEach(() => {
 describe("runs_table", () => {
   it("renders the fixture: header labels, formatted cells, badges, count", () => {
     mount();
-    expect(Array.from(el.querySelectorAll(".lt-th-label")).map((h) => h.textContent)).toEqual(
-      ["run", "status", "started", "duration", "acc", "loss", "lr", "optimizer"]);
+    expect(Array.from(el.querySelectorAll(".lt-th-label")).map((h) => h.textContent)).toEqual([
+      "run",
+      "status",
+      "started",
+      "duration",
+      "acc",
+      "loss",
+      "lr",
+      "optimizer",
+    ]);
     expect(rows()).toHaveLength(5);
-    const first = rows().find((r) => r.dataset["index"] === "0")!;
+    const first = rows().find((r) => r.dataset.index === "0")!;
     const cells = Array.from(first.querySelectorAll(".lt-td")).map((c) => c.textContent);
     expect(cells[0]).toBe("run-10");
     expect(cells[1]).toBe("finished");
@@ -79,13 +91,13 @@ describe("runs_table", () => {
     const scroller = el.querySelector<HTMLElement>(".lt-scroll")!;
     scroller.scrollTop = 5000 * ROW_HEIGHT;
     scroller.dispatchEvent(new Event("scroll"));
-    expect(rows().map((r) => Number(r.dataset["index"]))).not.toContain(5000); // drawn at the next frame
+    expect(rows().map((r) => Number(r.dataset.index))).not.toContain(5000); // drawn at the next frame
     vi.advanceTimersToNextFrame();
-    const indices = rows().map((r) => Number(r.dataset["index"]));
+    const indices = rows().map((r) => Number(r.dataset.index));
     expect(indices.length).toBeLessThan(100);
     expect(Math.min(...indices)).toBeGreaterThan(4980);
     expect(indices).toContain(5000);
-    const row5000 = rows().find((r) => r.dataset["index"] === "5000")!;
+    const row5000 = rows().find((r) => r.dataset.index === "5000")!;
     expect(row5000.style.transform).toBe(`translateY(${5000 * ROW_HEIGHT}px)`);
     expect(row5000.querySelector(".lt-td")!.textContent).toBe("run-5000");
   });
@@ -101,7 +113,10 @@ describe("runs_table", () => {
     expect(rowNames()).toEqual(["baseline", "run-10", "run-1", XSS, "run-2"]);
     click(header("params.optimizer"));
     click(header("run_name"), { shiftKey: true });
-    expect(model.get("sort")).toEqual([{ column: "params.optimizer", descending: false }, { column: "run_name", descending: false }]);
+    expect(model.get("sort")).toEqual([
+      { column: "params.optimizer", descending: false },
+      { column: "run_name", descending: false },
+    ]);
     expect(rowNames()).toEqual([XSS, "run-1", "run-10", "baseline", "run-2"]);
     expect(header("run_name").querySelector(".lt-sort")!.textContent).toBe(" ▲2");
   });
@@ -127,7 +142,10 @@ describe("runs_table", () => {
 
   it("selects rows: click, ctrl-click toggle, shift-click range, highlighted", () => {
     const model = mount();
-    const at = (i: number) => rows().find((r) => r.dataset["index"] === String(i))!.querySelector(".lt-td")!;
+    const at = (i: number) =>
+      rows()
+        .find((r) => r.dataset.index === String(i))!
+        .querySelector(".lt-td")!;
     click(at(1));
     expect(model.get("selected")).toEqual(["b2"]);
     click(at(3), { ctrlKey: true });
@@ -140,7 +158,11 @@ describe("runs_table", () => {
     expect(el.querySelector(".lt-countline")!.textContent).toBe("5 runs · 3 selected");
     // The kernel (or a linked widget) changes the selection: the highlight follows.
     model.set("selected", ["c3"]);
-    expect(rows().filter((r) => r.classList.contains("lt-selected")).map((r) => r.dataset["index"])).toEqual(["2"]);
+    expect(
+      rows()
+        .filter((r) => r.classList.contains("lt-selected"))
+        .map((r) => r.dataset.index),
+    ).toEqual(["2"]);
   });
 
   it("moves the selection with the arrow keys and toggles with space", () => {
@@ -173,7 +195,10 @@ describe("runs_table", () => {
     }
     const model = new EqualityModel(fixtures.runsTable());
     cleanups.push(widget.render({ model, el }));
-    const at = (i: number) => rows().find((r) => r.dataset["index"] === String(i))!.querySelector(".lt-td")!;
+    const at = (i: number) =>
+      rows()
+        .find((r) => r.dataset.index === String(i))!
+        .querySelector(".lt-td")!;
     click(at(1));
     click(at(3), { shiftKey: true });
     model.set("selected", ["b2", "c3"]); // from the kernel
@@ -201,7 +226,12 @@ describe("runs_table", () => {
     expect(panel.hidden).toBe(true);
     click(el.querySelector(".lt-popover-anchor .lt-button")!);
     expect(panel.hidden).toBe(false);
-    expect(Array.from(panel.querySelectorAll(".lt-chooser-group")).map((g) => g.textContent)).toEqual(["info", "metrics", "params", "tags"]);
+    expect(Array.from(panel.querySelectorAll(".lt-chooser-group")).map((g) => g.textContent)).toEqual([
+      "info",
+      "metrics",
+      "params",
+      "tags",
+    ]);
     const box = (name: string) => panel.querySelector<HTMLInputElement>(`[data-column="${name}"] input`)!;
     expect(box("tags.team").checked).toBe(false);
     box("tags.team").checked = true;

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 
 import type { RunsTableState } from "../shared/types";
-import { HEADER_HEIGHT, pageRows, ROW_HEIGHT, RunsTableModel, type Change } from "../widgets/runs_table_model";
+import { type Change, HEADER_HEIGHT, pageRows, ROW_HEIGHT, RunsTableModel } from "../widgets/runs_table_model";
 import { FakeModel, fixtures, XSS } from "./helpers";
 
 const tables: RunsTableModel[] = [];
@@ -19,7 +19,10 @@ function open(state: RunsTableState = fixtures.runsTable()) {
 
 function manyRuns(count: number): RunsTableState {
   const state = fixtures.runsTable();
-  state.data = { run_id: Array.from({ length: count }, (_, i) => `id${i}`), run_name: Array.from({ length: count }, (_, i) => `run-${i}`) };
+  state.data = {
+    run_id: Array.from({ length: count }, (_, i) => `id${i}`),
+    run_name: Array.from({ length: count }, (_, i) => `run-${i}`),
+  };
   return state;
 }
 
@@ -54,20 +57,33 @@ describe("RunsTableModel: what shows", () => {
     expect(table.sortMark("run_name")).toEqual({ arrow: "", ariaSort: "none" });
     model.set("sort", [{ column: "run_name", descending: false }]);
     expect(table.sortMark("run_name")).toEqual({ arrow: " ▲", ariaSort: "ascending" });
-    model.set("sort", [{ column: "params.optimizer", descending: true }, { column: "run_name", descending: false }]);
+    model.set("sort", [
+      { column: "params.optimizer", descending: true },
+      { column: "run_name", descending: false },
+    ]);
     expect(table.sortMark("params.optimizer")).toEqual({ arrow: " ▼1", ariaSort: "descending" });
     expect(table.sortMark("run_name")).toEqual({ arrow: " ▲2", ariaSort: "ascending" });
   });
 
   it("says how many runs and how many are selected, and why none show", () => {
     const { model, table } = open();
-    expect(table.status()).toEqual({ count: 5, empty: false, emptyText: "", countText: "5 runs", gridHeight: HEADER_HEIGHT + 5 * ROW_HEIGHT + 2 });
+    expect(table.status()).toEqual({
+      count: 5,
+      empty: false,
+      emptyText: "",
+      countText: "5 runs",
+      gridHeight: HEADER_HEIGHT + 5 * ROW_HEIGHT + 2,
+    });
     model.set("selected", ["a1", "c3"]);
     expect(table.status().countText).toBe("5 runs · 2 selected");
     model.set("data", { run_id: ["a1"] });
     expect(table.status().countText).toBe("1 run · 2 selected");
     model.set("data", { run_id: [] });
-    expect(table.status()).toMatchObject({ empty: true, emptyText: "No runs match this filter.", gridHeight: HEADER_HEIGHT + ROW_HEIGHT + 2 });
+    expect(table.status()).toMatchObject({
+      empty: true,
+      emptyText: "No runs match this filter.",
+      gridHeight: HEADER_HEIGHT + ROW_HEIGHT + 2,
+    });
     model.set("empty_message", "No runs yet.");
     expect(table.status().emptyText).toBe("No runs yet.");
     const big = open(manyRuns(10_000)).table.status();
@@ -93,7 +109,10 @@ describe("RunsTableModel: transitions sent to the kernel", () => {
     expect(model.saves).toBe(1);
     expect(names(table)).toEqual([XSS, "run-1", "run-10", "baseline", "run-2"]);
     table.sortBy("run_name", true);
-    expect(model.get("sort")).toEqual([{ column: "metrics.acc", descending: false }, { column: "run_name", descending: false }]);
+    expect(model.get("sort")).toEqual([
+      { column: "metrics.acc", descending: false },
+      { column: "run_name", descending: false },
+    ]);
     table.sortBy("metrics.acc", false); // a plain click among several keys: that column alone, ascending
     expect(model.get("sort")).toEqual([{ column: "metrics.acc", descending: false }]);
     expect(changes).toEqual(["table", "table", "table"]);

@@ -135,15 +135,15 @@ describe("escaping", () => {
 
 describe("theme", () => {
   afterEach(() => {
-    delete document.body.dataset["jpThemeLight"];
+    delete document.body.dataset.jpThemeLight;
   });
 
   it("detects JupyterLab's dark theme", () => {
     expect(isDark()).toBe(false);
-    document.body.dataset["jpThemeLight"] = "false";
+    document.body.dataset.jpThemeLight = "false";
     expect(isDark()).toBe(true);
     expect(readTheme().dark).toBe(true);
-    document.body.dataset["jpThemeLight"] = "true";
+    document.body.dataset.jpThemeLight = "true";
     expect(isDark()).toBe(false);
   });
 
@@ -156,11 +156,11 @@ describe("theme", () => {
   it("notices theme switches until stopped", async () => {
     let calls = 0;
     const stop = watchTheme(() => calls++);
-    document.body.dataset["jpThemeLight"] = "false";
+    document.body.dataset.jpThemeLight = "false";
     await Promise.resolve(); // happy-dom delivers MutationObserver records in a microtask
     expect(calls).toBe(1);
     stop();
-    document.body.dataset["jpThemeLight"] = "true";
+    document.body.dataset.jpThemeLight = "true";
     await Promise.resolve();
     expect(calls).toBe(1);
   });

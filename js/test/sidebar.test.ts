@@ -4,10 +4,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import api from "../labextension/fixtures/api.json";
-import { aliasProblem, keyMetrics, modelBadges, promotionLabel, versionBadges, versionKey } from "../labextension/logic";
+import {
+  aliasProblem,
+  keyMetrics,
+  modelBadges,
+  promotionLabel,
+  versionBadges,
+  versionKey,
+} from "../labextension/logic";
 import { SidebarModel } from "../labextension/model";
 import type { Api, ModelVersion, RegisteredModel, RunSummary, Stage } from "../labextension/types";
-import { renderTree, TreeActions } from "../labextension/view";
+import { renderTree, type TreeActions } from "../labextension/view";
 import { XSS } from "./helpers";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
@@ -25,18 +32,38 @@ class FakeApi implements Api {
     if (this.fail) return Promise.reject(new Error(this.fail));
     return Promise.resolve();
   }
-  async stamp() { await this.guard("stamp"); return this.stampValue; }
-  async experiments() { await this.guard("experiments"); return clone(api.experiments.experiments); }
+  async stamp() {
+    await this.guard("stamp");
+    return this.stampValue;
+  }
+  async experiments() {
+    await this.guard("experiments");
+    return clone(api.experiments.experiments);
+  }
   async runs(id: string, query: string) {
     await this.guard(`runs ${id} ${query}`);
     return (clone(api.runs.runs) as RunSummary[]).filter((r) => r.run_name.toLowerCase().includes(query.toLowerCase()));
   }
-  async run() { return clone(api.run) as never; }
-  async artifacts() { return clone(api.artifacts.files); }
-  async models(query: string) { await this.guard(`models ${query}`); return this.model_.name.includes(query) ? [clone(this.model_)] : []; }
-  async model(name: string) { await this.guard(`model ${name}`); return clone(this.model_); }
-  async version(_: string, v: string) { return clone(this.model_.versions!.find((x) => x.version === v)!); }
-  async history() { return clone(api.history.events); }
+  async run() {
+    return clone(api.run) as never;
+  }
+  async artifacts() {
+    return clone(api.artifacts.files);
+  }
+  async models(query: string) {
+    await this.guard(`models ${query}`);
+    return this.model_.name.includes(query) ? [clone(this.model_)] : [];
+  }
+  async model(name: string) {
+    await this.guard(`model ${name}`);
+    return clone(this.model_);
+  }
+  async version(_: string, v: string) {
+    return clone(this.model_.versions!.find((x) => x.version === v)!);
+  }
+  async history() {
+    return clone(api.history.events);
+  }
   async setStage(name: string, version: string, stage: Stage, archiveExisting: boolean) {
     await this.guard(`stage ${name} ${version} ${stage} ${archiveExisting}`);
     for (const v of this.model_.versions!) {
@@ -45,10 +72,13 @@ class FakeApi implements Api {
     }
     return clone(this.model_);
   }
-  async archive(name: string, version: string) { return this.setStage(name, version, "Archived", false); }
+  async archive(name: string, version: string) {
+    return this.setStage(name, version, "Archived", false);
+  }
   async setAlias(name: string, alias: string, version: string) {
     await this.guard(`alias ${name} ${alias} ${version}`);
-    for (const v of this.model_.versions!) v.aliases = v.aliases.filter((a) => a !== alias).concat(v.version === version ? [alias] : []);
+    for (const v of this.model_.versions!)
+      v.aliases = v.aliases.filter((a) => a !== alias).concat(v.version === version ? [alias] : []);
     this.model_.aliases[alias] = version;
     return clone(this.model_);
   }
@@ -64,8 +94,9 @@ function version(overrides: Partial<ModelVersion> = {}): ModelVersion {
 
 describe("badges", () => {
   it("show a version's stage (not None), then its aliases", () => {
-    expect(versionBadges(version({ current_stage: "Production", aliases: ["prod", "champion"] })).map((b) => b.text))
-      .toEqual(["Production", "@champion", "@prod"]);
+    expect(
+      versionBadges(version({ current_stage: "Production", aliases: ["prod", "champion"] })).map((b) => b.text),
+    ).toEqual(["Production", "@champion", "@prod"]);
     expect(versionBadges(version({ current_stage: "None", aliases: [] }))).toEqual([]);
   });
 
@@ -77,7 +108,11 @@ describe("badges", () => {
 
 describe("keyMetrics", () => {
   it("shows the first few metrics by name, formatted as the widgets format them", () => {
-    expect(keyMetrics({ val_loss: 0.123456, accuracy: 0.95, f1: null, zeta: 3 }, 3)).toEqual(["accuracy 0.95", "f1 –", "val_loss 0.1235"]);
+    expect(keyMetrics({ val_loss: 0.123456, accuracy: 0.95, f1: null, zeta: 3 }, 3)).toEqual([
+      "accuracy 0.95",
+      "f1 –",
+      "val_loss 0.1235",
+    ]);
   });
 });
 
@@ -137,7 +172,9 @@ describe("SidebarModel", () => {
     expect(ok).toBe(true);
     expect(seen).toContain("Moving to Production…");
     expect(server.calls).toContain("stage iris-svm 1 Production true");
-    const stages = Object.fromEntries(model.state.modelDetails.get("iris-svm")!.versions!.map((v) => [v.version, v.current_stage]));
+    const stages = Object.fromEntries(
+      model.state.modelDetails.get("iris-svm")!.versions!.map((v) => [v.version, v.current_stage]),
+    );
     expect(stages).toEqual({ "1": "Production", "2": "Archived" });
     expect(model.state.progress.size).toBe(0);
   });
@@ -146,7 +183,9 @@ describe("SidebarModel", () => {
     await model.refresh();
     await model.promote("iris-svm", "1", { kind: "alias", alias: " best " });
     expect(server.calls).toContain("alias iris-svm best 1");
-    expect(model.state.modelDetails.get("iris-svm")!.versions!.find((v) => v.version === "1")!.aliases).toContain("best");
+    expect(model.state.modelDetails.get("iris-svm")!.versions!.find((v) => v.version === "1")!.aliases).toContain(
+      "best",
+    );
   });
 
   it("keeps a failed action's error on the version's row, and clears it on the next try", async () => {
@@ -203,8 +242,12 @@ describe("SidebarModel", () => {
 describe("renderTree", () => {
   const noop = () => undefined;
   const actions = (): TreeActions & Record<string, ReturnType<typeof vi.fn>> => ({
-    toggleModel: vi.fn(noop), toggleExperiment: vi.fn(noop), openRun: vi.fn(noop),
-    openVersion: vi.fn(noop), promote: vi.fn(noop), archive: vi.fn(noop),
+    toggleModel: vi.fn(noop),
+    toggleExperiment: vi.fn(noop),
+    openRun: vi.fn(noop),
+    openVersion: vi.fn(noop),
+    promote: vi.fn(noop),
+    archive: vi.fn(noop),
   });
 
   async function loaded(): Promise<SidebarModel> {

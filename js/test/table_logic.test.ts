@@ -27,9 +27,23 @@ describe("sortOrder", () => {
   });
 
   it("breaks ties with the next key, then stays stable", () => {
-    const order = sortOrder(data, [{ column: "acc", descending: false }, { column: "name", descending: true }], 4);
+    const order = sortOrder(
+      data,
+      [
+        { column: "acc", descending: false },
+        { column: "name", descending: true },
+      ],
+      4,
+    );
     expect(order).toEqual([0, 3, 2, 1]);
-    const reversed = sortOrder(data, [{ column: "acc", descending: false }, { column: "name", descending: false }], 4);
+    const reversed = sortOrder(
+      data,
+      [
+        { column: "acc", descending: false },
+        { column: "name", descending: false },
+      ],
+      4,
+    );
     expect(reversed).toEqual([3, 0, 2, 1]);
   });
 
@@ -62,9 +76,15 @@ describe("nextSort", () => {
 
   it("adds and cycles keys with shift", () => {
     let sort = nextSort([{ column: "acc", descending: true }], "lr", true);
-    expect(sort).toEqual([{ column: "acc", descending: true }, { column: "lr", descending: false }]);
+    expect(sort).toEqual([
+      { column: "acc", descending: true },
+      { column: "lr", descending: false },
+    ]);
     sort = nextSort(sort, "lr", true);
-    expect(sort).toEqual([{ column: "acc", descending: true }, { column: "lr", descending: true }]);
+    expect(sort).toEqual([
+      { column: "acc", descending: true },
+      { column: "lr", descending: true },
+    ]);
     expect(nextSort(sort, "lr", true)).toEqual([{ column: "acc", descending: true }]);
   });
 });
@@ -89,7 +109,10 @@ describe("selection", () => {
 
   it("selects a range from the anchor with shift, either direction, keeping the anchor", () => {
     const start = { selected: ["b"], anchor: "b" };
-    expect(clickSelection(order, start, 3, { toggle: false, range: true })).toEqual({ selected: ["b", "c", "d"], anchor: "b" });
+    expect(clickSelection(order, start, 3, { toggle: false, range: true })).toEqual({
+      selected: ["b", "c", "d"],
+      anchor: "b",
+    });
     expect(clickSelection(order, start, 0, { toggle: false, range: true }).selected).toEqual(["a", "b"]);
     // A second shift-click re-ranges from the same anchor.
     const next = clickSelection(order, { selected: ["b", "c", "d"], anchor: "b" }, 4, { toggle: false, range: true });

@@ -3,7 +3,7 @@
 
 declare module "plotly.js/lib/core" {
   export interface PlotlyElement extends HTMLElement {
-    on(event: string, handler: (data: any) => void): void;
+    on<T = unknown>(event: string, handler: (data: T) => void): void;
     removeAllListeners?(event?: string): void;
   }
   interface PlotlyStatic {

@@ -27,10 +27,18 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
   const parcoordsNote = h("div", { class: "lt-footnote" });
   const empty = h("div", { class: "lt-empty" });
   const body = h("div", {}, [
-    h("div", { class: "lt-section-head" }, [h("h4", { text: "Params" }), diffToggle.wrap]), params,
-    h("div", { class: "lt-section-head" }, [h("h4", { text: "Metrics" })]), metrics,
-    h("div", { class: "lt-section-head" }, [h("h4", { text: "Curves" }), h("label", { class: "lt-field" }, ["metric ", metricSelect])]), curvesArea,
-    h("div", { class: "lt-section-head" }, [h("h4", { text: "Params → metric" })]), parcoordsArea, parcoordsNote,
+    h("div", { class: "lt-section-head" }, [h("h4", { text: "Params" }), diffToggle.wrap]),
+    params,
+    h("div", { class: "lt-section-head" }, [h("h4", { text: "Metrics" })]),
+    metrics,
+    h("div", { class: "lt-section-head" }, [
+      h("h4", { text: "Curves" }),
+      h("label", { class: "lt-field" }, ["metric ", metricSelect]),
+    ]),
+    curvesArea,
+    h("div", { class: "lt-section-head" }, [h("h4", { text: "Params → metric" })]),
+    parcoordsArea,
+    parcoordsNote,
   ]);
   const root = widgetRoot("lt-compare", [empty, body]);
   el.appendChild(root);
@@ -42,20 +50,36 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
 
   const redraw = () => {
     const state: CompareState = {
-      runs: model.get("runs") ?? [], params: model.get("params") ?? [], metrics: model.get("metrics") ?? [],
-      series: model.get("series") ?? [], metric: model.get("metric") ?? "", selected: model.get("selected") ?? [],
+      runs: model.get("runs") ?? [],
+      params: model.get("params") ?? [],
+      metrics: model.get("metrics") ?? [],
+      series: model.get("series") ?? [],
+      metric: model.get("metric") ?? "",
+      selected: model.get("selected") ?? [],
     };
     empty.hidden = state.runs.length > 0;
     empty.textContent = state.runs.length ? "" : model.get("empty_message") || "No runs to compare.";
     body.hidden = !state.runs.length;
     if (!state.runs.length) return;
-    replaceChildren(params, [state.params.length ? paramsTable(state, onlyDiffering) : h("div", { class: "lt-muted", text: "These runs log no params." })]);
-    replaceChildren(metrics, [state.metrics.length ? metricsTable(state) : h("div", { class: "lt-muted", text: "These runs log no metrics." })]);
-    replaceChildren(metricSelect, state.metrics.map((m) => h("option", { text: m.key, attrs: { value: m.key } })));
+    replaceChildren(params, [
+      state.params.length
+        ? paramsTable(state, onlyDiffering)
+        : h("div", { class: "lt-muted", text: "These runs log no params." }),
+    ]);
+    replaceChildren(metrics, [
+      state.metrics.length ? metricsTable(state) : h("div", { class: "lt-muted", text: "These runs log no metrics." }),
+    ]);
+    replaceChildren(
+      metricSelect,
+      state.metrics.map((m) => h("option", { text: m.key, attrs: { value: m.key } })),
+    );
     metricSelect.value = state.metric;
     curvesArea.hidden = !state.series.length;
     if (state.series.length) {
-      void draw(curves, buildLineFigure(state.series, { metrics: [state.metric], xAxis: "step", smoothing: 0, logY: false }, theme)).catch(failed);
+      void draw(
+        curves,
+        buildLineFigure(state.series, { metrics: [state.metric], xAxis: "step", smoothing: 0, logY: false }, theme),
+      ).catch(failed);
     }
     const figure = buildParcoordsFigure(state, theme);
     parcoordsArea.hidden = !figure;
@@ -66,10 +90,12 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
   const { schedule, cancel } = coalesce(redraw);
   disposer.add(cancel);
   disposer.add(onChange(model, ["runs", "params", "metrics", "series", "metric", "empty_message"], schedule));
-  disposer.add(watchTheme(() => {
-    theme = readTheme(el);
-    schedule();
-  }));
+  disposer.add(
+    watchTheme(() => {
+      theme = readTheme(el);
+      schedule();
+    }),
+  );
   redraw();
   return () => disposer.dispose();
 }

@@ -1,7 +1,7 @@
 // lt.compare(): the parallel-coordinates figure, from state (pure, tested without drawing).
 
 import { plotlyText } from "../shared/dom";
-import { sequentialScale, textHalo, themeLayout, type Theme } from "../shared/theme";
+import { sequentialScale, type Theme, textHalo, themeLayout } from "../shared/theme";
 import type { CompareParam, CompareState, Figure } from "../shared/types";
 
 const MISSING = "(none)";
@@ -27,6 +27,7 @@ export function paramDimension(param: CompareParam): Dimension {
   const index = new Map(categories.map((c, i) => [c, i]));
   return {
     label,
+    // biome-ignore lint/style/noNonNullAssertion: categories holds every value, so each one has an index.
     values: param.values.map((v) => index.get(v ?? MISSING)!),
     tickvals: categories.map((_, i) => i),
     ticktext: categories.map(plotlyText),
@@ -43,16 +44,23 @@ export function buildParcoordsFigure(state: CompareState, theme: Theme): Figure 
   const colors = target.values.map((v) => (v === null ? NaN : v));
   const dimensions: Dimension[] = [...params.map(paramDimension), { label: plotlyText(target.key), values: colors }];
   return {
-    data: [{
-      type: "parcoords",
-      dimensions,
-      line: { color: colors, colorscale: sequentialScale(theme), showscale: true, colorbar: { title: { text: plotlyText(target.key) }, outlinewidth: 0 } },
-      labelfont: { color: theme.text },
-      // Plotly's automatic tick-label halo is a grey glow on a dark background: use the page's.
-      tickfont: { color: theme.muted, shadow: textHalo(theme) },
-      rangefont: { color: theme.muted },
-      labelangle: dimensions.length > 6 ? -20 : 0,
-    }],
+    data: [
+      {
+        type: "parcoords",
+        dimensions,
+        line: {
+          color: colors,
+          colorscale: sequentialScale(theme),
+          showscale: true,
+          colorbar: { title: { text: plotlyText(target.key) }, outlinewidth: 0 },
+        },
+        labelfont: { color: theme.text },
+        // Plotly's automatic tick-label halo is a grey glow on a dark background: use the page's.
+        tickfont: { color: theme.muted, shadow: textHalo(theme) },
+        rangefont: { color: theme.muted },
+        labelangle: dimensions.length > 6 ? -20 : 0,
+      },
+    ],
     layout: { ...themeLayout(theme), height: 340, margin: { l: 56, r: 56, t: 56, b: 24 } },
   };
 }

@@ -12,14 +12,38 @@ import type { MetricChartState, XAxis } from "../shared/types";
 
 function render({ model, el }: RenderProps<MetricChartState>): () => void {
   const disposer = new Disposer();
-  const xSelect = selectControl("x axis", [["step", "step"], ["relative", "relative time"], ["wall", "wall time"]], disposer,
-    (value) => commit(model, "x_axis", value as XAxis));
-  const slider = sliderControl("smoothing", 0, 0.99, 0.01, disposer,
+  const xSelect = selectControl(
+    "x axis",
+    [
+      ["step", "step"],
+      ["relative", "relative time"],
+      ["wall", "wall time"],
+    ],
+    disposer,
+    (value) => commit(model, "x_axis", value as XAxis),
+  );
+  const slider = sliderControl(
+    "smoothing",
+    0,
+    0.99,
+    0.01,
+    disposer,
     (value) => model.set("smoothing", value), // redraws locally while dragging
-    () => model.save_changes());
+    () => model.save_changes(),
+  );
   const logY = checkboxControl("log y", disposer, (checked) => commit(model, "log_y", checked));
-  const live = h("span", { class: "lt-live", text: "live", title: "A drawn run is still running: the chart follows it" });
-  const toolbar = h("div", { class: "lt-toolbar" }, [h("label", { class: "lt-field" }, ["x ", xSelect]), slider.wrap, logY.wrap, h("span", { class: "lt-spacer" }), live]);
+  const live = h("span", {
+    class: "lt-live",
+    text: "live",
+    title: "A drawn run is still running: the chart follows it",
+  });
+  const toolbar = h("div", { class: "lt-toolbar" }, [
+    h("label", { class: "lt-field" }, ["x ", xSelect]),
+    slider.wrap,
+    logY.wrap,
+    h("span", { class: "lt-spacer" }),
+    live,
+  ]);
   const empty = h("div", { class: "lt-empty" });
   const plotArea = h("div", { class: "lt-plot-area" });
   const footnote = h("div", { class: "lt-footnote" });
@@ -43,21 +67,32 @@ function render({ model, el }: RenderProps<MetricChartState>): () => void {
     plotArea.hidden = isEmpty;
     footnote.textContent = downsampleNote(series);
     if (isEmpty) return;
-    void draw(plot, buildLineFigure(series, {
-      metrics: model.get("metrics") ?? [],
-      xAxis: model.get("x_axis"),
-      smoothing,
-      logY: !!model.get("log_y"),
-    }, theme)).catch((error: unknown) => console.error("labtrack: drawing the chart failed", error));
+    void draw(
+      plot,
+      buildLineFigure(
+        series,
+        {
+          metrics: model.get("metrics") ?? [],
+          xAxis: model.get("x_axis"),
+          smoothing,
+          logY: !!model.get("log_y"),
+        },
+        theme,
+      ),
+    ).catch((error: unknown) => console.error("labtrack: drawing the chart failed", error));
   };
 
   const { schedule, cancel } = coalesce(redraw);
   disposer.add(cancel);
-  disposer.add(onChange(model, ["series", "metrics", "x_axis", "smoothing", "log_y", "live", "empty_message"], schedule));
-  disposer.add(watchTheme(() => {
-    theme = readTheme(el);
-    schedule();
-  }));
+  disposer.add(
+    onChange(model, ["series", "metrics", "x_axis", "smoothing", "log_y", "live", "empty_message"], schedule),
+  );
+  disposer.add(
+    watchTheme(() => {
+      theme = readTheme(el);
+      schedule();
+    }),
+  );
   redraw();
   return () => disposer.dispose();
 }

@@ -7,7 +7,7 @@ import { h, replaceChildren, widgetRoot } from "../shared/dom";
 import { Disposer, type RenderProps } from "../shared/model";
 import { coalesce } from "../shared/schedule";
 import type { RunsTableState } from "../shared/types";
-import { HEADER_HEIGHT, ROW_HEIGHT, RunsTableModel, type Change } from "./runs_table_model";
+import { type Change, HEADER_HEIGHT, ROW_HEIGHT, RunsTableModel } from "./runs_table_model";
 import { columnWidth, fillCell, isNumericColumn } from "./table/cells";
 import { columnChooser } from "./table/chooser";
 import { revealRow } from "./table/virtual";
@@ -19,18 +19,35 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   const table = new RunsTableModel(widgetModel);
   disposer.add(() => table.dispose());
 
-  const filter = h("input", { class: "lt-filter", attrs: { type: "text", spellcheck: "false", "aria-label": "filter runs",
-    placeholder: "filter, e.g. metrics.acc > 0.9 and params.optimizer = 'adam'   (Enter to apply)" } });
+  const filter = h("input", {
+    class: "lt-filter",
+    attrs: {
+      type: "text",
+      spellcheck: "false",
+      "aria-label": "filter runs",
+      placeholder: "filter, e.g. metrics.acc > 0.9 and params.optimizer = 'adam'   (Enter to apply)",
+    },
+  });
   const chooser = columnChooser(disposer, (name, show) => table.showColumn(name, show));
   const error = h("div", { class: "lt-error", attrs: { role: "alert" } });
   const header = h("div", { class: "lt-thead", attrs: { role: "row" } });
   const body = h("div", { class: "lt-tbody", attrs: { role: "rowgroup" } });
-  const scroller = h("div", { class: "lt-scroll", attrs: { role: "grid", tabindex: 0, "aria-multiselectable": "true" } }, [header, body]);
+  const scroller = h(
+    "div",
+    { class: "lt-scroll", attrs: { role: "grid", tabindex: 0, "aria-multiselectable": "true" } },
+    [header, body],
+  );
   const empty = h("div", { class: "lt-empty" });
   const countLine = h("div", { class: "lt-countline" });
   const root = widgetRoot("lt-runs", [
-    h("div", { class: "lt-toolbar" }, [filter, h("div", { class: "lt-popover-anchor" }, [chooser.button, chooser.panel])]),
-    error, empty, scroller, countLine,
+    h("div", { class: "lt-toolbar" }, [
+      filter,
+      h("div", { class: "lt-popover-anchor" }, [chooser.button, chooser.panel]),
+    ]),
+    error,
+    empty,
+    scroller,
+    countLine,
   ]);
   el.appendChild(root);
   disposer.add(() => root.remove());
@@ -39,15 +56,22 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   const viewport = () => (scroller.clientHeight || Number.parseFloat(scroller.style.height) || 0) - HEADER_HEIGHT;
 
   function renderHeader(): void {
-    replaceChildren(header, table.columns.map((column) => {
-      const mark = table.sortMark(column.name);
-      return h("div", {
-        class: `lt-th lt-group-${column.group}${isNumericColumn(column) ? " lt-num" : ""}`,
-        title: `${column.name}\nclick: sort · shift-click: sort by several columns`,
-        attrs: { role: "columnheader", "data-column": column.name, "aria-sort": mark.ariaSort },
-        style: { width: `${columnWidth(column)}px` },
-      }, [h("span", { class: "lt-th-label", text: column.label }), h("span", { class: "lt-sort", text: mark.arrow })]);
-    }));
+    replaceChildren(
+      header,
+      table.columns.map((column) => {
+        const mark = table.sortMark(column.name);
+        return h(
+          "div",
+          {
+            class: `lt-th lt-group-${column.group}${isNumericColumn(column) ? " lt-num" : ""}`,
+            title: `${column.name}\nclick: sort · shift-click: sort by several columns`,
+            attrs: { role: "columnheader", "data-column": column.name, "aria-sort": mark.ariaSort },
+            style: { width: `${columnWidth(column)}px` },
+          },
+          [h("span", { class: "lt-th-label", text: column.label }), h("span", { class: "lt-sort", text: mark.arrow })],
+        );
+      }),
+    );
   }
 
   function createRow(): HTMLElement {
@@ -60,7 +84,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
 
   /** (Re)fill a row element for `position`: rows are recycled while scrolling, not rebuilt. */
   function fillRow(element: HTMLElement, position: number, now: number): void {
-    element.dataset["index"] = String(position);
+    element.dataset.index = String(position);
     element.style.transform = `translateY(${position * ROW_HEIGHT}px)`;
     table.columns.forEach((column, i) => {
       const cell = element.children[i] as HTMLElement;
@@ -153,7 +177,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     else if (event.key === "Escape") filter.value = table.filter;
   });
   disposer.listen<MouseEvent>(header, "click", (event) => {
-    const name = (event.target as Element).closest<HTMLElement>("[data-column]")?.dataset["column"];
+    const name = (event.target as Element).closest<HTMLElement>("[data-column]")?.dataset.column;
     if (name) table.sortBy(name, event.shiftKey);
   });
   // Shift-click would otherwise select the page's text across the range.
@@ -163,7 +187,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   disposer.listen<MouseEvent>(body, "click", (event) => {
     const row = (event.target as Element).closest<HTMLElement>(".lt-tr");
     if (!row) return;
-    table.click(Number(row.dataset["index"]), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
+    table.click(Number(row.dataset.index), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
     scroller.focus({ preventScroll: true });
   });
   disposer.listen<KeyboardEvent>(scroller, "keydown", (event) => {

@@ -5,12 +5,12 @@
 // The view (runs_table.ts) draws it and forwards events; this is unit-tested on its own.
 
 import { formatCount } from "../shared/format";
-import { commit, onChange, type Model } from "../shared/model";
+import { commit, type Model, onChange } from "../shared/model";
 import type { Cell, Column, RunsTableState, SortKey } from "../shared/types";
 import { toggleColumn } from "./table/chooser";
-import { clickSelection, moveSelection, toggleSelection, type Modifiers, type Selection } from "./table/selection";
+import { clickSelection, type Modifiers, moveSelection, type Selection, toggleSelection } from "./table/selection";
 import { nextSort, sortOrder } from "./table/sort";
-import { visibleWindow, type RowWindow } from "./table/virtual";
+import { type RowWindow, visibleWindow } from "./table/virtual";
 
 export const ROW_HEIGHT = 28;
 export const HEADER_HEIGHT = 30;
@@ -85,7 +85,7 @@ export class RunsTableModel {
 
   private recompute(): void {
     const data = this.data;
-    const runIds = data["run_id"] ?? [];
+    const runIds = data.run_id ?? [];
     this.order = sortOrder(data, this.sort, runIds.length);
     this.ids = this.order.map((i) => String(runIds[i]));
     const byName = new Map(this.allColumns.map((c) => [c.name, c]));
@@ -129,11 +129,11 @@ export class RunsTableModel {
 
   /** The value `column` shows at display `position`. */
   value(position: number, column: string): Cell | undefined {
-    return this.data[column]?.[this.order[position]!];
+    return this.data[column]?.[this.order[position]];
   }
 
   isSelected(position: number, selected: ReadonlySet<string> = new Set(this.selected)): boolean {
-    return selected.has(this.ids[position]!);
+    return selected.has(this.ids[position]);
   }
 
   sortMark(column: string): SortMark {
@@ -155,7 +155,7 @@ export class RunsTableModel {
       count,
       empty,
       emptyText: empty ? this.model.get("empty_message") || "No runs match this filter." : "",
-      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}` + (chosen ? ` · ${formatCount(chosen)} selected` : ""),
+      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${chosen ? ` · ${formatCount(chosen)} selected` : ""}`,
       gridHeight: HEADER_HEIGHT + Math.min(Math.max(count, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
     };
   }
@@ -197,10 +197,15 @@ export class RunsTableModel {
     const cursor = this.cursor;
     const page = pageRows(viewport);
     const moves: Record<string, number> = {
-      ArrowDown: cursor + 1, ArrowUp: cursor - 1, PageDown: cursor + page, PageUp: cursor - page, Home: 0, End: this.ids.length - 1,
+      ArrowDown: cursor + 1,
+      ArrowUp: cursor - 1,
+      PageDown: cursor + page,
+      PageUp: cursor - page,
+      Home: 0,
+      End: this.ids.length - 1,
     };
     if (key in moves) {
-      this.moveCursor(cursor < 0 ? 0 : moves[key]!, extend);
+      this.moveCursor(cursor < 0 ? 0 : moves[key], extend);
       return "moved";
     }
     if (key === " " && cursor >= 0) {

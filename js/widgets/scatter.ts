@@ -17,7 +17,13 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
   const clear = h("button", { class: "lt-button", text: "Clear selection", attrs: { type: "button" } });
   disposer.listen(clear, "click", () => commit(model, "selected", []));
   const count = h("span", { class: "lt-count" });
-  const toolbar = h("div", { class: "lt-toolbar" }, [logX.wrap, logY.wrap, h("span", { class: "lt-spacer" }), count, clear]);
+  const toolbar = h("div", { class: "lt-toolbar" }, [
+    logX.wrap,
+    logY.wrap,
+    h("span", { class: "lt-spacer" }),
+    count,
+    clear,
+  ]);
   const empty = h("div", { class: "lt-empty" });
   const plotArea = h("div", { class: "lt-plot-area" });
   const root = widgetRoot("lt-scatter", [toolbar, empty, plotArea]);
@@ -29,9 +35,16 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
 
   const redraw = () => {
     const state = {
-      x: model.get("x"), y: model.get("y"), color: model.get("color"), log_x: !!model.get("log_x"), log_y: !!model.get("log_y"),
-      points: model.get("points"), x_kind: model.get("x_kind"), y_kind: model.get("y_kind"),
-      selected: model.get("selected") ?? [], empty_message: model.get("empty_message"),
+      x: model.get("x"),
+      y: model.get("y"),
+      color: model.get("color"),
+      log_x: !!model.get("log_x"),
+      log_y: !!model.get("log_y"),
+      points: model.get("points"),
+      x_kind: model.get("x_kind"),
+      y_kind: model.get("y_kind"),
+      selected: model.get("selected") ?? [],
+      empty_message: model.get("empty_message"),
     } satisfies ScatterState;
     logX.input.checked = state.log_x;
     logY.input.checked = state.log_y;
@@ -39,29 +52,39 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
     logY.input.disabled = state.y_kind === "category";
     const runs = state.points?.run_id?.length ?? 0;
     const chosen = state.selected.length;
-    count.textContent = `${formatCount(runs)} runs` + (chosen ? ` · ${formatCount(chosen)} selected` : "");
+    count.textContent = `${formatCount(runs)} runs${chosen ? ` · ${formatCount(chosen)} selected` : ""}`;
     clear.hidden = chosen === 0;
     empty.hidden = runs > 0;
     empty.textContent = runs ? "" : state.empty_message || "No runs to plot.";
     plotArea.hidden = runs === 0;
     if (!runs) return;
-    draw(plot, buildScatterFigure(state, theme)).then((drawn) => {
-      if (listening) return;
-      listening = true; // plotly keeps handlers across react(); attach once
-      drawn.on("plotly_click", (event: { points?: { customdata?: unknown[] }[] }) => {
-        const runId = event.points?.[0]?.customdata?.[0];
-        if (typeof runId === "string") commit(model, "selected", toggleRun(model.get("selected") ?? [], runId));
-      });
-    }).catch((error: unknown) => console.error("labtrack: drawing the scatter plot failed", error));
+    draw(plot, buildScatterFigure(state, theme))
+      .then((drawn) => {
+        if (listening) return;
+        listening = true; // plotly keeps handlers across react(); attach once
+        drawn.on("plotly_click", (event: { points?: { customdata?: unknown[] }[] }) => {
+          const runId = event.points?.[0]?.customdata?.[0];
+          if (typeof runId === "string") commit(model, "selected", toggleRun(model.get("selected") ?? [], runId));
+        });
+      })
+      .catch((error: unknown) => console.error("labtrack: drawing the scatter plot failed", error));
   };
 
   const { schedule, cancel } = coalesce(redraw);
   disposer.add(cancel);
-  disposer.add(onChange(model, ["points", "x", "y", "color", "log_x", "log_y", "x_kind", "y_kind", "selected", "empty_message"], schedule));
-  disposer.add(watchTheme(() => {
-    theme = readTheme(el);
-    schedule();
-  }));
+  disposer.add(
+    onChange(
+      model,
+      ["points", "x", "y", "color", "log_x", "log_y", "x_kind", "y_kind", "selected", "empty_message"],
+      schedule,
+    ),
+  );
+  disposer.add(
+    watchTheme(() => {
+      theme = readTheme(el);
+      schedule();
+    }),
+  );
   redraw();
   return () => disposer.dispose();
 }

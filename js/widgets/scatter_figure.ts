@@ -1,7 +1,7 @@
 // lt.scatter(): state in, Plotly figure out (pure, so it is tested without drawing).
 
 import { plotlyText } from "../shared/dom";
-import { COLORWAY, sequentialScale, themeAxis, themeLayout, type Theme } from "../shared/theme";
+import { COLORWAY, sequentialScale, type Theme, themeAxis, themeLayout } from "../shared/theme";
 import type { Cell, Figure, ScatterState } from "../shared/types";
 
 export type ColorMode = "none" | "numeric" | "category";
@@ -40,7 +40,7 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
   }
 
   const data = [...groups.entries()].map(([key, rows], g) => {
-    const isSel = rows.map((i) => selected.has(p.run_id[i]!));
+    const isSel = rows.map((i) => selected.has(p.run_id[i]));
     return {
       type: count > 5000 ? "scattergl" : "scatter",
       mode: "markers",
@@ -54,19 +54,33 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
         opacity: isSel.map((s) => (anySelected && !s ? 0.3 : 0.9)),
         line: { width: isSel.map((s) => (s ? 2 : 0)), color: theme.text },
         ...(mode === "numeric"
-          ? { color: rows.map((i) => p.color[i] ?? null), colorscale: sequentialScale(theme), showscale: true,
-              colorbar: { title: { text: plotlyText(state.color) }, outlinewidth: 0, tickfont: { color: theme.muted } } }
+          ? {
+              color: rows.map((i) => p.color[i] ?? null),
+              colorscale: sequentialScale(theme),
+              showscale: true,
+              colorbar: { title: { text: plotlyText(state.color) }, outlinewidth: 0, tickfont: { color: theme.muted } },
+            }
           : { color: COLORWAY[g % COLORWAY.length] }),
       },
-      meta: [plotlyText(state.x), plotlyText(state.y), plotlyText(state.color), mode === "category" ? plotlyText(key) : ""],
-      hovertemplate: "<b>%{customdata[1]}</b><br>%{meta[0]}: %{x}<br>%{meta[1]}: %{y}"
-        + (mode === "numeric" ? "<br>%{meta[2]}: %{marker.color}" : mode === "category" ? "<br>%{meta[2]}: %{meta[3]}" : "")
-        + "<extra></extra>",
+      meta: [
+        plotlyText(state.x),
+        plotlyText(state.y),
+        plotlyText(state.color),
+        mode === "category" ? plotlyText(key) : "",
+      ],
+      hovertemplate:
+        "<b>%{customdata[1]}</b><br>%{meta[0]}: %{x}<br>%{meta[1]}: %{y}" +
+        (mode === "numeric"
+          ? "<br>%{meta[2]}: %{marker.color}"
+          : mode === "category"
+            ? "<br>%{meta[2]}: %{meta[3]}"
+            : "") +
+        "<extra></extra>",
     };
   });
 
   const axis = themeAxis(theme);
-  const title = axis["title"] as object;
+  const title = axis.title as object;
   return {
     data,
     layout: {
@@ -76,10 +90,20 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
       hovermode: "closest",
       clickmode: "event",
       showlegend: mode === "category",
-      legend: { ...(themeLayout(theme)["legend"] as object), title: { text: plotlyText(state.color) } },
+      legend: { ...(themeLayout(theme).legend as object), title: { text: plotlyText(state.color) } },
       uirevision: `${state.x}|${state.y}|${state.log_x}|${state.log_y}`,
-      xaxis: { ...axis, type: axisType(state.x_kind, state.log_x), title: { ...title, text: plotlyText(state.x) }, automargin: true },
-      yaxis: { ...axis, type: axisType(state.y_kind, state.log_y), title: { ...title, text: plotlyText(state.y) }, automargin: true },
+      xaxis: {
+        ...axis,
+        type: axisType(state.x_kind, state.log_x),
+        title: { ...title, text: plotlyText(state.x) },
+        automargin: true,
+      },
+      yaxis: {
+        ...axis,
+        type: axisType(state.y_kind, state.log_y),
+        title: { ...title, text: plotlyText(state.y) },
+        automargin: true,
+      },
     },
   };
 }

@@ -19,8 +19,15 @@ export interface Chooser {
 }
 
 export function columnChooser(disposer: Disposer, onToggle: (name: string, show: boolean) => void): Chooser {
-  const button = h("button", { class: "lt-button", text: "Columns ▾", attrs: { type: "button", "aria-haspopup": "true", "aria-expanded": "false" } });
-  const search = h("input", { class: "lt-chooser-search", attrs: { type: "search", placeholder: "find a column", "aria-label": "find a column" } });
+  const button = h("button", {
+    class: "lt-button",
+    text: "Columns ▾",
+    attrs: { type: "button", "aria-haspopup": "true", "aria-expanded": "false" },
+  });
+  const search = h("input", {
+    class: "lt-chooser-search",
+    attrs: { type: "search", placeholder: "find a column", "aria-label": "find a column" },
+  });
   const list = h("div", { class: "lt-chooser-list" });
   const panel = h("div", { class: "lt-chooser", attrs: { role: "dialog", "aria-label": "columns" } }, [search, list]);
   panel.hidden = true;
@@ -33,7 +40,8 @@ export function columnChooser(disposer: Disposer, onToggle: (name: string, show:
   disposer.listen(button, "click", () => setOpen(panel.hidden));
   // Close on a click elsewhere or Escape; listeners live on the document, so remove them.
   disposer.listen<MouseEvent>(document, "mousedown", (event) => {
-    if (!panel.hidden && !panel.contains(event.target as Node) && !button.contains(event.target as Node)) setOpen(false);
+    if (!panel.hidden && !panel.contains(event.target as Node) && !button.contains(event.target as Node))
+      setOpen(false);
   });
   disposer.listen<KeyboardEvent>(panel, "keydown", (event) => {
     if (event.key === "Escape") {
@@ -44,12 +52,12 @@ export function columnChooser(disposer: Disposer, onToggle: (name: string, show:
   disposer.listen(search, "input", () => {
     const needle = search.value.trim().toLowerCase();
     for (const item of Array.from(list.querySelectorAll<HTMLElement>("[data-column]"))) {
-      item.hidden = needle !== "" && !(item.dataset["column"] ?? "").toLowerCase().includes(needle);
+      item.hidden = needle !== "" && !(item.dataset.column ?? "").toLowerCase().includes(needle);
     }
   });
   disposer.listen<Event>(list, "change", (event) => {
     const input = event.target as HTMLInputElement;
-    const name = input.closest<HTMLElement>("[data-column]")?.dataset["column"];
+    const name = input.closest<HTMLElement>("[data-column]")?.dataset.column;
     if (name) onToggle(name, input.checked);
   });
 
@@ -63,7 +71,12 @@ export function columnChooser(disposer: Disposer, onToggle: (name: string, show:
       for (const column of members) {
         const box = h("input", { attrs: { type: "checkbox" } });
         box.checked = shown.has(column.name);
-        list.appendChild(h("label", { class: "lt-chooser-item", title: column.name, attrs: { "data-column": column.name } }, [box, column.label]));
+        list.appendChild(
+          h("label", { class: "lt-chooser-item", title: column.name, attrs: { "data-column": column.name } }, [
+            box,
+            column.label,
+          ]),
+        );
       }
     }
   };

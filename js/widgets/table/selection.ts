@@ -23,7 +23,9 @@ export function clickSelection(order: string[], current: Selection, index: numbe
     return { selected, anchor: current.anchor };
   }
   if (mods.toggle || mods.range) {
-    const selected = current.selected.includes(id) ? current.selected.filter((s) => s !== id) : [...current.selected, id];
+    const selected = current.selected.includes(id)
+      ? current.selected.filter((s) => s !== id)
+      : [...current.selected, id];
     return { selected, anchor: id };
   }
   // Clicking the only selected row again clears the selection: a way out without keys.

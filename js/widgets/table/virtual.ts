@@ -7,7 +7,13 @@ export interface RowWindow {
   total: number; // height of all rows, px
 }
 
-export function visibleWindow(scrollTop: number, viewport: number, rowHeight: number, count: number, overscan = 8): RowWindow {
+export function visibleWindow(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  count: number,
+  overscan = 8,
+): RowWindow {
   const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
   const visible = Math.ceil(Math.max(0, viewport) / rowHeight) + 1;
   return {
