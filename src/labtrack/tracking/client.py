@@ -50,6 +50,29 @@ class PagedList(list):
         self.token = token
 
 
+class RunOperations:
+    """What MLflow's param and tag calls return with ``synchronous=False`` (its
+    ``mlflow.utils.async_logging.run_operations.RunOperations``), for writes that are already
+    done: labtrack writes params and tags before the call returns, so ``wait()`` returns at once.
+    """
+
+    def wait(self) -> None:
+        """Return at once: the operations finished before this object was made."""
+
+
+def check_synchronous(synchronous: object) -> None:
+    """Refuse a ``synchronous=`` that is neither a bool nor None (raises ``InvalidParameter``):
+    a string such as ``"false"`` would otherwise read as true."""
+    if synchronous is not None and not isinstance(synchronous, bool):
+        raise InvalidParameter(f"synchronous must be True, False or None, got {synchronous!r}")
+
+
+def finished(synchronous: bool | None, result: object = None) -> object:
+    """What MLflow returns from a param or tag call once its write is done: ``result`` when the
+    caller waited (``synchronous`` True or None), a ``RunOperations`` when it did not."""
+    return RunOperations() if synchronous is False else result
+
+
 class TrackingClient:
     """Explicit access to the experiments, runs and artifacts of a store.
     ``TrackingClient()`` uses the current tracking URI. ``labtrack.Client`` (MLflow's
@@ -188,21 +211,32 @@ class TrackingClient:
         if synchronous:
             self.writer.flush()
 
-    def log_param(self, run_id: str, key: str, value: object) -> object:
-        """Log one parameter of a run and return ``value``; values are stored as strings.
+    def log_param(self, run_id: str, key: str, value: object,
+                  synchronous: bool | None = None) -> object:
+        """Log one parameter of a run; values are stored as strings.
 
-        Logging a key again with the same value is fine; with a different value it raises
-        ``InvalidState`` (params do not change). ``NotFound`` if there is no such run.
+        The param is written before the call returns, whatever ``synchronous`` says. As in
+        MLflow, the call returns ``value``, or with ``synchronous=False`` a ``RunOperations``
+        whose ``wait()`` returns at once. Logging a key again with the same value is fine; with
+        a different value it raises ``InvalidState`` (params do not change). ``NotFound`` if
+        there is no such run; ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
+        check_synchronous(synchronous)
         self.store.log_params(run_id, v.validate_params({key: value}))
-        return value
+        return finished(synchronous, value)
 
-    def set_tag(self, run_id: str, key: str, value: object, synchronous: bool | None = None) -> None:
-        """Set a tag on a run, replacing any earlier value (stored as a string). Written at once:
-        ``synchronous`` is accepted for MLflow compatibility. Raises ``NotFound`` if there is no
-        such run.
+    def set_tag(self, run_id: str, key: str, value: object,
+                synchronous: bool | None = None) -> RunOperations | None:
+        """Set a tag on a run, replacing any earlier value (stored as a string).
+
+        The tag is written before the call returns, whatever ``synchronous`` says; as in MLflow
+        the call returns None, or with ``synchronous=False`` a ``RunOperations`` whose
+        ``wait()`` returns at once. Raises ``NotFound`` if there is no such run and
+        ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
+        check_synchronous(synchronous)
         self.store.set_tags(run_id, v.validate_tags({key: value}))
+        return finished(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""

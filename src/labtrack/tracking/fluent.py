@@ -30,7 +30,7 @@ from labtrack.tracking import state
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labtrack.tracking.client import TrackingClient
+    from labtrack.tracking.client import RunOperations, TrackingClient
 
 
 class ActiveRun:
@@ -338,6 +338,21 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
+def _check_synchronous(synchronous: object) -> None:
+    """``TrackingClient``'s check, loaded on first use (the client brings SQLAlchemy); called
+    before ``_logging_target`` so a refused value starts no run."""
+    from labtrack.tracking.client import check_synchronous
+
+    check_synchronous(synchronous)
+
+
+def _finished(synchronous: bool | None) -> RunOperations | None:
+    """What MLflow's ``log_params`` / ``set_tags`` return once their write is done."""
+    from labtrack.tracking.client import finished
+
+    return finished(synchronous)
+
+
 def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
@@ -382,22 +397,30 @@ def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: i
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    """Log one parameter of the active run (one is started if none is) and return ``value``.
+    """Log one parameter of the active run (one is started if none is).
 
-    Values are stored as strings. Logging a key again with the same value is fine; with a
-    different value it raises ``InvalidState`` (params describe the run's input and do not
-    change). Written at once: ``synchronous`` is accepted for MLflow compatibility.
+    Values are stored as strings. The param is written before the call returns, whatever
+    ``synchronous`` says: as in MLflow the call returns ``value``, or with
+    ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once. Logging a key
+    again with the same value is fine; with a different value it raises ``InvalidState``
+    (params describe the run's input and do not change). ``InvalidParameter`` if
+    ``synchronous`` is not a bool or None.
     """
+    _check_synchronous(synchronous)
     client, target = _logging_target()
-    return client.log_param(target, key, value)
+    return client.log_param(target, key, value, synchronous)
 
 
-def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None) -> None:
+def log_params(params: dict[str, Any], synchronous: bool | None = None,
+               run_id: str | None = None) -> RunOperations | None:
     """Log several parameters at once, into the active run (one is started if none is) or into
     ``run_id``; all are validated before any is written, and all go in one transaction.
 
-    Raises ``InvalidParameter`` if ``params`` is not a dict or a key is invalid, and
-    ``InvalidState`` if a key was already logged with a different value.
+    They are written before the call returns, whatever ``synchronous`` says: as in MLflow the
+    call returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
+    returns at once. Raises ``InvalidParameter`` if ``params`` is not a dict, a key is invalid
+    or ``synchronous`` is not a bool or None, and ``InvalidState`` if a key was already logged
+    with a different value.
 
     >>> lt.log_params({"C": 1.0, "kernel": "rbf"})  # doctest: +SKIP
     """
@@ -405,32 +428,42 @@ def log_params(params: dict[str, Any], synchronous: bool | None = None, run_id: 
 
     if not isinstance(params, dict):
         raise InvalidParameter(f"log_params takes a dict, got {type(params).__name__}")
+    _check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     client.log_batch(target, params=[Param(k, v) for k, v in params.items()])
+    return _finished(synchronous)
 
 
-def set_tag(key: str, value: Any, synchronous: bool | None = None) -> None:
+def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
     """Set a tag on the active run (one is started if none is), replacing any earlier value.
 
     Values are stored as strings. Keys under ``mlflow.`` are MLflow's system tags (for
-    instance ``mlflow.note.content`` is the run's description). Written at once:
-    ``synchronous`` is accepted for MLflow compatibility.
+    instance ``mlflow.note.content`` is the run's description). The tag is written before the
+    call returns, whatever ``synchronous`` says: as in MLflow the call returns None, or with
+    ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once.
+    ``InvalidParameter`` if ``synchronous`` is not a bool or None.
     """
+    _check_synchronous(synchronous)
     client, target = _logging_target()
-    client.set_tag(target, key, value)
+    return client.set_tag(target, key, value, synchronous)
 
 
-def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> None:
+def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     """Set several tags on the active run (one is started if none is) in one transaction.
 
-    Raises ``InvalidParameter`` if ``tags`` is not a dict or a key is invalid.
+    They are written before the call returns, whatever ``synchronous`` says: as in MLflow the
+    call returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
+    returns at once. Raises ``InvalidParameter`` if ``tags`` is not a dict, a key is invalid or
+    ``synchronous`` is not a bool or None.
     """
     from labtrack.entities import RunTag
 
     if not isinstance(tags, dict):
         raise InvalidParameter(f"set_tags takes a dict, got {type(tags).__name__}")
+    _check_synchronous(synchronous)
     client, target = _logging_target()
     client.log_batch(target, tags=[RunTag(k, v) for k, v in tags.items()])
+    return _finished(synchronous)
 
 
 def delete_tag(key: str) -> None:

@@ -1,0 +1,74 @@
+"""``synchronous=`` on the param and tag calls: labtrack writes params and tags before the call
+returns whatever it says; ``synchronous=False`` hands back MLflow's ``RunOperations`` shape."""
+
+from __future__ import annotations
+
+import pytest
+
+import labtrack as lt
+from labtrack.errors import InvalidParameter
+
+# (call, what MLflow returns when it waits) for each call that takes synchronous=.
+FLUENT_CALLS = {
+    "log_param": (lambda s: lt.log_param("lr", 0.1, synchronous=s), 0.1),
+    "log_params": (lambda s: lt.log_params({"lr": 0.1}, synchronous=s), None),
+    "set_tag": (lambda s: lt.set_tag("stage", "dev", synchronous=s), None),
+    "set_tags": (lambda s: lt.set_tags({"stage": "dev"}, synchronous=s), None),
+}
+
+
+def _written(run_id: str) -> tuple[str | None, str | None]:
+    """The param or the tag the calls above write, as the store holds them."""
+    data = lt.Client().get_run(run_id).data
+    return data.params.get("lr"), data.tags.get("stage")
+
+
+WRITTEN = {("0.1", None), (None, "dev")}  # the param or the tag, never neither
+
+
+@pytest.mark.parametrize("name", FLUENT_CALLS)
+@pytest.mark.parametrize("synchronous", [None, True])
+def test_a_waiting_call_returns_what_mlflow_returns_with_the_value_written(tracking_uri, name,
+                                                                           synchronous):
+    call, expected = FLUENT_CALLS[name]
+    with lt.start_run() as run:
+        assert call(synchronous) == expected
+        assert _written(run.info.run_id) in WRITTEN
+
+
+@pytest.mark.parametrize("name", FLUENT_CALLS)
+def test_synchronous_false_returns_run_operations_already_done(tracking_uri, name):
+    call, _ = FLUENT_CALLS[name]
+    with lt.start_run() as run:
+        operations = call(False)
+        # Written before the call returned, not when wait() is called.
+        assert _written(run.info.run_id) in WRITTEN
+        assert operations.wait() is None
+
+
+def test_the_client_calls_honour_synchronous_like_mlflow(client):
+    run_id = client.create_run("0").info.run_id
+    assert client.log_param(run_id, "lr", 0.1) == 0.1
+    assert client.log_param(run_id, "lr", 0.1, synchronous=True) == 0.1
+    assert client.log_param(run_id, "batch", 32, synchronous=False).wait() is None
+    assert client.set_tag(run_id, "stage", "dev", synchronous=True) is None
+    assert client.set_tag(run_id, "owner", "ana", synchronous=False).wait() is None
+    data = client.get_run(run_id).data
+    assert data.params == {"lr": "0.1", "batch": "32"}
+    assert data.tags["stage"] == "dev" and data.tags["owner"] == "ana"
+
+
+@pytest.mark.parametrize("bad", ["false", 0, 1, [True]])
+def test_a_synchronous_that_is_not_a_bool_is_refused_before_anything_happens(tracking_uri, bad):
+    for name, (call, _) in FLUENT_CALLS.items():
+        with pytest.raises(InvalidParameter, match="synchronous"):
+            call(bad)
+        assert lt.active_run() is None, f"{name} started a run before refusing synchronous={bad!r}"
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    with pytest.raises(InvalidParameter, match="synchronous"):
+        client.log_param(run_id, "lr", 0.1, synchronous=bad)
+    with pytest.raises(InvalidParameter, match="synchronous"):
+        client.set_tag(run_id, "stage", "dev", synchronous=bad)
+    data = client.get_run(run_id).data
+    assert data.params == {} and "stage" not in data.tags
