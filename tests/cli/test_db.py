@@ -14,6 +14,8 @@ import pytest
 from labtrack.cli import main
 from labtrack.store.sql import schema
 
+from ..damage import overwrite_table_root
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 # Logs runs of 300 points each, printing each run's id once it is committed, until it has
@@ -55,15 +57,6 @@ def _uri(path: Path) -> list[str]:
     return ["--tracking-uri", f"sqlite:///{path}"]
 
 
-def _overwrite_table_root(path: Path, table: str) -> None:
-    with sqlite3.connect(path) as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
-    conn.close()
-    with open(path, "r+b") as handle:
-        handle.seek((root - 1) * page_size)
-        handle.write(bytes(range(256)) * (page_size // 256))
-
 
 # -- check -------------------------------------------------------------------------------------
 
@@ -74,7 +67,7 @@ def test_check_reports_integrity_and_schema_version(store, capsys):
 
 
 def test_check_finds_damaged_pages_that_opening_does_not(store, capsys):
-    _overwrite_table_root(store, "params")
+    overwrite_table_root(store, "params")
     assert main([*_uri(store), "db", "check"]) == 1
     out = capsys.readouterr().out
     assert "DAMAGED" in out and "up to date" not in out

@@ -22,6 +22,8 @@ from labtrack.errors import CorruptStore, ReadOnlyStore, StoreError
 from labtrack.store.sql import connection, schema
 from labtrack.store.sql.store import SqlStore
 
+from ..damage import overwrite_table_root
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -65,16 +67,6 @@ def store_with_runs(seed) -> Callable[[Path], list[str]]:
 
     return copy_to
 
-
-def _overwrite_table_root(path: Path, table: str) -> None:
-    """Write garbage over the first page of ``table``: opening still works, using it does not."""
-    with sqlite3.connect(path) as conn:
-        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
-    conn.close()
-    with open(path, "r+b") as handle:
-        handle.seek((root - 1) * page_size)
-        handle.write(bytes(range(256)) * (page_size // 256))
 
 
 # -- the -wal file is emptied into the database when a process exits -------------------------
@@ -144,7 +136,7 @@ def test_opening_a_damaged_file_says_what_is_wrong_with_which_file(tmp_path, sto
 def test_damage_found_at_a_later_read_is_labtracks_error(tmp_path, store_with_runs):
     path = tmp_path / "labtrack.db"
     run_id = store_with_runs(path)[0]
-    _overwrite_table_root(path, "params")
+    overwrite_table_root(path, "params")
     client = lt.Client(f"sqlite:///{path}")  # the schema pages are intact: opening works
     with pytest.raises(CorruptStore) as error:
         client.get_run(run_id)
@@ -155,7 +147,7 @@ def test_damage_found_by_a_bulk_write_through_the_drivers_cursor_is_labtracks_er
         tmp_path, store_with_runs):
     path = tmp_path / "labtrack.db"
     store_with_runs(path)
-    _overwrite_table_root(path, "metrics")
+    overwrite_table_root(path, "metrics")
     store = SqlStore(f"sqlite:///{path}")
     columns = [c.name for c in schema.metrics.columns]
     with pytest.raises(CorruptStore) as error:
