@@ -31,14 +31,16 @@ class ExperimentStore(SqlStoreBase):
                 sa.select(e.c.experiment_id).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
             ).first()
             if exists is None:
+                # Several processes may open a new store at once: on PostgreSQL the check
+                # above does not see another's uncommitted insert, so a conflict is fine.
                 conn.execute(
-                    e.insert().values(
+                    self._upsert(conn, e).values(
                         experiment_id=DEFAULT_EXPERIMENT_ID,
                         name=DEFAULT_EXPERIMENT_NAME,
                         artifact_location=self.experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
                         creation_time=now_ms(),
                         last_update_time=now_ms(),
-                    )
+                    ).on_conflict_do_nothing()
                 )
 
         self._write(work)
