@@ -277,6 +277,7 @@ def _user(user: str | None) -> str:
 
 
 def _max_results(max_results: object) -> int:
-    if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
-        raise InvalidParameter(f"max_results must be a positive integer, got {max_results!r}")
-    return max_results
+    """A positive page size: registry searches always have one (None is refused too)."""
+    if max_results is None:
+        raise InvalidParameter("max_results must be a positive integer, got None")
+    return v.validate_max_results(max_results)

@@ -175,13 +175,7 @@ class Spool:
         if not self.exists():
             return 0, 0
         with self._connect() as conn:
-            if not _has_table(conn, "entries"):
-                return 0, 0
-            entries, points = 0, 0
-            for (payload,) in conn.execute("SELECT payload FROM entries"):
-                entries += 1
-                points += len(json.loads(payload)["points"])
-            return entries, points
+            return _waiting(conn)
 
     def replay(self, write) -> ReplayReport:
         """Hand every entry, oldest first, to ``write(entry) -> bool`` (False: the store had
@@ -262,14 +256,22 @@ def spools(home: Path | None = None) -> list[tuple[Path, str, int, int, int]]:
             row = conn.execute("SELECT uri FROM store").fetchone() if _has_table(conn, "store") else None
             if not _has_table(conn, "entries"):
                 continue
-            payloads = [json.loads(p)["points"] for (p,) in conn.execute("SELECT payload FROM entries")]
+            entries, points = _waiting(conn)
             refused = conn.execute("SELECT count(*) FROM refused").fetchone()[0] if _has_table(conn, "refused") else 0
-        found.append((path, row[0] if row else "?", len(payloads), sum(map(len, payloads)), refused))
+        found.append((path, row[0] if row else "?", entries, points, refused))
     return found
 
 
 def _fits(number: object) -> bool:
     return isinstance(number, int) and -(2**63) <= number < 2**63
+
+
+def _waiting(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(entries, points) waiting in an open spool file."""
+    if not _has_table(conn, "entries"):
+        return 0, 0
+    payloads = [json.loads(payload)["points"] for (payload,) in conn.execute("SELECT payload FROM entries")]
+    return len(payloads), sum(map(len, payloads))
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
