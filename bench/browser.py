@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.insert(0, str(REPO / "src"))
 # The lab's kernels import this checkout's labtrack too (they inherit the environment).
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
+)
 
 import lab_harness  # noqa: E402
 
@@ -51,8 +53,11 @@ def build_store(uri: str, runs: int, points: int) -> None:
     long = client.create_run(lt.create_experiment("bench-chart"), run_name="long")
     values = np.cumsum(np.random.default_rng(0).normal(size=points))
     for start in range(0, points, 100_000):
-        chunk = values[start:start + 100_000]
-        client.log_batch(long.info.run_id, metrics=[Metric("loss", float(v), 0, start + i) for i, v in enumerate(chunk)])
+        chunk = values[start : start + 100_000]
+        client.log_batch(
+            long.info.run_id,
+            metrics=[Metric("loss", float(v), 0, start + i) for i, v in enumerate(chunk)],
+        )
     client.set_terminated(long.info.run_id)
     client.flush()
 
@@ -95,7 +100,9 @@ def time_cell(page, index: int, condition: str, arg) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
@@ -108,10 +115,14 @@ def main() -> None:
         started = time.perf_counter()
         build_store(uri, args.runs, args.points)
         print(f"store built in {time.perf_counter() - started:.0f} s")
-        cells = ["import labtrack as lt"] + [cell.format(runs=args.runs) for cell, _ in CASES.values()]
+        cells = ["import labtrack as lt"] + [
+            cell.format(runs=args.runs) for cell, _ in CASES.values()
+        ]
         results = {}
         with lab_harness.running_lab(root, store_uri=uri) as lab, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             lab_harness.open_notebook(page, lab, "bench.ipynb", cells)
             page.locator(".lt-tr").first.wait_for(timeout=180_000)  # the first run-all: warm-up

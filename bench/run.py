@@ -60,9 +60,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeats", type=int, help="repetitions per workload (default: 3, 5 for import)"
     )
     parser.add_argument(
-        "--rounds", type=int, default=1,
+        "--rounds",
+        type=int,
+        default=1,
         help="run every workload of every system this many times, interleaved, and pool the "
-        "samples: on a noisy machine the systems then share its slow and fast moments"
+        "samples: on a noisy machine the systems then share its slow and fast moments",
     )
     parser.add_argument(
         "--mlflow-python",
@@ -197,7 +199,10 @@ def pool_rounds(results: list[dict]) -> list[dict]:
             continue
         if "error" in into:
             continue
-        into["size"] = {**into["size"], "repeats": into["size"]["repeats"] + result["size"]["repeats"]}
+        into["size"] = {
+            **into["size"],
+            "repeats": into["size"]["repeats"] + result["size"]["repeats"],
+        }
         for name, figure in result.get("figures", {}).items():
             samples = into["figures"][name]["samples"] + figure["samples"]
             into["figures"][name] = {"median": statistics.median(samples), "samples": samples}

@@ -54,8 +54,10 @@ def _new_postgres_database(server: str) -> str:
     import sqlalchemy as sa
 
     name = f"labtrack_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')  # a generated name, not user input
     admin.dispose()

@@ -31,9 +31,16 @@ def _source_docstring(module_name: str, name: str | None) -> str | None:
     if name is None:
         return ast.get_docstring(tree)
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and node.name == name
+        ):
             return ast.get_docstring(node)
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("labtrack"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").startswith("labtrack")
+        ):
             for alias in node.names:
                 if (alias.asname or alias.name) == name:
                     return _source_docstring(node.module, alias.name)
@@ -75,4 +82,3 @@ def test_every_public_method_of_client_has_a_docstring():
     assert {"log_param", "set_tag", "get_model_version", "search_runs"} <= set(methods)
     missing = sorted(name for name, doc in methods.items() if not (doc or "").strip())
     assert missing == [], f"Client methods without a docstring: {missing}"
-

@@ -50,9 +50,18 @@ MLFLOW_SCRIPT = """
 
 
 def test_a_plain_mlflow_script_runs_unchanged(tmp_path):
-    env = {**os.environ, "PYTHONPATH": SRC, "LABTRACK_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(MLFLOW_SCRIPT)], env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "PYTHONPATH": SRC,
+        "LABTRACK_TRACKING_URI": f"sqlite:///{tmp_path / 'm.db'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(MLFLOW_SCRIPT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("done")
     lt.set_tracking_uri(env["LABTRACK_TRACKING_URI"])
@@ -60,4 +69,7 @@ def test_a_plain_mlflow_script_runs_unchanged(tmp_path):
     assert sorted(runs["tags.mlflow.runName"]) == ["baseline", "manual"]
     baseline = runs[runs["tags.mlflow.runName"] == "baseline"].iloc[0]
     assert baseline["params.l1_ratio"] == "0.1" and baseline["metrics.r2"] == 0.8
-    assert sorted(a.path for a in lt.Client().list_artifacts(baseline["run_id"])) == ["features.json", "notes"]
+    assert sorted(a.path for a in lt.Client().list_artifacts(baseline["run_id"])) == [
+        "features.json",
+        "notes",
+    ]

@@ -11,8 +11,13 @@ import time
 from collections.abc import Callable
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 15.0, what: str = "the condition",
-               *, interval: float = 0.05) -> None:
+def wait_until(
+    condition: Callable[[], object],
+    timeout: float = 15.0,
+    what: str = "the condition",
+    *,
+    interval: float = 0.05,
+) -> None:
     """Call ``condition`` every ``interval`` seconds until it returns something true.
 
     Raises TimeoutError naming ``what`` if it is still false after ``timeout`` seconds

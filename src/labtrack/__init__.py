@@ -16,6 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from labtrack import entities
+from labtrack._version import __version__ as __version__  # re-exported
+
+# Eager (under a millisecond, loads no framework) so that `lt.autolog` is always this
+# function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
+# the attribute would otherwise be the package.
+from labtrack.autolog import autolog
 from labtrack.entities import RunStatus, ViewType
 from labtrack.errors import LabtrackError, MlflowException
 from labtrack.tracking.fluent import (
@@ -52,12 +58,6 @@ from labtrack.tracking.fluent import (
     start_run,
 )
 from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
-
-# Eager (under a millisecond, loads no framework) so that `lt.autolog` is always this
-# function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
-# the attribute would otherwise be the package.
-from labtrack.autolog import autolog
-from labtrack._version import __version__ as __version__  # re-exported
 
 
 def load_ipython_extension(ipython) -> None:
@@ -111,14 +111,57 @@ from labtrack.magics import register_if_in_ipython as _register_magics  # noqa: 
 _register_magics()
 
 __all__ = [
-    "active_run", "ActiveRun", "autolog", "chart", "Client", "compare", "create_experiment",
-    "dashboard", "delete_experiment", "delete_run", "delete_tag", "end_run", "entities",
-    "flush", "get_artifact_uri", "get_experiment", "get_experiment_by_name", "get_parent_run",
-    "get_run", "get_tracking_uri", "is_tracking_uri_set", "LabtrackError", "last_active_run",
-    "load_ipython_extension", "load_model", "log_artifact", "log_artifacts", "log_dict",
-    "log_figure", "log_image", "log_metric", "log_metrics", "log_model", "log_param",
-    "log_params", "log_text", "MlflowClient", "MlflowException", "register_model",
-    "restore_experiment", "run", "runs", "RunStatus", "scatter", "search_experiments",
-    "search_runs", "serve", "set_experiment", "set_tag", "set_tags", "set_tracking_uri",
-    "start_run", "ViewType",
+    "active_run",
+    "ActiveRun",
+    "autolog",
+    "chart",
+    "Client",
+    "compare",
+    "create_experiment",
+    "dashboard",
+    "delete_experiment",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "flush",
+    "get_artifact_uri",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "is_tracking_uri_set",
+    "LabtrackError",
+    "last_active_run",
+    "load_ipython_extension",
+    "load_model",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "log_text",
+    "MlflowClient",
+    "MlflowException",
+    "register_model",
+    "restore_experiment",
+    "run",
+    "runs",
+    "RunStatus",
+    "scatter",
+    "search_experiments",
+    "search_runs",
+    "serve",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+    "ViewType",
 ]

@@ -39,8 +39,11 @@ def small_disk():
 
     def mount(folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK}", "tmpfs", str(folder)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={SMALL_DISK}", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
         mounted.append(folder)
@@ -58,8 +61,9 @@ def big_file(tmp_path) -> Path:
     return path
 
 
-def test_a_full_disk_leaves_no_truncated_artifact_and_no_temporary_file(tracking_uri, tmp_path, small_disk,
-                                                                        big_file):
+def test_a_full_disk_leaves_no_truncated_artifact_and_no_temporary_file(
+    tracking_uri, tmp_path, small_disk, big_file
+):
     folder = tmp_path / "folder"
     folder.mkdir()
     (folder / "a.txt").write_text("a")
@@ -81,7 +85,8 @@ def test_a_full_disk_leaves_no_truncated_artifact_and_no_temporary_file(tracking
         assert all_names(root) == {"notes.txt", "folder", "folder/a.txt"}
         run_id = run.info.run_id
         assert [(f.path, f.file_size) for f in client.list_artifacts(run_id)] == [
-            ("folder", None), ("notes.txt", 4),
+            ("folder", None),
+            ("notes.txt", 4),
         ]
         assert [f.path for f in client.list_artifacts(run_id, "folder")] == ["folder/a.txt"]
         everything = Path(client.download_artifacts(run_id, "", str(tmp_path / "out")))
@@ -93,7 +98,9 @@ def test_a_full_disk_leaves_no_truncated_artifact_and_no_temporary_file(tracking
         assert (root / "medium.bin").read_bytes() == (tmp_path / "medium.bin").read_bytes()
 
 
-def test_a_download_that_fills_the_disk_leaves_no_truncated_file(tracking_uri, tmp_path, small_disk, big_file):
+def test_a_download_that_fills_the_disk_leaves_no_truncated_file(
+    tracking_uri, tmp_path, small_disk, big_file
+):
     with lt.start_run() as run:
         lt.log_artifact(str(big_file), artifact_path="weights")
         lt.log_text("small", "weights/readme.txt")
@@ -139,15 +146,27 @@ print(json.dumps({"errors": errors}), flush=True)
 LIMIT = 8 << 20  # above what the store's own files grow to while the child runs
 
 
-def run_child(tracking_uri: str, tmp_path: Path, crash: bool) -> tuple[subprocess.CompletedProcess, dict]:
+def run_child(
+    tracking_uri: str, tmp_path: Path, crash: bool
+) -> tuple[subprocess.CompletedProcess, dict]:
     if not hasattr(signal, "SIGXFSZ"):
         pytest.skip("needs RLIMIT_FSIZE and SIGXFSZ")
     big = tmp_path / "huge.bin"
     big.write_bytes(os.urandom(LIMIT + (1 << 20)))
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(CHILD), tracking_uri, str(big), str(LIMIT),
-         "crash" if crash else "fail"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CHILD),
+            tracking_uri,
+            str(big),
+            str(LIMIT),
+            "crash" if crash else "fail",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     lines = done.stdout.splitlines()
     assert lines, done.stderr

@@ -27,7 +27,11 @@ def test_log_artifact_text_dict_and_download(tracking_uri, tmp_path):
     client = lt.Client()
     run_id = run.info.run_id
     assert [(a.path, a.is_dir) for a in client.list_artifacts(run_id)] == [
-        ("config.json", False), ("models", True), ("notes", True), ("plots", True), ("weights.bin", False),
+        ("config.json", False),
+        ("models", True),
+        ("notes", True),
+        ("plots", True),
+        ("weights.bin", False),
     ]
     assert [a.path for a in client.list_artifacts(run_id, "plots/sub")] == ["plots/sub/a.txt"]
     assert client.list_artifacts(run_id, "models/v1")[0].file_size == 2
@@ -46,9 +50,19 @@ def test_artifacts_live_beside_the_store(tracking_uri, tmp_path):
     assert (root / "0" / run.info.run_id / "artifacts" / "x.txt").read_text() == "x"
 
 
-@pytest.mark.parametrize("path", [
-    "../escape.txt", "a/../../escape.txt", "/etc/passwd", "..", "a/..", "\\..\\x", "C:/x", "a\x00b",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../escape.txt",
+        "a/../../escape.txt",
+        "/etc/passwd",
+        "..",
+        "a/..",
+        "\\..\\x",
+        "C:/x",
+        "a\x00b",
+    ],
+)
 def test_paths_that_leave_the_run_folder_are_refused(tracking_uri, tmp_path, path):
     with lt.start_run():
         with pytest.raises(InvalidParameter):

@@ -30,8 +30,24 @@ def runs(tracking_uri):
 
 
 def test_runs_table_with_filter_order_and_columns(runs, capsys):
-    assert main(["--tracking-uri", runs, "runs", "-e", "cli", "-f", "metrics.acc > 0.5",
-                 "-o", "metrics.acc ASC", "-c", "run_name,params.lr,metrics.acc"]) == 0
+    assert (
+        main(
+            [
+                "--tracking-uri",
+                runs,
+                "runs",
+                "-e",
+                "cli",
+                "-f",
+                "metrics.acc > 0.5",
+                "-o",
+                "metrics.acc ASC",
+                "-c",
+                "run_name,params.lr,metrics.acc",
+            ]
+        )
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["run_name", "params.lr", "metrics.acc"]
     assert [line.split()[0] for line in lines[1:]] == ["lr=0.1", "lr=0.01"]
@@ -70,7 +86,9 @@ def test_export_csv_and_json(runs, tmp_path, capsys):
 def test_db_check_and_upgrade(tmp_path, capsys):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
-        conn.executescript((Path(__file__).resolve().parents[1] / "resources" / "store_v1.sql").read_text())
+        conn.executescript(
+            (Path(__file__).resolve().parents[1] / "resources" / "store_v1.sql").read_text()
+        )
     uri = f"sqlite:///{path}"
     assert main(["--tracking-uri", uri, "db", "check"]) == 1
     assert "needs `labtrack db upgrade`" in capsys.readouterr().out
@@ -81,8 +99,13 @@ def test_db_check_and_upgrade(tmp_path, capsys):
 
 def test_demo_logs_runs_and_prints_the_table(tmp_path):
     env = {**os.environ, "PYTHONPATH": SRC, "LABTRACK_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "labtrack.cli", "demo"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "labtrack.cli", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "logged 3 runs" in result.stdout
     assert result.stdout.count("FINISHED") == 3

@@ -39,8 +39,13 @@ WRITER = """
 
 def _writer(db: Path, count: int, stop: Path) -> subprocess.Popen:
     env = {**os.environ, "LABTRACK_TRACKING_URI": f"sqlite:///{db}", "PYTHONPATH": SRC}
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(WRITER), str(count), str(stop)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(WRITER), str(count), str(stop)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture
@@ -57,13 +62,17 @@ def _uri(path: Path) -> list[str]:
     return ["--tracking-uri", f"sqlite:///{path}"]
 
 
-
 # -- check -------------------------------------------------------------------------------------
+
 
 def test_check_reports_integrity_and_schema_version(store, capsys):
     assert main([*_uri(store), "db", "check"]) == 0
     out = capsys.readouterr().out
-    assert "integrity ok" in out and f"schema version {schema.SCHEMA_VERSION}" in out and "up to date" in out
+    assert (
+        "integrity ok" in out
+        and f"schema version {schema.SCHEMA_VERSION}" in out
+        and "up to date" in out
+    )
 
 
 def test_check_finds_damaged_pages_that_opening_does_not(store, capsys):
@@ -99,7 +108,10 @@ def test_check_without_a_store_creates_nothing(tmp_path, capsys):
 
 # -- backup ------------------------------------------------------------------------------------
 
-def test_backup_while_another_process_writes_is_a_sound_copy_of_what_was_committed(tmp_path, capsys):
+
+def test_backup_while_another_process_writes_is_a_sound_copy_of_what_was_committed(
+    tmp_path, capsys
+):
     db, stop = tmp_path / "store" / "labtrack.db", tmp_path / "stop"
     writer = _writer(db, 10_000, stop)
     try:
@@ -118,10 +130,12 @@ def test_backup_while_another_process_writes_is_a_sound_copy_of_what_was_committ
     with sqlite3.connect(copy) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         runs = dict(conn.execute("SELECT run_uuid, status FROM runs"))
-        points = dict(conn.execute(
-            "SELECT r.run_uuid, count(m.step) FROM runs r"
-            " LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.id"
-        ))
+        points = dict(
+            conn.execute(
+                "SELECT r.run_uuid, count(m.step) FROM runs r"
+                " LEFT JOIN metrics m ON m.run_id = r.id GROUP BY r.id"
+            )
+        )
     conn.close()
     assert set(committed) <= set(runs)
     # One snapshot: a run that had ended in it has every point (its end commits after them).

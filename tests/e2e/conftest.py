@@ -26,7 +26,9 @@ def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:  # Playwright gives each launch a fresh profile
-        browser = playwright.chromium.launch(executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

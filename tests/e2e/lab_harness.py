@@ -25,8 +25,14 @@ from waiting import wait_until  # noqa: E402
 SCREENSHOTS = REPO / "artifacts-ci" / "screenshots"
 CHROMIUM = os.environ.get("LABTRACK_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -43,19 +49,28 @@ def running_lab(root: Path, store_uri: str | None = None):
     settings = root / ".settings"
     notifications = settings / "@jupyterlab" / "apputils-extension"
     notifications.mkdir(parents=True)
-    (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    (notifications / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false"})
+    )
     # Render every cell: a windowed notebook detaches off-screen outputs while tests wait on them.
     notebook_settings = settings / "@jupyterlab" / "notebook-extension"
     notebook_settings.mkdir(parents=True)
-    (notebook_settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    (notebook_settings / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"windowingMode": "none"})
+    )
     # The kernel must be this interpreter (the one labtrack is installed in), whatever other
     # "python3" kernels the machine has: a kernelspec first on JUPYTER_PATH says so.
     kernel = root / ".jupyter-data" / "kernels" / "python3"
     kernel.mkdir(parents=True)
-    (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (ipykernel)", "language": "python",
-    }))
+    (kernel / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+            }
+        )
+    )
     # labtrack's sidebar and its server extension as built in this checkout (npm run build),
     # whether or not the package is installed: the lead runs tests with PYTHONPATH=src.
     built = REPO / "src" / "labtrack" / "labextension"
@@ -66,9 +81,12 @@ def running_lab(root: Path, store_uri: str | None = None):
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
-        "JUPYTER_PATH": os.pathsep.join(filter(None, [str(root / ".jupyter-data"), os.environ.get("JUPYTER_PATH")])),
+        "JUPYTER_PATH": os.pathsep.join(
+            filter(None, [str(root / ".jupyter-data"), os.environ.get("JUPYTER_PATH")])
+        ),
         "JUPYTER_CONFIG_PATH": os.pathsep.join(
-            filter(None, [str(REPO / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")])),
+            filter(None, [str(REPO / "jupyter-config"), os.environ.get("JUPYTER_CONFIG_PATH")])
+        ),
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
         "LABTRACK_TRACKING_URI": store_uri or f"sqlite:///{root / 'store' / 'labtrack.db'}",
         "LABTRACK_HOME": str(root / "home"),
@@ -77,10 +95,23 @@ def running_lab(root: Path, store_uri: str | None = None):
     }
     log = open(root / "lab.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
 
@@ -105,8 +136,6 @@ def running_lab(root: Path, store_uri: str | None = None):
         log.close()
 
 
-
-
 def screenshot(locator_or_page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
@@ -120,7 +149,11 @@ def open_notebook(page, lab, name: str, cells: list[str]) -> None:
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, lab["root"] / name)
     open_and_run_notebook(page, lab, name)
 
@@ -143,10 +176,13 @@ def set_theme(page, theme: str, timeout: float = 30_000) -> None:
     """Switch JupyterLab's theme ("JupyterLab Light" / "JupyterLab Dark") as the Settings menu
     does, and wait until the page wears it. The choice is saved in the lab's settings: switch
     back when done."""
-    page.evaluate("(theme) => { window.jupyterapp.commands.execute('apputils:change-theme', {theme}); }",
-                  theme)
-    page.wait_for_function("(theme) => document.body.dataset.jpThemeName === theme",
-                           arg=theme, timeout=timeout)
+    page.evaluate(
+        "(theme) => { window.jupyterapp.commands.execute('apputils:change-theme', {theme}); }",
+        theme,
+    )
+    page.wait_for_function(
+        "(theme) => document.body.dataset.jpThemeName === theme", arg=theme, timeout=timeout
+    )
 
 
 def cell_output(page, index: int):

@@ -39,7 +39,10 @@ def sidebar(lab, browser, store):
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: errors.append(f"browser dialog: {dialog.message}") or dialog.dismiss())
+    page.on(
+        "dialog",
+        lambda dialog: errors.append(f"browser dialog: {dialog.message}") or dialog.dismiss(),
+    )
     page.goto(f"{lab['url']}/lab?token={lab['token']}&reset")
     page.locator(SIDEBAR_TAB).click(timeout=90_000)
     panel = page.locator("#labtrack-sidebar")
@@ -91,7 +94,9 @@ def test_promoting_a_version_to_production_updates_the_badge_and_the_store(sideb
     dialog.get_by_role("button", name="Promote").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.lt-sb-version[data-version=\"2\"] .lt-sb-badge')]"
-        ".some(b => b.textContent === 'Production')", timeout=15_000)
+        ".some(b => b.textContent === 'Production')",
+        timeout=15_000,
+    )
     assert "Production" in _badges(panel, 2)
     assert store["client"].get_model_version(MODEL, 2).current_stage == "Production"
     assert errors == []
@@ -106,7 +111,9 @@ def test_setting_an_alias_from_the_dialog(sidebar, store):
     dialog.get_by_role("button", name="Promote").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.lt-sb-version[data-version=\"2\"] .lt-sb-badge')]"
-        ".some(b => b.textContent === '@champion')", timeout=15_000)
+        ".some(b => b.textContent === '@champion')",
+        timeout=15_000,
+    )
     assert store["client"].get_model_version_by_alias(MODEL, "champion").version == 2
 
 
@@ -121,7 +128,9 @@ def test_archiving_asks_first_then_archives(sidebar, store, ui):
     page.locator(".jp-Dialog").get_by_role("button", name="Archive").click()
     page.wait_for_function(
         "() => [...document.querySelectorAll('.lt-sb-version[data-version=\"1\"] .lt-sb-badge')]"
-        ".some(b => b.textContent === 'Archived')", timeout=15_000)
+        ".some(b => b.textContent === 'Archived')",
+        timeout=15_000,
+    )
     assert store["client"].get_model_version(MODEL, 1).current_stage == "Archived"
     ui.screenshot(panel, "sidebar_archived")
 
@@ -129,7 +138,9 @@ def test_archiving_asks_first_then_archives(sidebar, store, ui):
 def test_the_panel_follows_changes_made_elsewhere(sidebar, store):
     page, panel, _ = sidebar
     client = store["client"]
-    client.create_model_version(MODEL, f"runs:/{store['run_ids'][0]}/model", run_id=store["run_ids"][0])
+    client.create_model_version(
+        MODEL, f"runs:/{store['run_ids'][0]}/model", run_id=store["run_ids"][0]
+    )
     _version(panel, 3).wait_for(timeout=20_000)  # no click: the panel polls the store's stamp
 
 

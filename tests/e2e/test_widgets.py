@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-SETUP = '''
+SETUP = """
 import labtrack as lt
 lt.set_experiment("e2e")
 for name, lr in [("<img src=x onerror=alert(1)>", 0.1), ("steady", 0.01), ("slow", 0.001)]:
@@ -14,7 +13,7 @@ for name, lr in [("<img src=x onerror=alert(1)>", 0.1), ("steady", 0.01), ("slow
         for step in range(30):
             lt.log_metrics({"loss": 1 / (1 + step * lr * 10), "acc": 1 - 1 / (2 + step * lr * 5)}, step=step)
 print("logged")
-'''
+"""
 
 CELLS = [
     SETUP,
@@ -49,7 +48,9 @@ def test_run_table_draws_rows_and_escapes_names(notebook, ui):
 def test_clicking_a_row_selects_the_run_in_python(notebook, ui):
     output = ui.cell_output(notebook, 1)
     output.locator(".lt-tr").first.click()
-    answer = ui.run_cell_and_read(notebook, "print(table.selected == [lt.search_runs()['run_id'][0]])")
+    answer = ui.run_cell_and_read(
+        notebook, "print(table.selected == [lt.search_runs()['run_id'][0]])"
+    )
     assert answer.strip() == "True"
 
 
@@ -58,8 +59,12 @@ def test_metric_chart_draws_one_line_per_run(notebook, ui):
     plot = output.locator(".js-plotly-plot")
     plot.wait_for(timeout=90_000)
     traces = plot.locator(".scatterlayer .trace")
-    notebook.wait_for_function("(n) => document.querySelectorAll('.jp-CodeCell')[2]"
-                               ".querySelectorAll('.scatterlayer .trace').length >= n", arg=3, timeout=30_000)
+    notebook.wait_for_function(
+        "(n) => document.querySelectorAll('.jp-CodeCell')[2]"
+        ".querySelectorAll('.scatterlayer .trace').length >= n",
+        arg=3,
+        timeout=30_000,
+    )
     assert traces.count() == 3
     ui.screenshot(output, "metric_chart")
 

@@ -65,11 +65,16 @@ def _wait_traces(page, index, *, count=None, name=None, points=0, timeout=60_000
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        page.wait_for_function(WAIT_TRACES, arg={"index": index, "count": count, "name": name, "points": points},
-                               timeout=timeout)
+        page.wait_for_function(
+            WAIT_TRACES,
+            arg={"index": index, "count": count, "name": name, "points": points},
+            timeout=timeout,
+        )
     except PlaywrightTimeout:
-        raise AssertionError(f"after {timeout / 1000:.0f} s the chart still draws {page.evaluate(TRACES, index)},"
-                             f" not {count or 'the'} traces with {name!r} at {points} points") from None
+        raise AssertionError(
+            f"after {timeout / 1000:.0f} s the chart still draws {page.evaluate(TRACES, index)},"
+            f" not {count or 'the'} traces with {name!r} at {points} points"
+        ) from None
     return page.evaluate(TRACES, index)
 
 
@@ -85,8 +90,10 @@ def live_notebook(lab, browser, ui):
     drawn = _wait_traces(page, 1, count=2, name="growing", points=5, timeout=120_000)
     assert sorted(t["name"] for t in drawn["traces"]) == ["finished", "growing"]
     # Mark the drawn element: a re-run cell would replace it with one that has no mark.
-    page.evaluate("() => { document.querySelectorAll('.jp-Notebook .jp-CodeCell')[1]"
-                  ".querySelector('.js-plotly-plot').__ltProbe = true; }")
+    page.evaluate(
+        "() => { document.querySelectorAll('.jp-Notebook .jp-CodeCell')[1]"
+        ".querySelector('.js-plotly-plot').__ltProbe = true; }"
+    )
     yield page
     context.close()
 
@@ -97,7 +104,9 @@ def test_chart_grows_while_the_kernel_logs_without_rerunning_its_cell(live_noteb
     before = _points(page.evaluate(TRACES, 1), "growing")
     stop = lab["root"] / f"stop-{uuid.uuid4().hex}"
     # A training loop that keeps the kernel's main thread busy until the test says stop.
-    ui.run_cell(page, f'''
+    ui.run_cell(
+        page,
+        f"""
 import time
 from pathlib import Path
 step = {before}
@@ -106,12 +115,17 @@ while not Path({str(stop)!r}).exists() and step < 3000:
     step += 1
     time.sleep(0.05)
 print("logged", step)
-''')
+""",
+    )
     try:
         # Drawn while the loop still runs (it cannot end before the stop file exists).
         midway = _wait_traces(page, 1, name="growing", points=before + 10)
-        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext"
-                             ".session.kernel.status") == "busy"
+        assert (
+            page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+            )
+            == "busy"
+        )
         assert midway["live"], "the chart's 'live' mark should show while a drawn run is running"
     finally:
         stop.touch()
@@ -147,7 +161,9 @@ def test_chart_picks_up_a_run_another_process_logs(live_notebook, ui):
     assert "from another process" not in [t["name"] for t in before["traces"]]
     answer = ui.run_cell_and_read(page, ANOTHER_PROCESS, timeout=300_000)
     assert answer.strip().startswith("exit 0"), answer
-    drawn = _wait_traces(page, 1, count=len(before["traces"]) + 1, name="from another process", points=12)
+    drawn = _wait_traces(
+        page, 1, count=len(before["traces"]) + 1, name="from another process", points=12
+    )
     assert len(drawn["traces"]) == len(before["traces"]) + 1
     assert drawn["svgTraces"] == len(drawn["traces"])
     assert _points(drawn, "from another process") == 12
@@ -157,7 +173,7 @@ def test_chart_picks_up_a_run_another_process_logs(live_notebook, ui):
 
 # ----------------------------------------------------------------------------- dark theme
 
-THEME_SETUP = '''
+THEME_SETUP = """
 import labtrack as lt
 lt.set_experiment("theme-e2e")
 for name, lr in [("adam fast", 0.1), ("adam steady", 0.01), ("sgd slow", 0.001)]:
@@ -166,7 +182,7 @@ for name, lr in [("adam fast", 0.1), ("adam steady", 0.01), ("sgd slow", 0.001)]
         for step in range(40):
             lt.log_metrics({"loss": 1 / (1 + step * lr * 10), "acc": 1 - 1 / (2 + step * lr * 5)}, step=step)
 print("logged")
-'''
+"""
 
 THEME_CELLS = [
     THEME_SETUP,
@@ -246,7 +262,7 @@ def _rgba(colour: str) -> tuple[float, float, float, float]:
         digits = colour[1:]
         if len(digits) in (3, 4):
             digits = "".join(c * 2 for c in digits)
-        values = [int(digits[i:i + 2], 16) for i in range(0, len(digits), 2)]
+        values = [int(digits[i : i + 2], 16) for i in range(0, len(digits), 2)]
         return (*values[:3], values[3] / 255 if len(values) > 3 else 1.0)
     numbers = [float(n) for n in re.findall(r"[\d.]+", colour)]
     assert len(numbers) >= 3, f"not a colour: {colour!r}"
@@ -264,6 +280,7 @@ def _luminance(rgb) -> float:
     def channel(c):
         c /= 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(c) for c in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -271,7 +288,9 @@ def _luminance(rgb) -> float:
 def _contrast(fg: str, bg: str) -> float:
     """WCAG contrast ratio of ``fg`` drawn on ``bg`` (1 to 21; 4.5 is readable text)."""
     back = _over(bg, "rgb(255, 255, 255)") if _rgba(bg)[3] < 1 else _rgba(bg)[:3]
-    lighter, darker = sorted([_luminance(_over(fg, f"rgb{tuple(back)}")), _luminance(back)], reverse=True)
+    lighter, darker = sorted(
+        [_luminance(_over(fg, f"rgb{tuple(back)}")), _luminance(back)], reverse=True
+    )
     return (lighter + 0.05) / (darker + 0.05)
 
 
@@ -335,21 +354,29 @@ def test_widgets_follow_the_dark_theme(theme_notebook, ui):
                     const plots = [...cell.querySelectorAll('.js-plotly-plot')].filter((p) => p._fullLayout);
                     return plots.length > 0 && plots.every((p) => p._fullLayout.font.color !== before);
                 }""",
-                arg={"index": index, "before": light[index]["plots"][0]["fontRaw"]}, timeout=30_000)
+                arg={"index": index, "before": light[index]["plots"][0]["fontRaw"]},
+                timeout=30_000,
+            )
         for index, widget in WIDGETS.items():
             dark = page.evaluate(COLOURS, index)
             where = f"{widget}: light {light[index]} / dark {dark}"
-            assert _luminance(_over(dark["backdrop"], "rgb(0,0,0)")) < 0.1, where  # a dark page behind it
+            assert _luminance(_over(dark["backdrop"], "rgb(0,0,0)")) < 0.1, (
+                where
+            )  # a dark page behind it
             assert dark["text"] != light[index]["text"], where
             _assert_readable(dark, "dark", widget)
             for cell in dark["cells"]:  # the tables' own surfaces went dark too
                 assert _luminance(_over(cell["backdrop"], "rgb(0,0,0)")) < 0.1, f"{cell} / {where}"
             for plot in dark["plots"]:
-                assert _luminance(_over(_plot_background(plot), "rgb(0,0,0)")) < 0.1, where  # no white chart
+                assert _luminance(_over(_plot_background(plot), "rgb(0,0,0)")) < 0.1, (
+                    where
+                )  # no white chart
                 # Lines and points stand out from the dark background (3:1, WCAG's bar for
                 # graphics). Not asserted in light: Plotly's own colorway has yellow and cyan.
                 for mark in plot["marks"]:
-                    assert _contrast(mark, _plot_background(plot)) >= 3, f"drawn in {mark} / {where}"
+                    assert _contrast(mark, _plot_background(plot)) >= 3, (
+                        f"drawn in {mark} / {where}"
+                    )
             output = ui.cell_output(page, index)
             ui.screenshot(output, f"dark_{widget}")
     finally:
@@ -358,6 +385,7 @@ def test_widgets_follow_the_dark_theme(theme_notebook, ui):
 
 # ------------------------------------------------------------------- the demo notebook
 
+
 def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
     shutil.copy(ui.REPO / "notebooks" / "01_quickstart.ipynb", lab["root"] / "01_quickstart.ipynb")
     # The README shows this screenshot: tall enough for the run table and the scatter together.
@@ -365,22 +393,29 @@ def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
     page = context.new_page()
     try:
         ui.open_and_run_notebook(page, lab, "01_quickstart.ipynb")
-        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'", timeout=30_000)
+        page.wait_for_function(
+            "() => document.body.dataset.jpThemeLight === 'true'", timeout=30_000
+        )
         scatter = page.locator(".jp-Notebook .lt-scatter")
         scatter.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=240_000)
         page.wait_for_function(
             "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-            timeout=60_000)
+            timeout=60_000,
+        )
 
         client = lt.Client(lab["env"]["LABTRACK_TRACKING_URI"])
         experiment = client.get_experiment_by_name("quickstart-iris")
         runs = client.search_runs([experiment.experiment_id])
         assert len(runs) == 13  # the %%track run and the 3 x 4 grid
 
-        errors = page.locator('.jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')
+        errors = page.locator(
+            '.jp-Notebook .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
+        )
         assert errors.count() == 0, errors.all_inner_texts()
-        unrun = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets"
-                              ".filter((w) => w.model.type === 'code' && !w.model.executionCount).length")
+        unrun = page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.widgets"
+            ".filter((w) => w.model.type === 'code' && !w.model.executionCount).length"
+        )
         assert unrun == 0
 
         table = page.locator(".jp-Notebook .lt-runs")
@@ -392,7 +427,9 @@ def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
         scatter.scroll_into_view_if_needed()
         points = scatter.locator(".js-plotly-plot .scatterlayer .point")
         assert points.count() == len(runs)  # one per run
-        drawn = scatter.locator(".js-plotly-plot").evaluate("(p) => p._fullData.reduce((n, t) => n + t.x.length, 0)")
+        drawn = scatter.locator(".js-plotly-plot").evaluate(
+            "(p) => p._fullData.reduce((n, t) => n + t.x.length, 0)"
+        )
         assert drawn == len(runs)
 
         # For the README: the notebook alone (no file browser full of test files), saved (no
@@ -403,11 +440,17 @@ def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
             window.jupyterapp.shell.currentWidget.content.activeCellIndex = 0;
             document.activeElement?.blur();
         }""")
-        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty"
-                               " && !document.querySelector('#jp-left-stack:not(.lm-mod-hidden)')", timeout=30_000)
+        page.wait_for_function(
+            "() => !window.jupyterapp.shell.currentWidget.context.model.dirty"
+            " && !document.querySelector('#jp-left-stack:not(.lm-mod-hidden)')",
+            timeout=30_000,
+        )
         table.evaluate("(el) => el.closest('.jp-CodeCell').scrollIntoView({ block: 'start' })")
-        page.wait_for_function("() => { const r = document.querySelector('.jp-Notebook .lt-runs').getBoundingClientRect();"
-                               " return r.top >= 0 && r.top < 300; }", timeout=10_000)
+        page.wait_for_function(
+            "() => { const r = document.querySelector('.jp-Notebook .lt-runs').getBoundingClientRect();"
+            " return r.top >= 0 && r.top < 300; }",
+            timeout=10_000,
+        )
         ui.screenshot(page, "notebook_01_quickstart")
     finally:
         context.close()

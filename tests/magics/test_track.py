@@ -30,17 +30,25 @@ def test_import_in_ipython_registers_the_magics(tmp_path):
     # A fresh IPython process: `import labtrack` alone must make %%track available.
     code = "import labtrack\nprint(sorted(k for k in get_ipython().magics_manager.magics['cell'] if k == 'track'))"
     env = {**os.environ, "PYTHONPATH": SRC, "LABTRACK_HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "IPython", "--no-banner", "-c", code],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "IPython", "--no-banner", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert "['track']" in result.stdout, result.stderr
 
 
 def test_a_tracked_cell_becomes_a_run(shell, capsys):
     run(shell, "C, kernel = 1.0, 'rbf'")
-    result = run(shell, '%%track --name "svm C=1" --params C,kernel,seed=7 --tags team=vision,stage=dev\n'
-                        "acc = 0.5 + C / 4\n"
-                        "lt.log_metric('accuracy', acc)\n"
-                        "acc * 2\n")
+    result = run(
+        shell,
+        '%%track --name "svm C=1" --params C,kernel,seed=7 --tags team=vision,stage=dev\n'
+        "acc = 0.5 + C / 4\n"
+        "lt.log_metric('accuracy', acc)\n"
+        "acc * 2\n",
+    )
     assert result.success and result.result == 1.5  # the last expression is still the output
     stored = only_run()
     assert stored.info.run_name == "svm C=1" and stored.info.status == "FINISHED"
@@ -65,7 +73,9 @@ def test_params_the_cell_defines_are_logged_after_it(shell):
 
 
 def test_an_exception_marks_the_run_failed_and_is_raised_unchanged(shell, capsys):
-    result = run(shell, "%%track --name boom\nlt.log_metric('x', 1.0)\nraise ValueError('bad data')\n")
+    result = run(
+        shell, "%%track --name boom\nlt.log_metric('x', 1.0)\nraise ValueError('bad data')\n"
+    )
     assert isinstance(result.error_in_exec, ValueError) and str(result.error_in_exec) == "bad data"
     stored = only_run()
     assert stored.info.status == "FAILED"
@@ -92,10 +102,12 @@ def test_an_interrupt_marks_the_run_killed(shell):
 
 
 def test_experiment_nested_and_resume_options(shell):
-    run(shell, "%%track --experiment exp-a --name parent --quiet\nparent_id = lt.active_run().info.run_id\n")
+    run(
+        shell,
+        "%%track --experiment exp-a --name parent --quiet\nparent_id = lt.active_run().info.run_id\n",
+    )
     parent_id = shell.user_ns["parent_id"]
-    run(shell, f"with lt.start_run(run_id='{parent_id}'):\n"
-               "    pass\n")
+    run(shell, f"with lt.start_run(run_id='{parent_id}'):\n    pass\n")
     run(shell, "%%track --experiment exp-a --name child --quiet\n1\n")
     run(shell, f"%%track --resume {parent_id} --quiet\nlt.log_metric('resumed', 1)\n")
     runs = lt.search_runs(experiment_names=["exp-a"])
@@ -110,14 +122,17 @@ def test_no_source_keeps_the_cell_out_of_the_artifacts(shell):
     assert lt.Client().list_artifacts(only_run().info.run_id) == []
 
 
-@pytest.mark.parametrize("line, message", [
-    ("%%track --bogus", "unrecognized arguments: --bogus"),
-    ("%%track --tags novalue", "--tags takes key=value pairs"),
-    ("%track frobnicate", "invalid choice: 'frobnicate'"),
-    ("%track stop", "no run was started with %track start"),
-    ("%track params nothing_here", "no active run"),
-    ("%track start --params nothing_here", "no variable named 'nothing_here'"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("%%track --bogus", "unrecognized arguments: --bogus"),
+        ("%%track --tags novalue", "--tags takes key=value pairs"),
+        ("%track frobnicate", "invalid choice: 'frobnicate'"),
+        ("%track stop", "no run was started with %track start"),
+        ("%track params nothing_here", "no active run"),
+        ("%track start --params nothing_here", "no variable named 'nothing_here'"),
+    ],
+)
 def test_bad_arguments_give_a_one_line_usage_error(shell, capsys, line, message):
     source = f"{line}\n1\n" if line.startswith("%%") else line
     result = run(shell, source)
@@ -149,11 +164,20 @@ def test_track_start_records_every_cell_until_stop(shell, capsys):
     run(shell, "%track stop")
     run(shell, "after_stop = 1")
     stored = only_run()
-    assert stored.info.status == "FINISHED" and stored.data.params == {"batch_size": "32", "lr": "0.1"}
+    assert stored.info.status == "FINISHED" and stored.data.params == {
+        "batch_size": "32",
+        "lr": "0.1",
+    }
     cells = json.loads(lt.Client()._artifacts(stored.info.run_id).read_bytes("source/cells.json"))
     sources = [c["source"] for c in cells]
     # the cells between start and stop, in order; the opening and closing cells are not work
-    assert sources == ["lr = 0.1", "%track params lr", "lt.log_metric('loss', 0.3)", "1 / 0", "%track status"]
+    assert sources == [
+        "lr = 0.1",
+        "%track params lr",
+        "lt.log_metric('loss', 0.3)",
+        "1 / 0",
+        "%track status",
+    ]
     assert cells[3]["status"] == "error"
     script = lt.Client()._artifacts(stored.info.run_id).read_bytes("source/cells.py").decode()
     assert "# In[" in script and "lr = 0.1" in script

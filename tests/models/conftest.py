@@ -13,4 +13,3 @@ import pytest  # noqa: E402
 @pytest.fixture(autouse=True)
 def store(tracking_uri):
     return tracking_uri
-

@@ -27,6 +27,7 @@ def mlmodel(info) -> dict:
 
 # -- scikit-learn --------------------------------------------------------------------------------
 
+
 def test_sklearn_round_trip(iris, iris_classifier):
     X, _ = iris
     with lt.start_run() as run:
@@ -50,15 +51,24 @@ def test_saved_folder_has_metadata_requirements_and_example(iris, iris_classifie
     folder = Path(lt.Client().download_artifacts(info.run_id, "clf"))
 
     assert sorted(p.name for p in folder.iterdir()) == [
-        "MLmodel", "input_example.json", "model.pkl", "requirements.txt"]
+        "MLmodel",
+        "input_example.json",
+        "model.pkl",
+        "requirements.txt",
+    ]
     meta = yaml.safe_load((folder / "MLmodel").read_text())
     assert meta["flavors"]["sklearn"]["sklearn_version"] == sklearn.__version__
     assert meta["flavors"]["sklearn"]["pickled_model"] == "model.pkl"
-    assert meta["flavors"]["python_function"]["python_version"] == ".".join(map(str, sys.version_info[:3]))
+    assert meta["flavors"]["python_function"]["python_version"] == ".".join(
+        map(str, sys.version_info[:3])
+    )
     assert meta["run_id"] == info.run_id and meta["model_uuid"] == info.model_uuid
     assert meta["utc_time_created"] and meta["labtrack_version"] == lt.__version__
     assert meta["saved_input_example_info"] == {
-        "artifact_path": "input_example.json", "type": "dataframe", "pandas_orient": "split"}
+        "artifact_path": "input_example.json",
+        "type": "dataframe",
+        "pandas_orient": "split",
+    }
     assert '"name": "sepal length (cm)"' in meta["signature"]["inputs"]  # MLflow's JSON-in-YAML
     requirements = (folder / "requirements.txt").read_text().splitlines()
     assert f"scikit-learn=={sklearn.__version__}" in requirements
@@ -77,6 +87,7 @@ def test_sklearn_plain_pickle_option(iris, iris_classifier, tmp_path):
 
 
 # -- generic Python models ---------------------------------------------------------------------
+
 
 def test_function_round_trip():
     def add_one(model_input):
@@ -112,9 +123,12 @@ def test_python_model_with_artifacts_and_context(tmp_path):
             scale = (params or {}).get("scale", 1)
             return (np.asarray(model_input) + self.offset) * scale
 
-    info = lt.pyfunc.log_model("offset", python_model=AddOffset(),
-                               artifacts={"offset": str(tmp_path / "offset.txt")},
-                               input_example=np.array([[1.0]]))
+    info = lt.pyfunc.log_model(
+        "offset",
+        python_model=AddOffset(),
+        artifacts={"offset": str(tmp_path / "offset.txt")},
+        input_example=np.array([[1.0]]),
+    )
     (tmp_path / "offset.txt").unlink()  # the model carries its own copy
     model = lt.pyfunc.load_model(info.model_uri)
     np.testing.assert_array_equal(model.predict(np.array([[1.0], [2.0]])), [[11.0], [12.0]])
@@ -128,8 +142,11 @@ def test_python_model_artifact_names_cannot_leave_the_model_folder(tmp_path, nam
     (tmp_path / "data.txt").write_text("secret-free")
     target = tmp_path / "saved"
     with pytest.raises(InvalidParameter, match="artifact"):
-        lt.pyfunc.save_model(str(target), python_model=lambda data: data,
-                             artifacts={name: str(tmp_path / "data.txt")})
+        lt.pyfunc.save_model(
+            str(target),
+            python_model=lambda data: data,
+            artifacts={name: str(tmp_path / "data.txt")},
+        )
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "saved") == ["data.txt"]  # no x/
 
 
@@ -137,8 +154,11 @@ def test_a_source_named_dot_dot_is_refused_too(tmp_path):
     folder = tmp_path / "inner" / "deeper"
     folder.mkdir(parents=True)
     with pytest.raises(InvalidParameter, match="outside the model's folder"):
-        lt.pyfunc.save_model(str(tmp_path / "saved"), python_model=lambda data: data,
-                             artifacts={"a": str(folder / "..")})
+        lt.pyfunc.save_model(
+            str(tmp_path / "saved"),
+            python_model=lambda data: data,
+            artifacts={"a": str(folder / "..")},
+        )
 
 
 def test_pyfunc_log_model_needs_a_model():
@@ -147,6 +167,7 @@ def test_pyfunc_log_model_needs_a_model():
 
 
 # -- PyTorch ----------------------------------------------------------------------------------
+
 
 def test_torch_round_trip():
     import torch
@@ -175,27 +196,35 @@ import torch, labtrack as lt
 class Doubler(torch.nn.Module):
     def forward(self, x):
         return x * 2
-lt.pytorch.save_model(Doubler(), r"{tmp_path / 'doubler'}")
+lt.pytorch.save_model(Doubler(), r"{tmp_path / "doubler"}")
 """
     load = f"""
 import labtrack as lt
-print(lt.load_model(r"{tmp_path / 'doubler'}").predict([[1.0, 2.5]]).tolist())
+print(lt.load_model(r"{tmp_path / "doubler"}").predict([[1.0, 2.5]]).tolist())
 """
     env = {"PYTHONPATH": SRC, "PATH": "", "LABTRACK_HOME": str(tmp_path / "home")}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
-    result = subprocess.run([sys.executable, "-c", load], check=True, env=env, timeout=120,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", load],
+        check=True,
+        env=env,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
     assert result.stdout.strip() == "[[2.0, 5.0]]"
 
 
 # -- Keras 3 ----------------------------------------------------------------------------------
 
+
 def test_keras_round_trip():
     import keras
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4, activation="relu"),
-                              keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input(shape=(3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(2)]
+    )
     x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
 
     info = lt.keras.log_model(model, "keras_model", input_example=x[:2])
@@ -209,6 +238,7 @@ def test_keras_round_trip():
 
 # -- detection and errors -----------------------------------------------------------------------
 
+
 def test_unknown_object_is_refused_with_what_is_accepted():
     with pytest.raises(InvalidParameter, match="scikit-learn estimators, torch.nn.Module, Keras 3"):
         lt.log_model(object(), "model")
@@ -221,7 +251,9 @@ def test_flavor_namespace_refuses_another_kind_of_model(iris_classifier):
 
 def test_native_loader_of_another_flavor_says_so(iris_classifier):
     info = lt.log_model(iris_classifier, "model")
-    with pytest.raises(InvalidParameter, match="is a sklearn / python_function model, not a keras one"):
+    with pytest.raises(
+        InvalidParameter, match="is a sklearn / python_function model, not a keras one"
+    ):
         lt.keras.load_model(info.model_uri)
 
 

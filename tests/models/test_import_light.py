@@ -16,8 +16,23 @@ def test_model_namespaces_are_light():
         "labtrack.pytorch\nlt.log_model, lt.load_model, lt.pyfunc, lt.models\n"
         "import json, sys\nprint(json.dumps(sorted(sys.modules)))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={"PYTHONPATH": SRC, "PATH": ""}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": SRC, "PATH": ""},
+        check=True,
+    )
     loaded = set(json.loads(result.stdout.splitlines()[-1]))
-    heavy = {"numpy", "pandas", "sklearn", "torch", "keras", "yaml", "cloudpickle", "uvicorn", "starlette"}
+    heavy = {
+        "numpy",
+        "pandas",
+        "sklearn",
+        "torch",
+        "keras",
+        "yaml",
+        "cloudpickle",
+        "uvicorn",
+        "starlette",
+    }
     assert not heavy & loaded

@@ -21,9 +21,13 @@ def test_mlflow_style_script(iris, iris_classifier):
     signature = infer_signature(X, iris_classifier.predict(X))
     assert isinstance(signature, ModelSignature)
     with mlflow.start_run():
-        info = mlflow.sklearn.log_model(sk_model=iris_classifier, artifact_path="model",
-                                        signature=signature, input_example=X.head(2),
-                                        registered_model_name="iris-mlflow")
+        info = mlflow.sklearn.log_model(
+            sk_model=iris_classifier,
+            artifact_path="model",
+            signature=signature,
+            input_example=X.head(2),
+            registered_model_name="iris-mlflow",
+        )
     loaded = mlflow.pyfunc.load_model(info.model_uri)
     np.testing.assert_array_equal(loaded.predict(X), iris_classifier.predict(X))
     assert loaded.metadata.get_input_schema().input_names() == list(X.columns)
@@ -33,8 +37,10 @@ def test_mlflow_style_script(iris, iris_classifier):
     assert isinstance(mlflow.sklearn.load_model(info.model_uri), type(iris_classifier))
 
 
-@pytest.mark.parametrize("namespace, keyword", [("sklearn", "sk_model"), ("keras", "model"),
-                                                ("pytorch", "pytorch_model")])
+@pytest.mark.parametrize(
+    "namespace, keyword",
+    [("sklearn", "sk_model"), ("keras", "model"), ("pytorch", "pytorch_model")],
+)
 def test_flavor_namespaces_take_mlflows_keywords(namespace, keyword):
     api = importlib.import_module(f"labtrack.{namespace}")
     assert list(inspect.signature(api.log_model).parameters) == [keyword, "name", "kwargs"]
@@ -67,7 +73,9 @@ def test_flavor_namespace_calls_by_position_or_keyword(iris, iris_classifier, tm
     info = mlflow.sklearn.log_model(iris_classifier, "model")
     for uri in (tmp_path / "kw", tmp_path / "pos", info.model_uri):
         assert isinstance(mlflow.sklearn.load_model(uri), type(iris_classifier))
-    np.testing.assert_array_equal(mlflow.sklearn.load_model(info.model_uri, dst_path=str(tmp_path / "copy"))
-                                  .predict(X), iris_classifier.predict(X))
+    np.testing.assert_array_equal(
+        mlflow.sklearn.load_model(info.model_uri, dst_path=str(tmp_path / "copy")).predict(X),
+        iris_classifier.predict(X),
+    )
     with pytest.raises(TypeError, match="sk_model"):
         mlflow.sklearn.log_model(model=iris_classifier)

@@ -10,11 +10,14 @@ from labtrack.uris import is_runs_uri, parse_runs_uri
 RUN_ID = "0123456789abcdef0123456789abcdef"
 
 
-@pytest.mark.parametrize("uri, expected", [
-    (f"runs:/{RUN_ID}/model", (RUN_ID, "model")),
-    (f"runs:/{RUN_ID}/nested/model/", (RUN_ID, "nested/model")),
-    (f"runs:/{RUN_ID}//model", (RUN_ID, "model")),
-])
+@pytest.mark.parametrize(
+    "uri, expected",
+    [
+        (f"runs:/{RUN_ID}/model", (RUN_ID, "model")),
+        (f"runs:/{RUN_ID}/nested/model/", (RUN_ID, "nested/model")),
+        (f"runs:/{RUN_ID}//model", (RUN_ID, "model")),
+    ],
+)
 def test_run_id_and_path(uri, expected):
     assert is_runs_uri(uri) and parse_runs_uri(uri) == expected
 

@@ -13,24 +13,32 @@ from labtrack.errors import InvalidParameter
 from labtrack.models import ColSpec, ModelSignature, Schema, TensorSpec, infer_signature
 from labtrack.models.enforcement import conform
 
-FRAME = pd.DataFrame({
-    "age": np.array([31, 42], dtype="int64"),
-    "height": np.array([1.7, 1.8], dtype="float64"),
-    "weight": np.array([70.0, 80.5], dtype="float32"),
-    "small": np.array([1, 2], dtype="int32"),
-    "name": ["ann", "bob"],
-    "member": [True, False],
-    "joined": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-})
+FRAME = pd.DataFrame(
+    {
+        "age": np.array([31, 42], dtype="int64"),
+        "height": np.array([1.7, 1.8], dtype="float64"),
+        "weight": np.array([70.0, 80.5], dtype="float32"),
+        "small": np.array([1, 2], dtype="int32"),
+        "name": ["ann", "bob"],
+        "member": [True, False],
+        "joined": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+    }
+)
 
 
 def test_dataframe_gives_named_columns_with_their_types():
     signature = infer_signature(FRAME)
-    assert signature.inputs == Schema([
-        ColSpec("long", "age"), ColSpec("double", "height"), ColSpec("float", "weight"),
-        ColSpec("integer", "small"), ColSpec("string", "name"), ColSpec("boolean", "member"),
-        ColSpec("datetime", "joined"),
-    ])
+    assert signature.inputs == Schema(
+        [
+            ColSpec("long", "age"),
+            ColSpec("double", "height"),
+            ColSpec("float", "weight"),
+            ColSpec("integer", "small"),
+            ColSpec("string", "name"),
+            ColSpec("boolean", "member"),
+            ColSpec("datetime", "joined"),
+        ]
+    )
     assert signature.outputs is None
 
 
@@ -41,7 +49,9 @@ def test_array_gives_a_tensor_with_a_free_batch_dimension():
 
 
 def test_list_of_dicts_is_a_table():
-    assert infer_signature([{"a": 1, "b": "x"}]).inputs == Schema([ColSpec("long", "a"), ColSpec("string", "b")])
+    assert infer_signature([{"a": 1, "b": "x"}]).inputs == Schema(
+        [ColSpec("long", "a"), ColSpec("string", "b")]
+    )
 
 
 def test_mixed_column_cannot_be_inferred():
@@ -50,14 +60,18 @@ def test_mixed_column_cannot_be_inferred():
 
 
 def test_json_form_is_mlflows_and_round_trips():
-    signature = ModelSignature(Schema([ColSpec("double", "x"), ColSpec("string", "s", required=False)]),
-                               Schema([TensorSpec("float32", (-1, 2))]))
+    signature = ModelSignature(
+        Schema([ColSpec("double", "x"), ColSpec("string", "s", required=False)]),
+        Schema([TensorSpec("float32", (-1, 2))]),
+    )
     stored = signature.to_dict()
     assert json.loads(stored["inputs"]) == [
         {"type": "double", "name": "x", "required": True},
         {"type": "string", "name": "s", "required": False},
     ]
-    assert json.loads(stored["outputs"]) == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}]
+    assert json.loads(stored["outputs"]) == [
+        {"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}
+    ]
     assert ModelSignature.from_dict(stored) == signature
 
 
@@ -75,16 +89,21 @@ def test_a_failing_predict_on_the_example_only_warns():
 
     with pytest.warns(UserWarning, match="could not predict on its input example"):
         info = lt.log_model(broken, "broken", input_example=pd.DataFrame({"x": [1.0]}))
-    assert info.signature.inputs == Schema([ColSpec("double", "x")]) and info.signature.outputs is None
+    assert (
+        info.signature.inputs == Schema([ColSpec("double", "x")]) and info.signature.outputs is None
+    )
 
 
 def test_explicit_signature_wins(iris_classifier):
     signature = ModelSignature(Schema([TensorSpec("float64", (-1, 4))]))
-    info = lt.log_model(iris_classifier, "model", signature=signature, input_example=np.ones((1, 4)))
+    info = lt.log_model(
+        iris_classifier, "model", signature=signature, input_example=np.ones((1, 4))
+    )
     assert info.signature == signature
 
 
 # -- enforcement through the loaded model ---------------------------------------------------------
+
 
 @pytest.fixture
 def iris_model(iris, iris_classifier):
@@ -110,25 +129,39 @@ def test_int_to_float_upcast_extra_columns_and_order(iris, iris_model, iris_clas
     X, _ = iris
     whole = X.round().astype("int64")  # every column int64: a safe upcast to double
     shuffled = whole[list(reversed(X.columns))].assign(comment="ignored")
-    np.testing.assert_array_equal(iris_model.predict(shuffled), iris_classifier.predict(whole.astype("float64")))
+    np.testing.assert_array_equal(
+        iris_model.predict(shuffled), iris_classifier.predict(whole.astype("float64"))
+    )
 
 
 def test_list_of_dicts_and_plain_rows(iris, iris_model, iris_classifier):
     X, _ = iris
     expected = iris_classifier.predict(X[:3])
     np.testing.assert_array_equal(iris_model.predict(X[:3].to_dict(orient="records")), expected)
-    np.testing.assert_array_equal(iris_model.predict(X[:3].to_numpy()), expected)  # columns by position
+    np.testing.assert_array_equal(
+        iris_model.predict(X[:3].to_numpy()), expected
+    )  # columns by position
 
 
 def test_column_rules():
-    schema = Schema([ColSpec("integer", "n"), ColSpec("float", "f"), ColSpec("string", "s", required=False)])
-    ok = conform(pd.DataFrame({"f": np.array([0.5], dtype="float32"), "n": np.array([1], dtype="int16")}), schema)
-    assert list(ok.columns) == ["n", "f"] and ok.dtypes.tolist() == [np.int32, np.float32]  # optional s absent
+    schema = Schema(
+        [ColSpec("integer", "n"), ColSpec("float", "f"), ColSpec("string", "s", required=False)]
+    )
+    ok = conform(
+        pd.DataFrame({"f": np.array([0.5], dtype="float32"), "n": np.array([1], dtype="int16")}),
+        schema,
+    )
+    assert list(ok.columns) == ["n", "f"] and ok.dtypes.tolist() == [
+        np.int32,
+        np.float32,
+    ]  # optional s absent
     with pytest.raises(InvalidParameter, match="column 'n' must be integer, but got dtype int64"):
         conform(pd.DataFrame({"n": [1], "f": np.array([0.5], dtype="float32")}), schema)
     with pytest.raises(InvalidParameter, match="column 'f' must be float, but got dtype float64"):
         conform(pd.DataFrame({"n": np.array([1], dtype="int32"), "f": [0.5]}), schema)
-    with pytest.raises(InvalidParameter, match="column 'n' must be integer, but it has missing values"):
+    with pytest.raises(
+        InvalidParameter, match="column 'n' must be integer, but it has missing values"
+    ):
         conform(pd.DataFrame({"n": [1, None], "f": np.array([0.5, 1], dtype="float32")}), schema)
     with pytest.raises(InvalidParameter, match="column 'n' must be integer, but got booleans"):
         conform(pd.DataFrame({"n": [True], "f": np.array([0.5], dtype="float32")}), schema)
@@ -152,8 +185,12 @@ def test_tensor_rules():
     assert conform([1.0, 2.0], schema).shape == (1, 2)  # one example, batch dimension added
     with pytest.raises(InvalidParameter, match=r"shape \[-1, 2\] \(-1: any size\), got \[1, 3\]"):
         conform([[1.0, 2.0, 3.0]], schema)
-    assert conform(np.array([[1, 2.5]], dtype=object), schema).dtype == np.float64  # numbers as objects
-    with pytest.raises(InvalidParameter, match=r"must be numeric \(float64\), but holds values of type int, str"):
+    assert (
+        conform(np.array([[1, 2.5]], dtype=object), schema).dtype == np.float64
+    )  # numbers as objects
+    with pytest.raises(
+        InvalidParameter, match=r"must be numeric \(float64\), but holds values of type int, str"
+    ):
         conform(np.array([["a", 1]], dtype=object), schema)
     with pytest.raises(InvalidParameter, match="must be float64, but got dtype <U1"):
         conform([["a", "b"]], schema)

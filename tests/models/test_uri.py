@@ -43,7 +43,12 @@ def test_runs_uri_folder_and_file_uri_load_the_same_model(iris, iris_classifier,
     info = lt.log_model(iris_classifier, "model")
     lt.models.save_model(iris_classifier, tmp_path / "saved")
     expected = iris_classifier.predict(X)
-    for uri in (info.model_uri, str(tmp_path / "saved"), tmp_path / "saved", f"file://{tmp_path / 'saved'}"):
+    for uri in (
+        info.model_uri,
+        str(tmp_path / "saved"),
+        tmp_path / "saved",
+        f"file://{tmp_path / 'saved'}",
+    ):
         np.testing.assert_array_equal(lt.load_model(uri).predict(X), expected)
 
 
@@ -62,6 +67,7 @@ def test_bad_uris_say_what_is_accepted(iris_classifier):
 
 
 # -- the registry ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def registered(iris_classifier):
@@ -84,15 +90,18 @@ def test_registered_model_name_registers_a_version(registered):
     assert lt.Client().get_model_version("iris", 2).source == registered[1].model_uri
 
 
-@pytest.mark.parametrize(("uri", "constant"), [
-    ("models:/iris/1", 0),
-    ("models:/iris/2", 1),
-    ("models:/iris@champion", 1),
-    ("models:/iris/Production", 0),
-    ("models:/iris/production", 0),  # stages in any case
-    ("models:/iris/STAGING", 1),
-    ("models:/iris/latest", 2),
-])
+@pytest.mark.parametrize(
+    ("uri", "constant"),
+    [
+        ("models:/iris/1", 0),
+        ("models:/iris/2", 1),
+        ("models:/iris@champion", 1),
+        ("models:/iris/Production", 0),
+        ("models:/iris/production", 0),  # stages in any case
+        ("models:/iris/STAGING", 1),
+        ("models:/iris/latest", 2),
+    ],
+)
 def test_registry_uris(registered, uri, constant):
     assert lt.load_model(uri).predict(np.zeros((1, 4))).tolist() == [constant]
     assert lt.sklearn.load_model(uri).constant == constant

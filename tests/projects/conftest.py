@@ -66,8 +66,11 @@ SCORE_SCRIPT = """
 
 @pytest.fixture
 def score_project(tmp_path) -> Path:
-    return write_project(tmp_path / "scorer", SCORE_PROJECT, **{"score.py": SCORE_SCRIPT,
-                                                               "python_env.yaml": "python: '3.11'\n"})
+    return write_project(
+        tmp_path / "scorer",
+        SCORE_PROJECT,
+        **{"score.py": SCORE_SCRIPT, "python_env.yaml": "python: '3.11'\n"},
+    )
 
 
 @pytest.fixture

@@ -18,16 +18,23 @@ from labtrack.projects.parameters import (
 
 
 def test_values_are_coerced_to_their_declared_types(tmp_path):
-    specs = {"lr": ParameterSpec("lr", "float"), "epochs": ParameterSpec("epochs", "int", 5),
-             "shuffle": ParameterSpec("shuffle", "bool", True), "name": ParameterSpec("name", "string", "a")}
+    specs = {
+        "lr": ParameterSpec("lr", "float"),
+        "epochs": ParameterSpec("epochs", "int", 5),
+        "shuffle": ParameterSpec("shuffle", "bool", True),
+        "name": ParameterSpec("name", "string", "a"),
+    }
     values = resolve(specs, {"lr": "0.1", "shuffle": "false", "name": 3}, "nb")
     assert values == {"lr": 0.1, "epochs": 5, "shuffle": False, "name": "3"}
     assert isinstance(values["lr"], float)
 
 
 def test_every_problem_is_reported_at_once():
-    specs = {"lr": ParameterSpec("lr", "float"), "epochs": ParameterSpec("epochs", "int"),
-             "batch": ParameterSpec("batch", "int", 32)}
+    specs = {
+        "lr": ParameterSpec("lr", "float"),
+        "epochs": ParameterSpec("epochs", "int"),
+        "batch": ParameterSpec("batch", "int", 32),
+    }
     with pytest.raises(InvalidParameter) as caught:
         resolve(specs, {"lr": "fast", "batch": "1.5", "momentum": "0.9"}, "project 'p'")
     message = str(caught.value)
@@ -62,7 +69,10 @@ def test_mlproject_declarations_short_and_long_form():
 
 def test_assignments_split_on_unescaped_commas():
     assert parse_assignments(["lr=0.001,0.01", "C=1", r"text=a\,b,c", "empty="]) == {
-        "lr": ["0.001", "0.01"], "C": ["1"], "text": ["a,b", "c"], "empty": [""],
+        "lr": ["0.001", "0.01"],
+        "C": ["1"],
+        "text": ["a,b", "c"],
+        "empty": [""],
     }
     with pytest.raises(InvalidParameter, match="name=value"):
         parse_assignments(["lr"])
@@ -72,14 +82,18 @@ def test_assignments_split_on_unescaped_commas():
 
 def test_grid_is_every_combination_in_order():
     assert expand_grid({"lr": [1, 2], "C": ["a", "b"], "k": 0}) == [
-        {"lr": 1, "C": "a", "k": 0}, {"lr": 1, "C": "b", "k": 0},
-        {"lr": 2, "C": "a", "k": 0}, {"lr": 2, "C": "b", "k": 0},
+        {"lr": 1, "C": "a", "k": 0},
+        {"lr": 1, "C": "b", "k": 0},
+        {"lr": 2, "C": "a", "k": 0},
+        {"lr": 2, "C": "b", "k": 0},
     ]
     assert expand_grid({}) == [{}]
 
 
 def test_notebook_parameters_are_typed_by_their_defaults(tmp_path, notebook):
-    path = notebook(tmp_path / "nb.ipynb", """
+    path = notebook(
+        tmp_path / "nb.ipynb",
+        """
         lr = 0.1
         epochs = 5
         kernel: str = "rbf"
@@ -87,17 +101,26 @@ def test_notebook_parameters_are_typed_by_their_defaults(tmp_path, notebook):
         seeds = [1, 2]
         data = load()   # not a literal: no type, default None
         a, b = 1, 2     # not a single name: not a parameter
-    """, "x = 1")
+    """,
+        "x = 1",
+    )
     specs = notebook_parameters(path)
     assert {name: spec.type for name, spec in specs.items()} == {
-        "lr": "float", "epochs": "int", "kernel": "string", "verbose": "bool", "seeds": "any", "data": "any",
+        "lr": "float",
+        "epochs": "int",
+        "kernel": "string",
+        "verbose": "bool",
+        "seeds": "any",
+        "data": "any",
     }
     assert specs["epochs"].default == 5
     assert resolve(specs, {"seeds": "[3, 4]", "data": "iris"}, "nb")["seeds"] == [3, 4]
 
 
 def test_mlproject_file_is_checked_when_loaded(tmp_path, project):
-    folder = project(tmp_path / "p", """
+    folder = project(
+        tmp_path / "p",
+        """
         name: p
         conda_env: conda.yaml
         entry_points:
@@ -106,7 +129,8 @@ def test_mlproject_file_is_checked_when_loaded(tmp_path, project):
             command: "python train.py {alpha}"
           evaluate:
             command: "python eval.py"
-    """)
+    """,
+    )
     loaded = load_project(folder)
     assert loaded.name == "p" and loaded.environment == {"conda_env": "conda.yaml"}
     assert loaded.entry_point("main").parameters == {"alpha": ParameterSpec("alpha", "float")}

@@ -39,8 +39,22 @@ TRAINING = (
 def test_executed_notebook_logs_into_its_run(tracking_uri, notebook, tmp_path, capsys):
     path = notebook(tmp_path / "train.ipynb", PARAMETERS, *TRAINING)
 
-    code = main(["--tracking-uri", tracking_uri, "run", str(path), "-P", "C=10", "-P", "epochs=3",
-                 "--experiment", "nb", "--run-name", "svm C=10"])
+    code = main(
+        [
+            "--tracking-uri",
+            tracking_uri,
+            "run",
+            str(path),
+            "-P",
+            "C=10",
+            "-P",
+            "epochs=3",
+            "--experiment",
+            "nb",
+            "--run-name",
+            "svm C=10",
+        ]
+    )
 
     assert code == 0, capsys.readouterr()
     runs = lt.search_runs(experiment_names=["nb"])
@@ -55,16 +69,27 @@ def test_executed_notebook_logs_into_its_run(tracking_uri, notebook, tmp_path, c
     assert run.data.tags["mlflow.source.name"] == str(path)
 
     client = lt.Client()
-    executed = json.load(open(client.download_artifacts(run.info.run_id, "output/train.ipynb", str(tmp_path / "d"))))
-    injected = next(c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    executed = json.load(
+        open(client.download_artifacts(run.info.run_id, "output/train.ipynb", str(tmp_path / "d")))
+    )
+    injected = next(
+        c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+    )
     assert "C = 10.0" in "".join(injected["source"])
     assert "trained C=10.0 epochs=3 kernel=linear" in json.dumps(executed["cells"][-1]["outputs"])
-    assert {a.path for a in client.list_artifacts(run.info.run_id, "input")} == {"input/train.ipynb"}
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "input")} == {
+        "input/train.ipynb"
+    }
 
 
 def test_a_failing_notebook_is_recorded_with_the_partial_notebook(client, notebook, tmp_path):
-    path = notebook(tmp_path / "broken.ipynb", "x = 1", "print('before')", "raise ValueError(f'bad x={x}')",
-                    "print('never')")
+    path = notebook(
+        tmp_path / "broken.ipynb",
+        "x = 1",
+        "print('before')",
+        "raise ValueError(f'bad x={x}')",
+        "print('never')",
+    )
 
     with pytest.raises(ExecutionFailed, match="raised ValueError: bad x=2") as caught:
         lt.run(path, parameters={"x": 2})
@@ -72,13 +97,17 @@ def test_a_failing_notebook_is_recorded_with_the_partial_notebook(client, notebo
     run = client.get_run(caught.value.run_id)
     assert run.info.status == "FAILED"
     assert "ValueError: bad x=2" in run.data.tags["labtrack.error"]
-    partial = json.load(open(client.download_artifacts(run.info.run_id, "output/broken.ipynb", str(tmp_path / "d"))))
+    partial = json.load(
+        open(client.download_artifacts(run.info.run_id, "output/broken.ipynb", str(tmp_path / "d")))
+    )
     outputs = json.dumps([cell.get("outputs") for cell in partial["cells"]])
     assert "before" in outputs and "bad x=2" in outputs and "never" not in outputs
 
 
 def test_reproduce_a_notebook_run_from_its_recorded_source(client, notebook, tmp_path):
-    path = notebook(tmp_path / "tiny.ipynb", "n = 1", "import labtrack as lt\nlt.log_metric('n_squared', n * n)")
+    path = notebook(
+        tmp_path / "tiny.ipynb", "n = 1", "import labtrack as lt\nlt.log_metric('n_squared', n * n)"
+    )
     original = lt.run(path, parameters={"n": 4}, experiment_name="repro")
     notebook(path, "n = 1", "raise RuntimeError('edited since')")
 

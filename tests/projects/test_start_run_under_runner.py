@@ -21,7 +21,9 @@ def test_start_run_resumes_the_runners_run(client, monkeypatch):
     stored = client.get_run(runner_run.info.run_id)
     assert stored.info.run_name == "made by the runner"
     assert stored.data.metrics == {"acc": 0.9, "loss": 0.1}
-    assert client.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == runner_run.info.run_id
+    assert (
+        client.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == runner_run.info.run_id
+    )
 
 
 def test_without_the_variable_start_run_makes_a_new_run(client, monkeypatch):

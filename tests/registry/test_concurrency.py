@@ -13,13 +13,18 @@ VERSIONS_EACH = 5
 def _register(uri: str, barrier, results) -> None:
     lt.set_tracking_uri(uri)
     barrier.wait()  # all processes registering at once, the model not yet created
-    results.put([lt.register_model("/tmp/model", "contended").version for _ in range(VERSIONS_EACH)])
+    results.put(
+        [lt.register_model("/tmp/model", "contended").version for _ in range(VERSIONS_EACH)]
+    )
 
 
 def test_concurrent_registrations_get_versions_one_to_n(tracking_uri):
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WORKERS), context.Queue()
-    workers = [context.Process(target=_register, args=(tracking_uri, barrier, results)) for _ in range(WORKERS)]
+    workers = [
+        context.Process(target=_register, args=(tracking_uri, barrier, results))
+        for _ in range(WORKERS)
+    ]
     for worker in workers:
         worker.start()
     given = [number for _ in workers for number in results.get(timeout=240)]

@@ -55,7 +55,14 @@ def test_a_caller_may_say_who_made_the_change(client, registry_user):
     client.set_model_version_tag("iris", 1, "k", "v", user="linus")
     client.update_model_version("iris", 1, description="d")  # no user: the process's login
     assert [e.user_id for e in client.get_registry_history("iris")] == [
-        registry_user, "linus", "grace", "linus", "linus", "grace", "grace"]
+        registry_user,
+        "linus",
+        "grace",
+        "linus",
+        "linus",
+        "grace",
+        "grace",
+    ]
     assert client.get_model_version("iris", 1).user_id == "grace"
     with pytest.raises(InvalidParameter, match="user must be a string"):
         client.update_model_version("iris", 1, description="d", user=42)

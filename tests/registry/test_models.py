@@ -10,7 +10,9 @@ from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
 
 
 def test_a_created_model_reads_back_with_its_tags_and_description(client):
-    created = client.create_registered_model("iris", tags={"team": "vision", "n": 3}, description="svm")
+    created = client.create_registered_model(
+        "iris", tags={"team": "vision", "n": 3}, description="svm"
+    )
     read = client.get_registered_model("iris")
     assert isinstance(read, RegisteredModel)
     assert read == created
@@ -87,7 +89,10 @@ def test_deleting_a_model_deletes_its_versions_tags_and_aliases(client):
     fresh = client.get_registered_model("iris")
     assert (fresh.tags, fresh.aliases, fresh.latest_versions) == ({}, {}, [])
     assert client.create_model_version("iris", "/tmp/m2").version == 1
-    assert [event.action for event in client.get_registry_history("iris")] == ["create_version", "create_model"]
+    assert [event.action for event in client.get_registry_history("iris")] == [
+        "create_version",
+        "create_model",
+    ]
 
 
 def test_client_is_mlflow_client_with_tracking_and_registry(tracking_uri):

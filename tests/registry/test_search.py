@@ -25,19 +25,30 @@ def test_models_by_name(catalog):
     assert _names(catalog.search_registered_models()) == ["Wine", "iris-knn", "iris-svm"]
     assert _names(catalog.search_registered_models("name = 'iris-svm'")) == ["iris-svm"]
     assert _names(catalog.search_registered_models("name LIKE 'iris%'")) == ["iris-knn", "iris-svm"]
-    assert _names(catalog.search_registered_models("name LIKE 'wine'")) == []  # LIKE is case-sensitive
+    assert (
+        _names(catalog.search_registered_models("name LIKE 'wine'")) == []
+    )  # LIKE is case-sensitive
     assert _names(catalog.search_registered_models("name ILIKE 'wine'")) == ["Wine"]
     assert _names(catalog.search_registered_models("name != 'Wine'")) == ["iris-knn", "iris-svm"]
 
 
 def test_models_by_tag_and_name_together(catalog):
-    assert _names(catalog.search_registered_models("tags.team = 'vision'")) == ["iris-knn", "iris-svm"]
-    assert _names(catalog.search_registered_models("tags.team = 'vision' AND name LIKE '%svm'")) == ["iris-svm"]
+    assert _names(catalog.search_registered_models("tags.team = 'vision'")) == [
+        "iris-knn",
+        "iris-svm",
+    ]
+    assert _names(
+        catalog.search_registered_models("tags.team = 'vision' AND name LIKE '%svm'")
+    ) == ["iris-svm"]
     assert _names(catalog.search_registered_models("tags.missing = 'x'")) == []
 
 
 def test_models_ordered_and_paged(catalog):
-    assert _names(catalog.search_registered_models(order_by=["name DESC"])) == ["iris-svm", "iris-knn", "Wine"]
+    assert _names(catalog.search_registered_models(order_by=["name DESC"])) == [
+        "iris-svm",
+        "iris-knn",
+        "Wine",
+    ]
     first = catalog.search_registered_models(max_results=2)
     assert _names(first) == ["Wine", "iris-knn"] and first.token
     second = catalog.search_registered_models(max_results=2, page_token=first.token)
@@ -60,19 +71,26 @@ def test_versions_by_name_run_source_and_number(catalog, run_id):
 
 def test_versions_ordered_and_paged(catalog):
     ordered = catalog.search_model_versions(order_by=["version_number ASC", "name DESC"])
-    assert [(v.name, v.version) for v in ordered] == [("iris-svm", 1), ("iris-knn", 1), ("iris-svm", 2)]
+    assert [(v.name, v.version) for v in ordered] == [
+        ("iris-svm", 1),
+        ("iris-knn", 1),
+        ("iris-svm", 2),
+    ]
     page = catalog.search_model_versions("name LIKE 'iris%'", max_results=1)
     rest = catalog.search_model_versions("name LIKE 'iris%'", max_results=5, page_token=page.token)
     assert len(page) == 1 and len(rest) == 2 and page.token and rest.token is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ("name = 1", "quoted string"),
-    ("stage = 'x'", "unknown attribute 'stage'"),
-    ("name = 'a' OR name = 'b'", "AND only"),
-    ("name > 'a'", "can only be compared"),
-    ("name = 'unterminated", "unterminated string"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name = 1", "quoted string"),
+        ("stage = 'x'", "unknown attribute 'stage'"),
+        ("name = 'a' OR name = 'b'", "AND only"),
+        ("name > 'a'", "can only be compared"),
+        ("name = 'unterminated", "unterminated string"),
+    ],
+)
 def test_bad_model_filters_say_what_is_wrong(catalog, text, message):
     with pytest.raises(InvalidFilter, match=message):
         catalog.search_registered_models(text)

@@ -21,7 +21,9 @@ def _stages(client, name="iris"):
 
 def test_stages_are_case_insensitive_and_canonical(three_versions):
     client = three_versions
-    assert client.transition_model_version_stage("iris", 1, "production").current_stage == "Production"
+    assert (
+        client.transition_model_version_stage("iris", 1, "production").current_stage == "Production"
+    )
     assert client.transition_model_version_stage("iris", "2", "STAGING").current_stage == "Staging"
     assert client.transition_model_version_stage("iris", 2, "none").current_stage == "None"
     with pytest.raises(InvalidParameter, match="unknown stage 'prod'"):
@@ -42,13 +44,19 @@ def test_archive_existing_versions_archives_only_the_target_stage(three_versions
     client.transition_model_version_stage("iris", 3, "Production", archive_existing_versions=True)
     assert _stages(client) == {1: "Archived", 2: "Staging", 3: "Production"}
     archived = client.get_registry_history("iris", version=1)[0]
-    assert (archived.action, archived.from_value, archived.to_value) == ("transition_stage", "Production", "Archived")
+    assert (archived.action, archived.from_value, archived.to_value) == (
+        "transition_stage",
+        "Production",
+        "Archived",
+    )
     assert "version 3 moved to Production" in archived.comment
 
 
 def test_archive_existing_versions_needs_staging_or_production(three_versions):
     with pytest.raises(InvalidParameter, match="archive_existing_versions"):
-        three_versions.transition_model_version_stage("iris", 1, "Archived", archive_existing_versions=True)
+        three_versions.transition_model_version_stage(
+            "iris", 1, "Archived", archive_existing_versions=True
+        )
 
 
 def test_latest_versions_are_the_newest_per_stage(three_versions):
@@ -100,7 +108,9 @@ def test_an_alias_needs_an_existing_version(three_versions):
     assert three_versions.get_registered_model("iris").aliases == {}
 
 
-@pytest.mark.parametrize("alias", ["", "latest", "LATEST", "3", "v3", "V12", "with space", "a/b", "x" * 257, None])
+@pytest.mark.parametrize(
+    "alias", ["", "latest", "LATEST", "3", "v3", "V12", "with space", "a/b", "x" * 257, None]
+)
 def test_bad_aliases_are_refused(three_versions, alias):
     with pytest.raises(InvalidParameter, match="alias|reserved"):
         three_versions.set_registered_model_alias("iris", alias, 1)

@@ -14,11 +14,21 @@ from labtrack.errors import InvalidParameter, NotFound
 def test_versions_are_numbered_from_one_per_model(client, run_id):
     client.create_registered_model("a")
     client.create_registered_model("b")
-    first = client.create_model_version("a", f"runs:/{run_id}/model", run_id=run_id,
-                                        tags={"k": "v"}, description="first")
+    first = client.create_model_version(
+        "a", f"runs:/{run_id}/model", run_id=run_id, tags={"k": "v"}, description="first"
+    )
     assert isinstance(first, ModelVersion)
-    assert (first.name, first.version, first.source, first.run_id) == ("a", 1, f"runs:/{run_id}/model", run_id)
-    assert (first.status, first.current_stage, first.user_id) == ("READY", ModelVersionStage.NONE, "ada")
+    assert (first.name, first.version, first.source, first.run_id) == (
+        "a",
+        1,
+        f"runs:/{run_id}/model",
+        run_id,
+    )
+    assert (first.status, first.current_stage, first.user_id) == (
+        "READY",
+        ModelVersionStage.NONE,
+        "ada",
+    )
     assert (first.tags, first.description, first.aliases) == ({"k": "v"}, "first", [])
     assert client.create_model_version("a", "/tmp/m").version == 2
     assert client.create_model_version("b", "/tmp/m").version == 1
@@ -85,10 +95,19 @@ def test_deleting_a_version_takes_its_tags_and_aliases_and_its_number_is_not_reu
 
 def test_register_model_creates_the_model_and_records_the_run(client, run_id):
     version = lt.register_model(f"runs:/{run_id}/model", "iris", tags={"stage": "dev"})
-    assert (version.name, version.version, version.run_id, version.tags) == ("iris", 1, run_id, {"stage": "dev"})
+    assert (version.name, version.version, version.run_id, version.tags) == (
+        "iris",
+        1,
+        run_id,
+        {"stage": "dev"},
+    )
     again = lt.register_model(f"runs:/{run_id}/model", "iris")
     assert again.version == 2
-    assert [e.action for e in client.get_registry_history("iris")] == ["create_version", "create_version", "create_model"]
+    assert [e.action for e in client.get_registry_history("iris")] == [
+        "create_version",
+        "create_version",
+        "create_model",
+    ]
 
 
 def test_register_model_keeps_an_absolute_local_path_as_is(client, tmp_path):
@@ -100,11 +119,15 @@ def test_register_model_keeps_an_absolute_local_path_as_is(client, tmp_path):
 def test_a_relative_local_source_is_stored_absolute(client, tmp_path, monkeypatch):
     (tmp_path / "models" / "m").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
-    assert lt.register_model("models/m", "local").source == str((tmp_path / "models" / "m").resolve())
+    assert lt.register_model("models/m", "local").source == str(
+        (tmp_path / "models" / "m").resolve()
+    )
     created = client.create_model_version("local", "./models/../models/m")
     assert created.source == str((tmp_path / "models" / "m").resolve())
     monkeypatch.chdir("/")  # another process, another working directory: the same folder
-    assert client.get_model_version_download_uri("local", 1) == str((tmp_path / "models" / "m").resolve())
+    assert client.get_model_version_download_uri("local", 1) == str(
+        (tmp_path / "models" / "m").resolve()
+    )
     for uri in ("s3://bucket/m", "file:///srv/m", "models:/other/1"):
         assert client.create_model_version("local", uri).source == uri  # URIs as given
 

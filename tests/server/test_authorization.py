@@ -34,16 +34,22 @@ class Grace(IdentityProvider):
 
 def _routes_and_methods():
     """Each route, with "x" for its path arguments, and each method its handler defines."""
-    return [(re.sub(r"\(\[\^/\]\+\)", "x", pattern), method.upper())
-            for pattern, handler in ROUTES
-            for method in ("get", "post", "put", "patch", "delete") if method in vars(handler)]
+    return [
+        (re.sub(r"\(\[\^/\]\+\)", "x", pattern), method.upper())
+        for pattern, handler in ROUTES
+        for method in ("get", "post", "put", "patch", "delete")
+        if method in vars(handler)
+    ]
 
 
 @pytest.fixture
 def jp_server_config(tracking_uri):
     return {
-        "ServerApp": {"jpserver_extensions": {"labtrack.server": True},
-                      "authorizer_class": ReadOnly, "identity_provider_class": Grace},
+        "ServerApp": {
+            "jpserver_extensions": {"labtrack.server": True},
+            "authorizer_class": ReadOnly,
+            "identity_provider_class": Grace,
+        },
         "LabtrackServer": {"tracking_uri": tracking_uri},
     }
 
@@ -57,12 +63,22 @@ async def test_reads_are_allowed_and_writes_refused_403(store, api, jp_fetch):
     assert (await api("models", "iris-svm"))["versions"]
     assert ("grace", "read", "labtrack") in ASKED
     with pytest.raises(HTTPClientError) as error:
-        await jp_fetch("labtrack", "api", "models", "iris-svm", "versions", "1", "stage",
-                       method="POST", body=json.dumps({"stage": "Production"}))
+        await jp_fetch(
+            "labtrack",
+            "api",
+            "models",
+            "iris-svm",
+            "versions",
+            "1",
+            "stage",
+            method="POST",
+            body=json.dumps({"stage": "Production"}),
+        )
     assert error.value.code == 403
     assert json.loads(error.value.response.body) == {
         "message": "User is not authorized to write on resource: labtrack.",
-        "error_code": "PERMISSION_DENIED"}
+        "error_code": "PERMISSION_DENIED",
+    }
     assert ("grace", "write", "labtrack") in ASKED
     assert store["client"].get_model_version("iris-svm", 1).current_stage == "None"  # unchanged
 

@@ -29,8 +29,11 @@ def _shape(value):
 def _loose(shape):
     """Map keys (metric, param, tag and alias names) are data, not contract."""
     if isinstance(shape, dict):
-        return {key: _loose(item) for key, item in shape.items()
-                if key not in {"metrics", "params", "tags", "aliases"}}
+        return {
+            key: _loose(item)
+            for key, item in shape.items()
+            if key not in {"metrics", "params", "tags", "aliases"}
+        }
     if isinstance(shape, list):
         return [_loose(item) for item in shape]
     return shape
@@ -39,8 +42,15 @@ def _loose(shape):
 async def test_the_routes_send_the_shapes_the_front_end_reads(store, api):
     run_id = store["run_ids"][0]
     await api("models", "iris-svm", "aliases", "champion", method="PUT", body={"version": "2"})
-    await api("models", "iris-svm", "versions", "2", "stage", method="POST",
-              body={"stage": "Production", "comment": "beats v1"})
+    await api(
+        "models",
+        "iris-svm",
+        "versions",
+        "2",
+        "stage",
+        method="POST",
+        body={"stage": "Production", "comment": "beats v1"},
+    )
     replies = {
         "experiments": await api("experiments"),
         "runs": await api("experiments", store["experiment_id"], "runs"),

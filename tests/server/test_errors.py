@@ -25,15 +25,21 @@ def _path(pattern: str, segment: str) -> list[str]:
 def _real_path(pattern: str, store: dict) -> list[str]:
     """The route's path to things the ``store`` fixture made: each argument by the word
     before it."""
-    values = {"experiments": store["experiment_id"], "runs": store["run_ids"][0],
-              "models": "iris-svm", "versions": "1", "aliases": "champion"}
+    values = {
+        "experiments": store["experiment_id"],
+        "runs": store["run_ids"][0],
+        "models": "iris-svm",
+        "versions": "1",
+        "aliases": "champion",
+    }
     path = re.sub(r"(\w+)/\(\[\^/\]\+\)", lambda m: f"{m[1]}/{values[m[1]]}", pattern)
     return path.split("/")
 
 
 def _every_route_and_method():
-    return [(pattern, method) for pattern, handler in ROUTES
-            for method in handler.allowed_methods()]
+    return [
+        (pattern, method) for pattern, handler in ROUTES for method in handler.allowed_methods()
+    ]
 
 
 def _with_body(routes):
@@ -63,17 +69,21 @@ async def test_a_method_a_route_lacks_is_405_naming_the_ones_it_has(store, jp_fe
         for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - set(allowed)):
             code, reply, headers = await _error(jp_fetch, _path(pattern, "x"), method=method)
             assert code == 405, (pattern, method)
-            assert reply["message"] == ("Method Not Allowed: "
-                                        f"{method} is not a method of this route "
-                                        f"(it has {', '.join(allowed)})"), (pattern, method)
+            assert reply["message"] == (
+                "Method Not Allowed: "
+                f"{method} is not a method of this route "
+                f"(it has {', '.join(allowed)})"
+            ), (pattern, method)
             assert headers["Allow"] == ", ".join(allowed)
 
 
 @pytest.mark.parametrize("pattern, method", _with_body(_every_route_and_method()))
-async def test_json_nested_too_deeply_is_400_on_every_route_with_a_body(store, jp_fetch, pattern,
-                                                                        method):
-    code, reply, _ = await _error(jp_fetch, _real_path(pattern, store), method=method,
-                                  body=DEEPLY_NESTED)
+async def test_json_nested_too_deeply_is_400_on_every_route_with_a_body(
+    store, jp_fetch, pattern, method
+):
+    code, reply, _ = await _error(
+        jp_fetch, _real_path(pattern, store), method=method, body=DEEPLY_NESTED
+    )
     assert code == 400, reply
     assert reply["message"] == "request body is not JSON: it is nested too deeply"
 
@@ -86,8 +96,14 @@ async def test_numbers_beyond_64_bits_in_a_path_are_never_a_500(store, jp_fetch)
         takes_a_number = "/versions/" in pattern or pattern.startswith("experiments/")
         body = json.dumps({"stage": "Staging", "version": "1"}) if method in BODY_METHODS else None
         try:
-            await jp_fetch("labtrack", "api", *_path(pattern, BEYOND_64_BITS), method=method,
-                           body=body, params={"max_results": BEYOND_64_BITS})
+            await jp_fetch(
+                "labtrack",
+                "api",
+                *_path(pattern, BEYOND_64_BITS),
+                method=method,
+                body=body,
+                params={"max_results": BEYOND_64_BITS},
+            )
         except HTTPClientError as error:
             reply = json.loads(error.response.body)
             assert error.code in (400, 404), (pattern, method, error.code, reply)
@@ -105,8 +121,9 @@ async def test_numbers_beyond_64_bits_in_a_body_are_never_a_500(store, jp_fetch)
     for pattern, method in _with_body(_every_route_and_method()):
         body = {"version": int(BEYOND_64_BITS), "stage": "Staging", "comment": BEYOND_64_BITS}
         try:
-            await jp_fetch("labtrack", "api", *_real_path(pattern, store), method=method,
-                           body=json.dumps(body))
+            await jp_fetch(
+                "labtrack", "api", *_real_path(pattern, store), method=method, body=json.dumps(body)
+            )
         except HTTPClientError as error:
             reply = json.loads(error.response.body)
             assert (error.code, "/aliases/" in pattern) == (400, True), (pattern, method, reply)
@@ -117,8 +134,12 @@ async def test_numbers_beyond_64_bits_in_a_body_are_never_a_500(store, jp_fetch)
 
 @pytest.mark.parametrize("version", [int(BEYOND_64_BITS), BEYOND_64_BITS, "9" * 5000])
 async def test_an_alias_to_a_version_beyond_64_bits_is_400(store, jp_fetch, version):
-    code, reply, _ = await _error(jp_fetch, ["models", "iris-svm", "aliases", "champion"],
-                                  method="PUT", body=json.dumps({"version": version}))
+    code, reply, _ = await _error(
+        jp_fetch,
+        ["models", "iris-svm", "aliases", "champion"],
+        method="PUT",
+        body=json.dumps({"version": version}),
+    )
     assert code == 400
     assert "beyond the signed 64-bit range" in reply["message"]
     assert len(reply["message"]) < 200  # a 5,000-digit number is not echoed whole

@@ -15,16 +15,19 @@ class Ada(IdentityProvider):
 @pytest.fixture
 def jp_server_config(tracking_uri):
     return {
-        "ServerApp": {"jpserver_extensions": {"labtrack.server": True},
-                      "identity_provider_class": Ada},
+        "ServerApp": {
+            "jpserver_extensions": {"labtrack.server": True},
+            "identity_provider_class": Ada,
+        },
         "LabtrackServer": {"tracking_uri": tracking_uri},
     }
 
 
 async def test_sidebar_changes_are_recorded_as_the_jupyter_user(store, api, monkeypatch):
     monkeypatch.setenv("LOGNAME", "server-process-owner")
-    await api("models", "iris-svm", "versions", "1", "stage", method="POST",
-              body={"stage": "Staging"})
+    await api(
+        "models", "iris-svm", "versions", "1", "stage", method="POST", body={"stage": "Staging"}
+    )
     await api("models", "iris-svm", "versions", "1", "archive", method="POST")
     await api("models", "iris-svm", "aliases", "champion", method="PUT", body={"version": "2"})
     await api("models", "iris-svm", "aliases", "champion", method="DELETE")
@@ -33,9 +36,13 @@ async def test_sidebar_changes_are_recorded_as_the_jupyter_user(store, api, monk
     by_action = {}
     for event in events:
         by_action.setdefault(event["action"], event["user"])
-    assert {action: by_action[action] for action in
-            ("transition_stage", "set_alias", "delete_alias", "update_version")} == {
-        "transition_stage": "ada.lovelace", "set_alias": "ada.lovelace",
-        "delete_alias": "ada.lovelace", "update_version": "ada.lovelace"}
+    assert {
+        action: by_action[action]
+        for action in ("transition_stage", "set_alias", "delete_alias", "update_version")
+    } == {
+        "transition_stage": "ada.lovelace",
+        "set_alias": "ada.lovelace",
+        "delete_alias": "ada.lovelace",
+        "update_version": "ada.lovelace",
+    }
     assert by_action["create_version"] != "ada.lovelace"  # made by the test's own client
-

@@ -21,29 +21,50 @@ async def test_runs_of_an_experiment_come_recent_first_with_their_metrics(store,
 
 
 async def test_runs_search_matches_names_literally(store, api):
-    assert [r["run_name"] for r in (await api("experiments", store["experiment_id"], "runs",
-                                              params={"q": "c=1"}))["runs"]] == ["C=10", "C=1"]
-    assert [r["run_name"] for r in (await api("experiments", store["experiment_id"], "runs",
-                                              params={"q": "=10"}))["runs"]] == ["C=10"]
+    assert [
+        r["run_name"]
+        for r in (await api("experiments", store["experiment_id"], "runs", params={"q": "c=1"}))[
+            "runs"
+        ]
+    ] == ["C=10", "C=1"]
+    assert [
+        r["run_name"]
+        for r in (await api("experiments", store["experiment_id"], "runs", params={"q": "=10"}))[
+            "runs"
+        ]
+    ] == ["C=10"]
     # A LIKE wildcard or a quote typed in the box is text, not syntax.
     for text in ["%", "_", "'", "\\"]:
-        assert (await api("experiments", store["experiment_id"], "runs", params={"q": text}))["runs"] == []
+        assert (await api("experiments", store["experiment_id"], "runs", params={"q": text}))[
+            "runs"
+        ] == []
 
 
 async def test_runs_accept_the_filter_language_and_explain_a_bad_filter(store, api, jp_fetch):
-    reply = await api("experiments", store["experiment_id"], "runs",
-                      params={"filter": "metrics.accuracy > 0.92"})
+    reply = await api(
+        "experiments", store["experiment_id"], "runs", params={"filter": "metrics.accuracy > 0.92"}
+    )
     assert [r["run_name"] for r in reply["runs"]] == ["C=10"]
     with pytest.raises(HTTPClientError) as error:
-        await jp_fetch("labtrack", "api", "experiments", store["experiment_id"], "runs",
-                       params={"filter": "metrics.accuracy >> 1"})
+        await jp_fetch(
+            "labtrack",
+            "api",
+            "experiments",
+            store["experiment_id"],
+            "runs",
+            params={"filter": "metrics.accuracy >> 1"},
+        )
     assert error.value.code == 400
     assert b"position" in error.value.response.body
 
 
 async def test_unknown_things_are_404(store, jp_fetch):
-    for parts in [("experiments", "999", "runs"), ("runs", "0" * 32), ("models", "nope"),
-                  ("models", "iris-svm", "versions", "9")]:
+    for parts in [
+        ("experiments", "999", "runs"),
+        ("runs", "0" * 32),
+        ("models", "nope"),
+        ("models", "iris-svm", "versions", "9"),
+    ]:
         with pytest.raises(HTTPClientError) as error:
             await jp_fetch("labtrack", "api", *parts)
         assert error.value.code == 404, parts
@@ -58,7 +79,10 @@ async def test_a_run_shows_params_metrics_tags_and_artifacts(store, api):
     assert run["tags"]["mlflow.runName"] == "C=1"
     assert run["artifacts"] == [{"path": "notes", "is_dir": True, "file_size": None}]
     listing = await api("runs", run_id, "artifacts", params={"path": "notes"})
-    assert listing == {"path": "notes", "files": [{"path": "notes/readme.txt", "is_dir": False, "file_size": 5}]}
+    assert listing == {
+        "path": "notes",
+        "files": [{"path": "notes/readme.txt", "is_dir": False, "file_size": 5}],
+    }
 
 
 async def test_models_search_by_name(store, api):
@@ -81,22 +105,40 @@ async def test_a_model_lists_every_version_with_its_run_metrics(store, api):
 
 
 async def test_promoting_a_version_changes_the_store(store, api):
-    model = await api("models", "iris-svm", "versions", "1", "stage", method="POST",
-                      body={"stage": "Production", "comment": "best so far"})
+    model = await api(
+        "models",
+        "iris-svm",
+        "versions",
+        "1",
+        "stage",
+        method="POST",
+        body={"stage": "Production", "comment": "best so far"},
+    )
     assert _stages(model) == {"1": "Production", "2": "None"}
-    model = await api("models", "iris-svm", "versions", "2", "stage", method="POST",
-                      body={"stage": "production", "archive_existing_versions": True})
+    model = await api(
+        "models",
+        "iris-svm",
+        "versions",
+        "2",
+        "stage",
+        method="POST",
+        body={"stage": "production", "archive_existing_versions": True},
+    )
     assert _stages(model) == {"1": "Archived", "2": "Production"}
     client = store["client"]
     assert client.get_model_version("iris-svm", 2).current_stage == "Production"
     assert client.get_model_version("iris-svm", 1).current_stage == "Archived"
     history = (await api("models", "iris-svm", "versions", "1", "history"))["events"]
-    transition = next(e for e in history if e["action"] == "transition_stage" and e["to"] == "Production")
+    transition = next(
+        e for e in history if e["action"] == "transition_stage" and e["to"] == "Production"
+    )
     assert transition["from"] == "None" and transition["comment"] == "best so far"
 
 
 async def test_aliases_are_set_moved_and_deleted(store, api):
-    model = await api("models", "iris-svm", "aliases", "champion", method="PUT", body={"version": "2"})
+    model = await api(
+        "models", "iris-svm", "aliases", "champion", method="PUT", body={"version": "2"}
+    )
     assert model["aliases"] == {"champion": "2"}
     assert model["versions"][0]["aliases"] == ["champion"]
     assert store["client"].get_model_version_by_alias("iris-svm", "champion").version == 2
@@ -109,23 +151,38 @@ async def test_aliases_are_set_moved_and_deleted(store, api):
 async def test_archive_and_description(store, api):
     model = await api("models", "iris-svm", "versions", "2", "archive", method="POST")
     assert _stages(model)["2"] == "Archived"
-    model = await api("models", "iris-svm", "versions", "2", method="PATCH",
-                      body={"description": "retired: <b>not</b> html"})
+    model = await api(
+        "models",
+        "iris-svm",
+        "versions",
+        "2",
+        method="PATCH",
+        body={"description": "retired: <b>not</b> html"},
+    )
     assert model["versions"][0]["description"] == "retired: <b>not</b> html"
-    assert store["client"].get_model_version("iris-svm", 2).description == "retired: <b>not</b> html"
+    assert (
+        store["client"].get_model_version("iris-svm", 2).description == "retired: <b>not</b> html"
+    )
 
 
-@pytest.mark.parametrize("parts, method, body", [
-    (("models", "iris-svm", "versions", "1", "stage"), "POST", {"stage": "Sideways"}),
-    (("models", "iris-svm", "versions", "1", "stage"), "POST", {}),
-    (("models", "iris-svm", "versions", "1", "stage"), "POST", {"stage": "Staging", "archive_existing_versions": "yes"}),
-    (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": None}),
-    (("models", "iris-svm", "aliases", "bad alias!"), "PUT", {"version": "1"}),
-    (("models", "iris-svm", "versions", "1"), "PATCH", ["not", "an", "object"]),
-    # "²".isdigit() is True but int("²") raises: a 500 before versions were matched on [0-9]+.
-    (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": "²"}),
-    (("models", "iris-svm", "versions", "%C2%B2"), "PATCH", {"description": "x"}),
-])
+@pytest.mark.parametrize(
+    "parts, method, body",
+    [
+        (("models", "iris-svm", "versions", "1", "stage"), "POST", {"stage": "Sideways"}),
+        (("models", "iris-svm", "versions", "1", "stage"), "POST", {}),
+        (
+            ("models", "iris-svm", "versions", "1", "stage"),
+            "POST",
+            {"stage": "Staging", "archive_existing_versions": "yes"},
+        ),
+        (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": None}),
+        (("models", "iris-svm", "aliases", "bad alias!"), "PUT", {"version": "1"}),
+        (("models", "iris-svm", "versions", "1"), "PATCH", ["not", "an", "object"]),
+        # "²".isdigit() is True but int("²") raises: a 500 before versions were matched on [0-9]+.
+        (("models", "iris-svm", "aliases", "champion"), "PUT", {"version": "²"}),
+        (("models", "iris-svm", "versions", "%C2%B2"), "PATCH", {"description": "x"}),
+    ],
+)
 async def test_bad_requests_are_400_with_a_message(store, jp_fetch, parts, method, body):
     import json
 
@@ -150,8 +207,9 @@ def _stages(model: dict) -> dict:
 async def test_a_model_reads_its_source_runs_in_one_query(store, api, monkeypatch):
     client = store["client"]
     for _ in range(4):
-        client.create_model_version("iris-svm", f"runs:/{store['run_ids'][0]}/model",
-                                    run_id=store["run_ids"][0])
+        client.create_model_version(
+            "iris-svm", f"runs:/{store['run_ids'][0]}/model", run_id=store["run_ids"][0]
+        )
     client.create_model_version("iris-svm", "/tmp/a-local-model")  # no run
     client.create_model_version("iris-svm", "/tmp/gone", run_id="f" * 32)  # a run that is gone
     client.delete_run(store["run_ids"][1])  # soft-deleted: still read, as get_run would
@@ -168,13 +226,17 @@ async def test_a_model_reads_its_source_runs_in_one_query(store, api, monkeypatc
     assert len(calls) == 1  # not one get_run per version
     by_version = {v["version"]: v for v in model["versions"]}
     assert len(by_version) == 8
-    assert by_version["2"]["metrics"] == {"accuracy": 0.95} and by_version["2"]["run_name"] == "C=10"
+    assert (
+        by_version["2"]["metrics"] == {"accuracy": 0.95} and by_version["2"]["run_name"] == "C=10"
+    )
     assert by_version["3"]["metrics"] == {"accuracy": 0.91}
     assert by_version["7"]["run_name"] is None and by_version["7"]["metrics"] == {}
     assert by_version["8"]["run_id"] == "f" * 32 and by_version["8"]["metrics"] == {}
 
 
-async def test_an_anonymous_token_holder_is_recorded_as_the_servers_own_user(store, api, monkeypatch):
+async def test_an_anonymous_token_holder_is_recorded_as_the_servers_own_user(
+    store, api, monkeypatch
+):
     # A shared token identifies no one (jupyter_server makes up a random id per session):
     # the history names the login the server runs as, as a kernel's change would.
     monkeypatch.setenv("LOGNAME", "server-owner")

@@ -8,4 +8,3 @@ import pytest
 @pytest.fixture(autouse=True)
 def store(tracking_uri):
     return tracking_uri
-

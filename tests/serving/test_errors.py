@@ -40,13 +40,19 @@ def _post(server, body=None, **kwargs) -> httpx.Response:
     """POST /invocations: ``body`` as JSON, or ``content=`` bytes sent as JSON."""
     if body is not None:
         return httpx.post(f"{server.url}/invocations", json=body, timeout=30)
-    return httpx.post(f"{server.url}/invocations", headers={"content-type": "application/json"},
-                      timeout=30, **kwargs)
+    return httpx.post(
+        f"{server.url}/invocations",
+        headers={"content-type": "application/json"},
+        timeout=30,
+        **kwargs,
+    )
 
 
 def _head(headers: str) -> bytes:
-    return (f"POST /invocations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-            f"{headers}\r\n").encode()
+    return (
+        f"POST /invocations HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        f"{headers}\r\n"
+    ).encode()
 
 
 def test_the_default_limit_refuses_a_declared_length_without_waiting_for_the_body(tracking_uri):
@@ -54,13 +60,15 @@ def test_the_default_limit_refuses_a_declared_length_without_waiting_for_the_bod
     with lt.serve(info.model_uri, port=0, background=True) as server:
         # 50 MB and a byte: answered from the header alone, though no byte of the body is sent.
         status, headers, body = _raw_request(
-            server.url, _head(f"Content-Length: {DEFAULT_MAX_BODY_MB * 1_000_000 + 1}\r\n"))
+            server.url, _head(f"Content-Length: {DEFAULT_MAX_BODY_MB * 1_000_000 + 1}\r\n")
+        )
         assert status == 413
         assert json.loads(body) == {
             "error_code": "REQUEST_LIMIT_EXCEEDED",
             "message": "the request body is larger than the limit of 50 MB (50,000,000 bytes): "
-                       "send fewer rows per request, or raise the limit (labtrack serve "
-                       "--max-body-mb, or LABTRACK_SERVE_MAX_BODY_MB)"}
+            "send fewer rows per request, or raise the limit (labtrack serve "
+            "--max-body-mb, or LABTRACK_SERVE_MAX_BODY_MB)",
+        }
         assert b"connection: close" in headers.lower()
         # The server goes on serving.
         assert _post(server, {"inputs": [[1, 2]]}).json() == {"predictions": [1]}
@@ -71,11 +79,15 @@ def test_a_chunked_body_is_counted_as_it_arrives(tracking_uri):
     with lt.serve(info.model_uri, port=0, background=True, max_body_mb=0.001) as server:
         chunk = b'{"inputs": [' + b"[1, 2], " * 100
         # Two chunks of 812 bytes, and the body never ends: refused after the second.
-        status, _, body = _raw_request(server.url, _head("Transfer-Encoding: chunked\r\n"),
-                                       [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 2)
+        status, _, body = _raw_request(
+            server.url,
+            _head("Transfer-Encoding: chunked\r\n"),
+            [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * 2,
+        )
         assert status == 413
         assert json.loads(body)["message"].startswith(
-            "the request body is larger than the limit of 0.001 MB (1,000 bytes)")
+            "the request body is larger than the limit of 0.001 MB (1,000 bytes)"
+        )
         # Under the limit, chunked or not, the request is read as usual.
         small = json.dumps({"inputs": [[1, 2]] * 100}).encode()
         assert len(small) < 1000
@@ -98,12 +110,15 @@ def test_the_limit_comes_from_the_environment(tracking_uri, monkeypatch):
         assert _post(server, {"inputs": [[1, 2]] * 100}).status_code == 200
 
 
-@pytest.mark.parametrize("value, message", [
-    (0, "max_body_mb must be a positive number of megabytes, got 0"),
-    (-5, "max_body_mb must be a positive number of megabytes, got -5"),
-    (float("nan"), "max_body_mb must be a positive number of megabytes, got nan"),
-    ("50", "max_body_mb must be a positive number of megabytes, got '50'"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (0, "max_body_mb must be a positive number of megabytes, got 0"),
+        (-5, "max_body_mb must be a positive number of megabytes, got -5"),
+        (float("nan"), "max_body_mb must be a positive number of megabytes, got nan"),
+        ("50", "max_body_mb must be a positive number of megabytes, got '50'"),
+    ],
+)
 def test_a_limit_that_is_not_a_positive_number_is_refused(tracking_uri, value, message):
     info = lt.log_model(lambda data: data, "echo")
     with pytest.raises(InvalidParameter, match=re.escape(message)):
@@ -131,16 +146,22 @@ def test_errors_from_the_model_show_its_type_and_message_without_addresses(track
         assert response.status_code == 500
         assert not ADDRESS.search(response.text), response.text
         message = response.json()["message"]
-        assert re.fullmatch(r"the model raised RuntimeError: cannot score <[\w.<>]*Opaque object> "
-                            r"with <function [\w.<>]*leaky>", message), message
+        assert re.fullmatch(
+            r"the model raised RuntimeError: cannot score <[\w.<>]*Opaque object> "
+            r"with <function [\w.<>]*leaky>",
+            message,
+        ), message
 
 
-@pytest.mark.parametrize("output", [
-    "objects",  # object() has no readable form: its str() is its repr, with its address
-    "functions",
-    "keys",  # an object as a dictionary key
-    "nested",  # deeper than the JSON encoder can go
-])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "objects",  # object() has no readable form: its str() is its repr, with its address
+        "functions",
+        "keys",  # an object as a dictionary key
+        "nested",  # deeper than the JSON encoder can go
+    ],
+)
 def test_predictions_that_are_not_data_are_a_500_without_a_repr(tracking_uri, output):
     def model(frame):
         if output == "objects":
@@ -181,25 +202,29 @@ def test_an_unknown_path_or_method_is_json_too(tracking_uri):
         assert response.status_code == 405 and response.headers["allow"] == "POST"
         assert response.json() == {
             "error_code": "BAD_REQUEST",
-            "message": "Method Not Allowed: GET is not a method of /invocations (it has POST)"}
+            "message": "Method Not Allowed: GET is not a method of /invocations (it has POST)",
+        }
         response = httpx.post(f"{server.url}/predict", json={"inputs": [[1]]}, timeout=30)
         assert response.status_code == 404
         assert response.json() == {
             "error_code": "ENDPOINT_NOT_FOUND",
             "message": "Not Found: no route /predict; the routes are POST /invocations, "
-                       "GET /health, GET /ping, GET /version"}
+            "GET /health, GET /ping, GET /version",
+        }
 
 
 def test_a_signature_check_that_breaks_is_not_blamed_on_the_model(tracking_uri):
     """The check of a string tensor raises a TypeError today (models/enforcement.py builds a
     'str32' dtype): a 500 that says the check broke, not "the model raised". When that check
     is fixed, this model serves, and this test needs another check that breaks."""
-    info = lt.log_model(lambda data: np.asarray(data)[:, 0], "strings",
-                        input_example=np.array([["a", "b"]]))
+    info = lt.log_model(
+        lambda data: np.asarray(data)[:, 0], "strings", input_example=np.array([["a", "b"]])
+    )
     with lt.serve(info.model_uri, port=0, background=True) as server:
         response = _post(server, {"instances": [["c", "d"]]})
         assert response.status_code == 500, response.text
         assert response.json() == {
             "error_code": "INTERNAL_ERROR",
             "message": "checking the input against the model's signature raised TypeError: "
-                       "data type 'str32' not understood"}
+            "data type 'str32' not understood",
+        }

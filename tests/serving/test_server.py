@@ -24,8 +24,12 @@ def iris_server(iris, iris_classifier):
 def post(server, body, content_type="application/json"):
     if isinstance(body, (dict, list)):
         return httpx.post(f"{server.url}/invocations", json=body, timeout=30)
-    return httpx.post(f"{server.url}/invocations", content=body, headers={"content-type": content_type},
-                      timeout=30)
+    return httpx.post(
+        f"{server.url}/invocations",
+        content=body,
+        headers={"content-type": content_type},
+        timeout=30,
+    )
 
 
 def test_every_json_shape_answers_predictions(iris_server, iris, iris_classifier):
@@ -36,8 +40,12 @@ def test_every_json_shape_answers_predictions(iris_server, iris, iris_classifier
     split = rows.to_dict(orient="split", index=False)
     shapes = [
         {"dataframe_split": split},
-        {"dataframe_split": {"columns": list(reversed(split["columns"])),  # any column order
-                             "data": [list(reversed(r)) for r in split["data"]]}},
+        {
+            "dataframe_split": {
+                "columns": list(reversed(split["columns"])),  # any column order
+                "data": [list(reversed(r)) for r in split["data"]],
+            }
+        },
         {"dataframe_records": rows.to_dict(orient="records")},
         {"instances": rows.to_dict(orient="records")},
         {"instances": rows.to_numpy().tolist()},
@@ -61,7 +69,10 @@ def test_csv_body(iris_server, iris, iris_classifier):
 def test_input_the_signature_rejects_is_a_400_naming_the_column(iris_server, iris):
     server, _ = iris_server
     X, _ = iris
-    response = post(server, {"dataframe_records": X[:1].drop(columns=["petal length (cm)"]).to_dict(orient="records")})
+    response = post(
+        server,
+        {"dataframe_records": X[:1].drop(columns=["petal length (cm)"]).to_dict(orient="records")},
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["error_code"] == "INVALID_PARAMETER_VALUE"
@@ -73,46 +84,137 @@ def test_input_the_signature_rejects_is_a_400_naming_the_column(iris_server, iri
     assert "column 'sepal width (cm)' must be double" in response.json()["message"]
 
 
-@pytest.mark.parametrize(("body", "content_type", "status", "error_code", "message"), [
-    (b"{not json", "application/json", 400, "MALFORMED_REQUEST", "not valid JSON"),
-    (b'[1, 2]', "application/json", 400, "BAD_REQUEST", "must be an object"),
-    (b'{"rows": [[1, 2, 3, 4]]}', "application/json", 400, "BAD_REQUEST", "exactly one of the keys"),
-    (b'{"inputs": [[1]], "instances": [[1]]}', "application/json", 400, "BAD_REQUEST", "exactly one of"),
-    (b'{"dataframe_split": [[1, 2]]}', "application/json", 400, "BAD_REQUEST", "dataframe_split must be"),
-    (b'{"dataframe_records": [1, 2]}', "application/json", 400, "BAD_REQUEST", "list of objects"),
-    (b'{"inputs": [[1, 2], [3]]}', "application/json", 400, "BAD_REQUEST", "same length"),
-    # JSON nested past the parser's recursion limit: RecursionError, not a ValueError.
-    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "MALFORMED_REQUEST", "nested too deeply"),
-    (b'{"inputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "application/json", 400, "MALFORMED_REQUEST",
-     "nested too deeply"),
-    # Nested within the parser's limit but past numpy's dimensions.
-    (b'{"inputs": ' + b"[" * 500 + b"1" + b"]" * 500 + b"}", "application/json", 400, "BAD_REQUEST",
-     "inputs do not form an array"),
-    # Ragged rows: pandas would pad the short ones with NaN, numpy refuses cryptically.
-    (b'{"instances": [[1, 2, 3, 4], [5, 6, 7]]}', "application/json", 400, "BAD_REQUEST",
-     "instances rows must all have the same length: row 0 has 4 values, row 1 has 3"),
-    (b'{"inputs": [[1, 2, 3, 4], 5]}', "application/json", 400, "BAD_REQUEST",
-     "inputs rows must all be lists of the same length: row 1 is a single value"),
-    (b'{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2], [3]]}}', "application/json", 400,
-     "BAD_REQUEST", "dataframe_split data rows must all have the same length: row 0 has 2 values, row 1 has 1"),
-    (b'{"dataframe_split": {"data": [[1, 2], [3, 4, 5]]}}', "application/json", 400, "BAD_REQUEST",
-     "row 0 has 2 values, row 1 has 3"),
-    # No rows: nothing for the model to predict.
-    (b'{"instances": []}', "application/json", 400, "BAD_REQUEST", "instances has no rows"),
-    (b'{"inputs": []}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
-    (b'{"inputs": {}}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
-    (b'{"inputs": {"a": []}}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
-    (b'{"dataframe_records": []}', "application/json", 400, "BAD_REQUEST", "dataframe_records has no rows"),
-    (b'{"dataframe_split": {"columns": ["a"], "data": []}}', "application/json", 400, "BAD_REQUEST",
-     "dataframe_split has no rows"),
-    (b'{"instances": [[], []]}', "application/json", 400, "BAD_REQUEST", "instances rows have no values"),
-    (b'{"dataframe_records": [{}, {}]}', "application/json", 400, "BAD_REQUEST",
-     "dataframe_records rows have no values"),
-    (b"a,b\n", "text/csv", 400, "BAD_REQUEST", "the CSV table has no rows"),
-    (b'{"inputs": [[1, 2, 3, 4]], "params": 3}', "application/json", 400, "BAD_REQUEST", "params"),
-    (b"a,b\n1,2", "text/plain", 415, "BAD_REQUEST", "unsupported content type 'text/plain'"),
-    (b"", "", 415, "BAD_REQUEST", "unsupported content type"),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error_code", "message"),
+    [
+        (b"{not json", "application/json", 400, "MALFORMED_REQUEST", "not valid JSON"),
+        (b"[1, 2]", "application/json", 400, "BAD_REQUEST", "must be an object"),
+        (
+            b'{"rows": [[1, 2, 3, 4]]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "exactly one of the keys",
+        ),
+        (
+            b'{"inputs": [[1]], "instances": [[1]]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "exactly one of",
+        ),
+        (
+            b'{"dataframe_split": [[1, 2]]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "dataframe_split must be",
+        ),
+        (
+            b'{"dataframe_records": [1, 2]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "list of objects",
+        ),
+        (b'{"inputs": [[1, 2], [3]]}', "application/json", 400, "BAD_REQUEST", "same length"),
+        # JSON nested past the parser's recursion limit: RecursionError, not a ValueError.
+        (
+            b"[" * 100_000 + b"]" * 100_000,
+            "application/json",
+            400,
+            "MALFORMED_REQUEST",
+            "nested too deeply",
+        ),
+        (
+            b'{"inputs": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "application/json",
+            400,
+            "MALFORMED_REQUEST",
+            "nested too deeply",
+        ),
+        # Nested within the parser's limit but past numpy's dimensions.
+        (
+            b'{"inputs": ' + b"[" * 500 + b"1" + b"]" * 500 + b"}",
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "inputs do not form an array",
+        ),
+        # Ragged rows: pandas would pad the short ones with NaN, numpy refuses cryptically.
+        (
+            b'{"instances": [[1, 2, 3, 4], [5, 6, 7]]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "instances rows must all have the same length: row 0 has 4 values, row 1 has 3",
+        ),
+        (
+            b'{"inputs": [[1, 2, 3, 4], 5]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "inputs rows must all be lists of the same length: row 1 is a single value",
+        ),
+        (
+            b'{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2], [3]]}}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "dataframe_split data rows must all have the same length: row 0 has 2 values, row 1 has 1",
+        ),
+        (
+            b'{"dataframe_split": {"data": [[1, 2], [3, 4, 5]]}}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "row 0 has 2 values, row 1 has 3",
+        ),
+        # No rows: nothing for the model to predict.
+        (b'{"instances": []}', "application/json", 400, "BAD_REQUEST", "instances has no rows"),
+        (b'{"inputs": []}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
+        (b'{"inputs": {}}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
+        (b'{"inputs": {"a": []}}', "application/json", 400, "BAD_REQUEST", "inputs has no rows"),
+        (
+            b'{"dataframe_records": []}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "dataframe_records has no rows",
+        ),
+        (
+            b'{"dataframe_split": {"columns": ["a"], "data": []}}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "dataframe_split has no rows",
+        ),
+        (
+            b'{"instances": [[], []]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "instances rows have no values",
+        ),
+        (
+            b'{"dataframe_records": [{}, {}]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "dataframe_records rows have no values",
+        ),
+        (b"a,b\n", "text/csv", 400, "BAD_REQUEST", "the CSV table has no rows"),
+        (
+            b'{"inputs": [[1, 2, 3, 4]], "params": 3}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+            "params",
+        ),
+        (b"a,b\n1,2", "text/plain", 415, "BAD_REQUEST", "unsupported content type 'text/plain'"),
+        (b"", "", 415, "BAD_REQUEST", "unsupported content type"),
+    ],
+)
 def test_unreadable_requests(iris_server, body, content_type, status, error_code, message):
     server, _ = iris_server
     response = post(server, body, content_type)
@@ -126,8 +228,11 @@ def test_health_ping_and_version(iris_server):
     assert httpx.get(f"{server.url}/health").status_code == 200
     assert httpx.get(f"{server.url}/ping").status_code == 200
     assert httpx.get(f"{server.url}/version").json() == {
-        "labtrack_version": lt.__version__, "model_uri": info.model_uri, "model_version": None,
-        "flavor": "sklearn"}
+        "labtrack_version": lt.__version__,
+        "model_uri": info.model_uri,
+        "model_version": None,
+        "flavor": "sklearn",
+    }
 
 
 def test_a_model_that_raises_is_a_500_and_the_server_keeps_serving():
@@ -140,7 +245,10 @@ def test_a_model_that_raises_is_a_500_and_the_server_keeps_serving():
     with lt.serve(info.model_uri, port=0, background=True) as server:
         response = post(server, {"inputs": {"x": [-1.0]}})
         assert response.status_code == 500
-        assert response.json() == {"error_code": "INTERNAL_ERROR", "message": "the model raised ValueError: negative x"}
+        assert response.json() == {
+            "error_code": "INTERNAL_ERROR",
+            "message": "the model raised ValueError: negative x",
+        }
         assert post(server, {"inputs": {"x": [2.0]}}).json() == {"predictions": [4.0]}
 
 
@@ -153,7 +261,9 @@ def test_json_numbers_fit_narrow_signatures_and_nan_becomes_null():
         net.bias.fill_(0.0)
     info = lt.log_model(net, "net", input_example=np.zeros((1, 2), dtype="float32"))
     with lt.serve(info.model_uri, port=0, background=True) as server:
-        assert post(server, {"instances": [[1, 2], [0.5, 0.25]]}).json() == {"predictions": [[3.0], [0.75]]}
+        assert post(server, {"instances": [[1, 2], [0.5, 0.25]]}).json() == {
+            "predictions": [[3.0], [0.75]]
+        }
 
     nan = lt.log_model(lambda data: np.full(len(data), np.nan), "nan")
     with lt.serve(nan.model_uri, port=0, background=True) as server:
@@ -178,8 +288,10 @@ def test_concurrent_requests_are_all_answered(iris_server, iris, iris_classifier
     results: list[list[int]] = []
 
     def call(start: int) -> None:
-        rows = X[start:start + 10]
-        results.append((start, post(server, {"dataframe_records": rows.to_dict(orient="records")}).json()))
+        rows = X[start : start + 10]
+        results.append(
+            (start, post(server, {"dataframe_records": rows.to_dict(orient="records")}).json())
+        )
 
     threads = [threading.Thread(target=call, args=(start,)) for start in range(0, 150, 10)]
     for thread in threads:
@@ -188,7 +300,7 @@ def test_concurrent_requests_are_all_answered(iris_server, iris, iris_classifier
         thread.join()
     assert sorted(s for s, _ in results) == list(range(0, 150, 10))
     for start, body in results:
-        assert body["predictions"] == expected[start:start + 10]
+        assert body["predictions"] == expected[start : start + 10]
 
 
 def test_stop_frees_the_port_and_a_busy_port_is_a_clear_error(iris_classifier):

@@ -44,8 +44,13 @@ SEED_SCRIPT = """
 
 def _run_script(script: str, db: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "LABTRACK_TRACKING_URI": f"sqlite:///{db}", "PYTHONPATH": SRC}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -66,7 +71,6 @@ def store_with_runs(seed) -> Callable[[Path], list[str]]:
         return list(seed[1])
 
     return copy_to
-
 
 
 # -- the -wal file is emptied into the database when a process exits -------------------------
@@ -102,6 +106,7 @@ def test_a_copy_of_the_db_file_alone_holds_every_run_once_scripts_exit(tmp_path)
 
 # -- damage is labtrack's error, naming the file, wherever SQLite finds it ------------------
 
+
 def _text_file(path: Path) -> None:
     path.write_text("experiment,accuracy\nsvm,0.93\n" * 200)
 
@@ -115,13 +120,17 @@ def _header_overwritten(path: Path) -> None:
         handle.write(b"\xff" * 100)
 
 
-@pytest.mark.parametrize(("damage", "plain_words"), [
-    (_text_file, "not a SQLite database"),
-    (_cut_in_half, "cut short"),
-    (_header_overwritten, "not a SQLite database"),
-])
-def test_opening_a_damaged_file_says_what_is_wrong_with_which_file(tmp_path, store_with_runs, damage,
-                                                                 plain_words):
+@pytest.mark.parametrize(
+    ("damage", "plain_words"),
+    [
+        (_text_file, "not a SQLite database"),
+        (_cut_in_half, "cut short"),
+        (_header_overwritten, "not a SQLite database"),
+    ],
+)
+def test_opening_a_damaged_file_says_what_is_wrong_with_which_file(
+    tmp_path, store_with_runs, damage, plain_words
+):
     path = tmp_path / "labtrack.db"
     store_with_runs(path)
     damage(path)
@@ -144,20 +153,26 @@ def test_damage_found_at_a_later_read_is_labtracks_error(tmp_path, store_with_ru
 
 
 def test_damage_found_by_a_bulk_write_through_the_drivers_cursor_is_labtracks_error(
-        tmp_path, store_with_runs):
+    tmp_path, store_with_runs
+):
     path = tmp_path / "labtrack.db"
     store_with_runs(path)
     overwrite_table_root(path, "metrics")
     store = SqlStore(f"sqlite:///{path}")
     columns = [c.name for c in schema.metrics.columns]
     with pytest.raises(CorruptStore) as error:
-        connection.run_write(store.engine, lambda conn: connection.insert_rows(
-            conn, "metrics", columns, [(1, 1, step, 0, 0.5, False) for step in range(10)]))
+        connection.run_write(
+            store.engine,
+            lambda conn: connection.insert_rows(
+                conn, "metrics", columns, [(1, 1, step, 0, 0.5, False) for step in range(10)]
+            ),
+        )
     assert str(path) in str(error.value)
     store.close()
 
 
 # -- read-only stores ------------------------------------------------------------------------
+
 
 def _assert_refuses_writes(store: SqlStore, path: Path) -> None:
     with pytest.raises(ReadOnlyStore) as error:
@@ -166,7 +181,9 @@ def _assert_refuses_writes(store: SqlStore, path: Path) -> None:
     assert "attempt to write" not in str(error.value)
 
 
-def test_mode_ro_reads_what_a_writer_has_not_checkpointed_yet_and_refuses_writes(tmp_path, store_with_runs):
+def test_mode_ro_reads_what_a_writer_has_not_checkpointed_yet_and_refuses_writes(
+    tmp_path, store_with_runs
+):
     # Works as any user, root included: read-only here comes from the URI, not permissions.
     path = tmp_path / "labtrack.db"
     ids = store_with_runs(path)
@@ -200,7 +217,9 @@ def test_mode_ro_on_a_closed_store_reads_it_and_leaves_no_files_behind(tmp_path,
 def test_a_read_only_store_at_an_older_schema_is_refused_with_what_to_do(tmp_path):
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as conn:
-        conn.executescript((Path(__file__).resolve().parents[1] / "resources" / "store_v1.sql").read_text())
+        conn.executescript(
+            (Path(__file__).resolve().parents[1] / "resources" / "store_v1.sql").read_text()
+        )
     conn.close()
     with pytest.raises(ReadOnlyStore) as error:
         SqlStore(f"sqlite:///{path}?mode=ro")
@@ -263,8 +282,9 @@ def shared_dir():
 
 @pytest.mark.parametrize("unwritable", ["file", "folder"])
 @pytest.mark.parametrize("writer_open", [False, True], ids=["closed", "writer open"])
-def test_a_store_this_user_cannot_write_reads_and_refuses_writes(shared_dir, store_with_runs, unwritable,
-                                                                writer_open):
+def test_a_store_this_user_cannot_write_reads_and_refuses_writes(
+    shared_dir, store_with_runs, unwritable, writer_open
+):
     folder = shared_dir / "store"
     folder.mkdir()
     path = folder / "labtrack.db"
@@ -285,7 +305,10 @@ def test_a_store_this_user_cannot_write_reads_and_refuses_writes(shared_dir, sto
 
     def work() -> dict:
         store = SqlStore(f"sqlite:///{path}")
-        report = {"read_only": store.read_only, "runs": sorted(r.info.run_id for r in store.get_runs(ids))}
+        report = {
+            "read_only": store.read_only,
+            "runs": sorted(r.info.run_id for r in store.get_runs(ids)),
+        }
         try:
             store.create_experiment("new")
         except ReadOnlyStore as error:

@@ -67,7 +67,7 @@ PARSES = [
     ("params.x = 'it\\'s'", P("x", "=", "it's")),
     ("params.x = 'it''s'", P("x", "=", "it's")),
     ('params.x = "say \\"hi\\""', P("x", "=", 'say "hi"')),
-    ("params.x = \"it's\"", P("x", "=", "it's")),
+    ('params.x = "it\'s"', P("x", "=", "it's")),
     ("params.x = 'back\\\\slash'", P("x", "=", "back\\slash")),
     ("params.x LIKE '50\\%'", P("x", "LIKE", "50\\%")),
     ("params.x = ''", P("x", "=", "")),
@@ -218,7 +218,7 @@ def test_error_caret_stays_aligned_with_newlines_in_the_text():
         parse_filter("metrics.a > 1\nAND\tfoo = 'x'")
     lines = str(info.value).splitlines()
     assert info.value.position == 18
-    assert lines[-2][2 + 18:].startswith("foo")
+    assert lines[-2][2 + 18 :].startswith("foo")
     assert lines[-1].index("^") == 2 + 18
 
 
@@ -313,10 +313,51 @@ def test_parse_order_by_errors(clause, fragment):
 # --- fuzzing ----------------------------------------------------------------------------
 
 FRAGMENTS = [
-    "metrics.acc", "params.lr", "tags.t", "attributes.status", "status", "run_name", "start_time",
-    "metrics.", "params.`", "`", '"', "'", "\\", "(", ")", ",", " ", "\n", "=", "!=", ">", ">=",
-    "<", "<=", "LIKE", "ILIKE", "IN", "NOT", "IS", "NULL", "AND", "OR", "and", "or", "1", "-2.5",
-    "1e5", ".", "'x'", '"y"', "'RUNNING'", "%", "_", "☃", "foo",
+    "metrics.acc",
+    "params.lr",
+    "tags.t",
+    "attributes.status",
+    "status",
+    "run_name",
+    "start_time",
+    "metrics.",
+    "params.`",
+    "`",
+    '"',
+    "'",
+    "\\",
+    "(",
+    ")",
+    ",",
+    " ",
+    "\n",
+    "=",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "LIKE",
+    "ILIKE",
+    "IN",
+    "NOT",
+    "IS",
+    "NULL",
+    "AND",
+    "OR",
+    "and",
+    "or",
+    "1",
+    "-2.5",
+    "1e5",
+    ".",
+    "'x'",
+    '"y"',
+    "'RUNNING'",
+    "%",
+    "_",
+    "☃",
+    "foo",
 ]
 
 
@@ -386,27 +427,46 @@ def _unquoted_key_ok(key: str) -> bool:
 def comparisons(draw):
     entity = draw(st.sampled_from(["metric", "param", "tag", "attribute"]))
     if entity == "attribute":
-        key = draw(st.sampled_from(["status", "run_name", "run_id", "user_id", "artifact_uri",
-                                    "lifecycle_stage", "start_time", "end_time"]))
+        key = draw(
+            st.sampled_from(
+                [
+                    "status",
+                    "run_name",
+                    "run_id",
+                    "user_id",
+                    "artifact_uri",
+                    "lifecycle_stage",
+                    "start_time",
+                    "end_time",
+                ]
+            )
+        )
         prefix = draw(st.sampled_from(["", "attributes.", "attribute.", "attr.", "run."]))
         ident = _case(draw, prefix) + (_case(draw, key) if draw(st.booleans()) else key)
     else:
         key = draw(st.one_of(_unquoted_key, _any_key))
-        prefix = draw(st.sampled_from({
-            "metric": ["metrics", "metric"],
-            "param": ["params", "param", "parameters", "parameter"],
-            "tag": ["tags", "tag"],
-        }[entity]))
+        prefix = draw(
+            st.sampled_from(
+                {
+                    "metric": ["metrics", "metric"],
+                    "param": ["params", "param", "parameters", "parameter"],
+                    "tag": ["tags", "tag"],
+                }[entity]
+            )
+        )
         ident = _case(draw, prefix) + "." + draw(_key(key))
     numeric = entity == "metric" or (entity == "attribute" and key in ("start_time", "end_time"))
     if numeric:
         op = draw(st.sampled_from(["=", "!=", ">", ">=", "<", "<="]))
-        number = draw(st.one_of(
-            st.integers(-10**15, 10**15).map(str),
-            st.floats(allow_nan=False, allow_infinity=False).map(repr),
-        ))
-        return f"{ident}{draw(_maybe_space)}{op}{draw(_maybe_space)}{number}", \
-            Comparison(entity, key, op, float(number))
+        number = draw(
+            st.one_of(
+                st.integers(-(10**15), 10**15).map(str),
+                st.floats(allow_nan=False, allow_infinity=False).map(repr),
+            )
+        )
+        return f"{ident}{draw(_maybe_space)}{op}{draw(_maybe_space)}{number}", Comparison(
+            entity, key, op, float(number)
+        )
     ops = ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"]
     if entity in ("param", "tag"):
         ops += ["IS NULL", "IS NOT NULL"]
@@ -415,8 +475,11 @@ def comparisons(draw):
     if op in ("IS NULL", "IS NOT NULL"):
         return f"{ident}{draw(_spaces)}{written_op}", Comparison(entity, key, op, None)
     status = entity == "attribute" and key == "status" and op not in ("LIKE", "ILIKE")
-    values_st = st.sampled_from(["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]) \
-        if status else _strings
+    values_st = (
+        st.sampled_from(["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"])
+        if status
+        else _strings
+    )
     if op in ("IN", "NOT IN"):
         values = draw(st.lists(values_st, min_size=1, max_size=4))
         written = [_quote_string(draw, _case(draw, v) if status else v) for v in values]
@@ -427,8 +490,9 @@ def comparisons(draw):
         value = draw(values_st)
         value_text = _quote_string(draw, _case(draw, value) if status else value)
     before = draw(_spaces) if op[0].isalpha() else draw(_maybe_space)
-    return f"{ident}{before}{written_op}{draw(_maybe_space)}{value_text}", \
-        Comparison(entity, key, op, value)
+    return f"{ident}{before}{written_op}{draw(_maybe_space)}{value_text}", Comparison(
+        entity, key, op, value
+    )
 
 
 def _wrap(draw, pair):

@@ -32,7 +32,7 @@ QUOTINGS = [
     ('tags.team = "it\'s"', "team", "it's"),
     ('tags.team = "say \\"hi\\""', "team", 'say "hi"'),
     ("tags.`my key` = 'v'", "my key", "v"),
-    ('tags."my key" = \'v\'', "my key", "v"),
+    ("tags.\"my key\" = 'v'", "my key", "v"),
     ("tags.`we'ird.key` = 'v'", "we'ird.key", "v"),
     ("TAG.mlflow.note = 'a AND b'", "mlflow.note", "a AND b"),
     ("tags.ns:key = 'v'", "ns:key", "v"),
@@ -50,13 +50,16 @@ def test_the_same_quoting_rules_for_every_entity(searchable, text, key, value):
 
 
 @pytest.mark.parametrize("searchable", SEARCHABLES, ids=_IDS)
-@pytest.mark.parametrize(("text", "fragment", "position"), [
-    ("tags.x = 'abc", "unterminated string", 9),
-    ("tags.`abc = 'x'", "unterminated quoted key", 5),
-    ("tags.x IN ('a' 'b')", "expected ',' or ')' in the IN list", 15),
-    ("tags.x = 1", "tags can only be compared with quoted strings", 9),
-    ("tags.x = 'a' AND", "but the filter ended", 16),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment", "position"),
+    [
+        ("tags.x = 'abc", "unterminated string", 9),
+        ("tags.`abc = 'x'", "unterminated quoted key", 5),
+        ("tags.x IN ('a' 'b')", "expected ',' or ')' in the IN list", 15),
+        ("tags.x = 1", "tags can only be compared with quoted strings", 9),
+        ("tags.x = 'a' AND", "but the filter ended", 16),
+    ],
+)
 def test_the_same_errors_and_positions_for_every_entity(searchable, text, fragment, position):
     with pytest.raises(InvalidFilter) as info:
         parse_filter(text, searchable)
@@ -64,27 +67,57 @@ def test_the_same_errors_and_positions_for_every_entity(searchable, text, fragme
     assert info.value.position == position
 
 
-@pytest.mark.parametrize(("searchable", "text", "fragment", "position"), [
-    (REGISTERED_MODELS, "metrics.acc > 1", "registered models cannot be filtered by metrics; "
-                                           "expected tags. or attributes.", 0),
-    (MODEL_VERSIONS, "name = 'a' AND params.lr = '1'",
-     "model versions cannot be filtered by params", 15),
-    (EXPERIMENTS, "metrics.acc > 1", "experiments cannot be filtered by metrics", 0),
-    (REGISTERED_MODELS, "run_id = 'x'", "unknown attribute 'run_id'; expected one of name "
-                                        "(the attributes of registered models, or prefix a key "
-                                        "with tags.)", 0),
-    (MODEL_VERSIONS, "attributes.status = 'READY'",
-     "unknown attribute 'status'; expected one of name, run_id, source_path, version_number", 11),
-    (EXPERIMENTS, "status = 'FINISHED'", "(the attributes of experiments", 0),
-    (EXPERIMENTS, "run_name = 'x'", "unknown attribute 'run_name'", 0),
-    (RUNS, "version_number > 1", "unknown attribute 'version_number'", 0),
-    (MODEL_VERSIONS, "version_number = 1.5",
-     "'version_number' can only be compared with integers", 17),
-    (EXPERIMENTS, "name = 'a' OR name = 'b'", "experiments combine comparisons with AND only", 11),
-    (REGISTERED_MODELS, "(name = 'a' OR name = 'b')", "AND only", 12),
-])
+@pytest.mark.parametrize(
+    ("searchable", "text", "fragment", "position"),
+    [
+        (
+            REGISTERED_MODELS,
+            "metrics.acc > 1",
+            "registered models cannot be filtered by metrics; expected tags. or attributes.",
+            0,
+        ),
+        (
+            MODEL_VERSIONS,
+            "name = 'a' AND params.lr = '1'",
+            "model versions cannot be filtered by params",
+            15,
+        ),
+        (EXPERIMENTS, "metrics.acc > 1", "experiments cannot be filtered by metrics", 0),
+        (
+            REGISTERED_MODELS,
+            "run_id = 'x'",
+            "unknown attribute 'run_id'; expected one of name "
+            "(the attributes of registered models, or prefix a key "
+            "with tags.)",
+            0,
+        ),
+        (
+            MODEL_VERSIONS,
+            "attributes.status = 'READY'",
+            "unknown attribute 'status'; expected one of name, run_id, source_path, version_number",
+            11,
+        ),
+        (EXPERIMENTS, "status = 'FINISHED'", "(the attributes of experiments", 0),
+        (EXPERIMENTS, "run_name = 'x'", "unknown attribute 'run_name'", 0),
+        (RUNS, "version_number > 1", "unknown attribute 'version_number'", 0),
+        (
+            MODEL_VERSIONS,
+            "version_number = 1.5",
+            "'version_number' can only be compared with integers",
+            17,
+        ),
+        (
+            EXPERIMENTS,
+            "name = 'a' OR name = 'b'",
+            "experiments combine comparisons with AND only",
+            11,
+        ),
+        (REGISTERED_MODELS, "(name = 'a' OR name = 'b')", "AND only", 12),
+    ],
+)
 def test_what_an_entity_cannot_be_filtered_by_is_a_clear_invalid_filter(
-        searchable, text, fragment, position):
+    searchable, text, fragment, position
+):
     with pytest.raises(InvalidFilter) as info:
         parse_filter(text, searchable)
     assert fragment in str(info.value)
@@ -101,14 +134,17 @@ def test_order_by_keys_are_per_entity():
 
 
 def test_registry_filters_may_use_parentheses_and_trailing_commas():
-    assert parse_filter("(name = 'a') AND tags.t IN ('x',)", MODEL_VERSIONS) == And((
-        Comparison("attribute", "name", "=", "a"), Comparison("tag", "t", "IN", ("x",)),
-    ))
+    assert parse_filter("(name = 'a') AND tags.t IN ('x',)", MODEL_VERSIONS) == And(
+        (
+            Comparison("attribute", "name", "=", "a"),
+            Comparison("tag", "t", "IN", ("x",)),
+        )
+    )
 
 
 # --- end to end: one filter text finds the same thing in every entity --------------------
 
-SPECIAL_KEY, SPECIAL_VALUE = "ns:my key", "it's \"quoted\" 50%"
+SPECIAL_KEY, SPECIAL_VALUE = "ns:my key", 'it\'s "quoted" 50%'
 
 
 @pytest.fixture
@@ -129,7 +165,7 @@ def tagged(client, tmp_path):
 _SPECIAL_FILTERS = [
     "tags.`ns:my key` = 'it\\'s \"quoted\" 50%'",
     "tags.\"ns:my key\" = 'it''s \"quoted\" 50%'",
-    "tags.`ns:my key` = \"it's \\\"quoted\\\" 50%\"",
+    'tags.`ns:my key` = "it\'s \\"quoted\\" 50%"',
     "tags.`ns:my key` LIKE 'it''s %50\\%' AND tags.team = 'other'",
     "tags.`ns:my key` IN ('nope', 'it\\'s \"quoted\" 50%',)",
 ]
@@ -159,10 +195,15 @@ def test_a_key_an_entity_lacks_is_refused_at_the_call_site(tagged):
 
 # --- experiments -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def experiments(client):
-    for name, team in (("svm-iris", "vision"), ("SVM-wine", "tabular"), ("knn_iris", "vision"),
-                       ("knnXiris", None)):
+    for name, team in (
+        ("svm-iris", "vision"),
+        ("SVM-wine", "tabular"),
+        ("knn_iris", "vision"),
+        ("knnXiris", None),
+    ):
         client.create_experiment(name, tags={"team": team} if team else None)
     return client
 
@@ -176,7 +217,7 @@ def test_experiments_by_name(experiments):
     assert _found(experiments, None) == every
     assert _found(experiments, "  ") == every
     assert _found(experiments, "name = 'svm-iris'") == ["svm-iris"]
-    assert _found(experiments, "attributes.name = \"svm-iris\"") == ["svm-iris"]
+    assert _found(experiments, 'attributes.name = "svm-iris"') == ["svm-iris"]
     assert _found(experiments, "NAME != 'svm-iris'") == every[:1] + every[2:]
     assert _found(experiments, "name LIKE 'svm%'") == ["svm-iris"]  # LIKE is case-sensitive
     assert _found(experiments, "name ILIKE 'svm%'") == ["svm-iris", "SVM-wine"]
@@ -205,16 +246,21 @@ def test_experiments_by_creation_time_view_and_max_results(experiments):
     experiments.delete_experiment(experiments.get_experiment_by_name("svm-iris").experiment_id)
     assert _found(experiments, "name LIKE 'svm%'") == []
     assert _found(experiments, "name LIKE 'svm%'", view_type=ViewType.ALL) == ["svm-iris"]
-    assert _found(experiments, "tags.team = 'vision'", view_type=ViewType.ALL, max_results=1) == ["svm-iris"]
+    assert _found(experiments, "tags.team = 'vision'", view_type=ViewType.ALL, max_results=1) == [
+        "svm-iris"
+    ]
 
 
-@pytest.mark.parametrize(("text", "fragment"), [
-    ("name = 'a' OR name = 'b'", "AND only"),
-    ("name > 'a'", "attribute 'name' can only be compared with"),
-    ("name LIKE", "expected a quoted string after name LIKE"),
-    ("creation_time > 'yesterday'", "can only be compared with numbers"),
-    ("lifecycle_stage = 'deleted'", "unknown attribute 'lifecycle_stage'"),
-])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("name = 'a' OR name = 'b'", "AND only"),
+        ("name > 'a'", "attribute 'name' can only be compared with"),
+        ("name LIKE", "expected a quoted string after name LIKE"),
+        ("creation_time > 'yesterday'", "can only be compared with numbers"),
+        ("lifecycle_stage = 'deleted'", "unknown attribute 'lifecycle_stage'"),
+    ],
+)
 def test_bad_experiment_filters_say_what_is_wrong(experiments, text, fragment):
     with pytest.raises(InvalidFilter, match=fragment.replace("(", "\\(")) as info:
         experiments.search_experiments(filter_string=text)

@@ -36,26 +36,51 @@ r = schema.runs
 # name: (status, start_time, end_time, user, lifecycle, heartbeat, params, tags, metrics)
 # Metric value None means the latest value is NaN.
 RUNS = {
-    "alpha": ("FINISHED", 1000, 2000, "alice", "active", None,
-              {"lr": "0.1", "opt": "Adam", "my lr": "1e-3"},
-              {"team": "Vision", "mlflow.runName": "alpha", "pat": "a*b?[c]"},
-              {"acc": 0.9, "loss": 0.3, "train/loss": 0.5}),
-    "beta": ("RUNNING", 2000, None, "bob", "active", 10,  # its process died long ago
-             {"lr": "0.01", "opt": "adam"},
-             {"team": "vision"},
-             {"acc": 0.7, "loss": None}),
-    "gamma": ("FAILED", 3000, 3500, "alice", "active", None,
-              {"lr": "0.1", "opt": "SGD_x"},
-              {"team": "NLP", "pat": "aXb?[c]"},
-              {"acc": 0.95, "loss": 0.1}),
-    "delta": ("KILLED", 4000, 4100, "carol", "deleted", None,
-              {"opt": "SGDxy"},
-              {},
-              {}),
-    "Alpha-2": ("RUNNING", 5000, None, "alice", "active", 10**13,  # alive
-                {"lr": "0.1", "opt": "50%"},
-                {"team": "vision", "note": "it's"},
-                {"acc": 0.7, "loss": 0.2, "train/loss": 1.5}),
+    "alpha": (
+        "FINISHED",
+        1000,
+        2000,
+        "alice",
+        "active",
+        None,
+        {"lr": "0.1", "opt": "Adam", "my lr": "1e-3"},
+        {"team": "Vision", "mlflow.runName": "alpha", "pat": "a*b?[c]"},
+        {"acc": 0.9, "loss": 0.3, "train/loss": 0.5},
+    ),
+    "beta": (
+        "RUNNING",
+        2000,
+        None,
+        "bob",
+        "active",
+        10,  # its process died long ago
+        {"lr": "0.01", "opt": "adam"},
+        {"team": "vision"},
+        {"acc": 0.7, "loss": None},
+    ),
+    "gamma": (
+        "FAILED",
+        3000,
+        3500,
+        "alice",
+        "active",
+        None,
+        {"lr": "0.1", "opt": "SGD_x"},
+        {"team": "NLP", "pat": "aXb?[c]"},
+        {"acc": 0.95, "loss": 0.1},
+    ),
+    "delta": ("KILLED", 4000, 4100, "carol", "deleted", None, {"opt": "SGDxy"}, {}, {}),
+    "Alpha-2": (
+        "RUNNING",
+        5000,
+        None,
+        "alice",
+        "active",
+        10**13,  # alive
+        {"lr": "0.1", "opt": "50%"},
+        {"team": "vision", "note": "it's"},
+        {"acc": 0.7, "loss": 0.2, "train/loss": 1.5},
+    ),
 }
 NAMES = list(RUNS)
 
@@ -65,15 +90,29 @@ def engine(tmp_path_factory):
     engine = sa.create_engine(f"sqlite:///{tmp_path_factory.mktemp('filter') / 'store.db'}")
     schema.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(schema.experiments.insert().values(experiment_id=1, name="e",
-                                                        artifact_location="/tmp/e"))
+        conn.execute(
+            schema.experiments.insert().values(
+                experiment_id=1, name="e", artifact_location="/tmp/e"
+            )
+        )
         key_ids = {}
         for pk, (name, row) in enumerate(RUNS.items(), start=1):
             status, start, end, user, stage, heartbeat, params, tags, metrics = row
-            conn.execute(r.insert().values(
-                id=pk, run_uuid=f"uuid{pk}", experiment_id=1, name=name, status=status,
-                start_time=start, end_time=end, user_id=user, lifecycle_stage=stage,
-                artifact_uri=f"file:///artifacts/{name}", heartbeat_time=heartbeat))
+            conn.execute(
+                r.insert().values(
+                    id=pk,
+                    run_uuid=f"uuid{pk}",
+                    experiment_id=1,
+                    name=name,
+                    status=status,
+                    start_time=start,
+                    end_time=end,
+                    user_id=user,
+                    lifecycle_stage=stage,
+                    artifact_uri=f"file:///artifacts/{name}",
+                    heartbeat_time=heartbeat,
+                )
+            )
             for key, value in params.items():
                 conn.execute(schema.params.insert().values(run_id=pk, key=key, value=value))
             for key, value in tags.items():
@@ -81,10 +120,18 @@ def engine(tmp_path_factory):
             for key, value in metrics.items():
                 if key not in key_ids:
                     key_ids[key] = conn.execute(
-                        schema.metric_keys.insert().values(key=key)).inserted_primary_key[0]
-                conn.execute(schema.latest_metrics.insert().values(
-                    run_id=pk, key_id=key_ids[key], step=0, timestamp=0, value=value,
-                    is_nan=value is None))
+                        schema.metric_keys.insert().values(key=key)
+                    ).inserted_primary_key[0]
+                conn.execute(
+                    schema.latest_metrics.insert().values(
+                        run_id=pk,
+                        key_id=key_ids[key],
+                        step=0,
+                        timestamp=0,
+                        value=value,
+                        is_nan=value is None,
+                    )
+                )
     yield engine
     engine.dispose()
 
@@ -134,7 +181,7 @@ CASES = [
     ("tags.team ILIKE 'VISION'", {"alpha", "beta", "Alpha-2"}),
     ("tags.team != 'NLP'", {"alpha", "beta", "Alpha-2"}),
     ("tags.mlflow.runName = 'alpha'", {"alpha"}),
-    ("tags.note = \"it's\"", {"Alpha-2"}),
+    ('tags.note = "it\'s"', {"Alpha-2"}),
     ("tags.note = 'it\\'s'", {"Alpha-2"}),
     ("tags.pat LIKE 'a*b?[c]'", {"alpha"}),
     ("tags.pat LIKE 'a_b?[c]'", {"alpha", "gamma"}),
@@ -181,12 +228,17 @@ def test_filter_selects(engine, text, expected):
 def test_like_on_other_dialects_uses_escaped_like_and_agrees_on_sqlite(engine):
     # The non-SQLite form (LIKE ... ESCAPE) is case-insensitive on SQLite, so it can only be
     # checked here on case-neutral patterns; what matters is the escaping agrees.
-    for text in ["params.opt LIKE 'SGD\\_%'", "params.opt LIKE '50\\%'", "tags.pat LIKE 'a_b?[c]'",
-                 "tags.pat LIKE 'a*b?[c]'"]:
+    for text in [
+        "params.opt LIKE 'SGD\\_%'",
+        "params.opt LIKE '50\\%'",
+        "tags.pat LIKE 'a_b?[c]'",
+        "tags.pat LIKE 'a*b?[c]'",
+    ]:
         assert select_names(engine, text, dialect_name="postgresql") == select_names(engine, text)
     node = parse_filter("params.opt LIKE 'A%' AND tags.t ILIKE 'x'")
-    sql = str(filter_condition(node, r, dialect_name="postgresql").compile(
-        dialect=postgresql.dialect()))
+    sql = str(
+        filter_condition(node, r, dialect_name="postgresql").compile(dialect=postgresql.dialect())
+    )
     assert "params.value LIKE %(value_1)s" in sql and "ILIKE" in sql and "GLOB" not in sql
 
 
@@ -236,10 +288,16 @@ def test_order_by(engine, clauses, expected):
 
 
 def test_filter_and_order_together_with_search_style_query(engine):
-    condition = r.c.experiment_id.in_([1]) & r.c.lifecycle_stage.in_(["active"]) & \
-        filter_condition(parse_filter("tags.team ILIKE 'vision' OR metrics.acc > 0.9"), r)
-    query = sa.select(r.c.run_uuid).where(condition).order_by(
-        *order_by_clauses([parse_order_by("metrics.acc DESC")], r), r.c.start_time.desc())
+    condition = (
+        r.c.experiment_id.in_([1])
+        & r.c.lifecycle_stage.in_(["active"])
+        & filter_condition(parse_filter("tags.team ILIKE 'vision' OR metrics.acc > 0.9"), r)
+    )
+    query = (
+        sa.select(r.c.run_uuid)
+        .where(condition)
+        .order_by(*order_by_clauses([parse_order_by("metrics.acc DESC")], r), r.c.start_time.desc())
+    )
     with engine.connect() as conn:
         assert list(conn.execute(query).scalars()) == ["uuid3", "uuid1", "uuid5", "uuid2"]
 
@@ -257,13 +315,19 @@ def _nested(depth: int, width: int = 1) -> str:
     [
         (_nested(MAX_DEPTH), {"beta"}),
         (_nested(MAX_DEPTH, width=8), {"beta"}),
-        ("metrics.acc > 0.9" + " OR params.x = 'a' AND (metrics.acc > 0.9" * 50 + ")" * 50,
-         {"gamma"}),
+        (
+            "metrics.acc > 0.9" + " OR params.x = 'a' AND (metrics.acc > 0.9" * 50 + ")" * 50,
+            {"gamma"},
+        ),
         (" OR ".join(["params.lr = '0.01'"] * MAX_COMPARISONS), {"beta"}),
-        (" AND ".join(["params.lr IS NOT NULL"] * MAX_COMPARISONS),
-         {"alpha", "beta", "gamma", "Alpha-2"}),
-        ("run_id IN (" + ", ".join(f"'uuid{i}'" for i in range(MAX_IN_VALUES)) + ")",
-         {"alpha", "beta", "gamma", "delta", "Alpha-2"}),
+        (
+            " AND ".join(["params.lr IS NOT NULL"] * MAX_COMPARISONS),
+            {"alpha", "beta", "gamma", "Alpha-2"},
+        ),
+        (
+            "run_id IN (" + ", ".join(f"'uuid{i}'" for i in range(MAX_IN_VALUES)) + ")",
+            {"alpha", "beta", "gamma", "delta", "Alpha-2"},
+        ),
     ],
     ids=["deepest", "deep-and-wide", "and-or-pairs", "most-or", "most-and", "most-in"],
 )
@@ -280,7 +344,7 @@ def test_largest_accepted_filters_compile_and_run(engine, text, expected):
 
 HOSTILE = [
     "'; DROP TABLE runs; --",
-    "\"; DROP TABLE params; --",
+    '"; DROP TABLE params; --',
     "' OR '1'='1",
     "\\'; DELETE FROM tags; --",
     "Robert'); DROP TABLE metric_keys;--",
@@ -305,25 +369,44 @@ def _comparisons(draw):
         value = draw(st.floats(allow_nan=False))
         return Comparison("metric", draw(_hostile_text), op, value)
     if entity == "attribute":
-        key = draw(st.sampled_from(["status", "run_name", "run_id", "user_id", "artifact_uri",
-                                    "lifecycle_stage", "start_time", "end_time"]))
+        key = draw(
+            st.sampled_from(
+                [
+                    "status",
+                    "run_name",
+                    "run_id",
+                    "user_id",
+                    "artifact_uri",
+                    "lifecycle_stage",
+                    "start_time",
+                    "end_time",
+                ]
+            )
+        )
         if key in ("start_time", "end_time"):
             op = draw(st.sampled_from(["=", "!=", ">", ">=", "<", "<="]))
             return Comparison("attribute", key, op, draw(st.floats(allow_nan=False)))
         op = draw(st.sampled_from(["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"]))
         if key == "status" and op not in ("LIKE", "ILIKE"):
             statuses = st.sampled_from(["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"])
-            value = tuple(draw(st.lists(statuses, min_size=1, max_size=3))) \
-                if "IN" in op else draw(statuses)
+            value = (
+                tuple(draw(st.lists(statuses, min_size=1, max_size=3)))
+                if "IN" in op
+                else draw(statuses)
+            )
             return Comparison("attribute", key, op, value)
     else:
         key = draw(_hostile_text.filter(bool))
-        op = draw(st.sampled_from(["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL",
-                                   "IS NOT NULL"]))
+        op = draw(
+            st.sampled_from(["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN", "IS NULL", "IS NOT NULL"])
+        )
         if op.startswith("IS"):
             return Comparison(entity, key, op, None)
-    value = tuple(draw(st.lists(_hostile_text, min_size=1, max_size=3))) if "IN" in op \
+    value = (
+        tuple(draw(st.lists(_hostile_text, min_size=1, max_size=3)))
+        if "IN" in op
         else draw(_hostile_text)
+    )
     return Comparison(entity, key, op, value)
 
 
@@ -371,8 +454,7 @@ def test_hostile_filters_are_bound_parameters_and_execute_cleanly(engine, tree, 
     written_strings = list(_user_strings(tree)) + [(order_key, {order_key})]
     for dialect, dialect_name in [(engine.dialect, "sqlite"), (postgresql.dialect(), "postgresql")]:
         condition = filter_condition(tree, r, dialect_name=dialect_name)
-        query = sa.select(r.c.name).where(condition).order_by(
-            *order_by_clauses(orders, r), r.c.id)
+        query = sa.select(r.c.name).where(condition).order_by(*order_by_clauses(orders, r), r.c.id)
         compiled = query.compile(dialect=dialect)
         sql, bound = str(compiled), set(_flat_params(compiled))
         for written, forms in written_strings:
@@ -387,15 +469,18 @@ def test_hostile_filters_are_bound_parameters_and_execute_cleanly(engine, tree, 
         count = conn.execute(sa.select(sa.func.count()).select_from(r)).scalar_one()
     assert count == len(RUNS)
     assert {"runs", "params", "tags", "metric_keys", "latest_metrics"} <= set(
-        sa.inspect(engine).get_table_names())
+        sa.inspect(engine).get_table_names()
+    )
 
 
 def test_tables_intact_after_fuzzing(engine):
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.params)).scalar_one() \
-            == sum(len(row[6]) for row in RUNS.values())
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.tags)).scalar_one() \
-            == sum(len(row[7]) for row in RUNS.values())
+        assert conn.execute(
+            sa.select(sa.func.count()).select_from(schema.params)
+        ).scalar_one() == sum(len(row[6]) for row in RUNS.values())
+        assert conn.execute(
+            sa.select(sa.func.count()).select_from(schema.tags)
+        ).scalar_one() == sum(len(row[7]) for row in RUNS.values())
 
 
 def test_nan_literal_cannot_be_written():

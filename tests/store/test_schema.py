@@ -20,13 +20,21 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
 def _ddl(path: Path) -> list[str]:
     with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name")
+        rows = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type DESC, name"
+        )
         return [re.sub(r"\s+", " ", sql).strip() for (sql,) in rows]
 
 
 def _snapshot() -> list[str]:
-    text = "\n".join(line for line in (RESOURCES / "schema.sql").read_text().splitlines() if not line.startswith("--"))
-    return [re.sub(r"\s+", " ", statement).strip() for statement in text.split(";") if statement.strip()]
+    text = "\n".join(
+        line
+        for line in (RESOURCES / "schema.sql").read_text().splitlines()
+        if not line.startswith("--")
+    )
+    return [
+        re.sub(r"\s+", " ", statement).strip() for statement in text.split(";") if statement.strip()
+    ]
 
 
 def _shape(engine: sa.Engine) -> dict:
@@ -34,11 +42,20 @@ def _shape(engine: sa.Engine) -> dict:
     inspector = sa.inspect(engine)
     return {
         table: {
-            "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
             "pk": inspector.get_pk_constraint(table)["constrained_columns"],
-            "indexes": sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)),
-            "unique": sorted(tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)),
-            "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in inspector.get_foreign_keys(table)),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(table)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)
+            ),
+            "fks": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in inspector.get_foreign_keys(table)
+            ),
             "checks": sorted(c["name"] or "" for c in inspector.get_check_constraints(table)),
         }
         for table in sorted(inspector.get_table_names())
@@ -81,7 +98,11 @@ def test_upgrading_a_version_1_store_gives_the_current_schema(tmp_path):
 def test_upgrading_keeps_every_run_param_tag_and_metric(tmp_path):
     store = SqlStore(f"sqlite:///{_old_store(tmp_path)}")
     first, second = store.get_runs(["a" * 32, "b" * 32])
-    assert (first.info.run_name, first.info.status, first.data.params) == ("first", "FINISHED", {"lr": "0.1"})
+    assert (first.info.run_name, first.info.status, first.data.params) == (
+        "first",
+        "FINISHED",
+        {"lr": "0.1"},
+    )
     assert (second.info.status, second.data.params) == ("FAILED", {"lr": "0.01"})
     # latest_metrics is back-filled: the highest step wins, not the last row written
     assert first.data.metrics == {"loss": 0.25, "acc": 0.9}
@@ -96,13 +117,17 @@ def test_upgrading_a_version_2_store_adds_the_registry_and_keeps_the_runs(tmp_pa
     path = _version_2_store(tmp_path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM labtrack_schema").fetchone() == (2,)
-        assert "registered_models" not in {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+        assert "registered_models" not in {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master")
+        }
     store = SqlStore(f"sqlite:///{path}")
     assert store.schema_version == schema.SCHEMA_VERSION
     assert _shape(store.engine) == _shape(SqlStore(f"sqlite:///{tmp_path / 'new.db'}").engine)
     run = store.get_run("a" * 32)
     assert (run.data.params, run.data.metrics) == ({"lr": "0.1"}, {"loss": 0.25, "acc": 0.9})
-    version = store.create_model_version("old-run", f"runs:/{'a' * 32}/model", "a" * 32, create_model=True)
+    version = store.create_model_version(
+        "old-run", f"runs:/{'a' * 32}/model", "a" * 32, create_model=True
+    )
     assert (version.version, version.run_id) == (1, "a" * 32)
 
 

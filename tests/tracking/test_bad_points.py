@@ -19,7 +19,9 @@ OUT_OF_RANGE = [2**63, np.uint64(2**63), -(2**63) - 1, 10**30, 2**63 + 0.0]
 def test_a_step_outside_int64_is_refused_at_the_call_site_and_logging_goes_on(tracking_uri, step):
     with lt.start_run() as run:
         lt.log_metric("loss", 1.0, step=1)
-        with pytest.raises(InvalidParameter, match=r"step of metric 'loss' .* outside the signed 64-bit range"):
+        with pytest.raises(
+            InvalidParameter, match=r"step of metric 'loss' .* outside the signed 64-bit range"
+        ):
             lt.log_metric("loss", 2.0, step=step)
         with pytest.raises(InvalidParameter, match="'acc'"):
             lt.log_metrics({"acc": 0.5}, step=step)
@@ -34,7 +36,9 @@ def test_a_step_outside_int64_is_refused_at_the_call_site_and_logging_goes_on(tr
 @pytest.mark.parametrize("timestamp", [2**63, np.uint64(2**64 - 1), -(2**63) - 1], ids=repr)
 def test_a_timestamp_outside_int64_is_refused_naming_key_and_value(tracking_uri, timestamp):
     with lt.start_run():
-        with pytest.raises(InvalidParameter, match=rf"timestamp of metric 'loss' {int(timestamp)} is outside"):
+        with pytest.raises(
+            InvalidParameter, match=rf"timestamp of metric 'loss' {int(timestamp)} is outside"
+        ):
             lt.log_metric("loss", 1.0, timestamp=timestamp)
 
 
@@ -48,7 +52,9 @@ def test_the_int64_bounds_themselves_are_accepted(tracking_uri):
 
 def test_a_value_beyond_float64_is_invalid_parameter_not_overflow_error(tracking_uri):
     with lt.start_run():
-        with pytest.raises(InvalidParameter, match=r"metric 'big' value 1000.*too large for a 64-bit float"):
+        with pytest.raises(
+            InvalidParameter, match=r"metric 'big' value 1000.*too large for a 64-bit float"
+        ):
             lt.log_metric("big", 10**400)
 
 
@@ -64,7 +70,9 @@ def test_max_results_must_be_positive(tracking_uri, max_results):
         lt.search_experiments(max_results=max_results)
 
 
-def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_written(tracking_uri, capsys):
+def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_written(
+    tracking_uri, capsys
+):
     """Call-site checks make such points rare; if one gets through (here: put straight into
     the writer's buffer), it must not hold the good points hostage."""
     client = lt.Client()
@@ -73,7 +81,9 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
     good = [(pk, "loss", float(step), 1000 + step, step) for step in range(10)]
     bad = (pk, "loss", 99.0, 1000, 2**64)  # no 64-bit column holds this step
     client.writer.add_many(good[:5] + [bad] + good[5:])
-    with pytest.raises(InvalidParameter, match=r"refused 1 metric point.*'loss' step 18446744073709551616.*out of"):
+    with pytest.raises(
+        InvalidParameter, match=r"refused 1 metric point.*'loss' step 18446744073709551616.*out of"
+    ):
         client.flush()
     assert [m.step for m in client.get_metric_history(run_id, "loss")] == list(range(10))
     assert [row for row, _reason in client.writer.rejected] == [bad]
@@ -86,7 +96,10 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
     assert cli(["--tracking-uri", tracking_uri, "spool", "refused"]) == 0
     assert cli(["spool", "status"]) == 0
     out = capsys.readouterr().out
-    assert f"run {run_id} 'loss' step {2**64} value 99.0" in out and "1 points the store refused" in out
+    assert (
+        f"run {run_id} 'loss' step {2**64} value 99.0" in out
+        and "1 points the store refused" in out
+    )
     client.log_metric(run_id, "loss", 0.5, step=10)
     client.flush()  # reported once: later flushes succeed
     assert len(client.get_metric_history(run_id, "loss")) == 11
@@ -101,11 +114,15 @@ def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking
     # Another process removes a run outright while these points wait in the buffer.
     other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
     with other.begin() as conn:
-        pk = conn.execute(sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed)).scalar()
+        pk = conn.execute(
+            sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed)
+        ).scalar()
         conn.execute(schema.tags.delete().where(schema.tags.c.run_id == pk))
         conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
     other.dispose()
-    with pytest.raises(InvalidParameter, match=f"run {removed}: its run no longer exists in the store"):
+    with pytest.raises(
+        InvalidParameter, match=f"run {removed}: its run no longer exists in the store"
+    ):
         client.flush()
     assert [m.value for m in client.get_metric_history(kept, "x")] == [1.0, 2.0]
     client.set_terminated(kept)
@@ -117,7 +134,9 @@ def test_ids_and_versions_beyond_the_store_columns_are_invalid_parameters(tracki
     client = lt.Client()
     with pytest.raises(InvalidParameter, match="experiment id .* is out of range"):
         client.get_experiment(number)
-    with pytest.raises(InvalidParameter, match="model version .* is beyond the largest a store keeps"):
+    with pytest.raises(
+        InvalidParameter, match="model version .* is beyond the largest a store keeps"
+    ):
         client.get_model_version("any", number)
 
 
@@ -129,4 +148,7 @@ def test_run_start_and_end_times_outside_int64_are_refused_and_the_run_can_still
     with pytest.raises(InvalidParameter, match="timestamp .* is outside"):
         client.set_terminated(run_id, end_time=-(2**63) - 1)
     client.set_terminated(run_id, end_time=1234)
-    assert (client.get_run(run_id).info.status, client.get_run(run_id).info.end_time) == ("FINISHED", 1234)
+    assert (client.get_run(run_id).info.status, client.get_run(run_id).info.end_time) == (
+        "FINISHED",
+        1234,
+    )

@@ -68,4 +68,3 @@ def test_search_frame_times_are_exact(tracking_uri):
     for column in ("start_time", "end_time"):
         assert frame[column].dt.as_unit("ms").astype("int64").tolist() == starts
         assert str(frame[column].dt.tz) == "UTC"
-

@@ -73,18 +73,36 @@ SCRIPT = """
 
 @pytest.mark.parametrize(
     ("how", "method"),
-    [("process", "fork"), ("process", "spawn"), ("pool", "fork"), ("pool", "spawn"),
-     ("executor", "fork"), ("executor", "spawn"), ("fluent", "fork")],
+    [
+        ("process", "fork"),
+        ("process", "spawn"),
+        ("pool", "fork"),
+        ("pool", "spawn"),
+        ("executor", "fork"),
+        ("executor", "spawn"),
+        ("fluent", "fork"),
+    ],
 )
-def test_every_point_a_child_logged_is_stored_when_the_parent_joins_it(tracking_uri, tmp_path, how, method):
+def test_every_point_a_child_logged_is_stored_when_the_parent_joins_it(
+    tracking_uri, tmp_path, how, method
+):
     script = tmp_path / "children.py"
     script.write_text(textwrap.dedent(SCRIPT.format(workers=WORKERS, points=POINTS)))
     # A long flush interval: without a flush at the child's exit, its points would still
     # be in memory when it ends.
-    env = {**os.environ, "LABTRACK_TRACKING_URI": tracking_uri, "PYTHONPATH": SRC,
-           "LABTRACK_FLUSH_INTERVAL": "3600"}
-    done = subprocess.run([sys.executable, str(script), how, method], env=env, capture_output=True,
-                          text=True, timeout=240)
+    env = {
+        **os.environ,
+        "LABTRACK_TRACKING_URI": tracking_uri,
+        "PYTHONPATH": SRC,
+        "LABTRACK_FLUSH_INTERVAL": "3600",
+    }
+    done = subprocess.run(
+        [sys.executable, str(script), how, method],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert done.returncode == 0, done.stderr
     assert f"counts {[POINTS] * WORKERS}" in done.stdout, done.stdout + done.stderr
     runs = lt.search_runs(search_all_experiments=True)
@@ -122,7 +140,9 @@ def test_a_fork_waits_for_a_write_transaction_in_flight(tracking_uri):
     assert started.wait(60)
     releaser = threading.Thread(target=release_once_a_fork_waits)
     releaser.start()
-    child = multiprocessing.get_context("fork").Process(target=_log_one_point, args=(tracking_uri, run_id))
+    child = multiprocessing.get_context("fork").Process(
+        target=_log_one_point, args=(tracking_uri, run_id)
+    )
     child.start()
     child.join(90)
     holder.join(60)

@@ -14,8 +14,10 @@ from labtrack.store.sql.store import SqlStore
 from ..waiting import wait_until
 
 
-@pytest.mark.skipif(not os.environ.get("LABTRACK_TEST_POSTGRES"),
-                    reason="a PostgreSQL race (SQLite's BEGIN IMMEDIATE serializes openers)")
+@pytest.mark.skipif(
+    not os.environ.get("LABTRACK_TEST_POSTGRES"),
+    reason="a PostgreSQL race (SQLite's BEGIN IMMEDIATE serializes openers)",
+)
 def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracking_uri):
     store = SqlStore(tracking_uri)
     with store.engine.begin() as conn:
@@ -23,8 +25,15 @@ def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracki
     started, release = threading.Event(), threading.Event()
 
     def first_opener(conn) -> None:
-        conn.execute(schema.experiments.insert().values(
-            experiment_id=0, name="Default", artifact_location="x", creation_time=1, last_update_time=1))
+        conn.execute(
+            schema.experiments.insert().values(
+                experiment_id=0,
+                name="Default",
+                artifact_location="x",
+                creation_time=1,
+                last_update_time=1,
+            )
+        )
         started.set()
         release.wait(60)
 
@@ -44,9 +53,14 @@ def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracki
 
     def second_waits_on_the_first() -> bool:
         with store.engine.connect() as conn:
-            return bool(conn.execute(sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()")).scalar())
+            return bool(
+                conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()"
+                    )
+                ).scalar()
+            )
 
     wait_until(second_waits_on_the_first, what="the second opener to wait for the first")
     release.set()
@@ -54,4 +68,6 @@ def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracki
     opener.join(60)
     assert errors == []
     with store.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema.experiments)).scalar() == 1
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(schema.experiments)).scalar() == 1
+        )

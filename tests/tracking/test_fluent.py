@@ -56,7 +56,9 @@ def test_source_capture_records_git_commit_and_dirty_flag(tracking_uri, tmp_path
     (repo / "train.py").write_text("print(1)\n")
     subprocess.run(["git", "add", "."], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "init"], cwd=repo, check=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
     monkeypatch.chdir(repo)
     with lt.start_run() as clean:
         pass
@@ -297,11 +299,15 @@ def test_set_experiment_from_many_threads_at_once_creates_it_once(tracking_uri):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(lambda _: fluent.get_or_create_experiment("racing").experiment_id, range(16)))
+        ids = set(
+            pool.map(lambda _: fluent.get_or_create_experiment("racing").experiment_id, range(16))
+        )
     assert len(ids) == 1
 
 
-def test_top_level_runs_under_labtrack_run_resume_its_run_and_take_their_tags(tracking_uri, monkeypatch):
+def test_top_level_runs_under_labtrack_run_resume_its_run_and_take_their_tags(
+    tracking_uri, monkeypatch
+):
     """Under `labtrack run` (LABTRACK_RUN_ID) one execution is one run, as with MLflow's
     MLFLOW_RUN_ID; a resumed run still gets the tags it is started with."""
     launched = lt.Client().create_run("0", run_name="launched")
@@ -319,7 +325,9 @@ def test_top_level_runs_under_labtrack_run_resume_its_run_and_take_their_tags(tr
     assert lt.get_run(child.info.run_id).data.tags["mlflow.parentRunId"] == launched.info.run_id
 
 
-def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(tracking_uri, monkeypatch):
+def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(
+    tracking_uri, monkeypatch
+):
     run = lt.start_run()
     client = run.client
     real_insert = client.store.insert_metrics
@@ -341,6 +349,9 @@ def test_a_relative_sqlite_uri_is_pinned_to_the_working_directory(tmp_path, monk
     from labtrack import env
 
     monkeypatch.chdir(tmp_path)
-    assert env.resolve_tracking_uri("sqlite:///runs/lt.db") == f"sqlite:///{tmp_path / 'runs' / 'lt.db'}"
+    assert (
+        env.resolve_tracking_uri("sqlite:///runs/lt.db")
+        == f"sqlite:///{tmp_path / 'runs' / 'lt.db'}"
+    )
     assert env.resolve_tracking_uri("sqlite:////abs/lt.db") == "sqlite:////abs/lt.db"
     assert env.resolve_tracking_uri("sqlite:///:memory:") == "sqlite:///:memory:"

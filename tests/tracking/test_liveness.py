@@ -82,15 +82,25 @@ def _row(store, run_id: str):
 def _keepers(store, run_id: str) -> list:
     with store.engine.connect() as conn:
         return conn.execute(
-            sa.select(rp.c.host, rp.c.pid, rp.c.pid_start, rp.c.heartbeat_time)
-            .where(rp.c.run_id == store.run_pk(run_id))
+            sa.select(rp.c.host, rp.c.pid, rp.c.pid_start, rp.c.heartbeat_time).where(
+                rp.c.run_id == store.run_pk(run_id)
+            )
         ).all()
 
 
-def _add_keeper(store, run_id: str, host: str, pid: int, pid_start: int, heartbeat_time: int) -> None:
+def _add_keeper(
+    store, run_id: str, host: str, pid: int, pid_start: int, heartbeat_time: int
+) -> None:
     with store.engine.begin() as conn:
-        conn.execute(rp.insert().values(run_id=store.run_pk(run_id), host=host, pid=pid,
-                                        pid_start=pid_start, heartbeat_time=heartbeat_time))
+        conn.execute(
+            rp.insert().values(
+                run_id=store.run_pk(run_id),
+                host=host,
+                pid=pid,
+                pid_start=pid_start,
+                heartbeat_time=heartbeat_time,
+            )
+        )
 
 
 def _status_after_reaping(store, run_id: str) -> str:
@@ -161,7 +171,9 @@ def test_a_run_whose_pid_was_reused_reads_killed(client, store, live_child):
     reused = _new_run(client, pid=live_child.pid, pid_start=start - 5000, heartbeat_time=_stale())
     owned = _new_run(client, pid=live_child.pid, pid_start=start, heartbeat_time=_stale())
     assert _status_after_reaping(store, reused) == "KILLED"
-    assert _status_after_reaping(store, owned) == "RUNNING"  # a live local process needs no heartbeat
+    assert (
+        _status_after_reaping(store, owned) == "RUNNING"
+    )  # a live local process needs no heartbeat
 
 
 def test_a_fresh_heartbeat_is_trusted_over_a_start_time_that_moved(client, store, live_child):
@@ -183,11 +195,19 @@ def test_a_run_recorded_without_start_time_falls_back_to_the_pid(client, store):
     assert _status_after_reaping(store, run_id) == "KILLED"
 
 
-def test_a_live_keeper_on_this_host_keeps_a_run_alive_after_its_owner_is_gone(client, store, exited_pid):
+def test_a_live_keeper_on_this_host_keeps_a_run_alive_after_its_owner_is_gone(
+    client, store, exited_pid
+):
     keeper = _start_child()
     run_id = _new_run(client, **_gone_owner(exited_pid), heartbeat_time=_stale())
-    _add_keeper(store, run_id, process_identity.HOST, keeper.pid,
-                process_identity.start_time_ms(keeper.pid), _stale())
+    _add_keeper(
+        store,
+        run_id,
+        process_identity.HOST,
+        keeper.pid,
+        process_identity.start_time_ms(keeper.pid),
+        _stale(),
+    )
     assert _status_after_reaping(store, run_id) == "RUNNING"
     keeper.stdin.close()
     keeper.wait(timeout=30)
@@ -253,9 +273,15 @@ def test_the_owners_heartbeat_refreshes_the_run_and_registers_no_keeper(client, 
     assert _keepers(store, run_id) == []
 
 
-def test_a_heartbeat_to_a_run_owned_elsewhere_registers_this_process_as_a_keeper(client, store, live_child):
-    run_id = _new_run(client, pid=live_child.pid,
-                      pid_start=process_identity.start_time_ms(live_child.pid), heartbeat_time=1)
+def test_a_heartbeat_to_a_run_owned_elsewhere_registers_this_process_as_a_keeper(
+    client, store, live_child
+):
+    run_id = _new_run(
+        client,
+        pid=live_child.pid,
+        pid_start=process_identity.start_time_ms(live_child.pid),
+        heartbeat_time=1,
+    )
     me = process_identity.current()
     store.heartbeat(run_pks=[store.run_pk(run_id)])
     [(host, pid, pid_start, first)] = _keepers(store, run_id)
@@ -270,8 +296,9 @@ def test_a_heartbeat_to_a_run_owned_elsewhere_registers_this_process_as_a_keeper
 
 
 def test_a_keeper_registers_in_the_transaction_that_persists_its_points(client, store, live_child):
-    run_id = _new_run(client, pid=live_child.pid,
-                      pid_start=process_identity.start_time_ms(live_child.pid))
+    run_id = _new_run(
+        client, pid=live_child.pid, pid_start=process_identity.start_time_ms(live_child.pid)
+    )
     pk = store.run_pk(run_id)
     store.insert_metrics([(pk, "loss", 0.5, _now_ms(), 0)], also=store.heartbeat_work(run_pks=[pk]))
     assert [keeper.pid for keeper in _keepers(store, run_id)] == [os.getpid()]

@@ -20,8 +20,12 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 def _python(code: str, uri: str, **extra_env: str) -> subprocess.Popen:
     env = {**os.environ, "LABTRACK_TRACKING_URI": uri, "PYTHONPATH": SRC, **extra_env}
     return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)], env=env,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -44,8 +48,16 @@ WRITER = """
 @pytest.mark.slow
 def test_four_processes_writing_one_store_lose_nothing(tracking_uri):
     # A small flush batch makes the processes contend for the write lock as often as possible.
-    workers = [_python(WRITER, tracking_uri, WORKER=str(i), LABTRACK_FLUSH_ROWS="200",
-                       LABTRACK_FLUSH_INTERVAL="0.01") for i in range(4)]
+    workers = [
+        _python(
+            WRITER,
+            tracking_uri,
+            WORKER=str(i),
+            LABTRACK_FLUSH_ROWS="200",
+            LABTRACK_FLUSH_INTERVAL="0.01",
+        )
+        for i in range(4)
+    ]
     for worker in workers:
         out, err = worker.communicate(timeout=240)
         assert worker.returncode == 0, err
@@ -54,7 +66,9 @@ def test_four_processes_writing_one_store_lose_nothing(tracking_uri):
     runs = lt.search_runs(experiment_names=["parallel"])
     assert len(runs) == 12
     assert set(runs["status"]) == {"FINISHED"}
-    assert sorted(runs["metrics.final"]) == sorted(float(w * 10 + r) for w in range(4) for r in range(3))
+    assert sorted(runs["metrics.final"]) == sorted(
+        float(w * 10 + r) for w in range(4) for r in range(3)
+    )
     client = lt.Client()
     for run_id in runs["run_id"]:
         history = client.get_metric_history(run_id, "loss")
@@ -163,7 +177,13 @@ def test_heartbeats_are_sent_while_a_run_is_open(tracking_uri):
 
         def heartbeat():
             with client.store.engine.connect() as conn:
-                return conn.execute(schema.runs.select().where(schema.runs.c.run_uuid == run.info.run_id)).one().heartbeat_time
+                return (
+                    conn.execute(
+                        schema.runs.select().where(schema.runs.c.run_uuid == run.info.run_id)
+                    )
+                    .one()
+                    .heartbeat_time
+                )
 
         first = heartbeat()
         deadline = time.monotonic() + 10
@@ -173,13 +193,17 @@ def test_heartbeats_are_sent_while_a_run_is_open(tracking_uri):
 
 
 def test_interpreter_exit_persists_buffered_points_and_ends_the_run(tracking_uri):
-    process = _python("""
+    process = _python(
+        """
         import labtrack as lt
         run = lt.start_run()
         for step in range(3000):
             lt.log_metric("x", step, step=step)
         print(run.info.run_id)
-    """, tracking_uri, LABTRACK_FLUSH_INTERVAL="3600")  # nothing but the exit may flush
+    """,
+        tracking_uri,
+        LABTRACK_FLUSH_INTERVAL="3600",
+    )  # nothing but the exit may flush
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     run = lt.get_run(out.strip())
@@ -188,13 +212,16 @@ def test_interpreter_exit_persists_buffered_points_and_ends_the_run(tracking_uri
 
 
 def test_an_uncaught_exception_in_a_script_marks_its_run_failed(tracking_uri):
-    process = _python("""
+    process = _python(
+        """
         import labtrack as lt
         run = lt.start_run()
         lt.log_metric("x", 1.0)
         print(run.info.run_id, flush=True)
         raise RuntimeError("diverged")
-    """, tracking_uri)
+    """,
+        tracking_uri,
+    )
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "diverged" in err
     run = lt.get_run(out.strip())

@@ -37,24 +37,37 @@ def _names(frame: pd.DataFrame) -> list[str]:
 
 def test_dataframe_has_mlflow_columns(svm_runs):
     frame = lt.search_runs(experiment_names=["svm"])
-    assert list(frame.columns[:6]) == ["run_id", "experiment_id", "status", "artifact_uri", "start_time", "end_time"]
+    assert list(frame.columns[:6]) == [
+        "run_id",
+        "experiment_id",
+        "status",
+        "artifact_uri",
+        "start_time",
+        "end_time",
+    ]
     assert {"metrics.acc", "params.kernel", "params.C", "tags.team"} <= set(frame.columns)
     assert str(frame["start_time"].dtype).startswith("datetime64")
     assert frame["metrics.acc"].dtype == float
     assert _names(frame) == ["e", "d", "c", "b", "a"]  # newest first
 
 
-@pytest.mark.parametrize("filter_string, expected", [
-    ("metrics.acc > 0.92", ["c", "a"]),
-    ("params.kernel = 'rbf' and metrics.acc >= 0.97", ["c"]),
-    ("params.kernel = 'linear' or params.C = '10.0'", ["c", "b"]),
-    ("(params.kernel = 'linear' or params.kernel = 'poly') and tags.team LIKE 'vision%'", ["b"]),
-    ("tags.team ILIKE 'vision%'", ["d", "b", "a"]),
-    ("params.kernel IN ('poly', 'linear')", ["d", "b"]),
-    ("attributes.status = 'RUNNING'", ["e"]),
-    ("attributes.run_name = 'a'", ["a"]),
-    ("tags.`team` = 'nlp'", ["c"]),
-])
+@pytest.mark.parametrize(
+    "filter_string, expected",
+    [
+        ("metrics.acc > 0.92", ["c", "a"]),
+        ("params.kernel = 'rbf' and metrics.acc >= 0.97", ["c"]),
+        ("params.kernel = 'linear' or params.C = '10.0'", ["c", "b"]),
+        (
+            "(params.kernel = 'linear' or params.kernel = 'poly') and tags.team LIKE 'vision%'",
+            ["b"],
+        ),
+        ("tags.team ILIKE 'vision%'", ["d", "b", "a"]),
+        ("params.kernel IN ('poly', 'linear')", ["d", "b"]),
+        ("attributes.status = 'RUNNING'", ["e"]),
+        ("attributes.run_name = 'a'", ["a"]),
+        ("tags.`team` = 'nlp'", ["c"]),
+    ],
+)
 def test_filters(svm_runs, filter_string, expected):
     assert _names(lt.search_runs(experiment_names=["svm"], filter_string=filter_string)) == expected
 
@@ -78,7 +91,9 @@ def test_max_results_and_paging(svm_runs):
 
 
 def test_list_output_gives_run_entities(svm_runs):
-    runs = lt.search_runs(experiment_names=["svm"], filter_string="metrics.acc > 0.92", output_format="list")
+    runs = lt.search_runs(
+        experiment_names=["svm"], filter_string="metrics.acc > 0.92", output_format="list"
+    )
     assert [r.info.run_name for r in runs] == ["c", "a"]
     assert runs[0].data.params == {"kernel": "rbf", "C": "10.0"}
 

@@ -47,7 +47,11 @@ class Writer:
         env = {**os.environ, "LABTRACK_TRACKING_URI": uri, "PYTHONPATH": str(ROOT / "src")}
         self.process = subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(WRITER.format(points=POINTS)), name],
-            env=env, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         self.run_id = self.process.stdout.readline().split()[-1]
         self.logged = 0
@@ -80,7 +84,9 @@ def test_eight_writers_with_kills_and_a_server_restart_lose_and_duplicate_nothin
         writer.process.stdin.flush()
     try:
         killers = [  # each victim is killed at a random moment of its run, whatever the others do
-            threading.Thread(target=_kill_when_logged, args=(victim, rng.randrange(500, POINTS * 3 // 4, 500)))
+            threading.Thread(
+                target=_kill_when_logged, args=(victim, rng.randrange(500, POINTS * 3 // 4, 500))
+            )
             for victim in victims
         ]
         for killer in killers:

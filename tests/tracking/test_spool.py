@@ -26,7 +26,7 @@ CLUSTER = os.environ.get("LABTRACK_TEST_PG_CLUSTER", "").split()  # e.g. "15 mai
 needs_restartable_postgres = pytest.mark.skipif(
     not (CLUSTER and os.environ.get("LABTRACK_TEST_POSTGRES")),
     reason="stops and starts a PostgreSQL cluster: set LABTRACK_TEST_POSTGRES and "
-           "LABTRACK_TEST_PG_CLUSTER='VERSION NAME' (.ci/run's PostgreSQL pass does)",
+    "LABTRACK_TEST_PG_CLUSTER='VERSION NAME' (.ci/run's PostgreSQL pass does)",
 )
 
 
@@ -40,9 +40,14 @@ def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking
     pk = client.store.run_pk(run_id)
     spool = Spool(tracking_uri)
     first = spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3)])
-    spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3, 6)], ends=[(run_id, "FINISHED", 5000)])
+    spool.add(
+        [(run_id, "x", float(step), 1000 + step, step) for step in range(3, 6)],
+        ends=[(run_id, "FINISHED", 5000)],
+    )
     # A replay that wrote the first entry to the store and died before removing it from the spool.
-    client.store.insert_metrics([(pk, "x", float(s), 1000 + s, s) for s in range(3)], batch_id=first)
+    client.store.insert_metrics(
+        [(pk, "x", float(s), 1000 + s, s) for s in range(3)], batch_id=first
+    )
     report = client.writer.replay_spool()
     assert (report.replayed, report.already_written, report.points) == (1, 1, 3)
     assert _history(run_id) == list(range(6))
@@ -63,12 +68,19 @@ def test_spooled_points_are_written_before_newer_ones_by_the_next_process(tracki
         client.set_terminated("{run_id}")
         print(client.writer.spool_pending)
     """
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env={**os.environ, "LABTRACK_TRACKING_URI": tracking_uri, "PYTHONPATH": SRC},
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LABTRACK_TRACKING_URI": tracking_uri, "PYTHONPATH": SRC},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
-    assert [(m.step, m.timestamp) for m in lt.Client().get_metric_history(run_id, "x")] == [(1, 1000), (2, 2000)]
+    assert [(m.step, m.timestamp) for m in lt.Client().get_metric_history(run_id, "x")] == [
+        (1, 1000),
+        (2, 2000),
+    ]
     assert Spool(tracking_uri).count() == (0, 0)
 
 
@@ -84,7 +96,9 @@ def test_a_long_lived_process_replays_what_another_process_spooled(tracking_uri)
 def test_spooled_points_of_a_run_the_store_does_not_have_are_set_aside(tracking_uri):
     client = lt.Client()
     Spool(tracking_uri).add([("f" * 32, "x", 1.0, 1000, 1)])
-    with pytest.raises(lt.MlflowException, match="refused 1 metric point.*does not exist in this store"):
+    with pytest.raises(
+        lt.MlflowException, match="refused 1 metric point.*does not exist in this store"
+    ):
         client.writer.replay_spool()
     assert Spool(tracking_uri).count() == (0, 0)
 
@@ -112,6 +126,7 @@ def test_the_spool_never_records_the_store_password(tmp_path):
 
 # -- a real PostgreSQL server stopped and started ---------------------------------------------
 
+
 def _ready() -> bool:
     return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0
 
@@ -119,8 +134,11 @@ def _ready() -> bool:
 def _cluster(action: str) -> None:
     if action == "start" and _ready():
         return
-    subprocess.run(["pg_ctlcluster", *CLUSTER, action, *(["-m", "fast"] if action == "stop" else [])],
-                   check=True, timeout=120)
+    subprocess.run(
+        ["pg_ctlcluster", *CLUSTER, action, *(["-m", "fast"] if action == "stop" else [])],
+        check=True,
+        timeout=120,
+    )
     if action == "start":
         wait_until(_ready, 60, "PostgreSQL to come back", interval=0.2)
 
@@ -152,8 +170,14 @@ class Logger:
 
     def __init__(self, uri: str):
         env = {**os.environ, "LABTRACK_TRACKING_URI": uri, "PYTHONPATH": SRC}
-        self.process = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LOGGER)], env=env, text=True,
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(LOGGER)],
+            env=env,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         self.run_id = self.process.stdout.readline().strip()
         assert self.run_id, self.process.communicate(timeout=60)[1]
 
@@ -193,7 +217,9 @@ def test_logging_goes_on_while_postgresql_restarts_and_every_point_lands_once(tr
 
 
 @needs_restartable_postgres
-def test_what_a_process_logged_before_exiting_while_postgresql_was_down_is_replayed(tracking_uri, capsys):
+def test_what_a_process_logged_before_exiting_while_postgresql_was_down_is_replayed(
+    tracking_uri, capsys
+):
     logger = Logger(tracking_uri)
     try:
         logger("log 200")
@@ -231,8 +257,10 @@ def test_a_damaged_spool_file_does_not_stop_logging(tracking_uri, recwarn):
 
 # -- a PostgreSQL server behind a proxy this test controls ------------------------------------
 
-needs_postgres = pytest.mark.skipif(not os.environ.get("LABTRACK_TEST_POSTGRES"),
-                                    reason="needs LABTRACK_TEST_POSTGRES (.ci/run's PostgreSQL pass)")
+needs_postgres = pytest.mark.skipif(
+    not os.environ.get("LABTRACK_TEST_POSTGRES"),
+    reason="needs LABTRACK_TEST_POSTGRES (.ci/run's PostgreSQL pass)",
+)
 
 
 class Proxy:
@@ -265,8 +293,12 @@ class Proxy:
                 continue
             server = socket.create_connection(self.target)
             state = {"cut": False}
-            threading.Thread(target=self._pipe, args=(client, server, True, state), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, False, state), daemon=True).start()
+            threading.Thread(
+                target=self._pipe, args=(client, server, True, state), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pipe, args=(server, client, False, state), daemon=True
+            ).start()
 
     def _pipe(self, source, destination, to_server: bool, state: dict) -> None:
         import contextlib
@@ -322,7 +354,9 @@ def test_a_batch_whose_commit_answer_was_lost_is_not_written_twice(proxied_uri, 
 
 
 @needs_postgres
-def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(proxied_uri, tmp_path, monkeypatch):
+def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(
+    proxied_uri, tmp_path, monkeypatch
+):
     proxy, uri = proxied_uri
     client = lt.Client(uri)
     run_id = client.create_run("0").info.run_id
@@ -333,7 +367,9 @@ def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(proxied
     proxy.refuse = True
     client.store.engine.dispose()  # the pooled connection goes; new ones are refused
     client.log_metric(run_id, "x", 2.0, step=2)
-    with pytest.raises(lt.MlflowException, match="1 metric points and the run's end.*kept in memory"):
+    with pytest.raises(
+        lt.MlflowException, match="1 metric points and the run's end.*kept in memory"
+    ):
         client.set_terminated(run_id)
     proxy.refuse = False
     client.writer._next_try = 0.0

@@ -19,6 +19,7 @@ TRACKING = Path(lt.__file__).parent / "tracking"
 def test_a_run_started_on_the_main_thread_is_the_active_run_on_other_threads(tracking_uri):
     # A widget's refresh or a comm handler runs on another thread than the cell's code.
     with lt.start_run() as run, ThreadPoolExecutor(1) as pool:
+
         def on_another_thread():
             lt.log_metric("seen_from_thread", 1.0)
             return lt.active_run()
@@ -75,8 +76,9 @@ def test_setting_the_tracking_uri_forgets_the_active_experiment(tmp_path):
     assert state.experiment_id() is None
 
 
-def test_the_active_experiment_comes_from_the_environment_when_none_was_set(tracking_uri,
-                                                                             monkeypatch):
+def test_the_active_experiment_comes_from_the_environment_when_none_was_set(
+    tracking_uri, monkeypatch
+):
     monkeypatch.setenv("LABTRACK_EXPERIMENT_NAME", "from-env")
     experiment_id = fluent.active_experiment_id()
     assert lt.get_experiment(experiment_id).name == "from-env"
@@ -116,8 +118,11 @@ def _tracking_imports(path: Path) -> set[str]:
             elif node.module.startswith("labtrack.tracking."):
                 names.add(node.module.split(".")[2])
         elif isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[2] for alias in node.names
-                         if alias.name.startswith("labtrack.tracking."))
+            names.update(
+                alias.name.split(".")[2]
+                for alias in node.names
+                if alias.name.startswith("labtrack.tracking.")
+            )
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -130,7 +135,7 @@ def test_the_tracking_modules_import_one_another_without_a_cycle():
 
     def cycle_from(module: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
         if module in path:
-            return path[path.index(module):] + (module,)
+            return path[path.index(module) :] + (module,)
         for imported in sorted(graph.get(module, ())):
             found = cycle_from(imported, path + (module,))
             if found:

@@ -28,8 +28,9 @@ WRITTEN = {("0.1", None), (None, "dev")}  # the param or the tag, never neither
 
 @pytest.mark.parametrize("name", FLUENT_CALLS)
 @pytest.mark.parametrize("synchronous", [None, True])
-def test_a_waiting_call_returns_what_mlflow_returns_with_the_value_written(tracking_uri, name,
-                                                                           synchronous):
+def test_a_waiting_call_returns_what_mlflow_returns_with_the_value_written(
+    tracking_uri, name, synchronous
+):
     call, expected = FLUENT_CALLS[name]
     with lt.start_run() as run:
         assert call(synchronous) == expected

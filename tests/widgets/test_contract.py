@@ -18,8 +18,12 @@ FIXTURES = Path(__file__).resolve().parents[2] / "js" / "widgets" / "fixtures"
 
 def _state(widget) -> dict:
     """The synced traits a front end reads (anywidget's own bookkeeping left out)."""
-    names = [n for n in widget.keys if not n.startswith("_") and n not in
-             {"comm", "keys", "layout", "log", "tabbable", "tooltip"}]
+    names = [
+        n
+        for n in widget.keys
+        if not n.startswith("_")
+        and n not in {"comm", "keys", "layout", "log", "tabbable", "tooltip"}
+    ]
     return {name: getattr(widget, name) for name in sorted(names)}
 
 
@@ -55,7 +59,9 @@ def widgets(sweep):
     made = {
         "runs_table": lt.runs("sweep"),
         "metric_chart": chart,
-        "scatter": lt.scatter("params.lr", "metrics.acc", color="params.optimizer", experiment="sweep"),
+        "scatter": lt.scatter(
+            "params.lr", "metrics.acc", color="params.optimizer", experiment="sweep"
+        ),
         "compare": lt.compare(sweep["a"], sweep["b"]),
     }
     yield made

@@ -38,8 +38,17 @@ def test_nan_gaps_survive_downsampling():
 
 
 def test_series_encodes_little_endian_float64_and_counts_points():
-    line = _data.series("r1", "run", "loss", steps=list(range(5000)), timestamps=list(range(1000, 6000)),
-                        values=[float(i) for i in range(5000)], x_axis="relative", start_time=1000, max_points=500)
+    line = _data.series(
+        "r1",
+        "run",
+        "loss",
+        steps=list(range(5000)),
+        timestamps=list(range(1000, 6000)),
+        values=[float(i) for i in range(5000)],
+        x_axis="relative",
+        start_time=1000,
+        max_points=500,
+    )
     x = np.frombuffer(line["x"], dtype="<f8")
     y = np.frombuffer(line["y"], dtype="<f8")
     assert line["points"] == len(x) == len(y) <= 500 and line["total_points"] == 5000
@@ -48,4 +57,11 @@ def test_series_encodes_little_endian_float64_and_counts_points():
 
 
 def test_json_values_turn_nan_into_null():
-    assert _data.json_values([1.0, float("nan"), np.float64("nan"), np.int64(3), None, "x"]) == [1.0, None, None, 3, None, "x"]
+    assert _data.json_values([1.0, float("nan"), np.float64("nan"), np.int64(3), None, "x"]) == [
+        1.0,
+        None,
+        None,
+        3,
+        None,
+        "x",
+    ]

@@ -31,18 +31,38 @@ def test_integers_a_browser_holds_exactly_send_no_strings():
     safe = 2**53 - 1  # Number.MAX_SAFE_INTEGER
     line = _data.series("r", "run", "m", [-safe, 0, safe], [0, 1, 2], [1.0, 2.0, 3.0])
     assert line["x_exact"] is None
-    assert _data.series("r", "run", "m", BIG, BIG, [0.0] * 4, x_axis="relative",
-                        start_time=0)["x_exact"] is None  # seconds: a float axis
+    assert (
+        _data.series("r", "run", "m", BIG, BIG, [0.0] * 4, x_axis="relative", start_time=0)[
+            "x_exact"
+        ]
+        is None
+    )  # seconds: a float axis
 
 
 def test_relative_time_is_exact_to_the_millisecond_far_from_zero():
     start = 2**62 + 3
-    line = _data.series("r", "run", "m", [0, 1, 2], [start, start + 1, start + 1001], [1.0, 2.0, 3.0],
-                        x_axis="relative", start_time=start)
+    line = _data.series(
+        "r",
+        "run",
+        "m",
+        [0, 1, 2],
+        [start, start + 1, start + 1001],
+        [1.0, 2.0, 3.0],
+        x_axis="relative",
+        start_time=start,
+    )
     assert xs(line).tolist() == [0.0, 0.001, 1.001]
     # A span wider than int64 (from -2**63 to 2**63 - 1) still comes out, as floats.
-    wide = _data.series("r", "run", "m", [0, 1], [INT64_MIN, INT64_MAX], [1.0, 2.0], x_axis="relative",
-                        start_time=INT64_MIN)
+    wide = _data.series(
+        "r",
+        "run",
+        "m",
+        [0, 1],
+        [INT64_MIN, INT64_MAX],
+        [1.0, 2.0],
+        x_axis="relative",
+        start_time=INT64_MIN,
+    )
     assert xs(wide).tolist() == [0.0, float(2**64 - 1) / 1000]
 
 

@@ -14,13 +14,17 @@ from labtrack.widgets import _data
 def _logged(client, values) -> str:
     run = client.create_run("0")
     pk = client.store.run_pk(run.info.run_id)
-    client.store.insert_metrics([(pk, "loss", v, 1_700_000_000_000 + i, i) for i, v in enumerate(values)])
+    client.store.insert_metrics(
+        [(pk, "loss", v, 1_700_000_000_000 + i, i) for i, v in enumerate(values)]
+    )
     return run.info.run_id
 
 
 def _drawn(client, run_id: str, max_points: int):
     steps, stamps, values, total = client.get_metric_history_for_chart(run_id, "loss", max_points)
-    line = _data.series(run_id, "r", "loss", steps, stamps, values, max_points=max_points, total_points=total)
+    line = _data.series(
+        run_id, "r", "loss", steps, stamps, values, max_points=max_points, total_points=total
+    )
     return np.frombuffer(line["x"]), np.frombuffer(line["y"]), line
 
 
@@ -41,7 +45,7 @@ def test_a_long_history_keeps_its_spikes_ends_and_count(tracking_uri):
     # history inside it (away from its edges, where a range may straddle the window's border).
     full, margin = np.array(values), 110
     for start in range(0, 10_000, 1000):
-        inside = full[start + margin:start + 1000 - margin]
+        inside = full[start + margin : start + 1000 - margin]
         shown = y[(x >= start) & (x < start + 1000)]
         if not np.isnan(inside).all():
             assert np.nanmax(shown) >= np.nanmax(inside) and np.nanmin(shown) <= np.nanmin(inside)

@@ -13,7 +13,12 @@ from ..waiting import wait_until
 
 def test_one_series_per_run_and_metric(sweep):
     chart = lt.chart(["loss", "acc"], runs=[sweep["a"], sweep["b"]], experiment="sweep")
-    assert [(s["run_name"], s["metric"]) for s in chart.series] == [("a", "loss"), ("a", "acc"), ("b", "loss"), ("b", "acc")]
+    assert [(s["run_name"], s["metric"]) for s in chart.series] == [
+        ("a", "loss"),
+        ("a", "acc"),
+        ("b", "loss"),
+        ("b", "acc"),
+    ]
     first = chart.series[0]
     x, y = np.frombuffer(first["x"], "<f8"), np.frombuffer(first["y"], "<f8")
     assert list(x) == list(range(20)) and y[0] == 1.0 and first["total_points"] == 20
@@ -46,8 +51,13 @@ def test_a_million_points_are_downsampled_in_the_kernel(tracking_uri):
     from labtrack.entities import Metric
 
     for start in range(0, 1_000_000, 100_000):
-        client.log_batch(run.info.run_id, metrics=[Metric("loss", float(v), 0, start + i)
-                                                   for i, v in enumerate(values[start:start + 100_000])])
+        client.log_batch(
+            run.info.run_id,
+            metrics=[
+                Metric("loss", float(v), 0, start + i)
+                for i, v in enumerate(values[start : start + 100_000])
+            ],
+        )
     chart = lt.chart("loss", runs=[run.info.run_id])
     line = chart.series[0]
     assert line["total_points"] == 1_000_000 and line["points"] <= 2000
@@ -63,8 +73,9 @@ def test_updates_live_while_a_run_in_this_kernel_logs(tracking_uri):
     assert chart.live and chart.series[0]["total_points"] == 1
     for step in range(1, 50):
         lt.log_metric("loss", 1.0 / (step + 1), step=step)
-    wait_until(lambda: chart.series and chart.series[0]["total_points"] == 50,
-               what="the poller to redraw")
+    wait_until(
+        lambda: chart.series and chart.series[0]["total_points"] == 50, what="the poller to redraw"
+    )
     lt.end_run()
     wait_until(lambda: not chart.live, what="the chart to stop being live")
     assert [s["run_id"] for s in chart.series] == [run.info.run_id]
@@ -77,8 +88,9 @@ def test_picks_up_runs_started_later(tracking_uri):
     assert chart.series == [] and "No run logs 'loss' yet" in chart.empty_message
     with lt.start_run() as run:
         lt.log_metric("loss", 0.5)
-    wait_until(lambda: [s["run_id"] for s in chart.series] == [run.info.run_id], 20,
-               "the new run's series")
+    wait_until(
+        lambda: [s["run_id"] for s in chart.series] == [run.info.run_id], 20, "the new run's series"
+    )
     assert chart.empty_message == ""
     chart.close()
 

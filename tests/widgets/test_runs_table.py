@@ -12,8 +12,12 @@ def test_table_state_has_columns_rows_and_defaults(sweep):
     table = lt.runs("sweep")
     names = [c["name"] for c in table.columns]
     assert names[:4] == ["run_name", "status", "start_time", "duration"]
-    assert {"metrics.loss", "metrics.acc", "params.lr", "params.optimizer", "tags.team"} <= set(names)
-    assert not any(n.startswith("tags.mlflow.") for n in names)  # bookkeeping tags stay out of the chooser
+    assert {"metrics.loss", "metrics.acc", "params.lr", "params.optimizer", "tags.team"} <= set(
+        names
+    )
+    assert not any(
+        n.startswith("tags.mlflow.") for n in names
+    )  # bookkeeping tags stay out of the chooser
     assert table.visible_columns[:4] == ["run_name", "status", "start_time", "duration"]
     assert "metrics.loss" in table.visible_columns and "params.lr" in table.visible_columns
     assert table.data["run_name"] == ["d", "c", "b", "a"]  # newest first
@@ -52,7 +56,10 @@ def test_empty_experiment_says_what_to_do(tracking_uri):
     lt.set_experiment("empty")
     table = lt.runs()
     assert table.data["run_id"] == []
-    assert "No runs in experiment 'empty' yet" in table.empty_message and "lt.start_run" in table.empty_message
+    assert (
+        "No runs in experiment 'empty' yet" in table.empty_message
+        and "lt.start_run" in table.empty_message
+    )
     assert "No runs" in table._repr_mimebundle_()[0]["text/plain"]
 
 

@@ -43,8 +43,15 @@ def safe_join(root: Path, relative: str | None) -> Path:
         raise InvalidParameter(f"artifact path must be a string, got {type(relative).__name__}")
     normalized = relative.replace("\\", "/")
     parts = PurePosixPath(normalized).parts
-    if "\x00" in normalized or normalized.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-        raise InvalidParameter(f"artifact path {relative!r} must be relative and stay inside the run's folder")
+    if (
+        "\x00" in normalized
+        or normalized.startswith("/")
+        or ".." in parts
+        or (parts and ":" in parts[0])
+    ):
+        raise InvalidParameter(
+            f"artifact path {relative!r} must be relative and stay inside the run's folder"
+        )
     candidate = root.joinpath(*parts)
     if not candidate.resolve().is_relative_to(_resolved(root)):
         raise InvalidParameter(f"artifact path {relative!r} leads outside the run's folder")
@@ -103,7 +110,9 @@ def _copy_tree(source: Path, target_of: Callable[[str], Path], skip_temporary: b
         relative = Path(directory).relative_to(source).as_posix()
         relative = "" if relative == "." else relative  # "": ``source`` itself
         folders.append(relative)
-        files.extend(_under(relative, name) for name in names if not (skip_temporary and _is_temporary(name)))
+        files.extend(
+            _under(relative, name) for name in names if not (skip_temporary and _is_temporary(name))
+        )
     targets = {path: target_of(path) for path in [*folders, *files]}
     for path in sorted(folders):
         _ensure_folder(targets[path])
@@ -138,7 +147,11 @@ class LocalArtifactRepository:
         folder = safe_join(self.root, artifact_path)
         # The check log_text makes, on every path: no writing through a symlink in the
         # run's folder that leads outside it.
-        _copy_tree(source, lambda path: safe_join(self.root, _under(artifact_path, path)), skip_temporary=False)
+        _copy_tree(
+            source,
+            lambda path: safe_join(self.root, _under(artifact_path, path)),
+            skip_temporary=False,
+        )
         return self._relative(folder)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
@@ -160,7 +173,11 @@ class LocalArtifactRepository:
             return []
         entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
         return [
-            FileInfo(self._relative(entry), entry.is_dir(), None if entry.is_dir() else entry.stat().st_size)
+            FileInfo(
+                self._relative(entry),
+                entry.is_dir(),
+                None if entry.is_dir() else entry.stat().st_size,
+            )
             for entry in entries
             if not _is_temporary(entry.name)
         ]

@@ -21,7 +21,9 @@ def dict_bytes(dictionary: dict, artifact_file: str) -> bytes:
         try:
             import yaml
         except ImportError:
-            raise InvalidParameter("writing YAML needs PyYAML: pip install pyyaml (or use a .json file)") from None
+            raise InvalidParameter(
+                "writing YAML needs PyYAML: pip install pyyaml (or use a .json file)"
+            ) from None
         return yaml.safe_dump(dictionary, sort_keys=False).encode()
     return json.dumps(dictionary, indent=2, default=str).encode()
 
@@ -61,7 +63,9 @@ def image_bytes(image: object, artifact_file: str) -> bytes:
 
         array = np.asarray(image)
         if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
-            raise InvalidParameter(f"an image array must be HxW, HxWx1, HxWx3 or HxWx4; got shape {array.shape}")
+            raise InvalidParameter(
+                f"an image array must be HxW, HxWx1, HxWx3 or HxWx4; got shape {array.shape}"
+            )
         if array.dtype.kind == "f":
             if array.size and (np.nanmin(array) < 0 or np.nanmax(array) > 1):
                 raise InvalidParameter("a float image must have values in [0, 1]")

@@ -190,8 +190,13 @@ def _regressor_metrics(y, predicted, weight, m) -> dict[str, Any]:
     }
 
 
-def _log_estimator(estimator: Any, run_id: str, artifact_path: str, X: Any = None,
-                   config: AutologConfig | None = None) -> None:
+def _log_estimator(
+    estimator: Any,
+    run_id: str,
+    artifact_path: str,
+    X: Any = None,
+    config: AutologConfig | None = None,
+) -> None:
     """The model through ``lt.log_model`` (``model.pkl`` and ``MLmodel``), with a signature
     inferred from the first training rows, as MLflow's autologging does; those rows are
     also its input example when ``log_input_examples`` is on."""
@@ -202,8 +207,14 @@ def _log_estimator(estimator: Any, run_id: str, artifact_path: str, X: Any = Non
     signature = None
     if head is not None and not keep_example:
         signature = safely(FLAVOR, "infer the model's signature", _signature, estimator, head)
-    log_model(estimator, artifact_path, flavor=FLAVOR, run_id=run_id, signature=signature,
-              input_example=head if keep_example else None)
+    log_model(
+        estimator,
+        artifact_path,
+        flavor=FLAVOR,
+        run_id=run_id,
+        signature=signature,
+        input_example=head if keep_example else None,
+    )
 
 
 def _first_rows(X: Any, rows: int = 5) -> Any:

@@ -12,7 +12,9 @@ def build_parser() -> argparse.ArgumentParser:
     from labtrack.cli import commands
 
     parser = argparse.ArgumentParser(prog="labtrack", description=__doc__)
-    parser.add_argument("--tracking-uri", help="store to use (default: LABTRACK_TRACKING_URI, then ~/.labtrack)")
+    parser.add_argument(
+        "--tracking-uri", help="store to use (default: LABTRACK_TRACKING_URI, then ~/.labtrack)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("experiments", help="list experiments")
@@ -20,14 +22,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.experiments)
 
     def add_selection(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-e", "--experiment", action="append", help="experiment name (repeatable; default: all)")
-        p.add_argument("-f", "--filter", default="", help="filter, e.g. \"metrics.acc > 0.9 and params.kernel = 'rbf'\"")
-        p.add_argument("-o", "--order-by", action="append", help="e.g. 'metrics.acc DESC' (repeatable)")
+        p.add_argument(
+            "-e", "--experiment", action="append", help="experiment name (repeatable; default: all)"
+        )
+        p.add_argument(
+            "-f",
+            "--filter",
+            default="",
+            help="filter, e.g. \"metrics.acc > 0.9 and params.kernel = 'rbf'\"",
+        )
+        p.add_argument(
+            "-o", "--order-by", action="append", help="e.g. 'metrics.acc DESC' (repeatable)"
+        )
         p.add_argument("-n", "--max-results", type=int, default=None, help="at most this many runs")
 
     p = sub.add_parser("runs", help="list runs as a table")
     add_selection(p)
-    p.add_argument("-c", "--columns", help="comma-separated columns, e.g. run_name,status,params.lr,metrics.acc")
+    p.add_argument(
+        "-c",
+        "--columns",
+        help="comma-separated columns, e.g. run_name,status,params.lr,metrics.acc",
+    )
     p.set_defaults(func=commands.runs)
 
     p = sub.add_parser("show", help="show one run: info, params, metrics, tags, artifacts")
@@ -54,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Each module adds its subcommands; it imports its heavy dependencies only when a command runs.
 _COMMAND_MODULES: list[str] = [
-    "labtrack.cli.db", "labtrack.cli.spool", "labtrack.cli.serve", "labtrack.cli.projects",
+    "labtrack.cli.db",
+    "labtrack.cli.spool",
+    "labtrack.cli.serve",
+    "labtrack.cli.projects",
 ]
 
 

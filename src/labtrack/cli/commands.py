@@ -22,8 +22,12 @@ def experiments(args: argparse.Namespace) -> int:
 
     view = ViewType.ALL if args.all else ViewType.ACTIVE_ONLY
     rows = [
-        {"experiment_id": e.experiment_id, "name": e.name, "lifecycle_stage": e.lifecycle_stage,
-         "created": pd.to_datetime(e.creation_time, unit="ms", utc=True)}
+        {
+            "experiment_id": e.experiment_id,
+            "name": e.name,
+            "lifecycle_stage": e.lifecycle_stage,
+            "created": pd.to_datetime(e.creation_time, unit="ms", utc=True),
+        }
         for e in _client(args).search_experiments(view)
     ]
     print(pd.DataFrame(rows).to_string(index=False))
@@ -41,7 +45,9 @@ def _search(args: argparse.Namespace):
             ids.append(experiment.experiment_id)
     else:
         ids = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs_frame(ids, args.filter, ViewType.ACTIVE_ONLY, args.max_results, args.order_by)
+    return client.search_runs_frame(
+        ids, args.filter, ViewType.ACTIVE_ONLY, args.max_results, args.order_by
+    )
 
 
 def runs(args: argparse.Namespace) -> int:
@@ -50,12 +56,18 @@ def runs(args: argparse.Namespace) -> int:
         print("no runs match", file=sys.stderr)
         return 0
     frame = frame.assign(duration=(frame["end_time"] - frame["start_time"]).dt.round("s"))
-    columns = [c.strip() for c in args.columns.split(",")] if args.columns else [
-        c for c in DEFAULT_COLUMNS if c in frame
-    ] + sorted(c for c in frame if c.startswith(("metrics.", "params.")))
+    columns = (
+        [c.strip() for c in args.columns.split(",")]
+        if args.columns
+        else [c for c in DEFAULT_COLUMNS if c in frame]
+        + sorted(c for c in frame if c.startswith(("metrics.", "params.")))
+    )
     missing = [c for c in columns if c not in frame and c != "run_name"]
     if missing:
-        print(f"labtrack: unknown columns {missing}; available: {', '.join(frame.columns)}", file=sys.stderr)
+        print(
+            f"labtrack: unknown columns {missing}; available: {', '.join(frame.columns)}",
+            file=sys.stderr,
+        )
         return 2
     frame = frame.rename(columns={"tags.mlflow.runName": "run_name"})
     columns = ["run_name" if c == "tags.mlflow.runName" else c for c in columns]
@@ -75,7 +87,11 @@ def show(args: argparse.Namespace) -> int:
     if info.end_time:
         print(f"  ended       {pd.to_datetime(info.end_time, unit='ms', utc=True)}")
     print(f"  artifacts   {info.artifact_uri}")
-    for title, values in (("params", run.data.params), ("metrics", run.data.metrics), ("tags", run.data.tags)):
+    for title, values in (
+        ("params", run.data.params),
+        ("metrics", run.data.metrics),
+        ("tags", run.data.tags),
+    ):
         if values:
             print(f"{title}:")
             width = max(len(k) for k in values)
@@ -117,8 +133,15 @@ def demo(args: argparse.Namespace) -> int:
             loss = 1.0
             for epoch in range(20):
                 loss *= 1 - lr * (0.5 + random.random() / 2)
-                lt.log_metrics({"loss": loss, "accuracy": 1 - loss / 2 + math.sin(epoch) / 100}, step=epoch)
+                lt.log_metrics(
+                    {"loss": loss, "accuracy": 1 - loss / 2 + math.sin(epoch) / 100}, step=epoch
+                )
     args.experiment = [args.experiment]
-    args.filter, args.order_by, args.max_results, args.columns = "", ["metrics.loss ASC"], None, None
+    args.filter, args.order_by, args.max_results, args.columns = (
+        "",
+        ["metrics.loss ASC"],
+        None,
+        None,
+    )
     print(f"logged 3 runs to {lt.get_tracking_uri()}\n")
     return runs(args)

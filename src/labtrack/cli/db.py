@@ -17,7 +17,7 @@ def add_commands(sub) -> None:
     a = actions.add_parser(
         "check",
         help="check the database for damage (SQLite: reads every page) and its schema version; "
-             "exit 1 if it is damaged or needs `labtrack db upgrade`",
+        "exit 1 if it is damaged or needs `labtrack db upgrade`",
     )
     a.set_defaults(func=check)
 
@@ -28,9 +28,9 @@ def add_commands(sub) -> None:
         "backup",
         help="copy a SQLite store into DEST, consistently, even while other processes write to it",
         description="Copy a SQLite store with SQLite's online backup API: one consistent snapshot as "
-                    "of when the copy starts, safe while other processes write. Artifacts are "
-                    "plain files in the store's artifacts folder: copy them as files. "
-                    "For PostgreSQL, use pg_dump.",
+        "of when the copy starts, safe while other processes write. Artifacts are "
+        "plain files in the store's artifacts folder: copy them as files. "
+        "For PostgreSQL, use pg_dump.",
     )
     a.add_argument("dest", type=Path, help="file to write (or an existing folder to write it in)")
     a.add_argument("--force", action="store_true", help="replace DEST if it exists")
@@ -58,8 +58,10 @@ def check(args: argparse.Namespace) -> int:
                 print(f"{shown}: DAMAGED. SQLite's integrity check found:")
                 for line in problems:
                     print(f"  {line}")
-                print("Restore the file from a backup, or move it aside to start a new store; "
-                      "`labtrack db backup` copies what can still be read.")
+                print(
+                    "Restore the file from a backup, or move it aside to start a new store; "
+                    "`labtrack db backup` copies what can still be read."
+                )
                 return 1
             integrity = "integrity ok"
         version = migrations.current_version(engine)
@@ -68,7 +70,9 @@ def check(args: argparse.Namespace) -> int:
             state, verdict = "empty", "tables are created on first use"
         else:
             state = f"schema version {version}"
-            verdict = "up to date" if version == schema.SCHEMA_VERSION else "needs `labtrack db upgrade`"
+            verdict = (
+                "up to date" if version == schema.SCHEMA_VERSION else "needs `labtrack db upgrade`"
+            )
         print(f"{shown}: {integrity}; {state}; labtrack {schema.SCHEMA_VERSION}: {verdict}")
         return 0 if version in (None, schema.SCHEMA_VERSION) else 1
     finally:
@@ -85,8 +89,11 @@ def upgrade(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     shown = display_uri(uri)
-    print(f"{shown}: schema version {before} -> {after}" if before != after
-          else f"{shown}: already at version {after}")
+    print(
+        f"{shown}: schema version {before} -> {after}"
+        if before != after
+        else f"{shown}: already at version {after}"
+    )
     return 0
 
 
@@ -111,6 +118,8 @@ def backup(args: argparse.Namespace) -> int:
         written = connection.backup(file, args.dest, overwrite=args.force)
     finally:
         engine.dispose()
-    print(f"backed up {file.path} to {written} (integrity ok); "
-          "artifacts are plain files in the artifacts folder next to it: copy them as files")
+    print(
+        f"backed up {file.path} to {written} (integrity ok); "
+        "artifacts are plain files in the artifacts folder next to it: copy them as files"
+    )
     return 0

@@ -8,30 +8,59 @@ import sys
 
 def add_commands(sub) -> None:
     p = sub.add_parser(
-        "run", help="run a notebook or an MLproject folder as a tracked run (a sweep when a -P has several values)",
+        "run",
+        help="run a notebook or an MLproject folder as a tracked run (a sweep when a -P has several values)",
         description="Run a notebook (papermill; values go after its cell tagged 'parameters') or an "
-                    "MLproject folder's entry point as one tracked run. A parameter given several "
-                    "values (-P lr=0.01,0.1) makes a sweep: every combination runs as a child run.",
+        "MLproject folder's entry point as one tracked run. A parameter given several "
+        "values (-P lr=0.01,0.1) makes a sweep: every combination runs as a child run.",
     )
-    p.add_argument("target", metavar="NOTEBOOK_OR_FOLDER", help="a .ipynb file or a folder with an MLproject file")
-    p.add_argument("-P", "--param", action="append", default=[], metavar="NAME=VALUE[,VALUE...]",
-                   help="a parameter value; several comma-separated values sweep it (\\, is a literal comma)")
-    p.add_argument("-e", "--experiment", help="experiment name, created if new (default: the active experiment)")
+    p.add_argument(
+        "target",
+        metavar="NOTEBOOK_OR_FOLDER",
+        help="a .ipynb file or a folder with an MLproject file",
+    )
+    p.add_argument(
+        "-P",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,VALUE...]",
+        help="a parameter value; several comma-separated values sweep it (\\, is a literal comma)",
+    )
+    p.add_argument(
+        "-e",
+        "--experiment",
+        help="experiment name, created if new (default: the active experiment)",
+    )
     p.add_argument("--entry-point", default="main", help="MLproject entry point (default: main)")
     p.add_argument("--run-name", help="run name (default: the notebook's or the project's name)")
-    p.add_argument("-j", "--jobs", type=int, default=1, help="sweep runs to execute at once (default: 1)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, help="sweep runs to execute at once (default: 1)"
+    )
     p.add_argument("--metric", help="pick the best sweep run by this metric")
     direction = p.add_mutually_exclusive_group()
-    direction.add_argument("--maximize", dest="maximize", action="store_const", const=True,
-                           help="higher is better (the default, unless the metric looks like a loss or error)")
-    direction.add_argument("--minimize", dest="maximize", action="store_const", const=False,
-                           help="lower is better")
-    p.add_argument("--kernel", help="Jupyter kernel for notebooks (default: this Python interpreter)")
+    direction.add_argument(
+        "--maximize",
+        dest="maximize",
+        action="store_const",
+        const=True,
+        help="higher is better (the default, unless the metric looks like a loss or error)",
+    )
+    direction.add_argument(
+        "--minimize", dest="maximize", action="store_const", const=False, help="lower is better"
+    )
+    p.add_argument(
+        "--kernel", help="Jupyter kernel for notebooks (default: this Python interpreter)"
+    )
     p.set_defaults(func=run)
 
-    p = sub.add_parser("reproduce", help="run a recorded run again, from its recorded source and parameters")
+    p = sub.add_parser(
+        "reproduce", help="run a recorded run again, from its recorded source and parameters"
+    )
     p.add_argument("run_id")
-    p.add_argument("--run-name", help="name of the new run (default: the original's, marked reproduced)")
+    p.add_argument(
+        "--run-name", help="name of the new run (default: the original's, marked reproduced)"
+    )
     p.set_defaults(func=reproduce)
 
 
@@ -41,10 +70,21 @@ def run(args: argparse.Namespace) -> int:
     from labtrack.projects.runner import Outcome
 
     _use_store(args)
-    given = {name: values if len(values) > 1 else values[0] for name, values in parse_assignments(args.param).items()}
-    result = execute(args.target, args.entry_point, given, experiment_name=args.experiment,
-                     run_name=args.run_name, jobs=args.jobs, metric=args.metric,
-                     maximize=args.maximize, kernel_name=args.kernel)
+    given = {
+        name: values if len(values) > 1 else values[0]
+        for name, values in parse_assignments(args.param).items()
+    }
+    result = execute(
+        args.target,
+        args.entry_point,
+        given,
+        experiment_name=args.experiment,
+        run_name=args.run_name,
+        jobs=args.jobs,
+        metric=args.metric,
+        maximize=args.maximize,
+        kernel_name=args.kernel,
+    )
     outcomes = [result] if isinstance(result, Outcome) else result.outcomes
     width = max(len(outcome.run_name) for outcome in outcomes)
     for outcome in outcomes:
@@ -64,8 +104,10 @@ def _print_best(result) -> None:
         print(f"no finished run logged the metric {result.metric!r}", file=sys.stderr)
     elif result.best is not None:
         direction = "max" if result.maximize else "min"
-        print(f"best by {result.metric} ({direction}): {result.best.run_name!r} "
-              f"({result.best.run_id}) {result.metric}={result.best_value:g}")
+        print(
+            f"best by {result.metric} ({direction}): {result.best.run_name!r} "
+            f"({result.best.run_id}) {result.metric}={result.best_value:g}"
+        )
 
 
 def reproduce(args: argparse.Namespace) -> int:

@@ -12,15 +12,21 @@ def add_commands(sub) -> None:
         "spool",
         help="show or replay what was logged while a store could not be reached",
         description="While a store cannot be reached, labtrack keeps what it could not write in a "
-                    "spool under the labtrack home, and writes it (once, in order) when the store "
-                    "answers again. These commands show what waits, and write it now.",
+        "spool under the labtrack home, and writes it (once, in order) when the store "
+        "answers again. These commands show what waits, and write it now.",
     )
     actions = p.add_subparsers(dest="spool_action", required=True, metavar="ACTION")
-    a = actions.add_parser("status", help="list every spool with the entries and points waiting in it")
+    a = actions.add_parser(
+        "status", help="list every spool with the entries and points waiting in it"
+    )
     a.set_defaults(func=status)
-    a = actions.add_parser("replay", help="write what waits in the spool of the store (--tracking-uri)")
+    a = actions.add_parser(
+        "replay", help="write what waits in the spool of the store (--tracking-uri)"
+    )
     a.set_defaults(func=replay)
-    a = actions.add_parser("refused", help="list the points the store (--tracking-uri) refused, and why")
+    a = actions.add_parser(
+        "refused", help="list the points the store (--tracking-uri) refused, and why"
+    )
     a.set_defaults(func=refused)
 
 
@@ -33,7 +39,11 @@ def status(args: argparse.Namespace) -> int:
         print("no spooled data: every store has everything logged")
         return 0
     for path, uri, entries, points, refused_points in found:
-        refused_note = f"; {refused_points} points the store refused (`labtrack spool refused`)" if refused_points else ""
+        refused_note = (
+            f"; {refused_points} points the store refused (`labtrack spool refused`)"
+            if refused_points
+            else ""
+        )
         print(f"{uri}: {entries} entries, {points} points waiting in {path}{refused_note}")
     return 0
 
@@ -57,6 +67,8 @@ def replay(args: argparse.Namespace) -> int:
 
     client = TrackingClient(env.resolve_tracking_uri(args.tracking_uri))
     report = client.writer.replay_spool()
-    print(f"{display_uri(client.tracking_uri)}: wrote {report.replayed} spooled entries "
-          f"({report.points} points); {report.already_written} were written before")
+    print(
+        f"{display_uri(client.tracking_uri)}: wrote {report.replayed} spooled entries "
+        f"({report.points} points); {report.already_written} were written before"
+    )
     return 0

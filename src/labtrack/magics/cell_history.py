@@ -41,7 +41,9 @@ class CellHistory:
 
     def append(self, source: str, execution_count: int | None, seconds: float, ok: bool) -> None:
         started = time.time() - seconds
-        self.cells.append(Cell(execution_count, source, started, round(seconds, 6), "ok" if ok else "error"))
+        self.cells.append(
+            Cell(execution_count, source, started, round(seconds, 6), "ok" if ok else "error")
+        )
         history, script = json.dumps([asdict(c) for c in self.cells], indent=1), self.script()
         client, run_id = self.client, self.run_id
 

@@ -36,9 +36,16 @@ class _Parser(argparse.ArgumentParser):
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--name", help="run name (default: a random readable name)")
     parser.add_argument("--experiment", help="experiment name (default: the active experiment)")
-    parser.add_argument("--params", action="append", default=[], metavar="a,b,lr=0.1",
-                        help="log these variables' values (or literal key=value pairs) as params")
-    parser.add_argument("--tags", action="append", default=[], metavar="k=v,k2=v2", help="tags to set")
+    parser.add_argument(
+        "--params",
+        action="append",
+        default=[],
+        metavar="a,b,lr=0.1",
+        help="log these variables' values (or literal key=value pairs) as params",
+    )
+    parser.add_argument(
+        "--tags", action="append", default=[], metavar="k=v,k2=v2", help="tags to set"
+    )
     parser.add_argument("--nested", action="store_true", help="start a child of the active run")
     parser.add_argument("--resume", metavar="RUN_ID", help="continue an existing run")
     parser.add_argument("--no-source", action="store_true", help="do not record the cell's source")
@@ -108,8 +115,13 @@ class TrackMagics(Magics):
         # Inside a %track start span, a tracked cell is a child of that run.
         nested = args.nested or self._line_run_is_active()
         started = time.perf_counter()
-        run = fluent.start_run(run_id=args.resume, run_name=args.name, nested=nested, tags=tags,
-                               experiment_id=self._experiment_id(args.experiment))
+        run = fluent.start_run(
+            run_id=args.resume,
+            run_name=args.name,
+            nested=nested,
+            tags=tags,
+            experiment_id=self._experiment_id(args.experiment),
+        )
         with run:
             # Variables known now are logged with the values the cell starts from; the cell
             # may define the others.
@@ -122,7 +134,9 @@ class TrackMagics(Magics):
                 seconds = time.perf_counter() - started
                 self._record_cell(run, cell, seconds, ok, args.no_source, new_run=not run.resumed)
             for name in self._log_params(undefined):
-                print(f"labtrack: --params: the cell defined no variable {name!r}; it was not logged")
+                print(
+                    f"labtrack: --params: the cell defined no variable {name!r}; it was not logged"
+                )
         if not args.quiet and env.MAGIC_SUMMARY.get() != "0":
             self._print_summary(run, seconds)
         return result
@@ -140,8 +154,9 @@ class TrackMagics(Magics):
             return eval(compile(last, filename, "eval"), self.shell.user_ns)
         return None
 
-    def _record_cell(self, run, cell: str, seconds: float, ok: bool, no_source: bool,
-                     new_run: bool) -> None:
+    def _record_cell(
+        self, run, cell: str, seconds: float, ok: bool, no_source: bool, new_run: bool
+    ) -> None:
         client = run.client
         client.log_metric(run.info.run_id, "wall_time_s", seconds)
         if not no_source:
@@ -160,31 +175,45 @@ class TrackMagics(Magics):
         if args.command == "start":
             tags = _parse_tags(args.tags)
             params = _split_pairs(args.params)
-            self._require_variables([p for p in params if "=" not in p and p not in self.shell.user_ns])
-            run = fluent.start_run(run_id=args.resume, run_name=args.name, nested=args.nested,
-                                   tags=tags, experiment_id=self._experiment_id(args.experiment))
+            self._require_variables(
+                [p for p in params if "=" not in p and p not in self.shell.user_ns]
+            )
+            run = fluent.start_run(
+                run_id=args.resume,
+                run_name=args.name,
+                nested=args.nested,
+                tags=tags,
+                experiment_id=self._experiment_id(args.experiment),
+            )
             self.line_run = run
             self.history = None if args.no_source else CellHistory(state.client(), run.info.run_id)
             self._log_params(params)
             if not args.quiet:
-                print(f"labtrack: started run {run.info.run_name!r} ({run.info.run_id[:8]}); "
-                      "cells are recorded until %track stop")
+                print(
+                    f"labtrack: started run {run.info.run_name!r} ({run.info.run_id[:8]}); "
+                    "cells are recorded until %track stop"
+                )
         elif args.command == "stop":
             if not self._line_run_is_active():
                 raise UsageError("%track stop: no run was started with %track start")
             run = self.line_run
             fluent.end_run(args.status, _run=run)
             self.line_run = self.history = None
-            print(f"labtrack: ended run {run.info.run_name!r} ({run.info.run_id[:8]}) as {args.status}")
+            print(
+                f"labtrack: ended run {run.info.run_name!r} ({run.info.run_id[:8]}) as {args.status}"
+            )
         elif args.command == "params":
             if fluent.active_run() is None:
                 raise UsageError("%track params: no active run (start one with %track start)")
             self._require_variables(self._log_params(args.names))
         else:
             active = fluent.active_run()
-            print("labtrack: no active run" if active is None else
-                  f"labtrack: active run {active.info.run_name!r} ({active.info.run_id}) "
-                  f"in experiment {active.info.experiment_id}")
+            print(
+                "labtrack: no active run"
+                if active is None
+                else f"labtrack: active run {active.info.run_name!r} ({active.info.run_id}) "
+                f"in experiment {active.info.experiment_id}"
+            )
         return None
 
     # -- recording cells of a %track start span ------------------------------------------------
@@ -234,9 +263,13 @@ class TrackMagics(Magics):
     @staticmethod
     def _require_variables(undefined: list[str]) -> None:
         if undefined:
-            raise UsageError(f"%track: no variable named {', '.join(map(repr, undefined))} in the notebook")
+            raise UsageError(
+                f"%track: no variable named {', '.join(map(repr, undefined))} in the notebook"
+            )
 
     def _print_summary(self, run, seconds: float) -> None:
         stored = fluent.get_run(run.info.run_id)
-        print(f"labtrack: run {stored.info.run_name!r} ({stored.info.run_id[:8]}) "
-              f"{stored.info.status} in {seconds:.2f}s, experiment {stored.info.experiment_id}")
+        print(
+            f"labtrack: run {stored.info.run_name!r} ({stored.info.run_id[:8]}) "
+            f"{stored.info.status} in {seconds:.2f}s, experiment {stored.info.experiment_id}"
+        )

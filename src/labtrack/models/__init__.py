@@ -19,7 +19,19 @@ from labtrack.models.signature import ColSpec, ModelSignature, Schema, TensorSpe
 Model = ModelMetadata
 
 __all__ = [
-    "ColSpec", "infer_signature", "load_model", "load_native", "log_model", "Model", "ModelInfo",
-    "ModelMetadata", "ModelSignature", "PyFuncModel", "PythonModel", "PythonModelContext",
-    "save_model", "Schema", "TensorSpec",
+    "ColSpec",
+    "infer_signature",
+    "load_model",
+    "load_native",
+    "log_model",
+    "Model",
+    "ModelInfo",
+    "ModelMetadata",
+    "ModelSignature",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "save_model",
+    "Schema",
+    "TensorSpec",
 ]

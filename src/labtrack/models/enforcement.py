@@ -38,6 +38,7 @@ def conform(data: Any, schema: Schema | None, *, lenient: bool = False) -> Any:
 
 # -- columns ----------------------------------------------------------------------------------
 
+
 def _conform_columns(data: Any, schema: Schema, lenient: bool) -> Any:
     import numpy as np
     import pandas as pd
@@ -47,7 +48,9 @@ def _conform_columns(data: Any, schema: Schema, lenient: bool) -> Any:
         # Unnamed columns: match by position.
         frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
         if frame.shape[1] < sum(spec.required for spec in specs):
-            raise InvalidParameter(f"the model expects {len(specs)} input columns, got {frame.shape[1]}")
+            raise InvalidParameter(
+                f"the model expects {len(specs)} input columns, got {frame.shape[1]}"
+            )
         frame = frame.iloc[:, : len(specs)]
         frame.columns = range(frame.shape[1])
         specs = [ColSpec(spec.type, i, spec.required) for i, spec in enumerate(specs)]
@@ -116,7 +119,9 @@ def _conform_column(column: Any, spec: ColSpec, lenient: bool) -> Any:
         column = pd.Series(list(column), index=column.index, name=column.name)
         if column.dtype == object:  # numbers mixed with None: floats with NaN
             column = column.astype("float64")
-    elif not (pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)):
+    elif not (
+        pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype)
+    ):
         raise mismatch(f"it holds {_value_kinds(column)}")  # text, dates, ... for a number
     if column.isna().any() and target.kind in "biu":
         raise mismatch("it has missing values (only float and double columns may hold NaN)")
@@ -155,6 +160,7 @@ def _convert(values: Any, target: Any, lenient: bool, mismatch) -> Any:
 
 # -- tensors ------------------------------------------------------------------------------------
 
+
 def _conform_tensor(data: Any, schema: Schema, lenient: bool) -> Any:
     import numpy as np
     import pandas as pd
@@ -169,12 +175,18 @@ def _conform_tensor(data: Any, schema: Schema, lenient: bool) -> Any:
     if array.dtype == object:  # numbers that came as Python objects (e.g. a frame of mixed dtypes)
         array = _numeric_or_none(array)
     if array is None or array.dtype == object:
-        raise InvalidParameter(f"{label} must be numeric ({spec.dtype}), but holds {_array_kinds(np.asarray(data))}")
+        raise InvalidParameter(
+            f"{label} must be numeric ({spec.dtype}), but holds {_array_kinds(np.asarray(data))}"
+        )
     expected = tuple(spec.shape)
     if len(expected) == array.ndim + 1 and expected[0] == -1 and array.ndim >= 1:
         array = array.reshape(1, *array.shape)  # one example given without its batch dimension
-    if array.ndim != len(expected) or any(e != -1 and e != a for e, a in zip(expected, array.shape, strict=True)):
-        raise InvalidParameter(f"{label} must have shape {list(expected)} (-1: any size), got {list(array.shape)}")
+    if array.ndim != len(expected) or any(
+        e != -1 and e != a for e, a in zip(expected, array.shape, strict=True)
+    ):
+        raise InvalidParameter(
+            f"{label} must have shape {list(expected)} (-1: any size), got {list(array.shape)}"
+        )
 
     def mismatch(detail: str) -> InvalidParameter:
         return InvalidParameter(f"{label} must be {spec.dtype}, but {detail}")

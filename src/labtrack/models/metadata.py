@@ -33,7 +33,9 @@ class ModelMetadata:
     run_id: str | None = None
     model_uuid: str = field(default_factory=lambda: uuid.uuid4().hex)
     utc_time_created: str = field(
-        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M:%S.%f"
+        )
     )
     labtrack_version: str | None = None
     metadata: dict[str, Any] | None = None

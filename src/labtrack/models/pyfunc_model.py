@@ -18,8 +18,14 @@ class PyFuncModel:
     a type that cannot be converted without loss raises ``InvalidParameter`` naming it),
     then calls the flavor's predict."""
 
-    def __init__(self, metadata: ModelMetadata, native: Any, predict: Callable[[Any, dict | None], Any],
-                 flavor: str, model_uri: str | None = None):
+    def __init__(
+        self,
+        metadata: ModelMetadata,
+        native: Any,
+        predict: Callable[[Any, dict | None], Any],
+        flavor: str,
+        model_uri: str | None = None,
+    ):
         self.metadata = metadata
         self.flavor = flavor
         self.model_uri = model_uri
@@ -45,10 +51,16 @@ class PyFuncModel:
         if python_model is None:
             from labtrack.errors import InvalidState
 
-            raise InvalidState(f"this is a {self.flavor} model, not a python_function one; use get_raw_model()")
+            raise InvalidState(
+                f"this is a {self.flavor} model, not a python_function one; use get_raw_model()"
+            )
         return python_model
 
     def __repr__(self) -> str:
-        origin = f"  artifact_path: {self.metadata.artifact_path}\n" if self.metadata.artifact_path else ""
+        origin = (
+            f"  artifact_path: {self.metadata.artifact_path}\n"
+            if self.metadata.artifact_path
+            else ""
+        )
         run = f"  run_id: {self.metadata.run_id}\n" if self.metadata.run_id else ""
         return f"labtrack.pyfunc.PyFuncModel:\n{origin}  flavor: {self.flavor}\n{run}".rstrip()

@@ -32,22 +32,35 @@ class PythonModel:
     def load_context(self, context: PythonModelContext) -> None:
         """Called once when the model is loaded, before any ``predict``."""
 
-    def predict(self, context: PythonModelContext, model_input: Any, params: dict | None = None) -> Any:
-        raise NotImplementedError("a PythonModel must implement predict(self, context, model_input, params=None)")
+    def predict(
+        self, context: PythonModelContext, model_input: Any, params: dict | None = None
+    ) -> Any:
+        raise NotImplementedError(
+            "a PythonModel must implement predict(self, context, model_input, params=None)"
+        )
 
 
-def call_predict(predict: Any, context: PythonModelContext | None, data: Any, params: dict | None) -> Any:
+def call_predict(
+    predict: Any, context: PythonModelContext | None, data: Any, params: dict | None
+) -> Any:
     """Call a user's ``predict`` however it is written: with or without MLflow's ``context``
     argument (MLflow 3 allows ``predict(self, model_input)``), with ``params`` only if it
     takes them."""
     parameters = _parameters(predict)
     positional = [
-        p for p in parameters.values()
+        p
+        for p in parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "params"
     ]
     arguments = [context, data] if context is not None and len(positional) >= 2 else [data]
-    takes_params = "params" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-    return predict(*arguments, params=params) if takes_params and params is not None else predict(*arguments)
+    takes_params = "params" in parameters or any(
+        p.kind is p.VAR_KEYWORD for p in parameters.values()
+    )
+    return (
+        predict(*arguments, params=params)
+        if takes_params and params is not None
+        else predict(*arguments)
+    )
 
 
 def _parameters(function: Any) -> dict[str, inspect.Parameter]:

@@ -45,10 +45,18 @@ class ModelInfo:
         return self.artifact_path
 
 
-def save_model(model: Any, path: str | os.PathLike, *, flavor: str | None = None,
-               signature: ModelSignature | None = None, input_example: Any = None,
-               pip_requirements: list[str] | None = None, extra_pip_requirements: list[str] | None = None,
-               metadata: dict[str, Any] | None = None, **flavor_options: Any) -> ModelMetadata:
+def save_model(
+    model: Any,
+    path: str | os.PathLike,
+    *,
+    flavor: str | None = None,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    **flavor_options: Any,
+) -> ModelMetadata:
     """Save ``model`` into the new folder ``path``; the flavor is detected unless named.
 
     Without ``signature``, one is inferred from ``input_example``: its columns (or tensor
@@ -56,16 +64,36 @@ def save_model(model: Any, path: str | os.PathLike, *, flavor: str | None = None
 
     >>> lt.models.save_model(clf, "iris_model", input_example=X[:5])   # doctest: +SKIP
     """
-    return _save(model, Path(path), flavor, signature, input_example, pip_requirements,
-                 extra_pip_requirements, metadata, flavor_options, run_id=None, artifact_path=None)
+    return _save(
+        model,
+        Path(path),
+        flavor,
+        signature,
+        input_example,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+        flavor_options,
+        run_id=None,
+        artifact_path=None,
+    )
 
 
-def log_model(model: Any, name: str | None = None, *, artifact_path: str | None = None,
-              signature: ModelSignature | None = None, input_example: Any = None,
-              registered_model_name: str | None = None, flavor: str | None = None,
-              pip_requirements: list[str] | None = None, extra_pip_requirements: list[str] | None = None,
-              metadata: dict[str, Any] | None = None, run_id: str | None = None,
-              **flavor_options: Any) -> ModelInfo:
+def log_model(
+    model: Any,
+    name: str | None = None,
+    *,
+    artifact_path: str | None = None,
+    signature: ModelSignature | None = None,
+    input_example: Any = None,
+    registered_model_name: str | None = None,
+    flavor: str | None = None,
+    pip_requirements: list[str] | None = None,
+    extra_pip_requirements: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    **flavor_options: Any,
+) -> ModelInfo:
     """Save ``model`` as ``name`` among the active run's artifacts (a run is started if none
     is active) and, with ``registered_model_name``, register it as a new version.
 
@@ -76,11 +104,24 @@ def log_model(model: Any, name: str | None = None, *, artifact_path: str | None 
     from labtrack.tracking import fluent
 
     name = _model_name(name, artifact_path)
-    active = fluent.active_run()  # the fluent API's rule: the given run, the active one, or a new one
+    active = (
+        fluent.active_run()
+    )  # the fluent API's rule: the given run, the active one, or a new one
     target_run = run_id or (active.info.run_id if active else fluent.start_run().info.run_id)
     with tempfile.TemporaryDirectory(prefix="labtrack-model-") as scratch:
-        saved = _save(model, Path(scratch) / "model", flavor, signature, input_example, pip_requirements,
-                      extra_pip_requirements, metadata, flavor_options, run_id=target_run, artifact_path=name)
+        saved = _save(
+            model,
+            Path(scratch) / "model",
+            flavor,
+            signature,
+            input_example,
+            pip_requirements,
+            extra_pip_requirements,
+            metadata,
+            flavor_options,
+            run_id=target_run,
+            artifact_path=name,
+        )
         fluent.log_artifacts(str(Path(scratch) / "model"), name, run_id=target_run)
     _record_in_run(target_run, saved)
     model_uri = f"runs:/{target_run}/{name}"
@@ -89,29 +130,56 @@ def log_model(model: Any, name: str | None = None, *, artifact_path: str | None 
         from labtrack.registry import register_model
 
         version = int(register_model(model_uri, registered_model_name).version)
-    return ModelInfo(model_uri, target_run, name, saved.flavors, saved.signature, saved.model_uuid,
-                     saved.utc_time_created, saved.saved_input_example_info, saved.metadata, version)
+    return ModelInfo(
+        model_uri,
+        target_run,
+        name,
+        saved.flavors,
+        saved.signature,
+        saved.model_uuid,
+        saved.utc_time_created,
+        saved.saved_input_example_info,
+        saved.metadata,
+        version,
+    )
 
 
 def _model_name(name: str | None, artifact_path: str | None) -> str:
     if name and artifact_path and name != artifact_path:
-        raise InvalidParameter(f"give the model one name: name={name!r} and artifact_path={artifact_path!r} differ")
+        raise InvalidParameter(
+            f"give the model one name: name={name!r} and artifact_path={artifact_path!r} differ"
+        )
     chosen = name or artifact_path
     if not isinstance(chosen, str) or not chosen.strip("/"):
-        raise InvalidParameter("log_model needs a name for the model in the run, e.g. lt.log_model(clf, 'model')")
+        raise InvalidParameter(
+            "log_model needs a name for the model in the run, e.g. lt.log_model(clf, 'model')"
+        )
     return chosen.strip("/")
 
 
-def _save(model: Any, folder: Path, flavor_name: str | None, signature: ModelSignature | None,
-          input_example: Any, pip_requirements, extra_pip_requirements, user_metadata,
-          flavor_options: dict[str, Any], *, run_id: str | None, artifact_path: str | None) -> ModelMetadata:
+def _save(
+    model: Any,
+    folder: Path,
+    flavor_name: str | None,
+    signature: ModelSignature | None,
+    input_example: Any,
+    pip_requirements,
+    extra_pip_requirements,
+    user_metadata,
+    flavor_options: dict[str, Any],
+    *,
+    run_id: str | None,
+    artifact_path: str | None,
+) -> ModelMetadata:
     from labtrack._version import __version__
 
     flavor = flavors.by_name(flavor_name) if flavor_name else flavors.detect(model)
     if flavor_name and not flavor.matches(model):
         raise InvalidParameter(f"a {type(model).__qualname__} is not a {flavor.NAME} model")
     if folder.exists() and any(folder.iterdir()):
-        raise AlreadyExists(f"cannot save a model into {str(folder)!r}: the folder exists and is not empty")
+        raise AlreadyExists(
+            f"cannot save a model into {str(folder)!r}: the folder exists and is not empty"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     entry = flavor.save(model, folder, **flavor_options)
     example_info = example = None
@@ -120,7 +188,9 @@ def _save(model: Any, folder: Path, flavor_name: str | None, signature: ModelSig
     if signature is None and example is not None:
         signature = _infer_from_example(flavor, model, folder, entry, example)
     metadata = ModelMetadata(
-        flavors={flavor.NAME: entry} if flavor.NAME == PYFUNC else {flavor.NAME: entry, PYFUNC: _pyfunc_entry(flavor)},
+        flavors={flavor.NAME: entry}
+        if flavor.NAME == PYFUNC
+        else {flavor.NAME: entry, PYFUNC: _pyfunc_entry(flavor)},
         signature=signature,
         saved_input_example_info=example_info,
         artifact_path=artifact_path,
@@ -131,18 +201,25 @@ def _save(model: Any, folder: Path, flavor_name: str | None, signature: ModelSig
     metadata.flavors[PYFUNC]["python_version"] = platform.python_version()
     metadata.save(folder)
     requirements = pip_requirements if pip_requirements is not None else _requirements(flavor)
-    (folder / REQUIREMENTS_FILE).write_text("\n".join([*requirements, *(extra_pip_requirements or [])]) + "\n")
+    (folder / REQUIREMENTS_FILE).write_text(
+        "\n".join([*requirements, *(extra_pip_requirements or [])]) + "\n"
+    )
     return metadata
 
 
 def _pyfunc_entry(flavor: ModuleType) -> dict[str, Any]:
     """The python_function entry of a native flavor: which labtrack module loads it."""
-    namespace = {"sklearn": "labtrack.sklearn", "pytorch": "labtrack.pytorch", "keras": "labtrack.keras"}
+    namespace = {
+        "sklearn": "labtrack.sklearn",
+        "pytorch": "labtrack.pytorch",
+        "keras": "labtrack.keras",
+    }
     return {"loader_module": namespace[flavor.NAME]}
 
 
-def _infer_from_example(flavor: ModuleType, model: Any, folder: Path, entry: dict[str, Any],
-                        example: Any) -> ModelSignature | None:
+def _infer_from_example(
+    flavor: ModuleType, model: Any, folder: Path, entry: dict[str, Any], example: Any
+) -> ModelSignature | None:
     """Inputs from the example; outputs from predicting on it (a failure there only warns:
     the model is still saved, with an input schema)."""
     inputs = infer_schema(example)
@@ -184,10 +261,15 @@ def _record_in_run(run_id: str, saved: ModelMetadata) -> None:
 
     client = state.client()
     history = json.loads(client.get_run(run_id).data.tags.get(HISTORY_TAG) or "[]")
-    history.append({
-        "run_id": run_id, "artifact_path": saved.artifact_path, "utc_time_created": saved.utc_time_created,
-        "flavors": sorted(saved.flavors), "model_uuid": saved.model_uuid,
-    })
+    history.append(
+        {
+            "run_id": run_id,
+            "artifact_path": saved.artifact_path,
+            "utc_time_created": saved.utc_time_created,
+            "flavors": sorted(saved.flavors),
+            "model_uuid": saved.model_uuid,
+        }
+    )
     text = json.dumps(history)
     while len(text) > MAX_TAG_VALUE_LENGTH and len(history) > 1:  # keep the newest entries
         history.pop(0)

@@ -40,7 +40,9 @@ class ColSpec:
 
     def __post_init__(self):
         if self.type not in COLUMN_TYPES:
-            raise InvalidParameter(f"unknown column type {self.type!r}; use one of {', '.join(COLUMN_TYPES)}")
+            raise InvalidParameter(
+                f"unknown column type {self.type!r}; use one of {', '.join(COLUMN_TYPES)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"type": self.type}
@@ -59,7 +61,10 @@ class TensorSpec:
     name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {"type": "tensor", "tensor-spec": {"dtype": self.dtype, "shape": list(self.shape)}}
+        spec: dict[str, Any] = {
+            "type": "tensor",
+            "tensor-spec": {"dtype": self.dtype, "shape": list(self.shape)},
+        }
         if self.name is not None:
             spec["name"] = self.name
         return spec
@@ -135,7 +140,10 @@ def _describe(spec: ColSpec | TensorSpec) -> str:
 
 # -- inference ------------------------------------------------------------------------------
 
-def infer_signature(model_input: Any = None, model_output: Any = None, params: dict | None = None) -> ModelSignature:
+
+def infer_signature(
+    model_input: Any = None, model_output: Any = None, params: dict | None = None
+) -> ModelSignature:
     """The signature that describes these example inputs and outputs.
 
     A pandas DataFrame (or a dict of columns, or a list of dicts) gives named columns with
@@ -157,7 +165,9 @@ def infer_schema(data: Any) -> Schema:
 
     data = as_frame_or_array(data)
     if isinstance(data, pd.DataFrame):
-        return Schema(ColSpec(column_type(data[column], column), str(column)) for column in data.columns)
+        return Schema(
+            ColSpec(column_type(data[column], column), str(column)) for column in data.columns
+        )
     if isinstance(data, pd.Series):
         return Schema([ColSpec(column_type(data, data.name or "output"))])
     array = np.asarray(data)
@@ -207,7 +217,9 @@ def column_type(column: Any, name: Any) -> str:
         return "boolean"
     if pd.api.types.is_integer_dtype(dtype):
         numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # pandas' Int64 too
-        fits_int32 = numpy_dtype.itemsize < 4 or (numpy_dtype.itemsize == 4 and numpy_dtype.kind == "i")
+        fits_int32 = numpy_dtype.itemsize < 4 or (
+            numpy_dtype.itemsize == 4 and numpy_dtype.kind == "i"
+        )
         return "integer" if fits_int32 else "long"
     if pd.api.types.is_float_dtype(dtype):
         return "float" if str(dtype).lower() == "float32" else "double"

@@ -73,7 +73,9 @@ def _registry_model(uri: str) -> ModelLocation:
                 "models:/<name>/latest or models:/<name>@<alias>"
             )
         version = _version_for(client, name, reference)
-    folder = Path(str(client.get_model_version_download_uri(name, str(version))).removeprefix("file://"))
+    folder = Path(
+        str(client.get_model_version_download_uri(name, str(version))).removeprefix("file://")
+    )
     return ModelLocation(uri, folder, name, str(version))
 
 

@@ -37,7 +37,11 @@ def command_argv(entry_point: EntryPoint, values: dict[str, Any]) -> list[str]:
     texts = {name: str(value) for name, value in values.items()}
     argv = [word.format(**texts) for word in shlex.split(entry_point.command)]
     # "in the current environment": `python` is this interpreter, not whatever PATH finds.
-    if argv and argv[0] in ("python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"):
+    if argv and argv[0] in (
+        "python",
+        "python3",
+        f"python{sys.version_info[0]}.{sys.version_info[1]}",
+    ):
         argv[0] = sys.executable
     return argv
 
@@ -91,8 +95,11 @@ class EntryPointTarget:
         for folder, subfolders, names in os.walk(root):
             here = Path(folder)
             subfolders[:] = sorted(
-                name for name in subfolders
-                if not name.startswith(".") and name not in _SKIPPED_FOLDERS and (here / name).resolve() not in skip
+                name
+                for name in subfolders
+                if not name.startswith(".")
+                and name not in _SKIPPED_FOLDERS
+                and (here / name).resolve() not in skip
             )
             for name in sorted(names):
                 path = here / name

@@ -21,10 +21,19 @@ from labtrack.projects.sweep import SweepResult, run_sweep
 from labtrack.tracking import fluent, state
 
 
-def run(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] | None = None, *,
-        experiment_name: str | None = None, experiment_id: str | None = None,
-        run_name: str | None = None, jobs: int = 1, metric: str | None = None,
-        maximize: bool | None = None, kernel_name: str | None = None) -> Run:
+def run(
+    uri: str | Path,
+    entry_point: str = "main",
+    parameters: dict[str, Any] | None = None,
+    *,
+    experiment_name: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    jobs: int = 1,
+    metric: str | None = None,
+    maximize: bool | None = None,
+    kernel_name: str | None = None,
+) -> Run:
     """Run a notebook (papermill, values injected after its cell tagged ``parameters``) or an
     MLproject folder's entry point as a tracked run, and return the run.
 
@@ -41,9 +50,18 @@ def run(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] |
     >>> lt.run("train.ipynb", parameters={"C": [0.1, 1, 10]},  # doctest: +SKIP
     ...        experiment_name="svm", metric="accuracy", jobs=2)
     """
-    result = execute(uri, entry_point, parameters, experiment_name=experiment_name,
-                     experiment_id=experiment_id, run_name=run_name, jobs=jobs, metric=metric,
-                     maximize=maximize, kernel_name=kernel_name)
+    result = execute(
+        uri,
+        entry_point,
+        parameters,
+        experiment_name=experiment_name,
+        experiment_id=experiment_id,
+        run_name=run_name,
+        jobs=jobs,
+        metric=metric,
+        maximize=maximize,
+        kernel_name=kernel_name,
+    )
     raise_if_failed(result)
     client = state.client()
     if isinstance(result, Outcome):
@@ -51,10 +69,19 @@ def run(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] |
     return client.get_run(result.best.run_id if result.best else result.parent_run_id)
 
 
-def execute(uri: str | Path, entry_point: str = "main", parameters: dict[str, Any] | None = None, *,
-            experiment_name: str | None = None, experiment_id: str | None = None,
-            run_name: str | None = None, jobs: int = 1, metric: str | None = None,
-            maximize: bool | None = None, kernel_name: str | None = None) -> Outcome | SweepResult:
+def execute(
+    uri: str | Path,
+    entry_point: str = "main",
+    parameters: dict[str, Any] | None = None,
+    *,
+    experiment_name: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    jobs: int = 1,
+    metric: str | None = None,
+    maximize: bool | None = None,
+    kernel_name: str | None = None,
+) -> Outcome | SweepResult:
     """What ``run`` does, returning how it went instead of raising for failed executions."""
     target = resolve_target(uri, entry_point, kernel_name)
     specs = target.parameters
@@ -64,11 +91,21 @@ def execute(uri: str | Path, entry_point: str = "main", parameters: dict[str, An
     experiment = experiment_for(experiment_name, experiment_id)
     if len(grid) == 1:
         return run_target(target, grid[0], state.client(), experiment, run_name=run_name)
-    return run_sweep(target, grid, state.client(), experiment, run_name=run_name, jobs=jobs,
-                     metric=metric, maximize=maximize)
+    return run_sweep(
+        target,
+        grid,
+        state.client(),
+        experiment,
+        run_name=run_name,
+        jobs=jobs,
+        metric=metric,
+        maximize=maximize,
+    )
 
 
-def resolve_target(uri: str | Path, entry_point: str = "main", kernel_name: str | None = None) -> Target:
+def resolve_target(
+    uri: str | Path, entry_point: str = "main", kernel_name: str | None = None
+) -> Target:
     """A notebook file, or a folder with an MLproject file and the named entry point."""
     path = Path(uri).expanduser().resolve()
     if path.suffix == ".ipynb":
@@ -98,9 +135,14 @@ def raise_if_failed(result: Outcome | SweepResult) -> None:
     """``ExecutionFailed`` naming every failed run, if any failed."""
     if isinstance(result, Outcome):
         if result.status != RunStatus.FINISHED:
-            raise ExecutionFailed(f"run {result.run_name!r} ({result.run_id}) {result.status}: {result.error}",
-                                  run_id=result.run_id)
+            raise ExecutionFailed(
+                f"run {result.run_name!r} ({result.run_id}) {result.status}: {result.error}",
+                run_id=result.run_id,
+            )
     elif result.failed:
         lines = "; ".join(f"{o.run_name!r} ({o.run_id}): {o.error}" for o in result.failed)
-        raise ExecutionFailed(f"{len(result.failed)} of {len(result.outcomes)} runs of sweep "
-                              f"{result.parent_run_id} failed: {lines}", run_id=result.parent_run_id)
+        raise ExecutionFailed(
+            f"{len(result.failed)} of {len(result.outcomes)} runs of sweep "
+            f"{result.parent_run_id} failed: {lines}",
+            run_id=result.parent_run_id,
+        )

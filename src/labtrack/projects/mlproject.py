@@ -41,21 +41,27 @@ class Project:
     folder: Path
     name: str
     entry_points: dict[str, EntryPoint]
-    environment: dict[str, Any] = field(default_factory=dict)  # e.g. {"python_env": "python_env.yaml"}
+    environment: dict[str, Any] = field(
+        default_factory=dict
+    )  # e.g. {"python_env": "python_env.yaml"}
 
     def entry_point(self, name: str) -> EntryPoint:
         try:
             return self.entry_points[name]
         except KeyError:
-            raise NotFound(f"project {self.name!r} has no entry point {name!r}; "
-                           f"it has {', '.join(sorted(self.entry_points))}") from None
+            raise NotFound(
+                f"project {self.name!r} has no entry point {name!r}; "
+                f"it has {', '.join(sorted(self.entry_points))}"
+            ) from None
 
 
 def find_mlproject_file(folder: Path) -> Path | None:
     """``MLproject`` in ``folder`` (MLflow accepts any capitalization of the name)."""
     if not folder.is_dir():
         return None
-    return next((p for p in sorted(folder.iterdir()) if p.name.lower() == "mlproject" and p.is_file()), None)
+    return next(
+        (p for p in sorted(folder.iterdir()) if p.name.lower() == "mlproject" and p.is_file()), None
+    )
 
 
 def load_project(folder: str | Path) -> Project:
@@ -75,14 +81,20 @@ def load_project(folder: str | Path) -> Project:
     entries = document.get("entry_points")
     if not isinstance(entries, dict) or not entries:
         raise InvalidParameter(f"{path} declares no entry_points")
-    entry_points = {str(name): _entry_point(str(name), entry, path) for name, entry in entries.items()}
+    entry_points = {
+        str(name): _entry_point(str(name), entry, path) for name, entry in entries.items()
+    }
     environment = {key: document[key] for key in ENVIRONMENT_KEYS if key in document}
     return Project(folder, str(document.get("name") or folder.name), entry_points, environment)
 
 
 def _entry_point(name: str, entry: Any, path: Path) -> EntryPoint:
     where = f"{path.name}: entry point {name!r}"
-    if not isinstance(entry, dict) or not isinstance(entry.get("command"), str) or not entry["command"].strip():
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(entry.get("command"), str)
+        or not entry["command"].strip()
+    ):
         raise InvalidParameter(f"{where} needs a 'command' string")
     declared = entry.get("parameters") or {}
     if not isinstance(declared, dict):
@@ -90,11 +102,15 @@ def _entry_point(name: str, entry: Any, path: Path) -> EntryPoint:
     parameters = {str(key): parse_spec(str(key), value, where) for key, value in declared.items()}
     command = entry["command"]
     try:
-        placeholders = {field_name for _, field_name, _, _ in string.Formatter().parse(command) if field_name}
+        placeholders = {
+            field_name for _, field_name, _, _ in string.Formatter().parse(command) if field_name
+        }
     except ValueError as error:  # an unmatched brace
         raise InvalidParameter(f"{where}: bad command {command!r}: {error}") from None
     undeclared = sorted(placeholders - set(parameters))
     if undeclared:
-        raise InvalidParameter(f"{where}: the command uses {', '.join(f'{{{p}}}' for p in undeclared)}, "
-                               "which no parameter declares")
+        raise InvalidParameter(
+            f"{where}: the command uses {', '.join(f'{{{p}}}' for p in undeclared)}, "
+            "which no parameter declares"
+        )
     return EntryPoint(name, command, parameters)

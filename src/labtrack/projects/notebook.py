@@ -29,7 +29,9 @@ def notebook_parameters(path: Path) -> dict[str, ParameterSpec]:
         raise InvalidParameter(f"{str(path)!r} is not a readable notebook: {error}") from None
     specs: dict[str, ParameterSpec] = {}
     for cell in cells:
-        if cell.get("cell_type") == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell.get("cell_type") == "code" and PARAMETERS_TAG in cell.get("metadata", {}).get(
+            "tags", []
+        ):
             source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
             specs.update(_assigned_parameters(source, path))
     return specs
@@ -39,7 +41,9 @@ def _assigned_parameters(source: str, path: Path) -> dict[str, ParameterSpec]:
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
-        raise InvalidParameter(f"{path.name}: the parameters cell is not valid Python: {error}") from None
+        raise InvalidParameter(
+            f"{path.name}: the parameters cell is not valid Python: {error}"
+        ) from None
     specs = {}
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
@@ -97,7 +101,10 @@ class NotebookTarget:
         return self.path.parent
 
     def tags(self) -> dict[str, str]:
-        tags = {"mlflow.source.type": "NOTEBOOK", "mlflow.source.name": self.source_name or str(self.path)}
+        tags = {
+            "mlflow.source.type": "NOTEBOOK",
+            "mlflow.source.name": self.source_name or str(self.path),
+        }
         if self.kernel_name:
             tags["labtrack.project.kernel"] = self.kernel_name
         return tags
@@ -106,8 +113,15 @@ class NotebookTarget:
         return [(self.path, INPUT_FOLDER)], []
 
     def launch(self, values: dict[str, Any], output_dir: Path) -> tuple[list[str], Path]:
-        argv = [sys.executable, "-m", "labtrack.projects.notebook_worker", str(self.path),
-                str(output_dir / self.path.name), "--parameters", json.dumps(values)]
+        argv = [
+            sys.executable,
+            "-m",
+            "labtrack.projects.notebook_worker",
+            str(self.path),
+            str(output_dir / self.path.name),
+            "--parameters",
+            json.dumps(values),
+        ]
         if self.kernel_name:
             argv += ["--kernel", self.kernel_name]
         return argv, self.workdir or self.path.parent

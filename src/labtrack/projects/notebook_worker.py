@@ -25,9 +25,12 @@ def _this_interpreter_kernel_manager():
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import KernelSpec
 
-    spec = KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                      display_name=f"Python {sys.version_info[0]}.{sys.version_info[1]}",
-                      language="python", resource_dir="")
+    spec = KernelSpec(
+        argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name=f"Python {sys.version_info[0]}.{sys.version_info[1]}",
+        language="python",
+        resource_dir="",
+    )
 
     class ThisInterpreterKernelManager(AsyncKernelManager):
         @property
@@ -37,7 +40,9 @@ def _this_interpreter_kernel_manager():
     return ThisInterpreterKernelManager
 
 
-def execute(input_path: str, output_path: str, parameters: dict, kernel_name: str | None) -> str | None:
+def execute(
+    input_path: str, output_path: str, parameters: dict, kernel_name: str | None
+) -> str | None:
     """Run the notebook with papermill in the current directory; the executed notebook (up
     to the failing cell, if one fails) is written to ``output_path``. Returns the error."""
     import papermill
@@ -45,19 +50,25 @@ def execute(input_path: str, output_path: str, parameters: dict, kernel_name: st
     options: dict[str, Any] = {"kernel_name": kernel_name}
     if not kernel_name:
         # "python3" picks papermill's Python translator for the injected parameters cell.
-        options = {"kernel_name": "python3", "language": "python",
-                   "kernel_manager_class": _this_interpreter_kernel_manager()}
+        options = {
+            "kernel_name": "python3",
+            "language": "python",
+            "kernel_manager_class": _this_interpreter_kernel_manager(),
+        }
     try:
-        papermill.execute_notebook(input_path, output_path, parameters=parameters,
-                                   progress_bar=False, **options)
+        papermill.execute_notebook(
+            input_path, output_path, parameters=parameters, progress_bar=False, **options
+        )
     except papermill.PapermillExecutionError as error:
         return f"cell {error.exec_count} raised {error.ename}: {error.evalue}"
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m labtrack.projects.notebook_worker",
-                                     description="Execute a notebook for `labtrack run`.")
+    parser = argparse.ArgumentParser(
+        prog="python -m labtrack.projects.notebook_worker",
+        description="Execute a notebook for `labtrack run`.",
+    )
     parser.add_argument("input")
     parser.add_argument("output")
     parser.add_argument("--parameters", default="{}", help="JSON object of parameter values")

@@ -110,12 +110,16 @@ def parse_spec(name: str, declaration: Any, where: str) -> ParameterSpec:
     if isinstance(declaration, str) or declaration is None:
         declaration = {"type": declaration or "string"}
     if not isinstance(declaration, Mapping):
-        raise InvalidParameter(f"{where}: parameter {name!r} must be a type name or a mapping "
-                               f"with 'type' and 'default', got {declaration!r}")
+        raise InvalidParameter(
+            f"{where}: parameter {name!r} must be a type name or a mapping "
+            f"with 'type' and 'default', got {declaration!r}"
+        )
     kind = str(declaration.get("type", "string"))
     if kind not in TYPES[:-1]:
-        raise InvalidParameter(f"{where}: parameter {name!r} has unknown type {kind!r}; "
-                               f"use one of {', '.join(TYPES[:-1])}")
+        raise InvalidParameter(
+            f"{where}: parameter {name!r} has unknown type {kind!r}; "
+            f"use one of {', '.join(TYPES[:-1])}"
+        )
     spec = ParameterSpec(name, kind)
     if "default" in declaration and declaration["default"] is not None:
         try:  # a default is checked like a given value, except that a path need not exist yet
@@ -126,7 +130,9 @@ def parse_spec(name: str, declaration: Any, where: str) -> ParameterSpec:
     return spec
 
 
-def resolve(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any], where: str) -> dict[str, Any]:
+def resolve(
+    specs: Mapping[str, ParameterSpec], given: Mapping[str, Any], where: str
+) -> dict[str, Any]:
     """The typed value of every declared parameter: given ones coerced, others defaulted.
 
     Every problem (unknown name, missing value, wrong type) is reported at once, before
@@ -136,8 +142,10 @@ def resolve(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any], where:
     unknown = sorted(set(given) - set(specs))
     if unknown:
         known = ", ".join(sorted(specs)) or "none"
-        problems.append(f"unknown parameter{'s' if len(unknown) > 1 else ''} "
-                        f"{', '.join(unknown)} (declared: {known})")
+        problems.append(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)} (declared: {known})"
+        )
     values: dict[str, Any] = {}
     for name, spec in specs.items():
         if name in given:
@@ -156,6 +164,7 @@ def resolve(specs: Mapping[str, ParameterSpec], given: Mapping[str, Any], where:
 
 # -- sweeps -----------------------------------------------------------------------------------
 
+
 def parse_assignments(assignments: list[str]) -> dict[str, list[str]]:
     """``["lr=0.001,0.01", "C=1"]`` -> ``{"lr": ["0.001", "0.01"], "C": ["1"]}``.
 
@@ -166,10 +175,13 @@ def parse_assignments(assignments: list[str]) -> dict[str, list[str]]:
         name, sep, text = assignment.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InvalidParameter(f"-P takes name=value (or name=v1,v2 to sweep), got {assignment!r}")
+            raise InvalidParameter(
+                f"-P takes name=value (or name=v1,v2 to sweep), got {assignment!r}"
+            )
         if name in values:
-            raise InvalidParameter(f"parameter {name!r} is given twice; list its values "
-                                   f"in one -P {name}=v1,v2")
+            raise InvalidParameter(
+                f"parameter {name!r} is given twice; list its values in one -P {name}=v1,v2"
+            )
         values[name] = [part.replace("\\,", ",") for part in re.split(r"(?<!\\),", text)]
     return values
 
@@ -182,7 +194,9 @@ def expand_grid(values: Mapping[str, Any]) -> list[dict[str, Any]]:
     for name, options in zip(names, choices, strict=True):
         if not options:
             raise InvalidParameter(f"parameter {name!r} has no values to sweep")
-    return [dict(zip(names, combination, strict=True)) for combination in itertools.product(*choices)]
+    return [
+        dict(zip(names, combination, strict=True)) for combination in itertools.product(*choices)
+    ]
 
 
 def swept_names(grid: list[dict[str, Any]]) -> list[str]:
@@ -192,4 +206,8 @@ def swept_names(grid: list[dict[str, Any]]) -> list[str]:
     >>> swept_names([{"C": 1, "kernel": "rbf"}, {"C": 10, "kernel": "rbf"}])
     ['C']
     """
-    return [name for name in grid[0] if len({json.dumps(values[name], sort_keys=True) for values in grid}) > 1]
+    return [
+        name
+        for name in grid[0]
+        if len({json.dumps(values[name], sort_keys=True) for values in grid}) > 1
+    ]

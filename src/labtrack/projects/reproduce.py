@@ -44,15 +44,23 @@ def reproduce(run_id: str, run_name: str | None = None) -> Run:
     tags = original.data.tags
     kind = tags.get(KIND_TAG)
     if kind not in ("notebook", "mlproject"):
-        reason = ("it is a sweep; reproduce one of its child runs" if kind
-                  else "it was not started by `labtrack run`, so it recorded no source to run again")
+        reason = (
+            "it is a sweep; reproduce one of its child runs"
+            if kind
+            else "it was not started by `labtrack run`, so it recorded no source to run again"
+        )
         raise InvalidParameter(f"cannot reproduce run {run_id}: {reason}")
     with tempfile.TemporaryDirectory(prefix="labtrack-reproduce-") as scratch:
         source = Path(client.download_artifacts(run_id, INPUT_FOLDER, scratch))
         target = _recorded_target(kind, source, tags)
-        values = resolve(target.parameters, json.loads(tags.get(PARAMETERS_TAG, "{}")), target.label)
+        values = resolve(
+            target.parameters, json.loads(tags.get(PARAMETERS_TAG, "{}")), target.label
+        )
         outcome = run_target(
-            target, values, client, original.info.experiment_id,
+            target,
+            values,
+            client,
+            original.info.experiment_id,
             run_name=run_name or f"{original.info.run_name} (reproduced)",
             tags={REPRODUCES_TAG: run_id, **{key: tags[key] for key in _GIT_TAGS if key in tags}},
             capture_git=False,
@@ -65,8 +73,11 @@ def _recorded_target(kind: str, source: Path, tags: dict[str, str]) -> Target:
     original_source = tags.get("mlflow.source.name", "")
     if kind == "mlproject":
         project = load_project(source)
-        return EntryPointTarget(project, project.entry_point(tags.get(ENTRY_POINT_TAG, "main")),
-                                source_name=original_source)
+        return EntryPointTarget(
+            project,
+            project.entry_point(tags.get(ENTRY_POINT_TAG, "main")),
+            source_name=original_source,
+        )
     notebooks = sorted(source.glob("*.ipynb"))
     if len(notebooks) != 1:
         raise NotFound(f"the recorded source holds {len(notebooks)} notebooks, expected one")
@@ -74,5 +85,9 @@ def _recorded_target(kind: str, source: Path, tags: dict[str, str]) -> Target:
     # by relative path are not part of the recorded source.
     original_folder = Path(original_source).parent if original_source else None
     workdir = original_folder if original_folder and original_folder.is_dir() else source
-    return NotebookTarget(notebooks[0], workdir=workdir, kernel_name=tags.get("labtrack.project.kernel"),
-                          source_name=original_source)
+    return NotebookTarget(
+        notebooks[0],
+        workdir=workdir,
+        kernel_name=tags.get("labtrack.project.kernel"),
+        source_name=original_source,
+    )

@@ -73,10 +73,17 @@ class Outcome:
     seconds: float
 
 
-def run_target(target: Target, values: dict[str, Any], client: TrackingClient,
-               experiment_id: str, *, run_name: str | None = None,
-               tags: dict[str, str] | None = None, capture_git: bool = True,
-               processes: ChildProcesses | None = None) -> Outcome:
+def run_target(
+    target: Target,
+    values: dict[str, Any],
+    client: TrackingClient,
+    experiment_id: str,
+    *,
+    run_name: str | None = None,
+    tags: dict[str, str] | None = None,
+    capture_git: bool = True,
+    processes: ChildProcesses | None = None,
+) -> Outcome:
     """Execute ``target`` with already validated ``values`` as one run; never raises for a
     failure of the execution itself (the outcome says FAILED), only for a broken store.
 
@@ -85,21 +92,32 @@ def run_target(target: Target, values: dict[str, Any], client: TrackingClient,
     from labtrack.tracking.context import git_tags, source_tags
 
     started = time.monotonic()
-    run_tags = {**source_tags(), **(git_tags(target.source_folder) if capture_git else {}),
-                **target.tags(), KIND_TAG: target.kind,
-                PARAMETERS_TAG: json.dumps(values, sort_keys=True), **(tags or {})}
-    run = client.create_run(experiment_id, tags=run_tags, run_name=run_name or target.default_run_name)
+    run_tags = {
+        **source_tags(),
+        **(git_tags(target.source_folder) if capture_git else {}),
+        **target.tags(),
+        KIND_TAG: target.kind,
+        PARAMETERS_TAG: json.dumps(values, sort_keys=True),
+        **(tags or {}),
+    }
+    run = client.create_run(
+        experiment_id, tags=run_tags, run_name=run_name or target.default_run_name
+    )
     run_id = run.info.run_id
     status, error = RunStatus.FAILED, None
     try:
         client.log_batch(run_id, params=[Param(key, value) for key, value in values.items()])
-        _record_provenance(client, run_id, target, dirty=run_tags.get("labtrack.git.dirty") == "true")
+        _record_provenance(
+            client, run_id, target, dirty=run_tags.get("labtrack.git.dirty") == "true"
+        )
         with tempfile.TemporaryDirectory(prefix="labtrack-run-") as scratch:
             output_dir = Path(scratch) / "output"
             output_dir.mkdir()
             argv, cwd = target.launch(values, output_dir)
             processes = processes or ChildProcesses()
-            returncode = _run_process(argv, cwd, child_environment(client, run_id), output_dir, processes)
+            returncode = _run_process(
+                argv, cwd, child_environment(client, run_id), output_dir, processes
+            )
             error = None if returncode == 0 else _failure(output_dir, returncode)
             _log_outputs(client, run_id, output_dir)
             if processes.stopped:  # stopped by the sweep, not failed on its own
@@ -138,7 +156,9 @@ def _pythonpath_with_labtrack(pythonpath: str) -> str:
 
     root = str(Path(labtrack.__file__).resolve().parents[1])
     entries = [entry for entry in pythonpath.split(os.pathsep) if entry]
-    site_folders = {str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    site_folders = {
+        str(Path(p).resolve()) for p in [*site.getsitepackages(), site.getusersitepackages()]
+    }
     if root not in entries and root not in site_folders:
         entries.insert(0, root)
     return os.pathsep.join(entries)
@@ -169,18 +189,36 @@ def _store_paths(client: TrackingClient) -> set[Path]:
     if database is None:
         return set()
     database = database.resolve()
-    return {database, database.with_name(database.name + "-wal"),
-            database.with_name(database.name + "-shm"), database.parent / "artifacts"}
+    return {
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+        database.parent / "artifacts",
+    }
 
 
-def _run_process(argv: list[str], cwd: Path, environment: dict[str, str], output_dir: Path,
-                 processes: ChildProcesses) -> int:
+def _run_process(
+    argv: list[str],
+    cwd: Path,
+    environment: dict[str, str],
+    output_dir: Path,
+    processes: ChildProcesses,
+) -> int:
     """Run the child to completion, its output going to ``stdout.txt`` and ``stderr.txt``.
     An interrupt ends it (terminated, then killed) and propagates."""
-    with open(output_dir / "stdout.txt", "wb") as stdout, open(output_dir / "stderr.txt", "wb") as stderr:
+    with (
+        open(output_dir / "stdout.txt", "wb") as stdout,
+        open(output_dir / "stderr.txt", "wb") as stderr,
+    ):
         try:
-            process = processes.start(argv, cwd=cwd, env=environment, stdout=stdout, stderr=stderr,
-                                      stdin=subprocess.DEVNULL)
+            process = processes.start(
+                argv,
+                cwd=cwd,
+                env=environment,
+                stdout=stdout,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+            )
         except OSError as error:  # the command's program does not exist
             stderr.write(f"{error}\n".encode())
             return 127
@@ -196,7 +234,11 @@ def _failure(output_dir: Path, returncode: int) -> str:
     account = output_dir / ERROR_FILE
     if account.is_file():
         return account.read_text().strip()
-    lines = [line for line in (output_dir / "stderr.txt").read_text(errors="replace").splitlines() if line.strip()]
+    lines = [
+        line
+        for line in (output_dir / "stderr.txt").read_text(errors="replace").splitlines()
+        if line.strip()
+    ]
     return f"exited with status {returncode}" + (f": {lines[-1].strip()}" if lines else "")
 
 

@@ -46,36 +46,63 @@ class SweepResult:
 
 def minimizes(metric: str) -> bool:
     """Loss- and error-like names are minimized; every other metric is maximized."""
-    return re.search(r"loss|error|(^|[^a-z])err([^a-z]|$)|mse|mae|perplexity", metric.lower()) is not None
+    return (
+        re.search(r"loss|error|(^|[^a-z])err([^a-z]|$)|mse|mae|perplexity", metric.lower())
+        is not None
+    )
 
 
-def run_sweep(target: Target, grid: list[dict[str, Any]], client: TrackingClient,
-              experiment_id: str, *, run_name: str | None = None, jobs: int = 1,
-              metric: str | None = None, maximize: bool | None = None) -> SweepResult:
+def run_sweep(
+    target: Target,
+    grid: list[dict[str, Any]],
+    client: TrackingClient,
+    experiment_id: str,
+    *,
+    run_name: str | None = None,
+    jobs: int = 1,
+    metric: str | None = None,
+    maximize: bool | None = None,
+) -> SweepResult:
     """Run every combination in ``grid`` (already validated) as a child of a new parent run."""
     from labtrack.tracking.context import git_tags, source_tags
 
     base_name = run_name or target.default_run_name
     swept = swept_names(grid)
     git = git_tags(target.source_folder)  # read once, for the parent and every child
-    parent = client.create_run(experiment_id, run_name=f"{base_name} sweep", tags={
-        **source_tags(), **git, **target.tags(), KIND_TAG: f"{target.kind}-sweep",
-        "labtrack.sweep.size": str(len(grid)), "labtrack.sweep.parameters": ",".join(swept),
-    })
+    parent = client.create_run(
+        experiment_id,
+        run_name=f"{base_name} sweep",
+        tags={
+            **source_tags(),
+            **git,
+            **target.tags(),
+            KIND_TAG: f"{target.kind}-sweep",
+            "labtrack.sweep.size": str(len(grid)),
+            "labtrack.sweep.parameters": ",".join(swept),
+        },
+    )
     parent_id = parent.info.run_id
     status = RunStatus.KILLED
     try:
         # What every child shares is the parent's params too.
-        client.log_batch(parent_id, params=[Param(k, v) for k, v in grid[0].items() if k not in swept])
+        client.log_batch(
+            parent_id, params=[Param(k, v) for k, v in grid[0].items() if k not in swept]
+        )
 
         processes = ChildProcesses()
 
         def run_child(values: dict[str, Any]) -> Outcome:
             label = " ".join(f"{name}={values[name]}" for name in swept)
-            return run_target(target, values, client, experiment_id,
-                              run_name=f"{base_name} {label}".strip(),
-                              tags={**git, PARENT_TAG: parent_id}, capture_git=False,
-                              processes=processes)
+            return run_target(
+                target,
+                values,
+                client,
+                experiment_id,
+                run_name=f"{base_name} {label}".strip(),
+                tags={**git, PARENT_TAG: parent_id},
+                capture_git=False,
+                processes=processes,
+            )
 
         if jobs <= 1:
             outcomes = [run_child(values) for values in grid]
@@ -89,8 +116,9 @@ def run_sweep(target: Target, grid: list[dict[str, Any]], client: TrackingClient
         client.set_terminated(parent_id, status)
 
 
-def _run_in_threads(run_child, grid: list[dict[str, Any]], jobs: int,
-                    processes: ChildProcesses) -> list[Outcome]:
+def _run_in_threads(
+    run_child, grid: list[dict[str, Any]], jobs: int, processes: ChildProcesses
+) -> list[Outcome]:
     """``run_child`` over the grid, ``jobs`` at a time. An interrupt (or any error) while
     waiting drops the children not started yet, stops the running child processes (their
     runs end KILLED), lets their threads record that, and goes on."""
@@ -114,8 +142,9 @@ def _results(futures: list[Future]) -> list[Outcome]:
     return [future.result() for future in futures]
 
 
-def _with_best(client: TrackingClient, result: SweepResult, metric: str | None,
-               maximize: bool | None) -> SweepResult:
+def _with_best(
+    client: TrackingClient, result: SweepResult, metric: str | None, maximize: bool | None
+) -> SweepResult:
     """The finished child with the best latest value of ``metric`` (first in grid order on a tie)."""
     if not metric:
         return result
@@ -140,4 +169,6 @@ def _record_result(client: TrackingClient, result: SweepResult) -> None:
     if result.failed:
         names = ", ".join(f"{o.run_name!r} ({o.error})" for o in result.failed)
         summary = f"{len(result.failed)} of {len(result.outcomes)} runs failed: {names}"
-        client.set_tag(result.parent_run_id, ERROR_TAG, summary[:MAX_TAG_VALUE_LENGTH])  # count first
+        client.set_tag(
+            result.parent_run_id, ERROR_TAG, summary[:MAX_TAG_VALUE_LENGTH]
+        )  # count first

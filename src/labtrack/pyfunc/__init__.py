@@ -17,18 +17,35 @@ from labtrack.models import log_model as _log_model
 from labtrack.models import save_model as _save_model
 
 
-def log_model(name: str | None = None, python_model: Any = None, *, artifact_path: str | None = None,
-              artifacts: dict[str, str] | None = None, **kwargs: Any) -> ModelInfo:
+def log_model(
+    name: str | None = None,
+    python_model: Any = None,
+    *,
+    artifact_path: str | None = None,
+    artifacts: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
     """Log a function, an object with ``predict``, or a ``PythonModel`` as ``name`` in the
     active run. ``artifacts`` ({name: local path}) are copied in and handed to
     ``load_context`` as ``context.artifacts``. Other arguments: see ``lt.log_model``."""
     _require(python_model)
-    return _log_model(python_model, name, artifact_path=artifact_path, flavor="python_function",
-                      artifacts=artifacts, **kwargs)
+    return _log_model(
+        python_model,
+        name,
+        artifact_path=artifact_path,
+        flavor="python_function",
+        artifacts=artifacts,
+        **kwargs,
+    )
 
 
-def save_model(path: str | os.PathLike, python_model: Any = None, *,
-               artifacts: dict[str, str] | None = None, **kwargs: Any):
+def save_model(
+    path: str | os.PathLike,
+    python_model: Any = None,
+    *,
+    artifacts: dict[str, str] | None = None,
+    **kwargs: Any,
+):
     """Save a Python model into the new folder ``path`` (see ``log_model``)."""
     _require(python_model)
     return _save_model(python_model, path, flavor="python_function", artifacts=artifacts, **kwargs)
@@ -38,7 +55,17 @@ def _require(python_model: Any) -> None:
     if python_model is None:
         from labtrack.errors import InvalidParameter
 
-        raise InvalidParameter("pass the model as python_model=: a function, an object with predict, or a PythonModel")
+        raise InvalidParameter(
+            "pass the model as python_model=: a function, an object with predict, or a PythonModel"
+        )
 
 
-__all__ = ["load_model", "log_model", "ModelInfo", "PyFuncModel", "PythonModel", "PythonModelContext", "save_model"]
+__all__ = [
+    "load_model",
+    "log_model",
+    "ModelInfo",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "save_model",
+]

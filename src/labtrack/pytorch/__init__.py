@@ -24,4 +24,13 @@ def __getattr__(name: str) -> Any:
         return logger_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = ["LabtrackLogger", "TrainingTracker", "autolog", "load_model", "log_model", "save_model", "track_training"]
+
+__all__ = [
+    "LabtrackLogger",
+    "TrainingTracker",
+    "autolog",
+    "load_model",
+    "log_model",
+    "save_model",
+    "track_training",
+]

@@ -19,7 +19,9 @@ from labtrack.tracking.context import current_user
 from labtrack.uris import is_runs_uri, parse_runs_uri
 
 
-def register_model(model_uri: str | os.PathLike, name: str, tags: dict | None = None) -> ModelVersion:
+def register_model(
+    model_uri: str | os.PathLike, name: str, tags: dict | None = None
+) -> ModelVersion:
     """Register the model at ``model_uri`` as the next version of ``name``, creating the
     registered model if it does not exist yet.
 
@@ -29,15 +31,21 @@ def register_model(model_uri: str | os.PathLike, name: str, tags: dict | None = 
     """
     from labtrack.client import Client
 
-    source = rv.validate_source(os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri)
+    source = rv.validate_source(
+        os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri
+    )
     run_id = parse_runs_uri(source)[0] if is_runs_uri(source) else None
     source = rv.absolute_source(source)
     client = Client()
     if run_id is not None:
         client.store.run_pk(rv.validate_run_id(run_id))  # NotFound unless the run is in this store
     return client.store.create_model_version(
-        rv.validate_model_name(name), source, rv.validate_run_id(run_id), v.validate_tags(tags or {}),
-        user=current_user(), create_model=True,
+        rv.validate_model_name(name),
+        source,
+        rv.validate_run_id(run_id),
+        v.validate_tags(tags or {}),
+        user=current_user(),
+        create_model=True,
     )
 
 

@@ -35,12 +35,20 @@ class RegistryClient:
 
     # -- registered models ----------------------------------------------------------------
 
-    def create_registered_model(self, name: str, tags: dict | None = None,
-                                description: str | None = None, *, user: str | None = None) -> RegisteredModel:
+    def create_registered_model(
+        self,
+        name: str,
+        tags: dict | None = None,
+        description: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
         return self.store.create_registered_model(
-            rv.validate_model_name(name), v.validate_tags(tags or {}),
-            rv.validate_text(description, "description"), user=_user(user),
+            rv.validate_model_name(name),
+            v.validate_tags(tags or {}),
+            rv.validate_text(description, "description"),
+            user=_user(user),
         )
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -48,71 +56,103 @@ class RegistryClient:
         (the newest version in each stage)."""
         return self.store.get_registered_model(rv.validate_model_name(name))
 
-    def search_registered_models(self, filter_string: str | None = None, max_results: int = 100,
-                                 order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
         """Models matching ``name = 'x'``, ``name LIKE 'x%'`` (or ILIKE) and ``tags.k = 'v'``,
         joined with AND; ``order_by`` e.g. ``["name DESC"]`` or ``["last_updated_timestamp DESC"]``.
 
         >>> Client().search_registered_models("name LIKE 'iris%'")  # doctest: +SKIP
         """
         models, token = self.store.search_registered_models(
-            filter_string, _max_results(max_results), order_by, page_token,
+            filter_string,
+            _max_results(max_results),
+            order_by,
+            page_token,
         )
         return PagedList(models, token)
 
-    def rename_registered_model(self, name: str, new_name: str, *, user: str | None = None) -> RegisteredModel:
+    def rename_registered_model(
+        self, name: str, new_name: str, *, user: str | None = None
+    ) -> RegisteredModel:
         """Rename a registered model and return it under its new name; its versions, tags and
         aliases move with it. Raises ``NotFound`` for an unknown model and ``AlreadyExists`` if
         ``new_name`` is taken. ``user`` is who the registry's history records (the process's login
         by default).
         """
         return self.store.rename_registered_model(
-            rv.validate_model_name(name), rv.validate_model_name(new_name), user=_user(user),
+            rv.validate_model_name(name),
+            rv.validate_model_name(new_name),
+            user=_user(user),
         )
 
-    def update_registered_model(self, name: str, description: str | None = None, *,
-                                user: str | None = None) -> RegisteredModel:
+    def update_registered_model(
+        self, name: str, description: str | None = None, *, user: str | None = None
+    ) -> RegisteredModel:
         """Set a registered model's description (None clears it) and return the model. Raises
         ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
         process's login by default).
         """
         return self.store.update_registered_model(
-            rv.validate_model_name(name), rv.validate_text(description, "description"), user=_user(user),
+            rv.validate_model_name(name),
+            rv.validate_text(description, "description"),
+            user=_user(user),
         )
 
     def delete_registered_model(self, name: str, *, user: str | None = None) -> None:
         """Delete a model with all its versions, tags and aliases (its history is kept)."""
         self.store.delete_registered_model(rv.validate_model_name(name), user=_user(user))
 
-    def set_registered_model_tag(self, name: str, key: str, value: object, *, user: str | None = None) -> None:
+    def set_registered_model_tag(
+        self, name: str, key: str, value: object, *, user: str | None = None
+    ) -> None:
         """Set a tag on a registered model, replacing any earlier value (stored as a string). Raises
         ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
         process's login by default).
         """
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_registered_model_tag(rv.validate_model_name(name), key, value, user=_user(user))
+        self.store.set_registered_model_tag(
+            rv.validate_model_name(name), key, value, user=_user(user)
+        )
 
     def delete_registered_model_tag(self, name: str, key: str, *, user: str | None = None) -> None:
         """Remove a tag from a registered model. Raises ``NotFound`` if the model or the tag does
         not exist. ``user`` is who the registry's history records (the process's login by default).
         """
         self.store.delete_registered_model_tag(
-            rv.validate_model_name(name), v.validate_key(key, "tag"), user=_user(user),
+            rv.validate_model_name(name),
+            v.validate_key(key, "tag"),
+            user=_user(user),
         )
 
     # -- versions -------------------------------------------------------------------------
 
-    def create_model_version(self, name: str, source: str, run_id: str | None = None,
-                             tags: dict | None = None, run_link: str | None = None,
-                             description: str | None = None, *, user: str | None = None) -> ModelVersion:
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> ModelVersion:
         """Register ``source`` (``runs:/<run_id>/<path>``, or a path) as the next version of an
         existing model. Concurrent callers always get distinct, consecutive numbers. A local
         path is stored absolute."""
         return self.store.create_model_version(
-            rv.validate_model_name(name), rv.absolute_source(rv.validate_source(source)),
+            rv.validate_model_name(name),
+            rv.absolute_source(rv.validate_source(source)),
             rv.validate_run_id(run_id),
-            v.validate_tags(tags or {}), rv.validate_text(description, "description"),
-            rv.validate_text(run_link, "run_link"), user=_user(user),
+            v.validate_tags(tags or {}),
+            rv.validate_text(description, "description"),
+            rv.validate_text(run_link, "run_link"),
+            user=_user(user),
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -120,10 +160,17 @@ class RegistryClient:
         its stage, source, run id, tags and aliases. Raises ``NotFound`` if there is no such model
         or version.
         """
-        return self.store.get_model_version(rv.validate_model_name(name), rv.validate_version(version))
+        return self.store.get_model_version(
+            rv.validate_model_name(name), rv.validate_version(version)
+        )
 
-    def search_model_versions(self, filter_string: str | None = None, max_results: int = 10_000,
-                              order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = 10_000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
         """Versions matching ``name = 'x'``, ``run_id = '...'`` (or ``IN (...)``),
         ``source_path``, ``version_number`` and ``tags.k``, joined with AND; by name, then newest
         version first, unless ``order_by`` says otherwise.
@@ -131,37 +178,69 @@ class RegistryClient:
         >>> Client().search_model_versions(f"run_id = '{run_id}'")  # doctest: +SKIP
         """
         versions, token = self.store.search_model_versions(
-            filter_string, _max_results(max_results), order_by, page_token,
+            filter_string,
+            _max_results(max_results),
+            order_by,
+            page_token,
         )
         return PagedList(versions, token)
 
-    def update_model_version(self, name: str, version: int | str, description: str | None = None, *,
-                             user: str | None = None) -> ModelVersion:
+    def update_model_version(
+        self,
+        name: str,
+        version: int | str,
+        description: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> ModelVersion:
         """Set a model version's description (None clears it) and return the version. Raises
         ``NotFound`` if there is no such model or version. ``user`` is who the registry's history
         records (the process's login by default).
         """
         return self.store.update_model_version(
-            rv.validate_model_name(name), rv.validate_version(version),
-            rv.validate_text(description, "description"), user=_user(user),
+            rv.validate_model_name(name),
+            rv.validate_version(version),
+            rv.validate_text(description, "description"),
+            user=_user(user),
         )
 
-    def delete_model_version(self, name: str, version: int | str, *, user: str | None = None) -> None:
+    def delete_model_version(
+        self, name: str, version: int | str, *, user: str | None = None
+    ) -> None:
         """Delete a version with its tags and aliases; its number is never reused."""
         self.store.delete_model_version(
-            rv.validate_model_name(name), rv.validate_version(version), user=_user(user),
+            rv.validate_model_name(name),
+            rv.validate_version(version),
+            user=_user(user),
         )
 
-    def set_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
-                              value: object = None, stage: str | None = None, *, user: str | None = None) -> None:
+    def set_model_version_tag(
+        self,
+        name: str,
+        version: int | str | None = None,
+        key: str | None = None,
+        value: object = None,
+        stage: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> None:
         """Tag a version, named by number or (as MLflow allows) by ``stage``: the newest
         version in that stage."""
         number = self._version_or_stage(name, version, stage)
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_model_version_tag(rv.validate_model_name(name), number, key, value, user=_user(user))
+        self.store.set_model_version_tag(
+            rv.validate_model_name(name), number, key, value, user=_user(user)
+        )
 
-    def delete_model_version_tag(self, name: str, version: int | str | None = None, key: str | None = None,
-                                 stage: str | None = None, *, user: str | None = None) -> None:
+    def delete_model_version_tag(
+        self,
+        name: str,
+        version: int | str | None = None,
+        key: str | None = None,
+        stage: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> None:
         """Remove a tag from a model version, named by number or (as MLflow allows) by ``stage``:
         the newest version in that stage. Raises ``NotFound`` if the version or tag does not exist,
         ``InvalidParameter`` if neither version nor stage is given. ``user`` is who the registry's
@@ -169,7 +248,10 @@ class RegistryClient:
         """
         number = self._version_or_stage(name, version, stage)
         self.store.delete_model_version_tag(
-            rv.validate_model_name(name), number, v.validate_key(key, "tag"), user=_user(user),
+            rv.validate_model_name(name),
+            number,
+            v.validate_key(key, "tag"),
+            user=_user(user),
         )
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
@@ -177,7 +259,9 @@ class RegistryClient:
 
         >>> Client().get_latest_versions("iris", stages=["Production"])  # doctest: +SKIP
         """
-        return self.store.get_latest_versions(rv.validate_model_name(name), rv.validate_stages(stages))
+        return self.store.get_latest_versions(
+            rv.validate_model_name(name), rv.validate_stages(stages)
+        )
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """The local folder holding a version's files: for a ``runs:/<run_id>/<path>`` source,
@@ -192,9 +276,16 @@ class RegistryClient:
 
     # -- stages and aliases ---------------------------------------------------------------
 
-    def transition_model_version_stage(self, name: str, version: int | str, stage: str,
-                                       archive_existing_versions: bool = False,
-                                       comment: str | None = None, *, user: str | None = None) -> ModelVersion:
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        comment: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> ModelVersion:
         """Move a version to a stage (None, Staging, Production, Archived; any case). With
         ``archive_existing_versions``, the other versions in that stage (Staging or
         Production only) are archived; otherwise they stay where they are.
@@ -209,28 +300,45 @@ class RegistryClient:
                 f"not to {stage}"
             )
         return self.store.transition_model_version_stage(
-            rv.validate_model_name(name), rv.validate_version(version), stage, bool(archive_existing_versions),
-            user=_user(user), comment=rv.validate_text(comment, "comment"),
+            rv.validate_model_name(name),
+            rv.validate_version(version),
+            stage,
+            bool(archive_existing_versions),
+            user=_user(user),
+            comment=rv.validate_text(comment, "comment"),
         )
 
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str,
-                                   comment: str | None = None, *, user: str | None = None) -> None:
+    def set_registered_model_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | str,
+        comment: str | None = None,
+        *,
+        user: str | None = None,
+    ) -> None:
         """Point ``alias`` at ``version`` (moving it if it pointed at another version), so that
         ``models:/name@alias`` loads it."""
         self.store.set_registered_model_alias(
-            rv.validate_model_name(name), rv.validate_alias(alias), rv.validate_version(version),
-            user=_user(user), comment=rv.validate_text(comment, "comment"),
+            rv.validate_model_name(name),
+            rv.validate_alias(alias),
+            rv.validate_version(version),
+            user=_user(user),
+            comment=rv.validate_text(comment, "comment"),
         )
 
-    def delete_registered_model_alias(self, name: str, alias: str, comment: str | None = None, *,
-                                      user: str | None = None) -> None:
+    def delete_registered_model_alias(
+        self, name: str, alias: str, comment: str | None = None, *, user: str | None = None
+    ) -> None:
         """Remove an alias from a registered model (the version itself stays). ``comment`` is kept
         in the registry's history. Raises ``NotFound`` if the model has no such alias. ``user`` is
         who the registry's history records (the process's login by default).
         """
         self.store.delete_registered_model_alias(
-            rv.validate_model_name(name), rv.validate_alias(alias),
-            user=_user(user), comment=rv.validate_text(comment, "comment"),
+            rv.validate_model_name(name),
+            rv.validate_alias(alias),
+            user=_user(user),
+            comment=rv.validate_text(comment, "comment"),
         )
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -240,11 +348,15 @@ class RegistryClient:
         >>> Client().get_model_version_by_alias("iris-svm", "champion").version  # doctest: +SKIP
         3
         """
-        return self.store.get_model_version_by_alias(rv.validate_model_name(name), rv.validate_alias(alias))
+        return self.store.get_model_version_by_alias(
+            rv.validate_model_name(name), rv.validate_alias(alias)
+        )
 
     # -- history (labtrack's own) ---------------------------------------------------------
 
-    def get_registry_history(self, name: str, version: int | str | None = None) -> list[RegistryEvent]:
+    def get_registry_history(
+        self, name: str, version: int | str | None = None
+    ) -> list[RegistryEvent]:
         """Every change to a model (or to one of its versions), newest first: what, from and
         to which value, who, when, and the comment given.
 

@@ -58,7 +58,9 @@ def validate_version(version: object) -> int:
     if number < 1:
         raise InvalidParameter(f"model version must be a positive integer, got {version!r}")
     if number > MAX_VERSION:
-        raise InvalidParameter(f"model version {str(number)[:30]} is beyond the largest a store keeps ({MAX_VERSION})")
+        raise InvalidParameter(
+            f"model version {str(number)[:30]} is beyond the largest a store keeps ({MAX_VERSION})"
+        )
     return number
 
 
@@ -70,9 +72,13 @@ def validate_alias(alias: object) -> str:
     if not _ALIAS.fullmatch(alias):
         raise InvalidParameter(f"invalid alias {alias!r}: use letters, digits, '_' and '-' only")
     if alias.lower() == "latest":
-        raise InvalidParameter("'latest' is reserved (models:/name/latest means the newest version)")
+        raise InvalidParameter(
+            "'latest' is reserved (models:/name/latest means the newest version)"
+        )
     if _VERSION_LIKE.fullmatch(alias):
-        raise InvalidParameter(f"alias {alias!r} looks like a version number; choose a name such as 'champion'")
+        raise InvalidParameter(
+            f"alias {alias!r} looks like a version number; choose a name such as 'champion'"
+        )
     return alias
 
 
@@ -98,7 +104,9 @@ def validate_text(value: object, what: str, limit: int = MAX_DESCRIPTION_LENGTH)
 
 def validate_source(source: object) -> str:
     if not isinstance(source, str) or not source.strip():
-        raise InvalidParameter(f"model version source must be a non-empty string (a URI or a path), got {source!r}")
+        raise InvalidParameter(
+            f"model version source must be a non-empty string (a URI or a path), got {source!r}"
+        )
     return validate_text(source, "model version source", MAX_SOURCE_LENGTH)  # type: ignore[return-value]
 
 

@@ -18,8 +18,9 @@ class Backend:
 
     def __init__(self, config: LabtrackServer):
         self.config = config
-        self.executor = ThreadPoolExecutor(max_workers=max(1, config.workers),
-                                           thread_name_prefix="labtrack-server")
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(1, config.workers), thread_name_prefix="labtrack-server"
+        )
 
         self._client = None
         self._client_lock = threading.Lock()
@@ -60,7 +61,8 @@ def load(server_app) -> None:
     web_app = server_app.web_app
     web_app.settings["labtrack"] = backend
     base_url = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", [
-        (url_path_join(base_url, API_PREFIX, pattern), handler) for pattern, handler in ROUTES
-    ])
+    web_app.add_handlers(
+        ".*$",
+        [(url_path_join(base_url, API_PREFIX, pattern), handler) for pattern, handler in ROUTES],
+    )
     server_app.log.info("labtrack: sidebar API at %s", url_path_join(base_url, API_PREFIX))

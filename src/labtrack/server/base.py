@@ -28,12 +28,18 @@ ROUTE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 INT64_MAX = 2**63 - 1
 _INTEGER = re.compile(r"\s*[+-]?([0-9]+)\s*")
 # The codes MLflow's REST API gives, for errors raised without one (tornado's own, and ours).
-_ERROR_CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                404: "ENDPOINT_NOT_FOUND", 405: "BAD_REQUEST", 413: "REQUEST_LIMIT_EXCEEDED"}
+_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "BAD_REQUEST",
+    413: "REQUEST_LIMIT_EXCEEDED",
+}
 # What a status means here, for errors raised without a message (tornado's own 403 and 405).
 _EXPLANATIONS = {
     403: "sign in to this Jupyter server (its token or a login cookie), as a user allowed "
-         "to do this",
+    "to do this",
 }
 
 
@@ -52,14 +58,16 @@ class StoreHandler(APIHandler):
         """``function(client, *args, **kwargs)`` in the backend's threads (store calls block;
         even getting the client may open and migrate the store); labtrack's errors become
         HTTP errors."""
+
         def run():
             return function(self.backend.client, *args, **kwargs)
 
         try:
             return await IOLoop.current().run_in_executor(self.backend.executor, run)
         except LabtrackError as error:
-            raise web.HTTPError(error.http_status, "%s", str(error),
-                                reason=error.error_code) from error
+            raise web.HTTPError(
+                error.http_status, "%s", str(error), reason=error.error_code
+            ) from error
 
     @property
     def user_name(self) -> str | None:
@@ -76,8 +84,11 @@ class StoreHandler(APIHandler):
     @classmethod
     def allowed_methods(cls) -> list[str]:
         """The HTTP methods this route implements (the others are a 405)."""
-        return [method for method in ROUTE_METHODS
-                if getattr(cls, method.lower()) is not getattr(web.RequestHandler, method.lower())]
+        return [
+            method
+            for method in ROUTE_METHODS
+            if getattr(cls, method.lower()) is not getattr(web.RequestHandler, method.lower())
+        ]
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """``{"message", "error_code"}``: the message formatted (APIHandler's own reply shows
@@ -129,8 +140,9 @@ class StoreHandler(APIHandler):
         try:
             value = int(raw)
         except ValueError:
-            raise web.HTTPError(400, "%s must be an integer, got %s",
-                                name, abbreviated(raw)) from None
+            raise web.HTTPError(
+                400, "%s must be an integer, got %s", name, abbreviated(raw)
+            ) from None
         if value < 1:
             raise web.HTTPError(400, "%s must be at least 1", name)
         return min(value, upper)
@@ -166,8 +178,12 @@ def within_int64(value: object, what: str) -> None:
     else:
         return
     if too_large:
-        raise web.HTTPError(400, "%s %s is beyond the signed 64-bit range the store keeps "
-                                 "(at most 2**63 - 1)", what, abbreviated(value))
+        raise web.HTTPError(
+            400,
+            "%s %s is beyond the signed 64-bit range the store keeps (at most 2**63 - 1)",
+            what,
+            abbreviated(value),
+        )
 
 
 def abbreviated(value: object) -> str:

@@ -11,15 +11,19 @@ class LabtrackServer(Configurable):
     or ``--LabtrackServer.tracking_uri=...`` on the command line."""
 
     tracking_uri = Unicode(
-        None, allow_none=True, config=True,
+        None,
+        allow_none=True,
+        config=True,
         help="Store the sidebar reads. Default: LABTRACK_TRACKING_URI, else the per-user default "
-             "store (~/.labtrack/labtrack.db), the rule kernels follow.",
+        "store (~/.labtrack/labtrack.db), the rule kernels follow.",
     )
     workers = Int(
-        2, config=True,
+        2,
+        config=True,
         help="Threads that run store calls, which block, off the server's event loop.",
     )
     max_runs = Int(
-        200, config=True,
+        200,
+        config=True,
         help="Most runs one request may list.",
     )

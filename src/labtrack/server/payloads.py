@@ -73,9 +73,9 @@ def model_version(version, run=None) -> dict:
         "creation_timestamp": version.creation_timestamp,
         "last_updated_timestamp": version.last_updated_timestamp,
         "tags": dict(sorted(version.tags.items())),
-        "metrics": {} if run is None else {
-            key: number(value) for key, value in sorted(run.data.metrics.items())
-        },
+        "metrics": {}
+        if run is None
+        else {key: number(value) for key, value in sorted(run.data.metrics.items())},
     }
 
 

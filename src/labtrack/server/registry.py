@@ -21,10 +21,13 @@ def model_with_versions(client, name: str) -> dict:
     model = client.get_registered_model(name)
     versions = client.search_model_versions(filters.equals("name", name))
     runs = source_runs(client, [v.run_id for v in versions])
-    return payloads.registered_model(model, [
-        payloads.model_version(v, runs.get(v.run_id))
-        for v in sorted(versions, key=lambda v: -v.version)
-    ])
+    return payloads.registered_model(
+        model,
+        [
+            payloads.model_version(v, runs.get(v.run_id))
+            for v in sorted(versions, key=lambda v: -v.version)
+        ],
+    )
 
 
 def source_runs(client, run_ids) -> dict:
@@ -51,9 +54,11 @@ class ModelsHandler(StoreHandler):
         text = self.get_query_argument("q", "").strip()
         models = await self.call(
             lambda client: client.search_registered_models(
-                filters.contains("name", text) if text else None, max_results=limit,
+                filters.contains("name", text) if text else None,
+                max_results=limit,
                 order_by=["name"],
-            ))
+            )
+        )
         self.reply({"models": [payloads.registered_model(m) for m in models]})
 
 
@@ -87,8 +92,9 @@ class VersionHandler(StoreHandler):
         within_int64(version, "model version")
         user = self.user_name
         description = optional(self.json_body(), "description", str, "")
-        await self.call(lambda client: client.update_model_version(
-            name, version, description, user=user))
+        await self.call(
+            lambda client: client.update_model_version(name, version, description, user=user)
+        )
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -105,9 +111,16 @@ class StageHandler(StoreHandler):
         stage = required(body, "stage")
         archive_others = optional(body, "archive_existing_versions", bool, False)
         comment = optional(body, "comment", str)
-        await self.call(lambda client: client.transition_model_version_stage(
-            name, version, stage, archive_existing_versions=archive_others, comment=comment,
-            user=user))
+        await self.call(
+            lambda client: client.transition_model_version_stage(
+                name,
+                version,
+                stage,
+                archive_existing_versions=archive_others,
+                comment=comment,
+                user=user,
+            )
+        )
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -121,8 +134,11 @@ class ArchiveHandler(StoreHandler):
         within_int64(version, "model version")
         user = self.user_name
         comment = optional(self.json_body(), "comment", str)
-        await self.call(lambda client: client.transition_model_version_stage(
-            name, version, ARCHIVED, comment=comment, user=user))
+        await self.call(
+            lambda client: client.transition_model_version_stage(
+                name, version, ARCHIVED, comment=comment, user=user
+            )
+        )
         self.reply(await self.call(model_with_versions, name))
 
 
@@ -140,16 +156,18 @@ class AliasHandler(StoreHandler):
             raise web.HTTPError(400, "'version' is required (a version number)")
         within_int64(version, "model version")
         comment = optional(body, "comment", str)
-        await self.call(lambda client: client.set_registered_model_alias(
-            name, alias, version, comment=comment, user=user))
+        await self.call(
+            lambda client: client.set_registered_model_alias(
+                name, alias, version, comment=comment, user=user
+            )
+        )
         self.reply(await self.call(model_with_versions, name))
 
     @web.authenticated
     @authorized
     async def delete(self, name: str, alias: str):
         user = self.user_name
-        await self.call(lambda client: client.delete_registered_model_alias(
-            name, alias, user=user))
+        await self.call(lambda client: client.delete_registered_model_alias(name, alias, user=user))
         self.reply(await self.call(model_with_versions, name))
 
 

@@ -55,8 +55,9 @@ class RunsHandler(StoreHandler):
 
         def runs(client):
             client.get_experiment(experiment_id)  # 404 for an unknown experiment
-            return client.search_runs([experiment_id], filter_string, max_results=limit,
-                                      order_by=RECENT_FIRST)
+            return client.search_runs(
+                [experiment_id], filter_string, max_results=limit, order_by=RECENT_FIRST
+            )
 
         self.reply({"runs": [payloads.run_summary(run) for run in await self.call(runs)]})
 
@@ -85,4 +86,3 @@ class ArtifactsHandler(StoreHandler):
         path = self.get_query_argument("path", "") or None
         files = await self.call(lambda client: client.list_artifacts(run_id, path))
         self.reply({"path": path or "", "files": [payloads.artifact(f) for f in files]})
-

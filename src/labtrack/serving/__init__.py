@@ -19,9 +19,14 @@ DEFAULT_PORT = 5001  # MLflow's
 DEFAULT_MAX_BODY_MB = int(env.SERVE_MAX_BODY_MB.default)  # type: ignore[arg-type]
 
 
-def serve(model_uri: str | os.PathLike, port: int = DEFAULT_PORT, host: str = "127.0.0.1",
-          background: bool = False, log_level: str = "warning",
-          max_body_mb: float | None = None) -> ModelServer | None:
+def serve(
+    model_uri: str | os.PathLike,
+    port: int = DEFAULT_PORT,
+    host: str = "127.0.0.1",
+    background: bool = False,
+    log_level: str = "warning",
+    max_body_mb: float | None = None,
+) -> ModelServer | None:
     """Serve the model at ``model_uri`` on ``host:port`` (``port=0``: any free port).
 
     In the foreground this blocks until interrupted. With ``background=True`` it returns a

@@ -61,13 +61,19 @@ def max_body_mb(explicit: float | None = None) -> float:
 def _positive_megabytes(value: Any, name: str, shown: Any = None) -> float:
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not math.isfinite(value) or value <= 0:
-        raise InvalidParameter(f"{name} must be a positive number of megabytes, "
-                               f"got {value if shown is None else shown!r}")
+        raise InvalidParameter(
+            f"{name} must be a positive number of megabytes, "
+            f"got {value if shown is None else shown!r}"
+        )
     return float(value)
 
 
-def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = None,
-              max_body_mb: float = DEFAULT_MAX_BODY_MB) -> Starlette:
+def build_app(
+    model: PyFuncModel,
+    model_uri: str,
+    model_version: str | None = None,
+    max_body_mb: float = DEFAULT_MAX_BODY_MB,
+) -> Starlette:
     """A Starlette app that serves ``model``, reading request bodies of at most
     ``max_body_mb`` megabytes."""
     # Frameworks differ in what they allow from several threads at once; one predict at a
@@ -78,7 +84,8 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
     too_large = (
         f"the request body is larger than the limit of {max_body_mb:g} MB ({limit:,} bytes): "
         "send fewer rows per request, or raise the limit (labtrack serve --max-body-mb, "
-        f"or {env.SERVE_MAX_BODY_MB.name})")
+        f"or {env.SERVE_MAX_BODY_MB.name})"
+    )
 
     async def read_body(request: Request) -> bytes:
         """The body, refused once it passes the limit: a declared length is checked before
@@ -102,8 +109,9 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
             raise
         except Exception as error:  # the check itself broke: blame neither client nor model
             logger.exception("checking the input against the model's signature failed")
-            raise _CheckFailed(f"checking the input against the model's signature raised "
-                               f"{_described(error)}") from error
+            raise _CheckFailed(
+                f"checking the input against the model's signature raised {_described(error)}"
+            ) from error
 
     def predict(data: Any, params: dict | None) -> Any:
         with predict_lock:
@@ -115,8 +123,12 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
             data, params = parse_request(request.headers.get("content-type"), body)
             data = await run_in_threadpool(conformed, data)
         except RequestError as error:
-            return _error(error.status, error.error_code, str(error),
-                          {"Connection": "close"} if error.status == 413 else None)
+            return _error(
+                error.status,
+                error.error_code,
+                str(error),
+                {"Connection": "close"} if error.status == 413 else None,
+            )
         except LabtrackError as error:
             return _error(error.http_status, error.error_code, str(error))
         except _CheckFailed as error:
@@ -131,8 +143,9 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
         try:
             return JSONResponse({"predictions": predictions_json(predictions)})
         except UnwritablePredictions as error:
-            return _error(500, "INTERNAL_ERROR",
-                          f"the model's predictions cannot be written as JSON: {error}")
+            return _error(
+                500, "INTERNAL_ERROR", f"the model's predictions cannot be written as JSON: {error}"
+            )
 
     async def health(request: Request) -> PlainTextResponse:
         return PlainTextResponse("\n")
@@ -140,8 +153,14 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
     async def version(request: Request) -> JSONResponse:
         from labtrack._version import __version__
 
-        return JSONResponse({"labtrack_version": __version__, "model_uri": model_uri,
-                             "model_version": model_version, "flavor": model.flavor})
+        return JSONResponse(
+            {
+                "labtrack_version": __version__,
+                "model_uri": model_uri,
+                "model_version": model_version,
+                "flavor": model.flavor,
+            }
+        )
 
     routes = [
         Route("/invocations", invocations, methods=["POST"]),
@@ -157,8 +176,10 @@ def build_app(model: PyFuncModel, model_uri: str, model_version: str | None = No
             listed = ", ".join(f"{min(route.methods - {'HEAD'})} {route.path}" for route in routes)
             message = f"{error.detail}: no route {request.url.path}; the routes are {listed}"
         elif error.status_code == 405 and error.headers:
-            message = (f"{error.detail}: {request.method} is not a method of {request.url.path} "
-                       f"(it has {error.headers.get('Allow')})")
+            message = (
+                f"{error.detail}: {request.method} is not a method of {request.url.path} "
+                f"(it has {error.headers.get('Allow')})"
+            )
         code = _ERROR_CODES.get(error.status_code, "BAD_REQUEST")
         return _error(error.status_code, code, message, error.headers)
 
@@ -180,5 +201,8 @@ def _described(error: BaseException) -> str:
 
 
 def _error(status: int, error_code: str, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error_code": error_code, "message": without_addresses(message)},
-                        status_code=status, headers=headers)
+    return JSONResponse(
+        {"error_code": error_code, "message": without_addresses(message)},
+        status_code=status,
+        headers=headers,
+    )

@@ -51,18 +51,25 @@ def _parse_json(body: bytes) -> tuple[Any, dict | None]:
     try:
         payload = json.loads(body)
     except RecursionError:  # the parser recurses once per level of nesting
-        raise RequestError("the body is not valid JSON: it is nested too deeply",
-                           error_code="MALFORMED_REQUEST") from None
+        raise RequestError(
+            "the body is not valid JSON: it is nested too deeply", error_code="MALFORMED_REQUEST"
+        ) from None
     except (UnicodeDecodeError, ValueError) as error:
-        raise RequestError(f"the body is not valid JSON: {error}", error_code="MALFORMED_REQUEST") from None
+        raise RequestError(
+            f"the body is not valid JSON: {error}", error_code="MALFORMED_REQUEST"
+        ) from None
     if not isinstance(payload, dict):
-        raise RequestError(f"the JSON body must be an object with one of the keys {', '.join(SHAPES)}")
+        raise RequestError(
+            f"the JSON body must be an object with one of the keys {', '.join(SHAPES)}"
+        )
     shapes = [key for key in SHAPES if key in payload]
     unknown = set(payload) - {*SHAPES, "params"}
     if len(shapes) != 1 or unknown:
         found = ", ".join(sorted(payload)) or "no keys"
-        raise RequestError(f"the JSON body must have exactly one of the keys {', '.join(SHAPES)} "
-                           f"(and optionally params); found {found}")
+        raise RequestError(
+            f"the JSON body must have exactly one of the keys {', '.join(SHAPES)} "
+            f"(and optionally params); found {found}"
+        )
     params = payload.get("params")
     if params is not None and not isinstance(params, dict):
         raise RequestError("params must be a JSON object")
@@ -82,7 +89,9 @@ def _table(shape: str, value: Any) -> Any:
             raise RequestError('dataframe_split must be {"columns": [...], "data": [[...], ...]}')
         _same_length("dataframe_split data", value["data"])
         try:
-            return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+            return pd.DataFrame(
+                value["data"], columns=value.get("columns"), index=value.get("index")
+            )
         except (ValueError, TypeError) as error:
             raise RequestError(f"dataframe_split does not form a table: {error}") from None
     if shape == "dataframe_records":
@@ -93,7 +102,9 @@ def _table(shape: str, value: Any) -> Any:
         try:
             return pd.DataFrame(value)
         except ValueError as error:
-            raise RequestError(f"{shape} as columns must map each name to a list of one length: {error}") from None
+            raise RequestError(
+                f"{shape} as columns must map each name to a list of one length: {error}"
+            ) from None
     if not isinstance(value, list):
         raise RequestError(f"{shape} must be a list of rows (or, for inputs, an object of columns)")
     if value and all(isinstance(row, dict) for row in value):
@@ -113,11 +124,14 @@ def _same_length(what: str, rows: list) -> None:
     width = len(rows[0]) if isinstance(rows[0], list) else None
     for index, row in enumerate(rows):
         if not isinstance(row, list):
-            raise RequestError(f"{what} rows must all be lists of the same length: "
-                               f"row {index} is a single value")
+            raise RequestError(
+                f"{what} rows must all be lists of the same length: row {index} is a single value"
+            )
         if len(row) != width:
-            raise RequestError(f"{what} rows must all have the same length: "
-                               f"row 0 has {width} values, row {index} has {len(row)}")
+            raise RequestError(
+                f"{what} rows must all have the same length: "
+                f"row 0 has {width} values, row {index} has {len(row)}"
+            )
 
 
 def _with_rows(what: str, table: Any) -> Any:
@@ -135,8 +149,10 @@ def _parse_csv(body: bytes) -> Any:
     try:
         table = pd.read_csv(io.BytesIO(body))
     except (ValueError, UnicodeDecodeError) as error:  # pandas' ParserError is a ValueError
-        raise RequestError(f"the body is not a CSV table with a header row: {error}",
-                           error_code="MALFORMED_REQUEST") from None
+        raise RequestError(
+            f"the body is not a CSV table with a header row: {error}",
+            error_code="MALFORMED_REQUEST",
+        ) from None
     return _with_rows("the CSV table", table)
 
 
@@ -167,8 +183,10 @@ def _predictions_json(predictions: Any) -> Any:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key if isinstance(key, str) else str(_jsonable(key)): _jsonable(item)
-                for key, item in value.items()}
+        return {
+            key if isinstance(key, str) else str(_jsonable(key)): _jsonable(item)
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [_jsonable(item) for item in value]
     if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalars and arrays

@@ -92,7 +92,9 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def run_foreground(app, sock: socket.socket, log_level: str, on_started: Callable[[], None]) -> None:
+def run_foreground(
+    app, sock: socket.socket, log_level: str, on_started: Callable[[], None]
+) -> None:
     """Serve until interrupted. From a plain process uvicorn runs on this thread and handles
     Ctrl+C and SIGTERM; inside a running event loop (a Jupyter kernel) it cannot start its
     own, so it runs on a thread while this one waits for the interrupt."""
@@ -150,6 +152,8 @@ def announce(url: str, model_uri: str) -> Callable[[], None]:
     """The line ``labtrack serve`` prints once requests are accepted (tests wait for it)."""
 
     def print_ready() -> None:
-        print(f"labtrack: serving {model_uri} at {url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+        print(
+            f"labtrack: serving {model_uri} at {url} (Ctrl+C to stop)", file=sys.stderr, flush=True
+        )
 
     return print_ready

@@ -33,10 +33,18 @@ from labtrack.errors import InvalidFilter
 METRIC, PARAM, TAG, ATTRIBUTE = "metric", "param", "tag", "attribute"
 
 _PREFIXES = {
-    "metrics": METRIC, "metric": METRIC,
-    "params": PARAM, "param": PARAM, "parameters": PARAM, "parameter": PARAM,
-    "tags": TAG, "tag": TAG,
-    "attributes": ATTRIBUTE, "attribute": ATTRIBUTE, "attr": ATTRIBUTE, "run": ATTRIBUTE,
+    "metrics": METRIC,
+    "metric": METRIC,
+    "params": PARAM,
+    "param": PARAM,
+    "parameters": PARAM,
+    "parameter": PARAM,
+    "tags": TAG,
+    "tag": TAG,
+    "attributes": ATTRIBUTE,
+    "attribute": ATTRIBUTE,
+    "attr": ATTRIBUTE,
+    "run": ATTRIBUTE,
 }
 _PRINT_PREFIX = {METRIC: "metrics", PARAM: "params", TAG: "tags", ATTRIBUTE: "attributes"}
 
@@ -97,25 +105,43 @@ class Searchable:
 
 
 RUNS = Searchable(
-    "runs", "metrics.acc > 0.9, params.lr = '0.1' or status = 'FINISHED'",
-    (METRIC, PARAM, TAG), STRING_ATTRIBUTES, NUMERIC_ATTRIBUTES, aliases=_ATTRIBUTE_ALIASES,
-    order_entities=(METRIC, PARAM, TAG), order_attributes=ATTRIBUTES,
+    "runs",
+    "metrics.acc > 0.9, params.lr = '0.1' or status = 'FINISHED'",
+    (METRIC, PARAM, TAG),
+    STRING_ATTRIBUTES,
+    NUMERIC_ATTRIBUTES,
+    aliases=_ATTRIBUTE_ALIASES,
+    order_entities=(METRIC, PARAM, TAG),
+    order_attributes=ATTRIBUTES,
 )
 _REGISTRY_ORDER = ("name", "creation_timestamp", "last_updated_timestamp")
 REGISTERED_MODELS = Searchable(
-    "registered models", "name LIKE 'iris%' or tags.team = 'vision'",
-    (TAG,), ("name",), aliases={"timestamp": "creation_timestamp"},
-    order_attributes=_REGISTRY_ORDER, allow_or=False,
+    "registered models",
+    "name LIKE 'iris%' or tags.team = 'vision'",
+    (TAG,),
+    ("name",),
+    aliases={"timestamp": "creation_timestamp"},
+    order_attributes=_REGISTRY_ORDER,
+    allow_or=False,
 )
 MODEL_VERSIONS = Searchable(
-    "model versions", "name = 'iris', version_number >= 2 or run_id = '...'",
-    (TAG,), ("name", "run_id", "source_path"), ("version_number",), ("version_number",),
+    "model versions",
+    "name = 'iris', version_number >= 2 or run_id = '...'",
+    (TAG,),
+    ("name", "run_id", "source_path"),
+    ("version_number",),
+    ("version_number",),
     aliases={"timestamp": "creation_timestamp"},
-    order_attributes=_REGISTRY_ORDER + ("version_number",), allow_or=False,
+    order_attributes=_REGISTRY_ORDER + ("version_number",),
+    allow_or=False,
 )
 EXPERIMENTS = Searchable(
-    "experiments", "name LIKE 'svm%' or tags.team = 'vision'",
-    (TAG,), ("name",), ("creation_time", "last_update_time"), allow_or=False,
+    "experiments",
+    "name LIKE 'svm%' or tags.team = 'vision'",
+    (TAG,),
+    ("name",),
+    ("creation_time", "last_update_time"),
+    allow_or=False,
 )
 
 
@@ -303,8 +329,11 @@ class _Parser:
         items = [operand()]
         while self.accept(keyword):
             if cls is Or and not self.searchable.allow_or:
-                raise self.error(f"searches of {self.searchable.name} combine comparisons with AND "
-                                 "only; OR is not supported", self.pos - len(keyword))
+                raise self.error(
+                    f"searches of {self.searchable.name} combine comparisons with AND "
+                    "only; OR is not supported",
+                    self.pos - len(keyword),
+                )
             items.append(operand())
         if len(items) == 1:
             return items[0]
@@ -344,7 +373,9 @@ class _Parser:
         if op not in allowed:
             raise self.error(
                 f"{_describe(entity, key)} can only be compared with {', '.join(allowed)}; "
-                f"{op} is not supported", op_pos)
+                f"{op} is not supported",
+                op_pos,
+            )
         return Comparison(entity, key, op, self.value(entity, key, op, label))
 
     def identifier(self) -> tuple[str, str, str]:
@@ -352,7 +383,7 @@ class _Parser:
         self.skip_ws()
         start = self.pos
         if self.peek("`"):  # a bare quoted attribute name, e.g. `Run Name`
-            return ATTRIBUTE, self.attribute(self.quoted_key(), start), self.text[start:self.pos]
+            return ATTRIBUTE, self.attribute(self.quoted_key(), start), self.text[start : self.pos]
         match = _WORD.match(self.text, self.pos)
         if not match:
             raise self.unexpected(f"a comparison such as {self.searchable.example}")
@@ -364,20 +395,25 @@ class _Parser:
         entity = _PREFIXES.get(prefix.lower())
         allowed = self.searchable.order_entities if self.ordering else self.searchable.entities
         if entity is None:
-            raise self.error(f"unknown entity {prefix!r} in {word!r}; expected one of "
-                             f"{self.prefixes(allowed)}", start)
+            raise self.error(
+                f"unknown entity {prefix!r} in {word!r}; expected one of {self.prefixes(allowed)}",
+                start,
+            )
         if entity != ATTRIBUTE and entity not in allowed:
             verb = "ordered" if self.ordering else "filtered"
-            raise self.error(f"{self.searchable.name} cannot be {verb} by {_PRINT_PREFIX[entity]}; "
-                             f"expected {self.prefixes(allowed)}", start)
+            raise self.error(
+                f"{self.searchable.name} cannot be {verb} by {_PRINT_PREFIX[entity]}; "
+                f"expected {self.prefixes(allowed)}",
+                start,
+            )
         key_pos = start + len(prefix) + 1
         if not key:
-            if not self.peek("`\""):
+            if not self.peek('`"'):
                 raise self.error(f"expected a key after {word!r}")
             key = self.quoted_key()
         if entity == ATTRIBUTE:
             key = self.attribute(key, key_pos)
-        return entity, key, self.text[start:self.pos]
+        return entity, key, self.text[start : self.pos]
 
     def prefixes(self, entities: tuple[str, ...]) -> str:
         return _one_of([f"{_PRINT_PREFIX[e]}." for e in entities + (ATTRIBUTE,)])
@@ -394,8 +430,11 @@ class _Parser:
         hint = ""
         if bare and entities:
             hint = f", or prefix a key with {_one_of([f'{_PRINT_PREFIX[e]}.' for e in entities])}"
-        raise self.error(f"unknown attribute {name!r}{where}; expected one of {', '.join(known)} "
-                         f"(the attributes of {searchable.name}{hint})", position)
+        raise self.error(
+            f"unknown attribute {name!r}{where}; expected one of {', '.join(known)} "
+            f"(the attributes of {searchable.name}{hint})",
+            position,
+        )
 
     def quoted_key(self) -> str:
         start = self.pos
@@ -405,7 +444,7 @@ class _Parser:
             end = self.text.find("`", start + 1)
             if end < 0:
                 raise self.error("unterminated quoted key: no closing '`'", start)
-            key, self.pos = self.text[start + 1:end], end + 1
+            key, self.pos = self.text[start + 1 : end], end + 1
         if not key:
             raise self.error("empty key", start)
         return key
@@ -448,10 +487,15 @@ class _Parser:
             if self.accept("NOT") and self.accept("NULL"):
                 return "IS NOT NULL"
             raise self.unexpected("NULL or NOT NULL after IS")
-        found = "the filter ended" if self.at_end() else \
-            f"found {_SNIPPET.match(self.text, self.pos).group()!r}"
-        raise self.error(f"expected a comparison operator after {label!r} (=, !=, >, >=, <, <=, "
-                         f"LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL); {found}")
+        found = (
+            "the filter ended"
+            if self.at_end()
+            else f"found {_SNIPPET.match(self.text, self.pos).group()!r}"
+        )
+        raise self.error(
+            f"expected a comparison operator after {label!r} (=, !=, >, >=, <, <=, "
+            f"LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL); {found}"
+        )
 
     def value(self, entity: str, key: str, op: str, label: str):
         if op in NULL_OPS:
@@ -468,8 +512,11 @@ class _Parser:
         if self.peek("'\""):
             text = self.string()
             if numeric:
-                raise self.error(f"{_describe(entity, key)} can only be compared with {numbers}, "
-                                 f"got the string {text!r}", start)
+                raise self.error(
+                    f"{_describe(entity, key)} can only be compared with {numbers}, "
+                    f"got the string {text!r}",
+                    start,
+                )
             return self.status(text, start) if is_status else text
         match = _NUMBER.match(self.text, self.pos)
         if match:
@@ -477,12 +524,18 @@ class _Parser:
                 end = _SNIPPET.match(self.text, match.end()).end()
                 raise self.error(f"invalid number {self.text[start:end]!r}", start)
             if not numeric:
-                raise self.error(f"{_describe(entity, key)} can only be compared with quoted "
-                                 f"strings, e.g. {label} {op} '{match.group()}'", start)
+                raise self.error(
+                    f"{_describe(entity, key)} can only be compared with quoted "
+                    f"strings, e.g. {label} {op} '{match.group()}'",
+                    start,
+                )
             number = float(match.group())
             if integer and not number.is_integer():
-                raise self.error(f"{_describe(entity, key)} can only be compared with integers, "
-                                 f"got {match.group()}", start)
+                raise self.error(
+                    f"{_describe(entity, key)} can only be compared with integers, "
+                    f"got {match.group()}",
+                    start,
+                )
             self.pos = match.end()
             return number
         if self.accept("NULL"):
@@ -529,5 +582,6 @@ class _Parser:
         # Case-insensitive, stored upper case: 'finished' means FINISHED.
         if value.upper() in RunStatus.ALL:
             return value.upper()
-        raise self.error(f"unknown run status {value!r}; expected one of "
-                         f"{', '.join(RunStatus.ALL)}", position)
+        raise self.error(
+            f"unknown run status {value!r}; expected one of {', '.join(RunStatus.ALL)}", position
+        )

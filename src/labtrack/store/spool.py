@@ -113,7 +113,10 @@ class Spool:
         if not self.exists():
             return False
         with self._connect() as conn:
-            return _has_table(conn, "entries") and conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+            return (
+                _has_table(conn, "entries")
+                and conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+            )
 
     @contextmanager
     def _connect(self, create: bool = False) -> Iterator[sqlite3.Connection]:
@@ -134,17 +137,25 @@ class Spool:
         finally:
             conn.close()
 
-    def add(self, points: Sequence[SpooledPoint], ends: Sequence[RunEnd] = (),
-            batch_id: str | None = None) -> str:
+    def add(
+        self,
+        points: Sequence[SpooledPoint],
+        ends: Sequence[RunEnd] = (),
+        batch_id: str | None = None,
+    ) -> str:
         """Append one entry, durably, under ``batch_id`` (a new id if None); returns the id.
         Raises OSError or sqlite3.Error if the local disk cannot take it either."""
         batch_id = batch_id or uuid.uuid4().hex
         # One entry, one write: what one flush could not write is spooled whole or not at all.
-        payload = json.dumps({"points": list(points), "ends": list(ends)})  # NaN, inf: JSON's extension
+        payload = json.dumps(
+            {"points": list(points), "ends": list(ends)}
+        )  # NaN, inf: JSON's extension
         with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO entries (batch_id, created, payload) VALUES (?, ?, ?)",
-                         (batch_id, time.time(), payload))
+            conn.execute(
+                "INSERT INTO entries (batch_id, created, payload) VALUES (?, ?, ?)",
+                (batch_id, time.time(), payload),
+            )
             conn.execute("COMMIT")
         return batch_id
 
@@ -152,8 +163,18 @@ class Spool:
         """Record points the store refused, with the reason, so they outlive this process
         (``labtrack spool status`` counts them). A step is kept as text: it may be one no
         64-bit column holds, which is why it was refused."""
-        rows = [(time.time(), run_id, key, value, timestamp if _fits(timestamp) else None, str(step), reason)
-                for (run_id, key, value, timestamp, step), reason in points]
+        rows = [
+            (
+                time.time(),
+                run_id,
+                key,
+                value,
+                timestamp if _fits(timestamp) else None,
+                str(step),
+                reason,
+            )
+            for (run_id, key, value, timestamp, step), reason in points
+        ]
         with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany("INSERT INTO refused VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -192,7 +213,8 @@ class Spool:
                 # One replayer at a time: the lock is held while this chunk is written.
                 conn.execute("BEGIN IMMEDIATE")
                 rows = conn.execute(
-                    "SELECT seq, batch_id, payload FROM entries ORDER BY seq LIMIT ?", (_REPLAY_CHUNK,)
+                    "SELECT seq, batch_id, payload FROM entries ORDER BY seq LIMIT ?",
+                    (_REPLAY_CHUNK,),
                 ).fetchall()
                 try:
                     for seq, batch_id, payload in rows:
@@ -221,7 +243,9 @@ class Spool:
         except _StoreFailure as failure:
             raise failure.error from failure.error.__cause__
         except (sqlite3.Error, OSError, ValueError, KeyError) as error:  # ValueError: bad JSON
-            raise SpoolError(f"the spool {self.path} cannot be used ({type(error).__name__}: {error})") from error
+            raise SpoolError(
+                f"the spool {self.path} cannot be used ({type(error).__name__}: {error})"
+            ) from error
 
     @contextmanager
     def _not_ours(self) -> Iterator[None]:
@@ -243,7 +267,9 @@ class _StoreFailure(Exception):
 
 def _entry(batch_id: str, payload: str) -> SpoolEntry:
     data = json.loads(payload)
-    return SpoolEntry(batch_id, [tuple(p) for p in data["points"]], [tuple(end) for end in data["ends"]])
+    return SpoolEntry(
+        batch_id, [tuple(p) for p in data["points"]], [tuple(end) for end in data["ends"]]
+    )
 
 
 def spools(home: Path | None = None) -> list[tuple[Path, str, int, int, int]]:
@@ -253,11 +279,19 @@ def spools(home: Path | None = None) -> list[tuple[Path, str, int, int, int]]:
     found = []
     for path in sorted(folder.glob("*.sqlite")):
         with sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S) as conn:
-            row = conn.execute("SELECT uri FROM store").fetchone() if _has_table(conn, "store") else None
+            row = (
+                conn.execute("SELECT uri FROM store").fetchone()
+                if _has_table(conn, "store")
+                else None
+            )
             if not _has_table(conn, "entries"):
                 continue
             entries, points = _waiting(conn)
-            refused = conn.execute("SELECT count(*) FROM refused").fetchone()[0] if _has_table(conn, "refused") else 0
+            refused = (
+                conn.execute("SELECT count(*) FROM refused").fetchone()[0]
+                if _has_table(conn, "refused")
+                else 0
+            )
         found.append((path, row[0] if row else "?", entries, points, refused))
     return found
 
@@ -270,9 +304,13 @@ def _waiting(conn: sqlite3.Connection) -> tuple[int, int]:
     """(entries, points) waiting in an open spool file."""
     if not _has_table(conn, "entries"):
         return 0, 0
-    payloads = [json.loads(payload)["points"] for (payload,) in conn.execute("SELECT payload FROM entries")]
+    payloads = [
+        json.loads(payload)["points"] for (payload,) in conn.execute("SELECT payload FROM entries")
+    ]
     return len(payloads), sum(map(len, payloads))
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+    )

@@ -79,7 +79,9 @@ class TrackingClient:
     ``MlflowClient``) is this plus the model registry."""
 
     def __init__(self, tracking_uri: str | None = None):
-        self.tracking_uri = env.resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
+        self.tracking_uri = (
+            env.resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
+        )
         self.store = get_store(self.tracking_uri)
         self.writer = get_writer(self.store)
         self._last_reap = 0.0
@@ -87,8 +89,9 @@ class TrackingClient:
 
     # -- experiments ----------------------------------------------------------------------
 
-    def create_experiment(self, name: str, artifact_location: str | None = None,
-                          tags: dict | None = None) -> str:
+    def create_experiment(
+        self, name: str, artifact_location: str | None = None, tags: dict | None = None
+    ) -> str:
         """Create an experiment and return its id (as a string).
 
         ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
@@ -107,8 +110,13 @@ class TrackingClient:
         """The ``Experiment`` with this name (active or deleted), or None."""
         return self.store.get_experiment_by_name(name)
 
-    def search_experiments(self, view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
-                           filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        filter_string: str | None = None,
+        order_by: list[str] | None = None,
+    ) -> list[Experiment]:
         """Experiments by lifecycle, filtered with MLflow's filter language on ``name``,
         ``creation_time``, ``last_update_time`` and ``tags.<key>`` (AND only), e.g.
         ``name LIKE 'svm%' AND tags.team = 'vision'``."""
@@ -140,8 +148,13 @@ class TrackingClient:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def create_run(self, experiment_id: str, start_time: int | None = None, tags: dict | None = None,
-                   run_name: str | None = None) -> Run:
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict | None = None,
+        run_name: str | None = None,
+    ) -> Run:
         """Create a RUNNING run in an experiment and return it; unlike ``lt.start_run`` it does not
         become the active run, and it is ended with ``set_terminated``.
 
@@ -158,7 +171,9 @@ class TrackingClient:
             start_time = v.validate_timestamp(start_time)
         run_name = v.validate_run_name(run_name or tags.get("mlflow.runName") or random_run_name())
         tags["mlflow.runName"] = run_name
-        info = self.store.create_run(str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", ""))
+        info = self.store.create_run(
+            str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", "")
+        )
         self.writer.live_runs.add(info.run_id)
         self._artifact_roots[info.run_id] = info.artifact_uri
         return Run(info, RunData(tags=dict(tags)))
@@ -178,11 +193,17 @@ class TrackingClient:
             v.validate_run_name(name)
         self.store.update_run(run_id, status=status, run_name=name)
 
-    def set_terminated(self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None) -> None:
+    def set_terminated(
+        self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
+    ) -> None:
         """End a run: persist its pending metrics and record its status and end time, in one
         transaction (one commit less for every tracked cell)."""
         RunStatus.from_string(status)
-        end = (run_id, status, int(time.time() * 1000) if end_time is None else v.validate_timestamp(end_time))
+        end = (
+            run_id,
+            status,
+            int(time.time() * 1000) if end_time is None else v.validate_timestamp(end_time),
+        )
         # A run's deferred files need not hold it up; refused points are a warning here,
         # since the run has ended all the same.
         self.writer.flush(end=end, deferred=False, report=False)
@@ -200,19 +221,29 @@ class TrackingClient:
 
     # -- logging --------------------------------------------------------------------------
 
-    def log_metric(self, run_id: str, key: str, value: float, timestamp: int | None = None,
-                   step: int | None = None, synchronous: bool | None = None) -> None:
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool | None = None,
+    ) -> None:
         """Validate and buffer one point; the background writer persists it within ~100 ms."""
         key = v.validate_key(key)
         value = v.validate_metric_value(key, value)
         step = 0 if step is None else v.validate_step(step, key)
-        timestamp = int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
+        timestamp = (
+            int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
+        )
         self.writer.add((self.store.run_pk(run_id), key, value, timestamp, step))
         if synchronous:
             self.writer.flush()
 
-    def log_param(self, run_id: str, key: str, value: object,
-                  synchronous: bool | None = None) -> object:
+    def log_param(
+        self, run_id: str, key: str, value: object, synchronous: bool | None = None
+    ) -> object:
         """Log one parameter of a run; values are stored as strings.
 
         The param is written before the call returns, whatever ``synchronous`` says. As in
@@ -225,8 +256,9 @@ class TrackingClient:
         self.store.log_params(run_id, v.validate_params({key: value}))
         return finished(synchronous, value)
 
-    def set_tag(self, run_id: str, key: str, value: object,
-                synchronous: bool | None = None) -> RunOperations | None:
+    def set_tag(
+        self, run_id: str, key: str, value: object, synchronous: bool | None = None
+    ) -> RunOperations | None:
         """Set a tag on a run, replacing any earlier value (stored as a string).
 
         The tag is written before the call returns, whatever ``synchronous`` says; as in MLflow
@@ -242,8 +274,14 @@ class TrackingClient:
         """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""
         self.store.delete_tag(run_id, v.validate_key(key, "tag"))
 
-    def log_batch(self, run_id: str, metrics: Sequence[Metric] = (), params: Sequence[Param] = (),
-                  tags: Sequence[RunTag] = (), synchronous: bool | None = None) -> None:
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        synchronous: bool | None = None,
+    ) -> None:
         """Log many values at once. Everything is validated before anything is written; params
         and tags go in one transaction, metrics through the background writer."""
         param_values = v.validate_params({p.key: p.value for p in params})
@@ -252,8 +290,15 @@ class TrackingClient:
         rows = []
         for metric in metrics:
             key = v.validate_key(metric.key)
-            rows.append((pk, key, v.validate_metric_value(key, metric.value),
-                         v.validate_timestamp(metric.timestamp, key), v.validate_step(metric.step, key)))
+            rows.append(
+                (
+                    pk,
+                    key,
+                    v.validate_metric_value(key, metric.value),
+                    v.validate_timestamp(metric.timestamp, key),
+                    v.validate_step(metric.step, key),
+                )
+            )
         if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
             self.store.log_params_and_tags(run_id, param_values, tag_values)
         if rows:
@@ -275,27 +320,38 @@ class TrackingClient:
         self._before_read()
         return self.store.get_metric_history(run_id, key)
 
-    def get_metric_history_columns(self, run_id: str, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def get_metric_history_columns(
+        self, run_id: str, key: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A metric's history as three numpy columns (int64 steps, int64 timestamps, float64
         values), ordered by step: exact integers, much cheaper than ``Metric`` objects."""
         self._before_read()
         return self.store.metric_history_arrays(run_id, key)
 
-    def get_metric_history_for_chart(self, run_id: str, key: str, max_points: int
-                                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    def get_metric_history_for_chart(
+        self, run_id: str, key: str, max_points: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """At most about ``max_points`` points of a metric that keep its peaks and dips, and
         how many points it has in all: what a chart draws. The store picks them where it
         can (SQLite); otherwise the whole history is read and the caller downsamples."""
         self._before_read()
-        extremes = self.store.metric_history_extremes(run_id, key, buckets=max(1, (max_points - 2) // 2))
+        extremes = self.store.metric_history_extremes(
+            run_id, key, buckets=max(1, (max_points - 2) // 2)
+        )
         if extremes is not None:
             return extremes
         steps, timestamps, values = self.store.metric_history_arrays(run_id, key)
         return steps, timestamps, values, len(values)
 
-    def search_runs(self, experiment_ids: str | list[str], filter_string: str = "",
-                    run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 1000,
-                    order_by: list[str] | None = None, page_token: str | None = None) -> PagedList:
+    def search_runs(
+        self,
+        experiment_ids: str | list[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
         """Runs matching MLflow's filter language (plus OR and parentheses).
 
         >>> TrackingClient().search_runs(["1"], "metrics.acc > 0.9 and params.kernel = 'rbf'",
@@ -304,21 +360,32 @@ class TrackingClient:
         self._before_read()
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
         max_results = v.validate_max_results(max_results)
-        runs, token = self.store.search_runs([str(i) for i in ids], filter_string, run_view_type,
-                                             max_results, order_by, page_token)
+        runs, token = self.store.search_runs(
+            [str(i) for i in ids], filter_string, run_view_type, max_results, order_by, page_token
+        )
         return PagedList(runs, token)
 
-    def search_runs_frame(self, experiment_ids: list[str], filter_string: str = "",
-                          run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
-                          order_by: list[str] | None = None) -> pd.DataFrame:
+    def search_runs_frame(
+        self,
+        experiment_ids: list[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+    ) -> pd.DataFrame:
         """Like ``search_runs``, as a DataFrame with MLflow's columns, built column-wise."""
         from labtrack.tracking.frames import runs_frame
 
         self._before_read()
-        return runs_frame(self.store.search_run_columns(
-            [str(i) for i in experiment_ids], filter_string, run_view_type,
-            v.validate_max_results(max_results), order_by
-        ))
+        return runs_frame(
+            self.store.search_run_columns(
+                [str(i) for i in experiment_ids],
+                filter_string,
+                run_view_type,
+                v.validate_max_results(max_results),
+                order_by,
+            )
+        )
 
     def _before_read(self) -> None:
         self.writer.flush(report=False)  # a read is no place to raise about earlier points
@@ -338,13 +405,17 @@ class TrackingClient:
             root = self._artifact_roots[run_id] = self.store.get_run(run_id).info.artifact_uri
         return LocalArtifactRepository(root)
 
-    def log_artifact(self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None) -> None:
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
         """Copy a local file into a run's artifacts, under the folder ``artifact_path`` if given.
         Raises ``InvalidParameter`` if the file does not exist.
         """
         self._artifacts(run_id).log_artifact(local_path, artifact_path)
 
-    def log_artifacts(self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None) -> None:
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike, artifact_path: str | None = None
+    ) -> None:
         """Copy every file of a local folder (recursively) into a run's artifacts, under the folder
         ``artifact_path`` if given. Raises ``InvalidParameter`` if the folder does not exist.
         """
@@ -362,21 +433,27 @@ class TrackingClient:
         """Save a dict (or list) as the artifact file ``artifact_file``: YAML for a
         ``.yaml``/``.yml`` name (needs PyYAML), JSON otherwise.
         """
-        self._artifacts(run_id).write_bytes(artifact_file, serialize.dict_bytes(dictionary, artifact_file))
+        self._artifacts(run_id).write_bytes(
+            artifact_file, serialize.dict_bytes(dictionary, artifact_file)
+        )
 
     def log_figure(self, run_id: str, figure: object, artifact_file: str) -> None:
         """Save a matplotlib or Plotly figure as the artifact file ``artifact_file``, in the format
         its suffix names (``.png`` by default; for Plotly also ``.html`` and ``.json``). Raises
         ``InvalidParameter`` for another kind of figure or a format it cannot write.
         """
-        self._artifacts(run_id).write_bytes(artifact_file, serialize.figure_bytes(figure, artifact_file))
+        self._artifacts(run_id).write_bytes(
+            artifact_file, serialize.figure_bytes(figure, artifact_file)
+        )
 
     def log_image(self, run_id: str, image: object, artifact_file: str) -> None:
         """Save a PIL image or a numpy array (HxW, HxWx3 or HxWx4; floats in [0, 1] or integers in
         [0, 255]) as the image file ``artifact_file``. Needs Pillow. Raises ``InvalidParameter``
         for an array of another shape or range.
         """
-        self._artifacts(run_id).write_bytes(artifact_file, serialize.image_bytes(image, artifact_file))
+        self._artifacts(run_id).write_bytes(
+            artifact_file, serialize.image_bytes(image, artifact_file)
+        )
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and folders (``FileInfo``: path, is_dir, file_size) directly inside ``path`` of
@@ -395,4 +472,3 @@ class TrackingClient:
         self.writer.run_deferred()
         destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
         return self._artifacts(run_id).download_artifacts(path or None, destination)
-

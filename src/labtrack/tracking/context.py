@@ -20,8 +20,18 @@ from pathlib import Path
 
 # Packages whose versions matter for reproducing a run, recorded when installed.
 KEY_PACKAGES = (
-    "labtrack", "numpy", "pandas", "scikit-learn", "scipy", "torch", "keras", "tensorflow",
-    "jax", "xgboost", "lightgbm", "transformers",
+    "labtrack",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "torch",
+    "keras",
+    "tensorflow",
+    "jax",
+    "xgboost",
+    "lightgbm",
+    "transformers",
 )
 
 
@@ -120,22 +130,37 @@ def git_tags(folder: Path) -> dict[str, str]:
         return {}
     try:
         result = subprocess.run(
-            [*_LOW_PRIORITY, "git", "--no-optional-locks", "status", "--porcelain=v2", "--branch",
-             "--untracked-files=no"],
-            cwd=folder, capture_output=True, text=True, timeout=10,
+            [
+                *_LOW_PRIORITY,
+                "git",
+                "--no-optional-locks",
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "--untracked-files=no",
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
         return {}
     if result.returncode != 0:
         return {}
     headers = dict(
-        line[2:].split(" ", 1) for line in result.stdout.splitlines() if line.startswith("# ") and " " in line[2:]
+        line[2:].split(" ", 1)
+        for line in result.stdout.splitlines()
+        if line.startswith("# ") and " " in line[2:]
     )
     commit = headers.get("branch.oid", "")
     if not commit or commit == "(initial)":
         return {}
     changes = [line for line in result.stdout.splitlines() if line and not line.startswith("#")]
-    tags = {"mlflow.source.git.commit": commit, "labtrack.git.dirty": "true" if changes else "false"}
+    tags = {
+        "mlflow.source.git.commit": commit,
+        "labtrack.git.dirty": "true" if changes else "false",
+    }
     branch = headers.get("branch.head")
     if branch and branch != "(detached)":
         tags["mlflow.source.git.branch"] = branch
@@ -158,8 +183,9 @@ def git_diff(folder: Path) -> str:
     """``git diff HEAD`` of the repository holding ``folder``: the uncommitted changes a
     dirty run's commit does not contain ('' when clean, outside a repository, or on error)."""
     try:
-        result = subprocess.run(["git", "diff", "HEAD"], cwd=folder, capture_output=True,
-                                text=True, timeout=30)
+        result = subprocess.run(
+            ["git", "diff", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return result.stdout if result.returncode == 0 else ""

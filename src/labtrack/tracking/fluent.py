@@ -66,7 +66,9 @@ class ActiveRun:
         if exc_type is None:
             status = RunStatus.FINISHED
         else:
-            status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+            status = (
+                RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
+            )
             _record_error(self.info.run_id, exc_type, exc, tb)
         end_run(status, _run=self)  # a no-op if the run already ended (with its parent, say)
         return False  # never swallow the exception
@@ -83,10 +85,15 @@ _client = state.client
 
 # -- experiments --------------------------------------------------------------------------
 
-def set_experiment(experiment_name: str | None = None, experiment_id: str | None = None) -> Experiment:
+
+def set_experiment(
+    experiment_name: str | None = None, experiment_id: str | None = None
+) -> Experiment:
     """Make an experiment active for the runs that follow, creating it by name if needed."""
     if (experiment_name is None) == (experiment_id is None):
-        raise InvalidParameter("set_experiment takes exactly one of experiment_name or experiment_id")
+        raise InvalidParameter(
+            "set_experiment takes exactly one of experiment_name or experiment_id"
+        )
     if experiment_id is not None:
         experiment = _client().get_experiment(str(experiment_id))
     else:
@@ -121,7 +128,9 @@ def active_experiment_id() -> str:
     return experiment_id
 
 
-def create_experiment(name: str, artifact_location: str | None = None, tags: dict | None = None) -> str:
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: dict | None = None
+) -> str:
     """Create an experiment and return its id (as a string); it does not become active.
 
     ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
@@ -143,8 +152,12 @@ def get_experiment_by_name(name: str) -> Experiment | None:
     return _client().get_experiment_by_name(name)
 
 
-def search_experiments(view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
-                       filter_string: str | None = None, order_by: list[str] | None = None) -> list[Experiment]:
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
     """Experiments as a list of ``Experiment``, by lifecycle (``view_type``, a ``ViewType``).
 
     ``filter_string`` uses MLflow's filter language on ``name``, ``creation_time``,
@@ -172,9 +185,17 @@ def restore_experiment(experiment_id: str) -> None:
 
 # -- runs -----------------------------------------------------------------------------------
 
-def start_run(run_id: str | None = None, experiment_id: str | None = None, run_name: str | None = None,
-              nested: bool = False, parent_run_id: str | None = None, tags: dict | None = None,
-              description: str | None = None, log_system_metrics: bool | None = None) -> ActiveRun:
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
 
     Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), a top-level run resumes that run.
@@ -369,16 +390,28 @@ def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
 
 # -- logging ----------------------------------------------------------------------------------
 
-def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None,
-               synchronous: bool | None = None, run_id: str | None = None) -> None:
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
     """Log one metric point. Costs microseconds: the point is validated, buffered, and
     persisted by a background thread (``flush()`` forces it)."""
     client, target = _logging_target(run_id)
     client.log_metric(target, key, value, timestamp, step, synchronous)
 
 
-def log_metrics(metrics: dict[str, float], step: int | None = None, timestamp: int | None = None,
-                synchronous: bool | None = None, run_id: str | None = None) -> None:
+def log_metrics(
+    metrics: dict[str, float],
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
+    run_id: str | None = None,
+) -> None:
     """Log several metrics at the same ``step`` and ``timestamp``, into the active run (one is
     started if none is), or into ``run_id``.
 
@@ -411,8 +444,9 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     return client.log_param(target, key, value, synchronous)
 
 
-def log_params(params: dict[str, Any], synchronous: bool | None = None,
-               run_id: str | None = None) -> RunOperations | None:
+def log_params(
+    params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
+) -> RunOperations | None:
     """Log several parameters at once, into the active run (one is started if none is) or into
     ``run_id``; all are validated before any is written, and all go in one transaction.
 
@@ -481,7 +515,10 @@ def flush() -> None:
 
 # -- artifacts ------------------------------------------------------------------------------
 
-def log_artifact(local_path: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
     """Copy a local file into the run's artifacts, under the folder ``artifact_path`` if given.
 
     Logs to the active run (one is started if none is), or to ``run_id``. Raises
@@ -493,7 +530,9 @@ def log_artifact(local_path: str, artifact_path: str | None = None, run_id: str 
     client.log_artifact(target, local_path, artifact_path)
 
 
-def log_artifacts(local_dir: str, artifact_path: str | None = None, run_id: str | None = None) -> None:
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
     """Copy every file of a local folder (recursively) into the run's artifacts, under the
     folder ``artifact_path`` if given. Logs to the active run (one is started if none is), or
     to ``run_id``. Raises ``InvalidParameter`` if the folder does not exist.
@@ -534,8 +573,13 @@ def log_figure(figure: Any, artifact_file: str, *, run_id: str | None = None) ->
     client.log_figure(target, figure, artifact_file)
 
 
-def log_image(image: Any, artifact_file: str | None = None, key: str | None = None,
-              step: int | None = None, run_id: str | None = None) -> None:
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    run_id: str | None = None,
+) -> None:
     """Save an image (a PIL image or a numpy array: HxW, HxWx3 or HxWx4; floats in [0, 1] or
     integers in [0, 255]) as the artifact file ``artifact_file``. Needs Pillow.
 
@@ -564,11 +608,17 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
 # -- search -------------------------------------------------------------------------------
 
-def search_runs(experiment_ids: list[str] | None = None, filter_string: str = "",
-                run_view_type: int = ViewType.ACTIVE_ONLY, max_results: int = 100_000,
-                order_by: list[str] | None = None, output_format: str = "pandas",
-                search_all_experiments: bool = False, experiment_names: list[str] | None = None,
-                ) -> pd.DataFrame | list[Run]:
+
+def search_runs(
+    experiment_ids: list[str] | None = None,
+    filter_string: str = "",
+    run_view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int = 100_000,
+    order_by: list[str] | None = None,
+    output_format: str = "pandas",
+    search_all_experiments: bool = False,
+    experiment_names: list[str] | None = None,
+) -> pd.DataFrame | list[Run]:
     """Runs as a DataFrame (``run_id``, ``status``, ``metrics.x``, ``params.y``, ``tags.z``, ...)
     or, with ``output_format="list"``, as ``Run`` entities.
 
@@ -577,7 +627,9 @@ def search_runs(experiment_ids: list[str] | None = None, filter_string: str = ""
     ...                order_by=["metrics.acc DESC"])
     """
     client = _client()
-    ids = _experiment_ids_for_search(client, experiment_ids, experiment_names, search_all_experiments)
+    ids = _experiment_ids_for_search(
+        client, experiment_ids, experiment_names, search_all_experiments
+    )
     if output_format == "list":
         return list(client.search_runs(ids, filter_string, run_view_type, max_results, order_by))
     if output_format != "pandas":
@@ -585,11 +637,17 @@ def search_runs(experiment_ids: list[str] | None = None, filter_string: str = ""
     return client.search_runs_frame(ids, filter_string, run_view_type, max_results, order_by)
 
 
-def _experiment_ids_for_search(client: TrackingClient, experiment_ids, experiment_names,
-                               search_all) -> list[str]:
+def _experiment_ids_for_search(
+    client: TrackingClient, experiment_ids, experiment_names, search_all
+) -> list[str]:
     if search_all:
         return [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
-    ids = [str(i) for i in ([experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids or [])]
+    ids = [
+        str(i)
+        for i in (
+            [experiment_ids] if isinstance(experiment_ids, (str, int)) else experiment_ids or []
+        )
+    ]
     for name in experiment_names or []:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
@@ -599,6 +657,7 @@ def _experiment_ids_for_search(client: TrackingClient, experiment_ids, experimen
 
 
 # -- process lifecycle ------------------------------------------------------------------------
+
 
 def _record_error(run_id: str, exc_type, exc, tb) -> None:
     try:

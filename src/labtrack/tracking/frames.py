@@ -26,11 +26,17 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
         "end_time": _utc_times([row.end_time for row in columns.runs]),
     }
     wide = []
-    for prefix, triples in (("metrics", columns.metrics), ("params", columns.params), ("tags", columns.tags)):
+    for prefix, triples in (
+        ("metrics", columns.metrics),
+        ("params", columns.params),
+        ("tags", columns.tags),
+    ):
         if triples:
             long = pd.DataFrame(triples, columns=["pk", "key", "value"])
             table = long.pivot(index="pk", columns="key", values="value")
-            table = table.reindex(index=[row.id for row in columns.runs], columns=sorted(table.columns))
+            table = table.reindex(
+                index=[row.id for row in columns.runs], columns=sorted(table.columns)
+            )
             table.columns = [f"{prefix}.{key}" for key in table.columns]
             if prefix != "metrics":  # text columns: a missing value is None, as in MLflow
                 table = table.astype(object).where(table.notna(), None)

@@ -35,13 +35,17 @@ def validate_key(key: object, kind: str = "metric") -> str:
     if not key or not key.strip():
         raise InvalidParameter(f"{kind} name must not be empty")
     if len(key) > MAX_KEY_LENGTH:
-        raise InvalidParameter(f"{kind} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}")
+        raise InvalidParameter(
+            f"{kind} name {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+        )
     if not _KEY_PATTERN.match(key):
         raise InvalidParameter(
             f"invalid {kind} name {key!r}: use letters, digits and _ - . space / : only"
         )
     if key.startswith("/") or posixpath.normpath(key) != key or ".." in key.split("/"):
-        raise InvalidParameter(f"invalid {kind} name {key!r}: it must be a plain relative name (no '..', no leading or doubled '/')")
+        raise InvalidParameter(
+            f"invalid {kind} name {key!r}: it must be a plain relative name (no '..', no leading or doubled '/')"
+        )
     if len(_valid_keys) < 100_000:
         _valid_keys.add(key)
     return key
@@ -53,7 +57,9 @@ def validate_metric_value(key: str, value: object) -> float:
     if kind is float:
         return value  # type: ignore[return-value]
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
-        raise InvalidParameter(f"metric {key!r} must be a number, got {kind.__name__}: {value!r:.60}")
+        raise InvalidParameter(
+            f"metric {key!r} must be a number, got {kind.__name__}: {value!r:.60}"
+        )
     try:
         return float(value)  # ints, numpy scalars, 0-d arrays and tensors, Decimal, bool
     except OverflowError:  # an int (or Decimal) beyond float64's range, e.g. 10**400
@@ -62,7 +68,9 @@ def validate_metric_value(key: str, value: object) -> float:
             "(at most about 1.8e308); log it as float('inf') or rescale it"
         ) from None
     except (TypeError, ValueError) as error:
-        raise InvalidParameter(f"metric {key!r} must be a single number, got {value!r:.60}: {error}") from None
+        raise InvalidParameter(
+            f"metric {key!r} must be a single number, got {value!r:.60}: {error}"
+        ) from None
 
 
 def _abbreviated(value: object) -> str:
@@ -92,7 +100,9 @@ def _checked_integer(number: object, what: str, key: str | None) -> int:
             raise InvalidParameter(f"{subject} must be a finite integer{unit}, got {number!r}")
         integer = int(number)
     elif isinstance(number, bool) or not hasattr(number, "__index__"):
-        raise InvalidParameter(f"{subject} must be an integer{unit}, got {type(number).__name__}: {number!r:.60}")
+        raise InvalidParameter(
+            f"{subject} must be an integer{unit}, got {type(number).__name__}: {number!r:.60}"
+        )
     else:
         integer = number.__index__()  # type: ignore[union-attr]  # numpy and torch integers
     if not INT64_MIN <= integer <= INT64_MAX:
@@ -116,7 +126,9 @@ def stringify_value(key: str, value: object, kind: str, limit: int) -> str:
     """Params and tags are stored as strings, as in MLflow."""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit:
-        raise InvalidParameter(f"{kind} {key!r} value is {len(text)} characters; the limit is {limit}")
+        raise InvalidParameter(
+            f"{kind} {key!r} value is {len(text)} characters; the limit is {limit}"
+        )
     return text
 
 
@@ -138,7 +150,9 @@ def validate_tags(tags: dict) -> dict[str, str]:
     }
 
 
-ERROR_TAG = "labtrack.error"  # where a failed run records its error, from fluent runs and the runner
+ERROR_TAG = (
+    "labtrack.error"  # where a failed run records its error, from fluent runs and the runner
+)
 
 
 def error_tag_value(text: str) -> str:
@@ -150,5 +164,7 @@ def validate_run_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidParameter(f"run name must be a non-empty string, got {name!r}")
     if len(name) > MAX_RUN_NAME_LENGTH:
-        raise InvalidParameter(f"run name is {len(name)} characters; the limit is {MAX_RUN_NAME_LENGTH}")
+        raise InvalidParameter(
+            f"run name is {len(name)} characters; the limit is {MAX_RUN_NAME_LENGTH}"
+        )
     return name

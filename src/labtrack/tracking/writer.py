@@ -170,7 +170,12 @@ class MetricWriter:
         except Exception as error:
             ends = len(self._ends)
             what = f"{self.pending} metric points" + (
-                "" if not ends else " and the run's end" if ends == 1 else f" and the ends of {ends} runs")
+                ""
+                if not ends
+                else " and the run's end"
+                if ends == 1
+                else f" and the ends of {ends} runs"
+            )
             raise LabtrackError(
                 f"could not persist {what} to {self.store_display}: {failures.describe(error)}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
@@ -222,7 +227,11 @@ class MetricWriter:
                 return
             batch_id = uuid.uuid4().hex if self._claims_batches and batch else None
             try:
-                if self._away_since is not None and not retry_now and time.monotonic() < self._next_try:
+                if (
+                    self._away_since is not None
+                    and not retry_now
+                    and time.monotonic() < self._next_try
+                ):
                     raise _StillAway()  # don't wait on a dead server every tick
                 if self._spool_pending:
                     self._replay_spool_or_do_without()  # older points first
@@ -238,17 +247,24 @@ class MetricWriter:
             self._record_refused()
             if self._away_since is not None:
                 self._away_since = None
-                warnings.warn(f"labtrack: the store {self.store_display} answers again; "
-                              "what was spooled meanwhile is written", stacklevel=2)
+                warnings.warn(
+                    f"labtrack: the store {self.store_display} answers again; "
+                    "what was spooled meanwhile is written",
+                    stacklevel=2,
+                )
 
     def _notice_spooled_elsewhere(self) -> None:
         """Another process may spool for this store and exit; this one replays it then."""
         now = time.monotonic()
         if not self._spool_pending and now >= self._next_spool_check and self.spool.exists():
-            self._next_spool_check = now + _SPOOL_CHECK_SECONDS  # a stat each time, a query each second
+            self._next_spool_check = (
+                now + _SPOOL_CHECK_SECONDS
+            )  # a stat each time, a query each second
             try:
                 self._spool_pending = self.spool.pending()
-            except Exception:  # an unreadable spool must not stop logging; `labtrack spool` shows it
+            except (
+                Exception
+            ):  # an unreadable spool must not stop logging; `labtrack spool` shows it
                 pass
 
     def _insert(self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None) -> None:
@@ -262,7 +278,9 @@ class MetricWriter:
         confirmed = self._confirmed_claims
         if confirmed:  # committed for sure: their ids need not be kept any longer
             work.append(self.store.forget_batches_work(confirmed))
-        result = self.store.insert_metrics(batch, _in_order(work) if work else None, batch_id=batch_id)
+        result = self.store.insert_metrics(
+            batch, _in_order(work) if work else None, batch_id=batch_id
+        )
         self._confirmed_claims = [batch_id] if batch_id else []
         self._kept_runs |= new_runs
         self._written_runs |= runs
@@ -278,8 +296,9 @@ class MetricWriter:
             self._written_runs |= runs
             raise
 
-    def _spill(self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None,
-               error: BaseException) -> bool:
+    def _spill(
+        self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None, error: BaseException
+    ) -> bool:
         """Move what the store cannot take now into the spool. False if the spool cannot
         take it either (the local disk is full too): the caller keeps it in memory."""
         now = time.monotonic()
@@ -311,7 +330,9 @@ class MetricWriter:
 
     def _spooled_points(self, batch: list[MetricRow]) -> list[SpooledPoint]:
         uuids = self.store.run_uuids_by_pk()
-        return [(uuids[pk], key, value, timestamp, step) for pk, key, value, timestamp, step in batch]
+        return [
+            (uuids[pk], key, value, timestamp, step) for pk, key, value, timestamp, step in batch
+        ]
 
     def replay_spool(self) -> ReplayReport:
         """Write what waits in this store's spool now, oldest first, before anything newer;
@@ -350,9 +371,14 @@ class MetricWriter:
                 rows.append((self.store.run_pk(point[0]), *point[1:]))
             except NotFound:  # the run is gone from the store (a store made anew at that URI)
                 orphans.append((point, "its run does not exist in this store"))
-        ends = [self.store.run_update(run_uuid, status=status, end_time=end_time)
-                for run_uuid, status, end_time in entry.ends if self._run_exists(run_uuid)]
-        result = self.store.insert_metrics(rows, _in_order(ends) if ends else None, batch_id=entry.batch_id)
+        ends = [
+            self.store.run_update(run_uuid, status=status, end_time=end_time)
+            for run_uuid, status, end_time in entry.ends
+            if self._run_exists(run_uuid)
+        ]
+        result = self.store.insert_metrics(
+            rows, _in_order(ends) if ends else None, batch_id=entry.batch_id
+        )
         if not result.already_written:
             self._set_aside(result.rejected + orphans)
         return not result.already_written
@@ -379,8 +405,9 @@ class MetricWriter:
             return
         uuids = self.store.run_uuids_by_pk()
         try:
-            self.spool.keep_refused([((uuids.get(row[0], str(row[0])), *row[1:]), reason)
-                                     for row, reason in refused])
+            self.spool.keep_refused(
+                [((uuids.get(row[0], str(row[0])), *row[1:]), reason) for row, reason in refused]
+            )
         except Exception:  # the record is a courtesy: the report at flush() still names them
             pass
 
@@ -394,8 +421,10 @@ class MetricWriter:
             f"{key!r} step {step} of run {uuids.get(pk, pk)}: {reason}"
             for (pk, key, _value, _timestamp, step), reason in self.rejected[-count:][:3]
         )
-        message = (f"the store refused {count} metric point(s), set aside (every other point is "
-                   f"saved): {examples}. `labtrack spool refused` lists them.")
+        message = (
+            f"the store refused {count} metric point(s), set aside (every other point is "
+            f"saved): {examples}. `labtrack spool refused` lists them."
+        )
         if raise_error:
             raise InvalidParameter(message)
         warnings.warn(f"labtrack: {message}", stacklevel=3)
@@ -470,16 +499,22 @@ def _flush_at_exit() -> None:
         except Exception as error:  # the interpreter is going away: say so, plainly
             print(f"labtrack: {error}", file=sys.stderr, flush=True)
         if writer.spool_pending and not writer.pending:
-            print(f"labtrack: the store {writer.store_display} could not take writes; what this process "
-                  f"logged waits in {writer.spool.path} and is written by the next process that opens "
-                  "the store, or by `labtrack spool replay`", file=sys.stderr, flush=True)
+            print(
+                f"labtrack: the store {writer.store_display} could not take writes; what this process "
+                f"logged waits in {writer.spool.path} and is written by the next process that opens "
+                "the store, or by `labtrack spool replay`",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _after_fork_in_child() -> None:
     for writer in _writers.values():
         writer._reset_after_fork()
 
+
 _guarded_pid: int | None = None
+
 
 def _persist_before_a_child_exits() -> None:
     """In a ``multiprocessing`` child, persist what it logged before it exits.
@@ -504,9 +539,13 @@ def _persist_before_a_child_exits() -> None:
     # Only a Pool's workers: terminate() ends them routinely (a Pool used as a context
     # manager). A child someone terminates on purpose keeps SIGTERM's usual meaning.
     pool_worker = "PoolWorker" in multiprocessing.current_process().name
-    if (pool_worker and threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+    if (
+        pool_worker
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    ):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
 
 def _exit_on_sigterm(signum, _frame) -> None:
     """SIGTERM in a multiprocessing child: persist, then exit as SIGTERM would have."""
@@ -521,12 +560,14 @@ def _exit_on_sigterm(signum, _frame) -> None:
         _flush_at_exit()
     raise SystemExit(128 + signum)  # unwinds whatever was interrupted; the finalizers follow
 
+
 def _flush_as_the_child_exits() -> None:
     # A Pool worker may be ending on its own when terminate() sends SIGTERM: that must not
     # cut the final flush short (the parent waits in join() until it is done).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _flush_at_exit()
+
 
 atexit.register(_flush_at_exit)
 os.register_at_fork(after_in_child=_after_fork_in_child)

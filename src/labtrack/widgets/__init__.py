@@ -17,44 +17,79 @@ from labtrack.widgets.runs_table import RunsTable
 from labtrack.widgets.scatter import Scatter
 
 
-def runs(experiment: str | list[str] | None = None, filter: str = "", columns: list[str] | None = None,
-         max_results: int = 100_000) -> RunsTable:
+def runs(
+    experiment: str | list[str] | None = None,
+    filter: str = "",
+    columns: list[str] | None = None,
+    max_results: int = 100_000,
+) -> RunsTable:
     """A table of runs (default: the active experiment's); ``.selected`` gives the chosen ids.
 
     >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
     """
-    return RunsTable(RunSource(experiment, max_results=max_results), filter=filter, visible_columns=columns)
+    return RunsTable(
+        RunSource(experiment, max_results=max_results), filter=filter, visible_columns=columns
+    )
 
 
-def chart(metrics: str | list[str], runs: Iterable | None = None, experiment: str | list[str] | None = None,
-          x_axis: str = "step", smoothing: float = 0.0, log_y: bool = False) -> MetricChart:
+def chart(
+    metrics: str | list[str],
+    runs: Iterable | None = None,
+    experiment: str | list[str] | None = None,
+    x_axis: str = "step",
+    smoothing: float = 0.0,
+    log_y: bool = False,
+) -> MetricChart:
     """Metric(s) over steps, one line per run; live while runs log.
 
     ``runs`` takes run ids, runs, or a DataFrame from ``search_runs``; by default the
     latest runs that log the metric are drawn, and new ones join as they start.
     """
     names = [metrics] if isinstance(metrics, str) else list(metrics)
-    return MetricChart(RunSource(experiment), names, runs=_run_ids(runs) if runs is not None else None,
-                       x_axis=x_axis, smoothing=smoothing, log_y=log_y)
+    return MetricChart(
+        RunSource(experiment),
+        names,
+        runs=_run_ids(runs) if runs is not None else None,
+        x_axis=x_axis,
+        smoothing=smoothing,
+        log_y=log_y,
+    )
 
 
-def scatter(x: str, y: str, color: str = "", experiment: str | list[str] | None = None, filter: str = "",
-            log_x: bool = False, log_y: bool = False) -> Scatter:
+def scatter(
+    x: str,
+    y: str,
+    color: str = "",
+    experiment: str | list[str] | None = None,
+    filter: str = "",
+    log_x: bool = False,
+    log_y: bool = False,
+) -> Scatter:
     """One point per run: ``x`` and ``y`` are column names as in ``search_runs``
     (``"params.lr"``, ``"metrics.val_acc"``); click a point to select its run."""
-    return Scatter(RunSource(experiment), x, y, color=color, filter=filter, log_x=log_x, log_y=log_y)
+    return Scatter(
+        RunSource(experiment), x, y, color=color, filter=filter, log_x=log_x, log_y=log_y
+    )
 
 
 def compare(*runs, metric: str | None = None, lower_is_better: bool | None = None) -> Compare:
     """Compare two or more runs: ``lt.compare(run_a, run_b)`` or ``lt.compare([ids...])``."""
     flat = runs[0] if len(runs) == 1 and not isinstance(runs[0], str) else runs
     ids = _run_ids(flat)
-    return Compare(RunSource(_experiment_of(ids[0]) if ids else None), ids, metric=metric,
-                   lower_is_better=lower_is_better)
+    return Compare(
+        RunSource(_experiment_of(ids[0]) if ids else None),
+        ids,
+        metric=metric,
+        lower_is_better=lower_is_better,
+    )
 
 
-def dashboard(experiment: str | list[str] | None = None, metric: str | None = None,
-              x: str | None = None, y: str | None = None):
+def dashboard(
+    experiment: str | list[str] | None = None,
+    metric: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+):
     """Run table, metric chart and scatter together; selecting runs in one selects them in all."""
     import ipywidgets
     import traitlets
@@ -90,7 +125,9 @@ def _run_ids(runs) -> list[str]:
         elif hasattr(run, "info"):
             ids.append(run.info.run_id)
         else:
-            raise InvalidParameter(f"expected run ids, runs or a search_runs DataFrame, got {type(run).__name__}")
+            raise InvalidParameter(
+                f"expected run ids, runs or a search_runs DataFrame, got {type(run).__name__}"
+            )
     return ids
 
 
@@ -100,4 +137,14 @@ def _experiment_of(run_id: str) -> list[str]:
     return [state.client().get_run(run_id).info.experiment_id]
 
 
-__all__ = ["Compare", "MetricChart", "RunsTable", "Scatter", "chart", "compare", "dashboard", "runs", "scatter"]
+__all__ = [
+    "Compare",
+    "MetricChart",
+    "RunsTable",
+    "Scatter",
+    "chart",
+    "compare",
+    "dashboard",
+    "runs",
+    "scatter",
+]

@@ -57,7 +57,9 @@ def html_table(header: list[str], rows: list[list[object]], caption: str = "") -
     """An HTML table with every cell escaped: run names and params are user strings."""
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        + "</tr>"
         for row in rows
     )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
@@ -65,6 +67,10 @@ def html_table(header: list[str], rows: list[list[object]], caption: str = "") -
 
 
 def text_table(header: list[str], rows: list[list[object]]) -> str:
-    cells = [[str(h) for h in header]] + [["" if v is None else str(v) for v in row] for row in rows]
+    cells = [[str(h) for h in header]] + [
+        ["" if v is None else str(v) for v in row] for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    return "\n".join("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells)
+    return "\n".join(
+        "  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells
+    )

@@ -29,7 +29,9 @@ INFO_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS_PER_SERIES) -> tuple[np.ndarray, np.ndarray]:
+def downsample(
+    x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS_PER_SERIES
+) -> tuple[np.ndarray, np.ndarray]:
     """At most ``max_points`` points of (x, y), keeping every bucket's min and max of y.
 
     NaN values are kept as gaps: a bucket whose values are all NaN keeps one NaN point.
@@ -62,9 +64,18 @@ def float_bytes(values: np.ndarray) -> bytes:
     return np.ascontiguousarray(values, dtype="<f8").tobytes()
 
 
-def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
-           x_axis: str = "step", start_time: int | None = None,
-           max_points: int = MAX_POINTS_PER_SERIES, total_points: int | None = None) -> Series:
+def series(
+    run_id: str,
+    run_name: str,
+    metric: str,
+    steps,
+    timestamps,
+    values,
+    x_axis: str = "step",
+    start_time: int | None = None,
+    max_points: int = MAX_POINTS_PER_SERIES,
+    total_points: int | None = None,
+) -> Series:
     """One chart line: x by ``x_axis`` (step, seconds since ``start_time``, or wall-clock ms).
     ``total_points``: the history's length when the store already picked the points.
 
@@ -87,9 +98,14 @@ def series(run_id: str, run_name: str, metric: str, steps, timestamps, values,
         if len(integers) and max(-int(integers.min()), int(integers.max())) > MAX_SAFE_INTEGER:
             exact = [str(integer) for integer in integers.tolist()]
     return {
-        "run_id": run_id, "run_name": run_name, "metric": metric,
-        "x": float_bytes(x), "y": float_bytes(small_y), "x_exact": exact,
-        "points": len(small_y), "total_points": len(y) if total_points is None else total_points,
+        "run_id": run_id,
+        "run_name": run_name,
+        "metric": metric,
+        "x": float_bytes(x),
+        "y": float_bytes(small_y),
+        "x_exact": exact,
+        "points": len(small_y),
+        "total_points": len(y) if total_points is None else total_points,
     }
 
 
@@ -160,15 +176,24 @@ def _epoch_ms(times: pd.Series) -> pd.Series:
     return times.dt.as_unit("ms").astype("int64")
 
 
-def scatter_points(frame: pd.DataFrame, x: str, y: str, color: str = "") -> tuple[dict[str, list], str, str]:
+def scatter_points(
+    frame: pd.DataFrame, x: str, y: str, color: str = ""
+) -> tuple[dict[str, list], str, str]:
     """One point per run having both x and y; returns (points, x kind, y kind)."""
     for name in (x, y, color):
         if name and name not in frame.columns and name not in ("run_name", "status"):
             raise KeyError(name)
     names = frame.get("tags.mlflow.runName", frame["run_id"])
     columns = {"x": x, "y": y, **({"color": color} if color else {})}
-    values = {key: _numeric_or_text(frame[col] if col != "run_name" else names) for key, col in columns.items()}
-    keep = [i for i in range(len(frame)) if values["x"][0][i] is not None and values["y"][0][i] is not None]
+    values = {
+        key: _numeric_or_text(frame[col] if col != "run_name" else names)
+        for key, col in columns.items()
+    }
+    keep = [
+        i
+        for i in range(len(frame))
+        if values["x"][0][i] is not None and values["y"][0][i] is not None
+    ]
     points = {
         "run_id": [frame["run_id"].iloc[i] for i in keep],
         "run_name": [names.iloc[i] for i in keep],
@@ -187,4 +212,7 @@ def _numeric_or_text(column: pd.Series) -> tuple[list, str]:
     present = column.notna()
     if present.any() and numbers[present].notna().all():
         return json_values(numbers.tolist()), "number"
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in column.tolist()], "category"
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+        for v in column.tolist()
+    ], "category"

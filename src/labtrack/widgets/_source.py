@@ -21,8 +21,12 @@ HOW_TO_LOG = (
 class RunSource:
     """The runs of some experiments (default: the active one), searched on demand."""
 
-    def __init__(self, experiments: str | list[str] | None = None,
-                 client: TrackingClient | None = None, max_results: int = 100_000):
+    def __init__(
+        self,
+        experiments: str | list[str] | None = None,
+        client: TrackingClient | None = None,
+        max_results: int = 100_000,
+    ):
         self.client = client or state.client()
         self.max_results = max_results
         self.experiment_ids, self.experiment_names = self._resolve(experiments)
@@ -43,7 +47,9 @@ class RunSource:
         return ids, names
 
     def frame(self, filter_string: str = "") -> pd.DataFrame:
-        return self.client.search_runs_frame(self.experiment_ids, filter_string, max_results=self.max_results)
+        return self.client.search_runs_frame(
+            self.experiment_ids, filter_string, max_results=self.max_results
+        )
 
     def empty_message(self, filter_string: str = "") -> str:
         where = ", ".join(repr(name) for name in self.experiment_names)

@@ -26,8 +26,14 @@ class Compare(RunsWidget):
     series = t.List(t.Dict()).tag(sync=True)
     metric = t.Unicode("").tag(sync=True)
 
-    def __init__(self, source: RunSource, run_ids: list[str], metric: str | None = None,
-                 lower_is_better: bool | None = None, **kwargs):
+    def __init__(
+        self,
+        source: RunSource,
+        run_ids: list[str],
+        metric: str | None = None,
+        lower_is_better: bool | None = None,
+        **kwargs,
+    ):
         if len(run_ids) < 2:
             raise InvalidParameter(f"compare needs at least two runs, got {len(run_ids)}")
         self.source = source
@@ -42,14 +48,23 @@ class Compare(RunsWidget):
     def _load(self, metric: str | None) -> None:
         client = self.source.client
         runs = [client.get_run(run_id) for run_id in self.selected]
-        self.runs = [{"run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status} for r in runs]
+        self.runs = [
+            {"run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status}
+            for r in runs
+        ]
         keys = sorted({k for r in runs for k in r.data.params})
         self.params = [
-            {"key": k, "values": (values := [r.data.params.get(k) for r in runs]), "differs": len(set(values)) > 1}
+            {
+                "key": k,
+                "values": (values := [r.data.params.get(k) for r in runs]),
+                "differs": len(set(values)) > 1,
+            }
             for k in keys
         ]
         metric_keys = sorted({k for r in runs for k in r.data.metrics})
-        self.metrics = [self._metric_row(k, [r.data.metrics.get(k) for r in runs]) for k in metric_keys]
+        self.metrics = [
+            self._metric_row(k, [r.data.metrics.get(k) for r in runs]) for k in metric_keys
+        ]
         chosen = metric or self.metric or (metric_keys[0] if metric_keys else "")
         if chosen and chosen not in metric_keys:
             raise InvalidParameter(f"none of the runs logs {chosen!r}; they log {metric_keys}")
@@ -57,9 +72,20 @@ class Compare(RunsWidget):
         for run in runs:
             if chosen in run.data.metrics:
                 steps, stamps, values, total = client.get_metric_history_for_chart(
-                    run.info.run_id, chosen, _data.MAX_POINTS_PER_SERIES)
-                lines.append(_data.series(run.info.run_id, run.info.run_name, chosen, steps, stamps, values,
-                                          start_time=run.info.start_time, total_points=total))
+                    run.info.run_id, chosen, _data.MAX_POINTS_PER_SERIES
+                )
+                lines.append(
+                    _data.series(
+                        run.info.run_id,
+                        run.info.run_name,
+                        chosen,
+                        steps,
+                        stamps,
+                        values,
+                        start_time=run.info.start_time,
+                        total_points=total,
+                    )
+                )
         self.series = lines
         if self.metric != chosen:
             self.metric = chosen
@@ -69,13 +95,19 @@ class Compare(RunsWidget):
         present = [(v, i) for i, v in enumerate(clean) if v is not None]
         lower = self.lower_is_better
         if lower is None:  # losses and errors go down; everything else up
-            lower = any(word in key.lower() for word in ("loss", "error", "mse", "mae", "rmse", "perplexity"))
+            lower = any(
+                word in key.lower()
+                for word in ("loss", "error", "mse", "mae", "rmse", "perplexity")
+            )
         best = (min(present) if lower else max(present))[1] if present else None
         return {"key": key, "values": clean, "best": best}
 
     def _rows(self) -> tuple[list[str], list[list]]:
         header = ["", *[r["run_name"] for r in self.runs]]
-        rows = [[f"params.{p['key']}" + (" *" if p["differs"] else ""), *p["values"]] for p in self.params]
+        rows = [
+            [f"params.{p['key']}" + (" *" if p["differs"] else ""), *p["values"]]
+            for p in self.params
+        ]
         rows += [[f"metrics.{m['key']}", *m["values"]] for m in self.metrics]
         return header, rows
 

@@ -51,7 +51,9 @@ class Series(TypedDict):
     run_name: str
     metric: str
     x: bytes  # float64: step, or seconds since the run started, or wall time (ms)
-    x_exact: list[str] | None  # x's integers (steps, ms) as decimal strings when some is beyond 2**53 - 1
+    x_exact: (
+        list[str] | None
+    )  # x's integers (steps, ms) as decimal strings when some is beyond 2**53 - 1
     y: bytes  # float64 values (NaN kept)
     points: int  # points in x/y
     total_points: int  # points in the full history

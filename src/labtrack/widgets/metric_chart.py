@@ -34,8 +34,15 @@ class MetricChart(RunsWidget):
     series = t.List(t.Dict()).tag(sync=True)
     live = t.Bool(False).tag(sync=True)
 
-    def __init__(self, source: RunSource, metrics: list[str], runs: list[str] | None = None,
-                 max_points: int = _data.MAX_POINTS_PER_SERIES, poll: bool = True, **kwargs):
+    def __init__(
+        self,
+        source: RunSource,
+        metrics: list[str],
+        runs: list[str] | None = None,
+        max_points: int = _data.MAX_POINTS_PER_SERIES,
+        poll: bool = True,
+        **kwargs,
+    ):
         if not metrics:
             raise InvalidParameter("chart needs at least one metric name")
         self.source = source
@@ -76,13 +83,18 @@ class MetricChart(RunsWidget):
         drawn = self._latest_runs() if self.follow_latest else list(self.selected)
         runs = {run.info.run_id: run for run in self._runs(drawn)}
         stamps = {
-            run_id: (run.info.status, tuple((m.key, m.step, m.timestamp) for m in run.data.latest_metrics))
+            run_id: (
+                run.info.status,
+                tuple((m.key, m.step, m.timestamp) for m in run.data.latest_metrics),
+            )
             for run_id, run in runs.items()
         }
         if stamps == self._stamps:
             return
         self._stamps = stamps
-        self.series = [line for run_id in drawn if run_id in runs for line in self._lines(runs[run_id])]
+        self.series = [
+            line for run_id in drawn if run_id in runs for line in self._lines(runs[run_id])
+        ]
         self.live = any(run.info.status == RunStatus.RUNNING for run in runs.values())
         self.empty_message = "" if self.series else self._empty_message()
 
@@ -91,9 +103,20 @@ class MetricChart(RunsWidget):
         for metric in self.metrics:
             if metric in have:
                 steps, timestamps, values, total = self.source.client.get_metric_history_for_chart(
-                    run.info.run_id, metric, self.max_points)
-                yield _data.series(run.info.run_id, run.info.run_name, metric, steps, timestamps, values,
-                                   self.x_axis, run.info.start_time, self.max_points, total)
+                    run.info.run_id, metric, self.max_points
+                )
+                yield _data.series(
+                    run.info.run_id,
+                    run.info.run_name,
+                    metric,
+                    steps,
+                    timestamps,
+                    values,
+                    self.x_axis,
+                    run.info.start_time,
+                    self.max_points,
+                    total,
+                )
 
     def _runs(self, run_ids: list[str]):
         client = self.source.client
@@ -126,7 +149,11 @@ class MetricChart(RunsWidget):
         return self.empty_message or text_table(*self._summary())
 
     def fallback_html(self) -> str:
-        return super().fallback_html() if self.empty_message else html_table(*self._summary(), "metric chart")
+        return (
+            super().fallback_html()
+            if self.empty_message
+            else html_table(*self._summary(), "metric chart")
+        )
 
     def _summary(self) -> tuple[list[str], list[list]]:
         import numpy as np

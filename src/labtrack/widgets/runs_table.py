@@ -29,7 +29,13 @@ class RunsTable(RunsWidget):
     filter = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
 
-    def __init__(self, source: RunSource, filter: str = "", visible_columns: list[str] | None = None, **kwargs):
+    def __init__(
+        self,
+        source: RunSource,
+        filter: str = "",
+        visible_columns: list[str] | None = None,
+        **kwargs,
+    ):
         self.source = source
         self._requested_columns = visible_columns
         super().__init__(**kwargs)
@@ -52,7 +58,8 @@ class RunsTable(RunsWidget):
         names = [c["name"] for c in columns]
         if not self.visible_columns:
             wanted = self._requested_columns or [
-                *DEFAULT_VISIBLE, *[n for n in names if n.startswith("metrics.")][:4],
+                *DEFAULT_VISIBLE,
+                *[n for n in names if n.startswith("metrics.")][:4],
                 *[n for n in names if n.startswith("params.")][:4],
             ]
             unknown = [n for n in wanted if n not in names] if self._requested_columns else []
@@ -78,7 +85,9 @@ class RunsTable(RunsWidget):
             return super().fallback_html()
         header, rows = self._rows(FALLBACK_ROWS)
         total = len(self.data.get("run_id", []))
-        caption = f"{total} runs" + (f" (first {FALLBACK_ROWS} shown)" if total > FALLBACK_ROWS else "")
+        caption = f"{total} runs" + (
+            f" (first {FALLBACK_ROWS} shown)" if total > FALLBACK_ROWS else ""
+        )
         return html_table(header, rows, caption)
 
     def fallback_text(self) -> str:

@@ -27,7 +27,9 @@ class Scatter(RunsWidget):
     x_kind = t.Unicode("number").tag(sync=True)
     y_kind = t.Unicode("number").tag(sync=True)
 
-    def __init__(self, source: RunSource, x: str, y: str, color: str = "", filter: str = "", **kwargs):
+    def __init__(
+        self, source: RunSource, x: str, y: str, color: str = "", filter: str = "", **kwargs
+    ):
         self.source = source
         self.filter = filter
         super().__init__(x=x, y=y, color=color, **kwargs)
@@ -40,23 +42,37 @@ class Scatter(RunsWidget):
     def refresh(self) -> None:
         frame = self.source.frame(self.filter)
         if frame.empty:
-            self.points, self.empty_message = {"run_id": [], "run_name": [], "x": [], "y": [], "color": []}, \
-                self.source.empty_message(self.filter)
+            self.points, self.empty_message = (
+                {"run_id": [], "run_name": [], "x": [], "y": [], "color": []},
+                self.source.empty_message(self.filter),
+            )
             return
         try:
-            points, self.x_kind, self.y_kind = _data.scatter_points(frame, self.x, self.y, self.color)
+            points, self.x_kind, self.y_kind = _data.scatter_points(
+                frame, self.x, self.y, self.color
+            )
         except KeyError as missing:
             available = [c for c in frame.columns if c.startswith(("metrics.", "params.", "tags."))]
-            raise InvalidParameter(f"no column {missing.args[0]!r}; available: {available}") from None
+            raise InvalidParameter(
+                f"no column {missing.args[0]!r}; available: {available}"
+            ) from None
         self.points = points
-        self.empty_message = "" if points["run_id"] else f"No run has both {self.x!r} and {self.y!r}."
+        self.empty_message = (
+            "" if points["run_id"] else f"No run has both {self.x!r} and {self.y!r}."
+        )
 
     def _rows(self) -> tuple[list[str], list[list]]:
         p = self.points
-        return ["run", self.x, self.y], [[n, x, y] for n, x, y in zip(p["run_name"], p["x"], p["y"])]
+        return ["run", self.x, self.y], [
+            [n, x, y] for n, x, y in zip(p["run_name"], p["x"], p["y"])
+        ]
 
     def fallback_text(self) -> str:
         return self.empty_message or text_table(*self._rows())
 
     def fallback_html(self) -> str:
-        return super().fallback_html() if self.empty_message else html_table(*self._rows(), f"{self.y} vs {self.x}")
+        return (
+            super().fallback_html()
+            if self.empty_message
+            else html_table(*self._rows(), f"{self.y} vs {self.x}")
+        )

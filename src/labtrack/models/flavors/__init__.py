@@ -33,14 +33,21 @@ _MODULES = {
     "pytorch": "labtrack.models.flavors.pytorch",
     "python_function": "labtrack.models.flavors.python",
 }
-ALIASES = {"python": "python_function", "pyfunc": "python_function", "torch": "pytorch", "scikit-learn": "sklearn"}
+ALIASES = {
+    "python": "python_function",
+    "pyfunc": "python_function",
+    "torch": "pytorch",
+    "scikit-learn": "sklearn",
+}
 
 
 def by_name(name: str) -> ModuleType:
     """The flavor module called ``name`` (MLflow's names, plus ``python`` and ``torch``)."""
     module = _MODULES.get(ALIASES.get(name, name))
     if module is None:
-        raise InvalidParameter(f"unknown model flavor {name!r}; labtrack knows {', '.join(_MODULES)}")
+        raise InvalidParameter(
+            f"unknown model flavor {name!r}; labtrack knows {', '.join(_MODULES)}"
+        )
     return importlib.import_module(module)
 
 

@@ -55,6 +55,7 @@ def predictor(model: Any):
 # -- lt.keras's log_model / save_model / load_model, with MLflow's parameter names: each fixes
 # the flavor and hands the rest to lt.log_model, lt.models.save_model or load_native.
 
+
 def log_model(model: Any, name: str | None = None, **kwargs: Any) -> saving.ModelInfo:
     """Log a Keras 3 model (any backend) as ``name`` among the active run's artifacts (a run
     is started if none is active): ``model.keras``, Keras' own format, and its backend.

@@ -79,13 +79,23 @@ def _artifact_target(folder: Path, name: Any, relative: str) -> Path:
     way out of the model's folder (``"../../x"``, an absolute path)."""
     from labtrack.artifacts import safe_join
 
-    if not isinstance(name, str) or not name.strip() or "/" in name or "\\" in name or name in (".", ".."):
-        raise InvalidParameter(f"artifact name {name!r} must be a non-empty name without '/' (a folder under "
-                               f"{ARTIFACTS_FOLDER}/)")
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or "/" in name
+        or "\\" in name
+        or name in (".", "..")
+    ):
+        raise InvalidParameter(
+            f"artifact name {name!r} must be a non-empty name without '/' (a folder under "
+            f"{ARTIFACTS_FOLDER}/)"
+        )
     try:
         return safe_join(folder, relative)
     except InvalidParameter:
-        raise InvalidParameter(f"artifact {name!r} would be saved outside the model's folder ({relative!r})") from None
+        raise InvalidParameter(
+            f"artifact {name!r} would be saved outside the model's folder ({relative!r})"
+        ) from None
 
 
 def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
@@ -96,7 +106,8 @@ def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
     with open(safe_join(folder, entry.get("python_model", MODEL_FILE)), "rb") as file:
         model = cloudpickle.load(file)
     artifacts = {
-        name: str(safe_join(folder, item["path"])) for name, item in (entry.get("artifacts") or {}).items()
+        name: str(safe_join(folder, item["path"]))
+        for name, item in (entry.get("artifacts") or {}).items()
     }
     context = PythonModelContext(artifacts=artifacts)
     if isinstance(model, PythonModel) or callable(getattr(model, "load_context", None)):
@@ -105,5 +116,9 @@ def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
 
 
 def predictor(model: Any):
-    loaded = model if isinstance(model, LoadedPythonModel) else LoadedPythonModel(model, PythonModelContext())
+    loaded = (
+        model
+        if isinstance(model, LoadedPythonModel)
+        else LoadedPythonModel(model, PythonModelContext())
+    )
     return loaded.predict

@@ -77,6 +77,7 @@ def predictor(model: Any):
 # -- lt.pytorch's log_model / save_model / load_model, with MLflow's parameter names: each
 # fixes the flavor and hands the rest to lt.log_model, lt.models.save_model or load_native.
 
+
 def log_model(pytorch_model: Any, name: str | None = None, **kwargs: Any) -> saving.ModelInfo:
     """Log a ``torch.nn.Module`` as ``name`` among the active run's artifacts (a run is
     started if none is active): ``data/model.pth``, the whole module via cloudpickle, so a

@@ -28,7 +28,9 @@ def save(model: Any, folder: Path, serialization_format: str = "cloudpickle") ->
     import sklearn
 
     if serialization_format not in ("cloudpickle", "pickle"):
-        raise InvalidParameter(f"serialization_format must be 'cloudpickle' or 'pickle', got {serialization_format!r}")
+        raise InvalidParameter(
+            f"serialization_format must be 'cloudpickle' or 'pickle', got {serialization_format!r}"
+        )
     pickler = _pickle_module(serialization_format)
     with open(folder / MODEL_FILE, "wb") as file:
         pickler.dump(model, file)
@@ -66,6 +68,7 @@ def _pickle_module(serialization_format: str):
 
 # -- lt.sklearn's log_model / save_model / load_model, with MLflow's parameter names: each
 # fixes the flavor and hands the rest to lt.log_model, lt.models.save_model or load_native.
+
 
 def log_model(sk_model: Any, name: str | None = None, **kwargs: Any) -> saving.ModelInfo:
     """Log a scikit-learn estimator as ``name`` among the active run's artifacts (a run is

@@ -78,7 +78,8 @@ def create_engine(uri: str) -> Engine:
         path = sqlite_path(uri)
         if path is None:
             engine = sa.create_engine(
-                url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+                url,
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
                 poolclass=sa.pool.StaticPool,
             )
             _configure_sqlite(engine, None)
@@ -86,8 +87,7 @@ def create_engine(uri: str) -> Engine:
         file = _sqlite_file(path, dict(url.query))
         # Our own connect function: a read-only file needs SQLite URI parameters.
         pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
-        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file),
-                                  poolclass=pool)
+        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file), poolclass=pool)
         _files[engine] = file
         _configure_sqlite(engine, file)
         return engine
@@ -114,16 +114,19 @@ def _sqlite_file(path: Path, query: dict) -> SqliteFile:
     if path.exists():
         return SqliteFile(path, "opened with ?mode=ro" if mode else _not_writable(path))
     if mode:
-        raise StoreError(f"there is no labtrack store at {path} "
-                         "(opened with ?mode=ro, so none is created)")
+        raise StoreError(
+            f"there is no labtrack store at {path} (opened with ?mode=ro, so none is created)"
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise StoreError(f"cannot create the labtrack store {path}: {error.strerror} "
-                         f"({path.parent})") from error
+        raise StoreError(
+            f"cannot create the labtrack store {path}: {error.strerror} ({path.parent})"
+        ) from error
     if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise StoreError(f"cannot create the labtrack store {path}: "
-                         "its folder is not writable by this user")
+        raise StoreError(
+            f"cannot create the labtrack store {path}: its folder is not writable by this user"
+        )
     return SqliteFile(path)
 
 
@@ -180,7 +183,9 @@ def _configure_sqlite(engine: Engine, file: SqliteFile | None) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN"
+        )
 
     if file is None:
         return
@@ -203,8 +208,10 @@ def store_error(error: BaseException, file: SqliteFile) -> StoreError | None:
         return None
     name = getattr(error, "sqlite_errorname", "")  # Python 3.11+; the text works everywhere
     text = str(error).lower()
-    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB" or (
-        not name and ("malformed" in text or "file is not a database" in text)
+    if (
+        name.startswith("SQLITE_CORRUPT")
+        or name == "SQLITE_NOTADB"
+        or (not name and ("malformed" in text or "file is not a database" in text))
     ):
         return CorruptStore(corruption_message(file, str(error)))
     if name.startswith("SQLITE_READONLY") or (not name and "readonly database" in text):
@@ -237,19 +244,24 @@ def diagnose(path: Path, detail: str) -> str:
     except OSError as error:
         return f"it cannot be read ({error.strerror})"
     if not header.startswith(_SQLITE_HEADER):
-        return ("it is not a SQLite database: its first bytes are not SQLite's header "
-                "(another kind of file, or its start was overwritten)")
+        return (
+            "it is not a SQLite database: its first bytes are not SQLite's header "
+            "(another kind of file, or its start was overwritten)"
+        )
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     # The page count in the header is valid when its change counter matches (SQLite >= 3.7).
     if header[24:28] == header[92:96] and pages * page_size > size:
-        return (f"the file is cut short: {size:,} of the {pages * page_size:,} bytes its header "
-                "announces (a copy that did not finish, or a full disk)")
+        return (
+            f"the file is cut short: {size:,} of the {pages * page_size:,} bytes its header "
+            "announces (a copy that did not finish, or a full disk)"
+        )
     return f"some of its pages are damaged (SQLite: {detail})"
 
 
 # -- checking and copying a SQLite store --------------------------------------------------
+
 
 def integrity_problems(file: SqliteFile) -> list[str]:
     """What SQLite's ``PRAGMA integrity_check`` finds wrong with the file ([] when sound).
@@ -283,7 +295,9 @@ def backup(file: SqliteFile, dest: Path, overwrite: bool = False) -> Path:
     if dest.exists() and dest.resolve() == file.path.resolve():
         raise InvalidParameter(f"{dest} is the store itself: back it up to another file")
     if dest.exists() and not overwrite:
-        raise AlreadyExists(f"{dest} already exists: choose another name, or replace it with --force")
+        raise AlreadyExists(
+            f"{dest} already exists: choose another name, or replace it with --force"
+        )
     for suffix in ("-wal", "-shm"):
         if dest.with_name(dest.name + suffix).exists():
             # SQLite would read a leftover -wal into the new file and damage it.
@@ -307,7 +321,9 @@ def backup(file: SqliteFile, dest: Path, overwrite: bool = False) -> Path:
             raise CorruptStore(corruption_message(file, "; ".join(problems[:5])))
         os.replace(partial, dest)
     except sqlite3.DatabaseError as error:
-        translated = store_error(error, file) or StoreError(f"could not back up {file.path}: {error}")
+        translated = store_error(error, file) or StoreError(
+            f"could not back up {file.path}: {error}"
+        )
         raise translated from error
     finally:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):
@@ -374,7 +390,9 @@ def upsert(conn: Connection, table: sa.Table):
     return insert(table)
 
 
-def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+def insert_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
     """Bulk-insert plain tuples through the driver's own cursor (no per-row SQLAlchemy work).
 
     On SQLite, multi-row ``VALUES`` statements of thousands of rows each, not ``executemany``:
@@ -399,7 +417,9 @@ def insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequ
         cursor.close()
 
 
-def _insert_rows(conn: Connection, cursor, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+def _insert_rows(
+    conn: Connection, cursor, table: str, columns: Sequence[str], rows: Sequence[tuple]
+) -> None:
     names = ", ".join(columns)
     if conn.dialect.name != "sqlite":
         marks = ", ".join([placeholder(conn)] * len(columns))
@@ -414,7 +434,7 @@ def _insert_rows(conn: Connection, cursor, table: str, columns: Sequence[str], r
         count = min(chunk, len(rows) - start)
         cursor.execute(
             f"INSERT INTO {table} ({names}) VALUES " + ", ".join([per_row] * count),
-            values[start * width:(start + count) * width],
+            values[start * width : (start + count) * width],
         )
 
 
@@ -427,4 +447,6 @@ def _sqlite_max_variables(conn: Connection) -> int:
 
 def placeholder(conn: Connection) -> str:
     """The driver's positional parameter marker, for SQL sent to the driver directly."""
-    return {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle, "?")
+    return {"qmark": "?", "numeric": "?", "format": "%s", "pyformat": "%s"}.get(
+        conn.dialect.paramstyle, "?"
+    )

@@ -18,8 +18,11 @@ DEFAULT_EXPERIMENT_NAME = "Default"
 e, et = schema.experiments, schema.experiment_tags
 _SEARCH_TARGET = SearchTarget(
     e,
-    {"name": e.c.name, "creation_time": e.c.creation_time,
-     "last_update_time": e.c.last_update_time},
+    {
+        "name": e.c.name,
+        "creation_time": e.c.creation_time,
+        "last_update_time": e.c.last_update_time,
+    },
     {TAG: (et, et.c.experiment_id, e.c.experiment_id)},
 )
 
@@ -34,13 +37,15 @@ class ExperimentStore(SqlStoreBase):
                 # Several processes may open a new store at once: on PostgreSQL the check
                 # above does not see another's uncommitted insert, so a conflict is fine.
                 conn.execute(
-                    self._upsert(conn, e).values(
+                    self._upsert(conn, e)
+                    .values(
                         experiment_id=DEFAULT_EXPERIMENT_ID,
                         name=DEFAULT_EXPERIMENT_NAME,
                         artifact_location=self.experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
                         creation_time=now_ms(),
                         last_update_time=now_ms(),
-                    ).on_conflict_do_nothing()
+                    )
+                    .on_conflict_do_nothing()
                 )
 
         self._write(work)
@@ -60,19 +65,26 @@ class ExperimentStore(SqlStoreBase):
             now = now_ms()
             experiment_id = conn.execute(
                 e.insert().values(
-                    name=name, artifact_location=artifact_location or "",
-                    creation_time=now, last_update_time=now,
+                    name=name,
+                    artifact_location=artifact_location or "",
+                    creation_time=now,
+                    last_update_time=now,
                 )
             ).inserted_primary_key[0]
             if not artifact_location:
                 conn.execute(
-                    e.update().where(e.c.experiment_id == experiment_id)
+                    e.update()
+                    .where(e.c.experiment_id == experiment_id)
                     .values(artifact_location=self.experiment_artifact_location(experiment_id))
                 )
             if tags:
-                conn.execute(et.insert(), [
-                    {"experiment_id": experiment_id, "key": k, "value": str(v)} for k, v in tags.items()
-                ])
+                conn.execute(
+                    et.insert(),
+                    [
+                        {"experiment_id": experiment_id, "key": k, "value": str(v)}
+                        for k, v in tags.items()
+                    ],
+                )
             return experiment_id
 
         try:
@@ -93,7 +105,9 @@ class ExperimentStore(SqlStoreBase):
         return found[0] if found else None
 
     def search_experiments(
-        self, view_type: int = ViewType.ACTIVE_ONLY, filter_string: str | None = None,
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        filter_string: str | None = None,
         max_results: int | None = None,
     ) -> list[Experiment]:
         """Experiments in ``view_type`` matching ``filter_string`` (e.g. ``name LIKE 'svm%'
@@ -112,15 +126,20 @@ class ExperimentStore(SqlStoreBase):
                 sa.select(e).where(condition).order_by(e.c.experiment_id).limit(limit)
             ).all()
             ids = [row.experiment_id for row in rows]
-            tag_rows = conn.execute(sa.select(et).where(et.c.experiment_id.in_(ids))).all() if ids else []
+            tag_rows = (
+                conn.execute(sa.select(et).where(et.c.experiment_id.in_(ids))).all() if ids else []
+            )
         tags: dict[int, dict[str, str]] = {}
         for tag in tag_rows:
             tags.setdefault(tag.experiment_id, {})[tag.key] = tag.value
         return [
             Experiment(
-                experiment_id=str(row.experiment_id), name=row.name,
-                artifact_location=row.artifact_location, lifecycle_stage=row.lifecycle_stage,
-                tags=tags.get(row.experiment_id, {}), creation_time=row.creation_time,
+                experiment_id=str(row.experiment_id),
+                name=row.name,
+                artifact_location=row.artifact_location,
+                lifecycle_stage=row.lifecycle_stage,
+                tags=tags.get(row.experiment_id, {}),
+                creation_time=row.creation_time,
                 last_update_time=row.last_update_time,
             )
             for row in rows
@@ -129,7 +148,8 @@ class ExperimentStore(SqlStoreBase):
     def _set_experiment_fields(self, experiment_id: str, **values) -> None:
         def work(conn: Connection) -> None:
             result = conn.execute(
-                e.update().where(e.c.experiment_id == _int_id(experiment_id))
+                e.update()
+                .where(e.c.experiment_id == _int_id(experiment_id))
                 .values(last_update_time=now_ms(), **values)
             )
             if result.rowcount == 0:
@@ -157,9 +177,11 @@ class ExperimentStore(SqlStoreBase):
             statement = self._upsert(conn, et).values(
                 experiment_id=_int_id(experiment_id), key=key, value=value
             )
-            conn.execute(statement.on_conflict_do_update(
-                index_elements=[et.c.experiment_id, et.c.key], set_={"value": value}
-            ))
+            conn.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[et.c.experiment_id, et.c.key], set_={"value": value}
+                )
+            )
 
         self._write(work)
 
@@ -171,7 +193,11 @@ def _int_id(experiment_id: str | int) -> int:
     try:
         number = int(experiment_id)
     except (TypeError, ValueError):
-        raise InvalidParameter(f"experiment id must be an integer string, got {experiment_id!r}") from None
+        raise InvalidParameter(
+            f"experiment id must be an integer string, got {experiment_id!r}"
+        ) from None
     if abs(number) > _MAX_ID:  # an INTEGER column: 32 bits on PostgreSQL
-        raise InvalidParameter(f"experiment id {str(experiment_id)[:30]} is out of range (at most {_MAX_ID})")
+        raise InvalidParameter(
+            f"experiment id {str(experiment_id)[:30]} is out of range (at most {_MAX_ID})"
+        )
     return number

@@ -23,7 +23,10 @@ def _dbapi_names(error: BaseException) -> set[str]:
 
 def is_row_error(error: BaseException) -> bool:
     """The store refused these rows for what they are: retrying the same rows cannot help."""
-    if isinstance(error, (OverflowError, TypeError, ValueError)) and not _dbapi_names(error) & _AWAY_ERRORS:
+    if (
+        isinstance(error, (OverflowError, TypeError, ValueError))
+        and not _dbapi_names(error) & _AWAY_ERRORS
+    ):
         return True  # the driver could not bind a value (an int beyond 64 bits, an object)
     names = _dbapi_names(error)
     if names & _ROW_ERRORS:
@@ -48,10 +51,11 @@ def is_store_away(error: BaseException) -> bool:
 def describe(error: BaseException) -> str:
     """One line naming the real cause, without SQLAlchemy's SQL echo and background links."""
     original = getattr(error, "orig", None) or error
-    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    text = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
     if "FOREIGN KEY constraint failed" in text or "violates foreign key constraint" in text:
         return "its run no longer exists in the store (deleted by another process?)"
     if isinstance(original, OverflowError) or "out of range" in text.lower():
         return f"a number is out of the store's range ({text})"
     return f"{type(original).__name__}: {text}"
-

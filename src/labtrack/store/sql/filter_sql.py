@@ -83,8 +83,10 @@ def run_target(runs_table: sa.Table = schema.runs) -> SearchTarget:
     return SearchTarget(
         runs_table,
         {key: runs_table.c[column] for key, column in _ATTRIBUTE_COLUMNS.items()},
-        {entity: (table, table.c.run_id, runs_table.c.id)
-         for entity, table in _KEY_VALUE_TABLES.items()},
+        {
+            entity: (table, table.c.run_id, runs_table.c.id)
+            for entity, table in _KEY_VALUE_TABLES.items()
+        },
         metrics=True,
     )
 
@@ -104,7 +106,10 @@ def filter_condition(
 
 
 def search_condition(
-    node: Node, target: SearchTarget, *, dialect_name: str = "sqlite",
+    node: Node,
+    target: SearchTarget,
+    *,
+    dialect_name: str = "sqlite",
 ) -> ColumnElement[bool]:
     """A WHERE condition on ``target.table`` selecting the rows that match ``node``."""
     return _compile(node, _Context(target, dialect_name))
@@ -234,7 +239,7 @@ def _balanced(combine, parts: list) -> ColumnElement[bool]:
     # The first part (the deepest) stays outside the chunks so it gains no extra nesting.
     first, rest = parts[0], parts[1:]
     while len(rest) >= _CHUNK:
-        rest = [_Parenthesized(combine(*rest[i:i + _CHUNK])) for i in range(0, len(rest), _CHUNK)]
+        rest = [_Parenthesized(combine(*rest[i : i + _CHUNK])) for i in range(0, len(rest), _CHUNK)]
     return combine(first, *rest)
 
 

@@ -28,6 +28,8 @@ class InsertResult:
 
     rejected: list[Rejected] = field(default_factory=list)
     already_written: bool = False
+
+
 _POINT_COLUMNS = ("run_id", "key_id", "step", "timestamp", "value", "is_nan")
 
 
@@ -39,11 +41,17 @@ class MetricStore(SqlStoreBase):
         if missing:
             insert = self._upsert(conn, mk).on_conflict_do_nothing(index_elements=[mk.c.key])
             conn.execute(insert, [{"key": key} for key in missing])
-            ids.update(conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all())
+            ids.update(
+                conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all()
+            )
         return ids
 
-    def insert_metrics(self, rows: Sequence[MetricRow], also: Callable[[Connection], None] | None = None,
-                       batch_id: str | None = None) -> InsertResult:
+    def insert_metrics(
+        self,
+        rows: Sequence[MetricRow],
+        also: Callable[[Connection], None] | None = None,
+        batch_id: str | None = None,
+    ) -> InsertResult:
         """Persist a batch of points and move each (run, key)'s latest value, in one
         transaction; ``also(conn)`` runs in that transaction too (e.g. ending the run).
 
@@ -86,8 +94,12 @@ class MetricStore(SqlStoreBase):
 
         return work
 
-    def _insert_setting_aside(self, rows: Sequence[MetricRow], also: Callable[[Connection], None] | None,
-                              batch_id: str | None) -> InsertResult:
+    def _insert_setting_aside(
+        self,
+        rows: Sequence[MetricRow],
+        also: Callable[[Connection], None] | None,
+        batch_id: str | None,
+    ) -> InsertResult:
         """``insert_metrics`` for a batch with bad rows: halves under savepoints until each
         refused row stands alone (a few bad rows in a big batch cost a few dozen savepoints)."""
 
@@ -128,7 +140,14 @@ class MetricStore(SqlStoreBase):
         # bytecode it spends holding the GIL slows the training loop that is logging.
         # NaN is stored as NULL with is_nan set (x != x only for NaN).
         points = [
-            (run_pk, key_ids[key], step, timestamp, None if value != value else value, value != value)
+            (
+                run_pk,
+                key_ids[key],
+                step,
+                timestamp,
+                None if value != value else value,
+                value != value,
+            )
             for run_pk, key, value, timestamp, step in rows
         ]
         connection.insert_rows(conn, "metrics", _POINT_COLUMNS, points)
@@ -137,9 +156,14 @@ class MetricStore(SqlStoreBase):
 
     def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:
         steps, timestamps, values = self.metric_history_arrays(run_uuid, key)
-        return [Metric(key, v, ts, s) for s, ts, v in zip(steps.tolist(), timestamps.tolist(), values.tolist())]
+        return [
+            Metric(key, v, ts, s)
+            for s, ts, v in zip(steps.tolist(), timestamps.tolist(), values.tolist())
+        ]
 
-    def metric_history_arrays(self, run_uuid: str, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def metric_history_arrays(
+        self, run_uuid: str, key: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A metric's points as three numpy columns (steps, timestamps, values), ordered by
         step. Read straight from the driver: a million points take a fraction of a second."""
         pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
@@ -157,8 +181,9 @@ class MetricStore(SqlStoreBase):
                 cursor.close()
         return _point_columns(rows)
 
-    def metric_history_extremes(self, run_uuid: str, key: str, buckets: int
-                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    def metric_history_extremes(
+        self, run_uuid: str, key: str, buckets: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
         """For a chart of a long history: the lowest and highest point of each of ``buckets``
         equal step ranges, plus the first and last point, as (steps, timestamps, values,
         total points). None when the history is short enough to read whole, or off SQLite.
@@ -177,12 +202,17 @@ class MetricStore(SqlStoreBase):
             cursor = conn.connection.cursor()
             try:
                 where = "FROM metrics WHERE run_id = ? AND key_id = ?"
-                long = cursor.execute(f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)).fetchone()
+                long = cursor.execute(
+                    f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)
+                ).fetchone()
                 if long is None:
                     return None
                 rows = [
-                    cursor.execute(f"SELECT step, timestamp, value {where} ORDER BY step {order}, timestamp {order} "
-                                   "LIMIT 1", (pk, key_id)).fetchone()
+                    cursor.execute(
+                        f"SELECT step, timestamp, value {where} ORDER BY step {order}, timestamp {order} "
+                        "LIMIT 1",
+                        (pk, key_id),
+                    ).fetchone()
                     for order in ("ASC", "DESC")
                 ]
                 # Python's integers: steps span up to 2**64 - 1, and every bound must be
@@ -190,18 +220,28 @@ class MetricStore(SqlStoreBase):
                 low, high = rows[0][0], rows[1][0]
                 span, total = high - low + 1, 0
                 for bucket in range(buckets):
-                    first, last = low + bucket * span // buckets, low + (bucket + 1) * span // buckets - 1
+                    first, last = (
+                        low + bucket * span // buckets,
+                        low + (bucket + 1) * span // buckets - 1,
+                    )
                     if last < first:
                         continue
                     bounds = (pk, key_id, first, last)
-                    lowest = cursor.execute(f"SELECT step, timestamp, min(value), count(*) {where} "
-                                            "AND step BETWEEN ? AND ?", bounds).fetchone()
+                    lowest = cursor.execute(
+                        f"SELECT step, timestamp, min(value), count(*) {where} "
+                        "AND step BETWEEN ? AND ?",
+                        bounds,
+                    ).fetchone()
                     if not lowest[3]:
                         continue
                     total += lowest[3]
                     rows.append(lowest[:3])
-                    rows.append(cursor.execute(f"SELECT step, timestamp, max(value) {where} "
-                                               "AND step BETWEEN ? AND ?", bounds).fetchone())
+                    rows.append(
+                        cursor.execute(
+                            f"SELECT step, timestamp, max(value) {where} AND step BETWEEN ? AND ?",
+                            bounds,
+                        ).fetchone()
+                    )
             finally:
                 cursor.close()
         # Sorted by (step, timestamp), each point once (a range's min and max may be one row).
@@ -213,9 +253,12 @@ def _claim_batch(conn: Connection, batch_id: str) -> bool:
     """Record a batch's id in this transaction; False if it was recorded before (the batch
     is in the store already)."""
     batches = schema.spool_batches
-    statement = connection.upsert(conn, batches).values(
-        batch_id=batch_id, recorded_time=now_ms()
-    ).on_conflict_do_nothing().returning(batches.c.batch_id)  # rowcount is -1 on psycopg here
+    statement = (
+        connection.upsert(conn, batches)
+        .values(batch_id=batch_id, recorded_time=now_ms())
+        .on_conflict_do_nothing()
+        .returning(batches.c.batch_id)
+    )  # rowcount is -1 on psycopg here
     return conn.execute(statement).first() is not None
 
 
@@ -263,4 +306,3 @@ def _latest_upsert(conn: Connection):
             where=newer,
         )
     return statement
-

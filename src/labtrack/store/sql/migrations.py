@@ -24,18 +24,31 @@ _ADVISORY_LOCK_ID = 0x1AB7_2AC4
 
 def _v2_liveness_and_latest_metrics(conn: Connection) -> None:
     """v2: runs record their process for liveness; a latest-value table serves run tables."""
-    for column, kind in (("heartbeat_time", "BIGINT"), ("host", "VARCHAR(256)"), ("pid", "INTEGER")):
+    for column, kind in (
+        ("heartbeat_time", "BIGINT"),
+        ("host", "VARCHAR(256)"),
+        ("pid", "INTEGER"),
+    ):
         conn.exec_driver_sql(f"ALTER TABLE runs ADD COLUMN {column} {kind}")
     schema.latest_metrics.create(conn)
     m = schema.metrics
     ranked = sa.select(
-        m.c.run_id, m.c.key_id, m.c.step, m.c.timestamp, m.c.value, m.c.is_nan,
-        sa.func.row_number().over(
+        m.c.run_id,
+        m.c.key_id,
+        m.c.step,
+        m.c.timestamp,
+        m.c.value,
+        m.c.is_nan,
+        sa.func.row_number()
+        .over(
             partition_by=(m.c.run_id, m.c.key_id),
             order_by=(m.c.step.desc(), m.c.timestamp.desc()),
-        ).label("rank"),
+        )
+        .label("rank"),
     ).subquery()
-    latest = sa.select(*(ranked.c[name] for name in ("run_id", "key_id", "step", "timestamp", "value", "is_nan")))
+    latest = sa.select(
+        *(ranked.c[name] for name in ("run_id", "key_id", "step", "timestamp", "value", "is_nan"))
+    )
     conn.execute(
         schema.latest_metrics.insert().from_select(
             ["run_id", "key_id", "step", "timestamp", "value", "is_nan"],

@@ -38,7 +38,10 @@ class RegistryStore(RegistrySearchStore):
     # -- registered models ----------------------------------------------------------------
 
     def create_registered_model(
-        self, name: str, tags: Mapping[str, str] | None = None, description: str | None = None,
+        self,
+        name: str,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
         user: str = "",
     ) -> RegisteredModel:
         def work(conn: Connection) -> RegisteredModel:
@@ -59,8 +62,14 @@ class RegistryStore(RegistrySearchStore):
             model = self._model(conn, name, lock=True)
             if conn.execute(sa.select(rm.c.id).where(rm.c.name == new_name)).first():
                 raise AlreadyExists(f"registered model {new_name!r} already exists")
-            conn.execute(rm.update().where(rm.c.id == model.id).values(name=new_name, last_updated_time=now_ms()))
-            self._record(conn, model.id, new_name, A.RENAME_MODEL, user, from_value=name, to_value=new_name)
+            conn.execute(
+                rm.update()
+                .where(rm.c.id == model.id)
+                .values(name=new_name, last_updated_time=now_ms())
+            )
+            self._record(
+                conn, model.id, new_name, A.RENAME_MODEL, user, from_value=name, to_value=new_name
+            )
             return entities.registered_models(conn, [self._model(conn, new_name)])[0]
 
         try:
@@ -68,13 +77,25 @@ class RegistryStore(RegistrySearchStore):
         except sa.exc.IntegrityError:
             raise AlreadyExists(f"registered model {new_name!r} already exists") from None
 
-    def update_registered_model(self, name: str, description: str | None, user: str = "") -> RegisteredModel:
+    def update_registered_model(
+        self, name: str, description: str | None, user: str = ""
+    ) -> RegisteredModel:
         def work(conn: Connection) -> RegisteredModel:
             model = self._model(conn, name, lock=True)
-            conn.execute(rm.update().where(rm.c.id == model.id)
-                         .values(description=description, last_updated_time=now_ms()))
-            self._record(conn, model.id, name, A.UPDATE_MODEL, user,
-                         from_value=model.description, to_value=description)
+            conn.execute(
+                rm.update()
+                .where(rm.c.id == model.id)
+                .values(description=description, last_updated_time=now_ms())
+            )
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.UPDATE_MODEL,
+                user,
+                from_value=model.description,
+                to_value=description,
+            )
             return entities.registered_models(conn, [self._model(conn, name)])[0]
 
         return self._write(work)
@@ -95,14 +116,18 @@ class RegistryStore(RegistrySearchStore):
             model = self._model(conn, name, lock=True)
             old = self._set_tags(conn, rmt, "model_id", model.id, {key: value}).get(key)
             self._touch(conn, model.id)
-            self._record(conn, model.id, name, A.SET_MODEL_TAG, user, key=key, from_value=old, to_value=value)
+            self._record(
+                conn, model.id, name, A.SET_MODEL_TAG, user, key=key, from_value=old, to_value=value
+            )
 
         self._write(work)
 
     def delete_registered_model_tag(self, name: str, key: str, user: str = "") -> None:
         def work(conn: Connection) -> None:
             model = self._model(conn, name, lock=True)
-            old = self._delete_tag(conn, rmt, rmt.c.model_id == model.id, key, f"registered model {name!r}")
+            old = self._delete_tag(
+                conn, rmt, rmt.c.model_id == model.id, key, f"registered model {name!r}"
+            )
             self._touch(conn, model.id)
             self._record(conn, model.id, name, A.DELETE_MODEL_TAG, user, key=key, from_value=old)
 
@@ -111,8 +136,14 @@ class RegistryStore(RegistrySearchStore):
     # -- versions -------------------------------------------------------------------------
 
     def create_model_version(
-        self, name: str, source: str, run_id: str | None = None, tags: Mapping[str, str] | None = None,
-        description: str | None = None, run_link: str | None = None, user: str = "",
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+        run_link: str | None = None,
+        user: str = "",
         create_model: bool = False,
     ) -> ModelVersion:
         """Add the next version of ``name``; with ``create_model``, create the model first if
@@ -123,17 +154,34 @@ class RegistryStore(RegistrySearchStore):
             if create_model:
                 self._insert_model(conn, name, None, user)
             model = self._model(conn, name)
-            conn.execute(rm.update().where(rm.c.id == model.id)
-                         .values(last_version=rm.c.last_version + 1, last_updated_time=now))
-            number = conn.execute(sa.select(rm.c.last_version).where(rm.c.id == model.id)).scalar_one()
-            conn.execute(mv.insert().values(
-                model_id=model.id, version=number, source=source, run_id=run_id, run_link=run_link,
-                description=description, current_stage=ModelVersionStage.NONE,
-                status=ModelVersionStatus.READY, user_id=user, creation_time=now, last_updated_time=now,
-            ))
+            conn.execute(
+                rm.update()
+                .where(rm.c.id == model.id)
+                .values(last_version=rm.c.last_version + 1, last_updated_time=now)
+            )
+            number = conn.execute(
+                sa.select(rm.c.last_version).where(rm.c.id == model.id)
+            ).scalar_one()
+            conn.execute(
+                mv.insert().values(
+                    model_id=model.id,
+                    version=number,
+                    source=source,
+                    run_id=run_id,
+                    run_link=run_link,
+                    description=description,
+                    current_stage=ModelVersionStage.NONE,
+                    status=ModelVersionStatus.READY,
+                    user_id=user,
+                    creation_time=now,
+                    last_updated_time=now,
+                )
+            )
             version = self._version(conn, model, number)
             self._set_tags(conn, mvt, "version_id", version.id, tags or {})
-            self._record(conn, model.id, name, A.CREATE_VERSION, user, version=number, to_value=source)
+            self._record(
+                conn, model.id, name, A.CREATE_VERSION, user, version=number, to_value=source
+            )
             return self._version_entity(conn, version.id)
 
         return self._write(work)
@@ -143,13 +191,23 @@ class RegistryStore(RegistrySearchStore):
             row = self._version(conn, self._model(conn, name), version)
             return self._version_entity(conn, row.id)
 
-    def update_model_version(self, name: str, version: int, description: str | None, user: str = "") -> ModelVersion:
+    def update_model_version(
+        self, name: str, version: int, description: str | None, user: str = ""
+    ) -> ModelVersion:
         def work(conn: Connection) -> ModelVersion:
             model = self._model(conn, name, lock=True)
             row = self._version(conn, model, version)
             self._update_version(conn, row.id, description=description)
-            self._record(conn, model.id, name, A.UPDATE_VERSION, user, version=version,
-                         from_value=row.description, to_value=description)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.UPDATE_VERSION,
+                user,
+                version=version,
+                from_value=row.description,
+                to_value=description,
+            )
             return self._version_entity(conn, row.id)
 
         return self._write(work)
@@ -161,25 +219,54 @@ class RegistryStore(RegistrySearchStore):
         def work(conn: Connection) -> None:
             model = self._model(conn, name, lock=True)
             row = self._version(conn, model, version)
-            aliases = conn.execute(sa.select(ra.c.alias).where(ra.c.version_id == row.id)).scalars().all()
+            aliases = (
+                conn.execute(sa.select(ra.c.alias).where(ra.c.version_id == row.id)).scalars().all()
+            )
             conn.execute(mv.delete().where(mv.c.id == row.id))
             self._touch(conn, model.id)
             for alias in aliases:
-                self._record(conn, model.id, name, A.DELETE_ALIAS, user, version=version, key=alias,
-                             from_value=str(version), comment=f"version {version} was deleted")
-            self._record(conn, model.id, name, A.DELETE_VERSION, user, version=version,
-                         from_value=row.current_stage)
+                self._record(
+                    conn,
+                    model.id,
+                    name,
+                    A.DELETE_ALIAS,
+                    user,
+                    version=version,
+                    key=alias,
+                    from_value=str(version),
+                    comment=f"version {version} was deleted",
+                )
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.DELETE_VERSION,
+                user,
+                version=version,
+                from_value=row.current_stage,
+            )
 
         self._write(work)
 
-    def set_model_version_tag(self, name: str, version: int, key: str, value: str, user: str = "") -> None:
+    def set_model_version_tag(
+        self, name: str, version: int, key: str, value: str, user: str = ""
+    ) -> None:
         def work(conn: Connection) -> None:
             model = self._model(conn, name, lock=True)
             row = self._version(conn, model, version)
             old = self._set_tags(conn, mvt, "version_id", row.id, {key: value}).get(key)
             self._update_version(conn, row.id)
-            self._record(conn, model.id, name, A.SET_VERSION_TAG, user, version=version, key=key,
-                         from_value=old, to_value=value)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.SET_VERSION_TAG,
+                user,
+                version=version,
+                key=key,
+                from_value=old,
+                to_value=value,
+            )
 
         self._write(work)
 
@@ -187,13 +274,26 @@ class RegistryStore(RegistrySearchStore):
         def work(conn: Connection) -> None:
             model = self._model(conn, name, lock=True)
             row = self._version(conn, model, version)
-            old = self._delete_tag(conn, mvt, mvt.c.version_id == row.id, key, f"version {version} of {name!r}")
+            old = self._delete_tag(
+                conn, mvt, mvt.c.version_id == row.id, key, f"version {version} of {name!r}"
+            )
             self._update_version(conn, row.id)
-            self._record(conn, model.id, name, A.DELETE_VERSION_TAG, user, version=version, key=key, from_value=old)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.DELETE_VERSION_TAG,
+                user,
+                version=version,
+                key=key,
+                from_value=old,
+            )
 
         self._write(work)
 
-    def get_latest_versions(self, name: str, stages: Sequence[str] = ModelVersionStage.ALL) -> list[ModelVersion]:
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] = ModelVersionStage.ALL
+    ) -> list[ModelVersion]:
         with self.engine.connect() as conn:
             model = self._model(conn, name)
             return entities.latest_versions(conn, [model.id], stages)[model.id]
@@ -201,8 +301,13 @@ class RegistryStore(RegistrySearchStore):
     # -- stages and aliases ---------------------------------------------------------------
 
     def transition_model_version_stage(
-        self, name: str, version: int, stage: str, archive_existing_versions: bool = False,
-        user: str = "", comment: str | None = None,
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        archive_existing_versions: bool = False,
+        user: str = "",
+        comment: str | None = None,
     ) -> ModelVersion:
         """Move a version to ``stage``; with ``archive_existing_versions``, first archive the
         other versions in that stage (each archiving recorded in the history)."""
@@ -213,18 +318,37 @@ class RegistryStore(RegistrySearchStore):
             if archive_existing_versions:
                 others = conn.execute(
                     sa.select(mv.c.id, mv.c.version)
-                    .where(mv.c.model_id == model.id, mv.c.current_stage == stage, mv.c.id != row.id)
+                    .where(
+                        mv.c.model_id == model.id, mv.c.current_stage == stage, mv.c.id != row.id
+                    )
                     .order_by(mv.c.version)
                 ).all()
                 for other in others:
                     self._update_version(conn, other.id, current_stage=ModelVersionStage.ARCHIVED)
-                    self._record(conn, model.id, name, A.TRANSITION_STAGE, user, version=other.version,
-                                 from_value=stage, to_value=ModelVersionStage.ARCHIVED,
-                                 comment=f"archived: version {version} moved to {stage}")
+                    self._record(
+                        conn,
+                        model.id,
+                        name,
+                        A.TRANSITION_STAGE,
+                        user,
+                        version=other.version,
+                        from_value=stage,
+                        to_value=ModelVersionStage.ARCHIVED,
+                        comment=f"archived: version {version} moved to {stage}",
+                    )
             self._update_version(conn, row.id, current_stage=stage)
             self._touch(conn, model.id)
-            self._record(conn, model.id, name, A.TRANSITION_STAGE, user, version=version,
-                         from_value=row.current_stage, to_value=stage, comment=comment)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.TRANSITION_STAGE,
+                user,
+                version=version,
+                from_value=row.current_stage,
+                to_value=stage,
+                comment=comment,
+            )
             return self._version_entity(conn, row.id)
 
         return self._write(work)
@@ -241,16 +365,30 @@ class RegistryStore(RegistrySearchStore):
             if old is None:
                 conn.execute(ra.insert().values(model_id=model.id, alias=alias, version_id=row.id))
             else:
-                conn.execute(ra.update().where(ra.c.model_id == model.id, ra.c.alias == alias)
-                             .values(version_id=row.id))
+                conn.execute(
+                    ra.update()
+                    .where(ra.c.model_id == model.id, ra.c.alias == alias)
+                    .values(version_id=row.id)
+                )
             self._touch(conn, model.id)
-            self._record(conn, model.id, name, A.SET_ALIAS, user, version=version, key=alias,
-                         from_value=None if old is None else str(old.version), to_value=str(version),
-                         comment=comment)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.SET_ALIAS,
+                user,
+                version=version,
+                key=alias,
+                from_value=None if old is None else str(old.version),
+                to_value=str(version),
+                comment=comment,
+            )
 
         self._write(work)
 
-    def delete_registered_model_alias(self, name: str, alias: str, user: str = "", comment: str | None = None) -> None:
+    def delete_registered_model_alias(
+        self, name: str, alias: str, user: str = "", comment: str | None = None
+    ) -> None:
         def work(conn: Connection) -> None:
             model = self._model(conn, name, lock=True)
             old = self._alias_version(conn, model.id, alias)
@@ -258,8 +396,17 @@ class RegistryStore(RegistrySearchStore):
                 raise NotFound(f"registered model {name!r} has no alias {alias!r}")
             conn.execute(ra.delete().where(ra.c.model_id == model.id, ra.c.alias == alias))
             self._touch(conn, model.id)
-            self._record(conn, model.id, name, A.DELETE_ALIAS, user, version=old.version, key=alias,
-                         from_value=str(old.version), comment=comment)
+            self._record(
+                conn,
+                model.id,
+                name,
+                A.DELETE_ALIAS,
+                user,
+                version=old.version,
+                key=alias,
+                from_value=str(old.version),
+                comment=comment,
+            )
 
         self._write(work)
 
@@ -283,13 +430,24 @@ class RegistryStore(RegistrySearchStore):
 
     # -- helpers --------------------------------------------------------------------------
 
-    def _insert_model(self, conn: Connection, name: str, description: str | None, user: str) -> bool:
+    def _insert_model(
+        self, conn: Connection, name: str, description: str | None, user: str
+    ) -> bool:
         """Insert the model unless it exists; True if this call created it. ON CONFLICT DO
         NOTHING waits for a concurrent creator on PostgreSQL instead of failing."""
         now = now_ms()
-        statement = self._upsert(conn, rm).values(
-            name=name, description=description, creation_time=now, last_updated_time=now, last_version=0,
-        ).on_conflict_do_nothing(index_elements=[rm.c.name]).returning(rm.c.id)
+        statement = (
+            self._upsert(conn, rm)
+            .values(
+                name=name,
+                description=description,
+                creation_time=now,
+                last_updated_time=now,
+                last_version=0,
+            )
+            .on_conflict_do_nothing(index_elements=[rm.c.name])
+            .returning(rm.c.id)
+        )
         # RETURNING tells whether a row went in (rowcount is -1 with it on PostgreSQL).
         model_id = conn.execute(statement).scalar()
         if model_id is None:
@@ -324,7 +482,8 @@ class RegistryStore(RegistrySearchStore):
     def _alias_version(conn: Connection, model_id: int, alias: str):
         """The (id, version) an alias points at, or None."""
         return conn.execute(
-            sa.select(mv.c.id, mv.c.version).join(ra, ra.c.version_id == mv.c.id)
+            sa.select(mv.c.id, mv.c.version)
+            .join(ra, ra.c.version_id == mv.c.id)
             .where(ra.c.model_id == model_id, ra.c.alias == alias)
         ).first()
 
@@ -334,20 +493,28 @@ class RegistryStore(RegistrySearchStore):
 
     @staticmethod
     def _update_version(conn: Connection, version_id: int, **values) -> None:
-        conn.execute(mv.update().where(mv.c.id == version_id).values(last_updated_time=now_ms(), **values))
+        conn.execute(
+            mv.update().where(mv.c.id == version_id).values(last_updated_time=now_ms(), **values)
+        )
 
-    def _set_tags(self, conn: Connection, table: sa.Table, owner: str, owner_id: int,
-                  tags: Mapping[str, str]) -> dict[str, str]:
+    def _set_tags(
+        self, conn: Connection, table: sa.Table, owner: str, owner_id: int, tags: Mapping[str, str]
+    ) -> dict[str, str]:
         """Upsert tags of one model or version; returns the previous values of those keys."""
         if not tags:
             return {}
-        old = dict(conn.execute(
-            sa.select(table.c.key, table.c.value).where(table.c[owner] == owner_id, table.c.key.in_(list(tags)))
-        ).all())
+        old = dict(
+            conn.execute(
+                sa.select(table.c.key, table.c.value).where(
+                    table.c[owner] == owner_id, table.c.key.in_(list(tags))
+                )
+            ).all()
+        )
         statement = self._upsert(conn, table)
         conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[table.c[owner], table.c.key], set_={"value": statement.excluded.value}
+                index_elements=[table.c[owner], table.c.key],
+                set_={"value": statement.excluded.value},
             ),
             [{owner: owner_id, "key": key, "value": value} for key, value in tags.items()],
         )
@@ -364,11 +531,29 @@ class RegistryStore(RegistrySearchStore):
 
     @staticmethod
     def _record(
-        conn: Connection, model_id: int, name: str, action: str, user: str, *, version: int | None = None,
-        key: str | None = None, from_value: str | None = None, to_value: str | None = None,
+        conn: Connection,
+        model_id: int,
+        name: str,
+        action: str,
+        user: str,
+        *,
+        version: int | None = None,
+        key: str | None = None,
+        from_value: str | None = None,
+        to_value: str | None = None,
         comment: str | None = None,
     ) -> None:
-        conn.execute(rh.insert().values(
-            model_id=model_id, model_name=name, version=version, action=action, key=key,
-            from_value=from_value, to_value=to_value, user_id=user, timestamp=now_ms(), comment=comment,
-        ))
+        conn.execute(
+            rh.insert().values(
+                model_id=model_id,
+                model_name=name,
+                version=version,
+                action=action,
+                key=key,
+                from_value=from_value,
+                to_value=to_value,
+                user_id=user,
+                timestamp=now_ms(),
+                comment=comment,
+            )
+        )

@@ -33,15 +33,25 @@ def model_versions(conn: Connection, query: sa.Select) -> list[ModelVersion]:
     if ids:
         for tag in conn.execute(sa.select(mvt).where(mvt.c.version_id.in_(ids))):
             tags.setdefault(tag.version_id, {})[tag.key] = tag.value
-        for alias in conn.execute(sa.select(ra).where(ra.c.version_id.in_(ids)).order_by(ra.c.alias)):
+        for alias in conn.execute(
+            sa.select(ra).where(ra.c.version_id.in_(ids)).order_by(ra.c.alias)
+        ):
             aliases.setdefault(alias.version_id, []).append(alias.alias)
     return [
         ModelVersion(
-            name=row.model_name, version=row.version, creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time, description=row.description,
-            user_id=row.user_id, current_stage=row.current_stage, source=row.source,
-            run_id=row.run_id, status=row.status, tags=tags.get(row.id, {}),
-            aliases=aliases.get(row.id, []), run_link=row.run_link,
+            name=row.model_name,
+            version=row.version,
+            creation_timestamp=row.creation_time,
+            last_updated_timestamp=row.last_updated_time,
+            description=row.description,
+            user_id=row.user_id,
+            current_stage=row.current_stage,
+            source=row.source,
+            run_id=row.run_id,
+            status=row.status,
+            tags=tags.get(row.id, {}),
+            aliases=aliases.get(row.id, []),
+            run_link=row.run_link,
         )
         for row in rows
     ]
@@ -62,7 +72,9 @@ def latest_versions(
     )
     found = model_versions(conn, versions_query(sa.tuple_(mv.c.model_id, mv.c.version).in_(newest)))
     by_model: dict[int, list[ModelVersion]] = {model_id: [] for model_id in model_ids}
-    ids_by_name = dict(conn.execute(sa.select(rm.c.name, rm.c.id).where(rm.c.id.in_(model_ids))).all())
+    ids_by_name = dict(
+        conn.execute(sa.select(rm.c.name, rm.c.id).where(rm.c.id.in_(model_ids))).all()
+    )
     for version in sorted(found, key=lambda v: stages.index(v.current_stage)):
         by_model[ids_by_name[version.name]].append(version)
     return by_model
@@ -79,16 +91,20 @@ def registered_models(conn: Connection, rows: Sequence) -> list[RegisteredModel]
         alias_rows = conn.execute(
             sa.select(ra.c.model_id, ra.c.alias, mv.c.version)
             .join(mv, mv.c.id == ra.c.version_id)
-            .where(ra.c.model_id.in_(ids)).order_by(ra.c.alias)
+            .where(ra.c.model_id.in_(ids))
+            .order_by(ra.c.alias)
         )
         for alias in alias_rows:
             aliases.setdefault(alias.model_id, {})[alias.alias] = alias.version
     latest = latest_versions(conn, ids)
     return [
         RegisteredModel(
-            name=row.name, creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time, description=row.description,
-            latest_versions=latest.get(row.id, []), tags=tags.get(row.id, {}),
+            name=row.name,
+            creation_timestamp=row.creation_time,
+            last_updated_timestamp=row.last_updated_time,
+            description=row.description,
+            latest_versions=latest.get(row.id, []),
+            tags=tags.get(row.id, {}),
             aliases=aliases.get(row.id, {}),
         )
         for row in rows
@@ -97,7 +113,13 @@ def registered_models(conn: Connection, rows: Sequence) -> list[RegisteredModel]
 
 def registry_event(row) -> RegistryEvent:
     return RegistryEvent(
-        action=row.action, name=row.model_name, version=row.version, key=row.key,
-        from_value=row.from_value, to_value=row.to_value, user_id=row.user_id,
-        timestamp=row.timestamp, comment=row.comment,
+        action=row.action,
+        name=row.model_name,
+        version=row.version,
+        key=row.key,
+        from_value=row.from_value,
+        to_value=row.to_value,
+        user_id=row.user_id,
+        timestamp=row.timestamp,
+        comment=row.comment,
     )

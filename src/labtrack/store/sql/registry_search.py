@@ -27,12 +27,17 @@ from labtrack.store.sql.registry_entities import mv, mvt, rm, rmt
 from labtrack.store.sql.search import decode_page_token, encode_page_token
 
 _MODEL_COLUMNS = {
-    "name": rm.c.name, "creation_timestamp": rm.c.creation_time,
+    "name": rm.c.name,
+    "creation_timestamp": rm.c.creation_time,
     "last_updated_timestamp": rm.c.last_updated_time,
 }
 _VERSION_COLUMNS = {
-    "name": rm.c.name, "run_id": mv.c.run_id, "source_path": mv.c.source, "version_number": mv.c.version,
-    "creation_timestamp": mv.c.creation_time, "last_updated_timestamp": mv.c.last_updated_time,
+    "name": rm.c.name,
+    "run_id": mv.c.run_id,
+    "source_path": mv.c.source,
+    "version_number": mv.c.version,
+    "creation_timestamp": mv.c.creation_time,
+    "last_updated_timestamp": mv.c.last_updated_time,
 }
 _MODELS = SearchTarget(rm, _MODEL_COLUMNS, {TAG: (rmt, rmt.c.model_id, rm.c.id)})
 _VERSIONS = SearchTarget(mv, _VERSION_COLUMNS, {TAG: (mvt, mvt.c.version_id, mv.c.id)})
@@ -40,8 +45,11 @@ _VERSIONS = SearchTarget(mv, _VERSION_COLUMNS, {TAG: (mvt, mvt.c.version_id, mv.
 
 class RegistrySearchStore(SqlStoreBase):
     def search_registered_models(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: list[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
     ) -> tuple[list[RegisteredModel], str | None]:
         """Models matching e.g. ``name LIKE 'iris%' AND tags.team = 'vision'``; returns a page
         and the token of the next one (None on the last page)."""
@@ -50,12 +58,17 @@ class RegistrySearchStore(SqlStoreBase):
         query = sa.select(rm).where(condition).order_by(*orders, rm.c.name)
         limit, offset = _window(max_results, page_token)
         with self.engine.connect() as conn:
-            rows, token = _trim(conn.execute(query.limit(limit).offset(offset)).all(), max_results, offset)
+            rows, token = _trim(
+                conn.execute(query.limit(limit).offset(offset)).all(), max_results, offset
+            )
             return entities.registered_models(conn, rows), token
 
     def search_model_versions(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: list[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
     ) -> tuple[list[ModelVersion], str | None]:
         """Versions matching e.g. ``name = 'iris' AND run_id = '...'``; a page and the next token."""
         condition = self._registry_condition(filter_string, MODEL_VERSIONS, _VERSIONS)
@@ -67,7 +80,10 @@ class RegistrySearchStore(SqlStoreBase):
         return _trim(versions, max_results, offset)
 
     def _registry_condition(
-        self, filter_string: str | None, searchable: Searchable, target: SearchTarget,
+        self,
+        filter_string: str | None,
+        searchable: Searchable,
+        target: SearchTarget,
     ):
         node = parse_filter(filter_string, searchable)
         if node is None:

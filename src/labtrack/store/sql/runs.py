@@ -24,8 +24,12 @@ _ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
 class RunStore(SqlStoreBase):
     def create_run(
-        self, experiment_id: str, run_name: str, start_time: int | None = None,
-        tags: Mapping[str, str] | None = None, user_id: str = "",
+        self,
+        experiment_id: str,
+        run_name: str,
+        start_time: int | None = None,
+        tags: Mapping[str, str] | None = None,
+        user_id: str = "",
     ) -> RunInfo:
         """Insert a RUNNING run owned by this process; one transaction, no read-back."""
         run_uuid = uuid.uuid4().hex
@@ -35,26 +39,41 @@ class RunStore(SqlStoreBase):
 
         def work(conn: Connection) -> tuple[RunInfo, int]:
             experiment = conn.execute(
-                sa.select(e.c.name, e.c.artifact_location, e.c.lifecycle_stage)
-                .where(e.c.experiment_id == int(experiment_id))
+                sa.select(e.c.name, e.c.artifact_location, e.c.lifecycle_stage).where(
+                    e.c.experiment_id == int(experiment_id)
+                )
             ).first()
             if experiment is None:
                 raise NotFound(f"no experiment with id {experiment_id!r}")
             if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
                 raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
             values = dict(
-                run_uuid=run_uuid, experiment_id=int(experiment_id), name=run_name,
-                status=RunStatus.RUNNING, start_time=start, user_id=user_id,
+                run_uuid=run_uuid,
+                experiment_id=int(experiment_id),
+                name=run_name,
+                status=RunStatus.RUNNING,
+                start_time=start,
+                user_id=user_id,
                 artifact_uri=f"{experiment.artifact_location}/{run_uuid}/artifacts",
-                lifecycle_stage=LifecycleStage.ACTIVE, heartbeat_time=start, **owner,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                heartbeat_time=start,
+                **owner,
             )
             pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
             if tags:
-                conn.execute(t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()])
+                conn.execute(
+                    t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
+                )
             info = RunInfo(
-                run_id=run_uuid, experiment_id=str(experiment_id), run_name=run_name,
-                status=RunStatus.RUNNING, start_time=start, end_time=None,
-                lifecycle_stage=LifecycleStage.ACTIVE, artifact_uri=values["artifact_uri"], user_id=user_id,
+                run_id=run_uuid,
+                experiment_id=str(experiment_id),
+                run_name=run_name,
+                status=RunStatus.RUNNING,
+                start_time=start,
+                end_time=None,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                artifact_uri=values["artifact_uri"],
+                user_id=user_id,
             )
             return info, pk
 
@@ -94,9 +113,12 @@ class RunStore(SqlStoreBase):
             tags = conn.execute(sa.select(t).where(t.c.run_id.in_(ids))).all()
             metrics = conn.execute(
                 sa.select(lm.c.run_id, mk.c.key, lm.c.value, lm.c.is_nan, lm.c.timestamp, lm.c.step)
-                .join(mk, mk.c.id == lm.c.key_id).where(lm.c.run_id.in_(ids))
+                .join(mk, mk.c.id == lm.c.key_id)
+                .where(lm.c.run_id.in_(ids))
             ).all()
-        by_pk: dict[int, dict] = {row.id: {"params": {}, "tags": {}, "metrics": []} for row in infos}
+        by_pk: dict[int, dict] = {
+            row.id: {"params": {}, "tags": {}, "metrics": []} for row in infos
+        }
         for row in params:
             by_pk[row.run_id]["params"][row.key] = row.value
         for row in tags:
@@ -110,7 +132,8 @@ class RunStore(SqlStoreBase):
             runs[row.run_uuid] = Run(
                 info=run_info(row),
                 data=RunData(
-                    params=data["params"], tags=data["tags"],
+                    params=data["params"],
+                    tags=data["tags"],
                     metrics={m.key: m.value for m in data["metrics"]},
                     latest_metrics=tuple(data["metrics"]),
                 ),
@@ -118,14 +141,20 @@ class RunStore(SqlStoreBase):
         return [runs[run_uuid] for run_uuid in run_uuids if run_uuid in runs]
 
     def update_run(
-        self, run_uuid: str, status: str | None = None, end_time: int | None = None,
+        self,
+        run_uuid: str,
+        status: str | None = None,
+        end_time: int | None = None,
         run_name: str | None = None,
     ) -> None:
         if status is not None or end_time is not None or run_name is not None:
             self._write(self.run_update(run_uuid, status, end_time, run_name))
 
     def run_update(
-        self, run_uuid: str, status: str | None = None, end_time: int | None = None,
+        self,
+        run_uuid: str,
+        status: str | None = None,
+        end_time: int | None = None,
         run_name: str | None = None,
     ) -> Callable[[Connection], None]:
         """``update_run``'s work, to run inside another write (``insert_metrics(..., also=)``)."""
@@ -146,13 +175,17 @@ class RunStore(SqlStoreBase):
             if values.get("status") in _ENDED:  # who kept it alive no longer matters
                 conn.execute(rp.delete().where(rp.c.run_id == pk))
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
-                self._upsert_rows(conn, t, [{"run_id": pk, "key": "mlflow.runName", "value": run_name}])
+                self._upsert_rows(
+                    conn, t, [{"run_id": pk, "key": "mlflow.runName", "value": run_name}]
+                )
 
         return work
 
     def set_run_lifecycle(self, run_uuid: str, stage: str) -> None:
         pk = self.run_pk(run_uuid)
-        self._write(lambda conn: conn.execute(r.update().where(r.c.id == pk).values(lifecycle_stage=stage)))
+        self._write(
+            lambda conn: conn.execute(r.update().where(r.c.id == pk).values(lifecycle_stage=stage))
+        )
 
     def log_params(self, run_uuid: str, params: Mapping[str, str]) -> None:
         """Insert params; re-logging the same value is fine, a different one is an error."""
@@ -161,22 +194,28 @@ class RunStore(SqlStoreBase):
     def set_tags(self, run_uuid: str, tags: Mapping[str, str]) -> None:
         self.log_params_and_tags(run_uuid, {}, tags)
 
-    def log_params_and_tags(self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]) -> None:
+    def log_params_and_tags(
+        self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]
+    ) -> None:
         """Params and tags in one transaction: a conflicting param leaves nothing written."""
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
             if params:
                 self._insert_params(conn, pk, run_uuid, params)
-            self._upsert_rows(conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()])
+            self._upsert_rows(
+                conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
+            )
 
         self._write(work)
 
     @staticmethod
     def _insert_params(conn: Connection, pk: int, run_uuid: str, params: Mapping[str, str]) -> None:
-        existing = dict(conn.execute(
-            sa.select(p.c.key, p.c.value).where(p.c.run_id == pk, p.c.key.in_(list(params)))
-        ).all())
+        existing = dict(
+            conn.execute(
+                sa.select(p.c.key, p.c.value).where(p.c.run_id == pk, p.c.key.in_(list(params)))
+            ).all()
+        )
         for key, value in params.items():
             if key in existing and existing[key] != value:
                 raise InvalidState(
@@ -202,7 +241,8 @@ class RunStore(SqlStoreBase):
             statement = self._upsert(conn, table)
             conn.execute(
                 statement.on_conflict_do_update(
-                    index_elements=[table.c.run_id, table.c.key], set_={"value": statement.excluded.value}
+                    index_elements=[table.c.run_id, table.c.key],
+                    set_={"value": statement.excluded.value},
                 ),
                 rows,
             )
@@ -222,13 +262,18 @@ class RunStore(SqlStoreBase):
         """
         self._write(self.heartbeat_work(run_uuids, run_pks))
 
-    def heartbeat_work(self, run_uuids: Iterable[str] = (), run_pks: Iterable[int] = ()
-                       ) -> Callable[[Connection], None]:
+    def heartbeat_work(
+        self, run_uuids: Iterable[str] = (), run_pks: Iterable[int] = ()
+    ) -> Callable[[Connection], None]:
         """``heartbeat``'s work, to run inside another write (``insert_metrics(..., also=)``):
         a process that persists its first points for a run and registers as its keeper in
         one transaction is never seen writing to a run it does not keep alive."""
-        pks = sorted({*(self.run_pk(run_uuid) for run_uuid in _ids(run_uuids, str, "run ids")),
-                      *_ids(run_pks, int, "run keys")})
+        pks = sorted(
+            {
+                *(self.run_pk(run_uuid) for run_uuid in _ids(run_uuids, str, "run ids")),
+                *_ids(run_pks, int, "run keys"),
+            }
+        )
         me = process_identity.current()
 
         def work(conn: Connection) -> None:
@@ -238,19 +283,28 @@ class RunStore(SqlStoreBase):
             running = sa.and_(r.c.id.in_(pks), r.c.status == RunStatus.RUNNING)
             conn.execute(r.update().where(running).values(heartbeat_time=now))
             owned_elsewhere = sa.or_(
-                r.c.host.is_distinct_from(me.host), r.c.pid.is_distinct_from(me.pid),
+                r.c.host.is_distinct_from(me.host),
+                r.c.pid.is_distinct_from(me.pid),
                 r.c.pid_start.is_distinct_from(me.start_ms),
             )
-            keeper = {"host": me.host, "pid": me.pid, "pid_start": me.start_ms, "heartbeat_time": now}
+            keeper = {
+                "host": me.host,
+                "pid": me.pid,
+                "pid_start": me.start_ms,
+                "heartbeat_time": now,
+            }
             insert = self._upsert(conn, rp).from_select(
                 [rp.c.run_id, *(rp.c[name] for name in keeper)],
-                sa.select(r.c.id, *(sa.literal(value, rp.c[name].type) for name, value in keeper.items()))
-                .where(running, owned_elsewhere),
+                sa.select(
+                    r.c.id, *(sa.literal(value, rp.c[name].type) for name, value in keeper.items())
+                ).where(running, owned_elsewhere),
             )
-            conn.execute(insert.on_conflict_do_update(
-                index_elements=[rp.c.run_id, rp.c.host, rp.c.pid, rp.c.pid_start],
-                set_={"heartbeat_time": insert.excluded.heartbeat_time},
-            ))
+            conn.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[rp.c.run_id, rp.c.host, rp.c.pid, rp.c.pid_start],
+                    set_={"heartbeat_time": insert.excluded.heartbeat_time},
+                )
+            )
 
         return work
 
@@ -272,17 +326,25 @@ class RunStore(SqlStoreBase):
         cutoff = now_ms() - heartbeat_timeout_ms
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(r.c.id, r.c.host, r.c.pid, r.c.pid_start, r.c.heartbeat_time,
-                          rp.c.host.label("keeper_host"), rp.c.pid.label("keeper_pid"),
-                          rp.c.pid_start.label("keeper_pid_start"),
-                          rp.c.heartbeat_time.label("keeper_heartbeat_time"))
+                sa.select(
+                    r.c.id,
+                    r.c.host,
+                    r.c.pid,
+                    r.c.pid_start,
+                    r.c.heartbeat_time,
+                    rp.c.host.label("keeper_host"),
+                    rp.c.pid.label("keeper_pid"),
+                    rp.c.pid_start.label("keeper_pid_start"),
+                    rp.c.heartbeat_time.label("keeper_heartbeat_time"),
+                )
                 .select_from(r.outerjoin(rp, rp.c.run_id == r.c.id))
                 .where(r.c.status == RunStatus.RUNNING)
             ).all()
         local: dict[tuple[int, int | None], LocalState] = {}  # one look per process
 
-        def alive(host: str | None, pid: int | None, pid_start: int | None,
-                  heartbeat: int | None) -> bool:
+        def alive(
+            host: str | None, pid: int | None, pid_start: int | None, heartbeat: int | None
+        ) -> bool:
             fresh = (heartbeat or 0) >= cutoff
             if host != process_identity.HOST or pid is None:
                 return fresh
@@ -300,8 +362,10 @@ class RunStore(SqlStoreBase):
             # The owner's heartbeat is the run's: keepers refresh it too, so it can only make
             # the owner look alive longer, never gone sooner.
             if alive(row.host, row.pid, row.pid_start, row.heartbeat_time) or (
-                row.keeper_host is not None and alive(
-                    row.keeper_host, row.keeper_pid, row.keeper_pid_start, row.keeper_heartbeat_time)
+                row.keeper_host is not None
+                and alive(
+                    row.keeper_host, row.keeper_pid, row.keeper_pid_start, row.keeper_heartbeat_time
+                )
             ):
                 living.add(row.id)
         return [runs[pk] for pk in sorted(runs.keys() - living)]  # in key order: no deadlocks
@@ -314,12 +378,15 @@ class RunStore(SqlStoreBase):
             killed = 0
             for row in dead:
                 if conn.execute(
-                    r.update().where(
-                        r.c.id == row.id, r.c.status == RunStatus.RUNNING,
+                    r.update()
+                    .where(
+                        r.c.id == row.id,
+                        r.c.status == RunStatus.RUNNING,
                         r.c.heartbeat_time.is_not_distinct_from(row.heartbeat_time),
                         r.c.pid.is_not_distinct_from(row.pid),
                         r.c.pid_start.is_not_distinct_from(row.pid_start),
-                    ).values(status=RunStatus.KILLED, end_time=row.heartbeat_time or now_ms())
+                    )
+                    .values(status=RunStatus.KILLED, end_time=row.heartbeat_time or now_ms())
                 ).rowcount:
                     killed += 1
                     conn.execute(rp.delete().where(rp.c.run_id == row.id))
@@ -342,13 +409,20 @@ def _ids(values: Iterable, kind: type, what: str) -> list:
     for value in values:
         if not isinstance(value, kind) or isinstance(value, bool):
             raise InvalidParameter(
-                f"{what} must be {kind.__name__}s, got {value!r} ({type(value).__name__})")
+                f"{what} must be {kind.__name__}s, got {value!r} ({type(value).__name__})"
+            )
     return values
 
 
 def run_info(row) -> RunInfo:
     return RunInfo(
-        run_id=row.run_uuid, experiment_id=str(row.experiment_id), run_name=row.name,
-        status=row.status, start_time=row.start_time, end_time=row.end_time,
-        lifecycle_stage=row.lifecycle_stage, artifact_uri=row.artifact_uri, user_id=row.user_id,
+        run_id=row.run_uuid,
+        experiment_id=str(row.experiment_id),
+        run_name=row.name,
+        status=row.status,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        lifecycle_stage=row.lifecycle_stage,
+        artifact_uri=row.artifact_uri,
+        user_id=row.user_id,
     )

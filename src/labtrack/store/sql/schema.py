@@ -176,7 +176,12 @@ registered_models = Table(
 registered_model_tags = Table(
     "registered_model_tags",
     metadata,
-    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "model_id",
+        Integer,
+        ForeignKey("registered_models.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -185,7 +190,9 @@ model_versions = Table(
     "model_versions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("version", Integer, nullable=False),
     Column("source", Text, nullable=False),
     # The run's uuid; no foreign key, as in MLflow: a version may come from elsewhere.
@@ -199,7 +206,8 @@ model_versions = Table(
     Column("last_updated_time", BigInteger, nullable=False),
     UniqueConstraint("model_id", "version", name="model_versions_number"),
     CheckConstraint(
-        "current_stage IN ('None', 'Staging', 'Production', 'Archived')", name="model_versions_stage"
+        "current_stage IN ('None', 'Staging', 'Production', 'Archived')",
+        name="model_versions_stage",
     ),
     Index("model_versions_run", "run_id"),
 )
@@ -207,7 +215,9 @@ model_versions = Table(
 model_version_tags = Table(
     "model_version_tags",
     metadata,
-    Column("version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
@@ -215,9 +225,16 @@ model_version_tags = Table(
 registered_model_aliases = Table(
     "registered_model_aliases",
     metadata,
-    Column("model_id", Integer, ForeignKey("registered_models.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "model_id",
+        Integer,
+        ForeignKey("registered_models.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     Column("alias", String(256), primary_key=True),
-    Column("version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "version_id", Integer, ForeignKey("model_versions.id", ondelete="CASCADE"), nullable=False
+    ),
 )
 
 # Every registry change. No foreign key on purpose: the history outlives what it describes
@@ -240,6 +257,10 @@ registry_history = Table(
 )
 
 REGISTRY_TABLES = (
-    registered_models, registered_model_tags, model_versions, model_version_tags,
-    registered_model_aliases, registry_history,
+    registered_models,
+    registered_model_tags,
+    model_versions,
+    model_version_tags,
+    registered_model_aliases,
+    registry_history,
 )

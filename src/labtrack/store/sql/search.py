@@ -36,14 +36,21 @@ class RunColumns:
 
 class SearchStore(SqlStoreBase):
     def _matching_runs(
-        self, experiment_ids: list[str], filter_string: str | None, view_type: int,
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None,
+        view_type: int,
         order_by: list[str] | None,
     ) -> sa.Select:
         try:
             experiment_pks = [int(i) for i in experiment_ids]
         except (TypeError, ValueError):
-            raise InvalidParameter(f"experiment ids must be integer strings, got {experiment_ids!r}") from None
-        condition = r.c.experiment_id.in_(experiment_pks) & r.c.lifecycle_stage.in_(ViewType.stages(view_type))
+            raise InvalidParameter(
+                f"experiment ids must be integer strings, got {experiment_ids!r}"
+            ) from None
+        condition = r.c.experiment_id.in_(experiment_pks) & r.c.lifecycle_stage.in_(
+            ViewType.stages(view_type)
+        )
         node = parse_filter(filter_string)
         if node is not None:
             condition = condition & filter_condition(node, r, dialect_name=self.engine.dialect.name)
@@ -55,9 +62,13 @@ class SearchStore(SqlStoreBase):
         )
 
     def search_run_columns(
-        self, experiment_ids: list[str], filter_string: str | None = None,
-        view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
-        order_by: list[str] | None = None, page_token: str | None = None,
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
     ) -> RunColumns:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
@@ -72,24 +83,41 @@ class SearchStore(SqlStoreBase):
             if not runs:
                 return RunColumns([], [], [], [], None)
             ids = sa.select(page.c.id)
-            params = _tuples(conn, sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids)))
-            tags = _tuples(conn, sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids)))
-            metrics = _tuples(conn, (
-                sa.select(lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value))
-                .join(mk, mk.c.id == lm.c.key_id)
-                .where(lm.c.run_id.in_(ids))
-            ))
+            params = _tuples(
+                conn, sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids))
+            )
+            tags = _tuples(
+                conn, sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids))
+            )
+            metrics = _tuples(
+                conn,
+                (
+                    sa.select(
+                        lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value)
+                    )
+                    .join(mk, mk.c.id == lm.c.key_id)
+                    .where(lm.c.run_id.in_(ids))
+                ),
+            )
         kept = {row.id for row in runs}
         if has_more:  # the subquery fetched one run too many; drop its data
-            params, tags, metrics = ([row for row in rows if row[0] in kept] for rows in (params, tags, metrics))
-        metrics = [(pk, key, float("nan") if value is None else value) for pk, key, value in metrics]
+            params, tags, metrics = (
+                [row for row in rows if row[0] in kept] for rows in (params, tags, metrics)
+            )
+        metrics = [
+            (pk, key, float("nan") if value is None else value) for pk, key, value in metrics
+        ]
         token = encode_page_token(offset + len(runs)) if has_more else None
         return RunColumns(runs, params, tags, metrics, token)
 
     def search_runs(
-        self, experiment_ids: list[str], filter_string: str | None = None,
-        view_type: int = ViewType.ACTIVE_ONLY, max_results: int | None = None,
-        order_by: list[str] | None = None, page_token: str | None = None,
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)

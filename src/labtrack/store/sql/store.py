@@ -45,8 +45,11 @@ class SqlStore(ExperimentStore, RunStore, MetricStore, SearchStore, RegistryStor
         file = connection.sqlite_file(self.engine)
         if file is not None and file.read_only and version != schema.SCHEMA_VERSION:
             # Older tables lack columns this labtrack reads, and upgrading them is a write.
-            state = ("empty" if version is None
-                     else f"at schema version {version}, not {schema.SCHEMA_VERSION}")
+            state = (
+                "empty"
+                if version is None
+                else f"at schema version {version}, not {schema.SCHEMA_VERSION}"
+            )
             raise ReadOnlyStore(
                 f"the labtrack store {file.path} is {state}, and it is read-only here "
                 f"({file.read_only}), so labtrack cannot bring it up to date: run "
