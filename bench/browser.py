@@ -131,7 +131,7 @@ def main() -> None:
                 times = [time_cell(page, index, condition, arg) for _ in range(args.repeats)]
                 results[label.format(runs=args.runs, points=args.points)] = statistics.median(times)
             browser.close()
-    print("cell run -> widget drawn, in the browser (median of %d)" % args.repeats)
+    print(f"cell run -> widget drawn, in the browser (median of {args.repeats})")
     for label, ms in results.items():
         print(f"  {label:<36} {ms / 1000:6.2f} s")
     out = REPO / "bench" / "results"

@@ -48,7 +48,8 @@ WAIT_TRACES = """({ index, count, name, points }) => {
   const plot = cell && cell.querySelector('.js-plotly-plot');
   if (!plot || !plot._fullData) return false;
   const traces = plot._fullData;
-  if (count !== null && (traces.length < count || plot.querySelectorAll('.scatterlayer .trace').length < count)) return false;
+  const drawn = plot.querySelectorAll('.scatterlayer .trace').length;
+  if (count !== null && (traces.length < count || drawn < count)) return false;
   if (name !== null) {
     const trace = traces.find((t) => t.name === name);
     if (!trace || !trace.x || trace.x.length < points) return false;
@@ -56,7 +57,10 @@ WAIT_TRACES = """({ index, count, name, points }) => {
   return true;
 }"""
 
-EXECUTION_COUNT = "(index) => window.jupyterapp.shell.currentWidget.content.widgets.filter((w) => w.model.type === 'code')[index].model.executionCount"
+EXECUTION_COUNT = (
+    "(index) => window.jupyterapp.shell.currentWidget.content.widgets"
+    ".filter((w) => w.model.type === 'code')[index].model.executionCount"
+)
 
 
 def _wait_traces(page, index, *, count=None, name=None, points=0, timeout=60_000):

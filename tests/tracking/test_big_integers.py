@@ -18,7 +18,10 @@ SMALL = list(range(-5, 6))
 def history(tracking_uri) -> tuple[str, list[tuple[int, int, float]]]:
     """A run whose metric ``m`` has (step, timestamp, value) points at the int64 extremes,
     the big steps stamped with big timestamps in the other order, logged as users do."""
-    points = [(step, stamp, float(i)) for i, (step, stamp) in enumerate(zip(BIG, reversed(BIG)))]
+    points = [
+        (step, stamp, float(i))
+        for i, (step, stamp) in enumerate(zip(BIG, reversed(BIG), strict=False))
+    ]
     points += [(step, 1_700_000_000_000 + step, step / 2) for step in SMALL]
     with lt.start_run() as run:
         for step, stamp, value in points:
@@ -38,7 +41,7 @@ def test_history_columns_are_int64_and_exact(history):
     run_id, points = history
     steps, stamps, values = lt.Client().get_metric_history_columns(run_id, "m")
     assert steps.dtype == np.int64 and stamps.dtype == np.int64 and values.dtype == np.float64
-    assert list(zip(steps.tolist(), stamps.tolist(), values.tolist())) == points
+    assert list(zip(steps.tolist(), stamps.tolist(), values.tolist(), strict=False)) == points
 
 
 @pytest.mark.parametrize("max_points", [4, 6, 2000])
@@ -46,7 +49,7 @@ def test_chart_history_keeps_exact_steps_and_timestamps(history, max_points):
     run_id, points = history
     steps, stamps, values, total = lt.Client().get_metric_history_for_chart(run_id, "m", max_points)
     assert total == len(points) and steps.dtype == np.int64 and stamps.dtype == np.int64
-    drawn = list(zip(steps.tolist(), stamps.tolist(), values.tolist()))
+    drawn = list(zip(steps.tolist(), stamps.tolist(), values.tolist(), strict=False))
     assert set(drawn) <= set(points)
     assert drawn == sorted(drawn)
     assert drawn[0] == points[0] and drawn[-1] == points[-1]  # the int64 extremes themselves

@@ -85,7 +85,7 @@ def test_an_exception_inside_with_marks_the_run_failed_and_propagates(tracking_u
     with pytest.raises(ZeroDivisionError):
         with lt.start_run() as run:
             lt.log_metric("x", 1.0)
-            1 / 0
+            raise ZeroDivisionError("division by zero")
     stored = lt.get_run(run.info.run_id)
     assert stored.info.status == "FAILED"
     assert "ZeroDivisionError" in stored.data.tags["labtrack.error"]

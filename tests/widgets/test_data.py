@@ -24,7 +24,9 @@ def test_a_million_points_come_down_to_the_budget_keeping_spikes_and_dips():
     assert 50.0 in small_y and -50.0 in small_y
     assert small_x[0] == 0 and small_x[-1] == len(y) - 1  # the ends stay
     assert (np.diff(small_x) > 0).all()  # still in x order
-    for low, high in zip(range(0, 1_000_000, 100_000), range(100_000, 1_000_001, 100_000)):
+    for low, high in zip(
+        range(0, 1_000_000, 100_000), range(100_000, 1_000_001, 100_000), strict=False
+    ):
         window = (small_x >= low) & (small_x < high)
         assert small_y[window].max() == y[low:high].max()  # every region keeps its extremes
         assert small_y[window].min() == y[low:high].min()

@@ -11,7 +11,7 @@ from labtrack.errors import InvalidParameter
 def test_scatter_numeric_params_and_categorical_color(sweep):
     points = lt.scatter("params.lr", "metrics.acc", color="params.optimizer", experiment="sweep")
     assert points.x_kind == "number" and points.y_kind == "number"
-    by_name = dict(zip(points.points["run_name"], points.points["x"]))
+    by_name = dict(zip(points.points["run_name"], points.points["x"], strict=False))
     assert by_name == {"a": 0.1, "b": 0.01, "c": 0.001, "d": 0.3}
     assert sorted(set(points.points["color"])) == ["adam", "sgd"]
     assert len(points.points["run_id"]) == len(points.points["y"]) == 4

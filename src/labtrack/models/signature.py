@@ -225,7 +225,7 @@ def column_type(column: Any, name: Any) -> str:
         return "float" if str(dtype).lower() == "float32" else "double"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         values = column.dropna()
         if len(values) and all(isinstance(v, str) for v in values):
             return "string"

@@ -2,9 +2,9 @@
 
 Arguments are validated here, at the call site; versions may be ints or strs (MLflow passes
 strs) and stages any case. Every change is recorded in the registry's history with the
-current user (the process's login, or ``user=`` when the caller knows better); transitions and aliases take an optional ``comment=`` for it (a labtrack
-extension). Mixed into ``labtrack.client.Client`` beside the tracking half, whose ``store``
-and run artifacts it uses.
+current user (the process's login, or ``user=`` when the caller knows better); transitions
+and aliases take an optional ``comment=`` for it (a labtrack extension). Mixed into
+``labtrack.client.Client`` beside the tracking half, whose ``store`` and run artifacts it uses.
 """
 
 from __future__ import annotations

@@ -72,5 +72,6 @@ def text_table(header: list[str], rows: list[list[object]]) -> str:
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     return "\n".join(
-        "  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in cells
+        "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=False)).rstrip()
+        for row in cells
     )

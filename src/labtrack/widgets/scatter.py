@@ -64,7 +64,7 @@ class Scatter(RunsWidget):
     def _rows(self) -> tuple[list[str], list[list]]:
         p = self.points
         return ["run", self.x, self.y], [
-            [n, x, y] for n, x, y in zip(p["run_name"], p["x"], p["y"])
+            [n, x, y] for n, x, y in zip(p["run_name"], p["x"], p["y"], strict=False)
         ]
 
     def fallback_text(self) -> str:

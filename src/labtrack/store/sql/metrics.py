@@ -158,7 +158,7 @@ class MetricStore(SqlStoreBase):
         steps, timestamps, values = self.metric_history_arrays(run_uuid, key)
         return [
             Metric(key, v, ts, s)
-            for s, ts, v in zip(steps.tolist(), timestamps.tolist(), values.tolist())
+            for s, ts, v in zip(steps.tolist(), timestamps.tolist(), values.tolist(), strict=False)
         ]
 
     def metric_history_arrays(
@@ -283,7 +283,7 @@ def _latest_points(points: list[tuple]) -> list[dict]:
         best = get(pair)
         if best is None or point[2] > best[2] or (point[2] == best[2] and point[3] >= best[3]):
             latest[pair] = point
-    return [dict(zip(_POINT_COLUMNS, point)) for point in latest.values()]
+    return [dict(zip(_POINT_COLUMNS, point, strict=False)) for point in latest.values()]
 
 
 _latest_upserts: dict[str, object] = {}
