@@ -36,6 +36,12 @@ TRACKING_URI = EnvVar(
     None,
     "Store URI (sqlite:///path/to/file.db or postgresql://...). Overridden by set_tracking_uri().",
 )
+ARTIFACTS_URI = EnvVar(
+    "LABTRACK_ARTIFACTS_URI",
+    None,
+    "Where new experiments keep their runs' artifacts: a folder, file://, s3://, gs:// or az://"
+    " URI (default: the 'artifacts' folder beside a SQLite store, or under LABTRACK_HOME).",
+)
 EXPERIMENT_NAME = EnvVar(
     "LABTRACK_EXPERIMENT_NAME",
     None,
