@@ -1,5 +1,5 @@
-// The JSON the server extension sends (src/labtrack/server/payloads.py writes these shapes;
-// tests/server/test_contract.py pins them to fixtures/api.json, which the unit tests read).
+// The JSON the server extension sends (src/labtrack/sidebar/payloads.py writes these shapes;
+// tests/sidebar/test_contract.py pins them to fixtures/api.json, which the unit tests read).
 // Times are ms since the epoch; versions are strings, as in MLflow's REST API.
 
 export type Metrics = Record<string, number | null>;

@@ -14,7 +14,7 @@ import labtrack as lt
 @pytest.fixture
 def jp_server_config(tracking_uri):
     return {
-        "ServerApp": {"jpserver_extensions": {"labtrack.server": True}},
+        "ServerApp": {"jpserver_extensions": {"labtrack.sidebar": True}},
         "LabtrackServer": {"tracking_uri": tracking_uri},
     }
 

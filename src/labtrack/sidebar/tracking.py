@@ -5,9 +5,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from labtrack.server import filters, payloads
-from labtrack.server.base import StoreHandler, within_int64
-from labtrack.server.stamp import store_stamp
+from labtrack.sidebar import filters, payloads
+from labtrack.sidebar.base import StoreHandler, within_int64
+from labtrack.sidebar.stamp import store_stamp
 
 RECENT_FIRST = ["attributes.start_time DESC"]
 

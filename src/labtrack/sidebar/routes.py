@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from labtrack.server import registry, tracking
+from labtrack.sidebar import registry, tracking
 
 _SEGMENT = r"([^/]+)"  # one URL-encoded path segment (a model name may hold any character)
 

@@ -45,7 +45,7 @@ _EXPLANATIONS = {
 
 class StoreHandler(APIHandler):
     """Base of every labtrack route. Subclasses decorate each method with
-    ``@web.authenticated`` then ``@authorized`` (tests/server/test_security.py checks every
+    ``@web.authenticated`` then ``@authorized`` (tests/sidebar/test_security.py checks every
     route)."""
 
     auth_resource = AUTH_RESOURCE

@@ -9,7 +9,7 @@ import re
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from labtrack.server.routes import ROUTES
+from labtrack.sidebar.routes import ROUTES
 
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -11,7 +11,7 @@ import pytest
 from jupyter_server.auth import Authorizer, IdentityProvider, User
 from tornado.httpclient import HTTPClientError
 
-from labtrack.server.routes import ROUTES
+from labtrack.sidebar.routes import ROUTES
 
 ASKED: list[tuple[str, str, str]] = []  # (user, action, resource) of every check
 
@@ -46,7 +46,7 @@ def _routes_and_methods():
 def jp_server_config(tracking_uri):
     return {
         "ServerApp": {
-            "jpserver_extensions": {"labtrack.server": True},
+            "jpserver_extensions": {"labtrack.sidebar": True},
             "authorizer_class": ReadOnly,
             "identity_provider_class": Grace,
         },

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import labtrack as lt
-from labtrack.server.app import Backend
-from labtrack.server.config import LabtrackServer
+from labtrack.sidebar.app import Backend
+from labtrack.sidebar.config import LabtrackServer
 
 
 def test_close_releases_the_store_connections_and_the_store_still_works(tracking_uri):

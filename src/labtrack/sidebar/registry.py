@@ -10,8 +10,8 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from labtrack.server import filters, payloads
-from labtrack.server.base import StoreHandler, optional, required, within_int64
+from labtrack.sidebar import filters, payloads
+from labtrack.sidebar.base import StoreHandler, optional, required, within_int64
 
 ARCHIVED = "Archived"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 
 def _jupyter_server_extension_points() -> list[dict]:
-    return [{"module": "labtrack.server"}]
+    return [{"module": "labtrack.sidebar"}]
 
 
 def _load_jupyter_server_extension(server_app) -> None:
-    from labtrack.server.app import load
+    from labtrack.sidebar.app import load
 
     load(server_app)
 

@@ -1,5 +1,5 @@
 """Entities -> the JSON the sidebar reads. The shapes are written down once, here, and
-pinned by ``tests/server/test_contract.py`` against ``js/labextension/fixtures/api.json``,
+pinned by ``tests/sidebar/test_contract.py`` against ``js/labextension/fixtures/api.json``,
 the data the front end's unit tests run on.
 
 Times are milliseconds since the epoch; missing values are ``null`` (NaN included: JSON has

@@ -11,7 +11,7 @@ import re
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from labtrack.server.routes import ROUTES
+from labtrack.sidebar.routes import ROUTES
 
 BEYOND_64_BITS = "99999999999999999999999"
 DEEPLY_NESTED = "[" * 100_000 + "]" * 100_000  # json.loads raises RecursionError

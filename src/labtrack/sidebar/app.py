@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from jupyter_server.utils import url_path_join
 
-from labtrack.server.config import LabtrackServer
-from labtrack.server.routes import ROUTES
+from labtrack.sidebar.config import LabtrackServer
+from labtrack.sidebar.routes import ROUTES
 
 API_PREFIX = "labtrack/api"
 

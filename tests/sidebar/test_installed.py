@@ -38,5 +38,5 @@ def test_the_labextension_is_listed_as_enabled(installed):
 
 def test_the_server_extension_is_listed_as_enabled(installed):
     listing = _jupyter("server", "extension", "list")
-    assert re.search(r"^\s*labtrack\.server enabled", listing, re.M)
-    assert re.search(r"^\s*labtrack\.server\s+OK", listing, re.M)
+    assert re.search(r"^\s*labtrack\.sidebar enabled", listing, re.M)
+    assert re.search(r"^\s*labtrack\.sidebar\s+OK", listing, re.M)

@@ -16,7 +16,7 @@ class Ada(IdentityProvider):
 def jp_server_config(tracking_uri):
     return {
         "ServerApp": {
-            "jpserver_extensions": {"labtrack.server": True},
+            "jpserver_extensions": {"labtrack.sidebar": True},
             "identity_provider_class": Ada,
         },
         "LabtrackServer": {"tracking_uri": tracking_uri},
