@@ -57,7 +57,7 @@ from labtrack.tracking.fluent import (
     set_tags,
     start_run,
 )
-from labtrack.tracking.uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from labtrack.tracking.tracking_uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
 
 
 def load_ipython_extension(ipython) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from labtrack.errors import InvalidParameter
-from labtrack.uris import is_runs_uri, parse_runs_uri
+from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 
 RUN_ID = "0123456789abcdef0123456789abcdef"
 
@@ -41,10 +41,10 @@ def test_other_uris_are_not_runs_uris():
 
 
 def test_the_registry_and_models_use_it():
-    import labtrack.models.uri
+    import labtrack.models.model_uri
     import labtrack.registry
     import labtrack.registry.client
 
-    for module in (labtrack.models.uri, labtrack.registry, labtrack.registry.client):
+    for module in (labtrack.models.model_uri, labtrack.registry, labtrack.registry.client):
         assert module.parse_runs_uri is parse_runs_uri
-    assert not hasattr(labtrack.models.uri, "STAGES")  # the stages are ModelVersionStage's
+    assert not hasattr(labtrack.models.model_uri, "STAGES")  # the stages are ModelVersionStage's

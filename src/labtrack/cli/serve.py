@@ -58,7 +58,7 @@ def serve(args: argparse.Namespace) -> int:
     from labtrack.serving import serve as serve_model
 
     if args.tracking_uri:
-        from labtrack.tracking.uri import set_tracking_uri
+        from labtrack.tracking.tracking_uri import set_tracking_uri
 
         set_tracking_uri(args.tracking_uri)
     try:

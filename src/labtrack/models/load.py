@@ -10,8 +10,8 @@ from typing import Any
 from labtrack.errors import InvalidParameter
 from labtrack.models import flavors
 from labtrack.models.metadata import ModelMetadata
+from labtrack.models.model_uri import resolve
 from labtrack.models.pyfunc_model import PyFuncModel
-from labtrack.models.uri import resolve
 
 
 def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> PyFuncModel:

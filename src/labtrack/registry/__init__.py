@@ -14,9 +14,9 @@ import os
 
 from labtrack.entities import ModelVersion
 from labtrack.registry import validation as rv
+from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 from labtrack.tracking import validation as v
 from labtrack.tracking.context import current_user
-from labtrack.uris import is_runs_uri, parse_runs_uri
 
 
 def register_model(

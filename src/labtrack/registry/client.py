@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from labtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel, RegistryEvent
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.registry import validation as rv
+from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 from labtrack.tracking import validation as v
 from labtrack.tracking.client import PagedList
 from labtrack.tracking.context import current_user
-from labtrack.uris import is_runs_uri, parse_runs_uri
 
 if TYPE_CHECKING:
     from labtrack.store.sql.store import SqlStore

@@ -38,7 +38,7 @@ def serve(
     else 50) is refused with 413 before it is read whole.
     """
     from labtrack.models.load import load_model
-    from labtrack.models.uri import resolve
+    from labtrack.models.model_uri import resolve
     from labtrack.serving import server
     from labtrack.serving.app import build_app
     from labtrack.serving.app import max_body_mb as body_limit

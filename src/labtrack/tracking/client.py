@@ -31,7 +31,7 @@ from labtrack.errors import InvalidParameter, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking import validation as v
 from labtrack.tracking.naming import random_run_name
-from labtrack.tracking.uri import get_tracking_uri
+from labtrack.tracking.tracking_uri import get_tracking_uri
 from labtrack.tracking.writer import get_writer
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from labtrack import env
 from labtrack.errors import InvalidState
-from labtrack.tracking import uri as _uri
+from labtrack.tracking import tracking_uri as _uri
 
 if TYPE_CHECKING:
     from labtrack.tracking.client import TrackingClient

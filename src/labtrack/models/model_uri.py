@@ -15,7 +15,7 @@ from pathlib import Path
 
 from labtrack.entities.model_registry import ModelVersionStage
 from labtrack.errors import InvalidParameter, NotFound
-from labtrack.uris import is_runs_uri, parse_runs_uri
+from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 
 
 @dataclass(frozen=True)
