@@ -1,0 +1,292 @@
+"""What each route of ``labtrack server`` needs before it runs: the table the authenticating
+middleware consults, modelled on MLflow's basic-auth app.
+
+A route is named by its path as the Starlette app declares it, without the API prefix
+(``/api/2.0/`` or ``/ajax-api/2.0/``) and with its path parameters written ``{}``, and by
+its method: ``("mlflow/runs/log-batch", "POST")``. A route that is not in the table is
+refused to everyone but admins (deny by default); ``tests/tracking_server/test_auth_routes.py``
+walks every route the app has.
+
+Each rule names what the route needs (a capability on a resource, or just a signed-in user),
+how to find the resource in the request (a field of the JSON body or query string, or the
+artifact path), and what to do with the answer (grant the creator MANAGE, drop search
+results the user may not read, move permissions with a renamed model).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from labtrack.tracking_server.auth.permissions import (
+    DELETE_ACCESS,
+    READ_ACCESS,
+    UPDATE_ACCESS,
+)
+
+# What a rule may need besides a capability on a resource.
+PUBLIC = "public"  # no credentials (health checks)
+SIGNED_IN = "signed-in"  # any authenticated user; results filtered or creator granted after
+ADMIN = "admin"
+
+EXPERIMENT, MODEL = "experiment", "model"
+
+
+class Refused(Exception):
+    """A request the middleware answers itself: bad input (400) or an unknown resource (404)."""
+
+    def __init__(self, status: int, error_code: str, message: str, challenge: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.challenge = challenge  # a 401 tells the client how to authenticate
+
+
+def _missing(name: str) -> Refused:
+    return Refused(
+        400, "INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{name}'."
+    )
+
+
+def _field(message: dict, name: str, aliases: tuple[str, ...] = ()) -> str:
+    for key in (name, *aliases):
+        value = message.get(key)
+        if isinstance(value, list) and len(value) == 1:  # a query-string key given once
+            value = value[0]
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return str(value)
+    raise _missing(name)
+
+
+def _fields(message: dict, name: str) -> list[str]:
+    value = message.get(name)
+    values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        raise Refused(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter '{name}'.")
+    return [str(v) for v in values]
+
+
+# A locator finds the resources a request touches: (kind, key) pairs. It gets the request's
+# fields (JSON body and query string), the route's path parameters and the auth store.
+Locator = Callable[[dict, dict, Any], list[tuple[str, str]]]
+
+
+def experiment_field(message, _params, _store):
+    return [(EXPERIMENT, _field(message, "experiment_id"))]
+
+
+def experiment_ids_field(message, _params, _store):
+    return [(EXPERIMENT, key) for key in _fields(message, "experiment_ids")]
+
+
+def experiment_name_field(message, _params, store):
+    name = _field(message, "experiment_name")
+    experiment_id = store.experiment_named(name)
+    if experiment_id is None:
+        raise Refused(
+            404, "RESOURCE_DOES_NOT_EXIST", f"Could not find experiment with name '{name}'"
+        )
+    return [(EXPERIMENT, experiment_id)]
+
+
+def _run_experiment(store, run_id: str) -> tuple[str, str]:
+    experiment_id = store.experiment_of_run(run_id)
+    if experiment_id is None:
+        raise Refused(404, "RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found.")
+    return (EXPERIMENT, experiment_id)
+
+
+def run_field(message, _params, store):
+    return [_run_experiment(store, _field(message, "run_id", ("run_uuid",)))]
+
+
+def run_ids_field(message, _params, store):
+    return [_run_experiment(store, run_id) for run_id in _fields(message, "run_ids")]
+
+
+def model_field(message, _params, _store):
+    return [(MODEL, _field(message, "name"))]
+
+
+_EXPERIMENT_PREFIX = re.compile(r"^/*(\d+)(?:/|$)")
+
+
+def artifact_path(message, params, _store):
+    """The proxy keeps an experiment's artifacts under a folder named by its id, as MLflow's
+    does (``<experiment_id>/<run_id>/artifacts/...``): the path's first part is the experiment.
+    A path outside any experiment (the root) is for admins only."""
+    path = next(iter(params.values()), None) if params else None
+    if path is None:
+        path = message.get("path")
+        path = path[0] if isinstance(path, list) and path else path
+    found = _EXPERIMENT_PREFIX.match(str(path or ""))
+    if found is None:
+        raise Refused(
+            403,
+            "PERMISSION_DENIED",
+            "Only admins may reach artifacts outside an experiment's folder.",
+        )
+    return [(EXPERIMENT, found.group(1))]
+
+
+# -- what happens once the route has answered (with 200) -------------------------------------
+# An effect gets (users, identity, request fields, response JSON) and may return a new
+# response JSON (filters) or None (the answer is sent as it is).
+
+
+def grant_experiment_creator(users, who, _message, answer):
+    users.created_experiment(who, str(answer["experiment_id"]))
+
+
+def grant_model_creator(users, who, _message, answer):
+    users.created_model(who, answer["registered_model"]["name"])
+
+
+def move_model_permissions(users, _who, message, _answer):
+    users.store.rename_model(_field(message, "name"), _field(message, "new_name"))
+
+
+def forget_model_permissions(users, _who, message, _answer):
+    users.store.forget_model(_field(message, "name"))
+
+
+def keep_readable(list_key: str, kind: str, key_field: str):
+    """An effect that drops from ``answer[list_key]`` what the user may not read (MLflow's
+    basic-auth app filters searches the same way; a page may then hold fewer results)."""
+
+    def effect(users, who, _message, answer):
+        readable = (users.readable_experiments if kind == EXPERIMENT else users.readable_models)(
+            who
+        )
+        items = answer.get(list_key) or []
+        kept = [item for item in items if readable(str(item.get(key_field)))]
+        if len(kept) == len(items):
+            return None
+        return {**answer, list_key: kept}
+
+    return effect
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a route needs (``read``/``update``/``delete``/``manage`` on what ``locate``
+    finds, or ``PUBLIC``/``SIGNED_IN``/``ADMIN``), and what follows its answer."""
+
+    needs: str
+    locate: Locator | None = None
+    after: Callable | None = None
+
+
+def _r(needs: str, locate: Locator | None = None, after: Callable | None = None) -> Rule:
+    return Rule(needs, locate, after)
+
+
+_read_run, _update_run, _delete_run = (
+    _r(READ_ACCESS, run_field),
+    _r(UPDATE_ACCESS, run_field),
+    _r(DELETE_ACCESS, run_field),
+)
+_read_model, _update_model, _delete_model = (
+    _r(READ_ACCESS, model_field),
+    _r(UPDATE_ACCESS, model_field),
+    _r(DELETE_ACCESS, model_field),
+)
+
+RULES: dict[tuple[str, str], Rule] = {
+    # -- experiments
+    ("mlflow/experiments/create", "POST"): _r(SIGNED_IN, after=grant_experiment_creator),
+    ("mlflow/experiments/get", "GET"): _r(READ_ACCESS, experiment_field),
+    ("mlflow/experiments/get-by-name", "GET"): _r(READ_ACCESS, experiment_name_field),
+    ("mlflow/experiments/delete", "POST"): _r(DELETE_ACCESS, experiment_field),
+    ("mlflow/experiments/restore", "POST"): _r(DELETE_ACCESS, experiment_field),
+    ("mlflow/experiments/update", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/experiments/set-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/experiments/delete-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/experiments/search", "GET"): _r(
+        SIGNED_IN, after=keep_readable("experiments", EXPERIMENT, "experiment_id")
+    ),
+    ("mlflow/experiments/search", "POST"): _r(
+        SIGNED_IN, after=keep_readable("experiments", EXPERIMENT, "experiment_id")
+    ),
+    # -- runs
+    ("mlflow/runs/create", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/runs/get", "GET"): _read_run,
+    ("mlflow/runs/update", "POST"): _update_run,
+    ("mlflow/runs/delete", "POST"): _delete_run,
+    ("mlflow/runs/restore", "POST"): _delete_run,
+    ("mlflow/runs/log-metric", "POST"): _update_run,
+    ("mlflow/runs/log-parameter", "POST"): _update_run,
+    ("mlflow/runs/set-tag", "POST"): _update_run,
+    ("mlflow/runs/delete-tag", "POST"): _update_run,
+    ("mlflow/runs/log-batch", "POST"): _update_run,
+    ("mlflow/runs/log-model", "POST"): _update_run,
+    ("mlflow/runs/log-inputs", "POST"): _update_run,
+    ("mlflow/runs/outputs", "POST"): _update_run,
+    # Searching runs reads every experiment it names (MLflow filters runs the same way).
+    ("mlflow/runs/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
+    ("mlflow/runs/search", "GET"): _r(READ_ACCESS, experiment_ids_field),
+    ("mlflow/metrics/get-history", "GET"): _read_run,
+    ("mlflow/metrics/get-history-bulk-interval", "GET"): _r(READ_ACCESS, run_ids_field),
+    ("mlflow/artifacts/list", "GET"): _read_run,
+    # -- the model registry
+    ("mlflow/registered-models/create", "POST"): _r(SIGNED_IN, after=grant_model_creator),
+    ("mlflow/registered-models/get", "GET"): _read_model,
+    ("mlflow/registered-models/rename", "POST"): _r(
+        UPDATE_ACCESS, model_field, move_model_permissions
+    ),
+    ("mlflow/registered-models/update", "PATCH"): _update_model,
+    ("mlflow/registered-models/delete", "DELETE"): _r(
+        DELETE_ACCESS, model_field, forget_model_permissions
+    ),
+    ("mlflow/registered-models/search", "GET"): _r(
+        SIGNED_IN, after=keep_readable("registered_models", MODEL, "name")
+    ),
+    ("mlflow/registered-models/get-latest-versions", "GET"): _read_model,
+    ("mlflow/registered-models/get-latest-versions", "POST"): _read_model,
+    ("mlflow/registered-models/set-tag", "POST"): _update_model,
+    ("mlflow/registered-models/delete-tag", "DELETE"): _update_model,
+    ("mlflow/registered-models/alias", "POST"): _update_model,
+    ("mlflow/registered-models/alias", "DELETE"): _delete_model,
+    ("mlflow/registered-models/alias", "GET"): _read_model,
+    ("mlflow/model-versions/create", "POST"): _update_model,
+    ("mlflow/model-versions/get", "GET"): _read_model,
+    ("mlflow/model-versions/update", "PATCH"): _update_model,
+    ("mlflow/model-versions/transition-stage", "POST"): _update_model,
+    ("mlflow/model-versions/delete", "DELETE"): _delete_model,
+    ("mlflow/model-versions/get-download-uri", "GET"): _read_model,
+    ("mlflow/model-versions/set-tag", "POST"): _update_model,
+    ("mlflow/model-versions/delete-tag", "DELETE"): _delete_model,
+    ("mlflow/model-versions/search", "GET"): _r(
+        SIGNED_IN, after=keep_readable("model_versions", MODEL, "name")
+    ),
+    # -- the artifact proxy: the experiment is the path's first part
+    ("mlflow-artifacts/artifacts/{}", "GET"): _r(READ_ACCESS, artifact_path),
+    ("mlflow-artifacts/artifacts/{}", "PUT"): _r(UPDATE_ACCESS, artifact_path),
+    ("mlflow-artifacts/artifacts/{}", "DELETE"): _r(DELETE_ACCESS, artifact_path),
+    ("mlflow-artifacts/artifacts", "GET"): _r(READ_ACCESS, artifact_path),
+    ("mlflow-artifacts/mpu/create/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
+    ("mlflow-artifacts/mpu/complete/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
+    ("mlflow-artifacts/mpu/abort/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
+}
+# Paths anyone may reach: liveness probes answer without credentials, as MLflow's do.
+PUBLIC_PATHS = frozenset({"/health", "/version"})
+
+_API_PREFIX = re.compile(r"^/(?:ajax-)?api/2\.0/")
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def route_key(path: str, method: str) -> tuple[str, str]:
+    """The table's name for a route declared as ``path`` (Starlette's syntax), and ``method``
+    (HEAD is GET's)."""
+    method = method.upper()
+    return _PARAM.sub("{}", _API_PREFIX.sub("", path)), "GET" if method == "HEAD" else method
+
+
+def rule_for(path: str, method: str) -> Rule | None:
+    """The rule of a route, or None: refused to all but admins."""
+    if path in PUBLIC_PATHS:
+        return Rule(PUBLIC)
+    return RULES.get(route_key(path, method))
