@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import typing
 from pathlib import Path
 
 import pytest
 
 import labtrack as lt
+from labtrack.widgets import contract
 
 FIXTURES = Path(__file__).resolve().parents[2] / "js" / "widgets" / "fixtures"
 
@@ -82,3 +84,41 @@ def test_widget_state_matches_the_front_end_fixture(widgets, name):
             continue
         if state[key] and fixture[key] not in ([], {}, None, ""):
             assert _shape(state[key]) == _shape(fixture[key]), f"{name}.{key} changed shape"
+
+
+def _typed_dicts_checked(value, hint, where: str) -> set[str]:
+    """Assert ``value`` has exactly the keys of the TypedDicts ``hint`` names, at every
+    depth (lists of them included); return the names of the TypedDicts met."""
+    if typing.is_typeddict(hint):
+        assert isinstance(value, dict), f"{where}: a {hint.__name__} must be a dict"
+        assert set(value) == set(hint.__annotations__), f"{where}: not {hint.__name__}'s keys"
+        hints = typing.get_type_hints(hint)
+        met = {hint.__name__}
+        for key, item in value.items():
+            met |= _typed_dicts_checked(item, hints[key], f"{where}.{key}")
+        return met
+    if typing.get_origin(hint) is list and value:
+        (item_hint,) = typing.get_args(hint)
+        return set().union(
+            *(
+                _typed_dicts_checked(item, item_hint, f"{where}[{i}]")
+                for i, item in enumerate(value)
+            )
+        )
+    return set()
+
+
+@pytest.mark.parametrize(
+    ("name", "state_type", "nested"),
+    [
+        ("runs_table", contract.RunsTableState, {"Column"}),
+        ("metric_chart", contract.MetricChartState, {"Series"}),
+        ("scatter", contract.ScatterState, {"ScatterPoints"}),
+        ("compare", contract.CompareState, {"CompareRun", "ParamRow", "MetricRow", "Series"}),
+    ],
+)
+def test_widget_state_has_exactly_the_keys_contract_py_declares(widgets, name, state_type, nested):
+    widget = widgets[name]
+    assert type(widget).state_type is state_type
+    met = _typed_dicts_checked(_state(widget), state_type, name)
+    assert met == {state_type.__name__, *nested}  # the sweep fills every list checked

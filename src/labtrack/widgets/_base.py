@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import ClassVar
 
 import anywidget
 import traitlets as t
@@ -19,6 +20,9 @@ class RunsWidget(anywidget.AnyWidget):
 
     selected = t.List(t.Unicode()).tag(sync=True)
     empty_message = t.Unicode("").tag(sync=True)
+
+    #: The TypedDict in ``labtrack.widgets.contract`` that the synced state follows.
+    state_type: ClassVar[type]
 
     _bundle_name = ""  # the front end: static/<name>.js and static/<name>.css
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labtrack.widgets.contract import Column, Series
+from labtrack.widgets.contract import Column, ScatterPoints, Series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -178,7 +178,7 @@ def _epoch_ms(times: pd.Series) -> pd.Series:
 
 def scatter_points(
     frame: pd.DataFrame, x: str, y: str, color: str = ""
-) -> tuple[dict[str, list], str, str]:
+) -> tuple[ScatterPoints, str, str]:
     """One point per run having both x and y; returns (points, x kind, y kind)."""
     for name in (x, y, color):
         if name and name not in frame.columns and name not in ("run_name", "status"):
@@ -194,13 +194,14 @@ def scatter_points(
         for i in range(len(frame))
         if values["x"][0][i] is not None and values["y"][0][i] is not None
     ]
-    points = {
+    kept = {key: [vals[i] for i in keep] for key, (vals, _) in values.items()}
+    points: ScatterPoints = {
         "run_id": [frame["run_id"].iloc[i] for i in keep],
         "run_name": [names.iloc[i] for i in keep],
-        **{key: [vals[i] for i in keep] for key, (vals, _) in values.items()},
+        "x": kept["x"],
+        "y": kept["y"],
+        "color": kept.get("color", []),
     }
-    if not color:
-        points["color"] = []
     return points, values["x"][1], values["y"][1]
 
 

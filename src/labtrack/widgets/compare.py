@@ -7,7 +7,7 @@ import math
 import traitlets as t
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data
+from labtrack.widgets import _data, contract
 from labtrack.widgets._base import RunsWidget, html_table, text_table
 from labtrack.widgets._source import RunSource
 
@@ -18,6 +18,7 @@ class Compare(RunsWidget):
     >>> lt.compare([run_a, run_b], metric="val_acc")   # doctest: +SKIP
     """
 
+    state_type = contract.CompareState
     _bundle_name = "compare"
 
     runs = t.List(t.Dict()).tag(sync=True)
@@ -48,12 +49,13 @@ class Compare(RunsWidget):
     def _load(self, metric: str | None) -> None:
         client = self.source.client
         runs = [client.get_run(run_id) for run_id in self.selected]
-        self.runs = [
+        compared: list[contract.CompareRun] = [
             {"run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status}
             for r in runs
         ]
+        self.runs = compared
         keys = sorted({k for r in runs for k in r.data.params})
-        self.params = [
+        params: list[contract.ParamRow] = [
             {
                 "key": k,
                 "values": (values := [r.data.params.get(k) for r in runs]),
@@ -61,6 +63,7 @@ class Compare(RunsWidget):
             }
             for k in keys
         ]
+        self.params = params
         metric_keys = sorted({k for r in runs for k in r.data.metrics})
         self.metrics = [
             self._metric_row(k, [r.data.metrics.get(k) for r in runs]) for k in metric_keys
@@ -90,7 +93,7 @@ class Compare(RunsWidget):
         if self.metric != chosen:
             self.metric = chosen
 
-    def _metric_row(self, key: str, values: list) -> dict:
+    def _metric_row(self, key: str, values: list) -> contract.MetricRow:
         clean = [None if v is None or math.isnan(v) else v for v in values]
         present = [(v, i) for i, v in enumerate(clean) if v is not None]
         lower = self.lower_is_better

@@ -15,6 +15,10 @@ Conventions
   as a decimal string (``x_exact``), which the chart shows instead of the rounded number.
 - ``selected`` lists run ids; every widget that shows runs has it, synced both ways, so
   ``traitlets.link`` joins widgets into a dashboard.
+
+Each widget class names its state's TypedDict in ``state_type``, and the functions that build
+a part of it return the part's TypedDict; ``tests/widgets/test_contract.py`` checks that a
+real widget's synced state has exactly these keys, at every depth.
 """
 
 from __future__ import annotations
@@ -31,13 +35,20 @@ class Column(TypedDict):
     dtype: Literal["number", "string", "time", "duration", "status"]
 
 
+class SortKey(TypedDict):
+    """One key of the run table's sort, set by the front end."""
+
+    column: str
+    descending: bool
+
+
 class RunsTableState(TypedDict):
     """``RunsTable`` (``lt.runs()``)."""
 
     columns: list[Column]  # every column available
     visible_columns: list[str]  # shown, in order (front end may change it)
     data: dict[str, list]  # column name -> values, one per run, in row order; always has run_id
-    sort: list[dict]  # [{"column": name, "descending": bool}], applied by the front end
+    sort: list[SortKey]  # applied by the front end
     filter: str  # filter language text; the front end sets it, Python re-queries
     error: str  # why the filter failed, shown in place ("" when fine)
     selected: list[str]
@@ -72,6 +83,16 @@ class MetricChartState(TypedDict):
     empty_message: str
 
 
+class ScatterPoints(TypedDict):
+    """The scatter's points as columns: entry ``i`` of each list belongs to one run."""
+
+    run_id: list[str]
+    run_name: list[str]
+    x: list  # numbers, or strings when the axis is a category
+    y: list
+    color: list  # empty when no color column is chosen
+
+
 class ScatterState(TypedDict):
     """``Scatter`` (``lt.scatter()``): one point per run."""
 
@@ -80,19 +101,44 @@ class ScatterState(TypedDict):
     color: str  # "" for none
     log_x: bool
     log_y: bool
-    points: dict[str, list]  # run_id, run_name, x, y, color: one entry per run
+    points: ScatterPoints  # the runs having both x and y
     x_kind: Literal["number", "category"]
     y_kind: Literal["number", "category"]
     selected: list[str]
     empty_message: str
 
 
+class CompareRun(TypedDict):
+    """A compared run, in the order given."""
+
+    run_id: str
+    run_name: str
+    status: str
+
+
+class ParamRow(TypedDict):
+    """A param across the compared runs."""
+
+    key: str
+    values: list[str | None]  # one per run; None where the run has no such param
+    differs: bool
+
+
+class MetricRow(TypedDict):
+    """A metric's latest value across the compared runs."""
+
+    key: str
+    values: list[float | None]  # one per run; None where missing or NaN
+    best: int | None  # index of the best run (lower or higher is better by the name)
+
+
 class CompareState(TypedDict):
     """``Compare`` (``lt.compare()``)."""
 
-    runs: list[dict]  # [{"run_id", "run_name", "status"}] in the order given
-    params: list[dict]  # [{"key", "values": [str|None per run], "differs": bool}]
-    metrics: list[dict]  # [{"key", "values": [float|None per run], "best": int|None}]
+    runs: list[CompareRun]
+    params: list[ParamRow]
+    metrics: list[MetricRow]
     series: list[Series]  # every compared run's curves of ``metric``
     metric: str  # the metric overlaid and used as the parallel-coordinates target
     selected: list[str]
+    empty_message: str  # always "" (two runs at least are compared)

@@ -9,7 +9,7 @@ import traitlets as t
 
 from labtrack.entities import RunStatus
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data
+from labtrack.widgets import _data, contract
 from labtrack.widgets._base import RunsWidget, html_table, text_table
 from labtrack.widgets._live import Poller
 from labtrack.widgets._source import HOW_TO_LOG, RunSource
@@ -25,6 +25,7 @@ class MetricChart(RunsWidget):
     >>> lt.chart(["loss", "val_loss"], runs=[run_a, run_b], smoothing=0.6)   # doctest: +SKIP
     """
 
+    state_type = contract.MetricChartState
     _bundle_name = "metric_chart"
 
     metrics = t.List(t.Unicode()).tag(sync=True)

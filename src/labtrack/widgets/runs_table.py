@@ -5,7 +5,7 @@ from __future__ import annotations
 import traitlets as t
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data
+from labtrack.widgets import _data, contract
 from labtrack.widgets._base import RunsWidget, html_table, text_table
 from labtrack.widgets._source import RunSource
 
@@ -20,6 +20,7 @@ class RunsTable(RunsWidget):
     >>> table.selected                                               # doctest: +SKIP
     """
 
+    state_type = contract.RunsTableState
     _bundle_name = "runs_table"
 
     columns = t.List(t.Dict()).tag(sync=True)

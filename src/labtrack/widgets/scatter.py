@@ -5,7 +5,7 @@ from __future__ import annotations
 import traitlets as t
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data
+from labtrack.widgets import _data, contract
 from labtrack.widgets._base import RunsWidget, html_table, text_table
 from labtrack.widgets._source import RunSource
 
@@ -16,6 +16,7 @@ class Scatter(RunsWidget):
     >>> lt.scatter("params.lr", "metrics.val_acc", color="params.optimizer", log_x=True)  # doctest: +SKIP
     """
 
+    state_type = contract.ScatterState
     _bundle_name = "scatter"
 
     x = t.Unicode().tag(sync=True)
@@ -42,10 +43,14 @@ class Scatter(RunsWidget):
     def refresh(self) -> None:
         frame = self.source.frame(self.filter)
         if frame.empty:
-            self.points, self.empty_message = (
-                {"run_id": [], "run_name": [], "x": [], "y": [], "color": []},
-                self.source.empty_message(self.filter),
-            )
+            no_points: contract.ScatterPoints = {
+                "run_id": [],
+                "run_name": [],
+                "x": [],
+                "y": [],
+                "color": [],
+            }
+            self.points, self.empty_message = no_points, self.source.empty_message(self.filter)
             return
         try:
             points, self.x_kind, self.y_kind = _data.scatter_points(
