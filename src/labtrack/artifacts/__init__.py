@@ -1,5 +1,56 @@
-"""Artifact storage. Local folders now; the repository interface leaves room for fsspec URLs."""
+"""Artifact storage: a run's files under a local folder or an object-store URI.
 
-from labtrack.artifacts.local import FileInfo, LocalArtifactRepository, safe_join
+``open_repository(root)`` is the one entry point: a plain path or ``file://`` gives a
+``LocalArtifactRepository`` (atomic renames, symlink-safe paths); ``s3://``, ``gs://``,
+``az://`` or any other fsspec URI gives an ``FsspecArtifactRepository``, whose file system
+package (s3fs, gcsfs, adlfs) is imported only then. Both offer ``ArtifactRepository``'s
+methods.
+"""
 
-__all__ = ["FileInfo", "LocalArtifactRepository", "safe_join"]
+from __future__ import annotations
+
+import os
+import re
+
+from labtrack.artifacts.base import ArtifactRepository, FileInfo
+from labtrack.artifacts.local import LocalArtifactRepository, safe_join
+from labtrack.errors import InvalidParameter
+
+# "scheme://": two or more letters, so a Windows drive ("C:\\...") reads as a path.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def is_local_root(root: str | os.PathLike) -> bool:
+    """Whether an artifact root is a folder on this machine (a path or ``file://``)."""
+    text = os.fspath(root)
+    return text.startswith("file://") or not _SCHEME.match(text)
+
+
+def open_repository(root: str | os.PathLike) -> ArtifactRepository:
+    """The artifact repository rooted at ``root``: a folder, ``file:///folder``,
+    ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (or another
+    fsspec URI). Raises ``InvalidParameter`` for an empty root, an unknown scheme, or a
+    scheme whose package is not installed (the message says what to install).
+
+    >>> open_repository("s3://bucket/0/1a2b/artifacts").write_bytes("a.txt", b"a")  # doctest: +SKIP
+    'a.txt'
+    """
+    if isinstance(root, os.PathLike):
+        root = os.fspath(root)
+    if not isinstance(root, str) or not root.strip():
+        raise InvalidParameter(f"an artifact root must be a non-empty path or URI, got {root!r}")
+    if is_local_root(root):
+        return LocalArtifactRepository(root)
+    from labtrack.artifacts.remote import FsspecArtifactRepository
+
+    return FsspecArtifactRepository(root)
+
+
+__all__ = [
+    "ArtifactRepository",
+    "FileInfo",
+    "LocalArtifactRepository",
+    "is_local_root",
+    "open_repository",
+    "safe_join",
+]

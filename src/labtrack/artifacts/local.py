@@ -15,20 +15,23 @@ import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import BinaryIO
 
+from labtrack.artifacts.base import (
+    CHUNK_SIZE,
+    ArtifactRepository,
+    FileInfo,
+    local_tree,
+    relative_parts,
+    under,
+)
 from labtrack.errors import InvalidParameter, NotFound
 
 # ".<name>.tmp-<hex>": a file being written (older versions used the writer's pid as <hex>).
 _TEMPORARY = re.compile(r"\..+\.tmp-[0-9a-f]+")
 
-
-@dataclass(frozen=True)
-class FileInfo:
-    path: str  # relative to the run's artifact root, with '/' separators
-    is_dir: bool
-    file_size: int | None
+__all__ = ["FileInfo", "LocalArtifactRepository", "safe_join", "whole_or_nothing"]
 
 
 def safe_join(root: Path, relative: str | None) -> Path:
@@ -37,21 +40,9 @@ def safe_join(root: Path, relative: str | None) -> Path:
     Absolute paths, ``..`` parts, drive letters and NUL bytes are refused outright, and the
     resolved result (symlinks followed) must still lie inside ``root``.
     """
-    if not relative:
+    parts = relative_parts(relative)
+    if not parts:
         return root
-    if not isinstance(relative, str):
-        raise InvalidParameter(f"artifact path must be a string, got {type(relative).__name__}")
-    normalized = relative.replace("\\", "/")
-    parts = PurePosixPath(normalized).parts
-    if (
-        "\x00" in normalized
-        or normalized.startswith("/")
-        or ".." in parts
-        or (parts and ":" in parts[0])
-    ):
-        raise InvalidParameter(
-            f"artifact path {relative!r} must be relative and stay inside the run's folder"
-        )
     candidate = root.joinpath(*parts)
     if not candidate.resolve().is_relative_to(_resolved(root)):
         raise InvalidParameter(f"artifact path {relative!r} leads outside the run's folder")
@@ -75,7 +66,7 @@ def _is_temporary(name: str) -> bool:
 
 
 @contextlib.contextmanager
-def _whole_or_nothing(target: Path) -> Iterator[Path]:
+def whole_or_nothing(target: Path) -> Iterator[Path]:
     """A temporary path beside ``target`` to write to: renamed onto ``target`` when the block
     completes, removed when it raises (a full disk, an interrupt), so ``target`` is never
     a truncated file."""
@@ -92,7 +83,7 @@ def _whole_or_nothing(target: Path) -> Iterator[Path]:
 
 
 def _copy_file(source: Path, target: Path) -> None:
-    with _whole_or_nothing(target) as temporary:
+    with whole_or_nothing(target) as temporary:
         shutil.copy2(source, temporary)
 
 
@@ -101,41 +92,27 @@ def _copy_tree(source: Path, target_of: Callable[[str], Path], skip_temporary: b
     ``shutil.copytree`` does), each file whole or not at all, to ``target_of(relative
     path)``. Every target is named before anything is written, so a target that
     ``target_of`` refuses stops the whole copy, not just the files after it."""
-    folders, files = [], []
-
-    def fail(error: OSError) -> None:
-        raise error
-
-    for directory, _, names in os.walk(source, onerror=fail, followlinks=True):
-        relative = Path(directory).relative_to(source).as_posix()
-        relative = "" if relative == "." else relative  # "": ``source`` itself
-        folders.append(relative)
-        files.extend(
-            _under(relative, name) for name in names if not (skip_temporary and _is_temporary(name))
-        )
+    folders, files = local_tree(source, _is_temporary if skip_temporary else lambda name: False)
     targets = {path: target_of(path) for path in [*folders, *files]}
-    for path in sorted(folders):
+    for path in folders:
         _ensure_folder(targets[path])
-    for path in sorted(files):
+    for path in files:
         _copy_file(source / path, targets[path])
 
 
-def _under(base: str | None, relative: str) -> str:
-    """``relative`` inside the artifact folder ``base`` (None or "": the run's root)."""
-    if not base or not relative:
-        return base or relative
-    return f"{base.rstrip('/')}/{relative}"
+class LocalArtifactRepository(ArtifactRepository):
+    """A run's artifacts in a folder on this machine (a path, or ``file://`` and a path)."""
 
+    is_local = True
 
-class LocalArtifactRepository:
-    def __init__(self, root: str | Path):
-        self.root = Path(str(root).removeprefix("file://"))
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(os.fspath(root).removeprefix("file://"))
 
     def log_artifact(self, local_file: str | os.PathLike, artifact_path: str | None = None) -> str:
         source = Path(local_file)
         if not source.is_file():
             raise InvalidParameter(f"no such file to log: {str(source)!r}")
-        target = safe_join(self.root, _under(artifact_path, source.name))
+        target = safe_join(self.root, under(artifact_path, source.name))
         _ensure_folder(target.parent)
         _copy_file(source, target)
         return self._relative(target)
@@ -149,23 +126,29 @@ class LocalArtifactRepository:
         # run's folder that leads outside it.
         _copy_tree(
             source,
-            lambda path: safe_join(self.root, _under(artifact_path, path)),
+            lambda path: safe_join(self.root, under(artifact_path, path)),
             skip_temporary=False,
         )
         return self._relative(folder)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
-        target = safe_join(self.root, artifact_file)
-        if target == self.root:
-            raise InvalidParameter("artifact_file must name a file, e.g. 'results/summary.json'")
-        _ensure_folder(target.parent)
-        with _whole_or_nothing(target) as temporary:
+        target = self._file_target(artifact_file)
+        with whole_or_nothing(target) as temporary:
             temporary.write_bytes(data)
         return self._relative(target)
 
+    def upload_stream(self, artifact_file: str, stream: BinaryIO) -> str:
+        target = self._file_target(artifact_file)
+        with whole_or_nothing(target) as temporary, open(temporary, "wb") as out:
+            shutil.copyfileobj(stream, out, CHUNK_SIZE)
+        return self._relative(target)
+
     def path_of(self, artifact_path: str | None = None) -> Path:
-        """Local path of an artifact (or of the root), for writing in place."""
+        """Local path of an artifact (or of the root), for reading or writing in place."""
         return safe_join(self.root, artifact_path)
+
+    def uri_of(self, artifact_path: str | None = None) -> str:
+        return str(self.path_of(artifact_path))
 
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
         folder = safe_join(self.root, path)
@@ -199,6 +182,26 @@ class LocalArtifactRepository:
         if not target.is_file():
             raise NotFound(f"no artifact file {artifact_file!r}")
         return target.read_bytes()
+
+    def open_read(self, artifact_file: str) -> BinaryIO:
+        target = safe_join(self.root, artifact_file)
+        if not target.is_file():
+            raise NotFound(f"no artifact file {artifact_file!r}")
+        return open(target, "rb")
+
+    def delete_artifacts(self, path: str | None = None) -> None:
+        target = safe_join(self.root, path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
+
+    def _file_target(self, artifact_file: str) -> Path:
+        target = safe_join(self.root, artifact_file)
+        if target == self.root:
+            raise InvalidParameter("artifact_file must name a file, e.g. 'results/summary.json'")
+        _ensure_folder(target.parent)
+        return target
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
