@@ -72,6 +72,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.db",
     "labtrack.cli.spool",
     "labtrack.cli.serve",
+    "labtrack.cli.tracking_server",
     "labtrack.cli.projects",
 ]
 

@@ -1,0 +1,633 @@
+"""The endpoints of MLflow's REST API, each a function from a request message to a response
+message, over ``labtrack.Client`` (tracking and registry): no HTTP here, and no store.
+
+``ENDPOINTS`` lists them as ``(method, path under /api/2.0/mlflow/, function)``; a function
+takes the ``Service`` (the client and the artifact destination), the request message (JSON
+body or query string, path parameters merged in) and the user the request is made for (None
+until the server authenticates; the registry then records this process's user).
+
+Every write is persisted before the function returns: metrics are flushed from the client's
+background writer, and a point the store refuses is an error of this request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from labtrack.entities import Metric, Param, RunStatus, RunTag
+from labtrack.errors import InvalidParameter, NotFound
+from labtrack.runs_uri import is_runs_uri
+from labtrack.tracking_server import protocol as p
+from labtrack.tracking_server.artifacts import Destination
+from labtrack.tracking_server.logged_models import LoggedModels, status_name
+from labtrack.tracking_server.logged_models import to_json as logged_model_json
+
+# MLflow's limits on one log-batch request.
+MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_PER_BATCH = 100
+MAX_TAGS_PER_BATCH = 100
+MAX_ENTITIES_PER_BATCH = 1000
+
+
+class Service:
+    """What every endpoint works with: a ``labtrack.Client`` on the backend store and the
+    artifact destination."""
+
+    def __init__(self, client, destination: Destination):
+        self.client = client
+        self.destination = destination
+        self.logged_models = LoggedModels(destination.repository())
+
+    def public_uri(self, uri: str | None) -> str | None:
+        return self.destination.public_uri(uri)
+
+
+Handler = Callable[[Service, p.Message, "str | None"], dict]
+ENDPOINTS: list[tuple[str, str, Handler]] = []
+
+
+def endpoint(*routes: str) -> Callable[[Handler], Handler]:
+    """Register a function for ``"METHOD path"`` routes."""
+
+    def register(function: Handler) -> Handler:
+        for route in routes:
+            method, path = route.split(" ", 1)
+            ENDPOINTS.append((method, path, function))
+        return function
+
+    return register
+
+
+def _run_id(message: p.Message) -> str:
+    return p.string(message, "run_id", required=True, aliases=("run_uuid",))
+
+
+# -- experiments ----------------------------------------------------------------------------
+
+
+@endpoint("POST experiments/create")
+def create_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    experiment_id = svc.client.create_experiment(
+        p.string(message, "name", required=True),
+        svc.destination.stored_uri(p.string(message, "artifact_location")),
+        p.key_values(message, "tags"),
+    )
+    return {"experiment_id": experiment_id}
+
+
+@endpoint("GET experiments/get")
+def get_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    experiment = svc.client.get_experiment(p.string(message, "experiment_id", required=True))
+    return {"experiment": p.experiment(experiment, svc.public_uri)}
+
+
+@endpoint("GET experiments/get-by-name")
+def get_experiment_by_name(svc: Service, message: p.Message, user: str | None) -> dict:
+    name = p.string(message, "experiment_name", required=True)
+    experiment = svc.client.get_experiment_by_name(name)
+    if experiment is None:
+        raise NotFound(f"Could not find experiment with name '{name}'")
+    return {"experiment": p.experiment(experiment, svc.public_uri)}
+
+
+@endpoint("GET experiments/search", "POST experiments/search")
+def search_experiments(svc: Service, message: p.Message, user: str | None) -> dict:
+    experiments = svc.client.search_experiments(
+        view_type=p.view_type(message, "view_type"),
+        max_results=p.integer(message, "max_results"),
+        filter_string=p.string(message, "filter"),
+    )
+    # labtrack answers an experiment search whole (up to max_results): one page.
+    return p.page("experiments", [p.experiment(e, svc.public_uri) for e in experiments], None)
+
+
+@endpoint("POST experiments/delete")
+def delete_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_experiment(p.string(message, "experiment_id", required=True))
+    return {}
+
+
+@endpoint("POST experiments/restore")
+def restore_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.restore_experiment(p.string(message, "experiment_id", required=True))
+    return {}
+
+
+@endpoint("POST experiments/update")
+def update_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    experiment_id = p.string(message, "experiment_id", required=True)
+    new_name = p.string(message, "new_name")
+    if new_name is not None:
+        svc.client.rename_experiment(experiment_id, new_name)
+    return {}
+
+
+@endpoint("POST experiments/set-experiment-tag")
+def set_experiment_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.set_experiment_tag(
+        p.string(message, "experiment_id", required=True),
+        p.string(message, "key", required=True),
+        p.string(message, "value") or "",
+    )
+    return {}
+
+
+# -- runs -----------------------------------------------------------------------------------
+
+
+@endpoint("POST runs/create")
+def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    tags = p.key_values(message, "tags")
+    user_id = user or p.string(message, "user_id")
+    if user_id:
+        tags.setdefault("mlflow.user", user_id)  # where labtrack keeps a run's user
+    run = svc.client.create_run(
+        p.string(message, "experiment_id") or "0",
+        start_time=p.integer(message, "start_time"),
+        tags=tags,
+        run_name=p.string(message, "run_name"),
+    )
+    return {"run": p.run(run, svc.public_uri)}
+
+
+@endpoint("GET runs/get")
+def get_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    return {"run": p.run(svc.client.get_run(_run_id(message)), svc.public_uri)}
+
+
+@endpoint("POST runs/update")
+def update_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    run_id = _run_id(message)
+    status = p.string(message, "status")
+    if status is not None and status not in RunStatus.ALL:
+        raise InvalidParameter(f"Invalid run status {status!r}; expected one of {RunStatus.ALL}")
+    name = p.string(message, "run_name")
+    if name is not None or (status is not None and not RunStatus.is_terminated(status)):
+        svc.client.update_run(
+            run_id, status=None if RunStatus.is_terminated(status or "") else status, name=name
+        )
+    if status is not None and RunStatus.is_terminated(status):
+        svc.client.set_terminated(run_id, status, end_time=p.integer(message, "end_time"))
+    return {"run_info": p.run_info(svc.client.get_run(run_id).info, svc.public_uri)}
+
+
+@endpoint("POST runs/delete")
+def delete_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_run(_run_id(message))
+    return {}
+
+
+@endpoint("POST runs/restore")
+def restore_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.restore_run(_run_id(message))
+    return {}
+
+
+def _metric(item: p.Message) -> Metric:
+    key = p.string(item, "key", required=True)
+    timestamp = p.integer(item, "timestamp")
+    return Metric(
+        key=key,
+        value=p.number(p._raw(item, "value", True), "value"),
+        timestamp=int(time.time() * 1000) if timestamp is None else timestamp,
+        step=p.integer(item, "step") or 0,
+    )
+
+
+def _unseen(svc: Service, run_id: str, metrics: list[Metric]) -> list[Metric]:
+    """Of points MLflow also links to a logged model (``model_id``), those the run does not
+    have yet: MLflow's client logs a run's points again with the model's id when it logs a
+    model, and MLflow's store keeps them once in the run's history."""
+    seen: dict[str, set] = {}
+    new = []
+    for m in metrics:
+        if m.key not in seen:
+            seen[m.key] = set(svc.client.get_metric_history(run_id, m.key))
+        if m not in seen[m.key]:
+            seen[m.key].add(m)
+            new.append(m)
+    return new
+
+
+@endpoint("POST runs/log-metric")
+def log_metric(svc: Service, message: p.Message, user: str | None) -> dict:
+    run_id = _run_id(message)
+    point = _metric(message)
+    if p.string(message, "model_id") and not _unseen(svc, run_id, [point]):
+        return {}
+    svc.client.log_metric(run_id, point.key, point.value, point.timestamp, point.step, True)
+    return {}
+
+
+@endpoint("POST runs/log-parameter")
+def log_param(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.log_param(
+        _run_id(message), p.string(message, "key", required=True), p.string(message, "value") or ""
+    )
+    return {}
+
+
+@endpoint("POST runs/set-tag")
+def set_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.set_tag(
+        _run_id(message), p.string(message, "key", required=True), p.string(message, "value") or ""
+    )
+    return {}
+
+
+@endpoint("POST runs/delete-tag")
+def delete_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_tag(_run_id(message), p.string(message, "key", required=True))
+    return {}
+
+
+@endpoint("POST runs/log-batch")
+def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
+    run_id = _run_id(message)
+    items = p.entries(message, "metrics", ("key",))
+    params = p.entries(message, "params", ("key",))
+    tags = p.entries(message, "tags", ("key",))
+    for what, count, limit in (
+        ("metrics", len(items), MAX_METRICS_PER_BATCH),
+        ("params", len(params), MAX_PARAMS_PER_BATCH),
+        ("tags", len(tags), MAX_TAGS_PER_BATCH),
+        ("metrics, params and tags", len(items) + len(params) + len(tags), MAX_ENTITIES_PER_BATCH),
+    ):
+        if count > limit:
+            raise InvalidParameter(
+                f"A batch logging request can contain at most {limit} {what}. Got {count} {what}."
+            )
+    run_points = [_metric(item) for item in items if not item.get("model_id")]
+    model_points = [_metric(item) for item in items if item.get("model_id")]
+    svc.client.log_batch(
+        run_id,
+        metrics=run_points + (_unseen(svc, run_id, model_points) if model_points else []),
+        params=[Param(item["key"], p.string(item, "value") or "") for item in params],
+        tags=[RunTag(item["key"], p.string(item, "value") or "") for item in tags],
+        synchronous=True,
+    )
+    return {}
+
+
+@endpoint("POST runs/search")
+def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
+    runs = svc.client.search_runs(
+        p.strings(message, "experiment_ids"),
+        filter_string=p.string(message, "filter") or "",
+        run_view_type=p.view_type(message, "run_view_type"),
+        max_results=p.integer(message, "max_results") or 1000,
+        order_by=p.strings(message, "order_by") or None,
+        page_token=p.string(message, "page_token"),
+    )
+    return p.page("runs", [p.run(r, svc.public_uri) for r in runs], runs.token)
+
+
+@endpoint("POST runs/outputs")
+def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
+    # A logged model's run is its record's source_run_id; the step is not kept.
+    run_id = _run_id(message)
+    svc.client.get_run(run_id)
+    for item in p.entries(message, "models", ("model_id",)):
+        svc.logged_models.get(item["model_id"])
+    return {}
+
+
+@endpoint("GET metrics/get-history")
+def get_metric_history(svc: Service, message: p.Message, user: str | None) -> dict:
+    history = svc.client.get_metric_history(
+        _run_id(message), p.string(message, "metric_key", required=True)
+    )
+    metrics, token = p.offset_page(history, message, default_size=None)
+    return p.page("metrics", [p.metric(m) for m in metrics], token)
+
+
+@endpoint("GET artifacts/list")
+def list_artifacts(svc: Service, message: p.Message, user: str | None) -> dict:
+    run_id = _run_id(message)
+    root = svc.client.get_run(run_id).info.artifact_uri
+    files = svc.client.list_artifacts(run_id, p.string(message, "path"))
+    return {
+        "root_uri": svc.public_uri(root),
+        **p.page("files", [file_info(f) for f in files], None),
+    }
+
+
+def file_info(info) -> dict:
+    """A ``FileInfo`` as MLflow's message (no size for a folder)."""
+    entry = {"path": info.path, "is_dir": info.is_dir}
+    if not info.is_dir and info.file_size is not None:
+        entry["file_size"] = info.file_size
+    return entry
+
+
+# -- logged models (MLflow 3) -----------------------------------------------------------------
+
+
+@endpoint("POST logged-models")
+def create_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    experiment_id = p.string(message, "experiment_id", required=True)
+    experiment = svc.client.get_experiment(experiment_id)
+    run_id = p.string(message, "source_run_id")
+    run_root = svc.client.get_run(run_id).info.artifact_uri if run_id else None
+
+    def artifact_location(model_id: str, name: str) -> str:
+        if run_root is not None:  # beside the run's other files: runs:/<run_id>/<name>
+            return f"{run_root.rstrip('/')}/{name}"
+        return f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
+
+    name = p.string(message, "name")
+    if name is not None:
+        from labtrack.tracking_server.artifacts import relative_path
+
+        relative_path(name)  # a name becomes a folder of the run: no '..' or absolute path
+    record = svc.logged_models.create(
+        {
+            "experiment_id": experiment_id,
+            "name": name,
+            "model_type": p.string(message, "model_type"),
+            "source_run_id": run_id,
+            "tags": p.key_values(message, "tags"),
+            "params": p.key_values(message, "params"),
+        },
+        artifact_location,
+    )
+    return {"model": logged_model_json(record, svc.public_uri)}
+
+
+@endpoint("GET logged-models/{model_id}")
+def get_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    record = svc.logged_models.get(message["model_id"])
+    return {"model": logged_model_json(record, svc.public_uri)}
+
+
+@endpoint("PATCH logged-models/{model_id}")
+def finalize_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    status = status_name(p._raw(message, "status", True))
+    record = svc.logged_models.update(
+        message["model_id"], lambda record: record.update(status=status)
+    )
+    return {"model": logged_model_json(record, svc.public_uri)}
+
+
+@endpoint("DELETE logged-models/{model_id}")
+def delete_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.logged_models.update(message["model_id"], lambda record: record.update(deleted=True))
+    return {}
+
+
+@endpoint("PATCH logged-models/{model_id}/tags")
+def set_logged_model_tags(svc: Service, message: p.Message, user: str | None) -> dict:
+    tags = p.key_values(message, "tags")
+    svc.logged_models.update(message["model_id"], lambda record: record["tags"].update(tags))
+    return {}
+
+
+@endpoint("DELETE logged-models/{model_id}/tags/{tag_key}")
+def delete_logged_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    key = message["tag_key"]
+
+    def remove(record: dict) -> None:
+        if key not in record["tags"]:
+            raise NotFound(f"No tag with key {key!r} on logged model {message['model_id']}")
+        del record["tags"][key]
+
+    svc.logged_models.update(message["model_id"], remove)
+    return {}
+
+
+@endpoint("POST logged-models/{model_id}/params")
+def log_logged_model_params(svc: Service, message: p.Message, user: str | None) -> dict:
+    params = p.key_values(message, "params")
+    svc.logged_models.update(message["model_id"], lambda record: record["params"].update(params))
+    return {}
+
+
+@endpoint("POST logged-models/search")
+def search_logged_models(svc: Service, message: p.Message, user: str | None) -> dict:
+    records = svc.logged_models.search(
+        p.strings(message, "experiment_ids"), p.string(message, "filter")
+    )
+    page, token = p.offset_page(records, message, default_size=100)
+    return p.page("models", [logged_model_json(r, svc.public_uri) for r in page], token)
+
+
+# -- registered models ------------------------------------------------------------------------
+
+
+def _name(message: p.Message) -> str:
+    return p.string(message, "name", required=True)
+
+
+def _version(message: p.Message) -> str:
+    return p.string(message, "version", required=True)
+
+
+@endpoint("POST registered-models/create")
+def create_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    model = svc.client.create_registered_model(
+        _name(message),
+        tags=p.key_values(message, "tags"),
+        description=p.string(message, "description"),
+        user=user,
+    )
+    return {"registered_model": p.registered_model(model)}
+
+
+@endpoint("GET registered-models/get")
+def get_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    return {"registered_model": p.registered_model(svc.client.get_registered_model(_name(message)))}
+
+
+@endpoint("POST registered-models/rename")
+def rename_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    model = svc.client.rename_registered_model(
+        _name(message), p.string(message, "new_name", required=True), user=user
+    )
+    return {"registered_model": p.registered_model(model)}
+
+
+@endpoint("PATCH registered-models/update")
+def update_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    model = svc.client.update_registered_model(
+        _name(message), p.string(message, "description"), user=user
+    )
+    return {"registered_model": p.registered_model(model)}
+
+
+@endpoint("DELETE registered-models/delete")
+def delete_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_registered_model(_name(message), user=user)
+    return {}
+
+
+@endpoint("GET registered-models/search")
+def search_registered_models(svc: Service, message: p.Message, user: str | None) -> dict:
+    models = svc.client.search_registered_models(
+        filter_string=p.string(message, "filter"),
+        max_results=p.integer(message, "max_results") or 100,
+        order_by=p.strings(message, "order_by") or None,
+        page_token=p.string(message, "page_token"),
+    )
+    return p.page("registered_models", [p.registered_model(m) for m in models], models.token)
+
+
+@endpoint("GET registered-models/get-latest-versions", "POST registered-models/get-latest-versions")
+def get_latest_versions(svc: Service, message: p.Message, user: str | None) -> dict:
+    versions = svc.client.get_latest_versions(_name(message), p.strings(message, "stages") or None)
+    return p.page("model_versions", [p.model_version(v) for v in versions], None)
+
+
+@endpoint("POST registered-models/set-tag")
+def set_registered_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.set_registered_model_tag(
+        _name(message),
+        p.string(message, "key", required=True),
+        p.string(message, "value") or "",
+        user=user,
+    )
+    return {}
+
+
+@endpoint("DELETE registered-models/delete-tag")
+def delete_registered_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_registered_model_tag(
+        _name(message), p.string(message, "key", required=True), user=user
+    )
+    return {}
+
+
+@endpoint("POST registered-models/alias")
+def set_registered_model_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.set_registered_model_alias(
+        _name(message), p.string(message, "alias", required=True), _version(message), user=user
+    )
+    return {}
+
+
+@endpoint("DELETE registered-models/alias")
+def delete_registered_model_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_registered_model_alias(
+        _name(message), p.string(message, "alias", required=True), user=user
+    )
+    return {}
+
+
+@endpoint("GET registered-models/alias")
+def get_model_version_by_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    version = svc.client.get_model_version_by_alias(
+        _name(message), p.string(message, "alias", required=True)
+    )
+    return {"model_version": p.model_version(version)}
+
+
+# -- model versions ---------------------------------------------------------------------------
+
+
+def _stored_source(svc: Service, source: str, run_id: str | None, model_id: str | None) -> str:
+    """The source labtrack keeps for a new version: ``runs:/<run_id>/<path>`` for files in a
+    run's artifacts (what labtrack's own registry writes), else the real URI of the files
+    (never ``mlflow-artifacts:`` or a logged model's ``models:/m-...``)."""
+    if source.startswith("models:/") and model_id:
+        record = svc.logged_models.get(model_id)
+        source, run_id = record["artifact_location"], run_id or record.get("source_run_id")
+    source = svc.destination.stored_uri(source)
+    if run_id and not is_runs_uri(source):
+        root = svc.client.get_run(run_id).info.artifact_uri.rstrip("/")
+        if source.rstrip("/").startswith(root + "/"):
+            return f"runs:/{run_id}/{source.rstrip('/')[len(root) + 1 :]}"
+    return source
+
+
+@endpoint("POST model-versions/create")
+def create_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    run_id = p.string(message, "run_id")
+    name = _name(message)
+    source = _stored_source(
+        svc, p.string(message, "source", required=True), run_id, p.string(message, "model_id")
+    )
+    version = svc.client.create_model_version(
+        name,
+        source,
+        run_id=run_id,
+        tags=p.key_values(message, "tags"),
+        run_link=p.string(message, "run_link"),
+        description=p.string(message, "description"),
+        user=user,
+    )
+    return {"model_version": p.model_version(version)}
+
+
+@endpoint("GET model-versions/get")
+def get_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    version = svc.client.get_model_version(_name(message), _version(message))
+    return {"model_version": p.model_version(version)}
+
+
+@endpoint("PATCH model-versions/update")
+def update_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    version = svc.client.update_model_version(
+        _name(message), _version(message), p.string(message, "description"), user=user
+    )
+    return {"model_version": p.model_version(version)}
+
+
+@endpoint("DELETE model-versions/delete")
+def delete_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_model_version(_name(message), _version(message), user=user)
+    return {}
+
+
+@endpoint("GET model-versions/search")
+def search_model_versions(svc: Service, message: p.Message, user: str | None) -> dict:
+    versions = svc.client.search_model_versions(
+        filter_string=p.string(message, "filter"),
+        max_results=p.integer(message, "max_results") or 10_000,
+        order_by=p.strings(message, "order_by") or None,
+        page_token=p.string(message, "page_token"),
+    )
+    return p.page("model_versions", [p.model_version(v) for v in versions], versions.token)
+
+
+@endpoint("POST model-versions/transition-stage")
+def transition_model_version_stage(svc: Service, message: p.Message, user: str | None) -> dict:
+    version = svc.client.transition_model_version_stage(
+        _name(message),
+        _version(message),
+        p.string(message, "stage", required=True),
+        archive_existing_versions=p.boolean(message, "archive_existing_versions"),
+        user=user,
+    )
+    return {"model_version": p.model_version(version)}
+
+
+@endpoint("POST model-versions/set-tag")
+def set_model_version_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.set_model_version_tag(
+        _name(message),
+        _version(message),
+        p.string(message, "key", required=True),
+        p.string(message, "value") or "",
+        user=user,
+    )
+    return {}
+
+
+@endpoint("DELETE model-versions/delete-tag")
+def delete_model_version_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    svc.client.delete_model_version_tag(
+        _name(message), _version(message), p.string(message, "key", required=True), user=user
+    )
+    return {}
+
+
+@endpoint("GET model-versions/get-download-uri")
+def get_model_version_download_uri(svc: Service, message: p.Message, user: str | None) -> dict:
+    uri = svc.client.get_model_version_download_uri(_name(message), _version(message))
+    return {"artifact_uri": svc.public_uri(uri)}
+
+
+def dumps(message: dict) -> bytes:
+    """A response message as JSON bytes (NaN never appears: numbers are already encoded)."""
+    return json.dumps(message, allow_nan=False).encode()

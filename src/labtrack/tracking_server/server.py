@@ -1,0 +1,53 @@
+"""Running ``labtrack server`` with uvicorn: one process, or ``workers`` processes that each
+build the app from the environment (uvicorn's factory import string)."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+from labtrack import env
+
+
+def _absolute_destination(uri: str) -> str:
+    """A local folder given relative to the working folder, made absolute: the store keeps it
+    as where new experiments' artifacts go, whichever folder a later client runs in."""
+    if urlparse(uri).scheme and len(urlparse(uri).scheme) > 1:
+        return uri
+    return os.path.abspath(os.path.expanduser(uri))
+
+
+def serve(
+    backend_store_uri: str | None = None,
+    artifacts_destination: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    workers: int = 1,
+    log_level: str = "info",
+) -> None:
+    """Serve MLflow's REST API over the store at ``backend_store_uri`` (the current tracking
+    URI by default) until interrupted, with artifacts proxied under ``artifacts_destination``.
+
+    >>> serve("postgresql://user:pw@db/labtrack", "s3://bucket/artifacts", host="0.0.0.0")  # doctest: +SKIP
+    """
+    import uvicorn
+
+    uri = env.resolve_tracking_uri(backend_store_uri)
+    os.environ[env.TRACKING_URI.name] = uri
+    if artifacts_destination:
+        artifacts_destination = _absolute_destination(artifacts_destination)
+        os.environ[env.ARTIFACTS_URI.name] = artifacts_destination
+    if workers > 1:
+        # Each worker process opens the store itself, from the variables set above.
+        uvicorn.run(
+            "labtrack.tracking_server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
+        return
+    from labtrack.tracking_server.app import build_app
+
+    uvicorn.run(build_app(uri, artifacts_destination), host=host, port=port, log_level=log_level)
