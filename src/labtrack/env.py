@@ -34,7 +34,14 @@ class EnvVar:
 TRACKING_URI = EnvVar(
     "LABTRACK_TRACKING_URI",
     None,
-    "Store URI (sqlite:///path/to/file.db or postgresql://...). Overridden by set_tracking_uri().",
+    "Store URI (sqlite:///path/to/file.db, postgresql://..., or http(s)://host:port for a "
+    "tracking server speaking MLflow's REST API). Overridden by set_tracking_uri().",
+)
+TRACKING_TOKEN = EnvVar(
+    "LABTRACK_TRACKING_TOKEN",
+    None,
+    "Bearer token sent to an http(s) tracking server (MLflow's MLFLOW_TRACKING_TOKEN, or "
+    "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD for HTTP basic, work too).",
 )
 ARTIFACTS_URI = EnvVar(
     "LABTRACK_ARTIFACTS_URI",
@@ -93,6 +100,7 @@ SERVE_MAX_BODY_MB = EnvVar(
 
 ALL = (
     TRACKING_URI,
+    TRACKING_TOKEN,
     EXPERIMENT_NAME,
     MAGIC_SUMMARY,
     HOME,
