@@ -1,5 +1,6 @@
-"""``synchronous=`` on the param and tag calls: labtrack writes params and tags before the call
-returns whatever it says; ``synchronous=False`` hands back MLflow's ``RunOperations`` shape."""
+"""``synchronous=`` as in MLflow. Params and tags are written before the call returns whatever
+it says; metric points are buffered by default (None), persisted before the call returns with
+True, and with False the call hands back a ``RunOperations`` whose ``wait()`` persists them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter
+from labtrack.tracking.client import RunOperations
 
 # (call, what MLflow returns when it waits) for each call that takes synchronous=.
 FLUENT_CALLS = {
@@ -14,6 +16,10 @@ FLUENT_CALLS = {
     "log_params": (lambda s: lt.log_params({"lr": 0.1}, synchronous=s), None),
     "set_tag": (lambda s: lt.set_tag("stage", "dev", synchronous=s), None),
     "set_tags": (lambda s: lt.set_tags({"stage": "dev"}, synchronous=s), None),
+}
+METRIC_CALLS = {
+    "log_metric": lambda s: lt.log_metric("loss", 0.5, step=1, synchronous=s),
+    "log_metrics": lambda s: lt.log_metrics({"loss": 0.5}, step=1, synchronous=s),
 }
 
 
@@ -61,7 +67,8 @@ def test_the_client_calls_honour_synchronous_like_mlflow(client):
 
 @pytest.mark.parametrize("bad", ["false", 0, 1, [True]])
 def test_a_synchronous_that_is_not_a_bool_is_refused_before_anything_happens(tracking_uri, bad):
-    for name, (call, _) in FLUENT_CALLS.items():
+    calls = {name: call for name, (call, _) in FLUENT_CALLS.items()} | METRIC_CALLS
+    for name, call in calls.items():
         with pytest.raises(InvalidParameter, match="synchronous"):
             call(bad)
         assert lt.active_run() is None, f"{name} started a run before refusing synchronous={bad!r}"
@@ -73,3 +80,48 @@ def test_a_synchronous_that_is_not_a_bool_is_refused_before_anything_happens(tra
         client.set_tag(run_id, "stage", "dev", synchronous=bad)
     data = client.get_run(run_id).data
     assert data.params == {} and "stage" not in data.tags
+
+
+@pytest.fixture
+def held_back(tracking_uri, monkeypatch):
+    """A store whose background writer waits an hour between flushes: only the caller's
+    flush (or a wait()) persists a point. Yields a count of the points in the store, read
+    over a connection of its own (labtrack's reads flush first)."""
+    from labtrack.store.sql import connection
+
+    monkeypatch.setenv("LABTRACK_FLUSH_INTERVAL", "3600")  # read when the writer is made
+    engine = connection.create_engine(tracking_uri)
+
+    def stored_points() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM metrics").scalar_one()
+
+    yield stored_points
+    engine.dispose()
+
+
+@pytest.mark.parametrize("name", METRIC_CALLS)
+def test_metric_points_are_buffered_by_default(held_back, name):
+    with lt.start_run():
+        assert METRIC_CALLS[name](None) is None
+        assert held_back() == 0  # the fast path: the call did not wait for the store
+    assert held_back() == 1  # end_run persisted it
+
+
+@pytest.mark.parametrize("name", METRIC_CALLS)
+def test_synchronous_true_persists_metric_points_before_returning(held_back, name):
+    with lt.start_run():
+        assert METRIC_CALLS[name](True) is None
+        assert held_back() == 1
+
+
+@pytest.mark.parametrize("name", METRIC_CALLS)
+def test_synchronous_false_returns_run_operations_whose_wait_persists_the_points(held_back, name):
+    with lt.start_run():
+        operations = METRIC_CALLS[name](False)
+        assert isinstance(operations, RunOperations)
+        assert held_back() == 0  # buffered: the call returned at once
+        assert operations.wait() is None
+        assert held_back() == 1
+        operations.wait()  # again: nothing more to do
+        assert held_back() == 1

@@ -374,6 +374,14 @@ def _finished(synchronous: bool | None) -> RunOperations | None:
     return finished(synchronous)
 
 
+def _pending_metrics(client: TrackingClient) -> RunOperations:
+    """What the metric calls return with ``synchronous=False``: ``wait()`` flushes the writer
+    that holds their points."""
+    from labtrack.tracking.operations import PendingMetrics
+
+    return PendingMetrics(client.flush)
+
+
 def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
@@ -398,11 +406,24 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool | None = None,
     run_id: str | None = None,
-) -> None:
-    """Log one metric point. Costs microseconds: the point is validated, buffered, and
-    persisted by a background thread (``flush()`` forces it)."""
+) -> RunOperations | None:
+    """Log one metric point into the active run (one is started if none is), or into ``run_id``.
+
+    ``step`` defaults to 0 and ``timestamp`` (ms since the epoch) to now. By default
+    (``synchronous=None``) it costs microseconds: the point is validated, buffered, and
+    persisted by a background thread within ~100 ms (``flush()``, ``end_run`` and reads
+    persist it at once). As in MLflow, ``synchronous=True`` persists it before returning, and
+    ``synchronous=False`` returns a ``RunOperations`` whose ``wait()`` persists it. Raises
+    ``InvalidParameter`` if the key, value, step or timestamp is invalid or ``synchronous`` is
+    not a bool or None.
+
+    >>> lt.log_metric("loss", 0.31, step=epoch)  # doctest: +SKIP
+    """
+    if synchronous is not None:  # kept off the default path: it runs per point
+        _check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     client.log_metric(target, key, value, timestamp, step, synchronous)
+    return _pending_metrics(client) if synchronous is False else None
 
 
 def log_metrics(
@@ -411,22 +432,26 @@ def log_metrics(
     timestamp: int | None = None,
     synchronous: bool | None = None,
     run_id: str | None = None,
-) -> None:
+) -> RunOperations | None:
     """Log several metrics at the same ``step`` and ``timestamp``, into the active run (one is
     started if none is), or into ``run_id``.
 
-    Buffered like ``log_metric``; ``synchronous=True`` persists them before returning. Raises
-    ``InvalidParameter`` if ``metrics`` is not a dict or a key or value is invalid.
+    Buffered like ``log_metric``, with the same ``synchronous``: True persists them before
+    returning, False returns a ``RunOperations`` whose ``wait()`` persists them. Raises
+    ``InvalidParameter`` if ``metrics`` is not a dict, a key or value is invalid, or
+    ``synchronous`` is not a bool or None.
 
     >>> lt.log_metrics({"loss": 0.31, "accuracy": 0.91}, step=epoch)  # doctest: +SKIP
     """
     if not isinstance(metrics, dict):
         raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
+    _check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     for key, value in metrics.items():
         client.log_metric(target, key, value, timestamp, step)
     if synchronous:
         client.flush()
+    return _pending_metrics(client) if synchronous is False else None
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
