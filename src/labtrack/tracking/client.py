@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from labtrack import env
-from labtrack.artifacts import FileInfo, LocalArtifactRepository, serialize
+from labtrack.artifacts import ArtifactRepository, FileInfo, open_repository, serialize
 from labtrack.entities import (
     Experiment,
     LifecycleStage,
@@ -399,11 +399,12 @@ class TrackingClient:
 
     # -- artifacts ------------------------------------------------------------------------
 
-    def _artifacts(self, run_id: str) -> LocalArtifactRepository:
+    def _artifacts(self, run_id: str) -> ArtifactRepository:
+        """The repository of a run's artifacts: a local folder or an object-store prefix."""
         root = self._artifact_roots.get(run_id)
         if root is None:  # a run's artifact location never changes
             root = self._artifact_roots[run_id] = self.store.get_run(run_id).info.artifact_uri
-        return LocalArtifactRepository(root)
+        return open_repository(root)
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
