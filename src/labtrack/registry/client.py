@@ -264,12 +264,13 @@ class RegistryClient:
         )
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
-        """The local folder holding a version's files: for a ``runs:/<run_id>/<path>`` source,
-        that path inside the run's artifact folder; otherwise the source itself."""
+        """Where a version's files are: for a ``runs:/<run_id>/<path>`` source, that path inside
+        the run's artifact root (a local folder, or a URI such as ``s3://bucket/.../model``);
+        otherwise the source itself (a local source as a path)."""
         source = self.get_model_version(name, version).source
         if is_runs_uri(source):
             run_id, path = parse_runs_uri(source, path_required=False)
-            return str(self._artifacts(run_id).path_of(path or None))
+            return self._artifacts(run_id).uri_of(path or None)
         if source.startswith("file://") or "://" not in source:
             return str(Path(source.removeprefix("file://")).expanduser())
         return source  # another scheme: as registered
