@@ -61,7 +61,7 @@ def test_bad_uris_say_what_is_accepted(iris_classifier):
     with pytest.raises(NotFound, match="no saved model"):
         lt.load_model(f"runs:/{info.run_id}/nothing_here")
     with pytest.raises(InvalidParameter, match="unsupported model URI"):
-        lt.load_model("s3://bucket/model")
+        lt.load_model("nosuchscheme://bucket/model")
     with pytest.raises(NotFound):
         lt.load_model("runs:/0123456789abcdef0123456789abcdef/model")
 

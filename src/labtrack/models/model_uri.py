@@ -3,16 +3,25 @@
 * ``runs:/<run_id>/<path>``: a model logged in a run (the path goes through ``safe_join``);
 * ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ``models:/<name>/<stage>``
   (Staging, production, ... any case) and ``models:/<name>/latest``: the model registry;
-* a local folder, or ``file://`` and a folder.
+* a local folder, or ``file://`` and a folder;
+* a folder on object storage (``s3://bucket/prefix/model``, ``gs://``, ``az://``).
+
+A model on object storage (an artifact root there, or a remote URI) is downloaded once into
+the labtrack home's cache, ``<home>/cache/models/<hash of its URI>/``, and read from there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import posixpath
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from labtrack import env
 from labtrack.entities.model_registry import ModelVersionStage
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
@@ -35,25 +44,66 @@ def resolve(model_uri: str | os.PathLike) -> ModelLocation:
         location = ModelLocation(uri, _run_model_folder(uri))
     elif uri.startswith("models:/"):
         location = _registry_model(uri)
-    elif "://" in uri and not uri.startswith("file://"):
-        raise InvalidParameter(
-            f"unsupported model URI {uri!r}: use runs:/<run_id>/<path>, models:/<name>/<version>, "
-            "models:/<name>@<alias> or a local folder"
-        )
     else:
-        location = ModelLocation(uri, Path(uri.removeprefix("file://")).expanduser())
+        location = ModelLocation(uri, local_folder(uri))
     if not location.folder.is_dir():
         raise NotFound(f"no saved model at {uri!r} (looked in {location.folder})")
     return location
 
 
+def local_folder(uri: str) -> Path:
+    """A model folder on this machine for ``uri``: the folder itself for a path or
+    ``file://``, else (``s3://``, ``gs://``, ``az://``) its copy in the local cache."""
+    from labtrack.artifacts import is_local_root
+
+    if is_local_root(uri):
+        return Path(uri.removeprefix("file://")).expanduser()
+    return _cached_copy(uri)
+
+
+def _cached_copy(uri: str) -> Path:
+    """The model folder at the remote ``uri``, downloaded on first use into the cache and
+    reused after: a logged model's files do not change. The download goes to a scratch folder
+    renamed into place, so a process never reads a half-downloaded model."""
+    from labtrack.artifacts import open_repository
+
+    key = hashlib.sha256(uri.encode()).hexdigest()[:32]
+    cached = env.default_home() / "cache" / "models" / key
+    folder = cached / (posixpath.basename(uri.rstrip("/")) or "model")
+    if folder.is_dir():
+        return folder
+    try:
+        repository = open_repository(uri)
+    except InvalidParameter as error:
+        raise InvalidParameter(
+            f"unsupported model URI: {error}; use runs:/<run_id>/<path>, "
+            "models:/<name>/<version>, models:/<name>@<alias>, a local folder or an "
+            "s3://, gs:// or az:// folder"
+        ) from None
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cached.parent))
+    try:
+        try:
+            repository.download_artifacts(None, scratch)
+        except NotFound:
+            raise NotFound(f"no saved model at {repository.uri_of()!r}") from None
+        try:
+            os.rename(scratch, cached)  # atomic: the whole model or nothing
+        except OSError:
+            if not folder.is_dir():  # else another process cached it first: use theirs
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
 def _run_model_folder(uri: str) -> Path:
-    from labtrack.artifacts import LocalArtifactRepository
+    from labtrack.artifacts import open_repository
     from labtrack.tracking import state
 
     run_id, path = parse_runs_uri(uri)
     run = state.client().get_run(run_id)
-    return LocalArtifactRepository(run.info.artifact_uri).path_of(path)
+    return local_folder(open_repository(run.info.artifact_uri).uri_of(path))
 
 
 def _registry_model(uri: str) -> ModelLocation:
@@ -73,9 +123,7 @@ def _registry_model(uri: str) -> ModelLocation:
                 "models:/<name>/latest or models:/<name>@<alias>"
             )
         version = _version_for(client, name, reference)
-    folder = Path(
-        str(client.get_model_version_download_uri(name, str(version))).removeprefix("file://")
-    )
+    folder = local_folder(str(client.get_model_version_download_uri(name, str(version))))
     return ModelLocation(uri, folder, name, str(version))
 
 
