@@ -66,8 +66,8 @@ class Destination:
         """The real URI of an ``mlflow-artifacts:`` URI (others unchanged)."""
         if not uri or not uri.startswith(PROXY_SCHEME):
             return uri
-        path = urlparse(uri).path  # mlflow-artifacts://host/path keeps only the path
-        return self.join(relative_path(path))
+        # mlflow-artifacts:/a/b and mlflow-artifacts://host/a/b both name a/b.
+        return self.join(urlparse(uri).path.lstrip("/"))
 
     def join(self, relative: str) -> str:
         """The stored URI of a path inside the destination."""

@@ -1,0 +1,116 @@
+"""``labtrack server`` tests: the server runs as a subprocess on a free loopback port; MLflow's
+real client talks to it from the MLflow test environment (``tests/mlflow_env.py``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..mlflow_env import mlflow_python  # noqa: F401  (the session fixture)
+from ..waiting import wait_until
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+MLFLOW_SCRIPT_TIMEOUT_SECONDS = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running ``labtrack server``: its URL, backend store and artifact destination."""
+
+    url: str
+    store_uri: str
+    destination: Path
+    process: subprocess.Popen
+
+    def get(self, path: str, **params) -> httpx.Response:
+        return httpx.get(self.url + path, params=params, timeout=30)
+
+    def post(self, path: str, body: dict) -> httpx.Response:
+        return httpx.post(self.url + path, json=body, timeout=30)
+
+
+def start_server(tmp_path: Path, *extra: str) -> Server:
+    """``labtrack server`` on a new SQLite store (or the test PostgreSQL database) in
+    ``tmp_path``, returned once ``/health`` answers."""
+    port = free_port()
+    store_uri = os.environ.get("LABTRACK_TEST_SERVER_STORE") or (
+        f"sqlite:///{tmp_path / 'server' / 'labtrack.db'}"
+    )
+    destination = tmp_path / "server" / "artifacts"
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "labtrack.cli", "server", "--backend-store-uri", store_uri]
+        + ["--artifacts-destination", str(destination), "--port", str(port), *extra],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LABTRACK_ARTIFACTS")},
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"labtrack server exited ({process.returncode}):\n"
+                + (tmp_path / "server.log").read_text()
+            )
+        try:
+            return httpx.get(url + "/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(healthy, STARTUP_TIMEOUT_SECONDS, "labtrack server to answer /health")
+    return Server(url, store_uri, destination, process)
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A ``labtrack server`` of its own for one test."""
+    running = start_server(tmp_path)
+    yield running
+    stop_server(running)
+
+
+def run_mlflow(python: str, server: Server, script: str, cwd: Path) -> dict:
+    """Run ``script`` with MLflow's interpreter against ``server``; the script prints one
+    JSON object as its last line, which is returned."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LABTRACK_", "MLFLOW_")) and k != "PYTHONPATH"
+    }
+    env |= {"MLFLOW_TRACKING_URI": server.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+    cwd.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [python, "-c", textwrap.dedent(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=MLFLOW_SCRIPT_TIMEOUT_SECONDS,
+    )
+    assert done.returncode == 0, f"MLflow script failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
