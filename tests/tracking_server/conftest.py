@@ -43,6 +43,10 @@ class Server:
     def post(self, path: str, body: dict) -> httpx.Response:
         return httpx.post(self.url + path, json=body, timeout=30)
 
+    def api(self, method: str, endpoint: str, **kwargs) -> httpx.Response:
+        """A request to ``/api/2.0/mlflow/<endpoint>``."""
+        return httpx.request(method, f"{self.url}/api/2.0/mlflow/{endpoint}", timeout=30, **kwargs)
+
 
 def start_server(tmp_path: Path, *extra: str) -> Server:
     """``labtrack server`` on a new SQLite store (or the test PostgreSQL database) in
@@ -90,6 +94,14 @@ def stop_server(server: Server) -> None:
 def server(tmp_path):
     """A ``labtrack server`` of its own for one test."""
     running = start_server(tmp_path)
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One ``labtrack server`` for a module's tests (each makes its own experiments)."""
+    running = start_server(tmp_path_factory.mktemp("shared-server"))
     yield running
     stop_server(running)
 

@@ -1,0 +1,235 @@
+"""MLflow's REST API of ``labtrack server`` over plain HTTP: message shapes, errors with
+MLflow's codes and statuses, URIs, and the artifact proxy's path checks."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+import labtrack as lt
+
+from .conftest import start_server, stop_server
+
+
+def _experiment(server) -> str:
+    response = server.api("POST", "experiments/create", json={"name": f"e-{uuid.uuid4().hex}"})
+    assert response.status_code == 200, response.text
+    return response.json()["experiment_id"]
+
+
+def _run(server) -> dict:
+    response = server.api(
+        "POST", "runs/create", json={"experiment_id": _experiment(server), "start_time": 1000}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["run"]
+
+
+def test_a_run_reads_as_mlflow_writes_it(shared_server):
+    run = _run(shared_server)
+    run_id = run["info"]["run_id"]
+    assert run["info"]["run_uuid"] == run_id and run["info"]["status"] == "RUNNING"
+    assert run["info"]["start_time"] == 1000  # int64 fields are JSON numbers
+    body = {"run_id": run_id, "key": "loss", "value": "NaN", "timestamp": "5", "step": "2"}
+    assert shared_server.api("POST", "runs/log-metric", json=body).status_code == 200
+    body = {"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 6, "step": 3}
+    assert shared_server.api("POST", "runs/log-metric", json=body).status_code == 200
+    assert (
+        shared_server.api(
+            "POST", "runs/log-parameter", json={"run_id": run_id, "key": "lr", "value": "0.1"}
+        )
+    ).status_code == 200
+
+    got = shared_server.api("GET", "runs/get", params={"run_id": run_id}).json()["run"]
+    assert got["data"]["params"] == [{"key": "lr", "value": "0.1"}]
+    assert got["data"]["metrics"] == [{"key": "loss", "value": 0.5, "timestamp": 6, "step": 3}]
+    history = shared_server.api(
+        "GET", "metrics/get-history", params={"run_id": run_id, "metric_key": "loss"}
+    ).json()
+    assert history == {
+        "metrics": [
+            {"key": "loss", "value": "NaN", "timestamp": 5, "step": 2},
+            {"key": "loss", "value": 0.5, "timestamp": 6, "step": 3},
+        ]
+    }
+    first_page = shared_server.api(
+        "GET",
+        "metrics/get-history",
+        params={"run_id": run_id, "metric_key": "loss", "max_results": 1},
+    ).json()
+    assert [m["step"] for m in first_page["metrics"]] == [2]
+    second_page = shared_server.api(
+        "GET",
+        "metrics/get-history",
+        params={
+            "run_id": run_id,
+            "metric_key": "loss",
+            "max_results": 1,
+            "page_token": first_page["next_page_token"],
+        },
+    ).json()
+    assert [m["step"] for m in second_page["metrics"]] == [3]
+    assert "next_page_token" not in second_page
+
+    ended = shared_server.api(
+        "POST", "runs/update", json={"run_id": run_id, "status": "FINISHED", "end_time": 9000}
+    ).json()["run_info"]
+    assert ended["status"] == "FINISHED" and ended["end_time"] == 9000
+
+
+def test_artifact_uris_read_as_proxied_and_are_stored_real(shared_server):
+    run = _run(shared_server)
+    public = run["info"]["artifact_uri"]
+    assert public.startswith("mlflow-artifacts:/")
+    stored = lt.Client(shared_server.store_uri).get_run(run["info"]["run_id"]).info.artifact_uri
+    assert stored.startswith(str(shared_server.destination))
+    relative = public.removeprefix("mlflow-artifacts:/")
+    assert stored == str(shared_server.destination / relative)
+
+    # A file uploaded through the proxy is one of the run's artifacts, for labtrack too.
+    url = f"{shared_server.url}/api/2.0/mlflow-artifacts/artifacts/{relative}/data/blob.bin"
+    payload = bytes(range(256)) * 40_000  # 10 MB, streamed both ways
+    assert httpx.put(url, content=payload, timeout=60).status_code == 200
+    assert httpx.get(url, timeout=60).content == payload
+    listing = shared_server.api(
+        "GET", "artifacts/list", params={"run_id": run["info"]["run_id"], "path": "data"}
+    ).json()
+    assert listing == {
+        "root_uri": public,
+        "files": [{"path": "data/blob.bin", "is_dir": False, "file_size": len(payload)}],
+    }
+    client = lt.Client(shared_server.store_uri)
+    assert [f.path for f in client.list_artifacts(run["info"]["run_id"], "data")] == [
+        "data/blob.bin"
+    ]
+    proxied = httpx.get(
+        f"{shared_server.url}/api/2.0/mlflow-artifacts/artifacts",
+        params={"path": f"{relative}/data"},
+    ).json()
+    assert proxied == {"files": [{"path": "blob.bin", "is_dir": False, "file_size": len(payload)}]}
+    assert httpx.delete(url).status_code == 200
+    assert client.list_artifacts(run["info"]["run_id"], "data") == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["..%2F..%2Fescaped.txt", "a/..%2F..%2F..%2Fescaped.txt", "%2Fetc%2Fescaped.txt", "a%5C..%5Cb"],
+)
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_the_proxy_refuses_paths_that_leave_the_destination(shared_server, method, path):
+    response = httpx.request(
+        method,
+        f"{shared_server.url}/api/2.0/mlflow-artifacts/artifacts/{path}",
+        content=b"x" if method == "PUT" else None,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert not (shared_server.destination.parent / "escaped.txt").exists()
+    assert not (shared_server.destination.parent.parent / "escaped.txt").exists()
+
+
+def test_an_experiment_cannot_point_its_artifacts_outside_the_destination(shared_server):
+    response = shared_server.api(
+        "POST",
+        "experiments/create",
+        json={"name": "escape", "artifact_location": "mlflow-artifacts:/../elsewhere"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.parametrize(
+    ("method", "endpoint", "kwargs", "status", "code"),
+    [
+        ("GET", "runs/get", {"params": {"run_id": "0" * 32}}, 404, "RESOURCE_DOES_NOT_EXIST"),
+        ("GET", "runs/get", {}, 400, "INVALID_PARAMETER_VALUE"),
+        (
+            "GET",
+            "experiments/get-by-name",
+            {"params": {"experiment_name": "nope"}},
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        (
+            "GET",
+            "registered-models/get",
+            {"params": {"name": "nope"}},
+            404,
+            "RESOURCE_DOES_NOT_EXIST",
+        ),
+        ("POST", "runs/create", {"content": b"{not json"}, 400, "INVALID_PARAMETER_VALUE"),
+        ("POST", "runs/create", {"json": ["a list"]}, 400, "INVALID_PARAMETER_VALUE"),
+        (
+            "POST",
+            "experiments/create",
+            {"json": {"name": "Default"}},
+            400,
+            "RESOURCE_ALREADY_EXISTS",
+        ),
+        (
+            "POST",
+            "runs/search",
+            {"json": {"experiment_ids": ["0"], "filter": "metrics.x >>> 1"}},
+            400,
+            "INVALID_PARAMETER_VALUE",
+        ),
+        ("GET", "no/such/endpoint", {}, 404, "ENDPOINT_NOT_FOUND"),
+        ("GET", "runs/create", {}, 405, "ENDPOINT_NOT_FOUND"),
+    ],
+)
+def test_errors_have_mlflows_codes_and_statuses(
+    shared_server, method, endpoint, kwargs, status, code
+):
+    response = shared_server.api(method, endpoint, **kwargs)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error_code"] == code and body["message"]
+
+
+def test_conflicts_and_oversized_batches_are_400_never_500(shared_server):
+    run_id = _run(shared_server)["info"]["run_id"]
+    log = {"run_id": run_id, "key": "lr", "value": "0.1"}
+    assert shared_server.api("POST", "runs/log-parameter", json=log).status_code == 200
+    changed = shared_server.api("POST", "runs/log-parameter", json=log | {"value": "0.2"})
+    assert changed.status_code == 400  # MLflow's client retries a 5xx: a conflict is not one
+
+    metrics = [{"key": "m", "value": 1, "timestamp": 1, "step": i} for i in range(1001)]
+    too_many = shared_server.api(
+        "POST", "runs/log-batch", json={"run_id": run_id, "metrics": metrics}
+    )
+    assert too_many.status_code == 400
+    assert "at most 1000 metrics" in too_many.json()["message"]
+    bad_value = shared_server.api(
+        "POST",
+        "runs/log-batch",
+        json={"run_id": run_id, "metrics": [{"key": "m", "value": "high", "timestamp": 1}]},
+    )
+    assert (
+        bad_value.status_code == 400 and bad_value.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    )
+    assert lt.Client(shared_server.store_uri).get_metric_history(run_id, "m") == []
+
+
+def test_the_ajax_api_prefix_serves_the_same_endpoints(shared_server):
+    response = httpx.post(
+        f"{shared_server.url}/ajax-api/2.0/mlflow/experiments/search",
+        json={"max_results": 10},
+    )
+    assert response.status_code == 200
+    assert "Default" in [e["name"] for e in response.json()["experiments"]]
+
+
+@pytest.mark.slow
+def test_several_workers_serve_one_store(tmp_path):
+    server = start_server(tmp_path, "--workers", "2")
+    try:
+        ids = {_experiment(server) for _ in range(6)}  # spread over the workers
+        names = {
+            e["name"]
+            for e in server.api("POST", "experiments/search", json={}).json()["experiments"]
+        }
+        assert len(ids) == 6 and len(names) == 7  # and Default
+    finally:
+        stop_server(server)
