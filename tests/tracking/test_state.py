@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import labtrack as lt
-from labtrack.errors import InvalidState
+from labtrack.errors import InvalidParameter, InvalidState
 from labtrack.tracking import fluent, state
 
 TRACKING = Path(lt.__file__).parent / "tracking"
@@ -144,3 +145,25 @@ def test_the_tracking_modules_import_one_another_without_a_cycle():
 
     for module in sorted(graph):
         assert cycle_from(module, ()) is None, " -> ".join(cycle_from(module, ()))
+
+
+def test_an_active_run_ends_itself_and_the_runs_opened_inside_it(tracking_uri):
+    outer = lt.start_run()
+    middle = lt.start_run(nested=True)
+    inner = lt.start_run(nested=True)
+    middle.end("KILLED")
+    assert lt.active_run() is outer
+    assert lt.get_run(middle.info.run_id).info.status == "KILLED"
+    assert lt.get_run(inner.info.run_id).info.status == "KILLED"
+    middle.end()  # ended already: nothing happens, the outer run stays active
+    assert lt.active_run() is outer
+    with pytest.raises(InvalidParameter):
+        outer.end("DONE")
+    assert lt.active_run() is outer
+    outer.end()
+    assert lt.active_run() is None
+    assert lt.get_run(outer.info.run_id).info.status == "FINISHED"
+
+
+def test_end_run_has_no_private_parameter():
+    assert list(inspect.signature(lt.end_run).parameters) == ["status"]

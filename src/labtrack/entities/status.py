@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from labtrack.errors import InvalidParameter
+
 
 class RunStatus:
     """A run's status, as MLflow's strings: RUNNING, SCHEDULED, FINISHED, FAILED or KILLED.
@@ -30,9 +32,10 @@ class RunStatus:
 
     @classmethod
     def from_string(cls, status: str) -> str:
-        """``status`` itself if it is a known status; raises ``ValueError`` otherwise."""
+        """``status`` itself if it is a known status; raises ``InvalidParameter`` (a
+        ``ValueError``) otherwise."""
         if status not in cls.ALL:
-            raise ValueError(f"unknown run status {status!r}; expected one of {cls.ALL}")
+            raise InvalidParameter(f"unknown run status {status!r}; expected one of {cls.ALL}")
         return status
 
 

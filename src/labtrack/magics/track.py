@@ -197,7 +197,7 @@ class TrackMagics(Magics):
             if not self._line_run_is_active():
                 raise UsageError("%track stop: no run was started with %track start")
             run = self.line_run
-            fluent.end_run(args.status, _run=run)
+            run.end(args.status)
             self.line_run = self.history = None
             print(
                 f"labtrack: ended run {run.info.run_name!r} ({run.info.run_id[:8]}) as {args.status}"

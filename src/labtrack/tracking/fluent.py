@@ -70,8 +70,21 @@ class ActiveRun:
                 RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
             )
             _record_error(self.info.run_id, exc_type, exc, tb)
-        end_run(status, _run=self)  # a no-op if the run already ended (with its parent, say)
+        self.end(status)  # a no-op if the run already ended (with its parent, say)
         return False  # never swallow the exception
+
+    def end(self, status: str = RunStatus.FINISHED) -> None:
+        """End this run, and the runs started inside it that are still active, with
+        ``status``; their metrics are persisted first. Unlike ``end_run``, which ends the
+        innermost active run, this ends the run it is called on, whichever is innermost.
+
+        Does nothing if the run has ended already (with the run it was started in, say).
+        Raises ``InvalidParameter`` if ``status`` is not a run status.
+
+        >>> run = lt.start_run()  # doctest: +SKIP
+        >>> run.end("KILLED")  # doctest: +SKIP
+        """
+        _end(status, self)
 
     def __repr__(self) -> str:
         return f"<ActiveRun: run_id={self.info.run_id!r} name={self.info.run_name!r}>"
@@ -305,23 +318,29 @@ def _end_dangling_run(nested: bool) -> None:
         end_run()
 
 
-def end_run(status: str = RunStatus.FINISHED, _run: ActiveRun | None = None) -> None:
-    """End the active run (or do nothing if none is active); its metrics are persisted first."""
+def end_run(status: str = RunStatus.FINISHED) -> None:
+    """End the active run (or do nothing if none is active); its metrics are persisted first.
+    Raises ``InvalidParameter`` if ``status`` is not a run status."""
+    _end(status, None)
+
+
+def _end(status: str, run: ActiveRun | None) -> None:
+    """End ``run`` (the innermost active run if None) and the runs opened inside it."""
     with _lock:
         if not _stack:
             return
         RunStatus.from_string(status)
-        target = _run or _stack[-1]
-        if not any(run is target for run in _stack):
+        target = run or _stack[-1]
+        if not any(active is target for active in _stack):
             return  # ended already, with the run it was started in (maybe by another thread)
         while _stack:  # children left open inside the run end with it
-            run = _stack[-1]
+            innermost = _stack[-1]
             # Popped only once ended: if the store refuses, the run stays active (and alive)
             # and end_run() can be called again.
-            run.client.set_terminated(run.info.run_id, status)
+            innermost.client.set_terminated(innermost.info.run_id, status)
             _stack.pop()
-            _process.last_run_id = run.info.run_id
-            if run is target:
+            _process.last_run_id = innermost.info.run_id
+            if innermost is target:
                 break
 
 
@@ -718,7 +737,7 @@ def _end_runs_at_exit() -> None:
     if runs and runs[0].pid == os.getpid():
         status = RunStatus.FAILED if _process.uncaught else RunStatus.FINISHED
         try:
-            end_run(status, _run=runs[0])
+            runs[0].end(status)
             _client().flush()  # the end is queued behind the run's points: persist both now
         except Exception as error:
             print(f"labtrack: could not end the active run at exit: {error}", file=sys.stderr)
