@@ -15,9 +15,12 @@ from typing import BinaryIO
 
 from labtrack.errors import InvalidParameter
 
-# Bytes moved at a time by streamed copies. On S3 it is also the multipart part size, which
-# must be at least 5 MiB; memory use of a copy stays near one chunk whatever the file's size.
+# Streamed copies move COPY_BUFFER bytes at a time, and object stores are written and read in
+# blocks of CHUNK_SIZE (on S3 the multipart part size, at least 5 MiB), so a copy holds about
+# one block in memory whatever the file's size. Small copy buffers matter too: the allocator
+# keeps large freed buffers, which would raise a long copy's resident memory step by step.
 CHUNK_SIZE = 8 << 20
+COPY_BUFFER = 1 << 20
 
 
 @dataclass(frozen=True)

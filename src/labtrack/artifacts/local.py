@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from labtrack.artifacts.base import (
-    CHUNK_SIZE,
+    COPY_BUFFER,
     ArtifactRepository,
     FileInfo,
     local_tree,
@@ -140,7 +140,7 @@ class LocalArtifactRepository(ArtifactRepository):
     def upload_stream(self, artifact_file: str, stream: BinaryIO) -> str:
         target = self._file_target(artifact_file)
         with whole_or_nothing(target) as temporary, open(temporary, "wb") as out:
-            shutil.copyfileobj(stream, out, CHUNK_SIZE)
+            shutil.copyfileobj(stream, out, COPY_BUFFER)
         return self._relative(target)
 
     def path_of(self, artifact_path: str | None = None) -> Path:

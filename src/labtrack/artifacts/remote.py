@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from labtrack.artifacts.base import (
     CHUNK_SIZE,
+    COPY_BUFFER,
     ArtifactRepository,
     FileInfo,
     local_tree,
@@ -145,7 +146,7 @@ class FsspecArtifactRepository(ArtifactRepository):
             # appear, discard() aborts the upload; a plain close would publish a partial file.
             out = self.fs.open(target, "wb", block_size=CHUNK_SIZE, autocommit=False)
             try:
-                shutil.copyfileobj(stream, out, CHUNK_SIZE)
+                shutil.copyfileobj(stream, out, COPY_BUFFER)
                 out.close()
             except BaseException:
                 with contextlib.suppress(Exception):
@@ -217,7 +218,7 @@ class FsspecArtifactRepository(ArtifactRepository):
                 whole_or_nothing(target) as temporary,
                 open(temporary, "wb") as out,
             ):
-                shutil.copyfileobj(stream, out, CHUNK_SIZE)
+                shutil.copyfileobj(stream, out, COPY_BUFFER)
         if not files:  # an empty folder marker: the copy is an empty folder
             destination.mkdir(parents=True, exist_ok=True)
         return str(destination)
