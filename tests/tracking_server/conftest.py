@@ -48,13 +48,22 @@ class Server:
         return httpx.request(method, f"{self.url}/api/2.0/mlflow/{endpoint}", timeout=30, **kwargs)
 
 
+def new_store_uri(tmp_path: Path) -> str:
+    """A new store: a SQLite file in ``tmp_path``, or with ``LABTRACK_TEST_POSTGRES`` a new
+    database on that server (as the ``tracking_uri`` fixture makes)."""
+    postgres = os.environ.get("LABTRACK_TEST_POSTGRES")
+    if postgres:
+        from ..conftest import _new_postgres_database
+
+        return _new_postgres_database(postgres)
+    return f"sqlite:///{tmp_path / 'server' / 'labtrack.db'}"
+
+
 def start_server(tmp_path: Path, *extra: str) -> Server:
-    """``labtrack server`` on a new SQLite store (or the test PostgreSQL database) in
+    """``labtrack server`` on a new store (``new_store_uri``) with its artifact destination in
     ``tmp_path``, returned once ``/health`` answers."""
     port = free_port()
-    store_uri = os.environ.get("LABTRACK_TEST_SERVER_STORE") or (
-        f"sqlite:///{tmp_path / 'server' / 'labtrack.db'}"
-    )
+    store_uri = new_store_uri(tmp_path)
     destination = tmp_path / "server" / "artifacts"
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(

@@ -1,0 +1,24 @@
+"""``labtrack server``'s command line."""
+
+from __future__ import annotations
+
+import pytest
+
+from labtrack.cli import build_parser, main
+
+
+def test_server_takes_mlflow_servers_options():
+    args = build_parser().parse_args(
+        ["server", "--backend-store-uri", "sqlite:///x.db", "--artifacts-destination", "s3://b/a"]
+        + ["--port", "5001", "--workers", "3"]
+    )
+    assert (args.backend_store_uri, args.artifacts_destination) == ("sqlite:///x.db", "s3://b/a")
+    assert (args.host, args.port, args.workers) == ("127.0.0.1", 5001, 3)
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"])
+def test_workers_must_be_a_positive_integer(workers, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["server", "--workers", workers])
+    assert exit_info.value.code == 2
+    assert "--workers" in capsys.readouterr().err
