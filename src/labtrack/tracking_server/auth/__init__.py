@@ -3,8 +3,8 @@ permissions (READ, EDIT, MANAGE, NO_PERMISSIONS) per experiment and per register
 
 Turned on by ``labtrack server --auth`` (or ``LABTRACK_SERVER_AUTH=1``). Users live in the
 backend store's database (``labtrack.store.sql.auth``) and are managed with
-``labtrack server users ...``. ``middleware(store)`` gives the Starlette middleware that
-checks every request (``middleware.AuthMiddleware``); ``rules.RULES`` is what each route needs.
+``labtrack server users ...``. ``protect(app)`` puts the middleware that checks every request
+(``middleware.AuthMiddleware``) in front of the server's app; ``rules.RULES`` is what each route needs.
 """
 
 from __future__ import annotations
@@ -32,15 +32,44 @@ def enabled(flag: bool | None = None) -> bool:
     return (AUTH.get() or "0").strip().lower() in ("1", "true", "yes", "on")
 
 
-def middleware(store, default_permission: str | None = None):
-    """The Starlette ``Middleware`` that authenticates and authorizes every request to an app
-    serving ``store`` (a ``SqlStore``); ``default_permission`` defaults to
-    ``LABTRACK_SERVER_DEFAULT_PERMISSION`` (READ)."""
-    from starlette.middleware import Middleware
+def protect(app, default_permission: str | None = None):
+    """Make ``app`` (the server's, from ``labtrack.tracking_server.app.build_app``) require
+    credentials and enforce permissions on every request; returns its ``Users``.
 
+    ``default_permission`` (default: ``LABTRACK_SERVER_DEFAULT_PERMISSION``, READ) is what a
+    user may do with a resource they have no grant on. Call it before the app serves.
+    """
+    from labtrack.errors import NotFound
     from labtrack.tracking_server.auth.middleware import AuthMiddleware
     from labtrack.tracking_server.auth.permissions import get_permission
     from labtrack.tracking_server.auth.users import Users
 
-    permission = get_permission(default_permission or DEFAULT_PERMISSION.get())
-    return Middleware(AuthMiddleware, users=Users.for_store(store, permission))
+    service = app.state.service
+    users = Users.for_store(
+        service.client.store, get_permission(default_permission or DEFAULT_PERMISSION.get())
+    )
+
+    def logged_model_experiment(model_id: str) -> str | None:
+        try:
+            return str(service.logged_models.get(model_id)["experiment_id"])
+        except NotFound:
+            return None
+
+    app.add_middleware(AuthMiddleware, users=users, logged_model_experiment=logged_model_experiment)
+    return users
+
+
+def warn_if_no_users(store_uri: str) -> None:
+    """Tell whoever starts an authenticating server with no users how to add the first one
+    (every request would be refused until then)."""
+    import sys
+
+    from labtrack.store import get_store
+    from labtrack.store.sql.auth import AuthStore
+
+    if not AuthStore(get_store(store_uri).engine).list_users():
+        print(
+            "labtrack server: --auth is on and there are no users yet: add one with "
+            "`labtrack server users add NAME --admin`",
+            file=sys.stderr,
+        )

@@ -17,6 +17,7 @@ import base64
 import binascii
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
@@ -51,9 +52,15 @@ class AuthMiddleware:
     """Wraps the server's Starlette app: ``Starlette(..., middleware=[Middleware(AuthMiddleware,
     users=users)])``. Only HTTP requests are checked (lifespan passes through)."""
 
-    def __init__(self, app: ASGIApp, users: Users):
+    def __init__(
+        self,
+        app: ASGIApp,
+        users: Users,
+        logged_model_experiment: Callable[[str], str | None] | None = None,
+    ):
         self.app = app
         self.users = users
+        self.lookup = rules.Lookup(users.store, logged_model_experiment)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -135,7 +142,7 @@ class AuthMiddleware:
     def _authorize(self, who: Identity, rule: rules.Rule, message, params, scope) -> None:
         if who.is_admin:
             return
-        for kind, key in rule.locate(message, params, self.users.store):
+        for kind, key in rule.locate(message, params, self.lookup):
             permission = (
                 self.users.on_experiment(who, key)
                 if kind == rules.EXPERIMENT

@@ -5,7 +5,7 @@ A route is named by its path as the Starlette app declares it, without the API p
 (``/api/2.0/`` or ``/ajax-api/2.0/``) and with its path parameters written ``{}``, and by
 its method: ``("mlflow/runs/log-batch", "POST")``. A route that is not in the table is
 refused to everyone but admins (deny by default); ``tests/tracking_server/test_auth_routes.py``
-walks every route the app has.
+walks every route the app has, and checks that every rule here names one of them.
 
 Each rule names what the route needs (a capability on a resource, or just a signed-in user),
 how to find the resource in the request (a field of the JSON body or query string, or the
@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from labtrack.tracking_server.auth.permissions import (
     DELETE_ACCESS,
@@ -69,22 +68,43 @@ def _fields(message: dict, name: str) -> list[str]:
     return [str(v) for v in values]
 
 
+class Lookup:
+    """What locators may ask about the store: a run's experiment, an experiment's id by name,
+    a logged model's experiment (``logged_model_experiment``, given by the server, which
+    keeps logged models; without it only admins reach logged models)."""
+
+    def __init__(self, auth_store, logged_model_experiment: Callable[[str], str] | None = None):
+        self.auth_store = auth_store
+        self._logged_model_experiment = logged_model_experiment
+
+    def experiment_of_run(self, run_id: str) -> str | None:
+        return self.auth_store.experiment_of_run(run_id)
+
+    def experiment_named(self, name: str) -> str | None:
+        return self.auth_store.experiment_named(name)
+
+    def experiment_of_logged_model(self, model_id: str) -> str | None:
+        if self._logged_model_experiment is None:
+            raise Refused(403, "PERMISSION_DENIED", "Only admins may reach logged models here.")
+        return self._logged_model_experiment(model_id)
+
+
 # A locator finds the resources a request touches: (kind, key) pairs. It gets the request's
-# fields (JSON body and query string), the route's path parameters and the auth store.
-Locator = Callable[[dict, dict, Any], list[tuple[str, str]]]
+# fields (JSON body and query string), the route's path parameters and a Lookup.
+Locator = Callable[[dict, dict, Lookup], list[tuple[str, str]]]
 
 
-def experiment_field(message, _params, _store):
+def experiment_field(message, _params, _lookup):
     return [(EXPERIMENT, _field(message, "experiment_id"))]
 
 
-def experiment_ids_field(message, _params, _store):
+def experiment_ids_field(message, _params, _lookup):
     return [(EXPERIMENT, key) for key in _fields(message, "experiment_ids")]
 
 
-def experiment_name_field(message, _params, store):
+def experiment_name_field(message, _params, lookup):
     name = _field(message, "experiment_name")
-    experiment_id = store.experiment_named(name)
+    experiment_id = lookup.experiment_named(name)
     if experiment_id is None:
         raise Refused(
             404, "RESOURCE_DOES_NOT_EXIST", f"Could not find experiment with name '{name}'"
@@ -92,29 +112,35 @@ def experiment_name_field(message, _params, store):
     return [(EXPERIMENT, experiment_id)]
 
 
-def _run_experiment(store, run_id: str) -> tuple[str, str]:
-    experiment_id = store.experiment_of_run(run_id)
+def _run_experiment(lookup, run_id: str) -> tuple[str, str]:
+    experiment_id = lookup.experiment_of_run(run_id)
     if experiment_id is None:
         raise Refused(404, "RESOURCE_DOES_NOT_EXIST", f"Run '{run_id}' not found.")
     return (EXPERIMENT, experiment_id)
 
 
-def run_field(message, _params, store):
-    return [_run_experiment(store, _field(message, "run_id", ("run_uuid",)))]
+def logged_model_path(_message, params, lookup):
+    model_id = str(params.get("model_id", ""))
+    experiment_id = lookup.experiment_of_logged_model(model_id)
+    if experiment_id is None:
+        raise Refused(
+            404, "RESOURCE_DOES_NOT_EXIST", f"Logged model with ID '{model_id}' not found."
+        )
+    return [(EXPERIMENT, str(experiment_id))]
 
 
-def run_ids_field(message, _params, store):
-    return [_run_experiment(store, run_id) for run_id in _fields(message, "run_ids")]
+def run_field(message, _params, lookup):
+    return [_run_experiment(lookup, _field(message, "run_id", ("run_uuid",)))]
 
 
-def model_field(message, _params, _store):
+def model_field(message, _params, _lookup):
     return [(MODEL, _field(message, "name"))]
 
 
 _EXPERIMENT_PREFIX = re.compile(r"^/*(\d+)(?:/|$)")
 
 
-def artifact_path(message, params, _store):
+def artifact_path(message, params, _lookup):
     """The proxy keeps an experiment's artifacts under a folder named by its id, as MLflow's
     does (``<experiment_id>/<run_id>/artifacts/...``): the path's first part is the experiment.
     A path outside any experiment (the root) is for admins only."""
@@ -204,7 +230,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/experiments/restore", "POST"): _r(DELETE_ACCESS, experiment_field),
     ("mlflow/experiments/update", "POST"): _r(UPDATE_ACCESS, experiment_field),
     ("mlflow/experiments/set-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
-    ("mlflow/experiments/delete-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
     ("mlflow/experiments/search", "GET"): _r(
         SIGNED_IN, after=keep_readable("experiments", EXPERIMENT, "experiment_id")
     ),
@@ -222,15 +247,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/runs/set-tag", "POST"): _update_run,
     ("mlflow/runs/delete-tag", "POST"): _update_run,
     ("mlflow/runs/log-batch", "POST"): _update_run,
-    ("mlflow/runs/log-model", "POST"): _update_run,
-    ("mlflow/runs/log-inputs", "POST"): _update_run,
     ("mlflow/runs/outputs", "POST"): _update_run,
     # Searching runs reads every experiment it names (MLflow filters runs the same way).
     ("mlflow/runs/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
-    ("mlflow/runs/search", "GET"): _r(READ_ACCESS, experiment_ids_field),
     ("mlflow/metrics/get-history", "GET"): _read_run,
-    ("mlflow/metrics/get-history-bulk-interval", "GET"): _r(READ_ACCESS, run_ids_field),
     ("mlflow/artifacts/list", "GET"): _read_run,
+    # -- logged models (MLflow 3): their experiment's permissions
+    ("mlflow/logged-models", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/logged-models/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
+    ("mlflow/logged-models/{}", "GET"): _r(READ_ACCESS, logged_model_path),
+    ("mlflow/logged-models/{}", "PATCH"): _r(UPDATE_ACCESS, logged_model_path),
+    ("mlflow/logged-models/{}", "DELETE"): _r(DELETE_ACCESS, logged_model_path),
+    ("mlflow/logged-models/{}/tags", "PATCH"): _r(UPDATE_ACCESS, logged_model_path),
+    ("mlflow/logged-models/{}/tags/{}", "DELETE"): _r(UPDATE_ACCESS, logged_model_path),
+    ("mlflow/logged-models/{}/params", "POST"): _r(UPDATE_ACCESS, logged_model_path),
     # -- the model registry
     ("mlflow/registered-models/create", "POST"): _r(SIGNED_IN, after=grant_model_creator),
     ("mlflow/registered-models/get", "GET"): _read_model,
@@ -267,9 +297,6 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow-artifacts/artifacts/{}", "PUT"): _r(UPDATE_ACCESS, artifact_path),
     ("mlflow-artifacts/artifacts/{}", "DELETE"): _r(DELETE_ACCESS, artifact_path),
     ("mlflow-artifacts/artifacts", "GET"): _r(READ_ACCESS, artifact_path),
-    ("mlflow-artifacts/mpu/create/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
-    ("mlflow-artifacts/mpu/complete/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
-    ("mlflow-artifacts/mpu/abort/{}", "POST"): _r(UPDATE_ACCESS, artifact_path),
 }
 # Paths anyone may reach: liveness probes answer without credentials, as MLflow's do.
 PUBLIC_PATHS = frozenset({"/health", "/version"})

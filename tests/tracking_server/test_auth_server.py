@@ -1,0 +1,301 @@
+"""``labtrack server --auth``: every route requires credentials and the permission its rule
+names (the walk below covers every route the app has); runs and registry changes record the
+signed-in user; MLflow's own client authenticates with its usual variables."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import httpx
+import pytest
+
+import labtrack as lt
+from labtrack.store import get_store
+from labtrack.tracking_server.app import build_app
+from labtrack.tracking_server.auth import rules
+from labtrack.tracking_server.auth.users import Users
+
+from .conftest import run_mlflow, start_server, stop_server
+
+PASSWORD = "a good long password"
+EXPERIMENT = "shared"
+MODEL = "iris"
+
+
+def basic(username: str, password: str = PASSWORD) -> dict:
+    return {
+        "Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    }
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class World:
+    """A server with users and one of everything: experiment, run, artifact, registered model
+    and version, logged model (made by the admin, through the server)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.users = Users.for_store(get_store(server.store_uri))
+        self.users.add("admin", PASSWORD, admin=True)
+        for name in ("editor", "nobody", "ada", "bob"):
+            self.users.add(name, PASSWORD)
+        admin = basic("admin")
+        self.experiment_id = self.call("POST", "experiments/create", admin, name=EXPERIMENT)[
+            "experiment_id"
+        ]
+        run = self.call("POST", "runs/create", admin, experiment_id=self.experiment_id)
+        self.run_id = run["run"]["info"]["run_id"]
+        self.artifact = f"{self.experiment_id}/{self.run_id}/artifacts/hello.txt"
+        response = httpx.put(self.proxy(self.artifact), content=b"hello", headers=admin)
+        assert response.status_code == 200, response.text
+        self.call("POST", "registered-models/create", admin, name=MODEL)
+        self.call(
+            "POST",
+            "model-versions/create",
+            admin,
+            name=MODEL,
+            source=f"runs:/{self.run_id}/model",
+            run_id=self.run_id,
+        )
+        logged = self.call("POST", "logged-models", admin, experiment_id=self.experiment_id)
+        self.logged_model_id = logged["model"]["info"]["model_id"]
+
+    def url(self, path: str) -> str:
+        return f"{self.server.url}/api/2.0/mlflow/{path}"
+
+    def proxy(self, path: str) -> str:
+        return f"{self.server.url}/api/2.0/mlflow-artifacts/artifacts/{path}"
+
+    def call(self, method: str, path: str, headers: dict, **body) -> dict:
+        response = self.request(method, self.url(path), headers, body)
+        assert response.status_code == 200, (method, path, response.text)
+        return response.json()
+
+    @staticmethod
+    def request(method: str, url: str, headers: dict | None, body: dict) -> httpx.Response:
+        if method == "GET":
+            return httpx.get(url, params=body, headers=headers, timeout=30)
+        if method == "PUT":
+            return httpx.put(url, content=b"x", headers=headers, timeout=30)
+        return httpx.request(method, url, json=body, headers=headers, timeout=30)
+
+    def sample(self) -> dict:
+        """Request fields naming this world's resources, for any route."""
+        return {
+            "experiment_id": self.experiment_id,
+            "experiment_ids": [self.experiment_id],
+            "experiment_name": EXPERIMENT,
+            "run_id": self.run_id,
+            "name": MODEL,
+            "version": "1",
+            "key": "k",
+            "value": "v",
+            "alias": "champion",
+            "path": f"{self.experiment_id}/{self.run_id}/artifacts",
+        }
+
+    def path_of(self, route_path: str) -> str:
+        values = {
+            "artifact_path": self.artifact,
+            "model_id": self.logged_model_id,
+            "tag_key": "k",
+        }
+        return self.server.url + re.sub(
+            r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], route_path
+        )
+
+
+@pytest.fixture
+def world(tmp_path):
+    server = start_server(tmp_path, "--auth", "--default-permission", "NO_PERMISSIONS")
+    try:
+        yield World(server)
+    finally:
+        stop_server(server)
+
+
+def _app_routes(tmp_path) -> list[tuple[str, str]]:
+    """(path, method) of every route of the server's app (HEAD is GET's)."""
+    app = build_app(f"sqlite:///{tmp_path / 'routes.db'}", str(tmp_path / "artifacts"))
+    return sorted(
+        (route.path, method)
+        for route in app.routes
+        for method in sorted(route.methods or ())
+        if method != "HEAD"
+    )
+
+
+def test_every_route_has_a_rule_and_every_rule_a_route(tmp_path):
+    routes = _app_routes(tmp_path)
+    assert len(routes) > 60
+    missing = [r for r in routes if rules.rule_for(*r) is None]
+    assert missing == [], "routes without a permission rule (only admins may use them)"
+    declared = {rules.route_key(*r) for r in routes}
+    assert sorted(set(rules.RULES) - declared) == [], "rules for routes the app does not have"
+
+
+def test_every_route_refuses_the_unauthenticated_and_the_unpermitted(world, tmp_path):
+    wrong = []
+    for path, method in _app_routes(tmp_path):
+        rule = rules.rule_for(path, method)
+        url = world.path_of(path)
+        anonymous = world.request(method, url, None, world.sample())
+        if rule.needs == rules.PUBLIC:
+            if anonymous.status_code != 200:
+                wrong.append((method, path, "public", anonymous.status_code))
+            continue
+        if anonymous.status_code != 401 or anonymous.json()["error_code"] != "UNAUTHENTICATED":
+            wrong.append((method, path, "anonymous", anonymous.status_code))
+        elif "Basic" not in anonymous.headers.get("WWW-Authenticate", ""):
+            wrong.append((method, path, "no WWW-Authenticate", anonymous.status_code))
+        # `nobody` has no grant, and the server's default is NO_PERMISSIONS: refused wherever
+        # a resource is involved; creating and searching only need a signed-in user.
+        refused = world.request(method, url, basic("nobody"), world.sample())
+        if rule.locate is not None and (
+            refused.status_code != 403 or refused.json()["error_code"] != "PERMISSION_DENIED"
+        ):
+            wrong.append((method, path, "nobody", refused.status_code, refused.text[:200]))
+        if rule.locate is None and refused.status_code in (401, 403):
+            wrong.append((method, path, "nobody, signed in", refused.status_code))
+    assert wrong == []
+
+
+def test_every_route_lets_a_permitted_user_through(world, tmp_path):
+    """``editor`` manages the experiment and the model (NO_PERMISSIONS on anything else):
+    every route passes the check. Some requests then fail for what they ask (a model renamed
+    by an earlier one, say), never for want of permission."""
+    wrong = []
+    for path, method in _app_routes(tmp_path):
+        # Grants follow a renamed or deleted model: give them again before each request.
+        world.users.grant("editor", "MANAGE", experiment_id=world.experiment_id)
+        world.users.grant("editor", "MANAGE", model=MODEL)
+        response = world.request(method, world.path_of(path), basic("editor"), world.sample())
+        if response.status_code in (401, 403) or response.status_code >= 500:
+            wrong.append((method, path, response.status_code, response.text[:200]))
+    assert wrong == []
+
+
+def test_bad_credentials_are_a_401_and_never_a_stack_trace(world):
+    url = world.url("experiments/get")
+    params = {"experiment_id": world.experiment_id}
+    token = world.users.new_token("editor")
+    for headers in (
+        basic("editor", "wrong password"),
+        basic("someone", PASSWORD),
+        {"Authorization": "Basic not-base64!"},
+        {"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()},
+        bearer(token + "x"),
+        {"Authorization": "Digest abc"},
+    ):
+        response = httpx.get(url, params=params, headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json().keys() == {"error_code", "message"}
+        assert response.json()["error_code"] == "UNAUTHENTICATED"
+    world.users.grant("editor", "READ", experiment_id=world.experiment_id)
+    assert httpx.get(url, params=params, headers=bearer(token)).status_code == 200
+    assert httpx.get(url, params=params, headers=basic("admin")).status_code == 200
+
+
+def test_permissions_follow_mlflow(world):
+    read = {"experiment_id": world.experiment_id}
+    log = {"run_id": world.run_id, "key": "loss", "value": 0.5, "timestamp": 1, "step": 0}
+    delete = {"experiment_id": world.experiment_id}
+
+    def status(method, path, body, user="bob"):
+        return world.request(method, world.url(path), basic(user), body).status_code
+
+    assert status("GET", "experiments/get", read) == 403  # the server's default: NO_PERMISSIONS
+    world.users.grant("bob", "READ", experiment_id=world.experiment_id)
+    assert status("GET", "experiments/get", read) == 200
+    assert status("POST", "runs/log-metric", log) == 403
+    world.users.grant("bob", "EDIT", experiment_id=world.experiment_id)
+    assert status("POST", "runs/log-metric", log) == 200
+    assert status("POST", "experiments/delete", delete) == 403
+    world.users.grant("bob", "MANAGE", experiment_id=world.experiment_id)
+    assert status("POST", "experiments/restore", delete) == 200
+    # A creator manages what they create; others do not see it.
+    mine = world.call("POST", "experiments/create", basic("ada"), name="ada's")["experiment_id"]
+    world.call("POST", "runs/create", basic("ada"), experiment_id=mine)
+    found = world.call("POST", "experiments/search", basic("ada"), max_results=100)
+    assert [e["experiment_id"] for e in found["experiments"]] == [mine]
+    found = world.call("POST", "experiments/search", basic("bob"), max_results=100)
+    assert mine not in [e["experiment_id"] for e in found["experiments"]]
+    assert status("POST", "experiments/delete", {"experiment_id": mine}) == 403
+    assert status("POST", "experiments/delete", {"experiment_id": mine}, "ada") == 200
+    world.call("POST", "registered-models/create", basic("ada"), name="ada-model")
+    models = world.call("GET", "registered-models/search", basic("ada"))["registered_models"]
+    assert [m["name"] for m in models] == ["ada-model"]
+    world.call("POST", "registered-models/rename", basic("ada"), name="ada-model", new_name="m2")
+    assert world.users.store.model_permissions(world.users.store.get_user("ada").id) == {
+        "m2": "MANAGE"
+    }
+    # The artifact proxy: the experiment is the path's first part; outside it, admins only.
+    assert httpx.get(world.proxy(world.artifact), headers=basic("ada")).status_code == 403
+    assert httpx.get(world.proxy(world.artifact), headers=basic("bob")).content == b"hello"
+    listing = f"{world.server.url}/api/2.0/mlflow-artifacts/artifacts"
+    assert httpx.get(listing, headers=basic("bob")).status_code == 403
+    assert httpx.get(listing, headers=basic("admin")).status_code == 200
+
+
+def test_runs_and_registry_changes_record_the_signed_in_user(world):
+    world.users.grant("editor", "EDIT", experiment_id=world.experiment_id)
+    world.users.grant("editor", "EDIT", model=MODEL)
+    run = world.call(
+        "POST",
+        "runs/create",
+        basic("editor"),
+        experiment_id=world.experiment_id,
+        user_id="mallory",  # what the client claims counts for nothing
+        tags=[{"key": "mlflow.user", "value": "mallory"}],
+    )["run"]
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert run["info"]["user_id"] == "editor" and tags["mlflow.user"] == "editor"
+    world.call(
+        "POST", "registered-models/alias", basic("editor"), name=MODEL, alias="best", version="1"
+    )
+    history = lt.Client(world.server.store_uri).get_registry_history(MODEL)
+    assert (history[0].action, history[0].user_id) == ("set_alias", "editor")
+
+
+MLFLOW_SCRIPT = """
+    import json, os
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    os.environ.update({credentials!r})
+    mlflow.set_experiment("from-mlflow")
+    with mlflow.start_run() as run:
+        mlflow.log_param("alpha", 0.5)
+        mlflow.log_metric("loss", 0.25)
+        mlflow.log_text("hi", "notes/hello.txt")
+    client = MlflowClient()
+    client.create_registered_model("mlflow-model")
+    client.create_model_version("mlflow-model", f"runs:/{{run.info.run_id}}/notes", run.info.run_id)
+    os.environ.update({{"MLFLOW_TRACKING_USERNAME": "editor", "MLFLOW_TRACKING_PASSWORD": "nope"}})
+    os.environ.pop("MLFLOW_TRACKING_TOKEN", None)
+    try:
+        client.get_run(run.info.run_id)
+        refused = None
+    except MlflowException as error:
+        refused = str(error)
+    print(json.dumps({{"run_id": run.info.run_id, "refused": refused}}))
+"""
+
+
+@pytest.mark.parametrize("how", ["password", "token"])
+def test_mlflow_client_authenticates_with_its_variables(world, mlflow_python, tmp_path, how):
+    if how == "password":
+        credentials = {"MLFLOW_TRACKING_USERNAME": "ada", "MLFLOW_TRACKING_PASSWORD": PASSWORD}
+    else:
+        credentials = {"MLFLOW_TRACKING_TOKEN": world.users.new_token("ada")}
+    script = MLFLOW_SCRIPT.format(credentials=credentials)
+    result = run_mlflow(mlflow_python, world.server, script, tmp_path / "mlflow")
+    run = lt.Client(world.server.store_uri).get_run(result["run_id"])
+    assert run.info.user_id == "ada" and run.data.params == {"alpha": "0.5"}
+    assert "401" in result["refused"] or "UNAUTHENTICATED" in result["refused"]
+    assert "Traceback" not in result["refused"]
