@@ -71,7 +71,10 @@ def start_server(tmp_path: Path, *extra: str) -> Server:
         + ["--artifacts-destination", str(destination), "--port", str(port), *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("LABTRACK_ARTIFACTS")},
+        env={k: v for k, v in os.environ.items() if not k.startswith("LABTRACK_ARTIFACTS")}
+        # No background flush: a point is in the store only if its request flushed it, as
+        # the server must before it answers (readers in other processes then see it).
+        | {"LABTRACK_FLUSH_INTERVAL": "3600"},
     )
     url = f"http://127.0.0.1:{port}"
 

@@ -42,6 +42,9 @@ def test_a_run_reads_as_mlflow_writes_it(shared_server):
         )
     ).status_code == 200
 
+    # Persisted before the response: another process reads it at once.
+    reader = lt.Client(shared_server.store_uri)
+    assert [m.step for m in reader.get_metric_history(run_id, "loss")] == [2, 3]
     got = shared_server.api("GET", "runs/get", params={"run_id": run_id}).json()["run"]
     assert got["data"]["params"] == [{"key": "lr", "value": "0.1"}]
     assert got["data"]["metrics"] == [{"key": "loss", "value": 0.5, "timestamp": 6, "step": 3}]
