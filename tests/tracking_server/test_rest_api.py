@@ -236,3 +236,67 @@ def test_several_workers_serve_one_store(tmp_path):
         assert len(ids) == 6 and len(names) == 7  # and Default
     finally:
         stop_server(server)
+
+
+# Messages wrong in every way a client can get them wrong: fields of the wrong type, or
+# naming nothing that exists (with a filter that does not parse, for the searches).
+_BAD_MESSAGES = [
+    {
+        "name": {"a": 1},
+        "run_id": 5,
+        "experiment_id": [1, 2],
+        "version": "one",
+        "key": None,
+        "filter": "name ===",
+    },
+    {
+        "name": "x",
+        "run_id": "0" * 32,
+        "experiment_id": "999",
+        "version": "7",
+        "key": "k",
+        "value": {"v": 1},
+        "metrics": [{"key": "m", "value": [1]}],
+        "tags": "not a list",
+        "params": [{"value": "no key"}],
+        "stages": 3,
+        "status": "DONE",
+        "max_results": "many",
+        "view_type": "SOME",
+        "run_view_type": 99,
+        "alias": "",
+        "source": 12,
+        "new_name": "y",
+        "filter": "name ===",
+        "page_token": "%%%",
+        "experiment_ids": "0",
+    },
+]
+
+
+def _endpoints():
+    from labtrack.tracking_server.handlers import ENDPOINTS
+
+    for method, path, _function in ENDPOINTS:
+        path = path.replace("{model_id}", "m-" + "0" * 32).replace("{tag_key}", "k")
+        yield method, path
+
+
+def _send(server, method: str, path: str, message: dict) -> httpx.Response:
+    if method == "GET":
+        params = {k: v for k, v in message.items() if isinstance(v, (str, int))}
+        return server.api(method, path, params=params)
+    return server.api(method, path, json=message)
+
+
+@pytest.mark.parametrize(("method", "path"), list(_endpoints()))
+def test_bad_input_is_a_client_error_on_every_endpoint(shared_server, method, path):
+    # An empty message is fine for some endpoints (a search), never a server error.
+    assert _send(shared_server, method, path, {}).status_code < 500
+    for message in _BAD_MESSAGES:
+        response = _send(shared_server, method, path, message)
+        assert 400 <= response.status_code < 500, (message, response.text)
+        assert response.json()["error_code"] in (
+            "INVALID_PARAMETER_VALUE",
+            "RESOURCE_DOES_NOT_EXIST",
+        ), response.text

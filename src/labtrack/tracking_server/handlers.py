@@ -117,10 +117,10 @@ def restore_experiment(svc: Service, message: p.Message, user: str | None) -> di
 
 @endpoint("POST experiments/update")
 def update_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
-    experiment_id = p.string(message, "experiment_id", required=True)
-    new_name = p.string(message, "new_name")
-    if new_name is not None:
-        svc.client.rename_experiment(experiment_id, new_name)
+    svc.client.rename_experiment(
+        p.string(message, "experiment_id", required=True),
+        p.string(message, "new_name", required=True),
+    )
     return {}
 
 
