@@ -20,7 +20,7 @@ from labtrack.artifacts import (
 from labtrack.artifacts.base import CHUNK_SIZE
 from labtrack.errors import InvalidParameter, NotFound
 
-from .conftest import S3_ENVIRONMENT
+from ..conftest_s3 import S3_ENVIRONMENT
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from .conftest import s3_environment
+from ..conftest_s3 import s3_environment
 
 SIZE = 200 << 20
 LIMIT = 50 << 20

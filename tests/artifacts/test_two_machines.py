@@ -16,7 +16,7 @@ import pytest
 
 from labtrack import env
 
-from .conftest import s3_environment
+from ..conftest_s3 import s3_environment
 
 LOGGER = """
 import json, sys
