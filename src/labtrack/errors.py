@@ -29,11 +29,15 @@ class InvalidFilter(InvalidParameter):
 
 
 class NotFound(LabtrackError, LookupError):
+    """What was asked for does not exist (a run, an experiment, a model version, ...)."""
+
     error_code = "RESOURCE_DOES_NOT_EXIST"
     http_status = 404
 
 
 class AlreadyExists(LabtrackError):
+    """A name is taken already: an experiment's (even a deleted one's) or a registered model's."""
+
     error_code = "RESOURCE_ALREADY_EXISTS"
     http_status = 409
 

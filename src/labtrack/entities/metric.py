@@ -15,17 +15,23 @@ class Metric:
 
 @dataclass(frozen=True)
 class Param:
+    """A run's parameter; values are stored as strings."""
+
     key: str
     value: str
 
 
 @dataclass(frozen=True)
 class RunTag:
+    """A tag of a run (a string value)."""
+
     key: str
     value: str
 
 
 @dataclass(frozen=True)
 class ExperimentTag:
+    """A tag of an experiment (a string value)."""
+
     key: str
     value: str

@@ -34,7 +34,9 @@ class ModelVersionStage:
 
 
 class ModelVersionStatus:
-    # Versions are registered synchronously, so they are READY as soon as they exist.
+    """A model version's status: always ``READY``, as versions are registered synchronously
+    (MLflow also has ``PENDING_REGISTRATION`` and ``FAILED_REGISTRATION``)."""
+
     READY = "READY"
 
 
@@ -59,6 +61,10 @@ class RegistryAction:
 
 @dataclass(frozen=True)
 class ModelVersion:
+    """One version of a registered model: its ``source`` (where the model's files are),
+    the ``run_id`` that logged it if any, its stage, aliases and tags. Times are
+    milliseconds since the epoch."""
+
     name: str
     version: int
     creation_timestamp: int

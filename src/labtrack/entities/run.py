@@ -7,6 +7,10 @@ from labtrack.entities.metric import Metric
 
 @dataclass(frozen=True)
 class RunInfo:
+    """A run's identity and state: ``status`` is a ``RunStatus``, times are milliseconds since
+    the epoch (``end_time`` None while the run is not over), ``lifecycle_stage`` says whether
+    it was deleted, and ``artifact_uri`` is where its artifacts go."""
+
     run_id: str
     experiment_id: str
     run_name: str
@@ -18,7 +22,8 @@ class RunInfo:
     user_id: str = ""
 
     @property
-    def run_uuid(self) -> str:  # MLflow's older name for run_id
+    def run_uuid(self) -> str:
+        """MLflow's older name for ``run_id``."""
         return self.run_id
 
 
@@ -34,5 +39,7 @@ class RunData:
 
 @dataclass(frozen=True)
 class Run:
+    """A run as read from the store: ``info`` (``RunInfo``) and ``data`` (``RunData``)."""
+
     info: RunInfo
     data: RunData

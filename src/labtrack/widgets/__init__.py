@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 from labtrack.errors import InvalidParameter
 from labtrack.widgets._source import RunSource
-from labtrack.widgets.compare import Compare
+from labtrack.widgets.comparison import Compare
 from labtrack.widgets.metric_chart import MetricChart
 from labtrack.widgets.runs_table import RunsTable
-from labtrack.widgets.scatter import Scatter
+from labtrack.widgets.scatter_plot import Scatter
 
 
 def runs(
