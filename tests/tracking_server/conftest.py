@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,22 @@ def start_server(tmp_path: Path, *extra: str) -> Server:
 
     wait_until(healthy, STARTUP_TIMEOUT_SECONDS, "labtrack server to answer /health")
     return Server(url, store_uri, destination, process)
+
+
+def new_experiment(server: Server) -> str:
+    """A new experiment, made through the server's API; its id."""
+    response = server.api("POST", "experiments/create", json={"name": f"e-{uuid.uuid4().hex}"})
+    assert response.status_code == 200, response.text
+    return response.json()["experiment_id"]
+
+
+def new_run(server: Server) -> dict:
+    """A new run in a new experiment, made through the server's API: MLflow's ``Run`` JSON."""
+    response = server.api(
+        "POST", "runs/create", json={"experiment_id": new_experiment(server), "start_time": 1000}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["run"]
 
 
 def stop_server(server: Server) -> None:

@@ -3,32 +3,16 @@ MLflow's codes and statuses, URIs, and the artifact proxy's path checks."""
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
 
 import labtrack as lt
 
-from .conftest import start_server, stop_server
-
-
-def _experiment(server) -> str:
-    response = server.api("POST", "experiments/create", json={"name": f"e-{uuid.uuid4().hex}"})
-    assert response.status_code == 200, response.text
-    return response.json()["experiment_id"]
-
-
-def _run(server) -> dict:
-    response = server.api(
-        "POST", "runs/create", json={"experiment_id": _experiment(server), "start_time": 1000}
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["run"]
+from .conftest import new_experiment, new_run, start_server, stop_server
 
 
 def test_a_run_reads_as_mlflow_writes_it(shared_server):
-    run = _run(shared_server)
+    run = new_run(shared_server)
     run_id = run["info"]["run_id"]
     assert run["info"]["run_uuid"] == run_id and run["info"]["status"] == "RUNNING"
     assert run["info"]["start_time"] == 1000  # int64 fields are JSON numbers
@@ -83,7 +67,7 @@ def test_a_run_reads_as_mlflow_writes_it(shared_server):
 
 
 def test_artifact_uris_read_as_proxied_and_are_stored_real(shared_server):
-    run = _run(shared_server)
+    run = new_run(shared_server)
     public = run["info"]["artifact_uri"]
     assert public.startswith("mlflow-artifacts:/")
     stored = lt.Client(shared_server.store_uri).get_run(run["info"]["run_id"]).info.artifact_uri
@@ -192,7 +176,7 @@ def test_errors_have_mlflows_codes_and_statuses(
 
 
 def test_conflicts_and_oversized_batches_are_400_never_500(shared_server):
-    run_id = _run(shared_server)["info"]["run_id"]
+    run_id = new_run(shared_server)["info"]["run_id"]
     log = {"run_id": run_id, "key": "lr", "value": "0.1"}
     assert shared_server.api("POST", "runs/log-parameter", json=log).status_code == 200
     changed = shared_server.api("POST", "runs/log-parameter", json=log | {"value": "0.2"})
@@ -228,7 +212,7 @@ def test_the_ajax_api_prefix_serves_the_same_endpoints(shared_server):
 def test_several_workers_serve_one_store(tmp_path):
     server = start_server(tmp_path, "--workers", "2")
     try:
-        ids = {_experiment(server) for _ in range(6)}  # spread over the workers
+        ids = {new_experiment(server) for _ in range(6)}  # spread over the workers
         names = {
             e["name"]
             for e in server.api("POST", "experiments/search", json={}).json()["experiments"]

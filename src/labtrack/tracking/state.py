@@ -14,8 +14,8 @@ inside it, whichever thread opened them. Threads that need independent runs log 
 A forked child inherits a copy of the state; only the process that started a run ends it at
 exit (``ActiveRun.pid``).
 
-This module loads nothing heavy and sits below ``fluent``: it imports ``tracking_uri`` and, on first
-use, ``client``; neither of them imports it.
+This module loads nothing heavy and sits below ``fluent``: it imports ``tracking_uri`` and, on
+first use, ``client``; neither of them imports it.
 """
 
 from __future__ import annotations

@@ -43,6 +43,14 @@ class Service:
     def public_uri(self, uri: str | None) -> str | None:
         return self.destination.public_uri(uri)
 
+    def logged_model_experiment(self, model_id: str) -> str | None:
+        """The experiment of a logged model (None if there is no such model): what a
+        permission check on a ``logged-models/<id>`` route needs."""
+        try:
+            return self.logged_models.get(model_id)["experiment_id"]
+        except NotFound:
+            return None
+
 
 Handler = Callable[[Service, p.Message, "str | None"], dict]
 ENDPOINTS: list[tuple[str, str, Handler]] = []
