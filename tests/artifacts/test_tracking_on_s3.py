@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 import labtrack as lt
@@ -104,6 +105,10 @@ def test_a_model_on_s3_is_logged_registered_loaded_and_cached(
     assert location.folder.is_relative_to(env.default_home() / "cache" / "models")
     assert location.version == "1" and (location.folder / "MLmodel").is_file()
     assert list(lt.sklearn.load_model("models:/iris@champion").predict(X[:5])) == list(expected)
+    with lt.serve("models:/iris@champion", port=0, background=True) as server:
+        body = {"dataframe_records": X[:5].to_dict(orient="records")}
+        answer = httpx.post(f"{server.url}/invocations", json=body, timeout=30).json()
+    assert answer["predictions"] == list(expected)
 
     # The cached copy is reused: with the bucket's copy gone, the model still loads.
     for key in keys(s3_client, bucket):
