@@ -46,7 +46,8 @@ def test_local_roots_keep_the_local_repository(tmp_path):
     assert isinstance(open_repository(str(tmp_path)), LocalArtifactRepository)
     assert isinstance(open_repository(f"file://{tmp_path}"), LocalArtifactRepository)
     assert open_repository(tmp_path).root == tmp_path
-    assert is_local_root("C:\\runs") and is_local_root("file:///x") and not is_local_root("s3://b")
+    assert is_local_root("C:\\runs") and is_local_root("file:///x") and is_local_root("a/b")
+    assert not is_local_root("s3://b") and not is_local_root("mlflow-artifacts:/0/r/artifacts")
 
 
 def test_write_read_list_download_delete(root, tmp_path):

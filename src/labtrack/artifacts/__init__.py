@@ -16,8 +16,9 @@ from labtrack.artifacts.base import ArtifactRepository, FileInfo
 from labtrack.artifacts.local import LocalArtifactRepository, safe_join
 from labtrack.errors import InvalidParameter
 
-# "scheme://": two or more letters, so a Windows drive ("C:\\...") reads as a path.
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+# "scheme:" of two or more characters ("s3://", "mlflow-artifacts:/"), so that a Windows
+# drive ("C:\\...") reads as a path but no URI is ever taken for a local folder.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 
 def is_local_root(root: str | os.PathLike) -> bool:
