@@ -39,6 +39,7 @@ class World:
 
     def __init__(self, server):
         self.server = server
+        self.http = httpx.Client(timeout=30)  # one connection pool: requests are many
         self.users = Users.for_store(get_store(server.store_uri))
         self.users.add("admin", PASSWORD, admin=True)
         for name in ("editor", "nobody", "ada", "bob"):
@@ -50,7 +51,7 @@ class World:
         run = self.call("POST", "runs/create", admin, experiment_id=self.experiment_id)
         self.run_id = run["run"]["info"]["run_id"]
         self.artifact = f"{self.experiment_id}/{self.run_id}/artifacts/hello.txt"
-        response = httpx.put(self.proxy(self.artifact), content=b"hello", headers=admin)
+        response = self.http.put(self.proxy(self.artifact), content=b"hello", headers=admin)
         assert response.status_code == 200, response.text
         self.call("POST", "registered-models/create", admin, name=MODEL)
         self.call(
@@ -75,13 +76,12 @@ class World:
         assert response.status_code == 200, (method, path, response.text)
         return response.json()
 
-    @staticmethod
-    def request(method: str, url: str, headers: dict | None, body: dict) -> httpx.Response:
+    def request(self, method: str, url: str, headers: dict | None, body: dict) -> httpx.Response:
         if method == "GET":
-            return httpx.get(url, params=body, headers=headers, timeout=30)
+            return self.http.get(url, params=body, headers=headers)
         if method == "PUT":
-            return httpx.put(url, content=b"x", headers=headers, timeout=30)
-        return httpx.request(method, url, json=body, headers=headers, timeout=30)
+            return self.http.put(url, content=b"x", headers=headers)
+        return self.http.request(method, url, json=body, headers=headers)
 
     def sample(self) -> dict:
         """Request fields naming this world's resources, for any route."""
@@ -113,7 +113,9 @@ class World:
 def world(tmp_path):
     server = start_server(tmp_path, "--auth", "--default-permission", "NO_PERMISSIONS")
     try:
-        yield World(server)
+        world = World(server)
+        yield world
+        world.http.close()
     finally:
         stop_server(server)
 
@@ -191,13 +193,13 @@ def test_bad_credentials_are_a_401_and_never_a_stack_trace(world):
         bearer(token + "x"),
         {"Authorization": "Digest abc"},
     ):
-        response = httpx.get(url, params=params, headers=headers)
+        response = world.http.get(url, params=params, headers=headers)
         assert response.status_code == 401, headers
         assert response.json().keys() == {"error_code", "message"}
         assert response.json()["error_code"] == "UNAUTHENTICATED"
     world.users.grant("editor", "READ", experiment_id=world.experiment_id)
-    assert httpx.get(url, params=params, headers=bearer(token)).status_code == 200
-    assert httpx.get(url, params=params, headers=basic("admin")).status_code == 200
+    assert world.http.get(url, params=params, headers=bearer(token)).status_code == 200
+    assert world.http.get(url, params=params, headers=basic("admin")).status_code == 200
 
 
 def test_permissions_follow_mlflow(world):
@@ -234,11 +236,19 @@ def test_permissions_follow_mlflow(world):
         "m2": "MANAGE"
     }
     # The artifact proxy: the experiment is the path's first part; outside it, admins only.
-    assert httpx.get(world.proxy(world.artifact), headers=basic("ada")).status_code == 403
-    assert httpx.get(world.proxy(world.artifact), headers=basic("bob")).content == b"hello"
+    assert world.http.get(world.proxy(world.artifact), headers=basic("ada")).status_code == 403
+    assert world.http.get(world.proxy(world.artifact), headers=basic("bob")).content == b"hello"
     listing = f"{world.server.url}/api/2.0/mlflow-artifacts/artifacts"
-    assert httpx.get(listing, headers=basic("bob")).status_code == 403
-    assert httpx.get(listing, headers=basic("admin")).status_code == 200
+    assert world.http.get(listing, headers=basic("bob")).status_code == 403
+    assert world.http.get(listing, headers=basic("admin")).status_code == 200
+    inside = {"path": f"./{world.experiment_id}/{world.run_id}"}  # read as the proxy reads it
+    assert world.http.get(listing, params=inside, headers=basic("bob")).json()["files"]
+    beside = world.proxy(f"0{world.artifact}")  # a folder '0<id>' is no experiment's
+    assert world.http.get(beside, headers=basic("bob")).status_code == 403
+    # A run named without an experiment goes to the default one (0): its permission counts.
+    assert status("POST", "runs/create", {}) == 403
+    world.users.grant("bob", "EDIT", experiment_id="0")
+    assert status("POST", "runs/create", {}) == 200
 
 
 def test_runs_and_registry_changes_record_the_signed_in_user(world):

@@ -112,9 +112,7 @@ class AuthMiddleware:
         if rule.locate is not None or rule.after is not None:
             message, receive = await _request_fields(scope, receive, rule, params)
         if rule.locate is not None:
-            await run_in_threadpool(self._authorize, who, rule, message, params, scope)
-        elif rule.needs == rules.ADMIN and not who.is_admin:
-            raise rules.Refused(403, "PERMISSION_DENIED", "Only admins may do this.")
+            await run_in_threadpool(self._authorize, who, rule, message, params)
         if rule.after is None:
             await self.app(scope, receive, send)
         else:
@@ -139,7 +137,7 @@ class AuthMiddleware:
             return await run_in_threadpool(self.users.authenticate_password, username, password)
         return None
 
-    def _authorize(self, who: Identity, rule: rules.Rule, message, params, scope) -> None:
+    def _authorize(self, who: Identity, rule: rules.Rule, message, params) -> None:
         if who.is_admin:
             return
         for kind, key in rule.locate(message, params, self.lookup):
@@ -223,15 +221,15 @@ def _matched_route(scope: Scope) -> tuple[str | None, dict]:
 
 
 async def _request_fields(scope: Scope, receive: Receive, rule: rules.Rule, params: dict):
-    """The request's fields (query string, and the JSON body of a body-carrying method), and a
-    ``receive`` that hands the route the body again. Artifact routes find their experiment in
-    the path alone: their bodies (large files) are never read here."""
-    fields: dict = {
-        key: values if len(values) > 1 else values[0]
-        for key, values in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()
-    }
+    """The request's fields as the server's handlers read them (the query string for GET,
+    else the JSON body; path parameters in ``params``), and a ``receive`` that hands the route
+    the body again. Artifact routes find their experiment in the path or query alone: their
+    bodies (large files) are never read here."""
     if scope["method"] in ("GET", "HEAD") or rule.locate is rules.artifact_path:
-        return fields, receive
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        return {
+            key: values if len(values) > 1 else values[0] for key, values in query.items()
+        }, receive
     chunks = []
     while True:
         event = await receive()
@@ -241,15 +239,18 @@ async def _request_fields(scope: Scope, receive: Receive, rule: rules.Rule, para
         if not event.get("more_body"):
             break
     body = b"".join(chunks)
+    fields: dict = {}
     if body.strip():
         try:
-            parsed = json.loads(body)
+            fields = json.loads(body)
         except ValueError:
             raise rules.Refused(
-                400, "MALFORMED_REQUEST", "The request body is not valid JSON."
+                400, "INVALID_PARAMETER_VALUE", "The request body is not valid JSON."
             ) from None
-        if isinstance(parsed, dict):
-            fields.update(parsed)
+        if not isinstance(fields, dict):
+            raise rules.Refused(
+                400, "INVALID_PARAMETER_VALUE", "The request body must be a JSON object."
+            )
     replayed = False
 
     async def replay() -> Message:

@@ -28,7 +28,6 @@ from labtrack.tracking_server.auth.permissions import (
 # What a rule may need besides a capability on a resource.
 PUBLIC = "public"  # no credentials (health checks)
 SIGNED_IN = "signed-in"  # any authenticated user; results filtered or creator granted after
-ADMIN = "admin"
 
 EXPERIMENT, MODEL = "experiment", "model"
 
@@ -50,13 +49,22 @@ def _missing(name: str) -> Refused:
     )
 
 
-def _field(message: dict, name: str, aliases: tuple[str, ...] = ()) -> str:
+def _field(
+    message: dict, name: str, aliases: tuple[str, ...] = (), default: str | None = None
+) -> str:
+    """A field as the route's handler reads it (``protocol.string``): the first of ``name``
+    and ``aliases`` that is given decides, so the check is on what the handler acts on."""
     for key in (name, *aliases):
         value = message.get(key)
         if isinstance(value, list) and len(value) == 1:  # a query-string key given once
             value = value[0]
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+        if value is None or value == "":
+            continue
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
             return str(value)
+        raise Refused(400, "INVALID_PARAMETER_VALUE", f"Invalid value for parameter '{name}'.")
+    if default is not None:
+        return default
     raise _missing(name)
 
 
@@ -98,6 +106,11 @@ def experiment_field(message, _params, _lookup):
     return [(EXPERIMENT, _field(message, "experiment_id"))]
 
 
+def run_experiment_field(message, _params, _lookup):
+    """A new run's experiment: the default one (0) when none is named, as the handler does."""
+    return [(EXPERIMENT, _field(message, "experiment_id", default="0"))]
+
+
 def experiment_ids_field(message, _params, _lookup):
     return [(EXPERIMENT, key) for key in _fields(message, "experiment_ids")]
 
@@ -137,25 +150,27 @@ def model_field(message, _params, _lookup):
     return [(MODEL, _field(message, "name"))]
 
 
-_EXPERIMENT_PREFIX = re.compile(r"^/*(\d+)(?:/|$)")
-
-
 def artifact_path(message, params, _lookup):
     """The proxy keeps an experiment's artifacts under a folder named by its id, as MLflow's
-    does (``<experiment_id>/<run_id>/artifacts/...``): the path's first part is the experiment.
-    A path outside any experiment (the root) is for admins only."""
-    path = next(iter(params.values()), None) if params else None
-    if path is None:
-        path = message.get("path")
-        path = path[0] if isinstance(path, list) and path else path
-    found = _EXPERIMENT_PREFIX.match(str(path or ""))
-    if found is None:
+    does (``<experiment_id>/<run_id>/artifacts/...``): the path's first part, read as the
+    proxy reads it, is the experiment. A path outside any experiment's folder (the root, the
+    logged-model records) is for admins only."""
+    from labtrack.errors import InvalidParameter
+    from labtrack.tracking_server.artifacts import relative_path
+
+    path = params.get("artifact_path") if params else message.get("path")
+    path = path[0] if isinstance(path, list) and len(path) == 1 else path
+    try:
+        first = relative_path(path if isinstance(path, str) else None).split("/", 1)[0]
+    except InvalidParameter as error:
+        raise Refused(400, "INVALID_PARAMETER_VALUE", str(error)) from None
+    if not (first.isdigit() and str(int(first)) == first):
         raise Refused(
             403,
             "PERMISSION_DENIED",
             "Only admins may reach artifacts outside an experiment's folder.",
         )
-    return [(EXPERIMENT, found.group(1))]
+    return [(EXPERIMENT, first)]
 
 
 # -- what happens once the route has answered (with 200) -------------------------------------
@@ -199,7 +214,7 @@ def keep_readable(list_key: str, kind: str, key_field: str):
 @dataclass(frozen=True)
 class Rule:
     """What a route needs (``read``/``update``/``delete``/``manage`` on what ``locate``
-    finds, or ``PUBLIC``/``SIGNED_IN``/``ADMIN``), and what follows its answer."""
+    finds, or ``PUBLIC`` or ``SIGNED_IN``), and what follows its answer."""
 
     needs: str
     locate: Locator | None = None
@@ -237,7 +252,7 @@ RULES: dict[tuple[str, str], Rule] = {
         SIGNED_IN, after=keep_readable("experiments", EXPERIMENT, "experiment_id")
     ),
     # -- runs
-    ("mlflow/runs/create", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/runs/create", "POST"): _r(UPDATE_ACCESS, run_experiment_field),
     ("mlflow/runs/get", "GET"): _read_run,
     ("mlflow/runs/update", "POST"): _update_run,
     ("mlflow/runs/delete", "POST"): _delete_run,
