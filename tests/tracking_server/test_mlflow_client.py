@@ -10,7 +10,7 @@ import labtrack as lt
 
 from .conftest import run_mlflow
 
-pytestmark = pytest.mark.slow  # MLflow's import and a model round trip take tens of seconds
+pytestmark = pytest.mark.slow  # MLflow imports slowly; a model round trip takes tens of seconds
 
 SCENARIO = """
 import json, os
@@ -151,3 +151,78 @@ def test_mlflow_client_logs_registers_and_labtrack_reads_it(server, mlflow_pytho
     assert version.current_stage == "Production"
     assert version.tags == {"validated": "yes"}
     assert client.get_registered_model("iris-clf").tags == {"task": "classification"}
+
+
+HOUSEKEEPING = """
+import json
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities import ViewType
+
+client = MlflowClient()
+out = {}
+eid = client.create_experiment("old-name")
+client.rename_experiment(eid, "new-name")
+client.set_experiment_tag(eid, "owner", "ada")
+out["by_name"] = client.get_experiment_by_name("new-name").experiment_id
+client.delete_experiment(eid)
+out["deleted_only"] = [e.name for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)]
+client.restore_experiment(eid)
+out["active"] = sorted(e.name for e in client.search_experiments())
+out["filtered"] = [e.name for e in client.search_experiments(filter_string="name LIKE 'new%'")]
+
+run = client.create_run(eid, run_name="r")
+client.update_run(run.info.run_id, name="renamed")
+client.delete_run(run.info.run_id)
+client.restore_run(run.info.run_id)
+client.set_terminated(run.info.run_id, "KILLED")
+got = client.get_run(run.info.run_id)
+out["run"] = [got.info.run_name, got.info.status, got.info.lifecycle_stage]
+
+client.create_registered_model("m1", tags={"a": "1"}, description="first")
+version = client.create_model_version("m1", f"{got.info.artifact_uri}/model", run_id=run.info.run_id)
+client.update_registered_model("m1", description="updated")
+client.update_model_version("m1", version.version, description="v1")
+client.set_registered_model_alias("m1", "prod", version.version)
+client.delete_registered_model_alias("m1", "prod")
+client.set_model_version_tag("m1", version.version, "k", "v")
+client.delete_model_version_tag("m1", version.version, "k")
+client.delete_registered_model_tag("m1", "a")
+client.rename_registered_model("m1", "m2")
+model = client.get_registered_model("m2")
+mv = client.get_model_version("m2", version.version)
+out["model"] = [model.name, model.description, dict(model.tags), dict(model.aliases)]
+out["version"] = [mv.version, mv.description, dict(mv.tags), mv.source]
+out["download_uri"] = client.get_model_version_download_uri("m2", version.version)
+out["search"] = [m.name for m in client.search_registered_models(filter_string="name LIKE 'm%'")]
+client.create_registered_model("m3")
+first_page = client.search_registered_models(max_results=1)
+out["paged"] = [len(first_page), bool(first_page.token)]
+client.delete_registered_model("m3")
+out["left"] = [m.name for m in client.search_registered_models()]
+print(json.dumps(out))
+"""
+
+
+def test_mlflow_client_manages_experiments_runs_and_the_registry(
+    shared_server, mlflow_python, tmp_path
+):
+    out = run_mlflow(mlflow_python, shared_server, HOUSEKEEPING, tmp_path / "mlflow-cwd")
+    assert out["deleted_only"] == ["new-name"]
+    assert "new-name" in out["active"] and out["filtered"] == ["new-name"]
+    assert out["run"] == ["renamed", "KILLED", "active"]
+    assert out["model"] == ["m2", "updated", {}, {}]
+    version, description, tags, source = out["version"]
+    assert (version, description, tags) == ("1", "v1", {})
+    assert source.startswith("runs:/")  # a path in the run's artifacts is kept as runs:/
+    assert out["download_uri"].startswith("mlflow-artifacts:/") and out["download_uri"].endswith(
+        "/artifacts/model"
+    )
+    assert out["search"] == ["m2"] and out["paged"] == [1, True] and out["left"] == ["m2"]
+
+    client = lt.Client(shared_server.store_uri)
+    experiment = client.get_experiment(out["by_name"])
+    assert experiment.name == "new-name" and experiment.tags == {"owner": "ada"}
+    assert client.get_model_version("m2", 1).description == "v1"
+    history = [e.action for e in client.get_registry_history("m2")]
+    assert "rename_model" in history and "delete_alias" in history

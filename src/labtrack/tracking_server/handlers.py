@@ -470,10 +470,22 @@ def delete_registered_model(svc: Service, message: p.Message, user: str | None) 
     return {}
 
 
+# MLflow 3's client adds this term to every registered-model search to leave prompts out.
+# labtrack's registry holds no prompts, so every model passes it; and labtrack's search reads
+# ``!=`` on a tag that a model lacks as false, which would leave every model out.
+_NOT_A_PROMPT = "tag.`mlflow.prompt.is_prompt` != 'true'"
+
+
+def _without_prompt_term(filter_string: str | None) -> str | None:
+    if filter_string is None or filter_string.strip() == _NOT_A_PROMPT:
+        return None
+    return filter_string.replace(f" AND {_NOT_A_PROMPT}", "")
+
+
 @endpoint("GET registered-models/search")
 def search_registered_models(svc: Service, message: p.Message, user: str | None) -> dict:
     models = svc.client.search_registered_models(
-        filter_string=p.string(message, "filter"),
+        filter_string=_without_prompt_term(p.string(message, "filter")),
         max_results=p.integer(message, "max_results") or 100,
         order_by=p.strings(message, "order_by") or None,
         page_token=p.string(message, "page_token"),
