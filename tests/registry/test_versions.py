@@ -61,6 +61,21 @@ def test_create_model_version_validates_its_arguments(client):
         client.create_model_version("a", "/tmp/m", run_id="not-a-run")
     with pytest.raises(InvalidParameter, match="tag"):
         client.create_model_version("a", "/tmp/m", tags={"../x": "v"})
+    with pytest.raises(InvalidParameter, match="create_model must be True or False"):
+        client.create_model_version("a", "/tmp/m", create_model="yes")
+
+
+def test_create_model_version_creates_the_model_only_when_asked(client):
+    with pytest.raises(NotFound, match="no registered model named 'new'"):
+        client.create_model_version("new", "/tmp/m")
+    version = client.create_model_version("new", "/tmp/m", create_model=True)
+    assert (version.name, version.version) == ("new", 1)
+    assert client.create_model_version("new", "/tmp/m2", create_model=True).version == 2
+    assert [e.action for e in client.get_registry_history("new")] == [
+        "create_version",
+        "create_version",
+        "create_model",
+    ]
 
 
 def test_update_and_tag_a_version(client):

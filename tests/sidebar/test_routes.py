@@ -213,7 +213,7 @@ async def test_a_model_reads_its_source_runs_in_one_query(store, api, monkeypatc
     client.create_model_version("iris-svm", "/tmp/a-local-model")  # no run
     client.create_model_version("iris-svm", "/tmp/gone", run_id="f" * 32)  # a run that is gone
     client.delete_run(store["run_ids"][1])  # soft-deleted: still read, as get_run would
-    store_class = type(client.store)
+    store_class = type(client.store.runs)
     calls = []
     original = store_class.get_runs
 

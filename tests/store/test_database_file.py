@@ -176,7 +176,7 @@ def test_damage_found_by_a_bulk_write_through_the_drivers_cursor_is_labtracks_er
 
 def _assert_refuses_writes(store: SqlStore, path: Path) -> None:
     with pytest.raises(ReadOnlyStore) as error:
-        store.create_experiment("new")
+        store.experiments.create_experiment("new")
     assert str(path) in str(error.value) and "read-only" in str(error.value)
     assert "attempt to write" not in str(error.value)
 
@@ -188,12 +188,14 @@ def test_mode_ro_reads_what_a_writer_has_not_checkpointed_yet_and_refuses_writes
     path = tmp_path / "labtrack.db"
     ids = store_with_runs(path)
     writer = SqlStore(f"sqlite:///{path}")  # open: its next run stays in the -wal file
-    late = writer.create_run(writer.get_experiment_by_name("file").experiment_id, "late")
+    late = writer.runs.create_run(
+        writer.experiments.get_experiment_by_name("file").experiment_id, "late"
+    )
     assert path.with_name("labtrack.db-wal").stat().st_size > 0
 
     reader = SqlStore(f"sqlite:///{path}?mode=ro")
     assert reader.read_only
-    assert {r.info.run_id for r in reader.get_runs([*ids, late.run_id])} == {*ids, late.run_id}
+    assert {r.info.run_id for r in reader.runs.get_runs([*ids, late.run_id])} == {*ids, late.run_id}
     _assert_refuses_writes(reader, path)
     # Writes that bypass the store's own check meet the same error, from the engine.
     with pytest.raises(ReadOnlyStore), reader.engine.connect() as conn:
@@ -207,7 +209,7 @@ def test_mode_ro_on_a_closed_store_reads_it_and_leaves_no_files_behind(tmp_path,
     ids = store_with_runs(path)
     before = path.read_bytes()
     reader = SqlStore(f"sqlite:///{path}?mode=ro")
-    assert len(reader.get_runs(ids)) == 3
+    assert len(reader.runs.get_runs(ids)) == 3
     _assert_refuses_writes(reader, path)
     reader.close()
     assert [p.name for p in tmp_path.iterdir()] == ["labtrack.db"]
@@ -292,7 +294,9 @@ def test_a_store_this_user_cannot_write_reads_and_refuses_writes(
     writer = None
     if writer_open:  # its newest run is only in the -wal file, which the reader must read
         writer = SqlStore(f"sqlite:///{path}")
-        late = writer.create_run(writer.get_experiment_by_name("file").experiment_id, "late")
+        late = writer.runs.create_run(
+            writer.experiments.get_experiment_by_name("file").experiment_id, "late"
+        )
         ids.append(late.run_id)
         assert path.with_name("labtrack.db-wal").stat().st_size > 0
     if unwritable == "file":
@@ -307,10 +311,10 @@ def test_a_store_this_user_cannot_write_reads_and_refuses_writes(
         store = SqlStore(f"sqlite:///{path}")
         report = {
             "read_only": store.read_only,
-            "runs": sorted(r.info.run_id for r in store.get_runs(ids)),
+            "runs": sorted(r.info.run_id for r in store.runs.get_runs(ids)),
         }
         try:
-            store.create_experiment("new")
+            store.experiments.create_experiment("new")
         except ReadOnlyStore as error:
             report["write"] = str(error)
         store.close()

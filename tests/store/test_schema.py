@@ -97,7 +97,7 @@ def test_upgrading_a_version_1_store_gives_the_current_schema(tmp_path):
 
 def test_upgrading_keeps_every_run_param_tag_and_metric(tmp_path):
     store = SqlStore(f"sqlite:///{_old_store(tmp_path)}")
-    first, second = store.get_runs(["a" * 32, "b" * 32])
+    first, second = store.runs.get_runs(["a" * 32, "b" * 32])
     assert (first.info.run_name, first.info.status, first.data.params) == (
         "first",
         "FINISHED",
@@ -107,9 +107,9 @@ def test_upgrading_keeps_every_run_param_tag_and_metric(tmp_path):
     # latest_metrics is back-filled: the highest step wins, not the last row written
     assert first.data.metrics == {"loss": 0.25, "acc": 0.9}
     assert math.isnan(second.data.metrics["loss"])
-    assert [m.value for m in store.get_metric_history("a" * 32, "loss")] == [1.0, 0.5, 0.25]
-    assert store.get_experiment("1").tags == {"owner": "ada"}
-    runs, _ = store.search_runs(["1"], "metrics.acc > 0.5")
+    assert [m.value for m in store.metrics.get_metric_history("a" * 32, "loss")] == [1.0, 0.5, 0.25]
+    assert store.experiments.get_experiment("1").tags == {"owner": "ada"}
+    runs, _ = store.search.search_runs(["1"], "metrics.acc > 0.5")
     assert [run.info.run_id for run in runs] == ["a" * 32]
 
 
@@ -123,9 +123,9 @@ def test_upgrading_a_version_2_store_adds_the_registry_and_keeps_the_runs(tmp_pa
     store = SqlStore(f"sqlite:///{path}")
     assert store.schema_version == schema.SCHEMA_VERSION
     assert _shape(store.engine) == _shape(SqlStore(f"sqlite:///{tmp_path / 'new.db'}").engine)
-    run = store.get_run("a" * 32)
+    run = store.runs.get_run("a" * 32)
     assert (run.data.params, run.data.metrics) == ({"lr": "0.1"}, {"loss": 0.25, "acc": 0.9})
-    version = store.create_model_version(
+    version = store.registry.create_model_version(
         "old-run", f"runs:/{'a' * 32}/model", "a" * 32, create_model=True
     )
     assert (version.version, version.run_id) == (1, "a" * 32)

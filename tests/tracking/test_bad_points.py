@@ -77,7 +77,7 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
     the writer's buffer), it must not hold the good points hostage."""
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
-    pk = client.store.run_pk(run_id)
+    pk = client.store.runs.run_pk(run_id)
     good = [(pk, "loss", float(step), 1000 + step, step) for step in range(10)]
     bad = (pk, "loss", 99.0, 1000, 2**64)  # no 64-bit column holds this step
     client.writer.add_many(good[:5] + [bad] + good[5:])

@@ -120,6 +120,7 @@ def test_a_fork_waits_for_a_write_transaction_in_flight(tracking_uri):
     import threading
 
     from labtrack.store import fork_guard
+    from labtrack.store.sql import connection
 
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
@@ -135,7 +136,7 @@ def test_a_fork_waits_for_a_write_transaction_in_flight(tracking_uri):
             time.sleep(0.01)
         release.set()
 
-    holder = threading.Thread(target=client.store._write, args=(hold,))
+    holder = threading.Thread(target=connection.run_write, args=(client.store.engine, hold))
     holder.start()
     assert started.wait(60)
     releaser = threading.Thread(target=release_once_a_fork_waits)

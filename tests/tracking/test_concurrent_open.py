@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from labtrack.store.sql import schema
+from labtrack.store.sql import connection, schema
 from labtrack.store.sql.store import SqlStore
 
 from ..waiting import wait_until
@@ -37,14 +37,14 @@ def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracki
         started.set()
         release.wait(60)
 
-    holder = threading.Thread(target=store._write, args=(first_opener,))
+    holder = threading.Thread(target=connection.run_write, args=(store.engine, first_opener))
     holder.start()
     assert started.wait(60)
     errors: list[BaseException] = []
 
     def second_opener() -> None:
         try:
-            SqlStore(tracking_uri)._ensure_default_experiment()
+            SqlStore(tracking_uri).experiments.ensure_default()
         except BaseException as error:  # reported by the assert below
             errors.append(error)
 

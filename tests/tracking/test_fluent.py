@@ -330,16 +330,16 @@ def test_a_run_the_store_refuses_to_end_stays_active_and_can_be_ended_again(
 ):
     run = lt.start_run()
     client = run.client
-    real_insert = client.store.insert_metrics
+    real_insert = client.store.metrics.insert_metrics
 
     def locked(rows, also=None, batch_id=None):
         raise OSError("database is locked")
 
-    monkeypatch.setattr(client.store, "insert_metrics", locked)
+    monkeypatch.setattr(client.store.metrics, "insert_metrics", locked)
     with pytest.raises(lt.LabtrackError, match="run's end"):
         lt.end_run()
     assert lt.active_run() is run
-    monkeypatch.setattr(client.store, "insert_metrics", real_insert)
+    monkeypatch.setattr(client.store.metrics, "insert_metrics", real_insert)
     lt.end_run()
     assert lt.active_run() is None
     assert lt.get_run(run.info.run_id).info.status == "FINISHED"

@@ -83,7 +83,7 @@ def _keepers(store, run_id: str) -> list:
     with store.engine.connect() as conn:
         return conn.execute(
             sa.select(rp.c.host, rp.c.pid, rp.c.pid_start, rp.c.heartbeat_time).where(
-                rp.c.run_id == store.run_pk(run_id)
+                rp.c.run_id == store.runs.run_pk(run_id)
             )
         ).all()
 
@@ -94,7 +94,7 @@ def _add_keeper(
     with store.engine.begin() as conn:
         conn.execute(
             rp.insert().values(
-                run_id=store.run_pk(run_id),
+                run_id=store.runs.run_pk(run_id),
                 host=host,
                 pid=pid,
                 pid_start=pid_start,
@@ -104,8 +104,8 @@ def _add_keeper(
 
 
 def _status_after_reaping(store, run_id: str) -> str:
-    store.reap_dead_runs(TIMEOUT_MS)
-    return store.get_run(run_id).info.status
+    store.runs.reap_dead_runs(TIMEOUT_MS)
+    return store.runs.get_run(run_id).info.status
 
 
 def _gone_owner(exited_pid: int) -> dict:
@@ -236,16 +236,18 @@ def test_an_owner_on_another_host_lives_while_the_run_heartbeats(client, store):
     assert _status_after_reaping(store, run_id) == "RUNNING"
     _update(store, run_id, heartbeat_time=_stale())
     assert _status_after_reaping(store, run_id) == "KILLED"
-    assert store.get_run(run_id).info.end_time == _row(store, run_id).heartbeat_time  # last seen
+    assert (
+        store.runs.get_run(run_id).info.end_time == _row(store, run_id).heartbeat_time
+    )  # last seen
 
 
 def test_reaping_spares_a_run_resumed_after_it_was_found_dead(client, store, exited_pid):
     run_id = _new_run(client, **_gone_owner(exited_pid))
-    dead = store._find_dead_runs(TIMEOUT_MS)
-    assert [row.id for row in dead] == [store.run_pk(run_id)]
+    dead = store.runs._find_dead_runs(TIMEOUT_MS)
+    assert [row.id for row in dead] == [store.runs.run_pk(run_id)]
     client.update_run(run_id, status="RUNNING")  # this process takes it over meanwhile
-    assert store._mark_killed(dead) == 0
-    assert store.get_run(run_id).info.status == "RUNNING"
+    assert store.runs._mark_killed(dead) == 0
+    assert store.runs.get_run(run_id).info.status == "RUNNING"
 
 
 def test_reaping_when_nothing_is_dead_writes_nothing(client, store, live_child):
@@ -258,7 +260,7 @@ def test_reaping_when_nothing_is_dead_writes_nothing(client, store, live_child):
     _new_run(client, host="elsewhere", pid=1, pid_start=1, heartbeat_time=_now_ms())
     observer = sqlite3.connect(store.database_path)
     before = observer.execute("PRAGMA data_version").fetchone()[0]  # moves on others' commits
-    assert store.reap_dead_runs(TIMEOUT_MS) == 0
+    assert store.runs.reap_dead_runs(TIMEOUT_MS) == 0
     assert observer.execute("PRAGMA data_version").fetchone()[0] == before
     observer.close()
 
@@ -268,7 +270,7 @@ def test_reaping_when_nothing_is_dead_writes_nothing(client, store, live_child):
 
 def test_the_owners_heartbeat_refreshes_the_run_and_registers_no_keeper(client, store):
     run_id = _new_run(client, heartbeat_time=1)
-    store.heartbeat([run_id])
+    store.runs.heartbeat([run_id])
     assert _row(store, run_id).heartbeat_time > 1
     assert _keepers(store, run_id) == []
 
@@ -283,14 +285,14 @@ def test_a_heartbeat_to_a_run_owned_elsewhere_registers_this_process_as_a_keeper
         heartbeat_time=1,
     )
     me = process_identity.current()
-    store.heartbeat(run_pks=[store.run_pk(run_id)])
+    store.runs.heartbeat(run_pks=[store.runs.run_pk(run_id)])
     [(host, pid, pid_start, first)] = _keepers(store, run_id)
     assert (host, pid, pid_start) == (me.host, me.pid, me.start_ms)
     assert _row(store, run_id).heartbeat_time == first  # the run's heartbeat too, same time
 
     with store.engine.begin() as conn:
         conn.execute(rp.update().values(heartbeat_time=1))
-    store.heartbeat(run_uuids=[run_id])  # by uuid: the same
+    store.runs.heartbeat(run_uuids=[run_id])  # by uuid: the same
     [(*_, again)] = _keepers(store, run_id)  # one row per process, refreshed
     assert again > 1
 
@@ -299,16 +301,18 @@ def test_a_keeper_registers_in_the_transaction_that_persists_its_points(client, 
     run_id = _new_run(
         client, pid=live_child.pid, pid_start=process_identity.start_time_ms(live_child.pid)
     )
-    pk = store.run_pk(run_id)
-    store.insert_metrics([(pk, "loss", 0.5, _now_ms(), 0)], also=store.heartbeat_work(run_pks=[pk]))
+    pk = store.runs.run_pk(run_id)
+    store.metrics.insert_metrics(
+        [(pk, "loss", 0.5, _now_ms(), 0)], also=store.runs.heartbeat_work(run_pks=[pk])
+    )
     assert [keeper.pid for keeper in _keepers(store, run_id)] == [os.getpid()]
-    assert [m.value for m in store.get_metric_history(run_id, "loss")] == [0.5]
+    assert [m.value for m in store.metrics.get_metric_history(run_id, "loss")] == [0.5]
 
 
 def test_a_run_from_before_v4_is_kept_by_a_process_that_reused_its_owners_pid(client, store):
     # Its owner row has this very pid but no start time: another process, long gone.
     run_id = _new_run(client, pid_start=None)
-    store.heartbeat([run_id])
+    store.runs.heartbeat([run_id])
     assert [keeper.pid for keeper in _keepers(store, run_id)] == [os.getpid()]
 
 
@@ -316,14 +320,14 @@ def test_a_heartbeat_leaves_runs_that_are_not_running_alone(client, store, live_
     run_id = _new_run(client, pid=live_child.pid)
     client.set_terminated(run_id)
     _update(store, run_id, heartbeat_time=1)
-    store.heartbeat([run_id])
+    store.runs.heartbeat([run_id])
     assert _row(store, run_id).heartbeat_time == 1
     assert _keepers(store, run_id) == []
 
 
 def test_ending_a_run_forgets_its_keepers(client, store, live_child):
     run_id = _new_run(client, pid=live_child.pid)
-    store.heartbeat([run_id])
+    store.runs.heartbeat([run_id])
     assert len(_keepers(store, run_id)) == 1
     client.set_terminated(run_id)
     assert _keepers(store, run_id) == []
@@ -331,9 +335,9 @@ def test_ending_a_run_forgets_its_keepers(client, store, live_child):
 
 def test_heartbeat_names_the_bad_run_key(store):
     with pytest.raises(InvalidParameter, match="run keys"):
-        store.heartbeat(run_pks=["7"])
+        store.runs.heartbeat(run_pks=["7"])
     with pytest.raises(InvalidParameter, match="list of run ids"):
-        store.heartbeat("0123abc")  # a lone id, not a list of them
+        store.runs.heartbeat("0123abc")  # a lone id, not a list of them
     with pytest.raises(NotFound, match="nope"):
-        store.heartbeat(["nope"])
-    store.heartbeat()  # nothing to do is fine
+        store.runs.heartbeat(["nope"])
+    store.runs.heartbeat()  # nothing to do is fine

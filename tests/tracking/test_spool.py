@@ -37,7 +37,7 @@ def _history(run_id: str, key: str = "x") -> list[int]:
 def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking_uri):
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
-    pk = client.store.run_pk(run_id)
+    pk = client.store.runs.run_pk(run_id)
     spool = Spool(tracking_uri)
     first = spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3)])
     spool.add(
@@ -45,7 +45,7 @@ def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking
         ends=[(run_id, "FINISHED", 5000)],
     )
     # A replay that wrote the first entry to the store and died before removing it from the spool.
-    client.store.insert_metrics(
+    client.store.metrics.insert_metrics(
         [(pk, "x", float(s), 1000 + s, s) for s in range(3)], batch_id=first
     )
     report = client.writer.replay_spool()

@@ -17,7 +17,7 @@ def test_points_are_buffered_then_persisted_by_flush(tracking_uri):
     assert client.writer.pending >= 1
     client.flush()
     assert client.writer.pending == 0
-    assert len(client.store.get_metric_history(run.info.run_id, "x")) == 100
+    assert len(client.store.metrics.get_metric_history(run.info.run_id, "x")) == 100
 
 
 def test_reads_flush_first(tracking_uri):
@@ -31,18 +31,18 @@ def test_a_failing_store_keeps_the_points_and_reports_at_flush(tracking_uri, mon
     run = client.create_run("0")
     client.log_metric(run.info.run_id, "x", 1.0, step=0)
     client.flush()
-    real_insert = client.store.insert_metrics
+    real_insert = client.store.metrics.insert_metrics
 
     def broken(rows, also=None, batch_id=None):
         raise OSError("disk full")
 
-    monkeypatch.setattr(client.store, "insert_metrics", broken)
+    monkeypatch.setattr(client.store.metrics, "insert_metrics", broken)
     for step in range(1, 6):
         client.log_metric(run.info.run_id, "x", float(step), step=step)
     with pytest.raises(LabtrackError, match="disk full.*kept in memory"):
         client.flush()
     assert client.writer.pending == 5
-    monkeypatch.setattr(client.store, "insert_metrics", real_insert)
+    monkeypatch.setattr(client.store.metrics, "insert_metrics", real_insert)
     client.flush()
     assert [m.step for m in client.get_metric_history(run.info.run_id, "x")] == [0, 1, 2, 3, 4, 5]
 
@@ -66,7 +66,7 @@ def test_a_backlog_past_the_cap_is_persisted_by_the_logging_call(tracking_uri):
     assert client.writer.pending == 49
     client.log_metric(run.info.run_id, "x", 49.0, step=49)  # the 50th point crosses the cap
     assert client.writer.pending == 0
-    assert len(client.store.get_metric_history(run.info.run_id, "x")) == 50
+    assert len(client.store.metrics.get_metric_history(run.info.run_id, "x")) == 50
 
 
 def test_a_large_batch_with_nan_and_inf_round_trips(tracking_uri):

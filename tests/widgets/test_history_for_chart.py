@@ -13,8 +13,8 @@ from labtrack.widgets import _data
 
 def _logged(client, values) -> str:
     run = client.create_run("0")
-    pk = client.store.run_pk(run.info.run_id)
-    client.store.insert_metrics(
+    pk = client.store.runs.run_pk(run.info.run_id)
+    client.store.metrics.insert_metrics(
         [(pk, "loss", v, 1_700_000_000_000 + i, i) for i, v in enumerate(values)]
     )
     return run.info.run_id

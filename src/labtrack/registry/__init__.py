@@ -15,8 +15,6 @@ import os
 from labtrack.entities import ModelVersion
 from labtrack.registry import validation as rv
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
-from labtrack.tracking import validation as v
-from labtrack.tracking.context import current_user
 
 
 def register_model(
@@ -35,18 +33,10 @@ def register_model(
         os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri
     )
     run_id = parse_runs_uri(source)[0] if is_runs_uri(source) else None
-    source = rv.absolute_source(source)
     client = Client()
     if run_id is not None:
-        client.store.run_pk(rv.validate_run_id(run_id))  # NotFound unless the run is in this store
-    return client.store.create_model_version(
-        rv.validate_model_name(name),
-        source,
-        rv.validate_run_id(run_id),
-        v.validate_tags(tags or {}),
-        user=current_user(),
-        create_model=True,
-    )
+        client.get_run(rv.validate_run_id(run_id))  # NotFound unless the run is in this store
+    return client.create_model_version(name, source, run_id, tags, create_model=True)
 
 
 __all__ = ["register_model"]

@@ -44,7 +44,7 @@ class RegistryClient:
         user: str | None = None,
     ) -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
-        return self.store.create_registered_model(
+        return self.store.registry.create_registered_model(
             rv.validate_model_name(name),
             v.validate_tags(tags or {}),
             rv.validate_text(description, "description"),
@@ -54,7 +54,7 @@ class RegistryClient:
     def get_registered_model(self, name: str) -> RegisteredModel:
         """A model with its tags, ``aliases`` (alias -> version) and ``latest_versions``
         (the newest version in each stage)."""
-        return self.store.get_registered_model(rv.validate_model_name(name))
+        return self.store.registry.get_registered_model(rv.validate_model_name(name))
 
     def search_registered_models(
         self,
@@ -68,7 +68,7 @@ class RegistryClient:
 
         >>> Client().search_registered_models("name LIKE 'iris%'")  # doctest: +SKIP
         """
-        models, token = self.store.search_registered_models(
+        models, token = self.store.registry.search_registered_models(
             filter_string,
             _max_results(max_results),
             order_by,
@@ -84,7 +84,7 @@ class RegistryClient:
         ``new_name`` is taken. ``user`` is who the registry's history records (the process's login
         by default).
         """
-        return self.store.rename_registered_model(
+        return self.store.registry.rename_registered_model(
             rv.validate_model_name(name),
             rv.validate_model_name(new_name),
             user=_user(user),
@@ -97,7 +97,7 @@ class RegistryClient:
         ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
         process's login by default).
         """
-        return self.store.update_registered_model(
+        return self.store.registry.update_registered_model(
             rv.validate_model_name(name),
             rv.validate_text(description, "description"),
             user=_user(user),
@@ -105,7 +105,7 @@ class RegistryClient:
 
     def delete_registered_model(self, name: str, *, user: str | None = None) -> None:
         """Delete a model with all its versions, tags and aliases (its history is kept)."""
-        self.store.delete_registered_model(rv.validate_model_name(name), user=_user(user))
+        self.store.registry.delete_registered_model(rv.validate_model_name(name), user=_user(user))
 
     def set_registered_model_tag(
         self, name: str, key: str, value: object, *, user: str | None = None
@@ -115,7 +115,7 @@ class RegistryClient:
         process's login by default).
         """
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_registered_model_tag(
+        self.store.registry.set_registered_model_tag(
             rv.validate_model_name(name), key, value, user=_user(user)
         )
 
@@ -123,7 +123,7 @@ class RegistryClient:
         """Remove a tag from a registered model. Raises ``NotFound`` if the model or the tag does
         not exist. ``user`` is who the registry's history records (the process's login by default).
         """
-        self.store.delete_registered_model_tag(
+        self.store.registry.delete_registered_model_tag(
             rv.validate_model_name(name),
             v.validate_key(key, "tag"),
             user=_user(user),
@@ -141,11 +141,19 @@ class RegistryClient:
         description: str | None = None,
         *,
         user: str | None = None,
+        create_model: bool = False,
     ) -> ModelVersion:
         """Register ``source`` (``runs:/<run_id>/<path>``, or a path) as the next version of an
         existing model. Concurrent callers always get distinct, consecutive numbers. A local
-        path is stored absolute."""
-        return self.store.create_model_version(
+        path is stored absolute.
+
+        ``create_model=True`` (a labtrack extension, what ``lt.register_model`` uses) creates
+        the registered model first if it does not exist, in the same transaction, so that
+        concurrent first registrations agree on one model.
+        """
+        if not isinstance(create_model, bool):
+            raise InvalidParameter(f"create_model must be True or False, got {create_model!r}")
+        return self.store.registry.create_model_version(
             rv.validate_model_name(name),
             rv.absolute_source(rv.validate_source(source)),
             rv.validate_run_id(run_id),
@@ -153,6 +161,7 @@ class RegistryClient:
             rv.validate_text(description, "description"),
             rv.validate_text(run_link, "run_link"),
             user=_user(user),
+            create_model=create_model,
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -160,7 +169,7 @@ class RegistryClient:
         its stage, source, run id, tags and aliases. Raises ``NotFound`` if there is no such model
         or version.
         """
-        return self.store.get_model_version(
+        return self.store.registry.get_model_version(
             rv.validate_model_name(name), rv.validate_version(version)
         )
 
@@ -177,7 +186,7 @@ class RegistryClient:
 
         >>> Client().search_model_versions(f"run_id = '{run_id}'")  # doctest: +SKIP
         """
-        versions, token = self.store.search_model_versions(
+        versions, token = self.store.registry.search_model_versions(
             filter_string,
             _max_results(max_results),
             order_by,
@@ -197,7 +206,7 @@ class RegistryClient:
         ``NotFound`` if there is no such model or version. ``user`` is who the registry's history
         records (the process's login by default).
         """
-        return self.store.update_model_version(
+        return self.store.registry.update_model_version(
             rv.validate_model_name(name),
             rv.validate_version(version),
             rv.validate_text(description, "description"),
@@ -208,7 +217,7 @@ class RegistryClient:
         self, name: str, version: int | str, *, user: str | None = None
     ) -> None:
         """Delete a version with its tags and aliases; its number is never reused."""
-        self.store.delete_model_version(
+        self.store.registry.delete_model_version(
             rv.validate_model_name(name),
             rv.validate_version(version),
             user=_user(user),
@@ -228,7 +237,7 @@ class RegistryClient:
         version in that stage."""
         number = self._version_or_stage(name, version, stage)
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.set_model_version_tag(
+        self.store.registry.set_model_version_tag(
             rv.validate_model_name(name), number, key, value, user=_user(user)
         )
 
@@ -247,7 +256,7 @@ class RegistryClient:
         history records (the process's login by default).
         """
         number = self._version_or_stage(name, version, stage)
-        self.store.delete_model_version_tag(
+        self.store.registry.delete_model_version_tag(
             rv.validate_model_name(name),
             number,
             v.validate_key(key, "tag"),
@@ -259,7 +268,7 @@ class RegistryClient:
 
         >>> Client().get_latest_versions("iris", stages=["Production"])  # doctest: +SKIP
         """
-        return self.store.get_latest_versions(
+        return self.store.registry.get_latest_versions(
             rv.validate_model_name(name), rv.validate_stages(stages)
         )
 
@@ -300,7 +309,7 @@ class RegistryClient:
                 f"archive_existing_versions only applies to {' and '.join(ModelVersionStage.ACTIVE)}, "
                 f"not to {stage}"
             )
-        return self.store.transition_model_version_stage(
+        return self.store.registry.transition_model_version_stage(
             rv.validate_model_name(name),
             rv.validate_version(version),
             stage,
@@ -320,7 +329,7 @@ class RegistryClient:
     ) -> None:
         """Point ``alias`` at ``version`` (moving it if it pointed at another version), so that
         ``models:/name@alias`` loads it."""
-        self.store.set_registered_model_alias(
+        self.store.registry.set_registered_model_alias(
             rv.validate_model_name(name),
             rv.validate_alias(alias),
             rv.validate_version(version),
@@ -335,7 +344,7 @@ class RegistryClient:
         in the registry's history. Raises ``NotFound`` if the model has no such alias. ``user`` is
         who the registry's history records (the process's login by default).
         """
-        self.store.delete_registered_model_alias(
+        self.store.registry.delete_registered_model_alias(
             rv.validate_model_name(name),
             rv.validate_alias(alias),
             user=_user(user),
@@ -349,7 +358,7 @@ class RegistryClient:
         >>> Client().get_model_version_by_alias("iris-svm", "champion").version  # doctest: +SKIP
         3
         """
-        return self.store.get_model_version_by_alias(
+        return self.store.registry.get_model_version_by_alias(
             rv.validate_model_name(name), rv.validate_alias(alias)
         )
 
@@ -366,7 +375,7 @@ class RegistryClient:
         [('transition_stage', 'Staging', 'Production'), ('create_version', None, 'runs:/.../model')]
         """
         number = None if version is None else rv.validate_version(version)
-        return self.store.get_registry_history(rv.validate_model_name(name), number)
+        return self.store.registry.get_registry_history(rv.validate_model_name(name), number)
 
     def _version_or_stage(self, name: str, version: int | str | None, stage: str | None) -> int:
         if version is not None:

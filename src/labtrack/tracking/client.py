@@ -98,17 +98,19 @@ class TrackingClient:
         store). Raises ``AlreadyExists`` if an experiment (even a deleted one) has the name,
         ``InvalidParameter`` for an empty name or bad tags.
         """
-        return self.store.create_experiment(name, artifact_location, v.validate_tags(tags or {}))
+        return self.store.experiments.create_experiment(
+            name, artifact_location, v.validate_tags(tags or {})
+        )
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         """The ``Experiment`` with this id (active or deleted). Raises ``NotFound`` if there is no
         such experiment.
         """
-        return self.store.get_experiment(experiment_id)
+        return self.store.experiments.get_experiment(experiment_id)
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """The ``Experiment`` with this name (active or deleted), or None."""
-        return self.store.get_experiment_by_name(name)
+        return self.store.experiments.get_experiment_by_name(name)
 
     def search_experiments(
         self,
@@ -121,30 +123,32 @@ class TrackingClient:
         ``creation_time``, ``last_update_time`` and ``tags.<key>`` (AND only), e.g.
         ``name LIKE 'svm%' AND tags.team = 'vision'``."""
         max_results = v.validate_max_results(max_results)
-        return self.store.search_experiments(view_type, filter_string, max_results)
+        return self.store.experiments.search_experiments(view_type, filter_string, max_results)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Mark an experiment deleted (its runs are kept); ``restore_experiment`` brings it back.
         Raises ``NotFound`` for an unknown id and ``InvalidParameter`` for the Default
         experiment ("0").
         """
-        self.store.delete_experiment(experiment_id)
+        self.store.experiments.delete_experiment(experiment_id)
 
     def restore_experiment(self, experiment_id: str) -> None:
         """Bring a deleted experiment back. Raises ``NotFound`` if there is no such experiment."""
-        self.store.restore_experiment(experiment_id)
+        self.store.experiments.restore_experiment(experiment_id)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Give an experiment a new name. Raises ``NotFound`` if there is no such experiment. Raises
         ``AlreadyExists`` if the name is taken.
         """
-        self.store.rename_experiment(experiment_id, new_name)
+        self.store.experiments.rename_experiment(experiment_id, new_name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
         """Set a tag on an experiment, replacing any earlier value (stored as a string). Raises
         ``NotFound`` if there is no such experiment.
         """
-        self.store.set_experiment_tag(experiment_id, *v.validate_tags({key: value}).popitem())
+        self.store.experiments.set_experiment_tag(
+            experiment_id, *v.validate_tags({key: value}).popitem()
+        )
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -171,7 +175,7 @@ class TrackingClient:
             start_time = v.validate_timestamp(start_time)
         run_name = v.validate_run_name(run_name or tags.get("mlflow.runName") or random_run_name())
         tags["mlflow.runName"] = run_name
-        info = self.store.create_run(
+        info = self.store.runs.create_run(
             str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", "")
         )
         self.writer.live_runs.add(info.run_id)
@@ -183,7 +187,7 @@ class TrackingClient:
         pending metric points are persisted first). Raises ``NotFound`` if there is no such run.
         """
         self._before_read()
-        return self.store.get_run(run_id)
+        return self.store.runs.get_run(run_id)
 
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status (a ``RunStatus``) and/or its name; None leaves a field as it is.
@@ -191,7 +195,7 @@ class TrackingClient:
         """
         if name is not None:
             v.validate_run_name(name)
-        self.store.update_run(run_id, status=status, run_name=name)
+        self.store.runs.update_run(run_id, status=status, run_name=name)
 
     def set_terminated(
         self, run_id: str, status: str = RunStatus.FINISHED, end_time: int | None = None
@@ -213,11 +217,11 @@ class TrackingClient:
         """Mark a run deleted: searches no longer return it unless asked for deleted runs;
         ``restore_run`` brings it back. Raises ``NotFound`` if there is no such run.
         """
-        self.store.set_run_lifecycle(run_id, LifecycleStage.DELETED)
+        self.store.runs.set_run_lifecycle(run_id, LifecycleStage.DELETED)
 
     def restore_run(self, run_id: str) -> None:
         """Bring a deleted run back. Raises ``NotFound`` if there is no such run."""
-        self.store.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
+        self.store.runs.set_run_lifecycle(run_id, LifecycleStage.ACTIVE)
 
     # -- logging --------------------------------------------------------------------------
 
@@ -237,7 +241,7 @@ class TrackingClient:
         timestamp = (
             int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
         )
-        self.writer.add((self.store.run_pk(run_id), key, value, timestamp, step))
+        self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
         if synchronous:
             self.writer.flush()
 
@@ -253,7 +257,7 @@ class TrackingClient:
         there is no such run; ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
         check_synchronous(synchronous)
-        self.store.log_params(run_id, v.validate_params({key: value}))
+        self.store.runs.log_params(run_id, v.validate_params({key: value}))
         return finished(synchronous, value)
 
     def set_tag(
@@ -267,12 +271,12 @@ class TrackingClient:
         ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
         check_synchronous(synchronous)
-        self.store.set_tags(run_id, v.validate_tags({key: value}))
+        self.store.runs.set_tags(run_id, v.validate_tags({key: value}))
         return finished(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""
-        self.store.delete_tag(run_id, v.validate_key(key, "tag"))
+        self.store.runs.delete_tag(run_id, v.validate_key(key, "tag"))
 
     def log_batch(
         self,
@@ -286,7 +290,7 @@ class TrackingClient:
         and tags go in one transaction, metrics through the background writer."""
         param_values = v.validate_params({p.key: p.value for p in params})
         tag_values = v.validate_tags({t.key: t.value for t in tags})
-        pk = self.store.run_pk(run_id)
+        pk = self.store.runs.run_pk(run_id)
         rows = []
         for metric in metrics:
             key = v.validate_key(metric.key)
@@ -300,7 +304,7 @@ class TrackingClient:
                 )
             )
         if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
-            self.store.log_params_and_tags(run_id, param_values, tag_values)
+            self.store.runs.log_params_and_tags(run_id, param_values, tag_values)
         if rows:
             self.writer.add_many(rows)
         if synchronous:
@@ -318,7 +322,7 @@ class TrackingClient:
         ``get_metric_history_columns`` is much cheaper.
         """
         self._before_read()
-        return self.store.get_metric_history(run_id, key)
+        return self.store.metrics.get_metric_history(run_id, key)
 
     def get_metric_history_columns(
         self, run_id: str, key: str
@@ -326,7 +330,7 @@ class TrackingClient:
         """A metric's history as three numpy columns (int64 steps, int64 timestamps, float64
         values), ordered by step: exact integers, much cheaper than ``Metric`` objects."""
         self._before_read()
-        return self.store.metric_history_arrays(run_id, key)
+        return self.store.metrics.metric_history_arrays(run_id, key)
 
     def get_metric_history_for_chart(
         self, run_id: str, key: str, max_points: int
@@ -335,12 +339,12 @@ class TrackingClient:
         how many points it has in all: what a chart draws. The store picks them where it
         can (SQLite); otherwise the whole history is read and the caller downsamples."""
         self._before_read()
-        extremes = self.store.metric_history_extremes(
+        extremes = self.store.metrics.metric_history_extremes(
             run_id, key, buckets=max(1, (max_points - 2) // 2)
         )
         if extremes is not None:
             return extremes
-        steps, timestamps, values = self.store.metric_history_arrays(run_id, key)
+        steps, timestamps, values = self.store.metrics.metric_history_arrays(run_id, key)
         return steps, timestamps, values, len(values)
 
     def search_runs(
@@ -360,7 +364,7 @@ class TrackingClient:
         self._before_read()
         ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
         max_results = v.validate_max_results(max_results)
-        runs, token = self.store.search_runs(
+        runs, token = self.store.search.search_runs(
             [str(i) for i in ids], filter_string, run_view_type, max_results, order_by, page_token
         )
         return PagedList(runs, token)
@@ -378,7 +382,7 @@ class TrackingClient:
 
         self._before_read()
         return runs_frame(
-            self.store.search_run_columns(
+            self.store.search.search_run_columns(
                 [str(i) for i in experiment_ids],
                 filter_string,
                 run_view_type,
@@ -393,7 +397,7 @@ class TrackingClient:
         if now - self._last_reap >= _REAP_EVERY_SECONDS:
             self._last_reap = now
             try:
-                self.store.reap_dead_runs(int(env.HEARTBEAT_TIMEOUT.get_float() * 1000))
+                self.store.runs.reap_dead_runs(int(env.HEARTBEAT_TIMEOUT.get_float() * 1000))
             except ReadOnlyStore:  # reads work; dead runs are marked by whoever can write
                 pass
 
@@ -403,7 +407,7 @@ class TrackingClient:
         """The repository of a run's artifacts: a local folder or an object-store prefix."""
         root = self._artifact_roots.get(run_id)
         if root is None:  # a run's artifact location never changes
-            root = self._artifact_roots[run_id] = self.store.get_run(run_id).info.artifact_uri
+            root = self._artifact_roots[run_id] = self.store.runs.get_run(run_id).info.artifact_uri
         return open_repository(root)
 
     def log_artifact(

@@ -272,13 +272,13 @@ class MetricWriter:
         runs = {row[0] for row in batch}
         new_runs = runs - self._kept_runs
         if new_runs:  # first points here: keep those runs alive from this very transaction
-            work.append(self.store.heartbeat_work(run_pks=new_runs))
+            work.append(self.store.runs.heartbeat_work(run_pks=new_runs))
         for run_uuid, status, end_time in ends:
-            work.append(self.store.run_update(run_uuid, status=status, end_time=end_time))
+            work.append(self.store.runs.run_update(run_uuid, status=status, end_time=end_time))
         confirmed = self._confirmed_claims
         if confirmed:  # committed for sure: their ids need not be kept any longer
-            work.append(self.store.forget_batches_work(confirmed))
-        result = self.store.insert_metrics(
+            work.append(self.store.metrics.forget_batches_work(confirmed))
+        result = self.store.metrics.insert_metrics(
             batch, _in_order(work) if work else None, batch_id=batch_id
         )
         self._confirmed_claims = [batch_id] if batch_id else []
@@ -291,7 +291,7 @@ class MetricWriter:
             return  # an idle process writes nothing
         runs, self._written_runs = self._written_runs, set()
         try:
-            self.store.heartbeat(run_uuids=list(self.live_runs), run_pks=runs)
+            self.store.runs.heartbeat(run_uuids=list(self.live_runs), run_pks=runs)
         except BaseException:
             self._written_runs |= runs
             raise
@@ -329,7 +329,7 @@ class MetricWriter:
         return display_uri(self.store.uri)
 
     def _spooled_points(self, batch: list[MetricRow]) -> list[SpooledPoint]:
-        uuids = self.store.run_uuids_by_pk()
+        uuids = self.store.runs.run_uuids_by_pk()
         return [
             (uuids[pk], key, value, timestamp, step) for pk, key, value, timestamp, step in batch
         ]
@@ -368,15 +368,15 @@ class MetricWriter:
         rows, orphans = [], []
         for point in entry.points:
             try:
-                rows.append((self.store.run_pk(point[0]), *point[1:]))
+                rows.append((self.store.runs.run_pk(point[0]), *point[1:]))
             except NotFound:  # the run is gone from the store (a store made anew at that URI)
                 orphans.append((point, "its run does not exist in this store"))
         ends = [
-            self.store.run_update(run_uuid, status=status, end_time=end_time)
+            self.store.runs.run_update(run_uuid, status=status, end_time=end_time)
             for run_uuid, status, end_time in entry.ends
             if self._run_exists(run_uuid)
         ]
-        result = self.store.insert_metrics(
+        result = self.store.metrics.insert_metrics(
             rows, _in_order(ends) if ends else None, batch_id=entry.batch_id
         )
         if not result.already_written:
@@ -385,7 +385,7 @@ class MetricWriter:
 
     def _run_exists(self, run_uuid: str) -> bool:
         try:
-            self.store.run_pk(run_uuid)
+            self.store.runs.run_pk(run_uuid)
         except NotFound:
             return False
         return True
@@ -403,7 +403,7 @@ class MetricWriter:
         refused, self._unrecorded = self._unrecorded, []
         if not refused or self._spool_broken:
             return
-        uuids = self.store.run_uuids_by_pk()
+        uuids = self.store.runs.run_uuids_by_pk()
         try:
             self.spool.keep_refused(
                 [((uuids.get(row[0], str(row[0])), *row[1:]), reason) for row, reason in refused]
@@ -416,7 +416,7 @@ class MetricWriter:
         count, self._unreported = self._unreported, 0
         if not count:
             return
-        uuids = self.store.run_uuids_by_pk()
+        uuids = self.store.runs.run_uuids_by_pk()
         examples = "; ".join(
             f"{key!r} step {step} of run {uuids.get(pk, pk)}: {reason}"
             for (pk, key, _value, _timestamp, step), reason in self.rejected[-count:][:3]

@@ -9,7 +9,7 @@ from labtrack.entities import Experiment, LifecycleStage, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
 from labtrack.store.filter import EXPERIMENTS, TAG, parse_filter
 from labtrack.store.sql import schema
-from labtrack.store.sql.base import SqlStoreBase, now_ms
+from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.filter_sql import SearchTarget, search_condition
 
 DEFAULT_EXPERIMENT_ID = 0
@@ -27,8 +27,17 @@ _SEARCH_TARGET = SearchTarget(
 )
 
 
-class ExperimentStore(SqlStoreBase):
-    def _ensure_default_experiment(self) -> None:
+class Experiments:
+    """Experiments and their tags. New experiments keep their artifacts under
+    ``artifact_root`` (a folder or a URI such as ``s3://bucket/prefix``), one folder each."""
+
+    def __init__(self, db: Database, artifact_root: str):
+        self.db = db
+        self.artifact_root = artifact_root
+
+    def ensure_default(self) -> None:
+        """Create the default experiment (id 0) unless it exists."""
+
         def work(conn: Connection) -> None:
             exists = conn.execute(
                 sa.select(e.c.experiment_id).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
@@ -37,7 +46,7 @@ class ExperimentStore(SqlStoreBase):
                 # Several processes may open a new store at once: on PostgreSQL the check
                 # above does not see another's uncommitted insert, so a conflict is fine.
                 conn.execute(
-                    self._upsert(conn, e)
+                    self.db.upsert(conn, e)
                     .values(
                         experiment_id=DEFAULT_EXPERIMENT_ID,
                         name=DEFAULT_EXPERIMENT_NAME,
@@ -48,10 +57,12 @@ class ExperimentStore(SqlStoreBase):
                     .on_conflict_do_nothing()
                 )
 
-        self._write(work)
+        self.db.write(work)
 
     def experiment_artifact_location(self, experiment_id: int) -> str:
-        return str(self.artifact_root / str(experiment_id))
+        """Where a new experiment keeps its artifacts: ``<artifact_root>/<id>`` (joined with
+        "/" whatever the root: a URI is not a local path)."""
+        return f"{self.artifact_root.rstrip('/')}/{experiment_id}"
 
     def create_experiment(
         self, name: str, artifact_location: str | None = None, tags: dict[str, str] | None = None
@@ -88,7 +99,7 @@ class ExperimentStore(SqlStoreBase):
             return experiment_id
 
         try:
-            return str(self._write(work))
+            return str(self.db.write(work))
         except sa.exc.IntegrityError:
             # Another process created it between our check and our insert (PostgreSQL does
             # not serialize writers the way SQLite's BEGIN IMMEDIATE does).
@@ -116,12 +127,13 @@ class ExperimentStore(SqlStoreBase):
         condition = e.c.lifecycle_stage.in_(ViewType.stages(view_type))
         node = parse_filter(filter_string, EXPERIMENTS)
         if node is not None:
-            dialect = self.engine.dialect.name
-            condition = condition & search_condition(node, _SEARCH_TARGET, dialect_name=dialect)
+            condition = condition & search_condition(
+                node, _SEARCH_TARGET, dialect_name=self.db.dialect
+            )
         return self._experiments(condition, limit=max_results)
 
     def _experiments(self, condition, limit: int | None = None) -> list[Experiment]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(e).where(condition).order_by(e.c.experiment_id).limit(limit)
             ).all()
@@ -155,7 +167,7 @@ class ExperimentStore(SqlStoreBase):
             if result.rowcount == 0:
                 raise NotFound(f"no experiment with id {experiment_id!r}")
 
-        self._write(work)
+        self.db.write(work)
 
     def delete_experiment(self, experiment_id: str) -> None:
         if _int_id(experiment_id) == DEFAULT_EXPERIMENT_ID:
@@ -174,7 +186,7 @@ class ExperimentStore(SqlStoreBase):
         self.get_experiment(experiment_id)
 
         def work(conn: Connection) -> None:
-            statement = self._upsert(conn, et).values(
+            statement = self.db.upsert(conn, et).values(
                 experiment_id=_int_id(experiment_id), key=key, value=value
             )
             conn.execute(
@@ -183,7 +195,7 @@ class ExperimentStore(SqlStoreBase):
                 )
             )
 
-        self._write(work)
+        self.db.write(work)
 
 
 _MAX_ID = 2**31 - 1

@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 
 from labtrack.entities import Metric
 from labtrack.store.sql import connection, failures, schema
-from labtrack.store.sql.base import SqlStoreBase, now_ms
+from labtrack.store.sql.base import Database, now_ms
+from labtrack.store.sql.runs import Runs
 
 m, lm, mk = schema.metrics, schema.latest_metrics, schema.metric_keys
 
@@ -33,13 +34,21 @@ class InsertResult:
 _POINT_COLUMNS = ("run_id", "key_id", "step", "timestamp", "value", "is_nan")
 
 
-class MetricStore(SqlStoreBase):
+class Metrics:
+    """Metric points: written in batches by the background writer, which refers to runs
+    by their integer keys; read by run id, which ``runs`` turns into a key."""
+
+    def __init__(self, db: Database, runs: Runs):
+        self.db = db
+        self.runs = runs
+        self._key_ids: dict[str, int] = {}  # metric name -> id; committed ids only
+
     def _metric_key_ids(self, conn: Connection, keys: set[str]) -> dict[str, int]:
         """Ids of metric names, creating the missing ones inside ``conn``'s transaction."""
-        ids = {key: self._known_metric_keys[key] for key in keys if key in self._known_metric_keys}
+        ids = {key: self._key_ids[key] for key in keys if key in self._key_ids}
         missing = [key for key in keys if key not in ids]
         if missing:
-            insert = self._upsert(conn, mk).on_conflict_do_nothing(index_elements=[mk.c.key])
+            insert = self.db.upsert(conn, mk).on_conflict_do_nothing(index_elements=[mk.c.key])
             conn.execute(insert, [{"key": key} for key in missing])
             ids.update(
                 conn.execute(sa.select(mk.c.key, mk.c.id).where(mk.c.key.in_(missing))).all()
@@ -72,7 +81,7 @@ class MetricStore(SqlStoreBase):
             return key_ids
 
         try:
-            key_ids = self._write(work)
+            key_ids = self.db.write(work)
         except Exception as error:
             if not rows or not failures.is_row_error(error):
                 raise
@@ -80,7 +89,7 @@ class MetricStore(SqlStoreBase):
         if key_ids is None:
             return InsertResult(already_written=True)
         # Cache ids only once committed: a rolled-back or retried transaction creates none.
-        self._known_metric_keys.update(key_ids)
+        self._key_ids.update(key_ids)
         return InsertResult()
 
     def forget_batches_work(self, batch_ids: Sequence[str]) -> Callable[[Connection], None]:
@@ -128,10 +137,10 @@ class MetricStore(SqlStoreBase):
                 also(conn)
             return key_ids, rejected
 
-        written = self._write(work)
+        written = self.db.write(work)
         if written is None:
             return InsertResult(already_written=True)
-        self._known_metric_keys.update(written[0])
+        self._key_ids.update(written[0])
         return InsertResult(rejected=written[1])
 
     def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
@@ -166,8 +175,8 @@ class MetricStore(SqlStoreBase):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A metric's points as three numpy columns (steps, timestamps, values), ordered by
         step. Read straight from the driver: a million points take a fraction of a second."""
-        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
+        pk = self.runs.run_pk(run_uuid)
+        with self.db.connect() as conn:
             key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()
             rows = []
             if key_id is not None:
@@ -192,8 +201,8 @@ class MetricStore(SqlStoreBase):
         the other columns of a ``min()``/``max()`` query come from that extreme row: a
         million points take a fraction of what reading them all into Python does.
         """
-        pk = self.run_pk(run_uuid)  # type: ignore[attr-defined]
-        with self.engine.connect() as conn:
+        pk = self.runs.run_pk(run_uuid)
+        with self.db.connect() as conn:
             if conn.dialect.name != "sqlite":
                 return None
             key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()

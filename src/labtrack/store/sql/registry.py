@@ -27,14 +27,20 @@ from labtrack.entities import (
 )
 from labtrack.errors import AlreadyExists, NotFound
 from labtrack.store.sql import registry_entities as entities
-from labtrack.store.sql.base import now_ms
+from labtrack.store.sql import registry_search
+from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.registry_entities import mv, mvt, ra, rh, rm, rmt
-from labtrack.store.sql.registry_search import RegistrySearchStore
 
 A = RegistryAction
 
 
-class RegistryStore(RegistrySearchStore):
+class Registry:
+    """Registered models, their versions, tags, stages and aliases, and the history of
+    every change; needs nothing of the store but its database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
     # -- registered models ----------------------------------------------------------------
 
     def create_registered_model(
@@ -51,11 +57,36 @@ class RegistryStore(RegistrySearchStore):
             self._set_tags(conn, rmt, "model_id", model.id, tags or {})
             return entities.registered_models(conn, [model])[0]
 
-        return self._write(work)
+        return self.db.write(work)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             return entities.registered_models(conn, [self._model(conn, name)])[0]
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[RegisteredModel], str | None]:
+        """Models matching e.g. ``name LIKE 'iris%' AND tags.team = 'vision'``; returns a page
+        and the token of the next one (None on the last page)."""
+        return registry_search.search_registered_models(
+            self.db, filter_string, max_results, order_by, page_token
+        )
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[ModelVersion], str | None]:
+        """Versions matching e.g. ``name = 'iris' AND run_id = '...'``; a page and the next token."""
+        return registry_search.search_model_versions(
+            self.db, filter_string, max_results, order_by, page_token
+        )
 
     def rename_registered_model(self, name: str, new_name: str, user: str = "") -> RegisteredModel:
         def work(conn: Connection) -> RegisteredModel:
@@ -73,7 +104,7 @@ class RegistryStore(RegistrySearchStore):
             return entities.registered_models(conn, [self._model(conn, new_name)])[0]
 
         try:
-            return self._write(work)
+            return self.db.write(work)
         except sa.exc.IntegrityError:
             raise AlreadyExists(f"registered model {new_name!r} already exists") from None
 
@@ -98,7 +129,7 @@ class RegistryStore(RegistrySearchStore):
             )
             return entities.registered_models(conn, [self._model(conn, name)])[0]
 
-        return self._write(work)
+        return self.db.write(work)
 
     def delete_registered_model(self, name: str, user: str = "") -> None:
         """Delete a model with its versions, tags and aliases (foreign keys cascade); its
@@ -109,7 +140,7 @@ class RegistryStore(RegistrySearchStore):
             conn.execute(rm.delete().where(rm.c.id == model.id))
             self._record(conn, model.id, name, A.DELETE_MODEL, user)
 
-        self._write(work)
+        self.db.write(work)
 
     def set_registered_model_tag(self, name: str, key: str, value: str, user: str = "") -> None:
         def work(conn: Connection) -> None:
@@ -120,7 +151,7 @@ class RegistryStore(RegistrySearchStore):
                 conn, model.id, name, A.SET_MODEL_TAG, user, key=key, from_value=old, to_value=value
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def delete_registered_model_tag(self, name: str, key: str, user: str = "") -> None:
         def work(conn: Connection) -> None:
@@ -131,7 +162,7 @@ class RegistryStore(RegistrySearchStore):
             self._touch(conn, model.id)
             self._record(conn, model.id, name, A.DELETE_MODEL_TAG, user, key=key, from_value=old)
 
-        self._write(work)
+        self.db.write(work)
 
     # -- versions -------------------------------------------------------------------------
 
@@ -184,10 +215,10 @@ class RegistryStore(RegistrySearchStore):
             )
             return self._version_entity(conn, version.id)
 
-        return self._write(work)
+        return self.db.write(work)
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             row = self._version(conn, self._model(conn, name), version)
             return self._version_entity(conn, row.id)
 
@@ -210,7 +241,7 @@ class RegistryStore(RegistrySearchStore):
             )
             return self._version_entity(conn, row.id)
 
-        return self._write(work)
+        return self.db.write(work)
 
     def delete_model_version(self, name: str, version: int, user: str = "") -> None:
         """Delete a version with its tags and aliases; each alias's removal is recorded. Its
@@ -246,7 +277,7 @@ class RegistryStore(RegistrySearchStore):
                 from_value=row.current_stage,
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def set_model_version_tag(
         self, name: str, version: int, key: str, value: str, user: str = ""
@@ -268,7 +299,7 @@ class RegistryStore(RegistrySearchStore):
                 to_value=value,
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def delete_model_version_tag(self, name: str, version: int, key: str, user: str = "") -> None:
         def work(conn: Connection) -> None:
@@ -289,12 +320,12 @@ class RegistryStore(RegistrySearchStore):
                 from_value=old,
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] = ModelVersionStage.ALL
     ) -> list[ModelVersion]:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             model = self._model(conn, name)
             return entities.latest_versions(conn, [model.id], stages)[model.id]
 
@@ -351,7 +382,7 @@ class RegistryStore(RegistrySearchStore):
             )
             return self._version_entity(conn, row.id)
 
-        return self._write(work)
+        return self.db.write(work)
 
     def set_registered_model_alias(
         self, name: str, alias: str, version: int, user: str = "", comment: str | None = None
@@ -384,7 +415,7 @@ class RegistryStore(RegistrySearchStore):
                 comment=comment,
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def delete_registered_model_alias(
         self, name: str, alias: str, user: str = "", comment: str | None = None
@@ -408,10 +439,10 @@ class RegistryStore(RegistrySearchStore):
                 comment=comment,
             )
 
-        self._write(work)
+        self.db.write(work)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             target = self._alias_version(conn, self._model(conn, name).id, alias)
             if target is None:
                 raise NotFound(f"registered model {name!r} has no alias {alias!r}")
@@ -421,7 +452,7 @@ class RegistryStore(RegistrySearchStore):
 
     def get_registry_history(self, name: str, version: int | None = None) -> list[RegistryEvent]:
         """The changes to a model (or one of its versions), newest first."""
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             condition = rh.c.model_id == self._model(conn, name).id
             if version is not None:
                 condition &= rh.c.version == version
@@ -437,7 +468,7 @@ class RegistryStore(RegistrySearchStore):
         NOTHING waits for a concurrent creator on PostgreSQL instead of failing."""
         now = now_ms()
         statement = (
-            self._upsert(conn, rm)
+            self.db.upsert(conn, rm)
             .values(
                 name=name,
                 description=description,
@@ -510,7 +541,7 @@ class RegistryStore(RegistrySearchStore):
                 )
             ).all()
         )
-        statement = self._upsert(conn, table)
+        statement = self.db.upsert(conn, table)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[table.c[owner], table.c.key],

@@ -21,7 +21,7 @@ from labtrack.store.filter import (
     parse_order_by,
 )
 from labtrack.store.sql import registry_entities as entities
-from labtrack.store.sql.base import SqlStoreBase
+from labtrack.store.sql.base import Database
 from labtrack.store.sql.filter_sql import SearchTarget, search_condition
 from labtrack.store.sql.registry_entities import mv, mvt, rm, rmt
 from labtrack.store.sql.search import decode_page_token, encode_page_token
@@ -43,52 +43,49 @@ _MODELS = SearchTarget(rm, _MODEL_COLUMNS, {TAG: (rmt, rmt.c.model_id, rm.c.id)}
 _VERSIONS = SearchTarget(mv, _VERSION_COLUMNS, {TAG: (mvt, mvt.c.version_id, mv.c.id)})
 
 
-class RegistrySearchStore(SqlStoreBase):
-    def search_registered_models(
-        self,
-        filter_string: str | None = None,
-        max_results: int | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> tuple[list[RegisteredModel], str | None]:
-        """Models matching e.g. ``name LIKE 'iris%' AND tags.team = 'vision'``; returns a page
-        and the token of the next one (None on the last page)."""
-        condition = self._registry_condition(filter_string, REGISTERED_MODELS, _MODELS)
-        orders = _order_clauses(order_by, REGISTERED_MODELS, _MODEL_COLUMNS)
-        query = sa.select(rm).where(condition).order_by(*orders, rm.c.name)
-        limit, offset = _window(max_results, page_token)
-        with self.engine.connect() as conn:
-            rows, token = _trim(
-                conn.execute(query.limit(limit).offset(offset)).all(), max_results, offset
-            )
-            return entities.registered_models(conn, rows), token
+def search_registered_models(
+    db: Database,
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: list[str] | None,
+    page_token: str | None,
+) -> tuple[list[RegisteredModel], str | None]:
+    """``Registry.search_registered_models``: a page of models and the next page's token."""
+    condition = _condition(db, filter_string, REGISTERED_MODELS, _MODELS)
+    orders = _order_clauses(order_by, REGISTERED_MODELS, _MODEL_COLUMNS)
+    query = sa.select(rm).where(condition).order_by(*orders, rm.c.name)
+    limit, offset = _window(max_results, page_token)
+    with db.connect() as conn:
+        rows, token = _trim(
+            conn.execute(query.limit(limit).offset(offset)).all(), max_results, offset
+        )
+        return entities.registered_models(conn, rows), token
 
-    def search_model_versions(
-        self,
-        filter_string: str | None = None,
-        max_results: int | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> tuple[list[ModelVersion], str | None]:
-        """Versions matching e.g. ``name = 'iris' AND run_id = '...'``; a page and the next token."""
-        condition = self._registry_condition(filter_string, MODEL_VERSIONS, _VERSIONS)
-        orders = _order_clauses(order_by, MODEL_VERSIONS, _VERSION_COLUMNS)
-        query = entities.versions_query(condition).order_by(*orders, rm.c.name, mv.c.version.desc())
-        limit, offset = _window(max_results, page_token)
-        with self.engine.connect() as conn:
-            versions = entities.model_versions(conn, query.limit(limit).offset(offset))
-        return _trim(versions, max_results, offset)
 
-    def _registry_condition(
-        self,
-        filter_string: str | None,
-        searchable: Searchable,
-        target: SearchTarget,
-    ):
-        node = parse_filter(filter_string, searchable)
-        if node is None:
-            return sa.true()
-        return search_condition(node, target, dialect_name=self.engine.dialect.name)
+def search_model_versions(
+    db: Database,
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: list[str] | None,
+    page_token: str | None,
+) -> tuple[list[ModelVersion], str | None]:
+    """``Registry.search_model_versions``: a page of versions and the next page's token."""
+    condition = _condition(db, filter_string, MODEL_VERSIONS, _VERSIONS)
+    orders = _order_clauses(order_by, MODEL_VERSIONS, _VERSION_COLUMNS)
+    query = entities.versions_query(condition).order_by(*orders, rm.c.name, mv.c.version.desc())
+    limit, offset = _window(max_results, page_token)
+    with db.connect() as conn:
+        versions = entities.model_versions(conn, query.limit(limit).offset(offset))
+    return _trim(versions, max_results, offset)
+
+
+def _condition(
+    db: Database, filter_string: str | None, searchable: Searchable, target: SearchTarget
+):
+    node = parse_filter(filter_string, searchable)
+    if node is None:
+        return sa.true()
+    return search_condition(node, target, dialect_name=db.dialect)
 
 
 def _order_clauses(clauses: list[str] | None, searchable: Searchable, columns: dict) -> list:

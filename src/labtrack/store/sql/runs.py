@@ -13,7 +13,7 @@ from labtrack.entities import LifecycleStage, Metric, Run, RunData, RunInfo, Run
 from labtrack.errors import InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
 from labtrack.store.sql import schema
-from labtrack.store.sql.base import SqlStoreBase, now_ms
+from labtrack.store.sql.base import Database, now_ms
 
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
@@ -22,7 +22,14 @@ rp = schema.run_processes
 _ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
 
-class RunStore(SqlStoreBase):
+class Runs:
+    """Runs, their params and tags, and their liveness. Keeps the cache of run keys
+    (``run_pk``): the integer key the other tables refer to a run by."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._pks: dict[str, int] = {}  # run uuid -> key; a run's key never changes
+
     def create_run(
         self,
         experiment_id: str,
@@ -77,24 +84,24 @@ class RunStore(SqlStoreBase):
             )
             return info, pk
 
-        info, pk = self._write(work)
-        self._run_pks[run_uuid] = pk  # only once committed
+        info, pk = self.db.write(work)
+        self._pks[run_uuid] = pk  # only once committed
         return info
 
     def run_pk(self, run_uuid: str) -> int:
         """The integer key of a run (cached: a run's key never changes)."""
-        pk = self._run_pks.get(run_uuid)
+        pk = self._pks.get(run_uuid)
         if pk is None:
-            with self.engine.connect() as conn:
+            with self.db.connect() as conn:
                 pk = conn.execute(sa.select(r.c.id).where(r.c.run_uuid == run_uuid)).scalar()
             if pk is None:
                 raise NotFound(f"no run with id {run_uuid!r}")
-            self._run_pks[run_uuid] = pk
+            self._pks[run_uuid] = pk
         return pk
 
     def run_uuids_by_pk(self) -> dict[int, str]:
         """The runs whose keys this process knows already (no query): key -> uuid."""
-        return {pk: run_uuid for run_uuid, pk in self._run_pks.items()}
+        return {pk: run_uuid for run_uuid, pk in self._pks.items()}
 
     def get_run(self, run_uuid: str) -> Run:
         runs = self.get_runs([run_uuid])
@@ -106,7 +113,7 @@ class RunStore(SqlStoreBase):
         """Full runs (info, params, tags, latest metrics), in the order of ``run_uuids``."""
         if not run_uuids:
             return []
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             ids = sa.select(r.c.id).where(r.c.run_uuid.in_(run_uuids)).scalar_subquery()
             infos = conn.execute(sa.select(r).where(r.c.id.in_(ids))).all()
             params = conn.execute(sa.select(p).where(p.c.run_id.in_(ids))).all()
@@ -148,7 +155,7 @@ class RunStore(SqlStoreBase):
         run_name: str | None = None,
     ) -> None:
         if status is not None or end_time is not None or run_name is not None:
-            self._write(self.run_update(run_uuid, status, end_time, run_name))
+            self.db.write(self.run_update(run_uuid, status, end_time, run_name))
 
     def run_update(
         self,
@@ -183,7 +190,7 @@ class RunStore(SqlStoreBase):
 
     def set_run_lifecycle(self, run_uuid: str, stage: str) -> None:
         pk = self.run_pk(run_uuid)
-        self._write(
+        self.db.write(
             lambda conn: conn.execute(r.update().where(r.c.id == pk).values(lifecycle_stage=stage))
         )
 
@@ -207,7 +214,7 @@ class RunStore(SqlStoreBase):
                 conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
             )
 
-        self._write(work)
+        self.db.write(work)
 
     @staticmethod
     def _insert_params(conn: Connection, pk: int, run_uuid: str, params: Mapping[str, str]) -> None:
@@ -234,11 +241,11 @@ class RunStore(SqlStoreBase):
             if conn.execute(t.delete().where(t.c.run_id == pk, t.c.key == key)).rowcount == 0:
                 raise NotFound(f"run {run_uuid} has no tag {key!r}")
 
-        self._write(work)
+        self.db.write(work)
 
     def _upsert_rows(self, conn: Connection, table: sa.Table, rows: list[dict]) -> None:
         if rows:
-            statement = self._upsert(conn, table)
+            statement = self.db.upsert(conn, table)
             conn.execute(
                 statement.on_conflict_do_update(
                     index_elements=[table.c.run_id, table.c.key],
@@ -260,7 +267,7 @@ class RunStore(SqlStoreBase):
         keeper of the ones another process owns, so that they stay alive while this process
         logs to them. One write transaction; runs that ended are left alone.
         """
-        self._write(self.heartbeat_work(run_uuids, run_pks))
+        self.db.write(self.heartbeat_work(run_uuids, run_pks))
 
     def heartbeat_work(
         self, run_uuids: Iterable[str] = (), run_pks: Iterable[int] = ()
@@ -293,7 +300,7 @@ class RunStore(SqlStoreBase):
                 "pid_start": me.start_ms,
                 "heartbeat_time": now,
             }
-            insert = self._upsert(conn, rp).from_select(
+            insert = self.db.upsert(conn, rp).from_select(
                 [rp.c.run_id, *(rp.c[name] for name in keeper)],
                 sa.select(
                     r.c.id, *(sa.literal(value, rp.c[name].type) for name, value in keeper.items())
@@ -324,7 +331,7 @@ class RunStore(SqlStoreBase):
     def _find_dead_runs(self, heartbeat_timeout_ms: int) -> list[Row]:
         """The RUNNING runs (their ``runs`` rows as read) whose owner and keepers are all gone."""
         cutoff = now_ms() - heartbeat_timeout_ms
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(
                     r.c.id,
@@ -392,7 +399,7 @@ class RunStore(SqlStoreBase):
                     conn.execute(rp.delete().where(rp.c.run_id == row.id))
             return killed
 
-        return self._write(work)
+        return self.db.write(work)
 
 
 def _owner_columns() -> dict:

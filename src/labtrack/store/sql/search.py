@@ -12,8 +12,9 @@ from labtrack.entities import Run, ViewType
 from labtrack.errors import InvalidParameter
 from labtrack.store.filter import parse_filter, parse_order_by
 from labtrack.store.sql import schema
-from labtrack.store.sql.base import SqlStoreBase
+from labtrack.store.sql.base import Database
 from labtrack.store.sql.filter_sql import filter_condition, order_by_clauses
+from labtrack.store.sql.runs import Runs
 
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
@@ -34,7 +35,14 @@ class RunColumns:
     next_page_token: str | None
 
 
-class SearchStore(SqlStoreBase):
+class RunSearch:
+    """Searching runs: the filter and order compiled to SQL, a page at a time; whole runs
+    come from ``runs``."""
+
+    def __init__(self, db: Database, runs: Runs):
+        self.db = db
+        self.runs = runs
+
     def _matching_runs(
         self,
         experiment_ids: list[str],
@@ -53,7 +61,7 @@ class SearchStore(SqlStoreBase):
         )
         node = parse_filter(filter_string)
         if node is not None:
-            condition = condition & filter_condition(node, r, dialect_name=self.engine.dialect.name)
+            condition = condition & filter_condition(node, r, dialect_name=self.db.dialect)
         orders = [parse_order_by(clause) for clause in order_by or []]
         return (
             sa.select(r)
@@ -76,7 +84,7 @@ class SearchStore(SqlStoreBase):
             query = query.limit(max_results + 1)  # one more tells whether a next page exists
         query = query.offset(offset or None)
         page = query.subquery()
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             runs = conn.execute(query).all()  # the ordered query itself: a subquery keeps no order
             has_more = max_results is not None and len(runs) > max_results
             runs = runs[:max_results] if has_more else runs
@@ -124,12 +132,12 @@ class SearchStore(SqlStoreBase):
         query = query.with_only_columns(r.c.run_uuid)
         if max_results is not None:
             query = query.limit(max_results + 1)
-        with self.engine.connect() as conn:
+        with self.db.connect() as conn:
             run_uuids = list(conn.execute(query.offset(offset or None)).scalars())
         has_more = max_results is not None and len(run_uuids) > max_results
         run_uuids = run_uuids[:max_results] if has_more else run_uuids
         token = encode_page_token(offset + len(run_uuids)) if has_more else None
-        return self.get_runs(run_uuids), token  # type: ignore[attr-defined]
+        return self.runs.get_runs(run_uuids), token
 
 
 def _tuples(conn, statement) -> list[tuple]:

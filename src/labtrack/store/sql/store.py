@@ -1,4 +1,8 @@
-"""The SQL store: one class per aggregate, joined here over one engine."""
+"""The SQL store: one part per aggregate, each handed exactly what it uses.
+
+``Database`` (the engine and its write helper) is what every part shares; ``runs`` also
+keeps the run keys that ``metrics`` and ``search`` use. Nothing else passes between them.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +11,44 @@ from pathlib import Path
 from labtrack import env
 from labtrack.errors import ReadOnlyStore
 from labtrack.store.sql import connection, migrations, schema
-from labtrack.store.sql.experiments import ExperimentStore
-from labtrack.store.sql.metrics import MetricStore
-from labtrack.store.sql.registry import RegistryStore
-from labtrack.store.sql.runs import RunStore
-from labtrack.store.sql.search import SearchStore
+from labtrack.store.sql.base import Database
+from labtrack.store.sql.experiments import Experiments
+from labtrack.store.sql.metrics import Metrics
+from labtrack.store.sql.registry import Registry
+from labtrack.store.sql.runs import Runs
+from labtrack.store.sql.search import RunSearch
 
 
-class SqlStore(ExperimentStore, RunStore, MetricStore, SearchStore, RegistryStore):
+class SqlStore:
     """Experiments, runs, params, tags, metrics and the model registry in SQLite or PostgreSQL.
 
-    Opening a store creates it, or upgrades an older schema in place; a store written by
-    a newer labtrack is refused with a clear error. A SQLite file this user cannot write
-    opens read-only (``read_only``): reads work, writes raise ``ReadOnlyStore``.
+    Its parts: ``experiments``, ``runs`` (with params, tags and liveness), ``metrics``,
+    ``search`` (of runs) and ``registry``. Opening a store creates it, or upgrades an older
+    schema in place; a store written by a newer labtrack is refused with a clear error. A
+    SQLite file this user cannot write opens read-only (``read_only``): reads work, writes
+    raise ``ReadOnlyStore``.
+
+    ``artifact_root`` is where new experiments keep their artifacts: ``LABTRACK_ARTIFACTS_URI``
+    when set (a folder or a URI such as ``s3://bucket/prefix``, kept as text), else the
+    ``artifacts`` folder beside a SQLite file (or under the labtrack home).
     """
 
     def __init__(self, uri: str, upgrade: bool = True):
         self.uri = uri
         self.engine = connection.create_engine(uri)
-        database = connection.sqlite_path(uri)
-        self.artifact_root = (database.parent if database else env.default_home()) / "artifacts"
-        self._run_pks: dict[str, int] = {}
-        self._known_metric_keys: dict[str, int] = {}
+        self.artifact_root: str = env.ARTIFACTS_URI.get() or str(
+            (self.database_path.parent if self.database_path else env.default_home()) / "artifacts"
+        )
+        db = Database(self.engine)
+        self.experiments = Experiments(db, self.artifact_root)
+        self.runs = Runs(db)
+        self.metrics = Metrics(db, self.runs)
+        self.search = RunSearch(db, self.runs)
+        self.registry = Registry(db)
         try:
             if upgrade and not self.read_only:
                 migrations.upgrade(self.engine)
-                self._ensure_default_experiment()
+                self.experiments.ensure_default()
             else:
                 self._check_version()
         except BaseException:
@@ -64,11 +80,14 @@ class SqlStore(ExperimentStore, RunStore, MetricStore, SearchStore, RegistryStor
 
     @property
     def schema_version(self) -> int | None:
+        """The schema version of the database (None before the first upgrade)."""
         return migrations.current_version(self.engine)
 
     @property
     def database_path(self) -> Path | None:
+        """The SQLite file, or None for PostgreSQL or an in-memory database."""
         return connection.sqlite_path(self.uri)
 
     def close(self) -> None:
+        """Close the pooled connections (the store opens new ones if used again)."""
         self.engine.dispose()
