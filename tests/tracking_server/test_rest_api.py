@@ -3,6 +3,9 @@ MLflow's codes and statuses, URIs, and the artifact proxy's path checks."""
 
 from __future__ import annotations
 
+import hashlib
+import sys
+
 import httpx
 import pytest
 
@@ -284,3 +287,35 @@ def test_bad_input_is_a_client_error_on_every_endpoint(shared_server, method, pa
             "INVALID_PARAMETER_VALUE",
             "RESOURCE_DOES_NOT_EXIST",
         ), response.text
+
+
+def _peak_rss_bytes(pid: int) -> int:
+    """The process's peak resident memory so far (Linux's VmHWM)."""
+    for line in open(f"/proc/{pid}/status").read().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/<pid>/status")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/status")
+def test_a_200_mb_artifact_streams_through_the_proxy(shared_server):
+    size, chunk = 200 * 2**20, bytes(range(256)) * 4096  # 1 MiB chunks
+    run = new_run(shared_server)
+    relative = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    url = f"{shared_server.url}/api/2.0/mlflow-artifacts/artifacts/{relative}/big.bin"
+    before = _peak_rss_bytes(shared_server.process.pid)
+
+    upload = httpx.put(url, content=(chunk for _ in range(size // len(chunk))), timeout=300)
+    assert upload.status_code == 200, upload.text
+    received, digest = 0, hashlib.sha256()
+    with httpx.stream("GET", url, timeout=300) as download:
+        for part in download.iter_bytes():
+            received += len(part)
+            digest.update(part)
+    expected = hashlib.sha256()
+    for _ in range(size // len(chunk)):
+        expected.update(chunk)
+    assert received == size and digest.digest() == expected.digest()
+
+    growth = _peak_rss_bytes(shared_server.process.pid) - before
+    assert growth < 50 * 2**20, f"the server's peak memory grew by {growth / 2**20:.0f} MiB"
