@@ -38,6 +38,10 @@ def add_commands(sub) -> None:
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
     p.set_defaults(func=server)
+    # `labtrack server users ...`: who may use an authenticating server (--auth).
+    from labtrack.cli.server_users import add_users_command
+
+    add_users_command(p.add_subparsers(dest="server_action", metavar="ACTION"))
 
 
 def _positive(text: str) -> int:
