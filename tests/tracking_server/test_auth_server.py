@@ -309,3 +309,6 @@ def test_mlflow_client_authenticates_with_its_variables(world, mlflow_python, tm
     assert run.info.user_id == "ada" and run.data.params == {"alpha": "0.5"}
     assert "401" in result["refused"] or "UNAUTHENTICATED" in result["refused"]
     assert "Traceback" not in result["refused"]
+    log = (tmp_path / "server.log").read_text()  # the server's output, access log included
+    secrets = [v for k, v in credentials.items() if k != "MLFLOW_TRACKING_USERNAME"]
+    assert "runs/get" in log and all(secret not in log for secret in secrets)
