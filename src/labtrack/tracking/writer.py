@@ -13,10 +13,11 @@ then can a logging call wait on the store, or raise its error).
 
 Nothing logged is lost on the way:
 - While the store cannot take writes (a server down or restarting, a network drop, a full
-  disk), a batch goes to the store's spool on local disk (``labtrack.store.spool``) and
-  logging goes on; spooled batches are written, in order and before anything newer, once
-  the store answers again. Only if the spool cannot take it either does a batch stay in
-  memory, and ``flush()`` says so.
+  disk; for an http(s) store, a tracking server that does not answer, or answers 429, 502,
+  503 or 504, after its retries), a batch goes to the store's spool on local disk
+  (``labtrack.store.spool``) and logging goes on; spooled batches are written, in order
+  and before anything newer, once the store answers again. Only if the spool cannot take
+  it either does a batch stay in memory, and ``flush()`` says so.
 - A point the store refuses for what it is (a constraint, an out-of-range number) is set
   aside, recorded in the spool file and reported at the next ``flush()``; the rest of its
   batch is written.
@@ -97,9 +98,11 @@ class MetricWriter:
         self._spool_pending = self.spool.exists()
         self._spool_broken = False  # the spool file cannot be read or written: do without it
         self._next_spool_check = 0.0
-        # On a server store a commit whose answer was lost may have happened: each batch
+        # On a server database a commit whose answer was lost may have happened: each batch
         # carries an id the store records with it, so its spooled copy is not written twice.
-        self._claims_batches = store.engine.dialect.name != "sqlite"
+        # An HTTP store says it records none (``claims_batches``): MLflow keeps a point once.
+        claims = getattr(store.metrics, "claims_batches", None)
+        self._claims_batches = store.engine.dialect.name != "sqlite" if claims is None else claims
         self._confirmed_claims: list[str] = []  # ids of batches known committed: to forget
         self._ends: list[RunEnd] = []  # run ends not yet written (kept with the points)
         self._away_since: float | None = None  # monotonic time the store stopped answering
