@@ -183,9 +183,7 @@ def _record_provenance(client: TrackingClient, run_id: str, target: Target, dirt
 
 def _store_paths(client: TrackingClient) -> set[Path]:
     """The store's own files, which a project folder may contain but are not its source."""
-    from labtrack.store.sql.connection import sqlite_path
-
-    database = sqlite_path(client.tracking_uri)
+    database = client.database_path
     if database is None:
         return set()
     database = database.resolve()

@@ -47,12 +47,8 @@ class Backend:
         self.executor.shutdown(wait=False, cancel_futures=True)
         with self._client_lock:
             client, self._client = self._client, None
-        if client is not None and not _is_in_memory(client.store):
-            client.store.close()
-
-
-def _is_in_memory(store) -> bool:
-    return store.database_path is None and store.uri.startswith("sqlite")
+        if client is not None:
+            client.close()
 
 
 def load(server_app) -> None:

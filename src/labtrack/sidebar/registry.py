@@ -35,7 +35,7 @@ def source_runs(client, run_ids) -> dict:
     often, and a model may have many versions); a version registered from a path, or whose
     run was deleted, has none."""
     wanted = list(dict.fromkeys(run_id for run_id in run_ids if run_id))
-    return {run.info.run_id: run for run in client.store.runs.get_runs(wanted)} if wanted else {}
+    return {run.info.run_id: run for run in client.get_runs(wanted)} if wanted else {}
 
 
 def source_run(client, run_id: str | None):

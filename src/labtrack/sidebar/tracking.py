@@ -7,7 +7,6 @@ from tornado import web
 
 from labtrack.sidebar import filters, payloads
 from labtrack.sidebar.base import StoreHandler, within_int64
-from labtrack.sidebar.stamp import store_stamp
 
 RECENT_FIRST = ["attributes.start_time DESC"]
 
@@ -20,7 +19,7 @@ class StampHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        stamp = await self.call(lambda client: store_stamp(client.store.database_path))
+        stamp = await self.call(lambda client: client.change_stamp())
         self.reply({"stamp": stamp})
 
 

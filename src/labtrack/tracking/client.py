@@ -35,6 +35,8 @@ from labtrack.tracking.tracking_uri import get_tracking_uri
 from labtrack.tracking.writer import get_writer
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import pandas as pd
 
@@ -189,6 +191,18 @@ class TrackingClient:
         self._before_read()
         return self.store.runs.get_run(run_id)
 
+    def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
+        """Several runs in one read, in the order of ``run_ids``; ids with no run in the store
+        are left out (a labtrack extension, for views that show many runs at once).
+
+        >>> runs = client.get_runs([first_id, second_id])  # doctest: +SKIP
+        """
+        ids = None if isinstance(run_ids, (str, bytes)) else list(run_ids)  # one id is no list
+        if ids is None or not all(isinstance(i, str) for i in ids):
+            raise InvalidParameter(f"run_ids must be a list of run id strings, got {run_ids!r}")
+        self._before_read()
+        return self.store.runs.get_runs(ids)
+
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         """Change a run's status (a ``RunStatus``) and/or its name; None leaves a field as it is.
         Raises ``NotFound`` if there is no such run.
@@ -313,6 +327,29 @@ class TrackingClient:
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""
         self.writer.flush()
+
+    # -- the store itself -----------------------------------------------------------------
+
+    @property
+    def database_path(self) -> Path | None:
+        """The SQLite file of this client's store; None for a server database (PostgreSQL)
+        or an in-memory one."""
+        return self.store.database_path
+
+    def change_stamp(self) -> str:
+        """A short string that differs whenever the store may have changed (any process's
+        commit), cheap enough to poll every second: views compare it to know when to read
+        again. A SQLite store answers from its files without a query; a server database's
+        stamp simply moves every few seconds (``labtrack.store.stamp``)."""
+        return self.store.change_stamp()
+
+    def close(self) -> None:
+        """Close the store's idle pooled connections (it opens new ones when next used, for
+        this client or any other of the same store). An in-memory SQLite store is left
+        open: its one connection is the whole database."""
+        if self.store.database_path is None and self.store.uri.startswith("sqlite"):
+            return
+        self.store.close()
 
     # -- reads ----------------------------------------------------------------------------
 

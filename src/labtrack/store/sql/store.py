@@ -10,6 +10,7 @@ from pathlib import Path
 
 from labtrack import env
 from labtrack.errors import ReadOnlyStore
+from labtrack.store import stamp
 from labtrack.store.sql import connection, migrations, schema
 from labtrack.store.sql.base import Database
 from labtrack.store.sql.experiments import Experiments
@@ -87,6 +88,10 @@ class SqlStore:
     def database_path(self) -> Path | None:
         """The SQLite file, or None for PostgreSQL or an in-memory database."""
         return connection.sqlite_path(self.uri)
+
+    def change_stamp(self) -> str:
+        """A string that differs whenever the store may have changed (``store.stamp``)."""
+        return stamp.store_stamp(self.database_path)
 
     def close(self) -> None:
         """Close the pooled connections (the store opens new ones if used again)."""

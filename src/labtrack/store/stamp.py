@@ -1,4 +1,5 @@
-"""A cheap "has the store changed?" stamp, which the sidebar polls to know when to refresh.
+"""A cheap "has the store changed?" stamp, which views (the sidebar) poll to know when to
+refresh (``TrackingClient.change_stamp``).
 
 For SQLite it is the size and modification time of the database file and its write-ahead
 log: every commit, from any process, touches one of them, and reading them costs two
@@ -16,6 +17,8 @@ SERVER_STORE_PERIOD = 10.0
 
 
 def store_stamp(database: Path | None, now: float | None = None) -> str:
+    """The stamp of the store in the SQLite file ``database``, or of a server database (None)
+    at time ``now`` (default: the current time)."""
     if database is None:
         return f"t{int((now if now is not None else time.time()) // SERVER_STORE_PERIOD)}"
     parts = []

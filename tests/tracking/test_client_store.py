@@ -1,0 +1,75 @@
+"""What views ask the client about its store: several runs at once, a change stamp, closing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import labtrack as lt
+from labtrack.errors import InvalidParameter
+from labtrack.store import stamp
+from labtrack.store.sql import connection
+
+
+def test_get_runs_reads_several_runs_in_the_order_asked_and_skips_unknown_ids(client):
+    first, second = (client.create_run("0").info.run_id for _ in range(2))
+    client.log_metric(second, "loss", 0.5)  # pending points are persisted before the read
+    runs = client.get_runs([second, "0" * 32, first])
+    assert [run.info.run_id for run in runs] == [second, first]
+    assert runs[0].data.metrics == {"loss": 0.5}
+    assert client.get_runs([]) == []
+    with pytest.raises(InvalidParameter, match="list of run id strings"):
+        client.get_runs(first)  # one id, not a list
+    with pytest.raises(InvalidParameter, match="list of run id strings"):
+        client.get_runs([first, 7])
+    assert [run.info.run_id for run in client.get_runs(i for i in (first,))] == [first]
+
+
+def test_the_change_stamp_moves_when_another_process_writes(tracking_uri, monkeypatch):
+    client = lt.Client(tracking_uri)
+    run_id = client.create_run("0").info.run_id
+    if client.database_path is None:  # a server database: the stamp moves with the clock
+        now = [1000.0]
+        monkeypatch.setattr(stamp.time, "time", lambda: now[0])
+        before = client.change_stamp()
+        assert client.change_stamp() == before
+        now[0] += stamp.SERVER_STORE_PERIOD
+        assert client.change_stamp() != before
+        return
+    before = client.change_stamp()
+    assert client.change_stamp() == before
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, labtrack as lt; lt.Client(sys.argv[1]).set_tag(sys.argv[2], 'k', 'v')",
+            tracking_uri,
+            run_id,
+        ],
+        check=True,
+    )
+    assert client.change_stamp() != before
+
+
+def test_database_path_is_the_sqlite_file_or_none(tracking_uri):
+    assert lt.Client(tracking_uri).database_path == connection.sqlite_path(tracking_uri)
+    assert lt.Client("sqlite:///:memory:").database_path is None
+
+
+def test_close_lets_go_of_idle_connections_and_the_client_still_works(tracking_uri):
+    client = lt.Client(tracking_uri)
+    experiment_id = client.create_experiment("kept")
+    assert client.store.engine.pool.checkedin() >= 1
+    client.close()
+    assert client.store.engine.pool.checkedin() == 0
+    assert client.get_experiment(experiment_id).name == "kept"
+
+
+def test_close_leaves_an_in_memory_store_open():
+    client = lt.Client("sqlite:///:memory:")
+    experiment_id = client.create_experiment("only in memory")
+    client.close()
+    client.close()
+    assert client.get_experiment(experiment_id).name == "only in memory"
