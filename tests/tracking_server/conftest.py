@@ -16,10 +16,21 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..mlflow_env import mlflow_python  # noqa: F401  (the session fixture)
+from ..mlflow_env import ensure_mlflow_python, mlflow_python  # noqa: F401  (a fixture)
 from ..waiting import wait_until
 
 STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+def pytest_collection_finish(session) -> None:
+    """Build the MLflow environment before any test runs, when a selected test needs it:
+    installing MLflow can take longer than one test's timeout."""
+    if session.config.option.collectonly:
+        return
+    if any("mlflow_python" in getattr(item, "fixturenames", ()) for item in session.items):
+        ensure_mlflow_python()
+
+
 MLFLOW_SCRIPT_TIMEOUT_SECONDS = 300
 
 
