@@ -142,3 +142,22 @@ def test_cell_history_is_kept_in_the_bucket(s3_experiment, bucket, s3_client):
         Bucket=bucket, Key=f"team/{run.info.run_id}/artifacts/source/cells.json"
     )["Body"].read()
     assert [cell["execution_count"] for cell in json.loads(body)] == [1, 2]
+
+
+def test_labtrack_artifacts_uri_sends_every_new_experiment_to_the_bucket(
+    tracking_uri, bucket, s3_client, monkeypatch
+):
+    monkeypatch.setenv(env.ARTIFACTS_URI.name, f"s3://{bucket}/store")
+    with lt.start_run() as default_run:  # the Default experiment, created with the store
+        lt.log_text("a", "a.txt")
+    lt.set_experiment("another")
+    with lt.start_run() as other_run:
+        lt.log_text("b", "b.txt")
+    experiment_id = other_run.info.experiment_id
+    assert keys(s3_client, bucket) == {
+        f"store/0/{default_run.info.run_id}/artifacts/a.txt",
+        f"store/{experiment_id}/{other_run.info.run_id}/artifacts/b.txt",
+    }
+    assert lt.get_experiment_by_name("another").artifact_location == (
+        f"s3://{bucket}/store/{experiment_id}"
+    )
