@@ -104,7 +104,7 @@ class HttpClient:
         if not is_http_uri(uri):
             raise InvalidParameter(f"not an http(s) tracking URI: {display_uri(uri)!r}")
         self.base_url = display_uri(uri)
-        self.headers, self.auth = _credentials(uri)
+        self._uri = uri  # with the user and password it may carry: never shown
         self._sessions: dict[bool, requests.Session] = {}  # with retries, and without
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -119,10 +119,13 @@ class HttpClient:
                     self._sessions, self._pid = {}, os.getpid()
                 session = self._sessions.get(retry)
                 if session is None:
-                    session = self._sessions[retry] = _new_session(
-                        self.headers, self.auth, _RETRIES if retry else 0
-                    )
+                    session = self._sessions[retry] = _new_session(_RETRIES if retry else 0)
         return session
+
+    def credentials(self) -> tuple[dict[str, str], tuple[str, str] | None]:
+        """(headers, basic auth) for a request, read from the environment each time (as
+        MLflow's client does): a token or password set later is used from then on."""
+        return _credentials(self._uri)
 
     def close(self) -> None:
         """Close the pooled connections (new ones are opened if used again)."""
@@ -155,9 +158,18 @@ class HttpClient:
         of a successful one, else the matching labtrack error."""
         import requests
 
+        headers, auth = self.credentials()
+        sent = bool(headers or auth)
+        headers.update(kwargs.pop("headers", None) or {})
         try:
             response = self.session(retry).request(
-                method, self.base_url + path, timeout=_TIMEOUT, stream=stream, **kwargs
+                method,
+                self.base_url + path,
+                timeout=_TIMEOUT,
+                stream=stream,
+                headers=headers,
+                auth=auth,
+                **kwargs,
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise ServerAway(
@@ -168,10 +180,10 @@ class HttpClient:
                 f"request to the tracking server {self.base_url} failed: {_reason(error)}"
             ) from None
         if response.status_code >= 400:
-            raise self._error(response, method, path)
+            raise self._error(response, method, path, sent=sent)
         return response
 
-    def _error(self, response, method: str, path: str) -> LabtrackError:
+    def _error(self, response, method: str, path: str, sent: bool) -> LabtrackError:
         status = response.status_code
         try:
             payload = response.json()
@@ -185,7 +197,7 @@ class HttpClient:
             credentials = (
                 "no credentials were sent (set LABTRACK_TRACKING_TOKEN, or "
                 "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD)"
-                if self.auth is None and not self.headers
+                if not sent
                 else "the credentials sent were refused"
                 if status == 401
                 else "the credentials sent do not allow it"
@@ -213,9 +225,7 @@ def _reason(error: BaseException) -> str:
     return text.strip(" ()'\"") or type(error).__name__
 
 
-def _new_session(
-    headers: dict[str, str], auth: tuple[str, str] | None, retries: int
-) -> requests.Session:
+def _new_session(retries: int) -> requests.Session:
     import requests
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -235,8 +245,6 @@ def _new_session(
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers.update(headers)
     session.headers["User-Agent"] = "labtrack"
-    session.auth = auth
     session.trust_env = True  # proxies and CA bundles from the environment, as requests does
     return session

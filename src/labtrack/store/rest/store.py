@@ -751,14 +751,13 @@ class RestStore:
         """The server's URI without credentials."""
         return display_uri(self.uri)
 
-    def get_runs(self, run_uuids: list[str]) -> list[Run]:
-        """The runs with these ids that exist (what the sidebar asks the store for)."""
-        return self.runs.get_runs(run_uuids)
+    def change_stamp(self) -> str:
+        """A stamp that moves every few seconds: a server has no file to look at, and views
+        polling it need not cost a request (``labtrack.store.stamp``)."""
+        from labtrack.store.stamp import store_stamp
+
+        return store_stamp(None)
 
     def close(self) -> None:
-        """Close the pooled connections."""
-        self.http.close()
-
-    def after_fork(self) -> None:
-        """In a forked child: the parent's pooled connections are not this process's."""
+        """Close the pooled connections (new ones are opened if used again)."""
         self.http.close()
