@@ -61,9 +61,11 @@ def test_write_read_list_download_delete(root, tmp_path):
     assert repository.write_bytes("notes/readme.md", b"hello") == "notes/readme.md"
     assert repository.log_artifact(tmp_path / "weights.bin", "models/v1") == "models/v1/weights.bin"
     assert repository.log_artifacts(source, "data") == "data"
+    assert repository.log_artifacts(source / "sub") == ""  # the root
     assert repository.upload_stream("streamed.bin", io.BytesIO(b"s" * 100)) == "streamed.bin"
 
     assert repository.list_artifacts() == [
+        FileInfo("a.txt", False, 1),
         FileInfo("data", True, None),
         FileInfo("models", True, None),
         FileInfo("notes", True, None),
@@ -91,6 +93,7 @@ def test_write_read_list_download_delete(root, tmp_path):
     assert set(tree(everything)) == {
         "data/b.bin",
         "data/sub/a.txt",
+        "a.txt",
         "models/v1/weights.bin",
         "notes/readme.md",
         "streamed.bin",

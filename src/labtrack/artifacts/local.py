@@ -204,4 +204,5 @@ class LocalArtifactRepository(ArtifactRepository):
         return target
 
     def _relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+        relative = path.relative_to(self.root).as_posix()
+        return "" if relative == "." else relative  # "": the root, as for an object store
