@@ -271,6 +271,28 @@ def test_runs_and_registry_changes_record_the_signed_in_user(world):
     assert (history[0].action, history[0].user_id) == ("set_alias", "editor")
 
 
+def test_every_worker_authenticates(tmp_path):
+    """With --workers, each process builds the app from the environment: --auth reaches all."""
+    server = start_server(tmp_path, "--auth", "--workers", "2")
+    try:
+        # A new connection each time, so that both workers answer some of them.
+        statuses = {
+            httpx.get(f"{server.url}/api/2.0/mlflow/experiments/search").status_code
+            for _ in range(20)
+        }
+        assert statuses == {401}
+        log = (tmp_path / "server.log").read_text()
+        assert "no users yet: add one with `labtrack server users add NAME --admin`" in log
+        Users.for_store(get_store(server.store_uri)).add("admin", PASSWORD, admin=True)
+        with httpx.Client(headers=basic("admin")) as http:
+            answers = [
+                http.get(f"{server.url}/api/2.0/mlflow/experiments/search") for _ in range(20)
+            ]
+        assert {a.status_code for a in answers} == {200}
+    finally:
+        stop_server(server)
+
+
 MLFLOW_SCRIPT = """
     import json, os
     import mlflow

@@ -37,6 +37,19 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug")
     )
+    p.add_argument(
+        "--auth",
+        action="store_true",
+        help="require a user name and password or a token on every request, and enforce "
+        "permissions per experiment and registered model (users: `labtrack server users`)",
+    )
+    p.add_argument(
+        "--default-permission",
+        type=str.upper,
+        choices=("READ", "EDIT", "MANAGE", "NO_PERMISSIONS"),
+        help="with --auth: what a user may do where they have no grant (default READ, as in "
+        "MLflow; LABTRACK_SERVER_DEFAULT_PERMISSION)",
+    )
     p.set_defaults(func=server)
     # `labtrack server users ...`: who may use an authenticating server (--auth).
     from labtrack.cli.server_users import add_users_command
@@ -65,6 +78,8 @@ def server(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             log_level=args.log_level,
+            auth=args.auth,
+            default_permission=args.default_permission,
         )
     except KeyboardInterrupt:
         print("labtrack: server stopped", file=sys.stderr)

@@ -188,12 +188,18 @@ def build_app(
     tracking_uri: str | None = None,
     artifacts_destination: str | None = None,
     middleware: Sequence[Middleware] = (),
+    auth: bool | None = None,
+    default_permission: str | None = None,
 ) -> Starlette:
     """The server's app over the store at ``tracking_uri`` (the current tracking URI by
     default), proxying artifacts under ``artifacts_destination`` (by default the store's own
     artifact root: ``LABTRACK_ARTIFACTS_URI``, else the folder beside the store).
-    ``middleware`` runs on every request, before any endpoint (authentication goes here)."""
+    ``middleware`` runs on every request, before any endpoint. ``auth`` (default:
+    ``LABTRACK_SERVER_AUTH``) makes every request need credentials and the permission its
+    route needs (``labtrack.tracking_server.auth``); ``default_permission`` is what a user may
+    do where they have no grant (default: ``LABTRACK_SERVER_DEFAULT_PERMISSION``, READ)."""
     from labtrack.client import Client
+    from labtrack.tracking_server import auth as server_auth
 
     if artifacts_destination:
         # Read by the store when it opens: new experiments keep their artifacts there.
@@ -220,6 +226,8 @@ def build_app(
         },
     )
     app.state.service = service
+    if server_auth.enabled(auth):
+        server_auth.protect(app, default_permission)
     return app
 
 

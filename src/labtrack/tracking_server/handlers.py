@@ -77,6 +77,7 @@ def _run_id(message: p.Message) -> str:
 
 @endpoint("POST experiments/create")
 def create_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/create``: MLflow's ``CreateExperiment``."""
     experiment_id = svc.client.create_experiment(
         p.string(message, "name", required=True),
         svc.destination.stored_uri(p.string(message, "artifact_location")),
@@ -87,12 +88,14 @@ def create_experiment(svc: Service, message: p.Message, user: str | None) -> dic
 
 @endpoint("GET experiments/get")
 def get_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET experiments/get``: MLflow's ``GetExperiment``."""
     experiment = svc.client.get_experiment(p.string(message, "experiment_id", required=True))
     return {"experiment": p.experiment(experiment, svc.public_uri)}
 
 
 @endpoint("GET experiments/get-by-name")
 def get_experiment_by_name(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET experiments/get-by-name``: MLflow's ``GetExperimentByName``."""
     name = p.string(message, "experiment_name", required=True)
     experiment = svc.client.get_experiment_by_name(name)
     if experiment is None:
@@ -102,6 +105,7 @@ def get_experiment_by_name(svc: Service, message: p.Message, user: str | None) -
 
 @endpoint("GET experiments/search", "POST experiments/search")
 def search_experiments(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET experiments/search`` and ``POST experiments/search``: MLflow's ``SearchExperiments``."""
     experiments = svc.client.search_experiments(
         view_type=p.view_type(message, "view_type"),
         max_results=p.integer(message, "max_results"),
@@ -113,18 +117,21 @@ def search_experiments(svc: Service, message: p.Message, user: str | None) -> di
 
 @endpoint("POST experiments/delete")
 def delete_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/delete``: MLflow's ``DeleteExperiment``."""
     svc.client.delete_experiment(p.string(message, "experiment_id", required=True))
     return {}
 
 
 @endpoint("POST experiments/restore")
 def restore_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/restore``: MLflow's ``RestoreExperiment``."""
     svc.client.restore_experiment(p.string(message, "experiment_id", required=True))
     return {}
 
 
 @endpoint("POST experiments/update")
 def update_experiment(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/update``: MLflow's ``UpdateExperiment``."""
     svc.client.rename_experiment(
         p.string(message, "experiment_id", required=True),
         p.string(message, "new_name", required=True),
@@ -134,6 +141,7 @@ def update_experiment(svc: Service, message: p.Message, user: str | None) -> dic
 
 @endpoint("POST experiments/set-experiment-tag")
 def set_experiment_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/set-experiment-tag``: MLflow's ``SetExperimentTag``."""
     svc.client.set_experiment_tag(
         p.string(message, "experiment_id", required=True),
         p.string(message, "key", required=True),
@@ -147,10 +155,12 @@ def set_experiment_tag(svc: Service, message: p.Message, user: str | None) -> di
 
 @endpoint("POST runs/create")
 def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/create``: MLflow's ``CreateRun``."""
     tags = p.key_values(message, "tags")
-    user_id = user or p.string(message, "user_id")
-    if user_id:
-        tags.setdefault("mlflow.user", user_id)  # where labtrack keeps a run's user
+    if user:  # signed in (labtrack server --auth): the run is theirs, whatever the request says
+        tags["mlflow.user"] = user  # where labtrack keeps a run's user
+    elif user_id := p.string(message, "user_id"):
+        tags.setdefault("mlflow.user", user_id)
     run = svc.client.create_run(
         p.string(message, "experiment_id") or "0",
         start_time=p.integer(message, "start_time"),
@@ -162,11 +172,13 @@ def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("GET runs/get")
 def get_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET runs/get``: MLflow's ``GetRun``."""
     return {"run": p.run(svc.client.get_run(_run_id(message)), svc.public_uri)}
 
 
 @endpoint("POST runs/update")
 def update_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/update``: MLflow's ``UpdateRun``."""
     run_id = _run_id(message)
     status = p.string(message, "status")
     if status is not None and status not in RunStatus.ALL:
@@ -183,12 +195,14 @@ def update_run(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/delete")
 def delete_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/delete``: MLflow's ``DeleteRun``."""
     svc.client.delete_run(_run_id(message))
     return {}
 
 
 @endpoint("POST runs/restore")
 def restore_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/restore``: MLflow's ``RestoreRun``."""
     svc.client.restore_run(_run_id(message))
     return {}
 
@@ -221,6 +235,7 @@ def _unseen(svc: Service, run_id: str, metrics: list[Metric]) -> list[Metric]:
 
 @endpoint("POST runs/log-metric")
 def log_metric(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/log-metric``: MLflow's ``LogMetric``."""
     run_id = _run_id(message)
     point = _metric(message)
     if p.string(message, "model_id") and not _unseen(svc, run_id, [point]):
@@ -231,6 +246,7 @@ def log_metric(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/log-parameter")
 def log_param(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/log-parameter``: MLflow's ``LogParam``."""
     svc.client.log_param(
         _run_id(message), p.string(message, "key", required=True), p.string(message, "value") or ""
     )
@@ -239,6 +255,7 @@ def log_param(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/set-tag")
 def set_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/set-tag``: MLflow's ``SetTag``."""
     svc.client.set_tag(
         _run_id(message), p.string(message, "key", required=True), p.string(message, "value") or ""
     )
@@ -247,12 +264,14 @@ def set_tag(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/delete-tag")
 def delete_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/delete-tag``: MLflow's ``DeleteTag``."""
     svc.client.delete_tag(_run_id(message), p.string(message, "key", required=True))
     return {}
 
 
 @endpoint("POST runs/log-batch")
 def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/log-batch``: MLflow's ``LogBatch``."""
     run_id = _run_id(message)
     items = p.entries(message, "metrics", ("key",))
     params = p.entries(message, "params", ("key",))
@@ -281,6 +300,7 @@ def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/search")
 def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/search``: MLflow's ``SearchRuns``."""
     runs = svc.client.search_runs(
         p.strings(message, "experiment_ids"),
         filter_string=p.string(message, "filter") or "",
@@ -294,6 +314,7 @@ def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/outputs")
 def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/outputs``: MLflow's ``LogOutputs``."""
     # A logged model's run is its record's source_run_id; the step is not kept.
     run_id = _run_id(message)
     svc.client.get_run(run_id)
@@ -304,6 +325,7 @@ def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("GET metrics/get-history")
 def get_metric_history(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET metrics/get-history``: MLflow's ``GetMetricHistory``."""
     history = svc.client.get_metric_history(
         _run_id(message), p.string(message, "metric_key", required=True)
     )
@@ -313,6 +335,7 @@ def get_metric_history(svc: Service, message: p.Message, user: str | None) -> di
 
 @endpoint("GET artifacts/list")
 def list_artifacts(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET artifacts/list``: MLflow's ``ListArtifacts``."""
     run_id = _run_id(message)
     root = svc.client.get_run(run_id).info.artifact_uri
     files = svc.client.list_artifacts(run_id, p.string(message, "path"))
@@ -335,6 +358,7 @@ def file_info(info) -> dict:
 
 @endpoint("POST logged-models")
 def create_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST logged-models``: MLflow's ``CreateLoggedModel``."""
     experiment_id = p.string(message, "experiment_id", required=True)
     experiment = svc.client.get_experiment(experiment_id)
     run_id = p.string(message, "source_run_id")
@@ -366,12 +390,14 @@ def create_logged_model(svc: Service, message: p.Message, user: str | None) -> d
 
 @endpoint("GET logged-models/{model_id}")
 def get_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET logged-models/{model_id}``: MLflow's ``GetLoggedModel``."""
     record = svc.logged_models.get(message["model_id"])
     return {"model": logged_model_json(record, svc.public_uri)}
 
 
 @endpoint("PATCH logged-models/{model_id}")
 def finalize_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``PATCH logged-models/{model_id}``: MLflow's ``FinalizeLoggedModel``."""
     status = status_name(p._raw(message, "status", True))
     record = svc.logged_models.update(
         message["model_id"], lambda record: record.update(status=status)
@@ -381,12 +407,14 @@ def finalize_logged_model(svc: Service, message: p.Message, user: str | None) ->
 
 @endpoint("DELETE logged-models/{model_id}")
 def delete_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE logged-models/{model_id}``: MLflow's ``DeleteLoggedModel``."""
     svc.logged_models.update(message["model_id"], lambda record: record.update(deleted=True))
     return {}
 
 
 @endpoint("PATCH logged-models/{model_id}/tags")
 def set_logged_model_tags(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``PATCH logged-models/{model_id}/tags``: MLflow's ``SetLoggedModelTags``."""
     tags = p.key_values(message, "tags")
     svc.logged_models.update(message["model_id"], lambda record: record["tags"].update(tags))
     return {}
@@ -394,6 +422,7 @@ def set_logged_model_tags(svc: Service, message: p.Message, user: str | None) ->
 
 @endpoint("DELETE logged-models/{model_id}/tags/{tag_key}")
 def delete_logged_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE logged-models/{model_id}/tags/{tag_key}``: MLflow's ``DeleteLoggedModelTag``."""
     key = message["tag_key"]
 
     def remove(record: dict) -> None:
@@ -407,6 +436,7 @@ def delete_logged_model_tag(svc: Service, message: p.Message, user: str | None) 
 
 @endpoint("POST logged-models/{model_id}/params")
 def log_logged_model_params(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST logged-models/{model_id}/params``: MLflow's ``LogLoggedModelParamsRequest``."""
     params = p.key_values(message, "params")
     svc.logged_models.update(message["model_id"], lambda record: record["params"].update(params))
     return {}
@@ -414,6 +444,7 @@ def log_logged_model_params(svc: Service, message: p.Message, user: str | None) 
 
 @endpoint("POST logged-models/search")
 def search_logged_models(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST logged-models/search``: MLflow's ``SearchLoggedModels``."""
     records = svc.logged_models.search(
         p.strings(message, "experiment_ids"), p.string(message, "filter")
     )
@@ -434,6 +465,7 @@ def _version(message: p.Message) -> str:
 
 @endpoint("POST registered-models/create")
 def create_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST registered-models/create``: MLflow's ``CreateRegisteredModel``."""
     model = svc.client.create_registered_model(
         _name(message),
         tags=p.key_values(message, "tags"),
@@ -445,11 +477,13 @@ def create_registered_model(svc: Service, message: p.Message, user: str | None) 
 
 @endpoint("GET registered-models/get")
 def get_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET registered-models/get``: MLflow's ``GetRegisteredModel``."""
     return {"registered_model": p.registered_model(svc.client.get_registered_model(_name(message)))}
 
 
 @endpoint("POST registered-models/rename")
 def rename_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST registered-models/rename``: MLflow's ``RenameRegisteredModel``."""
     model = svc.client.rename_registered_model(
         _name(message), p.string(message, "new_name", required=True), user=user
     )
@@ -458,6 +492,7 @@ def rename_registered_model(svc: Service, message: p.Message, user: str | None) 
 
 @endpoint("PATCH registered-models/update")
 def update_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``PATCH registered-models/update``: MLflow's ``UpdateRegisteredModel``."""
     model = svc.client.update_registered_model(
         _name(message), p.string(message, "description"), user=user
     )
@@ -466,6 +501,7 @@ def update_registered_model(svc: Service, message: p.Message, user: str | None) 
 
 @endpoint("DELETE registered-models/delete")
 def delete_registered_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE registered-models/delete``: MLflow's ``DeleteRegisteredModel``."""
     svc.client.delete_registered_model(_name(message), user=user)
     return {}
 
@@ -484,6 +520,7 @@ def _without_prompt_term(filter_string: str | None) -> str | None:
 
 @endpoint("GET registered-models/search")
 def search_registered_models(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET registered-models/search``: MLflow's ``SearchRegisteredModels``."""
     models = svc.client.search_registered_models(
         filter_string=_without_prompt_term(p.string(message, "filter")),
         max_results=p.integer(message, "max_results") or 100,
@@ -495,12 +532,14 @@ def search_registered_models(svc: Service, message: p.Message, user: str | None)
 
 @endpoint("GET registered-models/get-latest-versions", "POST registered-models/get-latest-versions")
 def get_latest_versions(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET`` and ``POST registered-models/get-latest-versions``: MLflow's ``GetLatestVersions``."""
     versions = svc.client.get_latest_versions(_name(message), p.strings(message, "stages") or None)
     return p.page("model_versions", [p.model_version(v) for v in versions], None)
 
 
 @endpoint("POST registered-models/set-tag")
 def set_registered_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST registered-models/set-tag``: MLflow's ``SetRegisteredModelTag``."""
     svc.client.set_registered_model_tag(
         _name(message),
         p.string(message, "key", required=True),
@@ -512,6 +551,7 @@ def set_registered_model_tag(svc: Service, message: p.Message, user: str | None)
 
 @endpoint("DELETE registered-models/delete-tag")
 def delete_registered_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE registered-models/delete-tag``: MLflow's ``DeleteRegisteredModelTag``."""
     svc.client.delete_registered_model_tag(
         _name(message), p.string(message, "key", required=True), user=user
     )
@@ -520,6 +560,7 @@ def delete_registered_model_tag(svc: Service, message: p.Message, user: str | No
 
 @endpoint("POST registered-models/alias")
 def set_registered_model_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST registered-models/alias``: MLflow's ``SetRegisteredModelAlias``."""
     svc.client.set_registered_model_alias(
         _name(message), p.string(message, "alias", required=True), _version(message), user=user
     )
@@ -528,6 +569,7 @@ def set_registered_model_alias(svc: Service, message: p.Message, user: str | Non
 
 @endpoint("DELETE registered-models/alias")
 def delete_registered_model_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE registered-models/alias``: MLflow's ``DeleteRegisteredModelAlias``."""
     svc.client.delete_registered_model_alias(
         _name(message), p.string(message, "alias", required=True), user=user
     )
@@ -536,6 +578,7 @@ def delete_registered_model_alias(svc: Service, message: p.Message, user: str | 
 
 @endpoint("GET registered-models/alias")
 def get_model_version_by_alias(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET registered-models/alias``: MLflow's ``GetModelVersionByAlias``."""
     version = svc.client.get_model_version_by_alias(
         _name(message), p.string(message, "alias", required=True)
     )
@@ -562,6 +605,7 @@ def _stored_source(svc: Service, source: str, run_id: str | None, model_id: str 
 
 @endpoint("POST model-versions/create")
 def create_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST model-versions/create``: MLflow's ``CreateModelVersion``."""
     run_id = p.string(message, "run_id")
     name = _name(message)
     source = _stored_source(
@@ -581,12 +625,14 @@ def create_model_version(svc: Service, message: p.Message, user: str | None) -> 
 
 @endpoint("GET model-versions/get")
 def get_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET model-versions/get``: MLflow's ``GetModelVersion``."""
     version = svc.client.get_model_version(_name(message), _version(message))
     return {"model_version": p.model_version(version)}
 
 
 @endpoint("PATCH model-versions/update")
 def update_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``PATCH model-versions/update``: MLflow's ``UpdateModelVersion``."""
     version = svc.client.update_model_version(
         _name(message), _version(message), p.string(message, "description"), user=user
     )
@@ -595,12 +641,14 @@ def update_model_version(svc: Service, message: p.Message, user: str | None) -> 
 
 @endpoint("DELETE model-versions/delete")
 def delete_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE model-versions/delete``: MLflow's ``DeleteModelVersion``."""
     svc.client.delete_model_version(_name(message), _version(message), user=user)
     return {}
 
 
 @endpoint("GET model-versions/search")
 def search_model_versions(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET model-versions/search``: MLflow's ``SearchModelVersions``."""
     versions = svc.client.search_model_versions(
         filter_string=p.string(message, "filter"),
         max_results=p.integer(message, "max_results") or 10_000,
@@ -612,6 +660,7 @@ def search_model_versions(svc: Service, message: p.Message, user: str | None) ->
 
 @endpoint("POST model-versions/transition-stage")
 def transition_model_version_stage(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST model-versions/transition-stage``: MLflow's ``TransitionModelVersionStage``."""
     version = svc.client.transition_model_version_stage(
         _name(message),
         _version(message),
@@ -624,6 +673,7 @@ def transition_model_version_stage(svc: Service, message: p.Message, user: str |
 
 @endpoint("POST model-versions/set-tag")
 def set_model_version_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST model-versions/set-tag``: MLflow's ``SetModelVersionTag``."""
     svc.client.set_model_version_tag(
         _name(message),
         _version(message),
@@ -636,6 +686,7 @@ def set_model_version_tag(svc: Service, message: p.Message, user: str | None) ->
 
 @endpoint("DELETE model-versions/delete-tag")
 def delete_model_version_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``DELETE model-versions/delete-tag``: MLflow's ``DeleteModelVersionTag``."""
     svc.client.delete_model_version_tag(
         _name(message), _version(message), p.string(message, "key", required=True), user=user
     )
@@ -644,6 +695,7 @@ def delete_model_version_tag(svc: Service, message: p.Message, user: str | None)
 
 @endpoint("GET model-versions/get-download-uri")
 def get_model_version_download_uri(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET model-versions/get-download-uri``: MLflow's ``GetModelVersionDownloadUri``."""
     uri = svc.client.get_model_version_download_uri(_name(message), _version(message))
     return {"artifact_uri": svc.public_uri(uri)}
 

@@ -24,9 +24,14 @@ def serve(
     port: int = 5000,
     workers: int = 1,
     log_level: str = "info",
+    auth: bool = False,
+    default_permission: str | None = None,
 ) -> None:
     """Serve MLflow's REST API over the store at ``backend_store_uri`` (the current tracking
     URI by default) until interrupted, with artifacts proxied under ``artifacts_destination``.
+    ``auth`` (or ``LABTRACK_SERVER_AUTH=1``) requires credentials and enforces permissions;
+    ``default_permission`` applies where a user has no grant (see
+    ``labtrack.tracking_server.auth``).
 
     >>> serve("postgresql://user:pw@db/labtrack", "s3://bucket/artifacts", host="0.0.0.0")  # doctest: +SKIP
     """
@@ -37,6 +42,16 @@ def serve(
     if artifacts_destination:
         artifacts_destination = _absolute_destination(artifacts_destination)
         os.environ[env.ARTIFACTS_URI.name] = artifacts_destination
+    from labtrack.tracking_server import auth as server_auth
+
+    if auth:  # the workers build the app from the environment
+        os.environ[server_auth.AUTH.name] = "1"
+    if default_permission:
+        from labtrack.tracking_server.auth.permissions import get_permission
+
+        os.environ[server_auth.DEFAULT_PERMISSION.name] = get_permission(default_permission).name
+    if server_auth.enabled():
+        server_auth.warn_if_no_users(uri)
     if workers > 1:
         # Each worker process opens the store itself, from the variables set above.
         uvicorn.run(
