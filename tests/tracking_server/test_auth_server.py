@@ -271,6 +271,26 @@ def test_runs_and_registry_changes_record_the_signed_in_user(world):
     assert (history[0].action, history[0].user_id) == ("set_alias", "editor")
 
 
+def test_labtracks_http_store_signs_in_with_labtrack_tracking_token(world, monkeypatch):
+    from labtrack.store.rest.http import AccessDenied
+    from labtrack.store.rest.store import RestStore
+
+    for name in ("LABTRACK_TRACKING_TOKEN", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    store = RestStore(world.server.url)
+    with pytest.raises(AccessDenied, match="no credentials were sent"):
+        store.experiments.get_experiment(world.experiment_id)
+    monkeypatch.setenv("LABTRACK_TRACKING_TOKEN", world.users.new_token("ada"))
+    with pytest.raises(AccessDenied, match="do not allow it"):  # ada has no grant there
+        store.experiments.get_experiment(world.experiment_id)
+    experiment_id = store.experiments.create_experiment("ada's own")
+    info = store.runs.create_run(experiment_id, "r", user_id="someone else")
+    assert info.user_id == "ada"
+    monkeypatch.setenv("LABTRACK_TRACKING_TOKEN", "lt_not-a-token")
+    with pytest.raises(AccessDenied, match="refused"):
+        store.experiments.get_experiment(experiment_id)
+
+
 def test_every_worker_authenticates(tmp_path):
     """With --workers, each process builds the app from the environment: --auth reaches all."""
     server = start_server(tmp_path, "--auth", "--workers", "2")
