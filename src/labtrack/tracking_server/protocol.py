@@ -201,6 +201,7 @@ URI = Callable[[str], str]
 
 
 def experiment(entity: Experiment, public_uri: URI) -> dict:
+    """MLflow's ``Experiment`` message; ``public_uri`` rewrites its artifact location."""
     return _without_empty(
         {
             "experiment_id": entity.experiment_id,
@@ -215,6 +216,7 @@ def experiment(entity: Experiment, public_uri: URI) -> dict:
 
 
 def metric(entity: Metric) -> dict:
+    """MLflow's ``Metric`` message."""
     return {
         "key": entity.key,
         "value": _json_number(entity.value),
@@ -224,6 +226,7 @@ def metric(entity: Metric) -> dict:
 
 
 def run_info(info: RunInfo, public_uri: URI) -> dict:
+    """MLflow's ``RunInfo`` message (``run_uuid`` too, for older clients)."""
     return _without_empty(
         {
             "run_uuid": info.run_id,
@@ -241,6 +244,7 @@ def run_info(info: RunInfo, public_uri: URI) -> dict:
 
 
 def run(entity: Run, public_uri: URI) -> dict:
+    """MLflow's ``Run`` message: info, data (latest metrics, params, tags), inputs."""
     data = entity.data
     if data.latest_metrics:
         metrics = [metric(m) for m in data.latest_metrics]
@@ -256,6 +260,7 @@ def run(entity: Run, public_uri: URI) -> dict:
 
 
 def model_version(entity: ModelVersion) -> dict:
+    """MLflow's ``ModelVersion`` message (the version as a string)."""
     return _without_empty(
         {
             "name": entity.name,
@@ -277,6 +282,7 @@ def model_version(entity: ModelVersion) -> dict:
 
 
 def registered_model(entity: RegisteredModel) -> dict:
+    """MLflow's ``RegisteredModel`` message, aliases as ``{alias, version}`` pairs."""
     return _without_empty(
         {
             "name": entity.name,
