@@ -4,6 +4,7 @@ MLflow's codes and statuses, URIs, and the artifact proxy's path checks."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 
 import httpx
@@ -319,3 +320,17 @@ def test_a_200_mb_artifact_streams_through_the_proxy(shared_server):
 
     growth = _peak_rss_bytes(shared_server.process.pid) - before
     assert growth < 50 * 2**20, f"the server's peak memory grew by {growth / 2**20:.0f} MiB"
+
+
+def test_log_model_adds_to_the_runs_model_history(shared_server):
+    run_id = new_run(shared_server)["info"]["run_id"]
+    for path in ("model", "other"):
+        model = {"artifact_path": path, "flavors": {"python_function": {}}, "run_id": run_id}
+        body = {"run_id": run_id, "model_json": json.dumps(model)}
+        assert shared_server.api("POST", "runs/log-model", json=body).status_code == 200
+    tags = lt.Client(shared_server.store_uri).get_run(run_id).data.tags
+    history = json.loads(tags["mlflow.log-model.history"])
+    assert [m["artifact_path"] for m in history] == ["model", "other"]
+    for bad in ("not json", json.dumps(["a list"]), json.dumps({"flavors": {}})):
+        body = {"run_id": run_id, "model_json": bad}
+        assert shared_server.api("POST", "runs/log-model", json=body).status_code == 400

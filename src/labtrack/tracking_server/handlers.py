@@ -312,6 +312,26 @@ def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
     return p.page("runs", [p.run(r, svc.public_uri) for r in runs], runs.token)
 
 
+# Where MLflow records the models logged in a run (a JSON list of their MLmodel contents).
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+
+
+@endpoint("POST runs/log-model")
+def log_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/log-model``: MLflow's ``LogModel`` (MLflow 2's clients send it after
+    uploading a model): the model's description joins the run's log-model history tag."""
+    run_id = _run_id(message)
+    try:
+        model = json.loads(p.string(message, "model_json", required=True))
+    except ValueError:
+        raise InvalidParameter("model_json must be a JSON object") from None
+    if not isinstance(model, dict) or not model.get("artifact_path"):
+        raise InvalidParameter("model_json must be a JSON object with the model's artifact_path")
+    history = json.loads(svc.client.get_run(run_id).data.tags.get(LOG_MODEL_HISTORY_TAG, "[]"))
+    svc.client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, json.dumps([*history, model]))
+    return {}
+
+
 @endpoint("POST runs/outputs")
 def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST runs/outputs``: MLflow's ``LogOutputs``."""
