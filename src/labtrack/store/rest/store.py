@@ -718,7 +718,15 @@ class RestRegistry:
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``alias`` points at; ``NotFound`` if none."""
         params = {"name": name, "alias": alias}
-        return self._version(self.http.call("GET", "registered-models/alias", params=params))
+        try:
+            answer = self.http.call("GET", "registered-models/alias", params=params)
+        except InvalidParameter as error:
+            # MLflow's server calls a missing alias an invalid parameter; the SQL store (and
+            # so every caller of this one) calls it NotFound.
+            if "not found" not in str(error).lower():
+                raise
+            raise NotFound(f"registered model {name!r} has no alias {alias!r}") from None
+        return self._version(answer)
 
     def get_registry_history(self, name: str, version: int | None = None) -> list[RegistryEvent]:
         """Not offered over MLflow's REST API: raises ``LabtrackError`` saying so."""
