@@ -5,7 +5,10 @@ signed-in user; MLflow's own client authenticates with its usual variables."""
 from __future__ import annotations
 
 import base64
+import os
 import re
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -291,9 +294,11 @@ def test_labtracks_http_store_signs_in_with_labtrack_tracking_token(world, monke
         store.experiments.get_experiment(experiment_id)
 
 
-def test_every_worker_authenticates(tmp_path):
-    """With --workers, each process builds the app from the environment: --auth reaches all."""
-    server = start_server(tmp_path, "--auth", "--workers", "2")
+def test_every_worker_authenticates(tmp_path, monkeypatch):
+    """With --workers, each process builds the app from the environment, where --auth (here
+    LABTRACK_SERVER_AUTH itself) is: every worker authenticates."""
+    monkeypatch.setenv("LABTRACK_SERVER_AUTH", "1")
+    server = start_server(tmp_path, "--workers", "2")
     try:
         # A new connection each time, so that both workers answer some of them.
         statuses = {
@@ -311,6 +316,27 @@ def test_every_worker_authenticates(tmp_path):
         assert {a.status_code for a in answers} == {200}
     finally:
         stop_server(server)
+
+
+@pytest.mark.parametrize(
+    "variable, value, message",
+    [
+        ("LABTRACK_SERVER_AUTH", "maybe", "LABTRACK_SERVER_AUTH='maybe': use 1"),
+        ("LABTRACK_SERVER_DEFAULT_PERMISSION", "OWNER", "unknown permission 'OWNER'"),
+    ],
+)
+def test_a_bad_setting_stops_the_server_before_it_serves(tmp_path, variable, value, message):
+    environment = {**os.environ, "LABTRACK_SERVER_AUTH": "1", variable: value}
+    done = subprocess.run(
+        [sys.executable, "-m", "labtrack.cli", "server", "--port", "0"]
+        + ["--backend-store-uri", f"sqlite:///{tmp_path / 'store.db'}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 MLFLOW_SCRIPT = """

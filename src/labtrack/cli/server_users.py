@@ -19,7 +19,10 @@ def add_users_command(server_actions) -> None:
     p = server_actions.add_parser(
         "users",
         help="manage who may use the server (with --auth): users, tokens, permissions",
-        description=__doc__,
+        description="Users of `labtrack server --auth`, their tokens and their permissions per "
+        "experiment and registered model, kept in the server's database. Passwords are read "
+        "from a prompt or, with --password-stdin, from standard input, and never printed; "
+        "`users token` prints a new token once (only its digest is kept).",
     )
     # SUPPRESS: never overwrite a --backend-store-uri given to `labtrack server` itself.
     p.add_argument(

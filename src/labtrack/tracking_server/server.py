@@ -43,14 +43,14 @@ def serve(
         artifacts_destination = _absolute_destination(artifacts_destination)
         os.environ[env.ARTIFACTS_URI.name] = artifacts_destination
     from labtrack.tracking_server import auth as server_auth
+    from labtrack.tracking_server.auth.permissions import get_permission
 
     if auth:  # the workers build the app from the environment
         os.environ[server_auth.AUTH.name] = "1"
     if default_permission:
-        from labtrack.tracking_server.auth.permissions import get_permission
-
         os.environ[server_auth.DEFAULT_PERMISSION.name] = get_permission(default_permission).name
     if server_auth.enabled():
+        get_permission(server_auth.DEFAULT_PERMISSION.get())  # a bad value fails here, once
         server_auth.warn_if_no_users(uri)
     if workers > 1:
         # Each worker process opens the store itself, from the variables set above.

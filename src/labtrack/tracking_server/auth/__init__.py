@@ -26,10 +26,16 @@ DEFAULT_PERMISSION = EnvVar(
 
 def enabled(flag: bool | None = None) -> bool:
     """Whether the server authenticates: ``flag`` (``--auth``) when given, else
-    ``LABTRACK_SERVER_AUTH``."""
+    ``LABTRACK_SERVER_AUTH`` (1/true/yes/on or 0/false/no/off; anything else is an error,
+    never a silently open server)."""
     if flag is not None:
         return flag
-    return (AUTH.get() or "0").strip().lower() in ("1", "true", "yes", "on")
+    value = (AUTH.get() or "0").strip().lower()
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        from labtrack.errors import InvalidParameter
+
+        raise InvalidParameter(f"{AUTH.name}={AUTH.get()!r}: use 1 to require credentials, or 0")
+    return value in ("1", "true", "yes", "on")
 
 
 def protect(app, default_permission: str | None = None):
