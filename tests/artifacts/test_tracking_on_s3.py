@@ -161,3 +161,29 @@ def test_labtrack_artifacts_uri_sends_every_new_experiment_to_the_bucket(
     assert lt.get_experiment_by_name("another").artifact_location == (
         f"s3://{bucket}/store/{experiment_id}"
     )
+
+
+def test_a_python_model_takes_its_artifacts_from_the_bucket(tracking_uri, bucket):
+    import numpy as np
+
+    from labtrack.artifacts import open_repository
+
+    open_repository(f"s3://{bucket}/inputs").write_bytes("tables/offset.txt", b"10")
+
+    class AddOffset(lt.pyfunc.PythonModel):
+        def load_context(self, context):
+            folder = Path(context.artifacts["tables"])
+            self.offset = float((folder / "offset.txt").read_text())
+
+        def predict(self, context, model_input, params=None):
+            return np.asarray(model_input) + self.offset
+
+    info = lt.pyfunc.log_model(
+        "offset", python_model=AddOffset(), artifacts={"tables": f"s3://{bucket}/inputs/tables"}
+    )
+    model = lt.pyfunc.load_model(info.model_uri)
+    np.testing.assert_array_equal(model.predict(np.array([[1.0]])), [[11.0]])
+    with pytest.raises(NotFound, match="no file or folder"):
+        lt.pyfunc.log_model(
+            "missing", python_model=AddOffset(), artifacts={"x": f"s3://{bucket}/nothing"}
+        )

@@ -207,7 +207,8 @@ class FsspecArtifactRepository(ArtifactRepository):
                 found = self.fs.find(source, withdirs=False)
                 files = {name: name[len(source) + 1 :] for name in found}
             else:
-                raise NotFound(f"no artifact {artifact_path!r} in {redacted(self.root)}")
+                what = f"artifact {artifact_path!r}" if artifact_path else "file or folder"
+                raise NotFound(f"no {what} at {redacted(self.root)}")
         destination = Path(dst_path) / posixpath.basename(source)
         for name, relative in files.items():
             target = destination.joinpath(*relative_parts(relative))

@@ -58,15 +58,24 @@ def save(model: Any, folder: Path, artifacts: dict[str, str] | None = None) -> d
 
 
 def _copy_artifacts(artifacts: dict[str, str], folder: Path) -> dict[str, dict[str, str]]:
+    """Copies each artifact (a local file or folder, or one at an ``s3://``, ``gs://`` or
+    ``az://`` URI, downloaded) into the model's ``artifacts/<name>/``."""
+    from labtrack.artifacts import is_local_root, open_repository
+
     copied = {}
     for name, source in artifacts.items():
-        source_path = Path(str(source).removeprefix("file://"))
-        if not source_path.exists():
+        remote = not is_local_root(str(source))
+        source_path = Path(
+            str(source).rstrip("/") if remote else str(source).removeprefix("file://")
+        )
+        if not remote and not source_path.exists():
             raise InvalidParameter(f"artifact {name!r}: no such file or folder {str(source)!r}")
         relative = f"{ARTIFACTS_FOLDER}/{name}/{source_path.name}"
         target = _artifact_target(folder, name, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if source_path.is_dir():
+        if remote:  # lands as target: the file's or folder's own name, in its parent
+            open_repository(str(source)).download_artifacts(None, target.parent)
+        elif source_path.is_dir():
             shutil.copytree(source_path, target)
         else:
             shutil.copy2(source_path, target)
