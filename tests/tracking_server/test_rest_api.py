@@ -334,3 +334,34 @@ def test_log_model_adds_to_the_runs_model_history(shared_server):
     for bad in ("not json", json.dumps(["a list"]), json.dumps({"flavors": {}})):
         body = {"run_id": run_id, "model_json": bad}
         assert shared_server.api("POST", "runs/log-model", json=body).status_code == 400
+
+
+def test_concurrent_clients_each_get_every_write_persisted(shared_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    experiment_id = new_experiment(shared_server)
+
+    def client_session(index: int) -> str:
+        with httpx.Client(base_url=f"{shared_server.url}/api/2.0/mlflow/", timeout=60) as http:
+            run = http.post("runs/create", json={"experiment_id": experiment_id}).json()["run"]
+            run_id = run["info"]["run_id"]
+            for step in range(20):
+                point = {"run_id": run_id, "key": "x", "value": index, "timestamp": 1, "step": step}
+                assert http.post("runs/log-metric", json=point).status_code == 200
+            batch = [{"key": f"b{i}", "value": i, "timestamp": 1, "step": 0} for i in range(50)]
+            body = {
+                "run_id": run_id,
+                "metrics": batch,
+                "params": [{"key": "i", "value": str(index)}],
+            }
+            assert http.post("runs/log-batch", json=body).status_code == 200
+            return run_id
+
+    with ThreadPoolExecutor(8) as pool:
+        run_ids = list(pool.map(client_session, range(8)))
+
+    client = lt.Client(shared_server.store_uri)
+    for index, run_id in enumerate(run_ids):
+        run = client.get_run(run_id)
+        assert run.data.params == {"i": str(index)} and len(run.data.metrics) == 51
+        assert [m.value for m in client.get_metric_history(run_id, "x")] == [index] * 20
