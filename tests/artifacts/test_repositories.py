@@ -222,7 +222,7 @@ def test_errors_name_no_secret(s3_endpoint, caplog):
     with caplog.at_level("DEBUG", logger="labtrack"):
         with pytest.raises(NotFound) as missing:
             repository.read_bytes("a.txt")
-        with pytest.raises(Exception) as failed:
+        with pytest.raises(NotFound) as failed:
             repository.write_bytes("a.txt", b"a")
     for text in (str(missing.value), str(failed.value), caplog.text):
         assert secret not in text

@@ -122,6 +122,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         source = Path(local_dir)
         if not source.is_dir():
             raise InvalidParameter(f"no such folder to log: {str(source)!r}")
+        folder = self._path(artifact_path)
         # Object stores have no empty folders: only the files are copied, and every target
         # is checked before the first is written.
         _, files = local_tree(source)
@@ -131,7 +132,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         for path, target in targets.items():
             with open(source / path, "rb") as stream:
                 self.upload_stream(target, stream)
-        return self._relative(self._path(artifact_path))
+        return self._relative(folder)
 
     def write_bytes(self, artifact_file: str, data: bytes) -> str:
         target = self._file_path(artifact_file)
