@@ -365,3 +365,23 @@ def test_concurrent_clients_each_get_every_write_persisted(shared_server):
         run = client.get_run(run_id)
         assert run.data.params == {"i": str(index)} and len(run.data.metrics) == 51
         assert [m.value for m in client.get_metric_history(run_id, "x")] == [index] * 20
+
+
+def test_experiment_search_pages(tmp_path):
+    server = start_server(tmp_path)
+    try:
+        created = {new_experiment(server) for _ in range(4)}
+        seen, token, pages = [], None, 0
+        while True:
+            body = {"max_results": 2} | ({"page_token": token} if token else {})
+            page = server.api("POST", "experiments/search", json=body).json()
+            seen += [e["experiment_id"] for e in page["experiments"]]
+            pages += 1
+            token = page.get("next_page_token")
+            if not token:
+                break
+        assert pages == 3 and sorted(seen) == sorted(created | {"0"})
+        bad = server.api("POST", "experiments/search", json={"page_token": "not-a-token"})
+        assert bad.status_code == 400
+    finally:
+        stop_server(server)

@@ -29,6 +29,8 @@ MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
+# MLflow's page size for an experiment search without max_results.
+SEARCH_EXPERIMENTS_PAGE = 1000
 
 
 class Service:
@@ -106,13 +108,16 @@ def get_experiment_by_name(svc: Service, message: p.Message, user: str | None) -
 @endpoint("GET experiments/search", "POST experiments/search")
 def search_experiments(svc: Service, message: p.Message, user: str | None) -> dict:
     """``GET experiments/search`` and ``POST experiments/search``: MLflow's ``SearchExperiments``."""
+    start, size = p.page_window(message, SEARCH_EXPERIMENTS_PAGE)
+    # labtrack answers an experiment search whole: ask for this page and one more item, which
+    # tells whether another page follows.
     experiments = svc.client.search_experiments(
         view_type=p.view_type(message, "view_type"),
-        max_results=p.integer(message, "max_results"),
+        max_results=start + size + 1,
         filter_string=p.string(message, "filter"),
     )
-    # labtrack answers an experiment search whole (up to max_results): one page.
-    return p.page("experiments", [p.experiment(e, svc.public_uri) for e in experiments], None)
+    page, token = p.offset_page(list(experiments), message, SEARCH_EXPERIMENTS_PAGE)
+    return p.page("experiments", [p.experiment(e, svc.public_uri) for e in page], token)
 
 
 @endpoint("POST experiments/delete")

@@ -157,9 +157,9 @@ def view_type(message: Message, name: str) -> int:
 # -- page tokens for lists labtrack returns whole -----------------------------------------------
 
 
-def offset_page(items: list, message: Message, default_size: int | None) -> tuple[list, str | None]:
-    """One page of ``items`` by the request's ``max_results`` and ``page_token`` (an offset):
-    for reads that labtrack answers whole, such as a metric's history."""
+def page_window(message: Message, default_size: int | None) -> tuple[int, int | None]:
+    """Where a page starts (its ``page_token``, an offset) and how many items it holds (its
+    ``max_results``; None: all), for reads that labtrack answers whole."""
     size = integer(message, "max_results") or default_size
     token = string(message, "page_token")
     start = 0
@@ -168,10 +168,19 @@ def offset_page(items: list, message: Message, default_size: int | None) -> tupl
             start = int(base64.urlsafe_b64decode(token.encode()).decode())
         except ValueError:
             raise InvalidParameter(f"Invalid page token {token!r}") from None
+        if start < 0:
+            raise InvalidParameter(f"Invalid page token {token!r}")
+    if size is not None and size <= 0:
+        raise InvalidParameter(f"max_results must be positive, got {size}")
+    return start, size
+
+
+def offset_page(items: list, message: Message, default_size: int | None) -> tuple[list, str | None]:
+    """One page of ``items`` (see ``page_window``) and the token of the next (None at the end):
+    for reads that labtrack answers whole, such as a metric's history."""
+    start, size = page_window(message, default_size)
     if size is None:
         return items[start:], None
-    if size <= 0:
-        raise InvalidParameter(f"max_results must be positive, got {size}")
     end = start + size
     following = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], following
