@@ -25,6 +25,9 @@ S3_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 _LISTENING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+# The session's server, once started: every folder that imports the fixture gets its own
+# copy of it (pytest sees one fixture per importing module), and all of them share this one.
+_RUNNING: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +36,9 @@ def s3_endpoint() -> Iterator[str]:
     environment s3fs and boto3 read (credentials, region, ``AWS_ENDPOINT_URL``) pointing at it."""
     pytest.importorskip("moto.server")
     pytest.importorskip("s3fs")
+    if _RUNNING:
+        yield _RUNNING[0]
+        return
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
         stdout=subprocess.DEVNULL,
@@ -57,8 +63,10 @@ def s3_endpoint() -> Iterator[str]:
                 patch.delenv(name, raising=False)
             for name, value in {**S3_ENVIRONMENT, "AWS_ENDPOINT_URL": found[0]}.items():
                 patch.setenv(name, value)
+            _RUNNING.append(found[0])
             yield found[0]
     finally:
+        _RUNNING.clear()
         process.terminate()
         process.wait(timeout=30)
 
