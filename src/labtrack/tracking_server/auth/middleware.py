@@ -7,8 +7,7 @@ A request carries HTTP basic credentials (what MLflow's client sends for
 401 with ``WWW-Authenticate``; a known user without the permission a route needs is a 403;
 both are MLflow's JSON error bodies. The route's rule (``rules.py``) says what it needs; a
 route without a rule is for admins only. The signed-in user's name is left for the handlers
-in ``request.state.user`` (see ``signed_in_user``), so that runs and registry changes record
-who made them.
+in ``request.state.user``, so that runs and registry changes record who made them.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qs
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,26 +31,17 @@ from labtrack.tracking_server.auth.users import Identity, Users
 logger = logging.getLogger(__name__)
 
 CHALLENGE = 'Basic realm="labtrack", Bearer realm="labtrack"'
-_STATE_USER = "user"
-_STATE_IDENTITY = "identity"
 
 
-def signed_in_user(request) -> str | None:
-    """The name of the user a request was authenticated as (None when the server does not
-    authenticate). Handlers record it on the runs and registry changes they make."""
-    return request.scope.get("state", {}).get(_STATE_USER)
-
-
-def _error(status: int, error_code: str, message: str, challenge: bool = False):
-    from starlette.responses import JSONResponse
-
+def _error(status: int, error_code: str, message: str, challenge: bool = False) -> JSONResponse:
     headers = {"WWW-Authenticate": CHALLENGE} if challenge else None
     return JSONResponse({"error_code": error_code, "message": message}, status, headers=headers)
 
 
 class AuthMiddleware:
-    """Wraps the server's Starlette app: ``Starlette(..., middleware=[Middleware(AuthMiddleware,
-    users=users)])``. Only HTTP requests are checked (lifespan passes through)."""
+    """Checks every HTTP request to the server's Starlette app (``auth.protect(app)`` puts it
+    there); lifespan events pass through. ``logged_model_experiment(model_id)`` names a
+    logged model's experiment (None: no such model)."""
 
     def __init__(
         self,
@@ -94,8 +85,7 @@ class AuthMiddleware:
         who = await self._authenticate(scope)
         if who is None:
             raise _unauthenticated()
-        state = scope.setdefault("state", {})
-        state[_STATE_USER], state[_STATE_IDENTITY] = who.username, who
+        scope.setdefault("state", {})["user"] = who.username  # request.state.user
         if route_path is None:  # no such route: the router answers 404 or 405
             await self.app(scope, receive, send)
             return

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from labtrack.errors import InvalidParameter
 
-# What a route needs of a resource: one of these capabilities.
-READ_ACCESS, UPDATE_ACCESS, DELETE_ACCESS, MANAGE_ACCESS = "read", "update", "delete", "manage"
-CAPABILITIES = (READ_ACCESS, UPDATE_ACCESS, DELETE_ACCESS, MANAGE_ACCESS)
+# What a route needs of a resource (``rules.py``); changing permissions (manage) is done
+# with ``labtrack server users grant``, on the server's database, not through a route.
+READ_ACCESS, UPDATE_ACCESS, DELETE_ACCESS = "read", "update", "delete"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ middleware consults, modelled on MLflow's basic-auth app.
 A route is named by its path as the Starlette app declares it, without the API prefix
 (``/api/2.0/`` or ``/ajax-api/2.0/``) and with its path parameters written ``{}``, and by
 its method: ``("mlflow/runs/log-batch", "POST")``. A route that is not in the table is
-refused to everyone but admins (deny by default); ``tests/tracking_server/test_auth_routes.py``
+refused to everyone but admins (deny by default); ``tests/tracking_server/test_auth_server.py``
 walks every route the app has, and checks that every rule here names one of them.
 
 Each rule names what the route needs (a capability on a resource, or just a signed-in user),
@@ -33,7 +33,8 @@ EXPERIMENT, MODEL = "experiment", "model"
 
 
 class Refused(Exception):
-    """A request the middleware answers itself: bad input (400) or an unknown resource (404)."""
+    """A request the middleware answers itself: bad input (400), no credentials (401), no
+    permission (403) or an unknown resource (404)."""
 
     def __init__(self, status: int, error_code: str, message: str, challenge: bool = False):
         super().__init__(message)
@@ -262,6 +263,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/runs/set-tag", "POST"): _update_run,
     ("mlflow/runs/delete-tag", "POST"): _update_run,
     ("mlflow/runs/log-batch", "POST"): _update_run,
+    ("mlflow/runs/log-model", "POST"): _update_run,
     ("mlflow/runs/outputs", "POST"): _update_run,
     # Searching runs reads every experiment it names (MLflow filters runs the same way).
     ("mlflow/runs/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
