@@ -10,6 +10,7 @@ ids, and liveness is the server's business (heartbeats and reaping do nothing he
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -170,13 +171,15 @@ class RestRuns:
         self.http = http
         self._pks: dict[str, int] = {}
         self._uuids: dict[int, str] = {}
+        self._lock = threading.Lock()  # the writer's thread numbers runs too (replays)
 
     def _remember(self, run_uuid: str) -> int:
-        pk = self._pks.get(run_uuid)
-        if pk is None:
-            pk = len(self._pks) + 1
-            self._pks[run_uuid], self._uuids[pk] = pk, run_uuid
-        return pk
+        with self._lock:
+            pk = self._pks.get(run_uuid)
+            if pk is None:
+                pk = len(self._pks) + 1
+                self._pks[run_uuid], self._uuids[pk] = pk, run_uuid
+            return pk
 
     def create_run(
         self,
