@@ -187,3 +187,11 @@ def test_a_python_model_takes_its_artifacts_from_the_bucket(tracking_uri, bucket
         lt.pyfunc.log_model(
             "missing", python_model=AddOffset(), artifacts={"x": f"s3://{bucket}/nothing"}
         )
+
+
+def test_an_artifact_location_with_credentials_is_refused_before_it_is_stored(tracking_uri):
+    for location in ("s3://key:hunter2@bucket/prefix", "az://container/p?sig=hunter2", 3):
+        with pytest.raises(InvalidParameter) as refused:
+            lt.create_experiment("leaky", artifact_location=location)
+        assert "hunter2" not in str(refused.value)
+    assert lt.get_experiment_by_name("leaky") is None

@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import re
 
-from labtrack.artifacts.base import ArtifactRepository, FileInfo
+from labtrack.artifacts.base import ArtifactRepository, FileInfo, validate_root
 from labtrack.artifacts.local import LocalArtifactRepository, safe_join
-from labtrack.errors import InvalidParameter
 
 # "scheme:" of two or more characters ("s3://", "mlflow-artifacts:/"), so that a Windows
 # drive ("C:\\...") reads as a path but no URI is ever taken for a local folder.
@@ -30,16 +29,14 @@ def is_local_root(root: str | os.PathLike) -> bool:
 def open_repository(root: str | os.PathLike) -> ArtifactRepository:
     """The artifact repository rooted at ``root``: a folder, ``file:///folder``,
     ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (or another
-    fsspec URI). Raises ``InvalidParameter`` for an empty root, an unknown scheme, or a
-    scheme whose package is not installed (the message says what to install).
+    fsspec URI). Raises ``InvalidParameter`` for an empty root, one that carries credentials
+    or a query, an unknown scheme, or a scheme whose package is not installed (the message
+    says what to install).
 
     >>> open_repository("s3://bucket/0/1a2b/artifacts").write_bytes("a.txt", b"a")  # doctest: +SKIP
     'a.txt'
     """
-    if isinstance(root, os.PathLike):
-        root = os.fspath(root)
-    if not isinstance(root, str) or not root.strip():
-        raise InvalidParameter(f"an artifact root must be a non-empty path or URI, got {root!r}")
+    root = validate_root(root)
     if is_local_root(root):
         return LocalArtifactRepository(root)
     from labtrack.artifacts.remote import FsspecArtifactRepository
@@ -54,4 +51,5 @@ __all__ = [
     "is_local_root",
     "open_repository",
     "safe_join",
+    "validate_root",
 ]

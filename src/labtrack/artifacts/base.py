@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+from urllib.parse import urlsplit, urlunsplit
 
 from labtrack.errors import InvalidParameter
 
@@ -53,6 +54,31 @@ def relative_parts(relative: str | None) -> tuple[str, ...]:
             f"artifact path {relative!r} must be relative and stay inside the run's folder"
         )
     return parts
+
+
+def redacted(uri: str) -> str:
+    """``uri`` without what may be a secret (user and password, a query such as an Azure
+    SAS token), for messages and logs."""
+    parts = urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def validate_root(root: object) -> str:
+    """An artifact root as given, if acceptable: a non-empty path or URI that carries no
+    credentials and no query (they would be stored with every run and shown wherever its
+    artifact URI is; file systems read credentials from their environment)."""
+    if isinstance(root, os.PathLike):
+        root = os.fspath(root)
+    if not isinstance(root, str) or not root.strip():
+        raise InvalidParameter(f"an artifact root must be a non-empty path or URI, got {root!r}")
+    parts = urlsplit(root)
+    if parts.scheme and len(parts.scheme) > 1 and ("@" in parts.netloc or parts.query):
+        raise InvalidParameter(
+            f"artifact root {redacted(root)} must not carry credentials or a query: the "
+            "file system reads them from its environment (e.g. AWS_ACCESS_KEY_ID)"
+        )
+    return root
 
 
 def under(base: str | None, relative: str) -> str:

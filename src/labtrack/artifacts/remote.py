@@ -20,7 +20,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from labtrack.artifacts.base import (
     CHUNK_SIZE,
@@ -28,8 +28,10 @@ from labtrack.artifacts.base import (
     ArtifactRepository,
     FileInfo,
     local_tree,
+    redacted,
     relative_parts,
     under,
+    validate_root,
 )
 from labtrack.artifacts.local import whole_or_nothing
 from labtrack.errors import InvalidParameter, NotFound
@@ -45,14 +47,6 @@ _PACKAGES = {
     "abfss": ("adlfs", "pip install 'labtrack[azure]'"),
 }
 _S3_ENDPOINT_VARIABLES = ("MLFLOW_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
-
-
-def redacted(uri: str) -> str:
-    """``uri`` without what may be a secret (user and password, a query such as an Azure
-    SAS token), for messages and logs."""
-    parts = urlsplit(uri)
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def storage_options(protocol: str) -> dict[str, str]:
@@ -95,12 +89,7 @@ class FsspecArtifactRepository(ArtifactRepository):
     """A run's artifacts under an object-store (or any fsspec) URI."""
 
     def __init__(self, root: str):
-        parts = urlsplit(root)
-        if "@" in parts.netloc or parts.query:
-            raise InvalidParameter(
-                f"artifact root {redacted(root)} must not carry credentials or a query: the "
-                "file system reads them from its environment (e.g. AWS_ACCESS_KEY_ID)"
-            )
+        root = validate_root(root)
         self.fs, path = file_system(root)
         self.root = root.rstrip("/")
         self.root_path = path.rstrip("/")

@@ -15,7 +15,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from labtrack import env
-from labtrack.artifacts import ArtifactRepository, FileInfo, open_repository, serialize
+from labtrack.artifacts import (
+    ArtifactRepository,
+    FileInfo,
+    open_repository,
+    serialize,
+    validate_root,
+)
 from labtrack.entities import (
     Experiment,
     LifecycleStage,
@@ -96,10 +102,14 @@ class TrackingClient:
     ) -> str:
         """Create an experiment and return its id (as a string).
 
-        ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
-        store). Raises ``AlreadyExists`` if an experiment (even a deleted one) has the name,
-        ``InvalidParameter`` for an empty name or bad tags.
+        ``artifact_location`` is where its runs' artifacts go: a folder, or a URI such as
+        ``s3://bucket/prefix`` (also ``gs://``, ``az://``); by default ``LABTRACK_ARTIFACTS_URI``,
+        else a folder beside the store. Raises ``AlreadyExists`` if an experiment (even a deleted
+        one) has the name, ``InvalidParameter`` for an empty name, bad tags, or a location that
+        carries credentials.
         """
+        if artifact_location:  # None or "": the default
+            artifact_location = validate_root(artifact_location)
         return self.store.experiments.create_experiment(
             name, artifact_location, v.validate_tags(tags or {})
         )

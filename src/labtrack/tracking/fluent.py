@@ -146,7 +146,8 @@ def create_experiment(
 ) -> str:
     """Create an experiment and return its id (as a string); it does not become active.
 
-    ``artifact_location`` is the folder its runs' artifacts go to (by default one beside the
+    ``artifact_location`` is where its runs' artifacts go: a folder, or a URI such as
+    ``s3://bucket/prefix`` (by default ``LABTRACK_ARTIFACTS_URI``, else a folder beside the
     store); ``tags`` are experiment tags. Raises ``AlreadyExists`` if an experiment (even a
     deleted one) has the name, ``InvalidParameter`` for an empty name or bad tags.
     """
