@@ -1,7 +1,7 @@
-"""Talking to a tracking server over HTTP: one ``requests`` session per server, with
+"""Talking to a tracking server over HTTP: pooled ``requests`` sessions per server, with
 credentials, retries and MLflow's JSON errors turned into labtrack's.
 
-Credentials come from the environment, as MLflow's client reads them:
+Credentials are read at each request from the environment, as MLflow's client reads them:
 ``LABTRACK_TRACKING_TOKEN`` or ``MLFLOW_TRACKING_TOKEN`` (a bearer token), else
 ``MLFLOW_TRACKING_USERNAME`` and ``MLFLOW_TRACKING_PASSWORD`` (HTTP basic), else the user and
 password of the URI itself (``http://user:password@host:5000``). They are never part of a
@@ -10,7 +10,9 @@ message: ``display_uri`` shows the URI without them.
 Requests are retried with exponential backoff on a refused or dropped connection and on
 429, 500, 502, 503 and 504 (honouring ``Retry-After``), as MLflow's client does, but briefly:
 the metric writer spools to disk while a server is away rather than hold a flush for
-minutes. What is still failing after that raises ``ServerAway``, a ``ConnectionError``.
+minutes. A server still unreachable after that, or still answering 429, 502, 503 or 504,
+raises ``ServerAway`` (a ``ConnectionError``: the writer spools); a 500 is the server's own
+error and raises ``LabtrackError`` with its message.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import os
 import threading
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from labtrack import env
 from labtrack.errors import (
@@ -34,7 +36,6 @@ if TYPE_CHECKING:
     import requests
 
 API = "/api/2.0/mlflow"
-ARTIFACTS_API = "/api/2.0/mlflow-artifacts/artifacts"
 
 # Retries: ~1.75 s in all before a server that is down counts as away (0.25, 0.5, 1 s).
 _RETRIES = 3
@@ -91,8 +92,6 @@ def _credentials(uri: str) -> tuple[dict[str, str], tuple[str, str] | None]:
         return {}, (user, password)
     parts = urlsplit(uri)
     if parts.username:
-        from urllib.parse import unquote
-
         return {}, (unquote(parts.username), unquote(parts.password or ""))
     return {}, None
 
