@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ..conftest_s3 import bucket, s3_client, s3_endpoint  # noqa: F401  (fixtures)
 from ..mlflow_env import ensure_mlflow_python, mlflow_python  # noqa: F401  (a fixture)
 from ..waiting import wait_until
 
@@ -46,7 +47,7 @@ class Server:
 
     url: str
     store_uri: str
-    destination: Path
+    destination: Path | str
     process: subprocess.Popen
 
     def get(self, path: str, **params) -> httpx.Response:
@@ -71,12 +72,12 @@ def new_store_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'server' / 'labtrack.db'}"
 
 
-def start_server(tmp_path: Path, *extra: str) -> Server:
-    """``labtrack server`` on a new store (``new_store_uri``) with its artifact destination in
-    ``tmp_path``, returned once ``/health`` answers."""
+def start_server(tmp_path: Path, *extra: str, destination: str | None = None) -> Server:
+    """``labtrack server`` on a new store (``new_store_uri``) with its artifact destination
+    (a folder in ``tmp_path`` by default), returned once ``/health`` answers."""
     port = free_port()
     store_uri = new_store_uri(tmp_path)
-    destination = tmp_path / "server" / "artifacts"
+    destination = destination or tmp_path / "server" / "artifacts"
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "labtrack.cli", "server", "--backend-store-uri", store_uri]
@@ -152,7 +153,8 @@ def run_mlflow(python: str, server: Server, script: str, cwd: Path) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("LABTRACK_", "MLFLOW_")) and k != "PYTHONPATH"
+        # No store, no bucket credentials: MLflow's client needs only the server.
+        if not k.startswith(("LABTRACK_", "MLFLOW_", "AWS_")) and k != "PYTHONPATH"
     }
     env |= {"MLFLOW_TRACKING_URI": server.url, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
     cwd.mkdir(parents=True, exist_ok=True)
