@@ -99,6 +99,13 @@ class World:
             "value": "v",
             "alias": "champion",
             "path": f"{self.experiment_id}/{self.run_id}/artifacts",
+            # MLflow's auth API: users and grants.
+            "username": "bob",
+            "password": PASSWORD,  # what bob's already is: the walks change no one's password
+            "is_admin": False,
+            "resource_type": "experiment",
+            "resource_id": self.experiment_id,
+            "permission": "READ",
         }
 
     def path_of(self, route_path: str) -> str:
@@ -124,8 +131,8 @@ def world(tmp_path):
 
 
 def _app_routes(tmp_path) -> list[tuple[str, str]]:
-    """(path, method) of every route of the server's app (HEAD is GET's)."""
-    app = build_app(f"sqlite:///{tmp_path / 'routes.db'}", str(tmp_path / "artifacts"))
+    """(path, method) of every route of the server's app with --auth (HEAD is GET's)."""
+    app = build_app(f"sqlite:///{tmp_path / 'routes.db'}", str(tmp_path / "artifacts"), auth=True)
     return sorted(
         (route.path, method)
         for route in app.routes
@@ -158,27 +165,33 @@ def test_every_route_refuses_the_unauthenticated_and_the_unpermitted(world, tmp_
         elif "Basic" not in anonymous.headers.get("WWW-Authenticate", ""):
             wrong.append((method, path, "no WWW-Authenticate", anonymous.status_code))
         # `nobody` has no grant, and the server's default is NO_PERMISSIONS: refused wherever
-        # a resource is involved; creating and searching only need a signed-in user.
+        # a resource (or another user) is involved, and where only admins may go; creating
+        # and searching only need a signed-in user.
         refused = world.request(method, url, basic("nobody"), world.sample())
-        if rule.locate is not None and (
+        if (rule.locate is not None or rule.needs == rules.ADMIN) and (
             refused.status_code != 403 or refused.json()["error_code"] != "PERMISSION_DENIED"
         ):
             wrong.append((method, path, "nobody", refused.status_code, refused.text[:200]))
-        if rule.locate is None and refused.status_code in (401, 403):
+        if rule.locate is None and rule.needs != rules.ADMIN and refused.status_code in (401, 403):
             wrong.append((method, path, "nobody, signed in", refused.status_code))
     assert wrong == []
 
 
 def test_every_route_lets_a_permitted_user_through(world, tmp_path):
     """``editor`` manages the experiment and the model (NO_PERMISSIONS on anything else):
-    every route passes the check. Some requests then fail for what they ask (a model renamed
-    by an earlier one, say), never for want of permission."""
+    every route passes the check (admins' routes: the admin; a user's own account: editor's).
+    Some requests then fail for what they ask (a model renamed by an earlier one, say),
+    never for want of permission."""
     wrong = []
     for path, method in _app_routes(tmp_path):
         # Grants follow a renamed or deleted model: give them again before each request.
         world.users.grant("editor", "MANAGE", experiment_id=world.experiment_id)
         world.users.grant("editor", "MANAGE", model=MODEL)
-        response = world.request(method, world.path_of(path), basic("editor"), world.sample())
+        rule, sample = rules.rule_for(path, method), world.sample()
+        caller = "admin" if rule.needs == rules.ADMIN else "editor"
+        if rule.locate is rules.user_field:
+            sample["username"] = "editor"
+        response = world.request(method, world.path_of(path), basic(caller), sample)
         if response.status_code in (401, 403) or response.status_code >= 500:
             wrong.append((method, path, response.status_code, response.text[:200]))
     assert wrong == []
@@ -380,3 +393,63 @@ def test_mlflow_client_authenticates_with_its_variables(world, mlflow_python, tm
     log = (tmp_path / "server.log").read_text()  # the server's output, access log included
     secrets = [v for k, v in credentials.items() if k != "MLFLOW_TRACKING_USERNAME"]
     assert "runs/get" in log and all(secret not in log for secret in secrets)
+
+
+AUTH_CLIENT_SCRIPT = """
+    import importlib.util, json, os, sys, types
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    # MLflow's AuthServiceClient, what get_app_client("basic-auth") returns. It lives in
+    # mlflow.server.auth, whose __init__ is MLflow's own Flask auth server and needs Flask-WTF
+    # (mlflow[auth]); the client needs none of it: load the package without its __init__.
+    folder = os.path.join(os.path.dirname(importlib.util.find_spec("mlflow.server").origin), "auth")
+    package = types.ModuleType("mlflow.server.auth")
+    package.__path__ = [folder]
+    sys.modules["mlflow.server.auth"] = package
+    from mlflow.server.auth.client import AuthServiceClient
+
+    def sign_in(name, password={password!r}):
+        os.environ.update({{"MLFLOW_TRACKING_USERNAME": name, "MLFLOW_TRACKING_PASSWORD": password}})
+
+    def refused(call):
+        try:
+            call()
+        except MlflowException as error:
+            return str(error)
+
+    auth = AuthServiceClient(os.environ["MLFLOW_TRACKING_URI"])
+    sign_in("ada")
+    experiment_id = MlflowClient().create_experiment("ada shares this")
+    auth.grant_user_permission("bob", "experiment", experiment_id, "READ")
+    granted = auth.get_user_permission("bob", "experiment", experiment_id).permission
+    sign_in("bob")
+    seen = MlflowClient().get_experiment(experiment_id).name
+    escalate = refused(lambda: auth.grant_user_permission("bob", "experiment", experiment_id, "MANAGE"))
+    others = refused(lambda: auth.get_user("ada"))
+    auth.update_user_password("bob", "bob's new password")
+    sign_in("bob", "bob's new password")
+    me = auth.get_user("bob")
+    sign_in("admin")
+    carol = auth.create_user("carol", "carol's password")
+    auth.update_user_admin("carol", True)
+    auth.delete_user("carol")
+    print(json.dumps({{
+        "granted": granted, "seen": seen, "escalate": escalate, "others": others,
+        "me": [me.username, me.is_admin], "carol": carol.username,
+    }}))
+"""
+
+
+def test_mlflow_auth_client_manages_users_and_grants(world, mlflow_python, tmp_path):
+    """MLflow's AuthServiceClient: a creator shares an experiment, a user changes their own
+    password but nobody else's account and cannot raise their own grant, an admin adds,
+    promotes and removes a user."""
+    script = AUTH_CLIENT_SCRIPT.format(password=PASSWORD)
+    result = run_mlflow(mlflow_python, world.server, script, tmp_path / "mlflow")
+    assert result["granted"] == "READ" and result["seen"] == "ada shares this"
+    assert result["escalate"].startswith("PERMISSION_DENIED: User 'bob' may not manage")
+    assert result["others"].startswith("PERMISSION_DENIED: User 'bob' may only read their own")
+    assert result["me"] == ["bob", False] and result["carol"] == "carol"
+    assert world.users.authenticate_password("bob", "bob's new password") is not None
+    assert world.users.store.get_user("carol") is None

@@ -153,6 +153,15 @@ class AuthStore:
 
         self._write(work)
 
+    def set_admin(self, username: str, is_admin: bool) -> None:
+        """Make a user an admin or not; ``NotFound`` for no such user."""
+
+        def work(conn: Connection) -> None:
+            user_id = self._user_id(conn, username)
+            conn.execute(users.update().where(users.c.id == user_id).values(is_admin=is_admin))
+
+        self._write(work)
+
     def delete_user(self, username: str) -> None:
         """Remove a user with their tokens and grants; ``NotFound`` for no such user."""
 

@@ -46,6 +46,7 @@ def protect(app, default_permission: str | None = None):
     user may do with a resource they have no grant on. Call it before the app serves.
     """
     from labtrack.errors import NotFound
+    from labtrack.tracking_server.auth import endpoints
     from labtrack.tracking_server.auth.middleware import AuthMiddleware
     from labtrack.tracking_server.auth.permissions import get_permission
     from labtrack.tracking_server.auth.users import Users
@@ -62,6 +63,7 @@ def protect(app, default_permission: str | None = None):
             return None
 
     app.add_middleware(AuthMiddleware, users=users, logged_model_experiment=logged_model_experiment)
+    app.router.routes.extend(endpoints.routes(users))  # MLflow's auth API: users, grants
     return users
 
 

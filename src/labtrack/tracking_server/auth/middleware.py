@@ -98,6 +98,8 @@ class AuthMiddleware:
                 )
             await self.app(scope, receive, send)
             return
+        if rule.needs == rules.ADMIN and not who.is_admin:
+            raise rules.Refused(403, "PERMISSION_DENIED", f"Only admins may {scope['path']}.")
         message: dict = {}
         if rule.locate is not None or rule.after is not None:
             message, receive = await _request_fields(scope, receive, rule, params)
@@ -131,6 +133,14 @@ class AuthMiddleware:
         if who.is_admin:
             return
         for kind, key in rule.locate(message, params, self.lookup):
+            if kind == rules.USER:
+                if key != who.username:
+                    raise rules.Refused(
+                        403,
+                        "PERMISSION_DENIED",
+                        f"User {who.username!r} may only {rule.needs} their own account.",
+                    )
+                continue
             permission = (
                 self.users.on_experiment(who, key)
                 if kind == rules.EXPERIMENT

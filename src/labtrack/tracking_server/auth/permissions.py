@@ -21,9 +21,8 @@ from dataclasses import dataclass
 
 from labtrack.errors import InvalidParameter
 
-# What a route needs of a resource (``rules.py``); changing permissions (manage) is done
-# with ``labtrack server users grant``, on the server's database, not through a route.
-READ_ACCESS, UPDATE_ACCESS, DELETE_ACCESS = "read", "update", "delete"
+# What a route needs of a resource (``rules.py``).
+READ_ACCESS, UPDATE_ACCESS, DELETE_ACCESS, MANAGE_ACCESS = "read", "update", "delete", "manage"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 middleware consults, modelled on MLflow's basic-auth app.
 
 A route is named by its path as the Starlette app declares it, without the API prefix
-(``/api/2.0/`` or ``/ajax-api/2.0/``) and with its path parameters written ``{}``, and by
+(``/api/2.0/``, ``/ajax-api/2.0/``, or 3.0) and with its path parameters written ``{}``, and by
 its method: ``("mlflow/runs/log-batch", "POST")``. A route that is not in the table is
 refused to everyone but admins (deny by default); ``tests/tracking_server/test_auth_server.py``
 walks every route the app has, and checks that every rule here names one of them.
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from labtrack.tracking_server.auth.permissions import (
     DELETE_ACCESS,
+    MANAGE_ACCESS,
     READ_ACCESS,
     UPDATE_ACCESS,
 )
@@ -28,8 +29,11 @@ from labtrack.tracking_server.auth.permissions import (
 # What a rule may need besides a capability on a resource.
 PUBLIC = "public"  # no credentials (health checks)
 SIGNED_IN = "signed-in"  # any authenticated user; results filtered or creator granted after
+ADMIN = "admin"  # managing users
 
-EXPERIMENT, MODEL = "experiment", "model"
+# What a locator finds: an experiment (by id), a registered model (by name), or a user (by
+# name: only that user, or an admin, passes).
+EXPERIMENT, MODEL, USER = "experiment", "model", "user"
 
 
 class Refused(Exception):
@@ -174,6 +178,25 @@ def artifact_path(message, params, _lookup):
     return [(EXPERIMENT, first)]
 
 
+def user_field(message, _params, _lookup):
+    """The user a request is about: users read and change only themselves."""
+    return [(USER, _field(message, "username"))]
+
+
+def resource_field(message, _params, _lookup):
+    """The resource a permission request is about (MLflow's ``resource_type``/``resource_id``)."""
+    kind, key = _field(message, "resource_type"), _field(message, "resource_id")
+    if kind == "experiment":
+        return [(EXPERIMENT, key)]
+    if kind == "registered_model":
+        return [(MODEL, key)]
+    raise Refused(
+        400,
+        "INVALID_PARAMETER_VALUE",
+        f"Invalid resource_type {kind!r}: use experiment or registered_model.",
+    )
+
+
 # -- what happens once the route has answered (with 200) -------------------------------------
 # An effect gets (users, identity, request fields, response JSON) and may return a new
 # response JSON (filters) or None (the answer is sent as it is).
@@ -315,10 +338,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow-artifacts/artifacts/{}", "DELETE"): _r(DELETE_ACCESS, artifact_path),
     ("mlflow-artifacts/artifacts", "GET"): _r(READ_ACCESS, artifact_path),
 }
+# MLflow's auth API (``endpoints.py``, served only with --auth): admins manage users, a user
+# reads and changes themselves, whoever manages a resource grants and revokes on it.
+RULES.update(
+    {
+        ("mlflow/users/create", "POST"): _r(ADMIN),
+        ("mlflow/users/get", "GET"): _r(READ_ACCESS, user_field),
+        ("mlflow/users/update-password", "PATCH"): _r(UPDATE_ACCESS, user_field),
+        ("mlflow/users/update-admin", "PATCH"): _r(ADMIN),
+        ("mlflow/users/delete", "DELETE"): _r(ADMIN),
+        ("mlflow/users/permissions/grant", "POST"): _r(MANAGE_ACCESS, resource_field),
+        ("mlflow/users/permissions/revoke", "POST"): _r(MANAGE_ACCESS, resource_field),
+        ("mlflow/users/permissions/get", "GET"): _r(MANAGE_ACCESS, resource_field),
+    }
+)
+
 # Paths anyone may reach: liveness probes answer without credentials, as MLflow's do.
 PUBLIC_PATHS = frozenset({"/health", "/version"})
 
-_API_PREFIX = re.compile(r"^/(?:ajax-)?api/2\.0/")
+_API_PREFIX = re.compile(r"^/(?:ajax-)?api/[23]\.0/")
 _PARAM = re.compile(r"\{[^}]*\}")
 
 
