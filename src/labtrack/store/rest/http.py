@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -105,20 +104,18 @@ class HttpClient:
         self.base_url = display_uri(uri)
         self._uri = uri  # with the user and password it may carry: never shown
         self._sessions: dict[bool, requests.Session] = {}  # with retries, and without
-        self._lock = threading.Lock()
         self._pid = os.getpid()
 
     def session(self, retry: bool = True) -> requests.Session:
         """The pooled session (made on first use, and anew in a forked child: pooled
-        connections belong to the process that opened them)."""
+        connections belong to the process that opened them). No lock, so a fork taken
+        while another thread is in here cannot leave the child waiting on it: two threads
+        racing make one spare session, which is dropped."""
+        if self._pid != os.getpid():
+            self._sessions, self._pid = {}, os.getpid()
         session = self._sessions.get(retry)
-        if session is None or self._pid != os.getpid():
-            with self._lock:
-                if self._pid != os.getpid():
-                    self._sessions, self._pid = {}, os.getpid()
-                session = self._sessions.get(retry)
-                if session is None:
-                    session = self._sessions[retry] = _new_session(_RETRIES if retry else 0)
+        if session is None:
+            session = self._sessions.setdefault(retry, _new_session(_RETRIES if retry else 0))
         return session
 
     def credentials(self) -> tuple[dict[str, str], tuple[str, str] | None]:
@@ -128,11 +125,10 @@ class HttpClient:
 
     def close(self) -> None:
         """Close the pooled connections (new ones are opened if used again)."""
-        with self._lock:
-            if self._pid == os.getpid():
-                for session in self._sessions.values():
-                    session.close()
-            self._sessions = {}
+        sessions, self._sessions = self._sessions, {}
+        if self._pid == os.getpid():
+            for session in sessions.values():
+                session.close()
 
     def call(
         self, method: str, endpoint: str, body: dict | None = None, params: dict | None = None

@@ -10,7 +10,7 @@ ids, and liveness is the server's business (heartbeats and reaping do nothing he
 
 from __future__ import annotations
 
-import threading
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -171,15 +171,16 @@ class RestRuns:
         self.http = http
         self._pks: dict[str, int] = {}
         self._uuids: dict[int, str] = {}
-        self._lock = threading.Lock()  # the writer's thread numbers runs too (replays)
+        self._numbers = itertools.count(1)
 
     def _remember(self, run_uuid: str) -> int:
-        with self._lock:
-            pk = self._pks.get(run_uuid)
-            if pk is None:
-                pk = len(self._pks) + 1
-                self._pks[run_uuid], self._uuids[pk] = pk, run_uuid
-            return pk
+        # The writer's thread numbers runs too (replays). Atomic steps, no lock (a fork
+        # cannot leave one held): a thread that loses a race wastes a number, nothing else.
+        pk = self._pks.get(run_uuid)
+        if pk is None:
+            pk = self._pks.setdefault(run_uuid, next(self._numbers))
+            self._uuids[pk] = run_uuid
+        return pk
 
     def create_run(
         self,
