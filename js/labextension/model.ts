@@ -117,26 +117,22 @@ export class SidebarModel {
   }
 
   async toggleModel(name: string): Promise<void> {
-    const expanded = this.state.expandedModels;
-    if (expanded.delete(name)) {
-      this.changed();
-      return;
-    }
-    expanded.add(name);
-    this.changed();
-    await this.loadModel(name);
-    this.changed();
+    await this.toggle(this.state.expandedModels, name, (key) => this.loadModel(key));
   }
 
   async toggleExperiment(experimentId: string): Promise<void> {
-    const expanded = this.state.expandedExperiments;
-    if (expanded.delete(experimentId)) {
+    await this.toggle(this.state.expandedExperiments, experimentId, (key) => this.loadRuns(key));
+  }
+
+  /** Collapse `key` if it is expanded; else expand it (shown at once) and load its rows. */
+  private async toggle(expanded: Set<string>, key: string, load: (key: string) => Promise<void>): Promise<void> {
+    if (expanded.delete(key)) {
       this.changed();
       return;
     }
-    expanded.add(experimentId);
+    expanded.add(key);
     this.changed();
-    await this.loadRuns(experimentId);
+    await load(key);
     this.changed();
   }
 

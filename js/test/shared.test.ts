@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { toFloat64 } from "../shared/buffers";
 import { h, plotlyText, replaceChildren } from "../shared/dom";
 import { ema } from "../shared/ema";
 import { formatAbsoluteTime, formatCount, formatDuration, formatNumber, formatRelativeTime } from "../shared/format";
 import { Disposer, onChange } from "../shared/model";
+import { keepDrawn } from "../shared/redraw";
 import { isDark, readTheme, watchTheme } from "../shared/theme";
 import { FakeModel, XSS } from "./helpers";
 
@@ -181,6 +182,38 @@ describe("model helpers", () => {
     model.set("b", 9);
     target.dispatchEvent(new Event("ping"));
     expect(seen).toBe(2);
+    expect(model.listenerCount()).toBe(0);
+  });
+});
+
+describe("keepDrawn", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    document.body.dataset.jpThemeLight = "true";
+  });
+
+  it("draws now, once per frame after changes, again on a theme switch, and not after dispose", async () => {
+    vi.useFakeTimers();
+    const model = new FakeModel({ a: 1, b: 2, c: 3 });
+    const disposer = new Disposer();
+    const drawn: boolean[] = [];
+    const redrawSoon = keepDrawn(model, document.body, ["a", "b"], disposer, (theme) => drawn.push(theme.dark));
+    expect(drawn).toEqual([false]);
+    redrawSoon(); // a change the model does not carry
+    await vi.advanceTimersByTimeAsync(16);
+    expect(drawn).toEqual([false, false]);
+    model.set("a", 5);
+    model.set("b", 6);
+    model.set("c", 7); // not watched
+    await vi.advanceTimersByTimeAsync(16);
+    expect(drawn).toEqual([false, false, false]);
+    document.body.dataset.jpThemeLight = "false";
+    await vi.advanceTimersByTimeAsync(16);
+    expect(drawn).toEqual([false, false, false, true]);
+    model.set("a", 8);
+    disposer.dispose(); // a pending frame is cancelled too
+    await vi.advanceTimersByTimeAsync(16);
+    expect(drawn).toEqual([false, false, false, true]);
     expect(model.listenerCount()).toBe(0);
   });
 });

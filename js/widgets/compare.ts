@@ -4,10 +4,10 @@
 import { buildLineFigure } from "../shared/chart";
 import { checkboxControl, selectControl } from "../shared/controls";
 import { h, replaceChildren, widgetRoot } from "../shared/dom";
-import { commit, Disposer, onChange, type RenderProps } from "../shared/model";
+import { commit, Disposer, type RenderProps } from "../shared/model";
 import { draw, plotRoot } from "../shared/plotly";
-import { coalesce } from "../shared/schedule";
-import { readTheme, watchTheme } from "../shared/theme";
+import { keepDrawn } from "../shared/redraw";
+import type { Theme } from "../shared/theme";
 import type { CompareState } from "../shared/types";
 import { buildParcoordsFigure } from "./compare_figure";
 import { metricsTable, paramsTable } from "./compare_tables";
@@ -45,10 +45,9 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
   disposer.add(() => root.remove());
   const curves = plotRoot(curvesArea, disposer);
   const parcoords = plotRoot(parcoordsArea, disposer);
-  let theme = readTheme(el);
   const failed = (error: unknown) => console.error("labtrack: drawing the comparison failed", error);
 
-  const redraw = () => {
+  const redraw = (theme: Theme) => {
     const state: CompareState = {
       runs: model.get("runs") ?? [],
       params: model.get("params") ?? [],
@@ -87,16 +86,13 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
     if (figure) void draw(parcoords, figure).catch(failed);
   };
 
-  const { schedule, cancel } = coalesce(redraw);
-  disposer.add(cancel);
-  disposer.add(onChange(model, ["runs", "params", "metrics", "series", "metric", "empty_message"], schedule));
-  disposer.add(
-    watchTheme(() => {
-      theme = readTheme(el);
-      schedule();
-    }),
+  const schedule = keepDrawn(
+    model,
+    el,
+    ["runs", "params", "metrics", "series", "metric", "empty_message"],
+    disposer,
+    redraw,
   );
-  redraw();
   return () => disposer.dispose();
 }
 

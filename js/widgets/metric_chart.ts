@@ -4,10 +4,10 @@
 import { buildLineFigure, downsampleNote } from "../shared/chart";
 import { checkboxControl, selectControl, sliderControl } from "../shared/controls";
 import { h, widgetRoot } from "../shared/dom";
-import { commit, Disposer, onChange, type RenderProps } from "../shared/model";
+import { commit, Disposer, type RenderProps } from "../shared/model";
 import { draw, plotRoot } from "../shared/plotly";
-import { coalesce } from "../shared/schedule";
-import { readTheme, watchTheme } from "../shared/theme";
+import { keepDrawn } from "../shared/redraw";
+import type { Theme } from "../shared/theme";
 import type { MetricChartState, XAxis } from "../shared/types";
 
 function render({ model, el }: RenderProps<MetricChartState>): () => void {
@@ -51,9 +51,8 @@ function render({ model, el }: RenderProps<MetricChartState>): () => void {
   el.appendChild(root);
   disposer.add(() => root.remove());
   const plot = plotRoot(plotArea, disposer);
-  let theme = readTheme(el);
 
-  const redraw = () => {
+  const redraw = (theme: Theme) => {
     const series = model.get("series") ?? [];
     xSelect.value = model.get("x_axis");
     const smoothing = model.get("smoothing") ?? 0;
@@ -82,18 +81,13 @@ function render({ model, el }: RenderProps<MetricChartState>): () => void {
     ).catch((error: unknown) => console.error("labtrack: drawing the chart failed", error));
   };
 
-  const { schedule, cancel } = coalesce(redraw);
-  disposer.add(cancel);
-  disposer.add(
-    onChange(model, ["series", "metrics", "x_axis", "smoothing", "log_y", "live", "empty_message"], schedule),
+  keepDrawn(
+    model,
+    el,
+    ["series", "metrics", "x_axis", "smoothing", "log_y", "live", "empty_message"],
+    disposer,
+    redraw,
   );
-  disposer.add(
-    watchTheme(() => {
-      theme = readTheme(el);
-      schedule();
-    }),
-  );
-  redraw();
   return () => disposer.dispose();
 }
 

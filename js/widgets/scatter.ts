@@ -3,10 +3,10 @@
 import { checkboxControl } from "../shared/controls";
 import { h, widgetRoot } from "../shared/dom";
 import { formatCount } from "../shared/format";
-import { commit, Disposer, onChange, type RenderProps } from "../shared/model";
+import { commit, Disposer, type RenderProps } from "../shared/model";
 import { draw, plotRoot } from "../shared/plotly";
-import { coalesce } from "../shared/schedule";
-import { readTheme, watchTheme } from "../shared/theme";
+import { keepDrawn } from "../shared/redraw";
+import type { Theme } from "../shared/theme";
 import type { ScatterState } from "../shared/types";
 import { buildScatterFigure, toggleRun } from "./scatter_figure";
 
@@ -30,10 +30,9 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
   el.appendChild(root);
   disposer.add(() => root.remove());
   const plot = plotRoot(plotArea, disposer);
-  let theme = readTheme(el);
   let listening = false;
 
-  const redraw = () => {
+  const redraw = (theme: Theme) => {
     const state = {
       x: model.get("x"),
       y: model.get("y"),
@@ -70,22 +69,13 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
       .catch((error: unknown) => console.error("labtrack: drawing the scatter plot failed", error));
   };
 
-  const { schedule, cancel } = coalesce(redraw);
-  disposer.add(cancel);
-  disposer.add(
-    onChange(
-      model,
-      ["points", "x", "y", "color", "log_x", "log_y", "x_kind", "y_kind", "selected", "empty_message"],
-      schedule,
-    ),
+  keepDrawn(
+    model,
+    el,
+    ["points", "x", "y", "color", "log_x", "log_y", "x_kind", "y_kind", "selected", "empty_message"],
+    disposer,
+    redraw,
   );
-  disposer.add(
-    watchTheme(() => {
-      theme = readTheme(el);
-      schedule();
-    }),
-  );
-  redraw();
   return () => disposer.dispose();
 }
 
