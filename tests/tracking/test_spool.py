@@ -335,8 +335,15 @@ def proxied_uri(tracking_uri):
 
 
 @needs_postgres
-def test_a_batch_whose_commit_answer_was_lost_is_not_written_twice(proxied_uri, recwarn):
+def test_a_batch_whose_commit_answer_was_lost_is_not_written_twice(
+    proxied_uri, recwarn, monkeypatch
+):
     proxy, uri = proxied_uri
+    # The proxy cuts the next COMMIT, whoever sends it: it must be the flush below, so the
+    # writer thread may neither flush on its own (a flush() after the cut would retry and
+    # replay at once) nor send a heartbeat.
+    monkeypatch.setenv("LABTRACK_FLUSH_INTERVAL", "3600")
+    monkeypatch.setenv("LABTRACK_HEARTBEAT_INTERVAL", "3600")
     client = lt.Client(uri)
     run_id = client.create_run("0").info.run_id
     for step in range(100):
