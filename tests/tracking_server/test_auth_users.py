@@ -67,11 +67,12 @@ def test_a_new_password_or_a_removed_user_counts_at_once(users):
     users.remove("ada")
     assert users.authenticate_password("ada", "another password") is None
     assert users.authenticate_token(token) is None
-    assert users.list() == []
+    assert users.summaries() == []
 
 
 def test_permissions_default_grants_and_admins(store):
     experiment_id = lt.create_experiment("shared")
+    lt.Client().create_registered_model("iris")
     users = Users.for_store(store, default_permission=READ)
     reader = users.store.create_user("reader", None, False)
     users.add("editor", None)
@@ -99,7 +100,7 @@ def test_permissions_default_grants_and_admins(store):
     with pytest.raises(NotFound, match="no permission of their own"):
         users.revoke("editor", experiment_id=experiment_id)
 
-    listed = {u.username: u for u in users.list()}
+    listed = {u.username: u for u in users.summaries()}
     assert listed["root"].is_admin and not listed["editor"].is_admin
     assert listed["editor"].model_grants == {"iris": "NO_PERMISSIONS"}
     assert listed["editor"].tokens == 1 and not listed["editor"].has_password
@@ -141,3 +142,7 @@ def test_short_passwords_duplicates_and_unknown_permissions_are_refused(users):
         users.grant("bob", "READ", experiment_id="0")
     with pytest.raises(NotFound, match="no user 'bob'"):
         users.new_token("bob")
+    with pytest.raises(NotFound, match="no experiment with id '99'"):
+        users.grant("ada", "READ", experiment_id="99")
+    with pytest.raises(NotFound, match="no registered model 'nope'"):
+        users.grant("ada", "READ", model="nope")

@@ -156,7 +156,7 @@ def remove(args: argparse.Namespace) -> int:
 
 def list_users(args: argparse.Namespace) -> int:
     """``users list``: one line per user, then their own permissions."""
-    summaries = _users(args).list()
+    summaries = _users(args).summaries()
     if not summaries:
         print("no users yet: add one with `labtrack server users add NAME --admin`")
         return 0
@@ -173,20 +173,10 @@ def list_users(args: argparse.Namespace) -> int:
     return 0
 
 
-def _target(users, args: argparse.Namespace) -> dict:
-    if args.experiment is not None:
-        if not users.store.experiment_exists(args.experiment):
-            raise NotFound(f"there is no experiment with id {args.experiment!r}")
-        return {"experiment_id": args.experiment}
-    if not users.store.model_exists(args.model):
-        raise NotFound(f"there is no registered model {args.model!r}")
-    return {"model": args.model}
-
-
 def grant(args: argparse.Namespace) -> int:
     """``users grant NAME --experiment ID|--model NAME --permission P``."""
     users = _users(args)
-    users.grant(args.name, args.permission, **_target(users, args))
+    users.grant(args.name, args.permission, experiment_id=args.experiment, model=args.model)
     what = f"experiment {args.experiment}" if args.experiment else f"model {args.model}"
     print(f"{args.name} has {args.permission} on {what}")
     return 0

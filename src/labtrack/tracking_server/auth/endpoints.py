@@ -62,16 +62,12 @@ def _user_json(users: Users, username: str) -> dict:
     }
 
 
-def _target(users: Users, message: dict) -> dict:
-    """The resource a permission request names, as ``Users.grant`` takes it (checked to exist)."""
+def _target(message: dict) -> dict:
+    """The resource a permission request names, as ``Users.grant`` takes it."""
     kind, key = _text(message, "resource_type"), _text(message, "resource_id")
     if kind == "experiment":
-        if not users.store.experiment_exists(key):
-            raise NotFound(f"No Experiment with id={key} exists")
         return {"experiment_id": key}
     if kind == "registered_model":
-        if not users.store.model_exists(key):
-            raise NotFound(f"Registered Model with name={key} not found")
         return {"model": key}
     raise InvalidParameter(
         f"Invalid resource_type {kind!r}: labtrack server has permissions on "
@@ -105,13 +101,13 @@ def delete_user(users: Users, message: dict) -> dict:
 
 
 def grant_user_permission(users: Users, message: dict) -> dict:
-    target = _target(users, message)
+    target = _target(message)
     users.grant(_text(message, "username"), _text(message, "permission"), **target)
     return {}
 
 
 def revoke_user_permission(users: Users, message: dict) -> dict:
-    users.revoke(_text(message, "username"), **_target(users, message))
+    users.revoke(_text(message, "username"), **_target(message))
     return {}
 
 
@@ -121,7 +117,7 @@ def get_user_permission(users: Users, message: dict) -> dict:
     if who is None:
         raise NotFound(f"User with username={username} not found")
     identity = Identity(who.id, who.username, who.is_admin)
-    target = _target(users, message)
+    target = _target(message)
     permission = (
         users.on_experiment(identity, target["experiment_id"])
         if "experiment_id" in target

@@ -14,7 +14,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 
-from labtrack.errors import InvalidParameter
+from labtrack.errors import InvalidParameter, NotFound
 from labtrack.store.sql.auth import AuthStore, User, UserSummary
 from labtrack.tracking_server.auth.permissions import (
     MANAGE,
@@ -116,7 +116,7 @@ class Users:
         """Remove a user, their tokens and their grants."""
         self.store.delete_user(username)
 
-    def list(self) -> list[UserSummary]:
+    def summaries(self) -> list[UserSummary]:
         """Every user with their grants (no secrets)."""
         return self.store.list_users()
 
@@ -128,14 +128,19 @@ class Users:
         experiment_id: str | None = None,
         model: str | None = None,
     ) -> None:
-        """Give ``username`` ``permission`` on one experiment or one registered model."""
+        """Give ``username`` ``permission`` on one experiment or one registered model;
+        ``NotFound`` if there is no such user or resource."""
         if (experiment_id is None) == (model is None):
             raise InvalidParameter("grant a permission on one experiment or one registered model")
         name = permission.name if isinstance(permission, Permission) else permission
         name = get_permission(name).name
         if experiment_id is not None:
+            if not self.store.experiment_exists(str(experiment_id)):
+                raise NotFound(f"there is no experiment with id {str(experiment_id)!r}")
             self.store.grant_experiment(username, str(experiment_id), name)
         else:
+            if not self.store.model_exists(model):
+                raise NotFound(f"there is no registered model {model!r}")
             self.store.grant_model(username, model, name)
 
     def revoke(
