@@ -23,8 +23,8 @@ from labtrack.store.filter import (
 from labtrack.store.sql import registry_entities as entities
 from labtrack.store.sql.base import Database
 from labtrack.store.sql.filter_sql import SearchTarget, search_condition
+from labtrack.store.sql.paging import decode_page_token, page_query, split_page
 from labtrack.store.sql.registry_entities import mv, mvt, rm, rmt
-from labtrack.store.sql.search import decode_page_token, encode_page_token
 
 _MODEL_COLUMNS = {
     "name": rm.c.name,
@@ -54,11 +54,10 @@ def search_registered_models(
     condition = _condition(db, filter_string, REGISTERED_MODELS, _MODELS)
     orders = _order_clauses(order_by, REGISTERED_MODELS, _MODEL_COLUMNS)
     query = sa.select(rm).where(condition).order_by(*orders, rm.c.name)
-    limit, offset = _window(max_results, page_token)
+    offset = decode_page_token(page_token)
     with db.connect() as conn:
-        rows, token = _trim(
-            conn.execute(query.limit(limit).offset(offset)).all(), max_results, offset
-        )
+        rows = conn.execute(page_query(query, max_results, offset)).all()
+        rows, token = split_page(rows, max_results, offset)
         return entities.registered_models(conn, rows), token
 
 
@@ -73,10 +72,10 @@ def search_model_versions(
     condition = _condition(db, filter_string, MODEL_VERSIONS, _VERSIONS)
     orders = _order_clauses(order_by, MODEL_VERSIONS, _VERSION_COLUMNS)
     query = entities.versions_query(condition).order_by(*orders, rm.c.name, mv.c.version.desc())
-    limit, offset = _window(max_results, page_token)
+    offset = decode_page_token(page_token)
     with db.connect() as conn:
-        versions = entities.model_versions(conn, query.limit(limit).offset(offset))
-    return _trim(versions, max_results, offset)
+        versions = entities.model_versions(conn, page_query(query, max_results, offset))
+    return split_page(versions, max_results, offset)
 
 
 def _condition(
@@ -93,16 +92,3 @@ def _order_clauses(clauses: list[str] | None, searchable: Searchable, columns: d
     ``creation_timestamp``, as in MLflow."""
     orders: list[OrderBy] = [parse_order_by(clause, searchable) for clause in clauses or []]
     return [columns[o.key].asc() if o.ascending else columns[o.key].desc() for o in orders]
-
-
-def _window(max_results: int | None, page_token: str | None) -> tuple[int | None, int | None]:
-    """LIMIT and OFFSET for a page: one row more than asked tells whether a next page exists."""
-    offset = decode_page_token(page_token)
-    return (None if max_results is None else max_results + 1), (offset or None)
-
-
-def _trim(items: list, max_results: int | None, offset: int | None) -> tuple[list, str | None]:
-    """The page, and the token of the next page (None on the last)."""
-    if max_results is None or len(items) <= max_results:
-        return items, None
-    return items[:max_results], encode_page_token((offset or 0) + max_results)

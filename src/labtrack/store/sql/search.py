@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,6 +12,7 @@ from labtrack.store.filter import parse_filter, parse_order_by
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database
 from labtrack.store.sql.filter_sql import filter_condition, order_by_clauses
+from labtrack.store.sql.paging import decode_page_token, page_query, split_page
 from labtrack.store.sql.runs import Runs
 
 r, p, t = schema.runs, schema.params, schema.tags
@@ -80,14 +79,11 @@ class RunSearch:
     ) -> RunColumns:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
-        if max_results is not None:
-            query = query.limit(max_results + 1)  # one more tells whether a next page exists
-        query = query.offset(offset or None)
+        query = page_query(query, max_results, offset)
         page = query.subquery()
         with self.db.connect() as conn:
             runs = conn.execute(query).all()  # the ordered query itself: a subquery keeps no order
-            has_more = max_results is not None and len(runs) > max_results
-            runs = runs[:max_results] if has_more else runs
+            runs, token = split_page(runs, max_results, offset)
             if not runs:
                 return RunColumns([], [], [], [], None)
             ids = sa.select(page.c.id)
@@ -108,14 +104,13 @@ class RunSearch:
                 ),
             )
         kept = {row.id for row in runs}
-        if has_more:  # the subquery fetched one run too many; drop its data
+        if token is not None:  # the subquery fetched one run too many; drop its data
             params, tags, metrics = (
                 [row for row in rows if row[0] in kept] for rows in (params, tags, metrics)
             )
         metrics = [
             (pk, key, float("nan") if value is None else value) for pk, key, value in metrics
         ]
-        token = encode_page_token(offset + len(runs)) if has_more else None
         return RunColumns(runs, params, tags, metrics, token)
 
     def search_runs(
@@ -130,13 +125,9 @@ class RunSearch:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
         query = query.with_only_columns(r.c.run_uuid)
-        if max_results is not None:
-            query = query.limit(max_results + 1)
         with self.db.connect() as conn:
-            run_uuids = list(conn.execute(query.offset(offset or None)).scalars())
-        has_more = max_results is not None and len(run_uuids) > max_results
-        run_uuids = run_uuids[:max_results] if has_more else run_uuids
-        token = encode_page_token(offset + len(run_uuids)) if has_more else None
+            run_uuids = list(conn.execute(page_query(query, max_results, offset)).scalars())
+        run_uuids, token = split_page(run_uuids, max_results, offset)
         return self.runs.get_runs(run_uuids), token
 
 
@@ -144,19 +135,3 @@ def _tuples(conn, statement) -> list[tuple]:
     """Rows as the driver's plain tuples: for the hundreds of thousands of (run, key, value)
     rows of a big search, building SQLAlchemy Row objects would cost more than the query."""
     return conn.execute(statement).cursor.fetchall()
-
-
-def encode_page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_page_token(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError
-        return offset
-    except (ValueError, KeyError, TypeError):
-        raise InvalidParameter(f"invalid page token {token!r}") from None
