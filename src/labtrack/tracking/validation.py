@@ -133,21 +133,20 @@ def stringify_value(key: str, value: object, kind: str, limit: int) -> str:
 
 
 def validate_params(params: dict) -> dict[str, str]:
-    if not isinstance(params, dict):
-        raise InvalidParameter(f"params must be a dict, got {type(params).__name__}")
-    return {
-        validate_key(k, "param"): stringify_value(k, v, "param", MAX_PARAM_VALUE_LENGTH)
-        for k, v in params.items()
-    }
+    """Params as stored: valid names, values as strings of at most 6,000 characters."""
+    return _string_map(params, "param", MAX_PARAM_VALUE_LENGTH)
 
 
 def validate_tags(tags: dict) -> dict[str, str]:
-    if not isinstance(tags, dict):
-        raise InvalidParameter(f"tags must be a dict, got {type(tags).__name__}")
-    return {
-        validate_key(k, "tag"): stringify_value(k, v, "tag", MAX_TAG_VALUE_LENGTH)
-        for k, v in tags.items()
-    }
+    """Tags as stored: valid names, values as strings of at most 8,000 characters."""
+    return _string_map(tags, "tag", MAX_TAG_VALUE_LENGTH)
+
+
+def _string_map(values: dict, kind: str, limit: int) -> dict[str, str]:
+    """A dict of ``kind`` (param, tag) values checked key by key and stored as strings."""
+    if not isinstance(values, dict):
+        raise InvalidParameter(f"{kind}s must be a dict, got {type(values).__name__}")
+    return {validate_key(k, kind): stringify_value(k, v, kind, limit) for k, v in values.items()}
 
 
 ERROR_TAG = (

@@ -24,15 +24,26 @@ def versions_query(condition) -> sa.Select:
     )
 
 
+def _tags(conn: Connection, owner: sa.Column, ids: list[int]) -> dict[int, dict[str, str]]:
+    """The tags of each of ``ids`` (those that have any), from the tag table whose foreign key
+    column is ``owner``."""
+    if not ids:
+        return {}
+    table = owner.table
+    tags: dict[int, dict[str, str]] = {}
+    query = sa.select(owner, table.c.key, table.c.value).where(owner.in_(ids))
+    for owner_id, key, value in conn.execute(query):
+        tags.setdefault(owner_id, {})[key] = value
+    return tags
+
+
 def model_versions(conn: Connection, query: sa.Select) -> list[ModelVersion]:
     """The versions a ``versions_query`` selects, in its order, with tags and aliases."""
     rows = conn.execute(query).all()
     ids = [row.id for row in rows]
-    tags: dict[int, dict[str, str]] = {}
+    tags = _tags(conn, mvt.c.version_id, ids)
     aliases: dict[int, list[str]] = {}
     if ids:
-        for tag in conn.execute(sa.select(mvt).where(mvt.c.version_id.in_(ids))):
-            tags.setdefault(tag.version_id, {})[tag.key] = tag.value
         for alias in conn.execute(
             sa.select(ra).where(ra.c.version_id.in_(ids)).order_by(ra.c.alias)
         ):
@@ -83,11 +94,9 @@ def latest_versions(
 def registered_models(conn: Connection, rows: Sequence) -> list[RegisteredModel]:
     """Entities for rows of ``registered_models``, in their order."""
     ids = [row.id for row in rows]
-    tags: dict[int, dict[str, str]] = {}
+    tags = _tags(conn, rmt.c.model_id, ids)
     aliases: dict[int, dict[str, int]] = {}
     if ids:
-        for tag in conn.execute(sa.select(rmt).where(rmt.c.model_id.in_(ids))):
-            tags.setdefault(tag.model_id, {})[tag.key] = tag.value
         alias_rows = conn.execute(
             sa.select(ra.c.model_id, ra.c.alias, mv.c.version)
             .join(mv, mv.c.id == ra.c.version_id)
