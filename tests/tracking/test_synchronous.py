@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 import labtrack as lt
+from labtrack.entities import Metric
 from labtrack.errors import InvalidParameter
-from labtrack.tracking.client import RunOperations
+from labtrack.tracking.operations import RunOperations
 
 # (call, what MLflow returns when it waits) for each call that takes synchronous=.
 FLUENT_CALLS = {
@@ -20,6 +21,15 @@ FLUENT_CALLS = {
 METRIC_CALLS = {
     "log_metric": lambda s: lt.log_metric("loss", 0.5, step=1, synchronous=s),
     "log_metrics": lambda s: lt.log_metrics({"loss": 0.5}, step=1, synchronous=s),
+}
+# The client's metric calls, into the given run.
+CLIENT_METRIC_CALLS = {
+    "log_metric": lambda client, run_id, s: client.log_metric(
+        run_id, "loss", 0.5, step=1, synchronous=s
+    ),
+    "log_batch": lambda client, run_id, s: client.log_batch(
+        run_id, metrics=[Metric("loss", 0.5, 1_700_000_000_000, 1)], synchronous=s
+    ),
 }
 
 
@@ -125,3 +135,30 @@ def test_synchronous_false_returns_run_operations_whose_wait_persists_the_points
         assert held_back() == 1
         operations.wait()  # again: nothing more to do
         assert held_back() == 1
+
+
+@pytest.mark.parametrize("name", CLIENT_METRIC_CALLS)
+@pytest.mark.parametrize("bad", ["false", 0, 1, [True]])
+def test_the_client_metric_calls_refuse_a_synchronous_that_is_not_a_bool(held_back, name, bad):
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    with pytest.raises(InvalidParameter, match="synchronous"):
+        CLIENT_METRIC_CALLS[name](client, run_id, bad)
+    client.flush()
+    assert held_back() == 0  # refused before the point was buffered
+
+
+@pytest.mark.parametrize("name", CLIENT_METRIC_CALLS)
+def test_the_client_metric_calls_honour_synchronous_like_mlflow(held_back, name):
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    call = CLIENT_METRIC_CALLS[name]
+    assert call(client, run_id, None) is None
+    assert held_back() == 0  # buffered
+    assert call(client, run_id, True) is None
+    assert held_back() == 2  # persisted with the one before it
+    operations = call(client, run_id, False)
+    assert isinstance(operations, RunOperations)
+    assert held_back() == 2  # buffered: the call returned at once
+    assert operations.wait() is None
+    assert held_back() == 3

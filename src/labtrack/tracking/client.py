@@ -37,6 +37,12 @@ from labtrack.errors import InvalidParameter, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking import validation as v
 from labtrack.tracking.naming import random_run_name
+from labtrack.tracking.operations import (
+    RunOperations,
+    check_synchronous,
+    finished,
+    settle_metrics,
+)
 from labtrack.tracking.tracking_uri import get_tracking_uri
 from labtrack.tracking.writer import get_writer
 
@@ -56,29 +62,6 @@ class PagedList(list):
     def __init__(self, items: Iterable, token: str | None):
         super().__init__(items)
         self.token = token
-
-
-class RunOperations:
-    """What MLflow's param and tag calls return with ``synchronous=False`` (its
-    ``mlflow.utils.async_logging.run_operations.RunOperations``), for writes that are already
-    done: labtrack writes params and tags before the call returns, so ``wait()`` returns at once.
-    """
-
-    def wait(self) -> None:
-        """Return at once: the operations finished before this object was made."""
-
-
-def check_synchronous(synchronous: object) -> None:
-    """Refuse a ``synchronous=`` that is neither a bool nor None (raises ``InvalidParameter``):
-    a string such as ``"false"`` would otherwise read as true."""
-    if synchronous is not None and not isinstance(synchronous, bool):
-        raise InvalidParameter(f"synchronous must be True, False or None, got {synchronous!r}")
-
-
-def finished(synchronous: bool | None, result: object = None) -> object:
-    """What MLflow returns from a param or tag call once its write is done: ``result`` when the
-    caller waited (``synchronous`` True or None), a ``RunOperations`` when it did not."""
-    return RunOperations() if synchronous is False else result
 
 
 class TrackingClient:
@@ -257,8 +240,16 @@ class TrackingClient:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
-    ) -> None:
-        """Validate and buffer one point; the background writer persists it within ~100 ms."""
+    ) -> RunOperations | None:
+        """Validate and buffer one point; the background writer persists it within ~100 ms.
+
+        As in MLflow, ``synchronous=True`` persists it before returning, and
+        ``synchronous=False`` returns a ``RunOperations`` whose ``wait()`` persists it. Raises
+        ``InvalidParameter`` if the key, value, step or timestamp is invalid or
+        ``synchronous`` is not a bool or None.
+        """
+        if synchronous is not None:  # kept off the default path: it runs per point
+            check_synchronous(synchronous)
         key = v.validate_key(key)
         value = v.validate_metric_value(key, value)
         step = 0 if step is None else v.validate_step(step, key)
@@ -266,8 +257,7 @@ class TrackingClient:
             int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
         )
         self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
-        if synchronous:
-            self.writer.flush()
+        return settle_metrics(synchronous, self.flush)
 
     def log_param(
         self, run_id: str, key: str, value: object, synchronous: bool | None = None
@@ -309,9 +299,14 @@ class TrackingClient:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
         synchronous: bool | None = None,
-    ) -> None:
+    ) -> RunOperations | None:
         """Log many values at once. Everything is validated before anything is written; params
-        and tags go in one transaction, metrics through the background writer."""
+        and tags go in one transaction, metrics through the background writer.
+
+        ``synchronous`` as for ``log_metric``: True persists the metrics before returning,
+        False returns a ``RunOperations`` whose ``wait()`` persists them.
+        """
+        check_synchronous(synchronous)
         param_values = v.validate_params({p.key: p.value for p in params})
         tag_values = v.validate_tags({t.key: t.value for t in tags})
         pk = self.store.runs.run_pk(run_id)
@@ -331,8 +326,7 @@ class TrackingClient:
             self.store.runs.log_params_and_tags(run_id, param_values, tag_values)
         if rows:
             self.writer.add_many(rows)
-        if synchronous:
-            self.writer.flush()
+        return settle_metrics(synchronous, self.flush)
 
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""

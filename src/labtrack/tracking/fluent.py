@@ -26,11 +26,17 @@ from labtrack import env
 from labtrack.entities import Experiment, Run, RunStatus, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.tracking import state
+from labtrack.tracking.operations import (
+    RunOperations,
+    check_synchronous,
+    finished,
+    settle_metrics,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labtrack.tracking.client import RunOperations, TrackingClient
+    from labtrack.tracking.client import TrackingClient
 
 
 class ActiveRun:
@@ -379,29 +385,6 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
-def _check_synchronous(synchronous: object) -> None:
-    """``TrackingClient``'s check, loaded on first use (the client brings SQLAlchemy); called
-    before ``_logging_target`` so a refused value starts no run."""
-    from labtrack.tracking.client import check_synchronous
-
-    check_synchronous(synchronous)
-
-
-def _finished(synchronous: bool | None) -> RunOperations | None:
-    """What MLflow's ``log_params`` / ``set_tags`` return once their write is done."""
-    from labtrack.tracking.client import finished
-
-    return finished(synchronous)
-
-
-def _pending_metrics(client: TrackingClient) -> RunOperations:
-    """What the metric calls return with ``synchronous=False``: ``wait()`` flushes the writer
-    that holds their points."""
-    from labtrack.tracking.operations import PendingMetrics
-
-    return PendingMetrics(client.flush)
-
-
 def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
@@ -440,10 +423,9 @@ def log_metric(
     >>> lt.log_metric("loss", 0.31, step=epoch)  # doctest: +SKIP
     """
     if synchronous is not None:  # kept off the default path: it runs per point
-        _check_synchronous(synchronous)
+        check_synchronous(synchronous)  # before _logging_target: a refused value starts no run
     client, target = _logging_target(run_id)
-    client.log_metric(target, key, value, timestamp, step, synchronous)
-    return _pending_metrics(client) if synchronous is False else None
+    return client.log_metric(target, key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
@@ -465,13 +447,11 @@ def log_metrics(
     """
     if not isinstance(metrics, dict):
         raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
-    _check_synchronous(synchronous)
+    check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     for key, value in metrics.items():
         client.log_metric(target, key, value, timestamp, step)
-    if synchronous:
-        client.flush()
-    return _pending_metrics(client) if synchronous is False else None
+    return settle_metrics(synchronous, client.flush)
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
@@ -484,7 +464,7 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     (params describe the run's input and do not change). ``InvalidParameter`` if
     ``synchronous`` is not a bool or None.
     """
-    _check_synchronous(synchronous)
+    check_synchronous(synchronous)
     client, target = _logging_target()
     return client.log_param(target, key, value, synchronous)
 
@@ -507,10 +487,10 @@ def log_params(
 
     if not isinstance(params, dict):
         raise InvalidParameter(f"log_params takes a dict, got {type(params).__name__}")
-    _check_synchronous(synchronous)
+    check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     client.log_batch(target, params=[Param(k, v) for k, v in params.items()])
-    return _finished(synchronous)
+    return finished(synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
@@ -522,7 +502,7 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperati
     ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once.
     ``InvalidParameter`` if ``synchronous`` is not a bool or None.
     """
-    _check_synchronous(synchronous)
+    check_synchronous(synchronous)
     client, target = _logging_target()
     return client.set_tag(target, key, value, synchronous)
 
@@ -539,10 +519,10 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperat
 
     if not isinstance(tags, dict):
         raise InvalidParameter(f"set_tags takes a dict, got {type(tags).__name__}")
-    _check_synchronous(synchronous)
+    check_synchronous(synchronous)
     client, target = _logging_target()
     client.log_batch(target, tags=[RunTag(k, v) for k, v in tags.items()])
-    return _finished(synchronous)
+    return finished(synchronous)
 
 
 def delete_tag(key: str) -> None:
