@@ -106,6 +106,20 @@ def test_permissions_default_grants_and_admins(store):
     assert listed["editor"].tokens == 1 and not listed["editor"].has_password
 
 
+def test_every_spelling_of_an_experiment_id_finds_its_grant(store):
+    """The store reads experiment ids with int(): "01" is experiment 1, so a NO_PERMISSIONS
+    grant on it must hold whichever way a request spells the id (default here: READ)."""
+    experiment_id = lt.create_experiment("private")
+    users = Users.for_store(store, default_permission=READ)
+    users.add("eve", None)
+    eve = users.authenticate_token(users.new_token("eve"))
+    users.grant("eve", "NO_PERMISSIONS", experiment_id=f"0{experiment_id}")
+    for spelling in (experiment_id, f"0{experiment_id}", f" {experiment_id} ", f"+{experiment_id}"):
+        assert users.on_experiment(eve, spelling) is NO_PERMISSIONS, spelling
+        assert not users.readable_experiments(eve)(spelling)
+    assert users.store.experiment_permissions(eve.user_id) == {experiment_id: "NO_PERMISSIONS"}
+
+
 def test_renamed_and_deleted_models_take_their_permissions_along(users):
     users.add("ada", None)
     who = users.authenticate_token(users.new_token("ada"))

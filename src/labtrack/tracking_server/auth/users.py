@@ -37,6 +37,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def experiment_key(experiment_id: str | int) -> str:
+    """An experiment id as the store reads it (``int()``): "01", " 1" and "+1" all name
+    experiment 1, so a permission on "1" must be found for each of them."""
+    try:
+        return str(int(experiment_id))
+    except (TypeError, ValueError):
+        return str(experiment_id)  # names no experiment: the route refuses it
+
+
 def check_username(username: str) -> str:
     """``username`` if it can name a user; ``InvalidParameter`` saying why not otherwise."""
     if not isinstance(username, str) or not username.strip():
@@ -135,9 +144,9 @@ class Users:
         name = permission.name if isinstance(permission, Permission) else permission
         name = get_permission(name).name
         if experiment_id is not None:
-            if not self.store.experiment_exists(str(experiment_id)):
+            if not self.store.experiment_exists(experiment_key(experiment_id)):
                 raise NotFound(f"there is no experiment with id {str(experiment_id)!r}")
-            self.store.grant_experiment(username, str(experiment_id), name)
+            self.store.grant_experiment(username, experiment_key(experiment_id), name)
         else:
             if not self.store.model_exists(model):
                 raise NotFound(f"there is no registered model {model!r}")
@@ -150,7 +159,7 @@ class Users:
         if (experiment_id is None) == (model is None):
             raise InvalidParameter("revoke a permission on one experiment or one registered model")
         if experiment_id is not None:
-            self.store.revoke_experiment(username, str(experiment_id))
+            self.store.revoke_experiment(username, experiment_key(experiment_id))
         else:
             self.store.revoke_model(username, model)
 
@@ -195,7 +204,8 @@ class Users:
         """What ``who`` may do with an experiment and its runs."""
         if who.is_admin:
             return MANAGE
-        return self._effective(who, self.store.experiment_permission(who.user_id, experiment_id))
+        key = experiment_key(experiment_id)
+        return self._effective(who, self.store.experiment_permission(who.user_id, key))
 
     def on_model(self, who: Identity, name: str) -> Permission:
         """What ``who`` may do with a registered model and its versions."""
@@ -205,7 +215,8 @@ class Users:
 
     def readable_experiments(self, who: Identity):
         """A test ``experiment_id -> bool``: may ``who`` read it (one query, for filtering)."""
-        return self._readable(who, self.store.experiment_permissions)
+        readable = self._readable(who, self.store.experiment_permissions)
+        return lambda experiment_id: readable(experiment_key(experiment_id))
 
     def readable_models(self, who: Identity):
         """A test ``name -> bool``: may ``who`` read the registered model."""
@@ -219,7 +230,7 @@ class Users:
 
     def created_experiment(self, who: Identity, experiment_id: str) -> None:
         """The creator of an experiment manages it."""
-        self.store.grant_experiment(who.username, str(experiment_id), MANAGE.name)
+        self.store.grant_experiment(who.username, experiment_key(experiment_id), MANAGE.name)
 
     def created_model(self, who: Identity, name: str) -> None:
         """The creator of a registered model manages it."""
