@@ -41,12 +41,25 @@ class RunsWidget(anywidget.AnyWidget):
             )
         super().__init__(**kwargs)
 
+    def fallback_table(self) -> tuple[list[str], list[list], str] | None:
+        """The header, rows and caption of the static views' table; None for none (they then
+        show the widget's name). Not asked while there is an ``empty_message``."""
+        return None
+
     def fallback_html(self) -> str:
         """A static view for where no widget manager runs (nbconvert, GitHub); escaped."""
-        return f"<p>{html.escape(self.empty_message or type(self).__name__)}</p>"
+        table = None if self.empty_message else self.fallback_table()
+        if table is None:
+            return f"<p>{html.escape(self.empty_message or type(self).__name__)}</p>"
+        return html_table(*table)
 
     def fallback_text(self) -> str:
-        return self.empty_message or type(self).__name__
+        """The plain-text view: the empty message, or the table's header and rows."""
+        table = None if self.empty_message else self.fallback_table()
+        if table is None:
+            return self.empty_message or type(self).__name__
+        header, rows, _caption = table
+        return text_table(header, rows)
 
     def _repr_mimebundle_(self, **kwargs):
         bundle_data = super()._repr_mimebundle_(**kwargs)

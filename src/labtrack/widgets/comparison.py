@@ -8,7 +8,7 @@ import traitlets as t
 
 from labtrack.errors import InvalidParameter
 from labtrack.widgets import _data, contract
-from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._source import RunSource
 
 
@@ -114,8 +114,5 @@ class Compare(RunsWidget):
         rows += [[f"metrics.{m['key']}", *m["values"]] for m in self.metrics]
         return header, rows
 
-    def fallback_text(self) -> str:
-        return text_table(*self._rows())
-
-    def fallback_html(self) -> str:
-        return html_table(*self._rows(), "run comparison (* differs)")
+    def fallback_table(self) -> tuple[list[str], list[list], str]:
+        return (*self._rows(), "run comparison (* differs)")

@@ -10,7 +10,7 @@ import traitlets as t
 from labtrack.entities import RunStatus
 from labtrack.errors import InvalidParameter
 from labtrack.widgets import _data, contract
-from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._live import Poller
 from labtrack.widgets._source import HOW_TO_LOG, RunSource
 
@@ -146,15 +146,8 @@ class MetricChart(RunsWidget):
             self._poller.stop()
         super().close()
 
-    def fallback_text(self) -> str:
-        return self.empty_message or text_table(*self._summary())
-
-    def fallback_html(self) -> str:
-        return (
-            super().fallback_html()
-            if self.empty_message
-            else html_table(*self._summary(), "metric chart")
-        )
+    def fallback_table(self) -> tuple[list[str], list[list], str]:
+        return (*self._summary(), "metric chart")
 
     def _summary(self) -> tuple[list[str], list[list]]:
         import numpy as np

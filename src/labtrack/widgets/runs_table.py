@@ -6,7 +6,7 @@ import traitlets as t
 
 from labtrack.errors import InvalidParameter
 from labtrack.widgets import _data, contract
-from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._source import RunSource
 
 DEFAULT_VISIBLE = ("run_name", "status", "start_time", "duration")
@@ -81,17 +81,10 @@ class RunsTable(RunsWidget):
         rows = [[self.data[n][i] for n in names] for i in range(min(count, limit or count))]
         return [labels.get(n, n) for n in names], rows
 
-    def fallback_html(self) -> str:
-        if self.empty_message:
-            return super().fallback_html()
+    def fallback_table(self) -> tuple[list[str], list[list], str]:
         header, rows = self._rows(FALLBACK_ROWS)
         total = len(self.data.get("run_id", []))
         caption = f"{total} runs" + (
             f" (first {FALLBACK_ROWS} shown)" if total > FALLBACK_ROWS else ""
         )
-        return html_table(header, rows, caption)
-
-    def fallback_text(self) -> str:
-        if self.empty_message:
-            return self.empty_message
-        return text_table(*self._rows(FALLBACK_ROWS))
+        return header, rows, caption

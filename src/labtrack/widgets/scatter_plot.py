@@ -6,7 +6,7 @@ import traitlets as t
 
 from labtrack.errors import InvalidParameter
 from labtrack.widgets import _data, contract
-from labtrack.widgets._base import RunsWidget, html_table, text_table
+from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._source import RunSource
 
 
@@ -72,12 +72,5 @@ class Scatter(RunsWidget):
             [n, x, y] for n, x, y in zip(p["run_name"], p["x"], p["y"], strict=False)
         ]
 
-    def fallback_text(self) -> str:
-        return self.empty_message or text_table(*self._rows())
-
-    def fallback_html(self) -> str:
-        return (
-            super().fallback_html()
-            if self.empty_message
-            else html_table(*self._rows(), f"{self.y} vs {self.x}")
-        )
+    def fallback_table(self) -> tuple[list[str], list[list], str]:
+        return (*self._rows(), f"{self.y} vs {self.x}")
