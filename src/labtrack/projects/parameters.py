@@ -12,7 +12,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,26 +51,22 @@ class ParameterSpec:
         return _NUMBER_COERCIONS[self.type](value)
 
 
-def _to_int(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"must be an int, got {value!r}")
+def _to_number(kind: type[int] | type[float], article: str) -> Callable[[Any], Any]:
+    """The coercion to ``kind``: a number that is one (an int is a float too, a bool is
+    neither), or a string that reads as one."""
+    accepted = (int,) if kind is int else (int, float)
 
+    def coerce(value: Any) -> Any:
+        if isinstance(value, accepted) and not isinstance(value, bool):
+            return kind(value)
+        if isinstance(value, str):
+            try:
+                return kind(value.strip())
+            except ValueError:
+                pass
+        raise ValueError(f"must be {article} {kind.__name__}, got {value!r}")
 
-def _to_float(value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    raise ValueError(f"must be a float, got {value!r}")
+    return coerce
 
 
 def _to_bool(value: Any) -> bool:
@@ -81,7 +77,11 @@ def _to_bool(value: Any) -> bool:
     raise ValueError(f"must be true or false, got {value!r}")
 
 
-_NUMBER_COERCIONS = {"int": _to_int, "float": _to_float, "bool": _to_bool}
+_NUMBER_COERCIONS = {
+    "int": _to_number(int, "an"),
+    "float": _to_number(float, "a"),
+    "bool": _to_bool,
+}
 
 
 def _literal_or_text(value: Any) -> Any:
