@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -71,18 +72,8 @@ class Runs:
                 conn.execute(
                     t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
                 )
-            info = RunInfo(
-                run_id=run_uuid,
-                experiment_id=str(experiment_id),
-                run_name=run_name,
-                status=RunStatus.RUNNING,
-                start_time=start,
-                end_time=None,
-                lifecycle_stage=LifecycleStage.ACTIVE,
-                artifact_uri=values["artifact_uri"],
-                user_id=user_id,
-            )
-            return info, pk
+            # The entity the row reads back as (get_run), from the values just inserted.
+            return run_info(SimpleNamespace(**values, end_time=None)), pk
 
         info, pk = self.db.write(work)
         self._pks[run_uuid] = pk  # only once committed
