@@ -120,6 +120,34 @@ def test_every_spelling_of_an_experiment_id_finds_its_grant(store):
     assert users.store.experiment_permissions(eve.user_id) == {experiment_id: "NO_PERMISSIONS"}
 
 
+def test_processes_opening_a_new_store_at_once_create_the_tables_once(tracking_uri):
+    """Server workers start together: each creates the user tables if they are missing."""
+    import threading
+
+    from labtrack.store.sql import connection
+    from labtrack.store.sql.auth import AuthStore
+
+    get_store(tracking_uri)  # the store's own tables, as the server opens it first
+    engines = [connection.create_engine(tracking_uri) for _ in range(4)]
+    start, errors = threading.Barrier(len(engines)), []
+
+    def open_auth(engine):
+        start.wait()
+        try:
+            AuthStore(engine)
+        except Exception as error:  # collected, and shown by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_auth, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.dispose()
+    assert errors == []
+
+
 def test_renamed_and_deleted_models_take_their_permissions_along(users):
     users.add("ada", None)
     who = users.authenticate_token(users.new_token("ada"))

@@ -19,6 +19,7 @@ from labtrack.store.sql import connection, schema
 from labtrack.store.sql.base import now_ms
 
 metadata = sa.MetaData()
+_ADVISORY_LOCK_ID = 0x1AB7_A075  # its own: the store's migrations take another
 
 users = sa.Table(
     "labtrack_users",
@@ -97,7 +98,17 @@ class AuthStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        connection.run_write(engine, lambda conn: metadata.create_all(conn, checkfirst=True))
+
+        def create(conn: Connection) -> None:
+            # Server workers start together: one creates the tables, the others then see them
+            # (SQLite's write lock does this; PostgreSQL needs a lock of its own).
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID}
+                )
+            metadata.create_all(conn, checkfirst=True)
+
+        connection.run_write(engine, create)
 
     def _write(self, work):
         return connection.run_write(self.engine, work)
