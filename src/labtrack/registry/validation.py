@@ -11,6 +11,7 @@ from pathlib import Path
 
 from labtrack.entities import ModelVersionStage
 from labtrack.errors import InvalidParameter
+from labtrack.tracking.validation import validate_name
 
 MAX_MODEL_NAME_LENGTH = 256
 MAX_ALIAS_LENGTH = 256
@@ -27,12 +28,9 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")  # runs:/, models:/, file://,
 
 
 def validate_model_name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidParameter(f"registered model name must be a non-empty string, got {name!r}")
-    if len(name) > MAX_MODEL_NAME_LENGTH:
-        raise InvalidParameter(
-            f"registered model name is {len(name)} characters; the limit is {MAX_MODEL_NAME_LENGTH}"
-        )
+    """A registered model's name: a non-blank string of at most 256 characters, without the
+    separators of ``models:/`` URIs."""
+    name = validate_name(name, "registered model name", MAX_MODEL_NAME_LENGTH)
     if any(char in name for char in "/@") or not name.isprintable():
         raise InvalidParameter(
             f"invalid registered model name {name!r}: '/', '@' and control characters are not allowed "

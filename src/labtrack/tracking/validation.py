@@ -159,11 +159,16 @@ def error_tag_value(text: str) -> str:
     return text[-MAX_TAG_VALUE_LENGTH:]
 
 
-def validate_run_name(name: object) -> str:
+def validate_name(name: object, what: str, limit: int) -> str:
+    """A name that is a string, not blank, of at most ``limit`` characters; ``what`` (e.g.
+    "run name") says in the error which name was refused."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidParameter(f"run name must be a non-empty string, got {name!r}")
-    if len(name) > MAX_RUN_NAME_LENGTH:
-        raise InvalidParameter(
-            f"run name is {len(name)} characters; the limit is {MAX_RUN_NAME_LENGTH}"
-        )
+        raise InvalidParameter(f"{what} must be a non-empty string, got {name!r}")
+    if len(name) > limit:
+        raise InvalidParameter(f"{what} is {len(name)} characters; the limit is {limit}")
     return name
+
+
+def validate_run_name(name: object) -> str:
+    """A run's name: a non-blank string of at most 250 characters."""
+    return validate_name(name, "run name", MAX_RUN_NAME_LENGTH)
