@@ -33,7 +33,7 @@ def add_users_command(server_actions) -> None:
     actions = p.add_subparsers(dest="users_action", required=True, metavar="ACTION")
 
     a = actions.add_parser("add", help="add a user (asks for a password)")
-    a.add_argument("name")
+    a.add_argument("name", help="user name")
     a.add_argument("--admin", action="store_true", help="may do everything, manage users too")
     source = a.add_mutually_exclusive_group()
     source.add_argument(
@@ -45,27 +45,30 @@ def add_users_command(server_actions) -> None:
     a.set_defaults(func=add)
 
     a = actions.add_parser("password", help="set a user's password")
-    a.add_argument("name")
+    a.add_argument("name", help="user name")
     a.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     a.set_defaults(func=password)
 
     a = actions.add_parser("token", help="make a token for a user and print it (once)")
-    a.add_argument("name")
+    a.add_argument("name", help="user name")
     a.add_argument("--revoke", action="store_true", help="remove the user's tokens instead")
     a.set_defaults(func=token)
 
     a = actions.add_parser("remove", help="remove a user, their tokens and permissions")
-    a.add_argument("name")
+    a.add_argument("name", help="user name")
     a.set_defaults(func=remove)
 
     a = actions.add_parser("list", help="list users, whether they are admins, their permissions")
     a.set_defaults(func=list_users)
 
-    for action, verb in (("grant", "give"), ("revoke", "take back")):
-        a = actions.add_parser(action, help=f"{verb} a user's permission on an experiment or model")
-        a.add_argument("name")
+    for action, summary in (
+        ("grant", "give a user a permission on an experiment or a registered model"),
+        ("revoke", "take a user's own permission away (the server's default applies again)"),
+    ):
+        a = actions.add_parser(action, help=summary)
+        a.add_argument("name", help="user name")
         target = a.add_mutually_exclusive_group(required=True)
         target.add_argument("--experiment", metavar="ID", help="an experiment id")
         target.add_argument("--model", metavar="NAME", help="a registered model's name")
@@ -75,6 +78,7 @@ def add_users_command(server_actions) -> None:
                 required=True,
                 type=str.upper,
                 choices=("READ", "EDIT", "MANAGE", "NO_PERMISSIONS"),
+                help="READ: read; EDIT: also log and change; MANAGE: also delete and grant",
             )
         a.set_defaults(func=grant if action == "grant" else revoke)
 
