@@ -72,6 +72,12 @@ def test_grant_revoke_list_and_remove(tracking_uri, users_cli):
         "  model iris: MANAGE",
     ]
     assert "$argon2" not in out
+    code, out, _ = users_cli("admin", "ada")
+    assert code == 0 and out.strip() == "ada is an admin"
+    assert _users(tracking_uri).authenticate_password("ada", PASSWORD).is_admin
+    code, out, _ = users_cli("admin", "ada", "--revoke")
+    assert out.strip() == "ada is no longer an admin"
+    assert not _users(tracking_uri).authenticate_password("ada", PASSWORD).is_admin
     code, out, _ = users_cli("revoke", "ada", "--model", "iris")
     assert code == 0 and "no permission of their own on model iris" in out
     code, out, _ = users_cli("remove", "ada")
@@ -88,6 +94,7 @@ def test_grant_revoke_list_and_remove(tracking_uri, users_cli):
         (("add", "ada", "--password-stdin"), "short\n", "at least 8 characters"),
         (("add", "a:b", "--no-password"), "", "contains ':'"),
         (("token", "nobody"), "", "there is no user 'nobody'"),
+        (("admin", "nobody"), "", "there is no user 'nobody'"),
         (("grant", "nobody", "--experiment", "0", "--permission", "READ"), "", "no user 'nobody'"),
         (
             ("grant", "x", "--experiment", "99", "--permission", "READ"),

@@ -51,6 +51,11 @@ def add_users_command(server_actions) -> None:
     )
     a.set_defaults(func=password)
 
+    a = actions.add_parser("admin", help="make a user an admin (or, with --revoke, not)")
+    a.add_argument("name", help="user name")
+    a.add_argument("--revoke", action="store_true", help="make the user an ordinary user again")
+    a.set_defaults(func=admin)
+
     a = actions.add_parser("token", help="make a token for a user and print it (once)")
     a.add_argument("name", help="user name")
     a.add_argument("--revoke", action="store_true", help="remove the user's tokens instead")
@@ -132,6 +137,13 @@ def password(args: argparse.Namespace) -> int:
         raise NotFound(f"there is no user {args.name!r}")
     users.set_password(args.name, _read_password(args))
     print(f"changed the password of {args.name}")
+    return 0
+
+
+def admin(args: argparse.Namespace) -> int:
+    """``users admin NAME [--revoke]``."""
+    _users(args).store.set_admin(args.name, not args.revoke)
+    print(f"{args.name} is {'no longer ' if args.revoke else ''}an admin")
     return 0
 
 
