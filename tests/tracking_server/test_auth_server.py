@@ -238,7 +238,12 @@ def test_permissions_follow_mlflow(world):
     assert status("POST", "experiments/restore", delete) == 200
     # A creator manages what they create; others do not see it.
     mine = world.call("POST", "experiments/create", basic("ada"), name="ada's")["experiment_id"]
-    world.call("POST", "runs/create", basic("ada"), experiment_id=mine)
+    my_run = world.call("POST", "runs/create", basic("ada"), experiment_id=mine)["run"]["info"]
+    # A logged model's files go into its source run's folder: that run's experiment counts too.
+    body = {"experiment_id": mine, "source_run_id": world.run_id}
+    assert status("POST", "logged-models", body, "ada") == 403
+    body["source_run_id"] = my_run["run_id"]
+    assert status("POST", "logged-models", body, "ada") == 200
     found = world.call("POST", "experiments/search", basic("ada"), max_results=100)
     assert [e["experiment_id"] for e in found["experiments"]] == [mine]
     found = world.call("POST", "experiments/search", basic("bob"), max_results=100)

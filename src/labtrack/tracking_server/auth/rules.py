@@ -137,6 +137,14 @@ def _run_experiment(lookup, run_id: str) -> tuple[str, str]:
     return (EXPERIMENT, experiment_id)
 
 
+def new_logged_model(message, _params, lookup):
+    """A new logged model's experiment, and its source run's, whose folder gets its files."""
+    found = [(EXPERIMENT, _field(message, "experiment_id"))]
+    if message.get("source_run_id"):
+        found.append(_run_experiment(lookup, _field(message, "source_run_id")))
+    return found
+
+
 def logged_model_path(_message, params, lookup):
     model_id = str(params.get("model_id", ""))
     experiment_id = lookup.experiment_of_logged_model(model_id)
@@ -293,7 +301,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/metrics/get-history", "GET"): _read_run,
     ("mlflow/artifacts/list", "GET"): _read_run,
     # -- logged models (MLflow 3): their experiment's permissions
-    ("mlflow/logged-models", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/logged-models", "POST"): _r(UPDATE_ACCESS, new_logged_model),
     ("mlflow/logged-models/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
     ("mlflow/logged-models/{}", "GET"): _r(READ_ACCESS, logged_model_path),
     ("mlflow/logged-models/{}", "PATCH"): _r(UPDATE_ACCESS, logged_model_path),
