@@ -459,3 +459,54 @@ def test_mlflow_auth_client_manages_users_and_grants(world, mlflow_python, tmp_p
     assert result["me"] == ["bob", False] and result["carol"] == "carol"
     assert world.users.authenticate_password("bob", "bob's new password") is not None
     assert world.users.store.get_user("carol") is None
+
+
+TEAM_SCRIPT = """
+    import json, os
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    def sign_in(name):
+        os.environ.update({{"MLFLOW_TRACKING_USERNAME": name, "MLFLOW_TRACKING_PASSWORD": {password!r}}})
+
+    X, y = load_iris(return_X_y=True)
+    sign_in("ada")
+    mlflow.set_experiment("team")
+    with mlflow.start_run() as run:
+        mlflow.sklearn.log_model(LogisticRegression(max_iter=500).fit(X, y), name="model")
+    version = mlflow.register_model(f"runs:/{{run.info.run_id}}/model", "team-model")
+    MlflowClient().set_registered_model_alias("team-model", "champion", version.version)
+    sign_in("bob")  # the server's default: bob reads what he was not given
+    predictions = mlflow.pyfunc.load_model("models:/team-model@champion").predict(X[:3])
+    try:
+        MlflowClient().set_registered_model_alias("team-model", "champion", version.version)
+        moved = "yes"
+    except mlflow.exceptions.MlflowException as error:
+        moved = str(error)
+    print(json.dumps({{"predictions": predictions.tolist(), "moved": moved}}))
+"""
+
+
+def test_a_team_logs_registers_and_loads_a_model_through_an_authenticating_server(
+    tmp_path, mlflow_python
+):
+    """The everyday flow with MLflow's client: ada logs an sklearn model (a logged model, its
+    files through the proxy), registers it and sets the champion alias; bob, with the
+    server's default READ, loads models:/team-model@champion and predicts, but cannot move
+    the alias."""
+    server = start_server(tmp_path, "--auth")  # default permission: READ, as in MLflow
+    try:
+        users = Users.for_store(get_store(server.store_uri))
+        users.add("ada", PASSWORD)
+        users.add("bob", PASSWORD)
+        result = run_mlflow(
+            mlflow_python, server, TEAM_SCRIPT.format(password=PASSWORD), tmp_path / "mlflow"
+        )
+    finally:
+        stop_server(server)
+    assert result["predictions"] == [0, 0, 0]
+    assert result["moved"].startswith("PERMISSION_DENIED: User 'bob' may not update")
+    history = lt.Client(server.store_uri).get_registry_history("team-model")
+    assert {event.user_id for event in history} == {"ada"}
