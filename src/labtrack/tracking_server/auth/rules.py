@@ -81,6 +81,9 @@ def _fields(message: dict, name: str) -> list[str]:
     return [str(v) for v in values]
 
 
+_REMEMBERED_RUNS = 100_000
+
+
 class Lookup:
     """What locators may ask about the store: a run's experiment, an experiment's id by name,
     a logged model's experiment (``logged_model_experiment``, given by the server, which
@@ -89,9 +92,19 @@ class Lookup:
     def __init__(self, auth_store, logged_model_experiment: Callable[[str], str] | None = None):
         self.auth_store = auth_store
         self._logged_model_experiment = logged_model_experiment
+        # A run never moves to another experiment: remember where each one is (every
+        # log-batch names its run), bounded.
+        self._run_experiments: dict[str, str] = {}
 
     def experiment_of_run(self, run_id: str) -> str | None:
-        return self.auth_store.experiment_of_run(run_id)
+        experiment_id = self._run_experiments.get(run_id)
+        if experiment_id is None:
+            experiment_id = self.auth_store.experiment_of_run(run_id)
+            if experiment_id is not None:
+                if len(self._run_experiments) >= _REMEMBERED_RUNS:
+                    self._run_experiments.clear()
+                self._run_experiments[run_id] = experiment_id
+        return experiment_id
 
     def experiment_named(self, name: str) -> str | None:
         return self.auth_store.experiment_named(name)
