@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import clock, metric_keys, now_ms, repeat, worker_main  # noqa: E402
+from common import clock, metric_keys, metric_value, now_ms, repeat, worker_main  # noqa: E402
 
 LOG_BATCH = "/api/2.0/mlflow/runs/log-batch"
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
@@ -52,7 +52,7 @@ def log_batch(size: dict, store_dir: Path) -> dict:
         timestamp, metrics = now_ms(), []
         while len(metrics) < batch:
             for k, key in enumerate(keys[: batch - len(metrics)]):
-                value = 1.0 / (step + 1) + 0.1 * k
+                value = metric_value(k, step)
                 metrics.append({"key": key, "value": value, "timestamp": timestamp, "step": step})
             step += 1
         return {"run_id": run_id, "metrics": metrics, "params": [], "tags": []}
@@ -61,7 +61,7 @@ def log_batch(size: dict, store_dir: Path) -> dict:
     (store_dir / f"ready-{size['client']}").touch()
     sys.stdin.readline()  # the orchestrator's start signal, sent to every client at once
     latencies = []
-    started = clock()
+    started = clock()  # perf_counter: one monotonic clock for every process of the machine
     for _ in range(requests_count):
         payload = body()
         sent = clock()
