@@ -25,6 +25,12 @@ class Client(TrackingClient, RegistryClient):
     >>> client.log_metric(run_id, "loss", 0.25, step=3)
     """
 
+    def __init__(self, tracking_uri: str | None = None):
+        TrackingClient.__init__(self, tracking_uri)
+        # The registry half works on the same store, and opens a run's artifacts as the
+        # tracking half does (the artifact root it caches per run included).
+        RegistryClient.__init__(self, self.store.registry, self._artifacts)
+
 
 MlflowClient = Client
 

@@ -4,11 +4,13 @@ Arguments are validated here, at the call site; versions may be ints or strs (ML
 strs) and stages any case. Every change is recorded in the registry's history with the
 current user (the process's login, or ``user=`` when the caller knows better); transitions
 and aliases take an optional ``comment=`` for it (a labtrack extension). Mixed into
-``labtrack.client.Client`` beside the tracking half, whose ``store`` and run artifacts it uses.
+``labtrack.client.Client`` beside the tracking half, which gives it its store's registry part
+and its way to open a run's artifacts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,17 +23,31 @@ from labtrack.tracking.client import PagedList
 from labtrack.tracking.context import current_user
 
 if TYPE_CHECKING:
-    from labtrack.store.sql.store import SqlStore
+    from labtrack.artifacts import ArtifactRepository
+    from labtrack.store.sql.store import Registry
 
 
 class RegistryClient:
     """The model registry's methods of ``Client`` (MLflow's ``MlflowClient`` names): registered
     models, their versions, stages, aliases and tags, and labtrack's history of changes.
 
-    Use it through ``lt.Client()``; not meant to be made on its own.
+    It works on what it is given, nothing else: ``registry``, a store's registry part
+    (``store.registry``, SQL or HTTP), and ``run_artifacts``, which opens a run's artifact
+    repository (``get_model_version_download_uri`` resolves ``runs:/`` sources with it).
+    ``lt.Client()`` gives its tracking half's, on the same store.
+
+    >>> from labtrack.artifacts import open_repository                  # doctest: +SKIP
+    >>> store = get_store(uri)
+    >>> registry = RegistryClient(
+    ...     store.registry, lambda run_id: open_repository(store.runs.get_run(run_id).info.artifact_uri)
+    ... )
     """
 
-    store: SqlStore  # and ``_artifacts(run_id)``: both from the tracking half of ``Client``
+    def __init__(
+        self, registry: Registry, run_artifacts: Callable[[str], ArtifactRepository]
+    ) -> None:
+        self._registry = registry
+        self._run_artifacts = run_artifacts
 
     # -- registered models ----------------------------------------------------------------
 
@@ -44,7 +60,7 @@ class RegistryClient:
         user: str | None = None,
     ) -> RegisteredModel:
         """Create an empty registered model; AlreadyExists if the name is taken."""
-        return self.store.registry.create_registered_model(
+        return self._registry.create_registered_model(
             rv.validate_model_name(name),
             v.validate_tags(tags or {}),
             rv.validate_text(description, "description"),
@@ -54,7 +70,7 @@ class RegistryClient:
     def get_registered_model(self, name: str) -> RegisteredModel:
         """A model with its tags, ``aliases`` (alias -> version) and ``latest_versions``
         (the newest version in each stage)."""
-        return self.store.registry.get_registered_model(rv.validate_model_name(name))
+        return self._registry.get_registered_model(rv.validate_model_name(name))
 
     def search_registered_models(
         self,
@@ -68,7 +84,7 @@ class RegistryClient:
 
         >>> Client().search_registered_models("name LIKE 'iris%'")  # doctest: +SKIP
         """
-        models, token = self.store.registry.search_registered_models(
+        models, token = self._registry.search_registered_models(
             filter_string,
             _max_results(max_results),
             order_by,
@@ -84,7 +100,7 @@ class RegistryClient:
         ``new_name`` is taken. ``user`` is who the registry's history records (the process's login
         by default).
         """
-        return self.store.registry.rename_registered_model(
+        return self._registry.rename_registered_model(
             rv.validate_model_name(name),
             rv.validate_model_name(new_name),
             user=_user(user),
@@ -97,7 +113,7 @@ class RegistryClient:
         ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
         process's login by default).
         """
-        return self.store.registry.update_registered_model(
+        return self._registry.update_registered_model(
             rv.validate_model_name(name),
             rv.validate_text(description, "description"),
             user=_user(user),
@@ -105,7 +121,7 @@ class RegistryClient:
 
     def delete_registered_model(self, name: str, *, user: str | None = None) -> None:
         """Delete a model with all its versions, tags and aliases (its history is kept)."""
-        self.store.registry.delete_registered_model(rv.validate_model_name(name), user=_user(user))
+        self._registry.delete_registered_model(rv.validate_model_name(name), user=_user(user))
 
     def set_registered_model_tag(
         self, name: str, key: str, value: object, *, user: str | None = None
@@ -115,7 +131,7 @@ class RegistryClient:
         process's login by default).
         """
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.registry.set_registered_model_tag(
+        self._registry.set_registered_model_tag(
             rv.validate_model_name(name), key, value, user=_user(user)
         )
 
@@ -123,7 +139,7 @@ class RegistryClient:
         """Remove a tag from a registered model. Raises ``NotFound`` if the model or the tag does
         not exist. ``user`` is who the registry's history records (the process's login by default).
         """
-        self.store.registry.delete_registered_model_tag(
+        self._registry.delete_registered_model_tag(
             rv.validate_model_name(name),
             v.validate_key(key, "tag"),
             user=_user(user),
@@ -153,7 +169,7 @@ class RegistryClient:
         """
         if not isinstance(create_model, bool):
             raise InvalidParameter(f"create_model must be True or False, got {create_model!r}")
-        return self.store.registry.create_model_version(
+        return self._registry.create_model_version(
             rv.validate_model_name(name),
             rv.absolute_source(rv.validate_source(source)),
             rv.validate_run_id(run_id),
@@ -169,7 +185,7 @@ class RegistryClient:
         its stage, source, run id, tags and aliases. Raises ``NotFound`` if there is no such model
         or version.
         """
-        return self.store.registry.get_model_version(
+        return self._registry.get_model_version(
             rv.validate_model_name(name), rv.validate_version(version)
         )
 
@@ -186,7 +202,7 @@ class RegistryClient:
 
         >>> Client().search_model_versions(f"run_id = '{run_id}'")  # doctest: +SKIP
         """
-        versions, token = self.store.registry.search_model_versions(
+        versions, token = self._registry.search_model_versions(
             filter_string,
             _max_results(max_results),
             order_by,
@@ -206,7 +222,7 @@ class RegistryClient:
         ``NotFound`` if there is no such model or version. ``user`` is who the registry's history
         records (the process's login by default).
         """
-        return self.store.registry.update_model_version(
+        return self._registry.update_model_version(
             rv.validate_model_name(name),
             rv.validate_version(version),
             rv.validate_text(description, "description"),
@@ -217,7 +233,7 @@ class RegistryClient:
         self, name: str, version: int | str, *, user: str | None = None
     ) -> None:
         """Delete a version with its tags and aliases; its number is never reused."""
-        self.store.registry.delete_model_version(
+        self._registry.delete_model_version(
             rv.validate_model_name(name),
             rv.validate_version(version),
             user=_user(user),
@@ -237,7 +253,7 @@ class RegistryClient:
         version in that stage."""
         number = self._version_or_stage(name, version, stage)
         key, value = v.validate_tags({key: value}).popitem()
-        self.store.registry.set_model_version_tag(
+        self._registry.set_model_version_tag(
             rv.validate_model_name(name), number, key, value, user=_user(user)
         )
 
@@ -256,7 +272,7 @@ class RegistryClient:
         history records (the process's login by default).
         """
         number = self._version_or_stage(name, version, stage)
-        self.store.registry.delete_model_version_tag(
+        self._registry.delete_model_version_tag(
             rv.validate_model_name(name),
             number,
             v.validate_key(key, "tag"),
@@ -268,7 +284,7 @@ class RegistryClient:
 
         >>> Client().get_latest_versions("iris", stages=["Production"])  # doctest: +SKIP
         """
-        return self.store.registry.get_latest_versions(
+        return self._registry.get_latest_versions(
             rv.validate_model_name(name), rv.validate_stages(stages)
         )
 
@@ -279,7 +295,7 @@ class RegistryClient:
         source = self.get_model_version(name, version).source
         if is_runs_uri(source):
             run_id, path = parse_runs_uri(source, path_required=False)
-            return self._artifacts(run_id).uri_of(path or None)
+            return self._run_artifacts(run_id).uri_of(path or None)
         if source.startswith("file://") or "://" not in source:
             return str(Path(source.removeprefix("file://")).expanduser())
         return source  # another scheme: as registered
@@ -309,7 +325,7 @@ class RegistryClient:
                 f"archive_existing_versions only applies to {' and '.join(ModelVersionStage.ACTIVE)}, "
                 f"not to {stage}"
             )
-        return self.store.registry.transition_model_version_stage(
+        return self._registry.transition_model_version_stage(
             rv.validate_model_name(name),
             rv.validate_version(version),
             stage,
@@ -329,7 +345,7 @@ class RegistryClient:
     ) -> None:
         """Point ``alias`` at ``version`` (moving it if it pointed at another version), so that
         ``models:/name@alias`` loads it."""
-        self.store.registry.set_registered_model_alias(
+        self._registry.set_registered_model_alias(
             rv.validate_model_name(name),
             rv.validate_alias(alias),
             rv.validate_version(version),
@@ -344,7 +360,7 @@ class RegistryClient:
         in the registry's history. Raises ``NotFound`` if the model has no such alias. ``user`` is
         who the registry's history records (the process's login by default).
         """
-        self.store.registry.delete_registered_model_alias(
+        self._registry.delete_registered_model_alias(
             rv.validate_model_name(name),
             rv.validate_alias(alias),
             user=_user(user),
@@ -358,7 +374,7 @@ class RegistryClient:
         >>> Client().get_model_version_by_alias("iris-svm", "champion").version  # doctest: +SKIP
         3
         """
-        return self.store.registry.get_model_version_by_alias(
+        return self._registry.get_model_version_by_alias(
             rv.validate_model_name(name), rv.validate_alias(alias)
         )
 
@@ -375,7 +391,7 @@ class RegistryClient:
         [('transition_stage', 'Staging', 'Production'), ('create_version', None, 'runs:/.../model')]
         """
         number = None if version is None else rv.validate_version(version)
-        return self.store.registry.get_registry_history(rv.validate_model_name(name), number)
+        return self._registry.get_registry_history(rv.validate_model_name(name), number)
 
     def _version_or_stage(self, name: str, version: int | str | None, stage: str | None) -> int:
         if version is not None:
