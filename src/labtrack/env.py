@@ -98,9 +98,22 @@ SERVE_MAX_BODY_MB = EnvVar(
     "larger one is refused with 413. Overridden by --max-body-mb (serve(max_body_mb=...)).",
 )
 
+SERVER_AUTH = EnvVar(
+    "LABTRACK_SERVER_AUTH",
+    "0",
+    "Set to 1 to make `labtrack server` require credentials and enforce permissions (--auth).",
+)
+SERVER_DEFAULT_PERMISSION = EnvVar(
+    "LABTRACK_SERVER_DEFAULT_PERMISSION",
+    "READ",
+    "What a signed-in user may do with an experiment or registered model they have no grant "
+    "on: READ (MLflow's default), EDIT, MANAGE or NO_PERMISSIONS (--default-permission).",
+)
+
 ALL = (
     TRACKING_URI,
     TRACKING_TOKEN,
+    ARTIFACTS_URI,
     EXPERIMENT_NAME,
     MAGIC_SUMMARY,
     HOME,
@@ -110,6 +123,8 @@ ALL = (
     HEARTBEAT_TIMEOUT,
     RUN_ID,
     SERVE_MAX_BODY_MB,
+    SERVER_AUTH,
+    SERVER_DEFAULT_PERMISSION,
 )
 
 

@@ -9,19 +9,8 @@ backend store's database (``labtrack.store.sql.auth``) and are managed with
 
 from __future__ import annotations
 
-from labtrack.env import EnvVar
-
-AUTH = EnvVar(
-    "LABTRACK_SERVER_AUTH",
-    "0",
-    "Set to 1 to make `labtrack server` require credentials and enforce permissions (--auth).",
-)
-DEFAULT_PERMISSION = EnvVar(
-    "LABTRACK_SERVER_DEFAULT_PERMISSION",
-    "READ",
-    "What a signed-in user may do with an experiment or registered model they have no grant "
-    "on: READ (MLflow's default), EDIT, MANAGE or NO_PERMISSIONS (--default-permission).",
-)
+from labtrack.env import SERVER_AUTH as AUTH
+from labtrack.env import SERVER_DEFAULT_PERMISSION as DEFAULT_PERMISSION
 
 
 def enabled(flag: bool | None = None) -> bool:
