@@ -1,4 +1,5 @@
-"""Stores: the only code that speaks SQL. ``get_store`` gives one store per resolved URI."""
+"""Stores: the only code that speaks SQL (``sql/``) or to a tracking server (``rest/``, for an
+http(s) URI). ``get_store`` gives one store per resolved URI."""
 
 from __future__ import annotations
 
@@ -6,20 +7,29 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from labtrack.store.rest.store import RestStore
     from labtrack.store.sql.store import SqlStore
 
-_stores: dict[str, SqlStore] = {}
+_stores: dict[str, SqlStore | RestStore] = {}
 _lock = threading.Lock()
 
 
-def get_store(uri: str) -> SqlStore:
-    """The store for ``uri`` (already resolved), opened once per process."""
+def get_store(uri: str) -> SqlStore | RestStore:
+    """The store for ``uri`` (already resolved), opened once per process: a ``RestStore`` for
+    ``http://`` or ``https://``, a ``SqlStore`` otherwise."""
     with _lock:
         store = _stores.get(uri)
         if store is None:
-            from labtrack.store.sql.store import SqlStore
+            from labtrack.store.rest import is_http_uri
 
-            store = _stores[uri] = SqlStore(uri)
+            if is_http_uri(uri):  # a tracking server speaking MLflow's REST API
+                from labtrack.store.rest.store import RestStore
+
+                store = _stores[uri] = RestStore(uri)
+            else:
+                from labtrack.store.sql.store import SqlStore
+
+                store = _stores[uri] = SqlStore(uri)
         return store
 
 
@@ -34,7 +44,9 @@ def forget_stores() -> None:
 def _after_fork_in_child() -> None:
     # Pooled connections belong to the parent; the child opens its own.
     for store in _stores.values():
-        store.engine.dispose(close=False)
+        engine = getattr(store, "engine", None)  # an HTTP store's client starts anew by itself
+        if engine is not None:
+            engine.dispose(close=False)
 
 
 import os as _os  # noqa: E402
