@@ -14,6 +14,7 @@ import re
 
 from labtrack.artifacts.base import ArtifactRepository, FileInfo, validate_root
 from labtrack.artifacts.local import LocalArtifactRepository, safe_join
+from labtrack.errors import InvalidParameter
 
 # "scheme:" of two or more characters ("s3://", "mlflow-artifacts:/"), so that a Windows
 # drive ("C:\\...") reads as a path but no URI is ever taken for a local folder.
@@ -26,7 +27,7 @@ def is_local_root(root: str | os.PathLike) -> bool:
     return text.startswith("file://") or not _SCHEME.match(text)
 
 
-def open_repository(root: str | os.PathLike) -> ArtifactRepository:
+def open_repository(root: str | os.PathLike, http=None) -> ArtifactRepository:
     """The artifact repository rooted at ``root``: a folder, ``file:///folder``,
     ``s3://bucket/prefix``, ``gs://bucket/prefix``, ``az://container/prefix`` (or another
     fsspec URI). Raises ``InvalidParameter`` for an empty root, one that carries credentials
@@ -39,6 +40,15 @@ def open_repository(root: str | os.PathLike) -> ArtifactRepository:
     root = validate_root(root)
     if is_local_root(root):
         return LocalArtifactRepository(root)
+    from labtrack.artifacts.mlflow_artifacts import MlflowArtifactsRepository, is_proxied_root
+
+    if is_proxied_root(root):
+        if http is None:
+            raise InvalidParameter(
+                f"{root!r} is served by a tracking server's artifact proxy: open it through "
+                "an http(s) tracking URI"
+            )
+        return MlflowArtifactsRepository(root, http)
     from labtrack.artifacts.remote import FsspecArtifactRepository
 
     return FsspecArtifactRepository(root)

@@ -65,7 +65,6 @@ def _cached_copy(uri: str) -> Path:
     """The model folder at the remote ``uri``, downloaded on first use into the cache and
     reused after: a logged model's files do not change. The download goes to a scratch folder
     renamed into place, so a process never reads a half-downloaded model."""
-    from labtrack.artifacts import open_repository
 
     key = hashlib.sha256(uri.encode()).hexdigest()[:32]
     cached = env.default_home() / "cache" / "models" / key
@@ -73,7 +72,9 @@ def _cached_copy(uri: str) -> Path:
     if folder.is_dir():
         return folder
     try:
-        repository = open_repository(uri)
+        from labtrack.tracking import state
+
+        repository = state.client().artifact_repository(uri)
     except InvalidParameter as error:
         raise InvalidParameter(
             f"unsupported model URI: {error}; use runs:/<run_id>/<path>, "
@@ -98,12 +99,11 @@ def _cached_copy(uri: str) -> Path:
 
 
 def _run_model_folder(uri: str) -> Path:
-    from labtrack.artifacts import open_repository
     from labtrack.tracking import state
 
     run_id, path = parse_runs_uri(uri)
     run = state.client().get_run(run_id)
-    return local_folder(open_repository(run.info.artifact_uri).uri_of(path))
+    return local_folder(state.client().artifact_repository(run.info.artifact_uri).uri_of(path))
 
 
 def _registry_model(uri: str) -> ModelLocation:

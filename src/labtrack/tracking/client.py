@@ -449,7 +449,12 @@ class TrackingClient:
         root = self._artifact_roots.get(run_id)
         if root is None:  # a run's artifact location never changes
             root = self._artifact_roots[run_id] = self.store.runs.get_run(run_id).info.artifact_uri
-        return open_repository(root)
+        return self.artifact_repository(root)
+
+    def artifact_repository(self, root: str) -> ArtifactRepository:
+        """The artifact repository at ``root`` as this client reaches it (through the tracking
+        server's artifact proxy for an ``mlflow-artifacts:/`` root)."""
+        return open_repository(root, http=getattr(self.store, "http", None))
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None
