@@ -2,7 +2,7 @@
 search_runs over 100,000 runs, and a 200 MB artifact through the proxy vs straight to S3.
 
     python bench/teams.py --postgres postgresql://user:pw@127.0.0.1/postgres
-    python bench/teams.py --quick          # smaller sizes, about a minute
+    python bench/teams.py --quick          # smaller sizes, one to two minutes
     LABTRACK_BENCH_POSTGRES=postgresql://... python bench/teams.py
 
 It creates its own databases in that server (and drops them at the end), starts moto's S3
@@ -53,7 +53,7 @@ SIZES = {
             "batch": 1000,
             "keys": 5,
         },  # fmt: skip
-        # Through the server, MLflow's client reads 90,000 runs in about 3 minutes: once.
+        # Through the server, MLflow's client reads 90,000 runs in about 2 minutes: once.
         "search": {"runs": 100_000, "page": 1000, "repeats": {"direct": 2, "server": 1}},
         "upload": {"megabytes": 200, "repeats": 2},
     },
@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a PostgreSQL server's URL whose user may create databases "
         "(default: $LABTRACK_BENCH_POSTGRES)",
     )
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (one to two minutes)")
     parser.add_argument(
         "--workers", type=int, default=2, help="server processes of each server (default 2)"
     )
