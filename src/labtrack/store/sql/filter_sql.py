@@ -124,6 +124,7 @@ def order_by_clauses(
     The rank puts runs that lack the key (or have a NULL end_time) last whatever the
     direction; for metrics it is numbers, then a NaN latest value, then missing, as in MLflow.
     Non-nullable attribute columns get no rank. Callers append their own tie-breakers.
+    Metrics are read by correlated subqueries; ``order_runs`` joins them instead.
     """
     clauses: list[ColumnElement] = []
     for order in orders:
@@ -131,22 +132,58 @@ def order_by_clauses(
             value = _latest_metric(order.key, _lm.c.value, runs_table)
             is_nan = _latest_metric(order.key, sa.case((_lm.c.is_nan, 1), else_=0), runs_table)
             rank = sa.func.coalesce(is_nan, 2)  # no row at all: the key is missing
-        elif order.entity in _KEY_VALUE_TABLES:
-            table = _KEY_VALUE_TABLES[order.entity]
-            value = (
-                sa.select(table.c.value)
-                .where(table.c.run_id == runs_table.c.id, table.c.key == order.key)
-                .correlate(runs_table)
-                .scalar_subquery()
-            )
-            rank = _null_rank(value)
+            clauses += _ranked(order, rank, value)
         else:
-            value = _attribute_column(order.key, runs_table)
-            rank = _null_rank(value) if getattr(value, "nullable", False) else None
-        if rank is not None:
-            clauses.append(rank)
-        clauses.append(value.asc() if order.ascending else value.desc())
+            clauses += _other_order(order, runs_table)
     return clauses
+
+
+def order_runs(
+    query: sa.Select,
+    orders: Iterable[OrderBy],
+    runs_table: sa.Table = schema.runs,
+) -> sa.Select:
+    """``query`` (a select from ``runs_table``) ordered as ``order_by_clauses`` orders it.
+
+    Each metric key is one LEFT JOIN to its latest rows, which the database can plan as a
+    single hash or merge join, instead of two correlated lookups per run (90,000 runs
+    matching cost seconds on PostgreSQL that way). ``latest_metrics`` has one row per (run,
+    key), so the join adds no rows. Callers append their own tie-breakers.
+    """
+    clauses: list[ColumnElement] = []
+    for order in orders:
+        if order.entity == METRIC:
+            latest = _lm.alias()
+            key_id = sa.select(_mk.c.id).where(_mk.c.key == order.key).scalar_subquery()
+            query = query.outerjoin(
+                latest, (latest.c.run_id == runs_table.c.id) & (latest.c.key_id == key_id)
+            )
+            rank = sa.case((latest.c.run_id.is_(None), 2), (latest.c.is_nan, 1), else_=0)
+            clauses += _ranked(order, rank, latest.c.value)
+        else:
+            clauses += _other_order(order, runs_table)
+    return query.order_by(*clauses)
+
+
+def _other_order(order: OrderBy, runs_table: sa.Table) -> list[ColumnElement]:
+    """Rank and value of an order on a param, tag or attribute."""
+    if order.entity in _KEY_VALUE_TABLES:
+        table = _KEY_VALUE_TABLES[order.entity]
+        value = (
+            sa.select(table.c.value)
+            .where(table.c.run_id == runs_table.c.id, table.c.key == order.key)
+            .correlate(runs_table)
+            .scalar_subquery()
+        )
+        return _ranked(order, _null_rank(value), value)
+    value = _attribute_column(order.key, runs_table)
+    rank = _null_rank(value) if getattr(value, "nullable", False) else None
+    return _ranked(order, rank, value)
+
+
+def _ranked(order: OrderBy, rank, value) -> list[ColumnElement]:
+    ordered = value.asc() if order.ascending else value.desc()
+    return [ordered] if rank is None else [rank, ordered]
 
 
 def like_to_glob(pattern: str) -> str:

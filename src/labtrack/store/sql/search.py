@@ -11,12 +11,14 @@ from labtrack.errors import InvalidParameter
 from labtrack.store.filter import parse_filter, parse_order_by
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database
-from labtrack.store.sql.filter_sql import filter_condition, order_by_clauses
+from labtrack.store.sql.filter_sql import filter_condition, order_runs
 from labtrack.store.sql.paging import decode_page_token, page_query, split_page
 from labtrack.store.sql.runs import Runs
 
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
+# Bound keys per IN list elsewhere (SQLite): under its limit of bound variables per statement.
+_KEYS_PER_STATEMENT = 900
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,8 @@ class RunSearch:
         if node is not None:
             condition = condition & filter_condition(node, r, dialect_name=self.db.dialect)
         orders = [parse_order_by(clause) for clause in order_by or []]
-        return (
-            sa.select(r)
-            .where(condition)
-            .order_by(*order_by_clauses(orders, r), r.c.start_time.desc(), r.c.id.desc())
-        )
+        query = order_runs(sa.select(r).where(condition), orders, r)
+        return query.order_by(r.c.start_time.desc(), r.c.id.desc())
 
     def search_run_columns(
         self,
@@ -79,39 +78,41 @@ class RunSearch:
     ) -> RunColumns:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
-        query = page_query(query, max_results, offset)
-        page = query.subquery()
         with self.db.connect() as conn:
-            runs = conn.execute(query).all()  # the ordered query itself: a subquery keeps no order
+            # The filtered, ordered query runs once; the page's data is then read by run key.
+            runs = conn.execute(page_query(query, max_results, offset)).all()
             runs, token = split_page(runs, max_results, offset)
             if not runs:
                 return RunColumns([], [], [], [], None)
-            ids = sa.select(page.c.id)
-            params = _tuples(
-                conn, sa.select(p.c.run_id, p.c.key, p.c.value).where(p.c.run_id.in_(ids))
-            )
-            tags = _tuples(
-                conn, sa.select(t.c.run_id, t.c.key, t.c.value).where(t.c.run_id.in_(ids))
-            )
-            metrics = _tuples(
+            keys = [row.id for row in runs]
+            params = self._by_run(conn, sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, keys)
+            tags = self._by_run(conn, sa.select(t.c.run_id, t.c.key, t.c.value), t.c.run_id, keys)
+            metrics = self._by_run(
                 conn,
-                (
-                    sa.select(
-                        lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value)
-                    )
-                    .join(mk, mk.c.id == lm.c.key_id)
-                    .where(lm.c.run_id.in_(ids))
-                ),
-            )
-        kept = {row.id for row in runs}
-        if token is not None:  # the subquery fetched one run too many; drop its data
-            params, tags, metrics = (
-                [row for row in rows if row[0] in kept] for rows in (params, tags, metrics)
+                sa.select(
+                    lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value)
+                ).join(mk, mk.c.id == lm.c.key_id),
+                lm.c.run_id,
+                keys,
             )
         metrics = [
             (pk, key, float("nan") if value is None else value) for pk, key, value in metrics
         ]
         return RunColumns(runs, params, tags, metrics, token)
+
+    def _by_run(self, conn, statement: sa.Select, run_column, keys: list[int]) -> list[tuple]:
+        """``statement``'s rows whose ``run_column`` is one of ``keys``, as plain tuples."""
+        if self.db.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            # One array parameter, however many runs: a single statement and plan.
+            keys_param = sa.bindparam("keys", keys, type_=postgresql.ARRAY(sa.Integer))
+            return _tuples(conn, statement.where(run_column == sa.any_(keys_param)))
+        rows: list[tuple] = []
+        for i in range(0, len(keys), _KEYS_PER_STATEMENT):
+            chunk = keys[i : i + _KEYS_PER_STATEMENT]
+            rows += _tuples(conn, statement.where(run_column.in_(chunk)))
+        return rows
 
     def search_runs(
         self,

@@ -1,0 +1,103 @@
+"""The column-wise search (``RunSearch.search_run_columns``) on a real store: the ordered page
+is read once, then each page's params, tags and metrics by run key; metric ordering through
+``order_runs``' join keeps MLflow's numbers, then NaN, then missing order."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from labtrack.client import Client
+from labtrack.entities import Metric, Param, RunTag
+from labtrack.store.filter import OrderBy
+from labtrack.store.sql import schema, search
+from labtrack.store.sql.filter_sql import order_runs
+
+# name: latest loss (NaN, or None for no loss at all)
+LOSSES = {"a": 0.5, "b": math.nan, "c": 0.1, "d": None, "e": 0.9, "f": 0.5}
+
+
+@pytest.fixture
+def store(tracking_uri):
+    client = Client(tracking_uri)
+    experiment_id = client.create_experiment("columns")
+    for i, (name, loss) in enumerate(LOSSES.items()):
+        run = client.create_run(experiment_id, run_name=name, start_time=1000 + i)
+        metrics = [Metric("other", float(i), 0, 0)]
+        if loss is not None:
+            metrics += [Metric("loss", 7.0, 0, 0), Metric("loss", loss, 0, 1)]  # latest counts
+        client.log_batch(
+            run.info.run_id,
+            metrics=metrics,
+            params=[Param("p", f"p-{name}")],
+            tags=[RunTag("t", f"t-{name}")],
+        )
+    client.flush()
+    yield client, experiment_id
+    client.close()
+
+
+@pytest.mark.parametrize(
+    ("order_by", "expected"),
+    [
+        # numbers, then NaN (b), then missing (d); ties (a, f) newest first
+        (["metrics.loss DESC"], ["e", "f", "a", "c", "b", "d"]),
+        (["metrics.loss ASC"], ["c", "f", "a", "e", "b", "d"]),
+        (["metrics.loss DESC", "metrics.other ASC"], ["e", "a", "f", "c", "b", "d"]),
+    ],
+)
+def test_pages_are_ordered_and_carry_only_their_runs_data(store, monkeypatch, order_by, expected):
+    client, experiment_id = store
+    # Fewer keys per IN list than a page has runs, so SQLite reads a page in several chunks.
+    monkeypatch.setattr(search, "_KEYS_PER_STATEMENT", 2)
+    names, token = [], None
+    while True:
+        page = client.store.search.search_run_columns(
+            [experiment_id],
+            "metrics.other >= 0",
+            max_results=4,
+            order_by=order_by,
+            page_token=token,
+        )
+        pks = {row.id: row.name for row in page.runs}
+        names += [row.name for row in page.runs]
+        assert sorted(pks.values()) == sorted({pks[pk] for pk, _, _ in page.params})
+        assert {(pks[pk], value) for pk, _, value in page.params} == {
+            (name, f"p-{name}") for name in pks.values()
+        }
+        assert {(pks[pk], value) for pk, key, value in page.tags if key == "t"} == {
+            (name, f"t-{name}") for name in pks.values()
+        }
+        losses = {pks[pk]: value for pk, key, value in page.metrics if key == "loss"}
+        assert {pks[pk] for pk, key, _ in page.metrics if key == "other"} == set(pks.values())
+        for name in pks.values():
+            if LOSSES[name] is None:
+                assert name not in losses
+            elif math.isnan(LOSSES[name]):
+                assert math.isnan(losses[name])
+            else:
+                assert losses[name] == LOSSES[name]
+        token = page.next_page_token
+        if token is None:
+            break
+    assert names == expected
+
+
+def test_order_runs_joins_each_metric_once_with_the_key_bound():
+    hostile = "x') OR 1=1 --"
+    query = order_runs(
+        sa.select(schema.runs.c.id),
+        [OrderBy("metric", hostile, False), OrderBy("metric", "loss", True)],
+        schema.runs,
+    )
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        compiled = query.compile(dialect=dialect)
+        sql = str(compiled)
+        assert hostile not in sql
+        assert {hostile, "loss"} <= set(compiled.params.values())
+        assert sql.count("LEFT OUTER JOIN latest_metrics") == 2
+        # no correlated lookups per run: the only subqueries are the two key ids
+        assert sql.count("SELECT") == 3
