@@ -9,8 +9,8 @@ and prints its measurements as one JSON document on stdout (``common.worker_main
   latency. Plain HTTP (``requests``, the library MLflow's client uses) with the same bodies
   against either server, so that only the server differs.
 - ``search``: ``search_runs`` into a DataFrame, one page and a full read, with labtrack's
-  client (``lt.search_runs`` on the store at ``tracking_uri``, ``postgresql://...``) or
-  MLflow's (``mlflow.search_runs``, e.g. through ``labtrack server`` at ``http://...``).
+  client (``lt.search_runs`` at ``tracking_uri``: the store, ``postgresql://...``, or
+  ``labtrack server``, ``http://...``) or MLflow's (``mlflow.search_runs``).
 - ``upload``: a file of ``megabytes`` MB to the bucket, through the server's artifact proxy
   (``PUT /api/2.0/mlflow-artifacts/artifacts/...``) or straight with s3fs.
 """
