@@ -510,3 +510,24 @@ def test_a_team_logs_registers_and_loads_a_model_through_an_authenticating_serve
     assert result["moved"].startswith("PERMISSION_DENIED: User 'bob' may not update")
     history = lt.Client(server.store_uri).get_registry_history("team-model")
     assert {event.user_id for event in history} == {"ada"}
+
+
+def test_ids_no_column_can_hold_are_a_400_never_a_500(world):
+    """Non-ASCII digits and numbers past the store's columns, in a grant and in an artifact
+    path (whose first part is an experiment id), are the client's error."""
+    for resource_id in ("²", "99999999999999999999999", "-1"):
+        body = {
+            "username": "bob",
+            "permission": "READ",
+            "resource_type": "experiment",
+            "resource_id": resource_id,
+        }
+        grant = world.url("users/permissions/grant").replace("/2.0/", "/3.0/")
+        response = world.request("POST", grant, basic("admin"), body)
+        assert response.status_code == 400, (resource_id, response.text)
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    huge = world.http.get(world.proxy("99999999999999999999/x"), headers=basic("bob"))
+    assert huge.status_code == 400 and huge.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    # Not an experiment's folder at all: only admins may look there, and it holds nothing.
+    assert world.http.get(world.proxy("²/x"), headers=basic("bob")).status_code == 403
+    assert world.http.get(world.proxy("²/x"), headers=basic("admin")).status_code == 404

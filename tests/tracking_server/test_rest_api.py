@@ -259,6 +259,29 @@ _BAD_MESSAGES = [
         "page_token": "%%%",
         "experiment_ids": "0",
     },
+    # Numbers a 64-bit (or the store's 32-bit) column cannot hold, digits that are not ASCII,
+    # and keys that are not strings.
+    {
+        "name": "x",
+        "run_id": "0" * 32,
+        "experiment_id": "99999999999999999999999",
+        "experiment_ids": ["99999999999999999999999"],
+        "version": "99999999999999999999999",
+        "max_results": "99999999999999999999",
+        "start_time": 99999999999999999999999,
+        "end_time": "99999999999999999999999",
+        "page_token": "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk=",  # an offset of 99999999999999999999999
+        "key": "k",
+        "params": [{"key": ["a"]}],
+        "tags": [{"key": ["a"]}],
+        "source": "runs:/x/model",
+    },
+    {
+        "experiment_id": "²",
+        "experiment_ids": ["²"],
+        "tags": [{"key": "k", "value": ["v"]}],
+        "max_results": "²",
+    },
 ]
 
 

@@ -167,7 +167,7 @@ def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
     elif user_id := p.string(message, "user_id"):
         tags.setdefault("mlflow.user", user_id)
     run = svc.client.create_run(
-        p.string(message, "experiment_id") or "0",
+        p.experiment_id(p.string(message, "experiment_id") or "0"),
         start_time=p.integer(message, "start_time"),
         tags=tags,
         run_name=p.string(message, "run_name"),
@@ -279,8 +279,8 @@ def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST runs/log-batch``: MLflow's ``LogBatch``."""
     run_id = _run_id(message)
     items = p.entries(message, "metrics", ("key",))
-    params = p.entries(message, "params", ("key",))
-    tags = p.entries(message, "tags", ("key",))
+    params = p.pairs(message, "params")
+    tags = p.pairs(message, "tags")
     for what, count, limit in (
         ("metrics", len(items), MAX_METRICS_PER_BATCH),
         ("params", len(params), MAX_PARAMS_PER_BATCH),
@@ -296,8 +296,8 @@ def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
     svc.client.log_batch(
         run_id,
         metrics=run_points + (_unseen(svc, run_id, model_points) if model_points else []),
-        params=[Param(item["key"], p.string(item, "value") or "") for item in params],
-        tags=[RunTag(item["key"], p.string(item, "value") or "") for item in tags],
+        params=[Param(key, value) for key, value in params],
+        tags=[RunTag(key, value) for key, value in tags],
         synchronous=True,
     )
     return {}
@@ -307,10 +307,10 @@ def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
 def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST runs/search``: MLflow's ``SearchRuns``."""
     runs = svc.client.search_runs(
-        p.strings(message, "experiment_ids"),
+        p.experiment_ids(message),
         filter_string=p.string(message, "filter") or "",
         run_view_type=p.view_type(message, "run_view_type"),
-        max_results=p.integer(message, "max_results") or 1000,
+        max_results=p.page_size(message, 1000),
         order_by=p.strings(message, "order_by") or None,
         page_token=p.string(message, "page_token"),
     )
@@ -384,7 +384,7 @@ def file_info(info) -> dict:
 @endpoint("POST logged-models")
 def create_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST logged-models``: MLflow's ``CreateLoggedModel``."""
-    experiment_id = p.string(message, "experiment_id", required=True)
+    experiment_id = p.experiment_id(p.string(message, "experiment_id", required=True))
     experiment = svc.client.get_experiment(experiment_id)
     run_id = p.string(message, "source_run_id")
     run_root = svc.client.get_run(run_id).info.artifact_uri if run_id else None
@@ -470,9 +470,7 @@ def log_logged_model_params(svc: Service, message: p.Message, user: str | None) 
 @endpoint("POST logged-models/search")
 def search_logged_models(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST logged-models/search``: MLflow's ``SearchLoggedModels``."""
-    records = svc.logged_models.search(
-        p.strings(message, "experiment_ids"), p.string(message, "filter")
-    )
+    records = svc.logged_models.search(p.experiment_ids(message), p.string(message, "filter"))
     page, token = p.offset_page(records, message, default_size=100)
     return p.page("models", [logged_model_json(r, svc.public_uri) for r in page], token)
 
@@ -548,7 +546,7 @@ def search_registered_models(svc: Service, message: p.Message, user: str | None)
     """``GET registered-models/search``: MLflow's ``SearchRegisteredModels``."""
     models = svc.client.search_registered_models(
         filter_string=_without_prompt_term(p.string(message, "filter")),
-        max_results=p.integer(message, "max_results") or 100,
+        max_results=p.page_size(message, 100),
         order_by=p.strings(message, "order_by") or None,
         page_token=p.string(message, "page_token"),
     )
@@ -676,7 +674,7 @@ def search_model_versions(svc: Service, message: p.Message, user: str | None) ->
     """``GET model-versions/search``: MLflow's ``SearchModelVersions``."""
     versions = svc.client.search_model_versions(
         filter_string=p.string(message, "filter"),
-        max_results=p.integer(message, "max_results") or 10_000,
+        max_results=p.page_size(message, 10_000),
         order_by=p.strings(message, "order_by") or None,
         page_token=p.string(message, "page_token"),
     )

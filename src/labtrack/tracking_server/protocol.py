@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -66,21 +67,54 @@ def string(
     return str(value)
 
 
+# What the store's columns hold: int64 for times, steps and counts; experiment ids are an
+# INTEGER column, 32 bits on PostgreSQL. A value past these is the client's error (400), not
+# an overflow deep in the database driver (500).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_EXPERIMENT_ID = 2**31 - 1
+# ASCII digits only: str.isdigit() and int() also take other scripts' digits ("²", "٣").
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def checked_integer(value: Any, name: str, low: int = INT64_MIN, high: int = INT64_MAX) -> int:
+    """``value`` (a JSON integer, an integral float or a decimal string of ASCII digits) as an
+    int in ``[low, high]``; ``InvalidParameter`` naming ``name`` otherwise. The one check of
+    every number and id a request gives."""
+    number: int | None = None
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    if number is None:
+        shown = repr(value)[:40]
+        raise InvalidParameter(f"Invalid value {shown} for parameter '{name}': expected an integer")
+    if not low <= number <= high:
+        raise InvalidParameter(
+            f"Invalid value {str(value)[:40]} for parameter '{name}': "
+            f"expected an integer from {low} to {high}"
+        )
+    return number
+
+
+def experiment_id(value: Any, name: str = "experiment_id") -> str:
+    """An experiment id as the store keeps it (``checked_integer``, 0 to ``MAX_EXPERIMENT_ID``)."""
+    return str(checked_integer(value, name, 0, MAX_EXPERIMENT_ID))
+
+
 def integer(message: Message, name: str, required: bool = False) -> int | None:
     """An int64 field: a JSON number or its decimal string."""
     value = _raw(message, name, required)
-    if value is _MISSING:
-        return None
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            pass
-    elif isinstance(value, int) and not isinstance(value, bool):
-        return value
-    elif isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise InvalidParameter(f"Invalid value {value!r} for parameter '{name}': expected an integer")
+    return None if value is _MISSING else checked_integer(value, name)
+
+
+def page_size(message: Message, default: int) -> int:
+    """A search's ``max_results``: ``default`` when unset or 0 (as MLflow's protobuf reads
+    it), at most ``MAX_PAGE`` (a bigger page is refused, not truncated)."""
+    value = _raw(message, "max_results", False)
+    size = 0 if value is _MISSING else checked_integer(value, "max_results", 0, MAX_PAGE)
+    return size or default
 
 
 def number(value: Any, name: str) -> float:
@@ -123,9 +157,29 @@ def strings(message: Message, name: str) -> list[str]:
     return items
 
 
+def experiment_ids(message: Message, name: str = "experiment_ids") -> list[str]:
+    """A repeated experiment id field (``experiment_id``)."""
+    return [experiment_id(item, name) for item in strings(message, name)]
+
+
+def pairs(message: Message, name: str) -> list[tuple[str, str]]:
+    """A repeated ``{key, value}`` field (tags, params): string keys, string values (an
+    unset value is "")."""
+    found = []
+    for item in entries(message, name, ("key",)):
+        key, value = item["key"], item.get("value")
+        # In a JSON body (never a query string), so a one-item list is no string.
+        if not isinstance(key, str) or not isinstance(value, (str, type(None))):
+            raise InvalidParameter(
+                f"Invalid value for parameter '{name}': each key and value must be a string"
+            )
+        found.append((key, value or ""))
+    return found
+
+
 def key_values(message: Message, name: str) -> dict[str, str]:
     """A repeated ``{key, value}`` field (tags, params) as a dict."""
-    return {item["key"]: item.get("value", "") for item in entries(message, name, ("key",))}
+    return dict(pairs(message, name))
 
 
 def entries(message: Message, name: str, required: tuple[str, ...]) -> list[dict]:
@@ -157,21 +211,22 @@ def view_type(message: Message, name: str) -> int:
 # -- page tokens for lists labtrack returns whole -----------------------------------------------
 
 
+# The largest page any read may ask for (MLflow's largest search threshold, that of model
+# versions): more is refused rather than sent to the database as an overflowing LIMIT.
+MAX_PAGE = 200_000
+
+
 def page_window(message: Message, default_size: int | None) -> tuple[int, int | None]:
     """Where a page starts (its ``page_token``, an offset) and how many items it holds (its
     ``max_results``; None: all), for reads that labtrack answers whole."""
-    size = integer(message, "max_results") or default_size
+    size = page_size(message, default_size or 0) or default_size
     token = string(message, "page_token")
     start = 0
     if token:
         try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except ValueError:
-            raise InvalidParameter(f"Invalid page token {token!r}") from None
-        if start < 0:
-            raise InvalidParameter(f"Invalid page token {token!r}")
-    if size is not None and size <= 0:
-        raise InvalidParameter(f"max_results must be positive, got {size}")
+            start = checked_integer(base64.urlsafe_b64decode(token.encode()).decode(), "", 0)
+        except (ValueError, InvalidParameter):
+            raise InvalidParameter(f"Invalid page token {token[:40]!r}") from None
     return start, size
 
 

@@ -9,6 +9,7 @@ are made by ``labtrack.tracking_server.auth``; no secret reaches the database in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -344,7 +345,8 @@ class AuthStore:
     def experiment_exists(self, experiment_id: str) -> bool:
         """Whether there is an experiment ``experiment_id`` (deleted ones included)."""
         e = schema.experiments
-        if not str(experiment_id).isdigit():
+        # ASCII digits in the column's range: int() of "²" fails, and of 10**20 overflows.
+        if not re.fullmatch(r"[0-9]{1,10}", str(experiment_id)) or int(experiment_id) >= 2**31:
             return False
         with self.engine.connect() as conn:
             query = sa.select(e.c.experiment_id).where(e.c.experiment_id == int(experiment_id))

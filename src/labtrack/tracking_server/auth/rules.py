@@ -183,6 +183,7 @@ def artifact_path(message, params, _lookup):
     logged-model records) is for admins only."""
     from labtrack.errors import InvalidParameter
     from labtrack.tracking_server.artifacts import relative_path
+    from labtrack.tracking_server.protocol import experiment_id
 
     path = params.get("artifact_path") if params else message.get("path")
     path = path[0] if isinstance(path, list) and len(path) == 1 else path
@@ -190,13 +191,17 @@ def artifact_path(message, params, _lookup):
         first = relative_path(path if isinstance(path, str) else None).split("/", 1)[0]
     except InvalidParameter as error:
         raise Refused(400, "INVALID_PARAMETER_VALUE", str(error)) from None
-    if not (first.isdigit() and str(int(first)) == first):
+    # ASCII digits without a leading zero ("²" and "01" are no experiment's folder).
+    if not re.fullmatch(r"0|[1-9][0-9]*", first):
         raise Refused(
             403,
             "PERMISSION_DENIED",
             "Only admins may reach artifacts outside an experiment's folder.",
         )
-    return [(EXPERIMENT, first)]
+    try:
+        return [(EXPERIMENT, experiment_id(first, "artifact_path"))]
+    except InvalidParameter as error:
+        raise Refused(400, "INVALID_PARAMETER_VALUE", str(error)) from None
 
 
 def user_field(message, _params, _lookup):
@@ -342,6 +347,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/registered-models/alias", "POST"): _update_model,
     ("mlflow/registered-models/alias", "DELETE"): _delete_model,
     ("mlflow/registered-models/alias", "GET"): _read_model,
+    ("mlflow/registered-models/history", "GET"): _read_model,
     ("mlflow/model-versions/create", "POST"): _update_model,
     ("mlflow/model-versions/get", "GET"): _read_model,
     ("mlflow/model-versions/update", "PATCH"): _update_model,

@@ -23,6 +23,7 @@ from labtrack.tracking_server.auth.permissions import (
     Permission,
     get_permission,
 )
+from labtrack.tracking_server.protocol import experiment_id as checked_experiment_id
 
 TOKEN_PREFIX = "lt_"
 MIN_PASSWORD_LENGTH = 8
@@ -144,7 +145,8 @@ class Users:
         name = permission.name if isinstance(permission, Permission) else permission
         name = get_permission(name).name
         if experiment_id is not None:
-            if not self.store.experiment_exists(experiment_key(experiment_id)):
+            experiment_id = checked_experiment_id(experiment_id, "resource_id")
+            if not self.store.experiment_exists(experiment_id):
                 raise NotFound(f"there is no experiment with id {str(experiment_id)!r}")
             self.store.grant_experiment(username, experiment_key(experiment_id), name)
         else:
