@@ -80,8 +80,8 @@ class World:
         return response.json()
 
     def request(self, method: str, url: str, headers: dict | None, body: dict) -> httpx.Response:
-        if method == "GET":
-            return self.http.get(url, params=body, headers=headers)
+        if method in ("GET", "HEAD"):
+            return self.http.request(method, url, params=body, headers=headers)
         if method == "PUT":
             return self.http.put(url, content=b"x", headers=headers)
         return self.http.request(method, url, json=body, headers=headers)
@@ -131,14 +131,17 @@ def world(tmp_path):
 
 
 def _app_routes(tmp_path) -> list[tuple[str, str]]:
-    """(path, method) of every route of the server's app with --auth (HEAD is GET's)."""
+    """(path, method) of every route of the server's app with --auth (HEAD included: its
+    rule is GET's)."""
     app = build_app(f"sqlite:///{tmp_path / 'routes.db'}", str(tmp_path / "artifacts"), auth=True)
     return sorted(
-        (route.path, method)
-        for route in app.routes
-        for method in sorted(route.methods or ())
-        if method != "HEAD"
+        (route.path, method) for route in app.routes for method in sorted(route.methods or ())
     )
+
+
+def _error_code(response: httpx.Response, method: str) -> str | None:
+    """The MLflow error code of an answer (a HEAD answer has no body: only its status)."""
+    return None if method == "HEAD" else response.json()["error_code"]
 
 
 def test_every_route_has_a_rule_and_every_rule_a_route(tmp_path):
@@ -160,7 +163,10 @@ def test_every_route_refuses_the_unauthenticated_and_the_unpermitted(world, tmp_
             if anonymous.status_code != 200:
                 wrong.append((method, path, "public", anonymous.status_code))
             continue
-        if anonymous.status_code != 401 or anonymous.json()["error_code"] != "UNAUTHENTICATED":
+        if anonymous.status_code != 401 or _error_code(anonymous, method) not in (
+            "UNAUTHENTICATED",
+            None,
+        ):
             wrong.append((method, path, "anonymous", anonymous.status_code))
         elif "Basic" not in anonymous.headers.get("WWW-Authenticate", ""):
             wrong.append((method, path, "no WWW-Authenticate", anonymous.status_code))
@@ -169,7 +175,8 @@ def test_every_route_refuses_the_unauthenticated_and_the_unpermitted(world, tmp_
         # and searching only need a signed-in user.
         refused = world.request(method, url, basic("nobody"), world.sample())
         if (rule.locate is not None or rule.needs == rules.ADMIN) and (
-            refused.status_code != 403 or refused.json()["error_code"] != "PERMISSION_DENIED"
+            refused.status_code != 403
+            or _error_code(refused, method) not in ("PERMISSION_DENIED", None)
         ):
             wrong.append((method, path, "nobody", refused.status_code, refused.text[:200]))
         if rule.locate is None and rule.needs != rules.ADMIN and refused.status_code in (401, 403):
@@ -531,3 +538,17 @@ def test_ids_no_column_can_hold_are_a_400_never_a_500(world):
     # Not an experiment's folder at all: only admins may look there, and it holds nothing.
     assert world.http.get(world.proxy("²/x"), headers=basic("bob")).status_code == 403
     assert world.http.get(world.proxy("²/x"), headers=basic("admin")).status_code == 404
+
+
+def test_a_head_request_is_read_as_a_get_one(world):
+    """HEAD is checked as GET is, on its query string: the route reads the same fields, never
+    a body that names something else."""
+    world.users.grant("bob", "READ", experiment_id=world.experiment_id)
+    response = world.http.request(
+        "HEAD",
+        world.url("experiments/get"),
+        params={"experiment_id": world.experiment_id},
+        content=b'{"experiment_id": "424242"}',
+        headers=basic("bob") | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 200

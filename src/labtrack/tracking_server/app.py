@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError
-from labtrack.tracking_server import handlers
+from labtrack.tracking_server import handlers, protocol
 from labtrack.tracking_server.artifacts import Destination, relative_path
 
 logger = logging.getLogger("labtrack.tracking_server")
@@ -74,9 +74,9 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 
 async def _message(request: Request) -> dict:
-    """The request message: the query string for GET (a repeated key is a list), else the
-    JSON body; path parameters are merged in."""
-    if request.method == "GET":
+    """The request message: the query string for GET and HEAD (a repeated key is a list),
+    else the JSON body; path parameters are merged in."""
+    if request.method in protocol.QUERY_METHODS:
         message: dict = {}
         for key, value in request.query_params.multi_items():
             message.setdefault(key, []).append(value)

@@ -28,6 +28,10 @@ from labtrack.errors import InvalidParameter
 
 Message = dict[str, Any]
 
+# The methods whose request message is the query string (any body is ignored): HEAD is GET
+# without the answer's body, so the permission check and the route must both read it so.
+QUERY_METHODS = frozenset({"GET", "HEAD"})
+
 # -- reading requests -----------------------------------------------------------------------
 
 _MISSING = object()

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.tracking_server.auth.users import Identity, Users
+from labtrack.tracking_server.protocol import QUERY_METHODS
 
 RESOURCE_TYPES = ("experiment", "registered_model")
 
@@ -145,7 +146,7 @@ def routes(users: Users) -> list[Route]:
 
     def endpoint(function):
         async def call(request: Request) -> JSONResponse:
-            if request.method == "GET":
+            if request.method in QUERY_METHODS:
                 message = dict(request.query_params)
             else:
                 body = await request.body()

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from labtrack.errors import LabtrackError
 from labtrack.tracking_server.auth import rules
 from labtrack.tracking_server.auth.users import Identity, Users
+from labtrack.tracking_server.protocol import QUERY_METHODS
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +226,7 @@ async def _request_fields(scope: Scope, receive: Receive, rule: rules.Rule, para
     else the JSON body; path parameters in ``params``), and a ``receive`` that hands the route
     the body again. Artifact routes find their experiment in the path or query alone: their
     bodies (large files) are never read here."""
-    if scope["method"] in ("GET", "HEAD") or rule.locate is rules.artifact_path:
+    if scope["method"] in QUERY_METHODS or rule.locate is rules.artifact_path:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         return {
             key: values if len(values) > 1 else values[0] for key, values in query.items()
