@@ -42,15 +42,9 @@ test_the_panel_follows_changes_made_elsewhere = (
 )
 
 
-# A wrapper, not the shared function: a mark set on that would mark it in test_sidebar.py too.
-@pytest.mark.xfail(
-    strict=True,
-    reason="over HTTP the sidebar cannot open a version's details: they need its registry "
-    "history, which the HTTP store cannot get (MLflow's REST API has no route for it; the "
-    "sidebar's history route answers 500)",
+test_opening_a_version_shows_its_details_and_history = (
+    sidebar_tests.test_opening_a_version_shows_its_details_and_history
 )
-def test_opening_a_version_shows_its_details_and_history(sidebar, ui):
-    sidebar_tests.test_opening_a_version_shows_its_details_and_history(sidebar, ui)
 
 
 test_opening_a_run_shows_params_and_metrics = (

@@ -144,6 +144,27 @@ def test_the_registry_over_http(server):
         client.create_registered_model("reg-http")
 
 
+def test_the_registrys_history_over_http(server, request):
+    client = lt.Client()
+    run = client.create_run("0")
+    client.create_registered_model("hist-http")
+    client.create_model_version("hist-http", f"runs:/{run.info.run_id}/model", run.info.run_id)
+    client.transition_model_version_stage("hist-http", 1, "Staging")
+    with pytest.raises(NotFound):
+        client.get_registry_history("no-such-model")
+    if request.node.callspec.params["server"] == "mlflow":
+        with pytest.raises(lt.MlflowException, match="only labtrack server keeps it"):
+            client.get_registry_history("hist-http")
+        return
+    events = client.get_registry_history("hist-http", 1)
+    assert [(e.action, e.version, e.from_value, e.to_value) for e in events][:2] == [
+        ("transition_stage", 1, "None", "Staging"),
+        ("create_version", 1, None, f"runs:/{run.info.run_id}/model"),
+    ]
+    assert events[0].user_id  # who made the change, as the server recorded it
+    assert {e.action for e in client.get_registry_history("hist-http")} >= {"create_model"}
+
+
 def test_large_artifacts_stream_both_ways(server, tmp_path):
     size = 96 << 20
     big = tmp_path / "big.bin"

@@ -12,6 +12,7 @@ background writer, and a point the store refuses is an error of this request.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -606,6 +607,15 @@ def get_model_version_by_alias(svc: Service, message: p.Message, user: str | Non
         _name(message), p.string(message, "alias", required=True)
     )
     return {"model_version": p.model_version(version)}
+
+
+@endpoint("GET registered-models/history")
+def get_registry_history(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``GET registered-models/history``: labtrack's own (MLflow has no such route). Every
+    change to a model, or with ``version`` to one of its versions, newest first: what, from
+    and to which value, who, when, and the comment (``RegistryEvent``'s fields)."""
+    events = svc.client.get_registry_history(_name(message), p.string(message, "version"))
+    return {"events": [dataclasses.asdict(event) for event in events]}
 
 
 # -- model versions ---------------------------------------------------------------------------

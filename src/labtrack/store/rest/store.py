@@ -733,11 +733,21 @@ class RestRegistry:
         return self._version(answer)
 
     def get_registry_history(self, name: str, version: int | None = None) -> list[RegistryEvent]:
-        """Not offered over MLflow's REST API: raises ``LabtrackError`` saying so."""
-        raise LabtrackError(
-            f"the registry's history is not available from the tracking server "
-            f"{self.http.base_url}: MLflow's REST API has no route for it"
-        )
+        """From ``labtrack server``'s own route; another server (``mlflow server``) has none,
+        and then this raises ``LabtrackError`` saying so."""
+        self.get_registered_model(name)  # NotFound for a missing model, before asking
+        query: dict[str, Any] = {"name": name}
+        if version is not None:
+            query["version"] = str(version)
+        try:
+            answer = self.http.call("GET", "registered-models/history", params=query)
+        except NotFound:
+            raise LabtrackError(
+                f"the registry's history is not available from the tracking server "
+                f"{self.http.base_url}: only labtrack server keeps it (MLflow's REST API has "
+                "no route for it)"
+            ) from None
+        return [RegistryEvent(**event) for event in answer.get("events") or ()]
 
 
 class RestStore:
