@@ -552,3 +552,36 @@ def test_a_head_request_is_read_as_a_get_one(world):
         headers=basic("bob") | {"Content-Type": "application/json"},
     )
     assert response.status_code == 200
+
+
+def test_a_model_version_needs_read_on_the_experiment_of_its_source(world):
+    """As in MLflow (``validate_can_create_model_version``): editing the model is not enough,
+    the caller must read the files it registers: its run's experiment, whether named by
+    ``run_id``, a ``runs:/`` source or an ``mlflow-artifacts:/<experiment>/`` source."""
+    world.call("POST", "registered-models/create", basic("bob"), name="bobs")  # bob manages it
+    run, experiment = world.run_id, world.experiment_id
+
+    def create(**body) -> httpx.Response:
+        return world.request(
+            "POST", world.url("model-versions/create"), basic("bob"), {"name": "bobs", **body}
+        )
+
+    for body in (
+        {"source": f"runs:/{run}/model", "run_id": run},
+        {"source": f"runs:/{run}/model"},
+        {"source": "s3://elsewhere/model", "run_id": run},
+        {"source": f"mlflow-artifacts:/{experiment}/{run}/artifacts/model"},
+        {"source": f"mlflow-artifacts://host/{experiment}/{run}/artifacts/model"},
+    ):
+        response = create(**body)
+        assert response.status_code == 403, (body, response.text)
+        assert response.json()["error_code"] == "PERMISSION_DENIED"
+    # A run that does not exist is refused as one bob may not read: no existence oracle.
+    unknown, known = "0" * 32, create(source=f"runs:/{run}/model", run_id=run)
+    missing = create(source=f"runs:/{unknown}/model", run_id=unknown)
+    assert missing.status_code == 403
+    assert missing.json()["message"] == known.json()["message"].replace(run, unknown)
+    world.users.grant("bob", "READ", experiment_id=experiment)
+    assert create(source=f"runs:/{run}/model", run_id=run).status_code == 200
+    source = f"mlflow-artifacts:/{experiment}/{run}/artifacts/model"
+    assert create(source=source).status_code == 200

@@ -133,13 +133,15 @@ class AuthMiddleware:
     def _authorize(self, who: Identity, rule: rules.Rule, message, params) -> None:
         if who.is_admin:
             return
-        for kind, key in rule.locate(message, params, self.lookup):
+        for found in rule.locate(message, params, self.lookup):
+            kind, key, needs, shown = rules.Found(*found)
+            needs = needs or rule.needs
             if kind == rules.USER:
                 if key != who.username:
                     raise rules.Refused(
                         403,
                         "PERMISSION_DENIED",
-                        f"User {who.username!r} may only {rule.needs} their own account.",
+                        f"User {who.username!r} may only {needs} their own account.",
                     )
                 continue
             permission = (
@@ -147,14 +149,16 @@ class AuthMiddleware:
                 if kind == rules.EXPERIMENT
                 else self.users.on_model(who, key)
             )
-            if not permission.allows(rule.needs):
-                what = "experiment" if kind == rules.EXPERIMENT else "registered model"
-                raise rules.Refused(
-                    403,
-                    "PERMISSION_DENIED",
-                    f"User {who.username!r} may not {rule.needs} {what} {key!r} "
-                    f"(permission: {permission.name}).",
-                )
+            if not permission.allows(needs):
+                if shown is not None:  # named as the request names it, nothing more
+                    text = f"User {who.username!r} may not {needs} {shown}."
+                else:
+                    what = "experiment" if kind == rules.EXPERIMENT else "registered model"
+                    text = (
+                        f"User {who.username!r} may not {needs} {what} {key!r} "
+                        f"(permission: {permission.name})."
+                    )
+                raise rules.Refused(403, "PERMISSION_DENIED", text)
 
     async def _then(self, rule, who, message, scope, receive, send) -> None:
         """Run the route holding its answer back, apply the rule's effect, then send it."""

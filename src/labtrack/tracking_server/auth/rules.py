@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from labtrack.tracking_server.auth.permissions import (
     DELETE_ACCESS,
@@ -115,9 +116,19 @@ class Lookup:
         return self._logged_model_experiment(model_id)
 
 
-# A locator finds the resources a request touches: (kind, key) pairs. It gets the request's
-# fields (JSON body and query string), the route's path parameters and a Lookup.
-Locator = Callable[[dict, dict, Lookup], list[tuple[str, str]]]
+class Found(NamedTuple):
+    """A resource a request touches: its kind and key; and, where they differ from the
+    rule's, the capability it needs there and how a refusal names it."""
+
+    kind: str
+    key: str
+    needs: str | None = None
+    shown: str | None = None
+
+
+# A locator finds the resources a request touches: (kind, key) pairs or ``Found``s. It gets
+# the request's fields (JSON body and query string), the route's path parameters and a Lookup.
+Locator = Callable[[dict, dict, Lookup], list[tuple[str, str] | Found]]
 
 
 def experiment_field(message, _params, _lookup):
@@ -181,12 +192,17 @@ def artifact_path(message, params, _lookup):
     does (``<experiment_id>/<run_id>/artifacts/...``): the path's first part, read as the
     proxy reads it, is the experiment. A path outside any experiment's folder (the root, the
     logged-model records) is for admins only."""
+    path = params.get("artifact_path") if params else message.get("path")
+    path = path[0] if isinstance(path, list) and len(path) == 1 else path
+    return [(EXPERIMENT, _experiment_folder(path))]
+
+
+def _experiment_folder(path) -> str:
+    """The experiment whose folder of the destination holds ``path`` (see ``artifact_path``)."""
     from labtrack.errors import InvalidParameter
     from labtrack.tracking_server.artifacts import relative_path
     from labtrack.tracking_server.protocol import experiment_id
 
-    path = params.get("artifact_path") if params else message.get("path")
-    path = path[0] if isinstance(path, list) and len(path) == 1 else path
     try:
         first = relative_path(path if isinstance(path, str) else None).split("/", 1)[0]
     except InvalidParameter as error:
@@ -199,9 +215,42 @@ def artifact_path(message, params, _lookup):
             "Only admins may reach artifacts outside an experiment's folder.",
         )
     try:
-        return [(EXPERIMENT, experiment_id(first, "artifact_path"))]
+        return experiment_id(first, "artifact_path")
     except InvalidParameter as error:
         raise Refused(400, "INVALID_PARAMETER_VALUE", str(error)) from None
+
+
+def new_model_version(message, _params, lookup):
+    """A new model version's model (the rule's capability), and READ on the experiment whose
+    files it registers, as MLflow's ``validate_can_create_model_version``: the experiment of
+    its ``run_id``, of the run of a ``runs:/<run>/...`` source, of the folder of an
+    ``mlflow-artifacts:/<experiment>/...`` source, and of its logged model (``model_id``).
+    A run or logged model that does not exist is refused as an unreadable one, in the same
+    words: the answer tells nothing of what exists."""
+    from urllib.parse import urlparse
+
+    from labtrack.runs_uri import RUNS_SCHEME
+    from labtrack.tracking_server.artifacts import PROXY_SCHEME
+
+    found: list = [(MODEL, _field(message, "name"))]
+    source = _field(message, "source", default="")
+    runs = [_field(message, "run_id")] if message.get("run_id") not in (None, "") else []
+    if source.startswith(RUNS_SCHEME):
+        runs.append(source.removeprefix(RUNS_SCHEME).partition("/")[0])
+    for run_id in dict.fromkeys(runs):
+        # An unknown run's key "" has no grant: the default permission decides.
+        key = lookup.experiment_of_run(run_id) or ""
+        found.append(Found(EXPERIMENT, key, READ_ACCESS, f"the files of run {run_id!r}"))
+    if source.startswith(PROXY_SCHEME):
+        # mlflow-artifacts:/a/b and mlflow-artifacts://host/a/b both name a/b.
+        found.append(
+            Found(EXPERIMENT, _experiment_folder(urlparse(source).path.lstrip("/")), READ_ACCESS)
+        )
+    if message.get("model_id") not in (None, ""):
+        model_id = _field(message, "model_id")
+        key = lookup.experiment_of_logged_model(model_id) or ""
+        found.append(Found(EXPERIMENT, key, READ_ACCESS, f"logged model {model_id!r}"))
+    return found
 
 
 def user_field(message, _params, _lookup):
@@ -348,7 +397,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/registered-models/alias", "DELETE"): _delete_model,
     ("mlflow/registered-models/alias", "GET"): _read_model,
     ("mlflow/registered-models/history", "GET"): _read_model,
-    ("mlflow/model-versions/create", "POST"): _update_model,
+    ("mlflow/model-versions/create", "POST"): _r(UPDATE_ACCESS, new_model_version),
     ("mlflow/model-versions/get", "GET"): _read_model,
     ("mlflow/model-versions/update", "PATCH"): _update_model,
     ("mlflow/model-versions/transition-stage", "POST"): _update_model,
