@@ -22,3 +22,13 @@ def test_workers_must_be_a_positive_integer(workers, capsys):
         main(["server", "--workers", workers])
     assert exit_info.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_a_store_that_cannot_be_opened_is_one_clear_line(capsys):
+    """No stack trace, and no password: the store named as the spool shows it."""
+    uri = "postgresql://someone:s3cret-pw@127.0.0.1:1/labtrack"  # nothing listens on port 1
+    assert main(["server", "--backend-store-uri", uri, "--port", "1"]) != 0
+    err = capsys.readouterr().err
+    assert "s3cret-pw" not in err and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "postgresql://someone:***@127.0.0.1:1/labtrack" in lines[0], err

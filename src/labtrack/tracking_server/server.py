@@ -17,6 +17,33 @@ def _absolute_destination(uri: str) -> str:
     return os.path.abspath(os.path.expanduser(uri))
 
 
+def open_store(uri: str) -> None:
+    """Open the store at ``uri`` once, before serving: one that cannot be opened (no database
+    server, wrong credentials, a folder that cannot be written) is a ``StoreError`` naming it
+    with its password masked, rather than a driver's stack trace from the first request."""
+    import sqlalchemy as sa
+
+    from labtrack.errors import LabtrackError, StoreError
+    from labtrack.store import get_store
+    from labtrack.store.spool import display_uri
+
+    try:
+        get_store(uri)
+    except LabtrackError:
+        raise
+    except Exception as error:
+        shown = display_uri(uri)
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        try:
+            password = sa.engine.make_url(uri).password
+        except Exception:  # not a URL: display_uri shows none of it that may be secret
+            password = None
+        reason = reason.replace(uri, shown)
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise StoreError(f"cannot open the store {shown}: {reason}") from None
+
+
 def serve(
     backend_store_uri: str | None = None,
     artifacts_destination: str | None = None,
@@ -49,6 +76,8 @@ def serve(
         os.environ[server_auth.AUTH.name] = "1"
     if default_permission:
         os.environ[server_auth.DEFAULT_PERMISSION.name] = get_permission(default_permission).name
+    # After LABTRACK_ARTIFACTS_URI is set: the store reads it when it opens.
+    open_store(uri)
     if server_auth.enabled():
         get_permission(server_auth.DEFAULT_PERMISSION.get())  # a bad value fails here, once
         server_auth.warn_if_no_users(uri)
