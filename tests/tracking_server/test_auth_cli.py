@@ -138,3 +138,26 @@ def test_the_command_line_as_a_process(tracking_uri):
     assert done.returncode == 0, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     assert _users(tracking_uri).authenticate_password("ci", PASSWORD) is not None
+
+
+def test_users_made_before_the_server_put_the_default_experiment_in_its_destination(
+    tmp_path, capsys, monkeypatch
+):
+    """`labtrack server users` may make the store: its Default experiment must keep its
+    artifacts in the server's destination, and a server finding it elsewhere says so."""
+    from labtrack.tracking_server.server import warn_if_default_experiment_outside
+
+    monkeypatch.delenv("LABTRACK_ARTIFACTS_URI", raising=False)  # restored after the test
+    destination = tmp_path / "destination"
+    uri = f"sqlite:///{tmp_path / 'made-by-users.db'}"
+    command = ["server", "users", "--backend-store-uri", uri]
+    assert main([*command, "--artifacts-destination", str(destination), "list"]) == 0
+    location = lt.Client(uri).get_experiment("0").artifact_location
+    assert location.startswith(str(destination)), location
+    assert not warn_if_default_experiment_outside(uri, str(destination))
+    elsewhere = f"sqlite:///{tmp_path / 'made-without.db'}"
+    monkeypatch.delenv("LABTRACK_ARTIFACTS_URI")
+    assert main(["server", "users", "--backend-store-uri", elsewhere, "list"]) == 0
+    capsys.readouterr()
+    assert warn_if_default_experiment_outside(elsewhere, str(destination))
+    assert "WARNING: the Default experiment (0)" in capsys.readouterr().err

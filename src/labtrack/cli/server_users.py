@@ -9,6 +9,7 @@ only its digest is kept, so a lost token is replaced, not recovered.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from labtrack.errors import InvalidParameter, NotFound
@@ -29,6 +30,12 @@ def add_users_command(server_actions) -> None:
         "--backend-store-uri",
         default=argparse.SUPPRESS,
         help="the server's store (default: --tracking-uri, LABTRACK_TRACKING_URI, ~/.labtrack)",
+    )
+    p.add_argument(
+        "--artifacts-destination",
+        default=argparse.SUPPRESS,
+        help="the server's artifacts destination (default: LABTRACK_ARTIFACTS_URI): a new "
+        "store's Default experiment keeps its artifacts there, as the server would make it",
     )
     actions = p.add_subparsers(dest="users_action", required=True, metavar="ACTION")
 
@@ -99,6 +106,13 @@ def _users(args: argparse.Namespace):
             f"users live in the server's database, not at {uri}: "
             "pass --backend-store-uri sqlite:///... or postgresql://..."
         )
+    destination = getattr(args, "artifacts_destination", None)
+    if destination:
+        from labtrack.tracking_server.server import absolute_destination
+
+        # Read by the store when it opens: a new store's Default experiment is made there,
+        # as `labtrack server` makes it, not in a folder of this machine.
+        os.environ[env.ARTIFACTS_URI.name] = absolute_destination(destination)
     return Users.for_store(get_store(uri))
 
 

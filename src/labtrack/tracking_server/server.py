@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from labtrack import env
 
 
-def _absolute_destination(uri: str) -> str:
+def absolute_destination(uri: str) -> str:
     """A local folder given relative to the working folder, made absolute: the store keeps it
     as where new experiments' artifacts go, whichever folder a later client runs in."""
     if urlparse(uri).scheme and len(urlparse(uri).scheme) > 1:
@@ -44,6 +44,38 @@ def open_store(uri: str) -> None:
         raise StoreError(f"cannot open the store {shown}: {reason}") from None
 
 
+def warn_if_default_experiment_outside(uri: str, artifacts_destination: str | None) -> bool:
+    """Say on stderr, loudly, when the Default experiment (0) keeps its artifacts outside the
+    destination: the store made it before the server first ran with this destination (for
+    instance ``labtrack server users add`` without ``--artifacts-destination``). Runs made
+    without naming an experiment then get an artifact URI that is a path on the server, and
+    MLflow's client writes their files to its own disk. Whether it warned."""
+    import sys
+
+    from labtrack.client import Client
+    from labtrack.errors import NotFound
+    from labtrack.tracking_server.artifacts import PROXY_SCHEME, Destination
+
+    client = Client(uri)
+    destination = Destination(artifacts_destination or client.store.artifact_root)
+    try:
+        location = client.get_experiment("0").artifact_location
+    except NotFound:  # a store this server may only read, made without one
+        return False
+    if (destination.public_uri(location) or "").startswith(PROXY_SCHEME):
+        return False
+    print(
+        f"labtrack server: WARNING: the Default experiment (0) keeps its artifacts at "
+        f"{location}, outside the artifacts destination {destination.root_uri}: files of runs "
+        "made without naming an experiment would not go through the server. Have clients "
+        "name their experiment (mlflow.set_experiment), or start again from a new store made "
+        "by `labtrack server --artifacts-destination ...` or `labtrack server users "
+        "--artifacts-destination ... add ...` with the same destination.",
+        file=sys.stderr,
+    )
+    return True
+
+
 def serve(
     backend_store_uri: str | None = None,
     artifacts_destination: str | None = None,
@@ -67,7 +99,7 @@ def serve(
     uri = env.resolve_tracking_uri(backend_store_uri)
     os.environ[env.TRACKING_URI.name] = uri
     if artifacts_destination:
-        artifacts_destination = _absolute_destination(artifacts_destination)
+        artifacts_destination = absolute_destination(artifacts_destination)
         os.environ[env.ARTIFACTS_URI.name] = artifacts_destination
     from labtrack.tracking_server import auth as server_auth
     from labtrack.tracking_server.auth.permissions import get_permission
@@ -78,6 +110,7 @@ def serve(
         os.environ[server_auth.DEFAULT_PERMISSION.name] = get_permission(default_permission).name
     # After LABTRACK_ARTIFACTS_URI is set: the store reads it when it opens.
     open_store(uri)
+    warn_if_default_experiment_outside(uri, artifacts_destination)
     if server_auth.enabled():
         get_permission(server_auth.DEFAULT_PERMISSION.get())  # a bad value fails here, once
         server_auth.warn_if_no_users(uri)
