@@ -408,3 +408,16 @@ def test_experiment_search_pages(tmp_path):
         assert bad.status_code == 400
     finally:
         stop_server(server)
+
+
+def test_a_request_body_over_16_mb_is_a_413_before_it_is_read(shared_server):
+    from labtrack.tracking_server.app import MAX_BODY_BYTES
+
+    url = f"{shared_server.url}/api/2.0/mlflow/runs/log-batch"
+    body = b'{"run_id": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    declared = httpx.post(url, content=body, timeout=60)
+    chunked = httpx.post(url, content=iter([body[:1000], body[1000:]]), timeout=60)
+    for response in (declared, chunked):
+        assert response.status_code == 413, response.text
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "larger than" in declared.json()["message"]

@@ -34,6 +34,10 @@ logger = logging.getLogger("labtrack.tracking_server")
 PREFIXES = ("/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/")
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 CHUNK_SIZE = 1 << 20
+# The largest request body outside the artifact proxy (whose uploads stream to storage): the
+# API's messages are small (a full log-batch is well under 1 MB), and every body is read
+# whole (by the auth middleware, then the route) before it is parsed.
+MAX_BODY_BYTES = 16 << 20
 
 # MLflow's HTTP status for each error code (mlflow.protos.databricks_pb2 / rest_utils); a 5xx
 # makes MLflow's client retry, so conflicts are 400 as in MLflow, never 500.
@@ -101,6 +105,61 @@ def _route(service: handlers.Service, function: handlers.Handler):
         return Response(handlers.dumps(result), media_type="application/json")
 
     return call
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses a request body over ``limit`` bytes with a 413, outside every other layer and
+    before anything buffers it: at once when its Content-Length says so, else as soon as the
+    bytes received pass the limit (a chunked body). Artifact uploads (``PROXY``) stream, and
+    are not limited."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(PROXY):
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", ())).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited():
+            nonlocal received
+            event = await receive()
+            received += len(event.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return event
+
+        async def tracked(event) -> None:
+            nonlocal started
+            started = started or event["type"] == "http.response.start"
+            await send(event)
+
+        try:
+            await self.app(scope, limited, tracked)
+        except _TooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        response = error_response(
+            "INVALID_PARAMETER_VALUE",
+            f"The request body is larger than {self.limit} bytes, the most this server takes "
+            "(artifacts go through /api/2.0/mlflow-artifacts/artifacts, which has no limit).",
+            413,
+        )
+        await response(scope, receive, send)
 
 
 # -- the artifact proxy ---------------------------------------------------------------------
@@ -228,6 +287,7 @@ def build_app(
     app.state.service = service
     if server_auth.enabled(auth):
         server_auth.protect(app, default_permission)
+    app.add_middleware(BodyLimit)  # added last: the outermost layer, before auth reads bodies
     return app
 
 
