@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import uuid
 
 import httpx
 import pytest
@@ -421,3 +422,28 @@ def test_a_request_body_over_16_mb_is_a_413_before_it_is_read(shared_server):
         assert response.status_code == 413, response.text
         assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     assert "larger than" in declared.json()["message"]
+
+
+def test_a_model_version_source_stays_in_the_destination(shared_server):
+    run = new_run(shared_server)
+    run_id, name = run["info"]["run_id"], f"m-{uuid.uuid4().hex}"
+    assert shared_server.api("POST", "registered-models/create", json={"name": name}).is_success
+
+    def create(source: str) -> httpx.Response:
+        body = {"name": name, "source": source}
+        return shared_server.api("POST", "model-versions/create", json=body)
+
+    inside = f"{shared_server.destination}/{run['info']['experiment_id']}/{run_id}/artifacts/m"
+    for source in (
+        "/etc",
+        "file:///etc",
+        f"runs:/{run_id}/../../1",
+        f"runs:/{run_id}/a/%2e%2e/%2e%2e/%2e%2e/x",
+        f"{inside}/../../../../..",
+        "s3://bucket/a/../b",
+    ):
+        response = create(source)
+        assert response.status_code == 400, (source, response.text)
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    for source in (f"runs:/{run_id}/model", inside, "s3://bucket/model"):
+        assert create(source).status_code == 200, source

@@ -629,11 +629,32 @@ def _stored_source(svc: Service, source: str, run_id: str | None, model_id: str 
         record = svc.logged_models.get(model_id)
         source, run_id = record["artifact_location"], run_id or record.get("source_run_id")
     source = svc.destination.stored_uri(source)
+    _check_source(svc, source)
     if run_id and not is_runs_uri(source):
         root = svc.client.get_run(run_id).info.artifact_uri.rstrip("/")
         if source.rstrip("/").startswith(root + "/"):
             return f"runs:/{run_id}/{source.rstrip('/')[len(root) + 1 :]}"
     return source
+
+
+def _check_source(svc: Service, source: str) -> None:
+    """Refuse a source that climbs out of where it points (a ``..`` part), and files on the
+    server's own disk outside the artifact destination: a version registered over HTTP must
+    not hand out the server's other files (``/etc``) to whoever may download it."""
+    from urllib.parse import unquote, urlparse
+
+    from labtrack.tracking_server.artifacts import PROXY_SCHEME
+
+    path = source.removeprefix("runs:/") if is_runs_uri(source) else urlparse(source).path
+    if ".." in unquote(path).replace("\\", "/").split("/"):
+        raise InvalidParameter(f"Invalid model version source {source!r}: it has a '..' part")
+    scheme = urlparse(source).scheme
+    local = not is_runs_uri(source) and (len(scheme) <= 1 or scheme == "file")
+    if local and not (svc.public_uri(source) or "").startswith(PROXY_SCHEME):
+        raise InvalidParameter(
+            f"Invalid model version source {source!r}: files on the server must be under its "
+            "artifacts destination (register runs:/<run_id>/<path> or mlflow-artifacts:/...)"
+        )
 
 
 @endpoint("POST model-versions/create")
