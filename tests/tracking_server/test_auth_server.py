@@ -585,3 +585,18 @@ def test_a_model_version_needs_read_on_the_experiment_of_its_source(world):
     assert create(source=f"runs:/{run}/model", run_id=run).status_code == 200
     source = f"mlflow-artifacts:/{experiment}/{run}/artifacts/model"
     assert create(source=source).status_code == 200
+
+
+def test_a_name_that_keeps_failing_to_sign_in_is_refused_without_a_check(world):
+    """After 10 failed sign-ins of one name from one client, a 429 answers at once (no
+    Argon2 check), even for the right password; other names still sign in."""
+    from labtrack.tracking_server.auth.throttle import MAX_FAILURES
+
+    url, params = world.url("experiments/search"), {"max_results": 1}
+    for _ in range(MAX_FAILURES):
+        bad = world.http.get(url, params=params, headers=basic("bob", "wrong password"))
+        assert bad.status_code == 401
+    refused = world.http.get(url, params=params, headers=basic("bob"))
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+    assert world.http.get(url, params=params, headers=basic("ada")).status_code == 200

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import logging
+import math
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labtrack.errors import LabtrackError
 from labtrack.tracking_server.auth import rules
+from labtrack.tracking_server.auth.throttle import SignInThrottle
 from labtrack.tracking_server.auth.users import Identity, Users
 from labtrack.tracking_server.protocol import QUERY_METHODS
 
@@ -49,9 +51,11 @@ class AuthMiddleware:
         app: ASGIApp,
         users: Users,
         logged_model_experiment: Callable[[str], str | None] | None = None,
+        throttle: SignInThrottle | None = None,
     ):
         self.app = app
         self.users = users
+        self.throttle = throttle or SignInThrottle()
         self.lookup = rules.Lookup(users.store, logged_model_experiment)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -127,8 +131,30 @@ class AuthMiddleware:
             username, separator, password = decoded.partition(":")
             if not separator:
                 return None
-            return await run_in_threadpool(self.users.authenticate_password, username, password)
+            return await self._sign_in(scope, username, password)
         return None
+
+    async def _sign_in(self, scope: Scope, username: str, password: str) -> Identity | None:
+        """Check a password, unless this name failed too often from this client lately."""
+        client = (scope.get("client") or ("",))[0] or ""
+        wait = self.throttle.blocked_for(username, client)
+        if wait:
+            raise rules.Refused(
+                429,
+                "REQUEST_LIMIT_EXCEEDED",
+                f"Too many failed sign-ins as {username!r}: try again in {math.ceil(wait)} s.",
+            )
+
+        def verify() -> Identity | None:
+            with self.throttle.checks:  # Argon2 is ~0.2 s of CPU: a few at once
+                return self.users.authenticate_password(username, password)
+
+        who = await run_in_threadpool(verify)
+        if who is None:
+            self.throttle.failed(username, client)
+        else:
+            self.throttle.succeeded(username, client)
+        return who
 
     def _authorize(self, who: Identity, rule: rules.Rule, message, params) -> None:
         if who.is_admin:
