@@ -21,8 +21,6 @@ def open_store(uri: str) -> None:
     """Open the store at ``uri`` once, before serving: one that cannot be opened (no database
     server, wrong credentials, a folder that cannot be written) is a ``StoreError`` naming it
     with its password masked, rather than a driver's stack trace from the first request."""
-    import sqlalchemy as sa
-
     from labtrack.errors import LabtrackError, StoreError
     from labtrack.store import get_store
     from labtrack.store.spool import display_uri
@@ -35,8 +33,8 @@ def open_store(uri: str) -> None:
         shown = display_uri(uri)
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         try:
-            password = sa.engine.make_url(uri).password
-        except Exception:  # not a URL: display_uri shows none of it that may be secret
+            password = urlparse(uri).password
+        except ValueError:  # not a URL: display_uri shows none of it that may be secret
             password = None
         reason = reason.replace(uri, shown)
         if password:
