@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from labtrack.cli import build_parser, main
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """``labtrack server`` run in this process sets the variables its workers read (the store,
+    the destination, auth): they are put back as they were, or the next tests (and the
+    notebooks' kernels) would log to this test's store."""
+    saved = os.environ.copy()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_server_takes_mlflow_servers_options():
