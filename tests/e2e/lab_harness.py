@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +19,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 # The tests' shared helpers; appended, so the tests' folders never shadow installed packages.
 sys.path.append(str(REPO / "tests"))
+from ports import free_port  # noqa: E402
 from waiting import wait_until  # noqa: E402
 
 SCREENSHOTS = REPO / "artifacts-ci" / "screenshots"
@@ -34,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -78,7 +72,7 @@ def running_lab(root: Path, store_uri: str | None = None):
         extensions = root / ".jupyter-data" / "labextensions"
         extensions.mkdir(parents=True)
         (extensions / "labtrack").symlink_to(built, target_is_directory=True)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
         "JUPYTER_PATH": os.pathsep.join(

@@ -7,7 +7,6 @@ names of their own."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,15 +18,10 @@ import requests
 import labtrack as lt
 
 from ..mlflow_env import mlflow_python  # noqa: F401  (the session fixture)
+from ..ports import free_port
 from ..waiting import wait_until
 
 STARTUP_TIMEOUT_SECONDS = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

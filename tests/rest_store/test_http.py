@@ -12,7 +12,7 @@ from labtrack.store.rest.store import RestStore
 from labtrack.store.spool import spool_path
 from labtrack.tracking.writer import MetricWriter
 
-from .conftest import free_port
+from ..ports import free_port
 
 
 def test_display_uri_never_shows_credentials():

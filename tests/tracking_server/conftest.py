@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,6 +17,7 @@ import pytest
 
 from ..conftest_s3 import bucket, s3_client, s3_endpoint  # noqa: F401  (fixtures)
 from ..mlflow_env import ensure_mlflow_python, mlflow_python  # noqa: F401  (a fixture)
+from ..ports import free_port
 from ..waiting import wait_until
 
 STARTUP_TIMEOUT_SECONDS = 60.0
@@ -33,12 +33,6 @@ def pytest_collection_finish(session) -> None:
 
 
 MLFLOW_SCRIPT_TIMEOUT_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
