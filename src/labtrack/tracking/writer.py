@@ -98,11 +98,9 @@ class MetricWriter:
         self._spool_pending = self.spool.exists()
         self._spool_broken = False  # the spool file cannot be read or written: do without it
         self._next_spool_check = 0.0
-        # On a server database a commit whose answer was lost may have happened: each batch
-        # carries an id the store records with it, so its spooled copy is not written twice.
-        # An HTTP store says it records none (``claims_batches``): MLflow keeps a point once.
-        claims = getattr(store.metrics, "claims_batches", None)
-        self._claims_batches = store.engine.dialect.name != "sqlite" if claims is None else claims
+        # Whether each batch carries an id the store records with it, so that a spooled copy
+        # of a batch whose COMMIT answer was lost is not written twice (the store's part says).
+        self._claims_batches = store.metrics.claims_batches
         self._confirmed_claims: list[str] = []  # ids of batches known committed: to forget
         self._ends: list[RunEnd] = []  # run ends not yet written (kept with the points)
         self._away_since: float | None = None  # monotonic time the store stopped answering

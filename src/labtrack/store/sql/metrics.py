@@ -42,6 +42,10 @@ class Metrics:
         self.db = db
         self.runs = runs
         self._key_ids: dict[str, int] = {}  # metric name -> id; committed ids only
+        # On a server database a COMMIT whose answer was lost may still have happened: the
+        # writer then gives each batch an id, recorded with it, so a replay writes it once.
+        # SQLite commits locally and never loses the answer.
+        self.claims_batches = db.dialect != "sqlite"
 
     def _metric_key_ids(self, conn: Connection, keys: set[str]) -> dict[str, int]:
         """Ids of metric names, creating the missing ones inside ``conn``'s transaction."""
