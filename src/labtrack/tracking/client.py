@@ -454,7 +454,7 @@ class TrackingClient:
     def artifact_repository(self, root: str) -> ArtifactRepository:
         """The artifact repository at ``root`` as this client reaches it (through the tracking
         server's artifact proxy for an ``mlflow-artifacts:/`` root)."""
-        return open_repository(root, http=getattr(self.store, "http", None))
+        return open_repository(root, http=self.store.http)
 
     def log_artifact(
         self, run_id: str, local_path: str | os.PathLike, artifact_path: str | None = None

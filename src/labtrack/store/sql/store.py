@@ -34,6 +34,10 @@ class SqlStore:
     ``artifacts`` folder beside a SQLite file (or under the labtrack home).
     """
 
+    # No HTTP session: run artifacts are reached at their own URIs, never through a tracking
+    # server's proxy (the HTTP store's ``http`` is what ``mlflow-artifacts:/`` roots need).
+    http = None
+
     def __init__(self, uri: str, upgrade: bool = True):
         self.uri = uri
         self.engine = connection.create_engine(uri)
