@@ -19,8 +19,10 @@ _setting_count = 0
 def set_tracking_uri(uri: str | None) -> None:
     """Use this store for the rest of the process (None returns to the environment's choice).
 
-    Accepts ``sqlite:///path/to/file.db``, ``postgresql://...`` or a plain file path. The
-    active experiment is forgotten: it belongs to the old store.
+    Accepts ``sqlite:///path/to/file.db``, ``postgresql://...``, a plain file path, or
+    ``http(s)://host:port`` for a tracking server speaking MLflow's REST API (``labtrack
+    server`` or ``mlflow server``). The active experiment is forgotten: it belongs to the old
+    store.
     """
     global _explicit_uri, _setting_count
     if uri is not None and not isinstance(uri, str):
