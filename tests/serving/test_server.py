@@ -339,9 +339,11 @@ def test_foreground_serve_inside_an_event_loop_runs_until_interrupted(iris_class
     monkeypatch.setattr(server_module, "announce", announce)
 
     def notebook_user() -> None:
-        assert ready.wait(60)
-        answers.append(httpx.get(f"{urls[0]}/health").status_code)
-        os.kill(os.getpid(), signal.SIGINT)  # what the kernel's interrupt sends
+        try:
+            assert ready.wait(60)
+            answers.append(httpx.get(f"{urls[0]}/health", timeout=60).status_code)
+        finally:  # whatever happened above (the assert below reports it), end the cell
+            os.kill(os.getpid(), signal.SIGINT)  # what the kernel's interrupt sends
 
     async def cell() -> None:
         threading.Thread(target=notebook_user, daemon=True).start()
