@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labtrack.entities.mlflow_object import MlflowObject
+
 
 @dataclass(frozen=True)
-class Experiment:
-    """A named group of runs. Ids are strings, as in MLflow."""
+class Experiment(MlflowObject):
+    """A named group of runs. Ids are strings, as in MLflow; ``dict(experiment)`` gives its
+    fields by name."""
 
     experiment_id: str
     name: str

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from labtrack.entities.mlflow_object import MlflowObject
+
 
 @dataclass(frozen=True)
-class Metric:
+class Metric(MlflowObject):
     """One point of a metric history. ``timestamp`` is in milliseconds since the epoch."""
 
     key: str
@@ -12,9 +14,13 @@ class Metric:
     timestamp: int
     step: int
 
+    def to_dictionary(self) -> dict:
+        """``{"key", "value", "timestamp", "step"}``, as MLflow's ``Metric.to_dictionary``."""
+        return dict(self)
+
 
 @dataclass(frozen=True)
-class Param:
+class Param(MlflowObject):
     """A run's parameter; values are stored as strings."""
 
     key: str
@@ -22,7 +28,7 @@ class Param:
 
 
 @dataclass(frozen=True)
-class RunTag:
+class RunTag(MlflowObject):
     """A tag of a run (a string value)."""
 
     key: str
@@ -30,7 +36,7 @@ class RunTag:
 
 
 @dataclass(frozen=True)
-class ExperimentTag:
+class ExperimentTag(MlflowObject):
     """A tag of an experiment (a string value)."""
 
     key: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labtrack.entities.mlflow_object import MlflowObject
 from labtrack.errors import InvalidParameter
 
 
@@ -60,7 +61,7 @@ class RegistryAction:
 
 
 @dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(MlflowObject):
     """One version of a registered model: its ``source`` (where the model's files are),
     the ``run_id`` that logged it if any, its stage, aliases and tags. Times are
     milliseconds since the epoch."""
@@ -82,7 +83,7 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
-class RegisteredModel:
+class RegisteredModel(MlflowObject):
     """A named model. ``latest_versions`` holds the newest version in each stage that has
     one; ``aliases`` maps each alias to its version number."""
 
@@ -96,7 +97,7 @@ class RegisteredModel:
 
 
 @dataclass(frozen=True)
-class RegistryEvent:
+class RegistryEvent(MlflowObject):
     """One change to the registry: who did what to which model (and version), when.
 
     ``key`` names the alias or tag a change is about. ``from_value`` and ``to_value`` hold

@@ -3,10 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from labtrack.entities.metric import Metric
+from labtrack.entities.mlflow_object import MlflowObject
 
 
 @dataclass(frozen=True)
-class RunInfo:
+class RunInfo(MlflowObject):
     """A run's identity and state: ``status`` is a ``RunStatus``, times are milliseconds since
     the epoch (``end_time`` None while the run is not over), ``lifecycle_stage`` says whether
     it was deleted, and ``artifact_uri`` is where its artifacts go."""
@@ -28,13 +29,19 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
-class RunData:
+class RunData(MlflowObject):
     """A run's params, tags and latest metric values (``metrics``), keyed by name."""
 
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     latest_metrics: tuple[Metric, ...] = ()
+
+    _HIDDEN = ("latest_metrics",)  # MLflow's RunData has no such property
+
+    def to_dictionary(self) -> dict:
+        """``{"metrics": ..., "params": ..., "tags": ...}``, as MLflow's."""
+        return dict(self)
 
 
 @dataclass(frozen=True)
@@ -43,3 +50,14 @@ class Run:
 
     info: RunInfo
     data: RunData
+
+    def to_dictionary(self) -> dict:
+        """The run as plain dicts, as MLflow's ``Run.to_dictionary``: ``{"info": dict(info),
+        "data": {"metrics", "params", "tags"}}``, plus ``"inputs"`` when it used datasets."""
+        import dataclasses
+
+        result = {"info": dict(self.info), "data": self.data.to_dictionary()}
+        inputs = getattr(self, "inputs", None)
+        if inputs is not None and getattr(inputs, "dataset_inputs", None):
+            result["inputs"] = dataclasses.asdict(inputs)
+        return result
