@@ -29,6 +29,7 @@ def isolated_home(tmp_path, monkeypatch):
     state.reset()
     lt.set_tracking_uri(None)
     forget_stores()
+    _drop_postgres_databases()
 
 
 @pytest.fixture
@@ -48,20 +49,42 @@ def tracking_uri(tmp_path) -> str:
     return uri
 
 
+# Databases made by this test: dropped once its runs have ended and its stores are closed
+# (isolated_home's teardown), so repeated PostgreSQL passes do not fill the server's disk.
+_created_databases: list[tuple[str, str]] = []
+
+
+def _admin_engine(server: str):
+    import sqlalchemy as sa
+
+    return sa.create_engine(
+        sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
+
+
 def _new_postgres_database(server: str) -> str:
     import uuid
 
     import sqlalchemy as sa
 
     name = f"labtrack_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(
-        sa.engine.make_url(server).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-    )
+    admin = _admin_engine(server)
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')  # a generated name, not user input
     admin.dispose()
+    _created_databases.append((server, name))
     return sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_databases() -> None:
+    while _created_databases:
+        server, name = _created_databases.pop()
+        admin = _admin_engine(server)
+        with admin.connect() as conn:
+            # FORCE: a child process the test started may still hold a connection.
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture
