@@ -1,4 +1,5 @@
-"""The ``labtrack`` command: list, show and export runs; check, upgrade and back up the store."""
+"""The ``labtrack`` command: list, show and export runs; sync and import stores; check, upgrade
+and back up the store."""
 
 from __future__ import annotations
 
@@ -49,12 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_id")
     p.set_defaults(func=commands.show)
 
-    p = sub.add_parser("export", help="export runs to CSV or JSON")
-    add_selection(p)
-    p.add_argument("--format", choices=("csv", "json"), default="csv")
-    p.add_argument("--output", help="file to write (default: standard output)")
-    p.set_defaults(func=commands.export)
-
     p = sub.add_parser("demo", help="log a short tracked demo and print its run table")
     p.add_argument("--experiment", default="labtrack-demo")
     p.set_defaults(func=commands.demo)
@@ -74,6 +69,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.serve",
     "labtrack.cli.tracking_server",
     "labtrack.cli.projects",
+    "labtrack.cli.transfer",  # sync, import, export
 ]
 
 

@@ -17,7 +17,16 @@ import json
 import time
 from collections.abc import Callable
 
-from labtrack.entities import Metric, Param, RunStatus, RunTag
+from labtrack.entities import (
+    LifecycleStage,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+)
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.runs_uri import is_runs_uri
 from labtrack.tracking_server import protocol as p
@@ -616,6 +625,33 @@ def get_registry_history(svc: Service, message: p.Message, user: str | None) -> 
     and to which value, who, when, and the comment (``RegistryEvent``'s fields)."""
     events = svc.client.get_registry_history(_name(message), p.string(message, "version"))
     return {"events": [dataclasses.asdict(event) for event in events]}
+
+
+@endpoint("POST runs/import")
+def import_run(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/import``: labtrack's own (MLflow has no such route). A run with the given
+    ``run_id``, ``run_name``, ``start_time``, ``end_time``, ``status``, ``lifecycle_stage`` and
+    ``user_id``, as another store has it (``labtrack sync`` keeps run ids); its params, tags,
+    metrics and artifacts follow through MLflow's routes. Signed in, the run is the user's."""
+    status = p.string(message, "status") or RunStatus.FINISHED
+    if status not in RunStatus.ALL:
+        raise InvalidParameter(f"Invalid run status {status!r}; expected one of {RunStatus.ALL}")
+    stage = p.string(message, "lifecycle_stage") or LifecycleStage.ACTIVE
+    if stage not in (LifecycleStage.ACTIVE, LifecycleStage.DELETED):
+        raise InvalidParameter(f"Invalid lifecycle stage {stage!r}")
+    info = RunInfo(
+        run_id=p.string(message, "run_id", required=True),
+        experiment_id=p.experiment_id(p.string(message, "experiment_id") or "0"),
+        run_name=p.string(message, "run_name") or "",
+        status=status,
+        start_time=p.integer(message, "start_time", required=True),
+        end_time=p.integer(message, "end_time"),
+        lifecycle_stage=stage,
+        artifact_uri="",
+        user_id=user or p.string(message, "user_id") or "",
+    )
+    run = Run(svc.client.store.runs.import_run(info), RunData())
+    return {"run": p.run(run, svc.public_uri)}
 
 
 # -- model versions ---------------------------------------------------------------------------

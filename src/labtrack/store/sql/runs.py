@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from labtrack import process_identity
 from labtrack.entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunStatus
-from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database, now_ms
@@ -20,6 +21,8 @@ r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
 rp = schema.run_processes
 
+# What a run id may be (MLflow's are 32 hex digits; the column holds 32 characters).
+_RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
 
@@ -78,6 +81,45 @@ class Runs:
         info, pk = self.db.write(work)
         self._pks[run_uuid] = pk  # only once committed
         return info
+
+    def import_run(self, info: RunInfo) -> RunInfo:
+        """Insert a run with the id, name, times, status, lifecycle and user of ``info``, as
+        another store has it (``labtrack.transfer`` copies runs with their ids); its
+        artifacts go under its experiment's location, as for a new run. No process owns it,
+        so a RUNNING one is reaped once its heartbeat (now) is older than the timeout.
+        ``AlreadyExists`` if a run has this id, ``NotFound`` for an unknown experiment."""
+        if not isinstance(info.run_id, str) or not _RUN_ID.fullmatch(info.run_id):
+            raise InvalidParameter(
+                f"a run id is 1 to 32 letters, digits, '-' or '_', got {info.run_id!r}"
+            )
+        e = schema.experiments
+
+        def work(conn: Connection) -> tuple[RunInfo, int]:
+            location = conn.execute(
+                sa.select(e.c.artifact_location).where(e.c.experiment_id == int(info.experiment_id))
+            ).scalar()
+            if location is None:
+                raise NotFound(f"no experiment with id {info.experiment_id!r}")
+            if conn.execute(sa.select(r.c.id).where(r.c.run_uuid == info.run_id)).first():
+                raise AlreadyExists(f"a run with id {info.run_id!r} exists already")
+            values = dict(
+                run_uuid=info.run_id,
+                experiment_id=int(info.experiment_id),
+                name=info.run_name,
+                status=RunStatus.from_string(info.status),
+                start_time=info.start_time,
+                end_time=info.end_time,
+                user_id=info.user_id or "",
+                artifact_uri=f"{location}/{info.run_id}/artifacts",
+                lifecycle_stage=info.lifecycle_stage,
+                heartbeat_time=now_ms(),
+            )
+            pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
+            return run_info(SimpleNamespace(**values)), pk
+
+        imported, pk = self.db.write(work)
+        self._pks[info.run_id] = pk
+        return imported
 
     def run_pk(self, run_uuid: str) -> int:
         """The integer key of a run (cached: a run's key never changes)."""

@@ -352,6 +352,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     # -- runs
     ("mlflow/runs/create", "POST"): _r(UPDATE_ACCESS, run_experiment_field),
+    # labtrack's own: a run copied with its id (labtrack sync), created as runs/create does.
+    ("mlflow/runs/import", "POST"): _r(UPDATE_ACCESS, run_experiment_field),
     ("mlflow/runs/get", "GET"): _read_run,
     ("mlflow/runs/update", "POST"): _update_run,
     ("mlflow/runs/delete", "POST"): _delete_run,
