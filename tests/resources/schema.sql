@@ -1,5 +1,18 @@
--- The schema a new labtrack store is created with (version 4). tests/store/test_schema.py
+-- The schema a new labtrack store is created with (version 5). tests/store/test_schema.py
 -- fails when the tables change without a migration; regenerate it then, on purpose.
+CREATE TABLE datasets (
+	id INTEGER NOT NULL, 
+	experiment_id INTEGER NOT NULL, 
+	name VARCHAR(500) NOT NULL, 
+	digest VARCHAR(36) NOT NULL, 
+	source_type VARCHAR(36) NOT NULL, 
+	source TEXT NOT NULL, 
+	schema TEXT, 
+	profile TEXT, 
+	PRIMARY KEY (id), 
+	CONSTRAINT datasets_identity UNIQUE (experiment_id, name, digest), 
+	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
+);
 CREATE TABLE experiment_tags (
 	experiment_id INTEGER NOT NULL, 
 	"key" VARCHAR(250) NOT NULL, 
@@ -31,6 +44,52 @@ CREATE TABLE latest_metrics (
 	PRIMARY KEY (run_id, key_id), 
 	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE, 
 	FOREIGN KEY(key_id) REFERENCES metric_keys (id)
+);
+CREATE TABLE logged_model_metrics (
+	model_pk INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	step BIGINT NOT NULL, 
+	timestamp BIGINT NOT NULL, 
+	value FLOAT, 
+	is_nan BOOLEAN DEFAULT '0' NOT NULL, 
+	run_id VARCHAR(32), 
+	dataset_name VARCHAR(500), 
+	dataset_digest VARCHAR(36), 
+	FOREIGN KEY(model_pk) REFERENCES logged_models (id) ON DELETE CASCADE
+);
+CREATE TABLE logged_model_params (
+	model_pk INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT NOT NULL, 
+	PRIMARY KEY (model_pk, "key"), 
+	FOREIGN KEY(model_pk) REFERENCES logged_models (id) ON DELETE CASCADE
+);
+CREATE TABLE logged_model_tags (
+	model_pk INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT NOT NULL, 
+	PRIMARY KEY (model_pk, "key"), 
+	FOREIGN KEY(model_pk) REFERENCES logged_models (id) ON DELETE CASCADE
+);
+CREATE TABLE logged_models (
+	id INTEGER NOT NULL, 
+	model_id VARCHAR(64) NOT NULL, 
+	experiment_id INTEGER NOT NULL, 
+	name VARCHAR(500) NOT NULL, 
+	source_run_id VARCHAR(32), 
+	step BIGINT, 
+	status VARCHAR(20) NOT NULL, 
+	status_message TEXT, 
+	model_type VARCHAR(500), 
+	artifact_location TEXT NOT NULL, 
+	lifecycle_stage VARCHAR(32) DEFAULT 'active' NOT NULL, 
+	creation_time BIGINT NOT NULL, 
+	last_updated_time BIGINT NOT NULL, 
+	PRIMARY KEY (id), 
+	CONSTRAINT logged_models_status CHECK (status IN ('UNSPECIFIED', 'PENDING', 'READY', 'FAILED')), 
+	CONSTRAINT logged_models_lifecycle CHECK (lifecycle_stage IN ('active', 'deleted')), 
+	UNIQUE (model_id), 
+	FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
 );
 CREATE TABLE metric_keys (
 	id INTEGER NOT NULL, 
@@ -68,6 +127,7 @@ CREATE TABLE model_versions (
 	user_id VARCHAR(256) DEFAULT '' NOT NULL, 
 	creation_time BIGINT NOT NULL, 
 	last_updated_time BIGINT NOT NULL, 
+	logged_model_id VARCHAR(64), 
 	PRIMARY KEY (id), 
 	CONSTRAINT model_versions_number UNIQUE (model_id, version), 
 	CONSTRAINT model_versions_stage CHECK (current_stage IN ('None', 'Staging', 'Production', 'Archived')), 
@@ -118,6 +178,23 @@ CREATE TABLE registry_history (
 	comment TEXT, 
 	PRIMARY KEY (id)
 );
+CREATE TABLE run_input_tags (
+	run_id INTEGER NOT NULL, 
+	dataset_pk INTEGER NOT NULL, 
+	"key" VARCHAR(250) NOT NULL, 
+	value TEXT NOT NULL, 
+	PRIMARY KEY (run_id, dataset_pk, "key"), 
+	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE, 
+	FOREIGN KEY(dataset_pk) REFERENCES datasets (id)
+);
+CREATE TABLE run_inputs (
+	run_id INTEGER NOT NULL, 
+	dataset_pk INTEGER NOT NULL, 
+	logged_time BIGINT NOT NULL, 
+	PRIMARY KEY (run_id, dataset_pk), 
+	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE, 
+	FOREIGN KEY(dataset_pk) REFERENCES datasets (id)
+);
 CREATE TABLE run_processes (
 	run_id INTEGER NOT NULL, 
 	host VARCHAR(256) NOT NULL, 
@@ -162,6 +239,9 @@ CREATE TABLE tags (
 	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE
 );
 CREATE INDEX latest_metrics_key_value ON latest_metrics (key_id, value);
+CREATE INDEX logged_model_metrics_key ON logged_model_metrics (model_pk, "key", step);
+CREATE INDEX logged_models_experiment ON logged_models (experiment_id, creation_time);
+CREATE INDEX logged_models_run ON logged_models (source_run_id);
 CREATE INDEX metrics_run_key_step ON metrics (run_id, key_id, step);
 CREATE INDEX model_versions_run ON model_versions (run_id);
 CREATE INDEX registry_history_model ON registry_history (model_id, version);

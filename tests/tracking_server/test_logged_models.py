@@ -56,7 +56,7 @@ def test_a_logged_model_lives_in_its_runs_artifacts(shared_server):
     assert search(f"name = 'model' AND source_run_id = '{run_id}'") == [model_id]
     assert search("name = 'other'") == []
     refused = shared_server.api(
-        "POST", "logged-models/search", json={"experiment_ids": ["0"], "filter": "metrics.x > 1"}
+        "POST", "logged-models/search", json={"experiment_ids": ["0"], "filter": "start_time > 1"}
     )
     assert refused.status_code == 400
 

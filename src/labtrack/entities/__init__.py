@@ -1,6 +1,8 @@
 """Plain, immutable records. No I/O here: the store builds them from rows."""
 
+from labtrack.entities.dataset import Dataset, DatasetInput, InputTag, RunInputs
 from labtrack.entities.experiment import Experiment
+from labtrack.entities.logged_model import LoggedModel, LoggedModelMetric, LoggedModelStatus
 from labtrack.entities.metric import ExperimentTag, Metric, Param, RunTag
 from labtrack.entities.model_registry import (
     ModelVersion,
@@ -14,9 +16,15 @@ from labtrack.entities.run import Run, RunData, RunInfo
 from labtrack.entities.status import LifecycleStage, RunStatus, ViewType
 
 __all__ = [
+    "Dataset",
+    "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "InputTag",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelMetric",
+    "LoggedModelStatus",
     "Metric",
     "ModelVersion",
     "ModelVersionStage",
@@ -28,6 +36,7 @@ __all__ = [
     "Run",
     "RunData",
     "RunInfo",
+    "RunInputs",
     "RunStatus",
     "RunTag",
     "ViewType",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labtrack.entities.dataset import RunInputs
 from labtrack.entities.metric import Metric
 from labtrack.entities.mlflow_object import MlflowObject
 
@@ -46,10 +47,12 @@ class RunData(MlflowObject):
 
 @dataclass(frozen=True)
 class Run:
-    """A run as read from the store: ``info`` (``RunInfo``) and ``data`` (``RunData``)."""
+    """A run as read from the store: ``info`` (``RunInfo``), ``data`` (``RunData``) and
+    ``inputs`` (``RunInputs``: the datasets it logged with ``lt.log_input``)."""
 
     info: RunInfo
     data: RunData
+    inputs: RunInputs = field(default_factory=RunInputs)
 
     def to_dictionary(self) -> dict:
         """The run as plain dicts, as MLflow's ``Run.to_dictionary``: ``{"info": dict(info),

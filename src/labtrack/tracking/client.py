@@ -23,8 +23,12 @@ from labtrack.artifacts import (
     validate_root,
 )
 from labtrack.entities import (
+    DatasetInput,
     Experiment,
     LifecycleStage,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
     Metric,
     Param,
     Run,
@@ -182,7 +186,7 @@ class TrackingClient:
         pending metric points are persisted first). Raises ``NotFound`` if there is no such run.
         """
         self._before_read()
-        return self.store.runs.get_run(run_id)
+        return self.store.datasets.with_inputs(self.store.runs.get_run(run_id))
 
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         """Several runs in one read, in the order of ``run_ids``; ids with no run in the store
@@ -240,6 +244,9 @@ class TrackingClient:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
     ) -> RunOperations | None:
         """Validate and buffer one point; the background writer persists it within ~100 ms.
 
@@ -247,6 +254,10 @@ class TrackingClient:
         ``synchronous=False`` returns a ``RunOperations`` whose ``wait()`` persists it. Raises
         ``InvalidParameter`` if the key, value, step or timestamp is invalid or
         ``synchronous`` is not a bool or None.
+
+        With ``model_id`` (MLflow 3) the point is also linked to that logged model, and to the
+        dataset ``dataset_name``/``dataset_digest`` it was computed on; the link is written
+        before this returns.
         """
         if synchronous is not None:  # kept off the default path: it runs per point
             check_synchronous(synchronous)
@@ -256,8 +267,42 @@ class TrackingClient:
         timestamp = (
             int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
         )
+        if model_id is not None:
+            point = Metric(key, value, timestamp, step)
+            if self.link_logged_model_metrics(run_id, [point], model_id, dataset_name, dataset_digest):
+                return settle_metrics(synchronous, self.flush)
         self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
         return settle_metrics(synchronous, self.flush)
+
+    def link_logged_model_metrics(
+        self,
+        run_id: str,
+        points: Sequence[Metric],
+        model_id: str,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+    ) -> bool:
+        """Link validated points of a run to a logged model (and the dataset they were
+        computed on); True if that also logged them to the run (a tracking server does both in
+        one request), else the caller logs them (``log_metric`` does)."""
+        if (dataset_name is None) != (dataset_digest is None):
+            raise InvalidParameter("give both dataset_name and dataset_digest, or neither")
+        self.store.logged_models.log_logged_model_metrics(
+            [
+                LoggedModelMetric(
+                    p.key,
+                    p.value,
+                    p.timestamp,
+                    p.step,
+                    model_id,
+                    dataset_name,
+                    dataset_digest,
+                    run_id,
+                )
+                for p in points
+            ]
+        )
+        return self.store.logged_models.logs_run_points
 
     def log_param(
         self, run_id: str, key: str, value: object, synchronous: bool | None = None
@@ -299,12 +344,16 @@ class TrackingClient:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
         synchronous: bool | None = None,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
     ) -> RunOperations | None:
         """Log many values at once. Everything is validated before anything is written; params
         and tags go in one transaction, metrics through the background writer.
 
         ``synchronous`` as for ``log_metric``: True persists the metrics before returning,
-        False returns a ``RunOperations`` whose ``wait()`` persists them.
+        False returns a ``RunOperations`` whose ``wait()`` persists them. ``model_id`` and the
+        dataset link every metric to a logged model, as in ``log_metric``.
         """
         check_synchronous(synchronous)
         param_values = v.validate_params({p.key: p.value for p in params})
@@ -324,9 +373,107 @@ class TrackingClient:
             )
         if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
             self.store.runs.log_params_and_tags(run_id, param_values, tag_values)
+        if rows and model_id is not None:
+            points = [Metric(key, value, ts, step) for _, key, value, ts, step in rows]
+            if self.link_logged_model_metrics(run_id, points, model_id, dataset_name, dataset_digest):
+                rows = []
         if rows:
             self.writer.add_many(rows)
         return settle_metrics(synchronous, self.flush)
+
+    # -- logged models and datasets (MLflow 3) --------------------------------------------
+
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: dict | None = None,
+        params: dict | None = None,
+        model_type: str | None = None,
+        step: int | None = None,
+    ) -> LoggedModel:
+        """A new ``PENDING`` logged model (MLflow 3's ``create_logged_model``): its files go to
+        its ``artifact_location``; ``finalize_logged_model`` marks it ``READY``. Raises
+        ``NotFound`` for an unknown experiment or run."""
+        if name is not None:
+            v.validate_name(name, "logged model name", 500)
+        return self.store.logged_models.create_logged_model(
+            str(experiment_id),
+            name,
+            source_run_id,
+            model_type,
+            v.validate_tags(tags or {}),
+            v.validate_params(params or {}),
+            None if step is None else v.validate_step(step),
+        )
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
+        """The logged model with this id (``m-...``); ``NotFound`` if there is none."""
+        self.flush()  # its linked metrics may still be in the writer
+        return self.store.logged_models.get_logged_model(model_id, allow_deleted)
+
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        """Set a logged model's status: ``READY`` (its files are written) or ``FAILED``."""
+        return self.store.logged_models.finalize_logged_model(
+            model_id, LoggedModelStatus.canonical(status)
+        )
+
+    def set_logged_model_tags(self, model_id: str, tags: dict) -> None:
+        """Set tags on a logged model."""
+        self.store.logged_models.set_logged_model_tags(model_id, v.validate_tags(tags))
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag from a logged model; ``NotFound`` if it has no such tag."""
+        self.store.logged_models.delete_logged_model_tag(model_id, v.validate_key(key, "tag"))
+
+    def log_model_params(self, model_id: str, params: dict) -> None:
+        """Record params of a logged model."""
+        self.store.logged_models.log_logged_model_params(model_id, v.validate_params(params))
+
+    def delete_logged_model(self, model_id: str) -> None:
+        """Mark a logged model deleted: reads and searches no longer find it."""
+        self.store.logged_models.delete_logged_model(model_id)
+
+    def search_logged_models(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        datasets: list[dict] | None = None,
+        max_results: int | None = None,
+        order_by: list[dict] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        """A page of logged models of those experiments (newest first), filtered as MLflow
+        documents: ``name = 'model' AND metrics.accuracy > 0.9 AND params.lr = '0.1'``;
+        ``order_by`` is a list of ``{"field_name": ..., "ascending": ...}``.
+
+        >>> client.search_logged_models(["1"], "metrics.acc > 0.9")  # doctest: +SKIP
+        """
+        self.flush()
+        ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
+        models, token = self.store.logged_models.search_logged_models(
+            [str(i) for i in ids],
+            filter_string,
+            datasets,
+            v.validate_max_results(max_results),
+            order_by,
+            page_token,
+        )
+        return PagedList(models, token)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+        """Record the datasets a run used (``DatasetInput``: a ``Dataset`` and its tags);
+        ``get_run(run_id).inputs.dataset_inputs`` reads them back."""
+        for item in datasets:
+            if not isinstance(item, DatasetInput):
+                raise InvalidParameter(f"log_inputs takes DatasetInput objects, got {item!r}")
+            v.validate_name(item.dataset.name, "dataset name", 500)
+            if not item.dataset.digest or len(item.dataset.digest) > 36:
+                raise InvalidParameter(
+                    f"dataset {item.dataset.name!r} needs a digest of at most 36 characters"
+                )
+        self.store.datasets.log_inputs(run_id, list(datasets))
 
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""

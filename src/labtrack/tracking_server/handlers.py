@@ -29,10 +29,9 @@ from labtrack.entities import (
 )
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.runs_uri import is_runs_uri
+from labtrack.tracking_server import logged_models as lm
 from labtrack.tracking_server import protocol as p
 from labtrack.tracking_server.artifacts import Destination
-from labtrack.tracking_server.logged_models import LoggedModels, status_name
-from labtrack.tracking_server.logged_models import to_json as logged_model_json
 
 # MLflow's limits on one log-batch request.
 MAX_METRICS_PER_BATCH = 1000
@@ -50,7 +49,6 @@ class Service:
     def __init__(self, client, destination: Destination):
         self.client = client
         self.destination = destination
-        self.logged_models = LoggedModels(destination.repository())
 
     def public_uri(self, uri: str | None) -> str | None:
         return self.destination.public_uri(uri)
@@ -59,7 +57,7 @@ class Service:
         """The experiment of a logged model (None if there is no such model): what a
         permission check on a ``logged-models/<id>`` route needs."""
         try:
-            return self.logged_models.get(model_id)["experiment_id"]
+            return self.client.get_logged_model(model_id).experiment_id
         except NotFound:
             return None
 
@@ -188,7 +186,8 @@ def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
 @endpoint("GET runs/get")
 def get_run(svc: Service, message: p.Message, user: str | None) -> dict:
     """``GET runs/get``: MLflow's ``GetRun``."""
-    return {"run": p.run(svc.client.get_run(_run_id(message)), svc.public_uri)}
+    run = svc.client.get_run(_run_id(message))
+    return {"run": {**p.run(run, svc.public_uri), **lm.inputs_json(run.inputs)}}
 
 
 @endpoint("POST runs/update")
@@ -253,10 +252,22 @@ def log_metric(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST runs/log-metric``: MLflow's ``LogMetric``."""
     run_id = _run_id(message)
     point = _metric(message)
-    if p.string(message, "model_id") and not _unseen(svc, run_id, [point]):
-        return {}
+    if p.string(message, "model_id"):
+        _link_to_models(svc, run_id, [message])
+        if not _unseen(svc, run_id, [point]):
+            return {}
     svc.client.log_metric(run_id, point.key, point.value, point.timestamp, point.step, True)
     return {}
+
+
+def _link_to_models(svc: Service, run_id: str, items: list[p.Message]) -> None:
+    """Link points that name a ``model_id`` to that logged model (and their dataset)."""
+    groups: dict[tuple, list[Metric]] = {}
+    for item in items:
+        link = tuple(p.string(item, k) for k in ("model_id", "dataset_name", "dataset_digest"))
+        groups.setdefault(link, []).append(_metric(item))
+    for (model_id, dataset_name, dataset_digest), points in groups.items():
+        svc.client.link_logged_model_metrics(run_id, points, model_id, dataset_name, dataset_digest)
 
 
 @endpoint("POST runs/log-parameter")
@@ -302,7 +313,10 @@ def log_batch(svc: Service, message: p.Message, user: str | None) -> dict:
                 f"A batch logging request can contain at most {limit} {what}. Got {count} {what}."
             )
     run_points = [_metric(item) for item in items if not item.get("model_id")]
-    model_points = [_metric(item) for item in items if item.get("model_id")]
+    model_items = [item for item in items if item.get("model_id")]
+    model_points = [_metric(item) for item in model_items]
+    if model_items:
+        _link_to_models(svc, run_id, model_items)
     svc.client.log_batch(
         run_id,
         metrics=run_points + (_unseen(svc, run_id, model_points) if model_points else []),
@@ -354,7 +368,15 @@ def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
     run_id = _run_id(message)
     svc.client.get_run(run_id)
     for item in p.entries(message, "models", ("model_id",)):
-        svc.logged_models.get(item["model_id"])
+        svc.client.get_logged_model(item["model_id"])
+    return {}
+
+
+@endpoint("POST runs/log-inputs")
+def log_inputs(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST runs/log-inputs``: MLflow's ``LogInputs`` (the datasets a run used)."""
+    run_id = _run_id(message)
+    svc.client.log_inputs(run_id, lm.dataset_inputs(p.entries(message, "datasets", ("dataset",))))
     return {}
 
 
@@ -394,95 +416,77 @@ def file_info(info) -> dict:
 @endpoint("POST logged-models")
 def create_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST logged-models``: MLflow's ``CreateLoggedModel``."""
-    experiment_id = p.experiment_id(p.string(message, "experiment_id", required=True))
-    experiment = svc.client.get_experiment(experiment_id)
-    run_id = p.string(message, "source_run_id")
-    run_root = svc.client.get_run(run_id).info.artifact_uri if run_id else None
-
-    def artifact_location(model_id: str, name: str) -> str:
-        if run_root is not None:  # beside the run's other files: runs:/<run_id>/<name>
-            return f"{run_root.rstrip('/')}/{name}"
-        return f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
-
     name = p.string(message, "name")
     if name is not None:
         from labtrack.tracking_server.artifacts import relative_path
 
         relative_path(name)  # a name becomes a folder of the run: no '..' or absolute path
-    record = svc.logged_models.create(
-        {
-            "experiment_id": experiment_id,
-            "name": name,
-            "model_type": p.string(message, "model_type"),
-            "source_run_id": run_id,
-            "tags": p.key_values(message, "tags"),
-            "params": p.key_values(message, "params"),
-        },
-        artifact_location,
+    model = svc.client.create_logged_model(
+        p.experiment_id(p.string(message, "experiment_id", required=True)),
+        name,
+        source_run_id=p.string(message, "source_run_id"),
+        tags=p.key_values(message, "tags"),
+        params=p.key_values(message, "params"),
+        model_type=p.string(message, "model_type"),
     )
-    return {"model": logged_model_json(record, svc.public_uri)}
+    return {"model": lm.to_json(model, svc.public_uri)}
 
 
 @endpoint("GET logged-models/{model_id}")
 def get_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
     """``GET logged-models/{model_id}``: MLflow's ``GetLoggedModel``."""
-    record = svc.logged_models.get(message["model_id"])
-    return {"model": logged_model_json(record, svc.public_uri)}
+    model = svc.client.get_logged_model(message["model_id"])
+    return {"model": lm.to_json(model, svc.public_uri)}
 
 
 @endpoint("PATCH logged-models/{model_id}")
 def finalize_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
     """``PATCH logged-models/{model_id}``: MLflow's ``FinalizeLoggedModel``."""
-    status = status_name(p._raw(message, "status", True))
-    record = svc.logged_models.update(
-        message["model_id"], lambda record: record.update(status=status)
-    )
-    return {"model": logged_model_json(record, svc.public_uri)}
+    status = p._raw(message, "status", True)
+    model = svc.client.finalize_logged_model(message["model_id"], status)
+    return {"model": lm.to_json(model, svc.public_uri)}
 
 
 @endpoint("DELETE logged-models/{model_id}")
 def delete_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
     """``DELETE logged-models/{model_id}``: MLflow's ``DeleteLoggedModel``."""
-    svc.logged_models.update(message["model_id"], lambda record: record.update(deleted=True))
+    svc.client.delete_logged_model(message["model_id"])
     return {}
 
 
 @endpoint("PATCH logged-models/{model_id}/tags")
 def set_logged_model_tags(svc: Service, message: p.Message, user: str | None) -> dict:
     """``PATCH logged-models/{model_id}/tags``: MLflow's ``SetLoggedModelTags``."""
-    tags = p.key_values(message, "tags")
-    svc.logged_models.update(message["model_id"], lambda record: record["tags"].update(tags))
+    svc.client.set_logged_model_tags(message["model_id"], p.key_values(message, "tags"))
     return {}
 
 
 @endpoint("DELETE logged-models/{model_id}/tags/{tag_key}")
 def delete_logged_model_tag(svc: Service, message: p.Message, user: str | None) -> dict:
     """``DELETE logged-models/{model_id}/tags/{tag_key}``: MLflow's ``DeleteLoggedModelTag``."""
-    key = message["tag_key"]
-
-    def remove(record: dict) -> None:
-        if key not in record["tags"]:
-            raise NotFound(f"No tag with key {key!r} on logged model {message['model_id']}")
-        del record["tags"][key]
-
-    svc.logged_models.update(message["model_id"], remove)
+    svc.client.delete_logged_model_tag(message["model_id"], message["tag_key"])
     return {}
 
 
 @endpoint("POST logged-models/{model_id}/params")
 def log_logged_model_params(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST logged-models/{model_id}/params``: MLflow's ``LogLoggedModelParamsRequest``."""
-    params = p.key_values(message, "params")
-    svc.logged_models.update(message["model_id"], lambda record: record["params"].update(params))
+    svc.client.log_model_params(message["model_id"], p.key_values(message, "params"))
     return {}
 
 
 @endpoint("POST logged-models/search")
 def search_logged_models(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST logged-models/search``: MLflow's ``SearchLoggedModels``."""
-    records = svc.logged_models.search(p.experiment_ids(message), p.string(message, "filter"))
-    page, token = p.offset_page(records, message, default_size=100)
-    return p.page("models", [logged_model_json(r, svc.public_uri) for r in page], token)
+    models = svc.client.search_logged_models(
+        p.experiment_ids(message),
+        filter_string=p.string(message, "filter"),
+        datasets=p.entries(message, "datasets", ("dataset_name",)) or None,
+        max_results=p.page_size(message, 100),
+        order_by=p.entries(message, "order_by", ("field_name",)) or None,
+        page_token=p.string(message, "page_token"),
+    )
+    return p.page("models", [lm.to_json(m, svc.public_uri) for m in models], models.token)
 
 
 # -- registered models ------------------------------------------------------------------------
@@ -662,8 +666,8 @@ def _stored_source(svc: Service, source: str, run_id: str | None, model_id: str 
     run's artifacts (what labtrack's own registry writes), else the real URI of the files
     (never ``mlflow-artifacts:`` or a logged model's ``models:/m-...``)."""
     if source.startswith("models:/") and model_id:
-        record = svc.logged_models.get(model_id)
-        source, run_id = record["artifact_location"], run_id or record.get("source_run_id")
+        model = svc.client.get_logged_model(model_id)
+        source, run_id = model.artifact_location, run_id or model.source_run_id
     source = svc.destination.stored_uri(source)
     _check_source(svc, source)
     if run_id and not is_runs_uri(source):

@@ -1,149 +1,88 @@
-"""MLflow 3's logged models, as far as MLflow's client needs them to log and register a model
-(``mlflow.<flavor>.log_model`` creates one, uploads its files to its artifact location, and
-``register_model`` finds it by name in the run).
+"""MLflow 3's logged models and run inputs as the REST API spells them.
 
-labtrack's store has no logged models: a model logged in a run lives in the run's artifacts
-(``runs:/<run_id>/<name>``, what labtrack's own ``log_model`` writes), so the server puts a
-logged model's files there, and keeps the record (name, tags, params, status) as a small JSON
-file in the artifact destination, ``logged-models/<model_id>.json``. A model logged without a
-run goes to ``<experiment's artifact location>/models/<model_id>/artifacts``, as in MLflow.
+The store keeps logged models (``labtrack.store.sql.logged_models``): a model logged in a run
+has its files in the run's artifacts (``runs:/<run_id>/<name>``, where labtrack's own
+``log_model`` writes them too); one logged without a run under ``<experiment's artifact
+location>/models/<model_id>/artifacts``, as in MLflow. Here are only the conversions between
+the store's entities and MLflow's JSON messages.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
-import threading
-import time
-from typing import Any
+from collections.abc import Callable
 
-from labtrack.errors import InvalidParameter, NotFound
-
-RECORDS = "logged-models"
-_STATUSES = ("LOGGED_MODEL_STATUS_UNSPECIFIED", "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY")
-_STATUSES += ("LOGGED_MODEL_UPLOAD_FAILED",)
-_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
-# ``name = 'x'`` / ``source_run_id = "x"`` terms joined by AND: the filters MLflow's client
-# sends when it looks for a run's model.
-_TERM = re.compile(
-    r"\s*(?:attributes\.)?(name|source_run_id|model_id)\s*=\s*(?:'([^']*)'|\"([^\"]*)\")\s*",
-    re.IGNORECASE,
-)
+from labtrack.entities import Dataset, DatasetInput, InputTag, LoggedModel, RunInputs
+from labtrack.entities.logged_model import LoggedModelStatus
+from labtrack.errors import InvalidParameter
+from labtrack.store.rest.convert import dataset_input_json, json_number
 
 
-def status_name(value: Any) -> str:
-    """A ``LoggedModelStatus`` by name or by number."""
-    if isinstance(value, str) and value in _STATUSES:
-        return value
-    if str(value).isdigit() and int(value) < len(_STATUSES):
-        return _STATUSES[int(value)]
-    raise InvalidParameter(f"Invalid logged model status {value!r}; expected one of {_STATUSES}")
-
-
-def parse_filter(text: str | None) -> dict[str, str]:
-    """The equality terms of a logged-model search filter; anything else is refused."""
-    terms: dict[str, str] = {}
-    for part in re.split(r"\s+AND\s+", text or "", flags=re.IGNORECASE):
-        if not part.strip():
-            continue
-        match = _TERM.fullmatch(part)
-        if match is None:
-            raise InvalidParameter(
-                f"unsupported logged model filter {part.strip()!r}: labtrack server searches "
-                "logged models by name = '...', source_run_id = '...' and model_id = '...' (AND)"
-            )
-        field, single, double = match.groups()
-        terms[field.lower()] = single if single is not None else double
-    return terms
-
-
-class LoggedModels:
-    """The records of logged models, one JSON file each in ``repository`` (the artifact
-    destination's storage)."""
-
-    def __init__(self, repository):
-        self._repository = repository
-        self._lock = threading.Lock()  # read-modify-write of one record at a time
-
-    def create(self, fields: dict[str, Any], artifact_location_of) -> dict:
-        """A new PENDING record from ``fields`` (experiment_id, name, model_type, source_run_id,
-        tags, params); ``artifact_location_of(model_id)`` says where its files go."""
-        model_id = f"m-{secrets.token_hex(16)}"
-        now = int(time.time() * 1000)
-        record = {
-            **fields,
-            "model_id": model_id,
-            "name": fields.get("name") or model_id,
-            "artifact_location": artifact_location_of(model_id, fields.get("name") or model_id),
-            "creation_timestamp_ms": now,
-            "last_updated_timestamp_ms": now,
-            "status": "LOGGED_MODEL_PENDING",
-        }
-        self._write(record)
-        return record
-
-    def get(self, model_id: str) -> dict:
-        if not _MODEL_ID.fullmatch(model_id or ""):
-            raise NotFound(f"Logged model with ID '{model_id}' not found.")
-        try:
-            record = json.loads(self._repository.read_bytes(f"{RECORDS}/{model_id}.json"))
-        except (NotFound, FileNotFoundError):
-            raise NotFound(f"Logged model with ID '{model_id}' not found.") from None
-        if record.get("deleted"):
-            raise NotFound(f"Logged model with ID '{model_id}' not found.")
-        return record
-
-    def update(self, model_id: str, change) -> dict:
-        """Apply ``change(record)`` to a record and store it."""
-        with self._lock:
-            record = self.get(model_id)
-            change(record)
-            record["last_updated_timestamp_ms"] = int(time.time() * 1000)
-            self._write(record)
-        return record
-
-    def search(self, experiment_ids: list[str], filter_string: str | None) -> list[dict]:
-        """The live records of those experiments that match the filter, newest first."""
-        terms = parse_filter(filter_string)
-        found = []
-        for info in self._repository.list_artifacts(RECORDS):
-            model_id = info.path.rsplit("/", 1)[-1].removesuffix(".json")
-            try:
-                record = self.get(model_id)
-            except NotFound:
-                continue
-            if record["experiment_id"] in experiment_ids and all(
-                record.get(field) == value for field, value in terms.items()
-            ):
-                found.append(record)
-        return sorted(found, key=lambda r: r["creation_timestamp_ms"], reverse=True)
-
-    def _write(self, record: dict) -> None:
-        self._repository.write_bytes(
-            f"{RECORDS}/{record['model_id']}.json", json.dumps(record).encode()
-        )
-
-
-def to_json(record: dict, public_uri) -> dict:
-    """A record as MLflow's ``LoggedModel`` message."""
+def to_json(model: LoggedModel, public_uri: Callable[[str | None], str | None]) -> dict:
+    """A logged model as MLflow's ``LoggedModel`` message; its artifact location as clients
+    reach it (``public_uri``)."""
     info = {
-        key: record.get(key)
-        for key in (
-            "model_id",
-            "experiment_id",
-            "name",
-            "creation_timestamp_ms",
-            "last_updated_timestamp_ms",
-            "status",
-            "model_type",
-            "source_run_id",
-        )
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "status": LoggedModelStatus.to_proto(model.status),
+        "status_message": model.status_message,
+        "model_type": model.model_type,
+        "source_run_id": model.source_run_id,
+        "artifact_uri": public_uri(model.artifact_location),
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
     }
-    info["artifact_uri"] = public_uri(record["artifact_location"])
-    info["tags"] = [{"key": k, "value": v} for k, v in (record.get("tags") or {}).items()]
-    params = [{"key": k, "value": v} for k, v in (record.get("params") or {}).items()]
+    data = {
+        "params": [{"key": k, "value": v} for k, v in model.params.items()],
+        "metrics": [
+            {
+                key: value
+                for key, value in (
+                    ("key", m.key),
+                    ("value", json_number(m.value)),
+                    ("timestamp", m.timestamp),
+                    ("step", m.step),
+                    ("model_id", m.model_id),
+                    ("dataset_name", m.dataset_name),
+                    ("dataset_digest", m.dataset_digest),
+                    ("run_id", m.run_id),
+                )
+                if value is not None
+            }
+            for m in model.metrics
+        ],
+    }
     return {
         "info": {k: v for k, v in info.items() if v not in (None, "", [])},
-        "data": {"params": params} if params else {},
+        "data": {k: v for k, v in data.items() if v},
     }
+
+
+def inputs_json(inputs: RunInputs) -> dict:
+    """A run's ``inputs`` field (MLflow's ``RunInputs``), empty when it used no dataset."""
+    if not inputs.dataset_inputs:
+        return {}
+    return {"inputs": {"dataset_inputs": [dataset_input_json(i) for i in inputs.dataset_inputs]}}
+
+
+def dataset_inputs(items: list[dict]) -> list[DatasetInput]:
+    """``LogInputs.datasets`` as entities; a dataset without its required fields is refused."""
+    found = []
+    for item in items:
+        d = item["dataset"]
+        if not isinstance(d, dict):
+            raise InvalidParameter("Invalid value for parameter 'datasets.dataset': not an object")
+        for key in ("name", "digest", "source_type", "source"):
+            if not isinstance(d.get(key), str) or not d[key]:
+                raise InvalidParameter(f"Missing value for required parameter 'dataset.{key}'.")
+        tags = [
+            InputTag(str(t.get("key", "")), str(t.get("value", "")))
+            for t in item.get("tags") or ()
+            if isinstance(t, dict)
+        ]
+        dataset = Dataset(
+            d["name"], d["digest"], d["source_type"], d["source"], d.get("schema"), d.get("profile")
+        )
+        found.append(DatasetInput(dataset, tags))
+    return found

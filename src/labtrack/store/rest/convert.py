@@ -13,7 +13,13 @@ import math
 from typing import Any
 
 from labtrack.entities import (
+    Dataset,
+    DatasetInput,
     Experiment,
+    InputTag,
+    LoggedModel,
+    LoggedModelMetric,
+    LoggedModelStatus,
     Metric,
     ModelVersion,
     ModelVersionStage,
@@ -22,6 +28,7 @@ from labtrack.entities import (
     Run,
     RunData,
     RunInfo,
+    RunInputs,
 )
 
 Message = dict[str, Any]
@@ -109,6 +116,7 @@ def run(message: Message) -> Run:
             metrics={point.key: point.value for point in metrics},
             latest_metrics=metrics,
         ),
+        inputs=run_inputs(message.get("inputs")),
     )
 
 
@@ -142,4 +150,71 @@ def registered_model(message: Message) -> RegisteredModel:
         latest_versions=[model_version(item) for item in message.get("latest_versions") or ()],
         tags=pairs(message.get("tags")),
         aliases={item["alias"]: int(item["version"]) for item in message.get("aliases") or ()},
+    )
+
+
+def logged_model(message: Message) -> LoggedModel:
+    """A ``LoggedModel`` message (``info`` and ``data``)."""
+    info, data = message.get("info") or {}, message.get("data") or {}
+    return LoggedModel(
+        experiment_id=str(info.get("experiment_id", "")),
+        model_id=info["model_id"],
+        name=info.get("name", ""),
+        artifact_location=info.get("artifact_uri", ""),
+        creation_timestamp=integer(info.get("creation_timestamp_ms"), 0),
+        last_updated_timestamp=integer(info.get("last_updated_timestamp_ms"), 0),
+        model_type=info.get("model_type") or None,
+        source_run_id=info.get("source_run_id") or None,
+        status=LoggedModelStatus.canonical(info.get("status", "LOGGED_MODEL_STATUS_UNSPECIFIED")),
+        status_message=info.get("status_message") or None,
+        tags=pairs(info.get("tags")),
+        params=pairs(data.get("params")),
+        metrics=[
+            LoggedModelMetric(
+                key=item["key"],
+                value=number(item.get("value", 0.0)),
+                timestamp=integer(item.get("timestamp"), 0),
+                step=integer(item.get("step"), 0),
+                model_id=item.get("model_id") or info["model_id"],
+                dataset_name=item.get("dataset_name") or None,
+                dataset_digest=item.get("dataset_digest") or None,
+                run_id=item.get("run_id") or None,
+            )
+            for item in data.get("metrics") or ()
+        ],
+    )
+
+
+def dataset_json(dataset: Dataset) -> Message:
+    """A ``Dataset`` as MLflow's message (unset schema and profile left out)."""
+    fields = ("name", "digest", "source_type", "source", "schema", "profile")
+    return {k: getattr(dataset, k) for k in fields if getattr(dataset, k) is not None}
+
+
+def dataset_input_json(item: DatasetInput) -> Message:
+    """A ``DatasetInput`` as MLflow's message."""
+    return {
+        "tags": [{"key": t.key, "value": t.value} for t in item.tags],
+        "dataset": dataset_json(item.dataset),
+    }
+
+
+def run_inputs(message: Message | None) -> RunInputs:
+    """A ``RunInputs`` message: the datasets a run used."""
+    return RunInputs(
+        [
+            DatasetInput(
+                Dataset(
+                    name=d["name"],
+                    digest=d.get("digest", ""),
+                    source_type=d.get("source_type", ""),
+                    source=d.get("source", ""),
+                    schema=d.get("schema"),
+                    profile=d.get("profile"),
+                ),
+                [InputTag(t["key"], t.get("value", "")) for t in item.get("tags") or ()],
+            )
+            for item in (message or {}).get("dataset_inputs") or ()
+            for d in [item.get("dataset") or {}]
+        ]
     )

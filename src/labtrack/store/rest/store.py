@@ -29,6 +29,7 @@ from labtrack.entities import (
 from labtrack.errors import AlreadyExists, InvalidParameter, LabtrackError, NotFound
 from labtrack.store.rest import convert
 from labtrack.store.rest.http import HttpClient, display_uri
+from labtrack.store.rest.logged_models import RestDatasets, RestLoggedModels
 
 if TYPE_CHECKING:
     import numpy as np
@@ -752,8 +753,8 @@ class RestRegistry:
 
 class RestStore:
     """A tracking server speaking MLflow's REST API (``labtrack server`` or ``mlflow server``),
-    with the parts of ``SqlStore``: ``experiments``, ``runs``, ``metrics``, ``search`` and
-    ``registry``. ``http`` sends the requests (credentials, retries, errors)."""
+    with the parts of ``SqlStore``: ``experiments``, ``runs``, ``metrics``, ``search``,
+    ``registry``, ``logged_models`` and ``datasets``. ``http`` sends the requests (credentials, retries, errors)."""
 
     read_only = False
     database_path = None
@@ -767,6 +768,8 @@ class RestStore:
         self.metrics = RestMetrics(self.http, self.runs)
         self.search = RestRunSearch(self.http)
         self.registry = RestRegistry(self.http)
+        self.logged_models = RestLoggedModels(self.http)
+        self.datasets = RestDatasets(self.http)
 
     @property
     def display_uri(self) -> str:

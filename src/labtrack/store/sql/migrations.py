@@ -71,11 +71,23 @@ def _v4_process_identity_and_spool(conn: Connection) -> None:
     schema.spool_batches.create(conn)
 
 
+def _v5_logged_models_and_datasets(conn: Connection) -> None:
+    """v5: MLflow 3's logged models (params, tags, linked metrics), datasets and the runs that
+    used them; a model version records the logged model it registers."""
+    # A store that was at v2 got model_versions from v3, which creates the current table.
+    columns = {c["name"] for c in sa.inspect(conn).get_columns("model_versions")}
+    if "logged_model_id" not in columns:
+        conn.exec_driver_sql("ALTER TABLE model_versions ADD COLUMN logged_model_id VARCHAR(64)")
+    for table in schema.LOGGED_MODEL_TABLES:
+        table.create(conn)
+
+
 # MIGRATIONS[v] takes a store from version v - 1 to version v.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_liveness_and_latest_metrics,
     3: _v3_model_registry,
     4: _v4_process_identity_and_spool,
+    5: _v5_logged_models_and_datasets,
 }
 assert sorted(MIGRATIONS) == list(range(2, schema.SCHEMA_VERSION + 1))
 

@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = MetaData()
 
@@ -204,6 +204,8 @@ model_versions = Table(
     Column("user_id", String(256), nullable=False, server_default=""),
     Column("creation_time", BigInteger, nullable=False),
     Column("last_updated_time", BigInteger, nullable=False),
+    # The logged model registered (v5): its ``m-...`` id, MLflow's ``ModelVersion.model_id``.
+    Column("logged_model_id", String(64)),
     UniqueConstraint("model_id", "version", name="model_versions_number"),
     CheckConstraint(
         "current_stage IN ('None', 'Staging', 'Production', 'Archived')",
@@ -254,6 +256,114 @@ registry_history = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("comment", Text),
     Index("registry_history_model", "model_id", "version"),
+)
+
+# -- logged models and datasets (v5) --------------------------------------------------------
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(64), nullable=False, unique=True),  # MLflow's m-<32 hex>
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    # The run's uuid; no foreign key, as in MLflow: a model may be logged outside a run.
+    Column("source_run_id", String(32)),
+    # The run's step when it logged the model (MLflow's LoggedModelOutput.step).
+    Column("step", BigInteger),
+    Column("status", String(20), nullable=False),
+    Column("status_message", Text),
+    Column("model_type", String(500)),
+    Column("artifact_location", Text, nullable=False),
+    Column("lifecycle_stage", String(32), nullable=False, server_default="active"),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    CheckConstraint(
+        "status IN ('UNSPECIFIED', 'PENDING', 'READY', 'FAILED')", name="logged_models_status"
+    ),
+    CheckConstraint("lifecycle_stage IN ('active', 'deleted')", name="logged_models_lifecycle"),
+    Index("logged_models_experiment", "experiment_id", "creation_time"),
+    Index("logged_models_run", "source_run_id"),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column(
+        "model_pk", Integer, ForeignKey("logged_models.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column(
+        "model_pk", Integer, ForeignKey("logged_models.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Metric points linked to a logged model (MLflow's ``log_metric(..., model_id=)``): the run
+# that logged each and the dataset it was computed on. The run's own history keeps the point
+# too (in ``metrics``).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_pk", Integer, ForeignKey("logged_models.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float),
+    Column("is_nan", Boolean, nullable=False, server_default="0"),
+    Column("run_id", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    Index("logged_model_metrics_key", "model_pk", "key", "step"),
+)
+
+# A dataset is its (name, digest) in an experiment, as in MLflow; runs that use it link to it.
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    UniqueConstraint("experiment_id", "name", "digest", name="datasets_identity"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_pk", Integer, ForeignKey("datasets.id"), primary_key=True),
+    Column("logged_time", BigInteger, nullable=False),
+)
+
+run_input_tags = Table(
+    "run_input_tags",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("dataset_pk", Integer, ForeignKey("datasets.id"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+LOGGED_MODEL_TABLES = (
+    logged_models,
+    logged_model_params,
+    logged_model_tags,
+    logged_model_metrics,
+    datasets,
+    run_inputs,
+    run_input_tags,
 )
 
 REGISTRY_TABLES = (

@@ -13,7 +13,9 @@ from labtrack.errors import ReadOnlyStore
 from labtrack.store import stamp
 from labtrack.store.sql import connection, migrations, schema
 from labtrack.store.sql.base import Database
+from labtrack.store.sql.datasets import Datasets
 from labtrack.store.sql.experiments import Experiments
+from labtrack.store.sql.logged_models import LoggedModels
 from labtrack.store.sql.metrics import Metrics
 from labtrack.store.sql.registry import Registry
 from labtrack.store.sql.runs import Runs
@@ -24,7 +26,8 @@ class SqlStore:
     """Experiments, runs, params, tags, metrics and the model registry in SQLite or PostgreSQL.
 
     Its parts: ``experiments``, ``runs`` (with params, tags and liveness), ``metrics``,
-    ``search`` (of runs) and ``registry``. Opening a store creates it, or upgrades an older
+    ``search`` (of runs), ``registry``, ``logged_models`` (MLflow 3's) and ``datasets`` (the
+    runs' inputs). Opening a store creates it, or upgrades an older
     schema in place; a store written by a newer labtrack is refused with a clear error. A
     SQLite file this user cannot write opens read-only (``read_only``): reads work, writes
     raise ``ReadOnlyStore``.
@@ -50,6 +53,8 @@ class SqlStore:
         self.metrics = Metrics(db, self.runs)
         self.search = RunSearch(db, self.runs)
         self.registry = Registry(db)
+        self.logged_models = LoggedModels(db)
+        self.datasets = Datasets(db, self.runs)
         try:
             if upgrade and not self.read_only:
                 migrations.upgrade(self.engine)
