@@ -57,7 +57,13 @@ from labtrack.tracking.fluent import (
     set_tags,
     start_run,
 )
-from labtrack.tracking.tracking_uri import get_tracking_uri, is_tracking_uri_set, set_tracking_uri
+from labtrack.tracking.tracking_uri import (
+    get_registry_uri,
+    get_tracking_uri,
+    is_tracking_uri_set,
+    set_registry_uri,
+    set_tracking_uri,
+)
 
 
 def load_ipython_extension(ipython) -> None:
@@ -91,6 +97,8 @@ _LAZY = {
     "serve": ("labtrack.serving", "serve"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
+    # `import mlflow` giving labtrack in this process (labtrack.mlflow_alias).
+    "use_as_mlflow": ("labtrack.mlflow_alias", "install"),
 }
 
 
@@ -129,6 +137,7 @@ __all__ = [
     "get_experiment",
     "get_experiment_by_name",
     "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
     "is_tracking_uri_set",
@@ -159,9 +168,11 @@ __all__ = [
     "search_runs",
     "serve",
     "set_experiment",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "use_as_mlflow",
     "ViewType",
 ]

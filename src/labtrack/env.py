@@ -1,7 +1,10 @@
-"""Every ``LABTRACK_*`` environment variable, and the one rule that resolves the store.
+"""Every ``LABTRACK_*`` environment variable (and the ``MLFLOW_*`` ones labtrack honours), and
+the one rule that resolves the store.
 
 Kernels, the CLI and the Jupyter server extension all call :func:`resolve_tracking_uri`,
-so whatever a notebook logs is what the other front ends read.
+so whatever a notebook logs is what the other front ends read. Where MLflow has a variable for
+the same setting, labtrack's is read first and MLflow's second (``EnvVar.fallback``), so an
+unchanged MLflow script configured by its environment logs where it means to.
 """
 
 from __future__ import annotations
@@ -18,10 +21,19 @@ class EnvVar:
     name: str
     default: str | None
     doc: str
+    # MLflow's variable for the same setting, read when this one is unset or empty.
+    fallback: EnvVar | None = None
 
     def get(self) -> str | None:
         value = os.environ.get(self.name)
-        return value if value not in (None, "") else self.default
+        if value not in (None, ""):
+            return value
+        return self.fallback.get() if self.fallback is not None else self.default
+
+    def pop(self) -> str | None:
+        """The value (without fallback or default), removed from the environment: for a
+        variable that applies once, as MLflow's ``MLFLOW_RUN_ID`` does."""
+        return os.environ.pop(self.name, None) or None
 
     def get_float(self) -> float:
         raw = self.get()
@@ -31,11 +43,23 @@ class EnvVar:
             raise ValueError(f"{self.name} must be a number, got {raw!r}") from None
 
 
+MLFLOW_TRACKING_URI = EnvVar(
+    "MLFLOW_TRACKING_URI",
+    None,
+    "MLflow's name for the store URI: used when LABTRACK_TRACKING_URI is unset.",
+)
 TRACKING_URI = EnvVar(
     "LABTRACK_TRACKING_URI",
     None,
     "Store URI (sqlite:///path/to/file.db, postgresql://..., or http(s)://host:port for a "
     "tracking server speaking MLflow's REST API). Overridden by set_tracking_uri().",
+    MLFLOW_TRACKING_URI,
+)
+MLFLOW_REGISTRY_URI = EnvVar(
+    "MLFLOW_REGISTRY_URI",
+    None,
+    "MLflow's model registry URI. labtrack keeps the registry in the tracking store, so it "
+    "must name that store: a different one is refused when the store is first used.",
 )
 TRACKING_TOKEN = EnvVar(
     "LABTRACK_TRACKING_TOKEN",
@@ -49,10 +73,22 @@ ARTIFACTS_URI = EnvVar(
     "Where new experiments keep their runs' artifacts: a folder, file://, s3://, gs:// or az://"
     " URI (default: the 'artifacts' folder beside a SQLite store, or under LABTRACK_HOME).",
 )
+MLFLOW_EXPERIMENT_NAME = EnvVar(
+    "MLFLOW_EXPERIMENT_NAME",
+    None,
+    "MLflow's name for LABTRACK_EXPERIMENT_NAME: used when that is unset.",
+)
 EXPERIMENT_NAME = EnvVar(
     "LABTRACK_EXPERIMENT_NAME",
     None,
     "Experiment that runs go to when set_experiment() was not called (default: 'Default').",
+    MLFLOW_EXPERIMENT_NAME,
+)
+MLFLOW_EXPERIMENT_ID = EnvVar(
+    "MLFLOW_EXPERIMENT_ID",
+    None,
+    "Id of the experiment runs go to when set_experiment() was not called and no experiment "
+    "name is set (as in MLflow, a name that names another experiment is an error).",
 )
 MAGIC_SUMMARY = EnvVar(
     "LABTRACK_MAGIC_SUMMARY",
@@ -91,6 +127,12 @@ RUN_ID = EnvVar(
     "Run that start_run() without a run_id resumes (and logging with no active run goes to). "
     "Set by `labtrack run` so the notebook or command it executes logs into the run it tracks.",
 )
+MLFLOW_RUN_ID = EnvVar(
+    "MLFLOW_RUN_ID",
+    None,
+    "As in MLflow: the next start_run() without a run_id resumes this run, and removes the "
+    "variable from the environment (LABTRACK_RUN_ID, when set, takes precedence).",
+)
 SERVE_MAX_BODY_MB = EnvVar(
     "LABTRACK_SERVE_MAX_BODY_MB",
     "50",
@@ -112,9 +154,13 @@ SERVER_DEFAULT_PERMISSION = EnvVar(
 
 ALL = (
     TRACKING_URI,
+    MLFLOW_TRACKING_URI,
+    MLFLOW_REGISTRY_URI,
     TRACKING_TOKEN,
     ARTIFACTS_URI,
     EXPERIMENT_NAME,
+    MLFLOW_EXPERIMENT_NAME,
+    MLFLOW_EXPERIMENT_ID,
     MAGIC_SUMMARY,
     HOME,
     FLUSH_INTERVAL,
@@ -122,6 +168,7 @@ ALL = (
     HEARTBEAT_INTERVAL,
     HEARTBEAT_TIMEOUT,
     RUN_ID,
+    MLFLOW_RUN_ID,
     SERVE_MAX_BODY_MB,
     SERVER_AUTH,
     SERVER_DEFAULT_PERMISSION,
@@ -137,7 +184,8 @@ def default_tracking_uri() -> str:
 
 
 def resolve_tracking_uri(explicit: str | None = None) -> str:
-    """explicit argument > ``LABTRACK_TRACKING_URI`` > the per-user default store.
+    """explicit argument > ``LABTRACK_TRACKING_URI`` > ``MLFLOW_TRACKING_URI`` > the per-user
+    default store.
 
     A bare filesystem path is accepted and turned into a ``sqlite:///`` URI.
     """

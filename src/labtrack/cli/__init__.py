@@ -70,6 +70,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.tracking_server",
     "labtrack.cli.projects",
     "labtrack.cli.transfer",  # sync, import, export
+    "labtrack.cli.mlflow_alias",
 ]
 
 

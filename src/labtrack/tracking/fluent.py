@@ -138,13 +138,34 @@ def get_or_create_experiment(name: str) -> Experiment:
 
 def active_experiment_id() -> str:
     """The experiment new runs go to: ``set_experiment``'s, else the one named by
-    ``LABTRACK_EXPERIMENT_NAME`` (created if needed), else the Default experiment ("0")."""
+    ``LABTRACK_EXPERIMENT_NAME`` or ``MLFLOW_EXPERIMENT_NAME`` (created if needed), else
+    ``MLFLOW_EXPERIMENT_ID``'s, else the Default experiment ("0")."""
     experiment_id = state.experiment_id()
     if experiment_id is None:
-        name = env.EXPERIMENT_NAME.get()
-        experiment_id = set_experiment(name).experiment_id if name else "0"
+        experiment_id = _experiment_id_from_env()
         state.set_experiment_id(experiment_id)
     return experiment_id
+
+
+def _experiment_id_from_env() -> str:
+    name, wanted_id = env.EXPERIMENT_NAME.get(), env.MLFLOW_EXPERIMENT_ID.get()
+    if name:
+        experiment_id = set_experiment(name).experiment_id
+        if wanted_id and wanted_id != experiment_id:  # MLflow refuses the contradiction too
+            raise InvalidParameter(
+                f"{env.MLFLOW_EXPERIMENT_ID.name}={wanted_id} does not match experiment "
+                f"{name!r} (id {experiment_id}) named by the environment"
+            )
+        return experiment_id
+    if wanted_id:
+        try:
+            return set_experiment(experiment_id=wanted_id).experiment_id
+        except NotFound:
+            raise NotFound(
+                f"{env.MLFLOW_EXPERIMENT_ID.name}={wanted_id}: no such experiment in "
+                f"{_client().tracking_uri}"
+            ) from None
+    return "0"
 
 
 def create_experiment(
@@ -219,6 +240,8 @@ def start_run(
     """Start a run (or resume one by ``run_id``) and make it active.
 
     Where ``LABTRACK_RUN_ID`` is set (by ``labtrack run``), a top-level run resumes that run.
+    Else, as in MLflow, a start_run without ``run_id`` resumes the run ``MLFLOW_RUN_ID`` names,
+    and removes the variable.
 
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
@@ -229,6 +252,8 @@ def start_run(
         if parent_run_id is None and nested and _stack:
             parent_run_id = _stack[-1].info.run_id
         launched_run = None if run_id or parent_run_id or _stack else env.RUN_ID.get()
+        if run_id is None and not launched_run:
+            run_id = env.MLFLOW_RUN_ID.pop()  # as MLflow: resumed once, then forgotten
         if launched_run:
             # Code that `labtrack run` executes logs into the run the runner made for it, whose
             # name and final status the runner decides: one execution, one run (as MLflow

@@ -71,11 +71,19 @@ def client() -> TrackingClient:
     cached = state.client
     # The hot path: reuse the client while neither set_tracking_uri nor the environment moved.
     environ = os.environ
-    key = (_uri.setting_count(), environ.get(env.TRACKING_URI.name), environ.get(env.HOME.name))
+    key = (
+        _uri.setting_count(),
+        _uri.registry_uri_setting(),
+        environ.get(env.TRACKING_URI.name),
+        environ.get(env.MLFLOW_TRACKING_URI.name),
+        environ.get(env.MLFLOW_REGISTRY_URI.name),
+        environ.get(env.HOME.name),
+    )
     if cached is not None and state.client_key == key:
         return cached
     # No lock: two threads that miss at once each make a TrackingClient, and one is kept; harmless.
     tracking_uri = _uri.get_tracking_uri()
+    _uri.check_registry_uri(tracking_uri)  # before anything is logged to the wrong place
     if cached is None or cached.tracking_uri != tracking_uri:
         from labtrack.tracking.client import TrackingClient
 

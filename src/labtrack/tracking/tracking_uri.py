@@ -1,4 +1,5 @@
 """The process's tracking URI, as set by ``set_tracking_uri``; see ``env.resolve_tracking_uri``.
+Also MLflow's registry URI, which in labtrack can only name the tracking store.
 
 It imports nothing of labtrack's tracking modules (``client`` imports it): what depends on
 the URI (the cached client, the active experiment in ``state``) compares ``setting_count()``
@@ -10,8 +11,10 @@ from __future__ import annotations
 import itertools
 
 from labtrack import env
+from labtrack.errors import InvalidParameter
 
 _explicit_uri: str | None = None
+_explicit_registry_uri: str | None = None
 _settings = itertools.count(1)  # next() is atomic in CPython: concurrent calls get distinct counts
 _setting_count = 0
 
@@ -43,5 +46,55 @@ def get_tracking_uri() -> str:
 
 
 def is_tracking_uri_set() -> bool:
-    """Whether a store was chosen, by ``set_tracking_uri`` or ``LABTRACK_TRACKING_URI``."""
+    """Whether a store was chosen, by ``set_tracking_uri``, ``LABTRACK_TRACKING_URI`` or
+    ``MLFLOW_TRACKING_URI``."""
     return _explicit_uri is not None or env.TRACKING_URI.get() is not None
+
+
+def set_registry_uri(uri: str | None) -> None:
+    """MLflow's ``set_registry_uri``. labtrack keeps the model registry in the tracking store,
+    so ``uri`` must name that store (None or "" forgets it: the registry follows the tracking
+    URI, as by default).
+
+    Raises ``InvalidParameter`` at once if a tracking URI is set and ``uri`` names another
+    store. Set before the tracking URI, it is checked when the store is first used.
+    """
+    global _explicit_registry_uri
+    if uri is not None and not isinstance(uri, str):
+        uri = str(uri)  # pathlib.Path
+    if uri and is_tracking_uri_set():
+        _check_registry_uri(uri, get_tracking_uri())
+    _explicit_registry_uri = uri or None
+
+
+def registry_uri_setting() -> str | None:
+    """What ``set_registry_uri`` set (None if nothing): part of what a cached client was made
+    under, since it is checked against the store when the client is made."""
+    return _explicit_registry_uri
+
+
+def get_registry_uri() -> str:
+    """The registry URI in effect, as given: ``set_registry_uri``'s, else
+    ``MLFLOW_REGISTRY_URI``, else the tracking URI (labtrack's registry lives in the tracking
+    store)."""
+    return _explicit_registry_uri or env.MLFLOW_REGISTRY_URI.get() or get_tracking_uri()
+
+
+def check_registry_uri(tracking_uri: str) -> None:
+    """Raise ``InvalidParameter`` if a registry URI is set (by ``set_registry_uri`` or
+    ``MLFLOW_REGISTRY_URI``) that names a store other than ``tracking_uri``: registering a
+    model there is what the caller asked for, and labtrack would register it in the tracking
+    store instead."""
+    uri = _explicit_registry_uri or env.MLFLOW_REGISTRY_URI.get()
+    if uri:
+        _check_registry_uri(uri, tracking_uri)
+
+
+def _check_registry_uri(uri: str, tracking_uri: str) -> None:
+    if env.resolve_tracking_uri(uri) != env.resolve_tracking_uri(tracking_uri):
+        raise InvalidParameter(
+            f"registry URI {uri!r} names another store than the tracking URI "
+            f"{tracking_uri!r}: labtrack keeps the model registry in the tracking store. "
+            "Leave the registry URI unset (or set it to the tracking URI), or set the "
+            "tracking URI to the registry's store."
+        )
