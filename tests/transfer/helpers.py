@@ -102,3 +102,46 @@ def run_count(client: lt.Client) -> int:
     """How many runs a store has, in every experiment."""
     ids = [e.experiment_id for e in client.search_experiments(ViewType.ALL)]
     return len(client.search_runs(ids, run_view_type=ViewType.ALL)) if ids else 0
+
+
+def mlflow_view(client: lt.Client) -> dict:
+    """A store as the ``READ`` MLflow script (``conftest.py``) shows one: what a labtrack
+    store holds after an import must read the same."""
+    source = ClientSource(client)
+    experiments = {}
+    for experiment in source.experiments():
+        runs = {}
+        for run in source.runs(experiment):
+            info = run.info
+            runs[info.run_id] = {
+                "info": [
+                    info.run_name,
+                    info.status,
+                    info.start_time,
+                    info.end_time,
+                    info.lifecycle_stage,
+                ],
+                "params": run.params,
+                "tags": {k: v for k, v in run.tags.items() if k not in COPY_TAGS},
+                "metrics": {
+                    key: sorted(
+                        [m.step, m.timestamp, _value(m.value)]
+                        for m in source.metric_history(run, key)
+                    )
+                    for key in run.metric_keys
+                },
+                "artifacts": sorted(source.artifacts(run)),
+            }
+        experiments[experiment.name] = {
+            "tags": {k: v for k, v in experiment.tags.items() if not k.startswith("mlflow.")},
+            "runs": runs,
+        }
+    models = {
+        model.name: {
+            "tags": model.tags,
+            "aliases": model.aliases,
+            "versions": sorted([v.version, v.run_id, v.stage, v.tags] for v in model.versions),
+        }
+        for model in source.models()
+    }
+    return {"experiments": experiments, "models": models}
