@@ -38,14 +38,22 @@ def test_mlflow_style_script(iris, iris_classifier):
 
 
 @pytest.mark.parametrize(
-    "namespace, keyword",
-    [("sklearn", "sk_model"), ("keras", "model"), ("pytorch", "pytorch_model")],
+    "namespace, keyword, load_parameters",
+    [
+        ("sklearn", "sk_model", []),
+        ("keras", "model", ["custom_objects", "load_model_kwargs"]),
+        ("pytorch", "pytorch_model", ["kwargs"]),  # MLflow's **kwargs, for torch.load
+    ],
 )
-def test_flavor_namespaces_take_mlflows_keywords(namespace, keyword):
+def test_flavor_namespaces_take_mlflows_keywords(namespace, keyword, load_parameters):
     api = importlib.import_module(f"labtrack.{namespace}")
     assert list(inspect.signature(api.log_model).parameters) == [keyword, "name", "kwargs"]
     assert list(inspect.signature(api.save_model).parameters) == [keyword, "path", "kwargs"]
-    assert list(inspect.signature(api.load_model).parameters) == ["model_uri", "dst_path"]
+    assert list(inspect.signature(api.load_model).parameters) == [
+        "model_uri",
+        "dst_path",
+        *load_parameters,
+    ]
 
 
 @pytest.mark.parametrize("namespace", ["sklearn", "keras", "pytorch", "pyfunc"])

@@ -15,6 +15,8 @@ from typing import Any
 from labtrack.models import ModelInfo, PyFuncModel, PythonModel, PythonModelContext, load_model
 from labtrack.models import log_model as _log_model
 from labtrack.models import save_model as _save_model
+from labtrack.models.flavors import options
+from labtrack.models.flavors import python as _python_flavor
 
 
 def log_model(
@@ -26,8 +28,17 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a function, an object with ``predict``, or a ``PythonModel`` as ``name`` in the
-    active run. ``artifacts`` ({name: local path}) are copied in and handed to
-    ``load_context`` as ``context.artifacts``. Other arguments: see ``lt.log_model``."""
+    active run.
+
+    ``artifacts`` ({name: local path, ``runs:/<run_id>/<path>``, ``models:/<name>/<version>``
+    or an ``s3://`` / ``gs://`` / ``az://`` URI}) are copied in and handed to ``load_context``
+    as ``context.artifacts`` (local paths). ``model_config`` (a dict or a YAML file) becomes
+    ``context.model_config``. Also MLflow's ``code_paths``, ``conda_env``, ``extra_files``,
+    ``signature``, ``input_example``, ``registered_model_name``, ``pip_requirements``,
+    ``extra_pip_requirements``, ``metadata`` and ``await_registration_for`` (no effect).
+    MLflow's ``loader_module``/``data_path``, ``streamable``, ``resources``, ``auth_policy``,
+    ``prompts`` and ``uv_*`` are refused with an ``InvalidParameter`` naming them."""
+    chosen = options.prepare("lt.pyfunc.log_model", kwargs, _log_model, _python_flavor.save)
     _require(python_model)
     return _log_model(
         python_model,
@@ -35,7 +46,7 @@ def log_model(
         artifact_path=artifact_path,
         flavor="python_function",
         artifacts=artifacts,
-        **kwargs,
+        **chosen,
     )
 
 
@@ -46,9 +57,11 @@ def save_model(
     artifacts: dict[str, str] | None = None,
     **kwargs: Any,
 ):
-    """Save a Python model into the new folder ``path`` (see ``log_model``)."""
+    """Save a Python model into the new folder ``path`` (arguments as ``log_model``'s, less
+    the run and registry ones)."""
+    chosen = options.prepare("lt.pyfunc.save_model", kwargs, _save_model, _python_flavor.save)
     _require(python_model)
-    return _save_model(python_model, path, flavor="python_function", artifacts=artifacts, **kwargs)
+    return _save_model(python_model, path, flavor="python_function", artifacts=artifacts, **chosen)
 
 
 def _require(python_model: Any) -> None:

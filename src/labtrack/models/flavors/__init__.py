@@ -8,13 +8,16 @@ Each flavor module has the same small surface:
 * ``matches(model)``: whether it is this kind of model, decided without importing the
   framework (a model of a framework that was never imported cannot be one of its models);
 * ``save(model, folder, **options) -> dict``: write the model's files, return the flavor's
-  ``MLmodel`` entry;
-* ``load(folder, entry)``: the native object back;
-* ``predictor(native)``: a function ``(data, params) -> predictions`` over conformed input.
+  ``MLmodel`` entry; every flavor takes ``code_paths``, ``conda_env`` and ``extra_files``
+  (``options.write_common``), besides its own options;
+* ``load(folder, entry, **options)``: the native object back;
+* ``predictor(native, entry=None)``: a function ``(data, params) -> predictions`` over
+  conformed input (the entry may choose what predicts, e.g. sklearn's ``predict_proba``).
 
 The framework flavors (sklearn, pytorch, keras) also define the public ``log_model`` /
 ``save_model`` / ``load_model`` of their namespace (``lt.sklearn``, ...), with MLflow's name
-for the model argument; each fixes its flavor and leaves the work to ``labtrack.models``.
+for the model argument; each checks MLflow's keyword arguments (``options.prepare``), fixes
+its flavor and leaves the work to ``labtrack.models``.
 """
 
 from __future__ import annotations

@@ -6,12 +6,14 @@ with it). Files the model needs are copied in as ``artifacts/`` and handed to
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from labtrack.errors import InvalidParameter
+from labtrack.models.flavors import options
 from labtrack.models.python_model import PythonModel, PythonModelContext, call_predict
 
 NAME = "python_function"
@@ -38,7 +40,17 @@ class LoadedPythonModel:
         return call_predict(model, None, data, params)  # a plain function
 
 
-def save(model: Any, folder: Path, artifacts: dict[str, str] | None = None) -> dict[str, Any]:
+def save(
+    model: Any,
+    folder: Path,
+    artifacts: dict[str, str] | None = None,
+    model_config: dict[str, Any] | str | None = None,
+    code_paths: list[str] | None = None,
+    conda_env: Any = None,
+    extra_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """``python_model.pkl`` (cloudpickle), ``artifacts`` copied in, and ``model_config`` (a
+    dict, or a YAML file's path) kept in the entry for ``context.model_config``."""
     import cloudpickle
 
     if not matches(model):
@@ -54,33 +66,75 @@ def save(model: Any, folder: Path, artifacts: dict[str, str] | None = None) -> d
     }
     if artifacts:
         entry["artifacts"] = _copy_artifacts(artifacts, folder)
-    return entry
+    if model_config is not None:
+        entry["model_config"] = _model_config(model_config)
+    return options.write_common(folder, entry, code_paths, conda_env, extra_files)
+
+
+def _model_config(model_config: Any) -> dict[str, Any]:
+    if isinstance(model_config, (str, os.PathLike)) and os.path.isfile(model_config):
+        import yaml
+
+        model_config = yaml.safe_load(Path(model_config).read_text())
+    if not isinstance(model_config, dict):
+        raise InvalidParameter(
+            f"model_config must be a dict or the path of a YAML file holding one, got {model_config!r}"
+        )
+    return model_config
 
 
 def _copy_artifacts(artifacts: dict[str, str], folder: Path) -> dict[str, dict[str, str]]:
-    """Copies each artifact (a local file or folder, or one at an ``s3://``, ``gs://`` or
-    ``az://`` URI, downloaded) into the model's ``artifacts/<name>/``."""
+    """Copies each artifact (a local file or folder; one in a run, ``runs:/<run_id>/<path>``;
+    a registered model, ``models:/<name>/<version>`` or ``@<alias>``; or one at an ``s3://``,
+    ``gs://`` or ``az://`` URI, downloaded) into the model's ``artifacts/<name>/``."""
+    import tempfile
+
     from labtrack.artifacts import is_local_root, open_repository
 
+    if not isinstance(artifacts, dict):
+        raise InvalidParameter(f"artifacts must be a dict of name: path or URI, got {artifacts!r}")
     copied = {}
-    for name, source in artifacts.items():
-        remote = not is_local_root(str(source))
-        source_path = Path(
-            str(source).rstrip("/") if remote else str(source).removeprefix("file://")
-        )
-        if not remote and not source_path.exists():
-            raise InvalidParameter(f"artifact {name!r}: no such file or folder {str(source)!r}")
-        relative = f"{ARTIFACTS_FOLDER}/{name}/{source_path.name}"
-        target = _artifact_target(folder, name, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if remote:  # lands as target: the file's or folder's own name, in its parent
-            open_repository(str(source)).download_artifacts(None, target.parent)
-        elif source_path.is_dir():
-            shutil.copytree(source_path, target)
-        else:
-            shutil.copy2(source_path, target)
-        copied[name] = {"path": relative, "uri": str(source)}
+    with tempfile.TemporaryDirectory(prefix="labtrack-artifacts-") as scratch:
+        for name, source in artifacts.items():
+            tracked = _tracked_artifact(str(source), Path(scratch) / str(len(copied)))
+            remote = tracked is None and not is_local_root(str(source))
+            if tracked is not None:
+                source_path = tracked
+            elif remote:
+                source_path = Path(str(source).rstrip("/"))
+            else:
+                source_path = Path(str(source).removeprefix("file://"))
+            if not remote and not source_path.exists():
+                raise InvalidParameter(f"artifact {name!r}: no such file or folder {str(source)!r}")
+            relative = f"{ARTIFACTS_FOLDER}/{name}/{source_path.name}"
+            target = _artifact_target(folder, name, relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if remote:  # lands as target: the file's or folder's own name, in its parent
+                open_repository(str(source)).download_artifacts(None, target.parent)
+            elif source_path.is_dir():
+                shutil.copytree(source_path, target)
+            else:
+                shutil.copy2(source_path, target)
+            copied[name] = {"path": relative, "uri": str(source)}
     return copied
+
+
+def _tracked_artifact(uri: str, scratch: Path) -> Path | None:
+    """The local copy of a ``runs:/`` or ``models:/`` artifact (downloaded into ``scratch``,
+    as MLflow downloads them), or None for any other source."""
+    from labtrack.runs_uri import is_runs_uri, parse_runs_uri
+
+    if is_runs_uri(uri):
+        from labtrack.tracking import state
+
+        run_id, path = parse_runs_uri(uri, path_required=False)
+        scratch.mkdir(parents=True)
+        return Path(state.client().download_artifacts(run_id, path, str(scratch)))
+    if uri.startswith("models:/"):
+        from labtrack.models.model_uri import resolve
+
+        return resolve(uri).folder
+    return None
 
 
 def _artifact_target(folder: Path, name: Any, relative: str) -> Path:
@@ -118,13 +172,13 @@ def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
         name: str(safe_join(folder, item["path"]))
         for name, item in (entry.get("artifacts") or {}).items()
     }
-    context = PythonModelContext(artifacts=artifacts)
+    context = PythonModelContext(artifacts=artifacts, model_config=entry.get("model_config") or {})
     if isinstance(model, PythonModel) or callable(getattr(model, "load_context", None)):
         model.load_context(context)
     return LoadedPythonModel(model, context)
 
 
-def predictor(model: Any):
+def predictor(model: Any, entry: dict[str, Any] | None = None):
     loaded = (
         model
         if isinstance(model, LoadedPythonModel)

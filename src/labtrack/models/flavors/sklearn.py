@@ -11,6 +11,7 @@ from typing import Any
 
 from labtrack.errors import InvalidParameter
 from labtrack.models import save as saving
+from labtrack.models.flavors import options
 from labtrack.models.load import load_native
 from labtrack.models.metadata import ModelMetadata
 
@@ -24,22 +25,55 @@ def matches(model: Any) -> bool:
     return base is not None and isinstance(model, base.BaseEstimator)
 
 
-def save(model: Any, folder: Path, serialization_format: str = "cloudpickle") -> dict[str, Any]:
+# MLflow's choices for what a sklearn model's pyfunc predict calls.
+PREDICT_FUNCTIONS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "predict_joint_log_proba",
+    "score",
+)
+
+
+def save(
+    model: Any,
+    folder: Path,
+    serialization_format: str = "cloudpickle",
+    pyfunc_predict_fn: str = "predict",
+    code_paths: list[str] | None = None,
+    conda_env: Any = None,
+    extra_files: list[str] | None = None,
+) -> dict[str, Any]:
+    """``model.pkl`` with cloudpickle or pickle; ``pyfunc_predict_fn`` is the method the
+    loaded ``PyFuncModel.predict`` calls (MLflow's: predict, predict_proba, ...)."""
     import sklearn
 
     if serialization_format not in ("cloudpickle", "pickle"):
         raise InvalidParameter(
             f"serialization_format must be 'cloudpickle' or 'pickle', got {serialization_format!r}"
+            + (" (skops is not supported)" if serialization_format == "skops" else "")
+        )
+    if pyfunc_predict_fn not in PREDICT_FUNCTIONS:
+        raise InvalidParameter(
+            f"pyfunc_predict_fn must be one of {', '.join(PREDICT_FUNCTIONS)}, "
+            f"got {pyfunc_predict_fn!r}"
+        )
+    if not callable(getattr(model, pyfunc_predict_fn, None)):
+        raise InvalidParameter(
+            f"pyfunc_predict_fn={pyfunc_predict_fn!r}: a {type(model).__name__} has no such method"
         )
     pickler = _pickle_module(serialization_format)
     with open(folder / MODEL_FILE, "wb") as file:
         pickler.dump(model, file)
-    return {
+    entry = {
         "pickled_model": MODEL_FILE,
         "sklearn_version": sklearn.__version__,
         "serialization_format": serialization_format,
         "code": None,
     }
+    if pyfunc_predict_fn != "predict":
+        entry["pyfunc_predict_fn"] = pyfunc_predict_fn
+    return options.write_common(folder, entry, code_paths, conda_env, extra_files)
 
 
 def load(folder: Path, entry: dict[str, Any]) -> Any:
@@ -49,9 +83,11 @@ def load(folder: Path, entry: dict[str, Any]) -> Any:
         return _pickle_module(entry.get("serialization_format", "cloudpickle")).load(file)
 
 
-def predictor(model: Any):
+def predictor(model: Any, entry: dict[str, Any] | None = None):
+    method = getattr(model, (entry or {}).get("pyfunc_predict_fn", "predict"))
+
     def predict(data: Any, params: dict | None = None) -> Any:
-        return model.predict(data)
+        return method(data)
 
     return predict
 
@@ -74,16 +110,20 @@ def log_model(sk_model: Any, name: str | None = None, **kwargs: Any) -> saving.M
     """Log a scikit-learn estimator as ``name`` among the active run's artifacts (a run is
     started if none is active): ``model.pkl``, pickled with cloudpickle.
 
-    ``sk_model`` is the estimator (anything built on ``BaseEstimator``).
-    ``serialization_format="pickle"`` saves it with plain pickle instead. Other keyword
-    arguments are ``lt.log_model``'s: ``signature``, ``input_example``,
-    ``registered_model_name``, ``pip_requirements``, ``extra_pip_requirements``, ``metadata``,
-    ``run_id``, and ``artifact_path`` (MLflow's older name for ``name``). Returns the
-    ``ModelInfo``.
+    ``sk_model`` is the estimator (anything built on ``BaseEstimator``). Keyword arguments
+    are MLflow's: ``serialization_format`` ("cloudpickle" or "pickle"), ``pyfunc_predict_fn``
+    (the method ``lt.load_model(...).predict`` calls, e.g. "predict_proba"), ``signature``,
+    ``input_example``, ``registered_model_name``, ``pip_requirements``,
+    ``extra_pip_requirements``, ``conda_env``, ``code_paths`` (copied in and put on
+    ``sys.path`` when loading), ``extra_files``, ``metadata``, ``run_id``,
+    ``await_registration_for`` (no effect: registration is synchronous) and ``artifact_path``
+    (MLflow's older name for ``name``). skops (``skops_trusted_types``) is refused with an
+    ``InvalidParameter``. Returns the ``ModelInfo``.
 
     >>> info = lt.sklearn.log_model(clf, "model", input_example=X[:5])   # doctest: +SKIP
     """
-    return saving.log_model(sk_model, name, flavor=NAME, **kwargs)
+    chosen = options.prepare("lt.sklearn.log_model", kwargs, saving.log_model, save)
+    return saving.log_model(sk_model, name, flavor=NAME, **chosen)
 
 
 def save_model(sk_model: Any, path: str | os.PathLike, **kwargs: Any) -> ModelMetadata:
@@ -92,7 +132,8 @@ def save_model(sk_model: Any, path: str | os.PathLike, **kwargs: Any) -> ModelMe
     Keyword arguments as ``log_model``'s, less the run and registry ones. Returns the saved
     ``MLmodel`` metadata.
     """
-    return saving.save_model(sk_model, path, flavor=NAME, **kwargs)
+    chosen = options.prepare("lt.sklearn.save_model", kwargs, saving.save_model, save)
+    return saving.save_model(sk_model, path, flavor=NAME, **chosen)
 
 
 def load_model(model_uri: str | os.PathLike, dst_path: str | None = None) -> Any:
