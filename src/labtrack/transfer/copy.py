@@ -267,25 +267,40 @@ class Copier:
 
     def _copy_run(self, run: RunRecord, experiment_id: str, existing: dict[str, Any]) -> None:
         digest = fingerprint(run)
+        deleted = run.info.lifecycle_stage == LifecycleStage.DELETED
         found = existing.get(run.info.run_id)
         if found is not None:
-            self.report.run_ids[run.info.run_id] = found.info.run_id
+            run_id = found.info.run_id
+            self.report.run_ids[run.info.run_id] = run_id
             if found.data.tags.get(FINGERPRINT_TAG) == digest:
+                self._set_deleted(run_id, found.info.lifecycle_stage, deleted)
                 self.report.runs_up_to_date += 1
                 return
-            run_id = found.info.run_id
-            self._update_info(found.info, run.info)
+            # A deleted run takes no writes on an MLflow server: restored while written.
+            self._set_deleted(run_id, found.info.lifecycle_stage, False)
+            if (found.info.status, found.info.end_time) != (run.info.status, run.info.end_time):
+                self.dst.store.runs.update_run(
+                    run_id, status=run.info.status, end_time=run.info.end_time
+                )
         else:
-            run_id = self._create_run(run.info, experiment_id)
+            active = replace(run.info, lifecycle_stage=LifecycleStage.ACTIVE)
+            run_id = self._create_run(active, experiment_id)
             self.report.run_ids[run.info.run_id] = run_id
         had = found.data if found is not None else None
         self._params_and_tags(run, run_id, had)
         for key in run.metric_keys:
             self._metric(run, run_id, key, had is not None)
         self._artifacts(run, run_id, had is not None)
-        # Last: the mark that the run is complete.
+        # Last: the mark that the run is complete, then its lifecycle.
         self.dst.set_tag(run_id, FINGERPRINT_TAG, digest)
+        self._set_deleted(run_id, LifecycleStage.ACTIVE, deleted)
         self.report.runs_copied += 1
+
+    def _set_deleted(self, run_id: str, stage: str, deleted: bool) -> None:
+        if deleted and stage != LifecycleStage.DELETED:
+            self.dst.delete_run(run_id)
+        elif not deleted and stage == LifecycleStage.DELETED:
+            self.dst.restore_run(run_id)
 
     def _create_run(self, info: RunInfo, experiment_id: str) -> str:
         store = self.dst.store
@@ -299,8 +314,6 @@ class Copier:
             run_id = created.info.run_id
             if info.status != RunStatus.RUNNING:
                 self.dst.set_terminated(run_id, info.status, info.end_time)
-            if info.lifecycle_stage == LifecycleStage.DELETED:
-                self.dst.delete_run(run_id)
             return run_id
         wanted = replace(info, experiment_id=experiment_id)
         try:
@@ -337,15 +350,6 @@ class Copier:
                 "server can): to copy to an MLflow server, use `labtrack export --to mlflow`, "
                 "which records each source run id in a tag"
             ) from None
-
-    def _update_info(self, have: RunInfo, want: RunInfo) -> None:
-        if (have.status, have.end_time) != (want.status, want.end_time):
-            self.dst.store.runs.update_run(have.run_id, status=want.status, end_time=want.end_time)
-        if have.lifecycle_stage != want.lifecycle_stage:
-            if want.lifecycle_stage == LifecycleStage.DELETED:
-                self.dst.delete_run(have.run_id)
-            else:
-                self.dst.restore_run(have.run_id)
 
     def _params_and_tags(self, run: RunRecord, run_id: str, had) -> None:
         params = dict(run.params)
