@@ -97,6 +97,21 @@ _LAZY = {
     "serve": ("labtrack.serving", "serve"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
+    # MLflow 3's logged models and datasets (fluent is loaded already; data loads no pandas).
+    **{
+        name: ("labtrack.tracking.fluent", name)
+        for name in (
+            "get_logged_model",
+            "last_logged_model",
+            "search_logged_models",
+            "initialize_logged_model",
+            "set_logged_model_tags",
+            "log_model_params",
+            "log_input",
+            "log_inputs",
+        )
+    },
+    "data": ("labtrack.data", None),
     # `import mlflow` giving labtrack in this process (labtrack.mlflow_alias).
     "use_as_mlflow": ("labtrack.mlflow_alias", "install"),
 }

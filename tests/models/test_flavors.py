@@ -33,7 +33,7 @@ def test_sklearn_round_trip(iris, iris_classifier):
     with lt.start_run() as run:
         info = lt.log_model(iris_classifier, "model", input_example=X[:5])
 
-    assert info.model_uri == f"runs:/{run.info.run_id}/model"
+    assert info.model_uri == f"models:/{info.model_id}"
     assert info.run_id == run.info.run_id and info.artifact_path == "model"
     assert set(info.flavors) == {"sklearn", "python_function"}
     loaded = lt.load_model(info.model_uri)

@@ -23,7 +23,7 @@ def test_log_model_logs_into_the_active_run_and_records_it(iris_classifier):
         first = lt.log_model(iris_classifier, "a")
         second = lt.log_model(iris_classifier, artifact_path="nested/b")  # MLflow 2's keyword
     assert first.run_id == second.run_id == run.info.run_id
-    assert second.model_uri == f"runs:/{run.info.run_id}/nested/b"
+    assert second.model_uri == f"models:/{second.model_id}"
     history = json.loads(lt.get_run(run.info.run_id).data.tags["mlflow.log-model.history"])
     assert [entry["artifact_path"] for entry in history] == ["a", "nested/b"]
     assert history[1]["model_uuid"] == second.model_uuid
@@ -87,7 +87,9 @@ def registered(iris_classifier):
 
 def test_registered_model_name_registers_a_version(registered):
     assert [info.registered_model_version for info in registered] == [1, 2, 3]
-    assert lt.Client().get_model_version("iris", 2).source == registered[1].model_uri
+    # the run's URI of the model, so the version records its run
+    info = registered[1]
+    assert lt.Client().get_model_version("iris", 2).source == f"runs:/{info.run_id}/{info.name}"
 
 
 @pytest.mark.parametrize(

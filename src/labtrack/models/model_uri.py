@@ -1,6 +1,7 @@
 """Model URIs -> the local folder that holds the saved model.
 
 * ``runs:/<run_id>/<path>``: a model logged in a run (the path goes through ``safe_join``);
+* ``models:/<model_id>``: a logged model (MLflow 3's ``m-<32 hex>`` id), wherever its files are;
 * ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ``models:/<name>/<stage>``
   (Staging, production, ... any case) and ``models:/<name>/latest``: the model registry;
 * a local folder, or ``file://`` and a folder;
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labtrack import env
+from labtrack.entities.logged_model import MODEL_ID
 from labtrack.entities.model_registry import ModelVersionStage
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
@@ -42,6 +44,8 @@ def resolve(model_uri: str | os.PathLike) -> ModelLocation:
     uri = os.fspath(model_uri)
     if is_runs_uri(uri):
         location = ModelLocation(uri, _run_model_folder(uri))
+    elif MODEL_ID.fullmatch(uri.removeprefix("models:/")):
+        location = ModelLocation(uri, _logged_model_folder(uri.removeprefix("models:/")))
     elif uri.startswith("models:/"):
         location = _registry_model(uri)
     else:
@@ -106,6 +110,15 @@ def _run_model_folder(uri: str) -> Path:
     return local_folder(state.client().artifact_repository(run.info.artifact_uri).uri_of(path))
 
 
+def _logged_model_folder(model_id: str) -> Path:
+    """The folder of a logged model: its artifact location, as ``runs:/`` URIs read it."""
+    from labtrack.tracking import state
+
+    client = state.client()
+    location = client.get_logged_model(model_id).artifact_location
+    return local_folder(client.artifact_repository(location).uri_of(None))
+
+
 def _registry_model(uri: str) -> ModelLocation:
     """A registry URI through the registry's client (MLflow's names)."""
     from labtrack.client import Client
@@ -123,7 +136,11 @@ def _registry_model(uri: str) -> ModelLocation:
                 "models:/<name>/latest or models:/<name>@<alias>"
             )
         version = _version_for(client, name, reference)
-    folder = local_folder(str(client.get_model_version_download_uri(name, str(version))))
+    source = str(client.get_model_version_download_uri(name, str(version)))
+    if MODEL_ID.fullmatch(source.removeprefix("models:/")):  # a registered logged model
+        folder = _logged_model_folder(source.removeprefix("models:/"))
+    else:
+        folder = local_folder(source)
     return ModelLocation(uri, folder, name, str(version))
 
 

@@ -6,6 +6,7 @@ input example, uuid, run, time), ``requirements.txt`` and, when given, ``input_e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -16,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from labtrack.entities.logged_model import LoggedModelStatus
 from labtrack.errors import AlreadyExists, InvalidParameter
 from labtrack.models import flavors
 from labtrack.models.input_example import save_input_example
@@ -27,7 +29,9 @@ HISTORY_TAG = "mlflow.log-model.history"  # MLflow's run tag listing the models 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What ``log_model`` logged: load it back with ``lt.load_model(info.model_uri)``."""
+    """What ``log_model`` logged: load it back with ``lt.load_model(info.model_uri)``
+    (``models:/<model_id>``, MLflow 3's URI of the logged model; ``runs:/<run_id>/<name>``
+    names the same files)."""
 
     model_uri: str
     run_id: str
@@ -39,9 +43,11 @@ class ModelInfo:
     saved_input_example_info: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
     registered_model_version: int | None = None
+    model_id: str | None = None
 
     @property
     def name(self) -> str:
+        """The model's name in its run (MLflow 3's name for ``artifact_path``)."""
         return self.artifact_path
 
 
@@ -92,23 +98,36 @@ def log_model(
     extra_pip_requirements: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
     run_id: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
     **flavor_options: Any,
 ) -> ModelInfo:
     """Save ``model`` as ``name`` among the active run's artifacts (a run is started if none
     is active) and, with ``registered_model_name``, register it as a new version.
 
+    As in MLflow 3 the model is also a logged model with its own id (``info.model_id``),
+    ``params``, ``tags`` and ``model_type``, found by ``lt.search_logged_models`` and
+    loaded by ``info.model_uri`` (``models:/<model_id>``); ``step`` is the run's step when
+    it was logged.
+
     >>> info = lt.log_model(clf, "model", input_example=X_train[:5],   # doctest: +SKIP
     ...                     registered_model_name="iris")
     >>> lt.load_model(info.model_uri).predict(X_test)
     """
-    from labtrack.tracking import fluent
+    from labtrack.tracking import fluent, state
 
     name = _model_name(name, artifact_path)
     active = (
         fluent.active_run()
     )  # the fluent API's rule: the given run, the active one, or a new one
     target_run = run_id or (active.info.run_id if active else fluent.start_run().info.run_id)
-    with tempfile.TemporaryDirectory(prefix="labtrack-model-") as scratch:
+    logged = _create_logged_model(target_run, name, params, tags, model_type, step)
+    with (
+        _failed_on_error(logged.model_id),
+        tempfile.TemporaryDirectory(prefix="labtrack-model-") as scratch,
+    ):
         saved = _save(
             model,
             Path(scratch) / "model",
@@ -124,14 +143,17 @@ def log_model(
         )
         fluent.log_artifacts(str(Path(scratch) / "model"), name, run_id=target_run)
     _record_in_run(target_run, saved)
-    model_uri = f"runs:/{target_run}/{name}"
+    state.client().finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+    fluent.remember_logged_model(logged.model_id)
     version = None
     if registered_model_name:
         from labtrack.registry import register_model
 
-        version = int(register_model(model_uri, registered_model_name).version)
+        # The run's URI: the version then records its run, as labtrack's registry shows it.
+        run_uri = f"runs:/{target_run}/{name}"
+        version = int(register_model(run_uri, registered_model_name).version)
     return ModelInfo(
-        model_uri,
+        logged.model_uri,
         target_run,
         name,
         saved.flavors,
@@ -141,7 +163,36 @@ def log_model(
         saved.saved_input_example_info,
         saved.metadata,
         version,
+        logged.model_id,
     )
+
+
+def _create_logged_model(run_id: str, name: str, params, tags, model_type, step):
+    """The PENDING logged model whose files ``log_model`` is about to write."""
+    from labtrack.tracking import state
+
+    client = state.client()
+    return client.create_logged_model(
+        client.get_run(run_id).info.experiment_id,
+        name,
+        source_run_id=run_id,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+    )
+
+
+@contextlib.contextmanager
+def _failed_on_error(model_id: str):
+    """Mark the logged model FAILED if saving or uploading its files fails."""
+    try:
+        yield
+    except BaseException:
+        from labtrack.tracking import state
+
+        state.client().finalize_logged_model(model_id, LoggedModelStatus.FAILED)
+        raise
 
 
 def _model_name(name: str | None, artifact_path: str | None) -> str:

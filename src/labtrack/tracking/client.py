@@ -269,7 +269,9 @@ class TrackingClient:
         )
         if model_id is not None:
             point = Metric(key, value, timestamp, step)
-            if self.link_logged_model_metrics(run_id, [point], model_id, dataset_name, dataset_digest):
+            if self.link_logged_model_metrics(
+                run_id, [point], model_id, dataset_name, dataset_digest
+            ):
                 return settle_metrics(synchronous, self.flush)
         self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
         return settle_metrics(synchronous, self.flush)
@@ -375,7 +377,9 @@ class TrackingClient:
             self.store.runs.log_params_and_tags(run_id, param_values, tag_values)
         if rows and model_id is not None:
             points = [Metric(key, value, ts, step) for _, key, value, ts, step in rows]
-            if self.link_logged_model_metrics(run_id, points, model_id, dataset_name, dataset_digest):
+            if self.link_logged_model_metrics(
+                run_id, points, model_id, dataset_name, dataset_digest
+            ):
                 rows = []
         if rows:
             self.writer.add_many(rows)
@@ -462,9 +466,18 @@ class TrackingClient:
         )
         return PagedList(models, token)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence | None = None,
+    ) -> None:
         """Record the datasets a run used (``DatasetInput``: a ``Dataset`` and its tags);
-        ``get_run(run_id).inputs.dataset_inputs`` reads them back."""
+        ``get_run(run_id).inputs.dataset_inputs`` reads them back. MLflow's model inputs
+        (``models``) are refused."""
+        if models:
+            raise InvalidParameter("labtrack's log_inputs records datasets, not model inputs")
+        datasets = list(datasets or ())
         for item in datasets:
             if not isinstance(item, DatasetInput):
                 raise InvalidParameter(f"log_inputs takes DatasetInput objects, got {item!r}")
@@ -473,7 +486,8 @@ class TrackingClient:
                 raise InvalidParameter(
                     f"dataset {item.dataset.name!r} needs a digest of at most 36 characters"
                 )
-        self.store.datasets.log_inputs(run_id, list(datasets))
+        if datasets:
+            self.store.datasets.log_inputs(run_id, datasets)
 
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""

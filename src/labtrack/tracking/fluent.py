@@ -434,8 +434,14 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> RunOperations | None:
     """Log one metric point into the active run (one is started if none is), or into ``run_id``.
+
+    As in MLflow 3, ``model_id`` also links the point to that logged model, and ``dataset``
+    (from ``labtrack.data``, or anything with ``name`` and ``digest``) to the data it was
+    computed on: ``lt.search_logged_models`` filters on it.
 
     ``step`` defaults to 0 and ``timestamp`` (ms since the epoch) to now. By default
     (``synchronous=None``) it costs microseconds: the point is validated, buffered, and
@@ -450,7 +456,23 @@ def log_metric(
     if synchronous is not None:  # kept off the default path: it runs per point
         check_synchronous(synchronous)  # before _logging_target: a refused value starts no run
     client, target = _logging_target(run_id)
+    if model_id is not None or dataset is not None:
+        return client.log_metric(
+            target, key, value, timestamp, step, synchronous, *_model_link(model_id, dataset)
+        )
     return client.log_metric(target, key, value, timestamp, step, synchronous)
+
+
+def _model_link(model_id: str | None, dataset: Any) -> tuple:
+    """``(model_id, dataset_name, dataset_digest)`` for a metric; without ``model_id`` the
+    model last logged in this process (MLflow 3 links a dataset's metrics to it)."""
+    if model_id is None:
+        model_id = _last_logged_model_id
+        if model_id is None:
+            raise InvalidParameter("a metric's dataset is linked through a model: give model_id")
+    if dataset is None:
+        return model_id, None, None
+    return model_id, getattr(dataset, "name", None), getattr(dataset, "digest", None)
 
 
 def log_metrics(
@@ -459,9 +481,12 @@ def log_metrics(
     timestamp: int | None = None,
     synchronous: bool | None = None,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> RunOperations | None:
     """Log several metrics at the same ``step`` and ``timestamp``, into the active run (one is
-    started if none is), or into ``run_id``.
+    started if none is), or into ``run_id``; ``model_id`` and ``dataset`` as for
+    ``log_metric``.
 
     Buffered like ``log_metric``, with the same ``synchronous``: True persists them before
     returning, False returns a ``RunOperations`` whose ``wait()`` persists them. Raises
@@ -474,8 +499,9 @@ def log_metrics(
         raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
     check_synchronous(synchronous)
     client, target = _logging_target(run_id)
+    link = _model_link(model_id, dataset) if model_id is not None or dataset is not None else ()
     for key, value in metrics.items():
-        client.log_metric(target, key, value, timestamp, step)
+        client.log_metric(target, key, value, timestamp, step, None, *link)
     return settle_metrics(synchronous, client.flush)
 
 
@@ -750,3 +776,142 @@ def _end_runs_at_exit() -> None:
 
 
 atexit.register(_end_runs_at_exit)
+
+
+# -- logged models and datasets (MLflow 3) -----------------------------------------------------
+
+
+# The id of the model this process logged last (MLflow keeps it per process too).
+_last_logged_model_id: str | None = None
+
+
+def remember_logged_model(model_id: str) -> None:
+    """Note the model this process logged last (``last_logged_model``)."""
+    global _last_logged_model_id
+    _last_logged_model_id = model_id
+
+
+def last_logged_model():
+    """The ``LoggedModel`` this process logged last, or None."""
+    model_id = _last_logged_model_id
+    return None if model_id is None else state.client().get_logged_model(model_id)
+
+
+def get_logged_model(model_id: str):
+    """The ``LoggedModel`` with this id (``m-...``); ``NotFound`` if there is none."""
+    return state.client().get_logged_model(model_id)
+
+
+def initialize_logged_model(
+    name: str | None = None,
+    source_run_id: str | None = None,
+    tags: dict | None = None,
+    params: dict | None = None,
+    model_type: str | None = None,
+    experiment_id: str | None = None,
+):
+    """A new ``PENDING`` logged model in the active experiment (MLflow 3's), in the active
+    run unless ``source_run_id`` says otherwise."""
+    active = active_run()
+    run_id = source_run_id or (active.info.run_id if active else None)
+    model = state.client().create_logged_model(
+        experiment_id or active_experiment_id(), name, run_id, tags, params, model_type
+    )
+    remember_logged_model(model.model_id)
+    return model
+
+
+def set_logged_model_tags(model_id: str, tags: dict) -> None:
+    """Set tags on a logged model."""
+    state.client().set_logged_model_tags(model_id, tags)
+
+
+def log_model_params(params: dict, model_id: str | None = None) -> None:
+    """Record params of a logged model (by default the one logged last)."""
+    target = model_id or _last_logged_model_id
+    if target is None:
+        raise InvalidParameter("log_model_params needs a model_id: no model was logged yet")
+    state.client().log_model_params(target, params)
+
+
+def search_logged_models(
+    experiment_ids: list[str] | None = None,
+    filter_string: str | None = None,
+    datasets: list[dict] | None = None,
+    max_results: int | None = None,
+    order_by: list[dict] | None = None,
+    output_format: str = "pandas",
+):
+    """Logged models of the experiments (by default the active one), newest first, as a
+    pandas DataFrame (``output_format="list"``: a list of ``LoggedModel``). Filters as MLflow
+    documents them: ``name = 'model' AND metrics.accuracy > 0.9 AND params.lr = '0.1'``;
+    ``datasets`` restricts metric filters to points on those datasets; ``order_by`` is a list
+    of ``{"field_name": "metrics.accuracy", "ascending": False}``.
+
+    >>> lt.search_logged_models(filter_string="metrics.acc > 0.9", output_format="list")  # doctest: +SKIP
+    """
+    if output_format not in ("pandas", "list"):
+        raise InvalidParameter(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    client = state.client()
+    ids = experiment_ids or [active_experiment_id()]
+    models: list = []
+    token = None
+    while True:
+        page = client.search_logged_models(
+            ids, filter_string, datasets, max_results, order_by, token
+        )
+        models.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(models) >= max_results):
+            break
+    models = models if max_results is None else models[:max_results]
+    if output_format == "list":
+        return models
+    import pandas as pd
+
+    return pd.DataFrame([m.to_dictionary() for m in models])
+
+
+def log_input(
+    dataset: Any = None,
+    context: str | None = None,
+    tags: dict | None = None,
+    model: Any = None,
+) -> None:
+    """Record that the active run (one is started if none is) used ``dataset`` (from
+    ``labtrack.data``: ``from_pandas``, ``from_numpy``), with ``context`` (``"training"``,
+    ``"eval"``, ...) and ``tags``; ``run.inputs.dataset_inputs`` reads it back."""
+    if model is not None:
+        raise InvalidParameter("labtrack's log_input records datasets, not model inputs")
+    if dataset is None:
+        raise InvalidParameter("log_input needs a dataset (lt.data.from_pandas, from_numpy)")
+    log_inputs([dataset], [context], [tags])
+
+
+def log_inputs(
+    datasets: list | None = None,
+    contexts: list | None = None,
+    tags_list: list | None = None,
+    models: list | None = None,
+) -> None:
+    """``log_input`` for several datasets at once (``contexts`` and ``tags_list`` match them
+    one to one)."""
+    from labtrack.entities import DatasetInput, InputTag
+    from labtrack.entities.dataset import CONTEXT_TAG
+
+    if models:
+        raise InvalidParameter("labtrack's log_inputs records datasets, not model inputs")
+    datasets = list(datasets or ())
+    contexts = list(contexts or [None] * len(datasets))
+    tags_list = list(tags_list or [None] * len(datasets))
+    if not len(datasets) == len(contexts) == len(tags_list):
+        raise InvalidParameter("datasets, contexts and tags_list must have the same length")
+    inputs = []
+    for dataset, context, tags in zip(datasets, contexts, tags_list, strict=True):
+        entity = dataset.to_entity() if hasattr(dataset, "to_entity") else dataset
+        found = [InputTag(str(k), str(v)) for k, v in (tags or {}).items()]
+        if context is not None:
+            found.insert(0, InputTag(CONTEXT_TAG, str(context)))
+        inputs.append(DatasetInput(entity, found))
+    client, target = _logging_target(None)
+    client.log_inputs(target, inputs)
