@@ -12,6 +12,8 @@ import pytest  # noqa: E402
 import labtrack as lt  # noqa: E402
 from labtrack.autolog import autolog  # noqa: E402
 
+from ..mlflow_env import mlflow_python  # noqa: E402, F401  (a fixture: the real MLflow)
+
 
 @pytest.fixture(autouse=True)
 def autolog_store(tracking_uri):

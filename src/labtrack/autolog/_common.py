@@ -132,7 +132,9 @@ _depth_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _outermost_call() -> Iterator[bool]:
+def outermost_call() -> Iterator[bool]:
+    """Count a patched call in progress; yields whether it is the outermost one, the only
+    one that logs (an estimator's ``predict`` inside another's ``fit`` logs nothing)."""
     global _depth
     with _depth_lock:
         outermost = _depth == 0
@@ -194,7 +196,7 @@ def wrap_fit(
             config = _configs.get(flavor)
             if config is None:  # disabled, but someone kept a reference to the patched method
                 return original(self, *args, **kwargs)
-            with _outermost_call() as outermost:
+            with outermost_call() as outermost:
                 if not outermost:
                     return original(self, *args, **kwargs)
                 with autolog_run(flavor) as run_id:
