@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -47,11 +49,29 @@ def test_fit_logs_epoch_metrics_params_summary_and_model(runs, history, artifact
         points = history(run.info.run_id, key)
         assert [step for step, _ in points] == [0, 1, 2]
         assert [value for _, value in points] == pytest.approx(result.history[key])
+    # What mlflow.keras.autolog() logs (mlflow/keras/autologging.py and callback.py): every
+    # argument of fit, defaults included, but x, y, callbacks, validation_data and verbose...
     params = run.data.params
+    fit_arguments = set(inspect.signature(keras.Model.fit).parameters) - {
+        "self",
+        "x",
+        "y",
+        "callbacks",
+        "validation_data",
+        "verbose",
+    }
+    assert fit_arguments <= set(params)
     assert params["epochs"] == "3" and params["batch_size"] == "16"
-    assert params["optimizer_name"] == "Adam"
-    assert float(params["learning_rate"]) == pytest.approx(0.01)
-    assert "steps_per_epoch" not in params
+    assert params["validation_split"] == "0.2" and params["steps_per_epoch"] == "None"
+    # ... and the optimizer's config, each key prefixed with optimizer_.
+    optimizer_keys = {f"optimizer_{key}" for key in model.optimizer.get_config()}
+    assert set(params) == fit_arguments | optimizer_keys
+    assert params["optimizer_name"] == "adam"
+    assert float(params["optimizer_learning_rate"]) == pytest.approx(0.01)
+    # The validation after each epoch, as validation_<metric>.
+    for key in ("validation_loss", "validation_accuracy"):
+        assert [step for step, _ in history(run.info.run_id, key)] == [0, 1, 2]
+    assert run.data.metrics["validation_loss"] == pytest.approx(result.history["val_loss"][-1])
 
     with open(artifact(run.info.run_id, "model_summary.txt")) as file:
         assert "dense" in file.read().lower()

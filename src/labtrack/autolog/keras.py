@@ -23,6 +23,8 @@ from labtrack.tracking import fluent
 
 FLAVOR = "keras"
 _EARLY_STOPPING_PARAMS = ("monitor", "min_delta", "patience", "baseline", "restore_best_weights")
+# MLflow logs every other argument of fit (defaults included) as a param.
+_UNLOGGED_FIT_ARGUMENTS = ("self", "x", "y", "callbacks", "validation_data", "verbose")
 
 
 def autolog(
@@ -31,10 +33,13 @@ def autolog(
     log_input_examples: bool = False,
     silent: bool = False,
 ) -> None:
-    """Log every ``keras.Model.fit``: params ``epochs``, ``batch_size``, ``steps_per_epoch``,
-    ``optimizer_name``, ``learning_rate`` (and EarlyStopping's settings); each epoch's
-    metrics; ``model_summary.txt``; EarlyStopping's ``stopped_epoch`` and ``restored_epoch``;
-    and the trained model as ``model/model.keras``.
+    """Log every ``keras.Model.fit`` as ``mlflow.keras.autolog()`` does: ``fit``'s arguments
+    as params (``epochs``, ``batch_size``, ``validation_split``, ..., defaults included; not
+    the data, callbacks or ``verbose``), the optimizer's config as ``optimizer_*`` params
+    (``optimizer_name``, ``optimizer_learning_rate``, ...), each epoch's ``logs`` at
+    step = epoch (``loss``, ``accuracy``, ``val_loss``, ...), the validation's as
+    ``validation_*``, ``model_summary.txt`` and the model as ``model/model.keras``. Besides,
+    EarlyStopping's settings as params, and its ``stopped_epoch`` and ``restored_epoch``.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.keras.autolog()
@@ -65,9 +70,7 @@ def _before_fit(call: FitCall) -> None:
         (c for c in user_callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None
     )
     call.set_argument("callbacks", [*user_callbacks, _callback_class()(call.run_id)])
-    params = functools.partial(
-        _training_params, call.instance, arguments, call.state["early_stopping"]
-    )
+    params = functools.partial(_training_params, arguments, call.state["early_stopping"])
     safely(
         FLAVOR, "log the training params", lambda: fluent.log_params(params(), run_id=call.run_id)
     )
@@ -76,33 +79,20 @@ def _before_fit(call: FitCall) -> None:
         safely(FLAVOR, "log an input example", log_input_example, call.run_id, x)
 
 
-def _training_params(model: Any, arguments: dict[str, Any], early_stopping: Any) -> dict[str, Any]:
-    batch_size = arguments.get("batch_size")
-    if batch_size is None and hasattr(arguments.get("x"), "shape"):
-        batch_size = 32  # what Keras uses for arrays when none is given
-    params = {
-        "epochs": arguments.get("epochs"),
-        "batch_size": batch_size,
-        "steps_per_epoch": arguments.get("steps_per_epoch"),
-    }
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None:
-        params["optimizer_name"] = type(optimizer).__name__
-        params["learning_rate"] = _learning_rate(optimizer)
+def _training_params(arguments: dict[str, Any], early_stopping: Any) -> dict[str, Any]:
+    """``fit``'s arguments as MLflow logs them: every one, defaults included, but the data,
+    the callbacks and ``verbose``; ``batch_size`` read from a batched dataset when not given."""
+    params = {k: v for k, v in arguments.items() if k not in _UNLOGGED_FIT_ARGUMENTS}
+    if params.get("batch_size") is None:
+        x = arguments.get("x")
+        inferred = getattr(x, "batch_size", None) or getattr(x, "_batch_size", None)
+        if isinstance(inferred, int):
+            params["batch_size"] = inferred
     if early_stopping is not None:
         params.update(
             {name: getattr(early_stopping, name, None) for name in _EARLY_STOPPING_PARAMS}
         )
-    return {key: param_value(value) for key, value in params.items() if value is not None}
-
-
-def _learning_rate(optimizer: Any) -> float | None:
-    from keras import ops
-
-    try:  # a schedule's current value, or the plain variable's
-        return float(ops.convert_to_numpy(optimizer.learning_rate))
-    except (TypeError, ValueError, AttributeError):
-        return None
+    return {key: param_value(value) for key, value in params.items()}
 
 
 def _after_fit(call: FitCall, history: Any) -> None:
@@ -141,7 +131,7 @@ def _callback_class() -> type:
     import keras
 
     class LabtrackCallback(keras.callbacks.Callback):
-        """Logs the model summary when training starts and each epoch's ``logs``."""
+        """Logs the optimizer and model summary when training starts and each epoch's ``logs``."""
 
         def __init__(self, run_id: str):
             super().__init__()
@@ -149,12 +139,34 @@ def _callback_class() -> type:
 
         def on_train_begin(self, logs=None):
             # In on_train_begin, not before fit: by now Keras has built the model.
+            safely(FLAVOR, "log the optimizer's settings", self._log_optimizer)
             safely(FLAVOR, "log the model summary", self._log_summary)
+
+        def _log_optimizer(self) -> None:
+            config = self.model.optimizer.get_config()  # name, learning_rate, beta_1, ...
+            params = {f"optimizer_{key}": param_value(value) for key, value in config.items()}
+            fluent.log_params(params, run_id=self.run_id)
 
         def _log_summary(self) -> None:
             lines: list[str] = []
             self.model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
             fluent.log_text("\n".join(lines), "model_summary.txt", run_id=self.run_id)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_test_end(self, logs=None):
+            # The validation at the end of each epoch (MLflow's names; at that epoch's step).
+            if logs:
+                safely(
+                    FLAVOR,
+                    "log the validation metrics",
+                    lambda: fluent.log_metrics(
+                        {f"validation_{key}": float(value) for key, value in logs.items()},
+                        step=getattr(self, "epoch", 0),
+                        run_id=self.run_id,
+                    ),
+                )
 
         def on_epoch_end(self, epoch, logs=None):
             if logs:
