@@ -97,6 +97,9 @@ _LAZY = {
     "serve": ("labtrack.serving", "serve"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
+    # Tables (pandas): loaded on first use.
+    "log_table": ("labtrack.tracking.fluent", "log_table"),
+    "load_table": ("labtrack.tracking.fluent", "load_table"),
     # MLflow 3's logged models and datasets (fluent is loaded already; data loads no pandas).
     **{
         name: ("labtrack.tracking.fluent", name)
@@ -160,6 +163,7 @@ __all__ = [
     "last_active_run",
     "load_ipython_extension",
     "load_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -170,6 +174,7 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "MlflowClient",
     "MlflowException",

@@ -137,10 +137,11 @@ MODEL_VERSIONS = Searchable(
 )
 EXPERIMENTS = Searchable(
     "experiments",
-    "name LIKE 'svm%' or tags.team = 'vision'",
+    "name LIKE 'svm%', experiment_id IN ('1', '2') or tags.team = 'vision'",
     (TAG,),
-    ("name",),
+    ("name", "experiment_id"),
     ("creation_time", "last_update_time"),
+    order_attributes=("name", "experiment_id", "creation_time", "last_update_time"),
     allow_or=False,
 )
 

@@ -117,12 +117,22 @@ class TrackingClient:
         max_results: int | None = None,
         filter_string: str | None = None,
         order_by: list[str] | None = None,
-    ) -> list[Experiment]:
+        page_token: str | None = None,
+    ) -> PagedList:
         """Experiments by lifecycle, filtered with MLflow's filter language on ``name``,
-        ``creation_time``, ``last_update_time`` and ``tags.<key>`` (AND only), e.g.
-        ``name LIKE 'svm%' AND tags.team = 'vision'``."""
+        ``experiment_id``, ``creation_time``, ``last_update_time`` and ``tags.<key>`` (AND
+        only; ``=``, ``!=``, ``LIKE``, ``ILIKE``, ``IN``; tags also ``IS NULL``), e.g.
+        ``name LIKE 'svm%' AND tags.team = 'vision'``. ``order_by`` takes MLflow's clauses on
+        those attributes (``["name DESC"]``); without it the oldest come first. A list with
+        the next page's ``token`` (pass it as ``page_token``; None on the last page)."""
         max_results = v.validate_max_results(max_results)
-        return self.store.experiments.search_experiments(view_type, filter_string, max_results)
+        if order_by or page_token:
+            experiments, token = self.store.experiments.search_experiments_page(
+                view_type, filter_string, max_results, order_by, page_token
+            )
+            return PagedList(experiments, token)
+        found = self.store.experiments.search_experiments(view_type, filter_string, max_results)
+        return PagedList(found, None)
 
     def delete_experiment(self, experiment_id: str) -> None:
         """Mark an experiment deleted (its runs are kept); ``restore_experiment`` brings it back.
@@ -649,23 +659,158 @@ class TrackingClient:
             artifact_file, serialize.dict_bytes(dictionary, artifact_file)
         )
 
-    def log_figure(self, run_id: str, figure: object, artifact_file: str) -> None:
+    def log_figure(
+        self,
+        run_id: str,
+        figure: object,
+        artifact_file: str,
+        *,
+        save_kwargs: dict | None = None,
+    ) -> None:
         """Save a matplotlib or Plotly figure as the artifact file ``artifact_file``, in the format
-        its suffix names (``.png`` by default; for Plotly also ``.html`` and ``.json``). Raises
-        ``InvalidParameter`` for another kind of figure or a format it cannot write.
+        its suffix names (``.png`` by default; for Plotly also ``.html`` and ``.json``).
+        ``save_kwargs`` go to matplotlib's ``savefig`` (e.g. ``{"dpi": 200}``), as in MLflow.
+        Raises ``InvalidParameter`` for another kind of figure or a format it cannot write.
         """
-        self._artifacts(run_id).write_bytes(
-            artifact_file, serialize.figure_bytes(figure, artifact_file)
-        )
+        if save_kwargs:
+            data = _matplotlib_bytes(figure, artifact_file, save_kwargs)
+        else:
+            data = serialize.figure_bytes(figure, artifact_file)
+        self._artifacts(run_id).write_bytes(artifact_file, data)
 
-    def log_image(self, run_id: str, image: object, artifact_file: str) -> None:
+    def log_image(
+        self,
+        run_id: str,
+        image: object,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
+    ) -> RunOperations | None:
         """Save a PIL image or a numpy array (HxW, HxWx3 or HxWx4; floats in [0, 1] or integers in
-        [0, 255]) as the image file ``artifact_file``. Needs Pillow. Raises ``InvalidParameter``
-        for an array of another shape or range.
+        [0, 255]) as the image file ``artifact_file``. Needs Pillow.
+
+        Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``
+        (``timestamp``, MLflow's, is checked but not part of the name). The file is written
+        before this returns; ``synchronous=False`` returns a ``RunOperations`` whose ``wait()``
+        returns at once, as MLflow's. Raises ``InvalidParameter`` for neither name nor key, or
+        an array of another shape or range.
         """
+        check_synchronous(synchronous)
+        if timestamp is not None:
+            v.validate_timestamp(timestamp, key or "image")
+        if artifact_file is None:
+            if key is None:
+                raise InvalidParameter("log_image needs artifact_file (or key and step)")
+            artifact_file = f"images/{key}/step_{step or 0}.png"
+        elif key is not None or step is not None:
+            raise InvalidParameter("log_image takes artifact_file, or key and step, not both")
         self._artifacts(run_id).write_bytes(
             artifact_file, serialize.image_bytes(image, artifact_file)
         )
+        return finished(synchronous)
+
+    def log_table(self, run_id: str, data: object, artifact_file: str) -> None:
+        """Save a table (a pandas DataFrame, or a dict of columns) as the artifact file
+        ``artifact_file``: ``.json`` in pandas' "split" layout or ``.parquet``, as MLflow writes
+        it. Logging to a file the run already has appends the rows. The run's
+        ``mlflow.loggedArtifacts`` tag lists the table, so ``load_table`` finds it. Raises
+        ``InvalidParameter`` for another suffix, another kind of data, or values that cannot
+        be written.
+        """
+        import io
+        import json
+
+        import pandas as pd
+
+        _check_table_file(artifact_file)
+        if isinstance(data, dict):
+            try:
+                data = pd.DataFrame(data)
+            except ValueError:  # all scalars, e.g. {"inputs": "What is MLflow?"}: one row
+                data = pd.DataFrame([data])
+        if not isinstance(data, pd.DataFrame):
+            raise InvalidParameter(
+                f"log_table takes a pandas DataFrame or a dict, got {type(data).__name__}"
+            )
+        repository = self._artifacts(run_id)
+        existing = self._read_table(run_id, artifact_file, missing_ok=True)
+        if existing is not None:
+            data = pd.concat([existing, data], ignore_index=True)
+        buffer = io.BytesIO()
+        try:
+            if artifact_file.endswith(".json"):
+                buffer.write(data.to_json(orient="split", index=False, date_format="iso").encode())
+            else:
+                data.to_parquet(buffer, index=False)
+        except (TypeError, ValueError, OverflowError, ImportError) as error:
+            raise InvalidParameter(
+                f"cannot save this table as {artifact_file!r}: {error}"
+            ) from None
+        repository.write_bytes(artifact_file, buffer.getvalue())
+        logged = json.loads(self.get_run(run_id).data.tags.get(LOGGED_ARTIFACTS_TAG) or "[]")
+        entry = {"path": artifact_file, "type": "table"}
+        if entry not in logged:
+            self.set_tag(run_id, LOGGED_ARTIFACTS_TAG, json.dumps([*logged, entry]))
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: list[str] | None = None,
+        extra_columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """The table ``artifact_file`` that ``log_table`` logged, read from every run of the
+        experiment that has it (or from ``run_ids`` only), as one DataFrame. ``extra_columns``
+        names columns of ``search_runs``' frame (``run_id``, ``tags.x``, ``params.y``, ...)
+        added to each row; a name the table already has gets an ``_`` appended. Raises
+        ``NotFound`` if no run has the table.
+        """
+        import pandas as pd
+
+        from labtrack.errors import NotFound
+
+        _check_table_file(artifact_file)
+        pattern = f'"path"%:%"{artifact_file}",%"type"%:%"table"'.replace("'", "''")
+        filter_string = f"tags.`{LOGGED_ARTIFACTS_TAG}` LIKE '%{pattern}%'"
+        if run_ids:
+            quoted = ", ".join("'" + str(r).replace("'", "''") + "'" for r in run_ids)
+            filter_string += f" AND attributes.run_id IN ({quoted})"
+        runs = self.search_runs_frame([str(experiment_id)], filter_string)
+        unknown = [c for c in extra_columns or () if c not in runs.columns]
+        if unknown:
+            raise InvalidParameter(
+                f"extra column {unknown[0]!r} is not a column of search_runs' frame "
+                "(run_id, status, tags.<key>, params.<key>, metrics.<key>, ...)"
+            )
+        if runs.empty:
+            raise NotFound(f"no run of experiment {experiment_id} has the table {artifact_file!r}")
+        tables = []
+        for _, run in runs.iterrows():
+            table = self._read_table(run["run_id"], artifact_file)
+            for column in extra_columns or ():
+                table[f"{column}_" if column in table else column] = run[column]
+            tables.append(table)
+        return pd.concat(tables, ignore_index=True)
+
+    def _read_table(self, run_id: str, artifact_file: str, missing_ok: bool = False):
+        import io
+
+        import pandas as pd
+
+        from labtrack.errors import NotFound
+
+        self.writer.run_deferred()
+        try:
+            raw = self._artifacts(run_id).read_bytes(artifact_file)
+        except NotFound:
+            if missing_ok:
+                return None
+            raise
+        if artifact_file.endswith(".json"):
+            return pd.read_json(io.StringIO(raw.decode()), orient="split")
+        return pd.read_parquet(io.BytesIO(raw))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """The files and folders (``FileInfo``: path, is_dir, file_size) directly inside ``path`` of
@@ -684,3 +829,30 @@ class TrackingClient:
         self.writer.run_deferred()
         destination = dst_path or tempfile.mkdtemp(prefix="labtrack-")
         return self._artifacts(run_id).download_artifacts(path or None, destination)
+
+
+# MLflow's run tag listing the tables log_table logged, which load_table searches.
+LOGGED_ARTIFACTS_TAG = "mlflow.loggedArtifacts"
+
+
+def _check_table_file(artifact_file: object) -> None:
+    if not isinstance(artifact_file, str) or not artifact_file.endswith((".json", ".parquet")):
+        raise InvalidParameter(
+            f"a table's artifact_file must be a .json or .parquet file name, got {artifact_file!r}"
+        )
+
+
+def _matplotlib_bytes(figure: object, artifact_file: str, save_kwargs: dict) -> bytes:
+    """A matplotlib figure saved with the caller's ``savefig`` arguments (MLflow's
+    ``save_kwargs``); the format is the file name's unless they name one."""
+    import io
+    import posixpath
+
+    if type(figure).__module__.split(".")[0] != "matplotlib" or not hasattr(figure, "savefig"):
+        raise InvalidParameter(
+            f"save_kwargs apply to matplotlib figures; got a {type(figure).__name__}"
+        )
+    buffer = io.BytesIO()
+    suffix = posixpath.splitext(artifact_file)[1].lstrip(".").lower() or "png"
+    figure.savefig(buffer, **{"format": suffix, "bbox_inches": "tight", **save_kwargs})
+    return buffer.getvalue()

@@ -636,17 +636,24 @@ def log_dict(dictionary: dict, artifact_file: str, run_id: str | None = None) ->
     client.log_dict(target, dictionary, artifact_file)
 
 
-def log_figure(figure: Any, artifact_file: str, *, run_id: str | None = None) -> None:
+def log_figure(
+    figure: Any,
+    artifact_file: str,
+    *,
+    save_kwargs: dict[str, Any] | None = None,
+    run_id: str | None = None,
+) -> None:
     """Save a matplotlib or Plotly figure as the artifact file ``artifact_file``; the file name's
     suffix picks the format (``.png``, ``.svg``, ``.pdf``; for Plotly also ``.html`` and
-    ``.json``, and images through kaleido). Logs to the active run or ``run_id``. Raises
+    ``.json``, and images through kaleido). ``save_kwargs`` go to matplotlib's ``savefig``
+    (e.g. ``{"dpi": 200}``), as in MLflow. Logs to the active run or ``run_id``. Raises
     ``InvalidParameter`` for another kind of figure or a format it cannot write.
 
     >>> fig, ax = plt.subplots(); ax.plot(losses)  # doctest: +SKIP
     >>> lt.log_figure(fig, "plots/loss.png")
     """
     client, target = _logging_target(run_id)
-    client.log_figure(target, figure, artifact_file)
+    client.log_figure(target, figure, artifact_file, save_kwargs=save_kwargs)
 
 
 def log_image(
@@ -654,23 +661,49 @@ def log_image(
     artifact_file: str | None = None,
     key: str | None = None,
     step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
     run_id: str | None = None,
-) -> None:
+) -> RunOperations | None:
     """Save an image (a PIL image or a numpy array: HxW, HxWx3 or HxWx4; floats in [0, 1] or
     integers in [0, 255]) as the artifact file ``artifact_file``. Needs Pillow.
 
-    Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``.
-    Logs to the active run or ``run_id``. Raises ``InvalidParameter`` for neither name nor
-    key, or an array of another shape or range.
+    Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``
+    (MLflow's ``timestamp`` is checked, not part of the name). The file is written before
+    this returns (``synchronous=False`` returns a ``RunOperations``, as MLflow's). Logs to the
+    active run or ``run_id``. Raises ``InvalidParameter`` for neither name nor key, or an
+    array of another shape or range.
 
     >>> lt.log_image(sample, key="reconstruction", step=epoch)  # doctest: +SKIP
     """
-    if artifact_file is None:
-        if key is None:
-            raise InvalidParameter("log_image needs artifact_file (or key and step)")
-        artifact_file = f"images/{key}/step_{step or 0}.png"
     client, target = _logging_target(run_id)
-    client.log_image(target, image, artifact_file)
+    return client.log_image(target, image, artifact_file, key, step, timestamp, synchronous)
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Save a table (a pandas DataFrame or a dict of columns) as the artifact file
+    ``artifact_file`` (``.json``, in MLflow's layout, or ``.parquet``) of the active run or
+    ``run_id``; logging to the same file again appends the rows, as MLflow does.
+    ``load_table`` reads it back. Raises ``InvalidParameter`` for another suffix or data.
+
+    >>> lt.log_table({"input": ["a", "b"], "score": [0.1, 0.9]}, "eval/scores.json")  # doctest: +SKIP
+    """
+    client, target = _logging_target(run_id)
+    client.log_table(target, data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: list[str] | None = None,
+    extra_columns: list[str] | None = None,
+) -> Any:
+    """A pandas DataFrame of the table ``artifact_file`` that ``log_table`` logged in runs of
+    the active experiment (all that have it, or ``run_ids``); ``extra_columns`` adds columns of
+    ``search_runs``' frame, e.g. ``["run_id"]``. Raises ``NotFound`` if no run has the table.
+
+    >>> lt.load_table("eval/scores.json", extra_columns=["run_id"])  # doctest: +SKIP
+    """
+    return _client().load_table(active_experiment_id(), artifact_file, run_ids, extra_columns)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

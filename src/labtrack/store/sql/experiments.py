@@ -7,24 +7,26 @@ from sqlalchemy.engine import Connection
 
 from labtrack.entities import Experiment, LifecycleStage, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
-from labtrack.store.filter import EXPERIMENTS, TAG, parse_filter
+from labtrack.store.filter import EXPERIMENTS, TAG, parse_filter, parse_order_by
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.filter_sql import SearchTarget, search_condition
+from labtrack.store.sql.paging import decode_page_token, page_query, split_page
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
 
 e, et = schema.experiments, schema.experiment_tags
-_SEARCH_TARGET = SearchTarget(
-    e,
-    {
-        "name": e.c.name,
-        "creation_time": e.c.creation_time,
-        "last_update_time": e.c.last_update_time,
-    },
-    {TAG: (et, et.c.experiment_id, e.c.experiment_id)},
-)
+_COLUMNS = {
+    "name": e.c.name,
+    # Ids are strings to MLflow (experiment_id = '3', IN ('1', '2')): compared as text.
+    "experiment_id": sa.cast(e.c.experiment_id, sa.String),
+    "creation_time": e.c.creation_time,
+    "last_update_time": e.c.last_update_time,
+}
+_SEARCH_TARGET = SearchTarget(e, _COLUMNS, {TAG: (et, et.c.experiment_id, e.c.experiment_id)})
+# order_by names the integer id: "10" sorts after "9".
+_ORDER_COLUMNS = {**_COLUMNS, "experiment_id": e.c.experiment_id}
 
 
 class Experiments:
@@ -122,21 +124,46 @@ class Experiments:
         max_results: int | None = None,
     ) -> list[Experiment]:
         """Experiments in ``view_type`` matching ``filter_string`` (e.g. ``name LIKE 'svm%'
-        AND tags.team = 'vision'``; name, creation_time, last_update_time and tags, AND only),
-        oldest first."""
+        AND tags.team = 'vision'``; name, experiment_id, creation_time, last_update_time and
+        tags, AND only), oldest first."""
+        return self.search_experiments_page(view_type, filter_string, max_results)[0]
+
+    def search_experiments_page(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Experiment], str | None]:
+        """A page of ``search_experiments`` ordered by ``order_by`` (MLflow's clauses on name,
+        experiment_id, creation_time and last_update_time, e.g. ``["name DESC"]``; oldest
+        first without), and the next page's token (None on the last page)."""
         condition = e.c.lifecycle_stage.in_(ViewType.stages(view_type))
         node = parse_filter(filter_string, EXPERIMENTS)
         if node is not None:
             condition = condition & search_condition(
                 node, _SEARCH_TARGET, dialect_name=self.db.dialect
             )
-        return self._experiments(condition, limit=max_results)
+        orders = [parse_order_by(clause, EXPERIMENTS) for clause in order_by or []]
+        columns = [
+            _ORDER_COLUMNS[o.key].asc() if o.ascending else _ORDER_COLUMNS[o.key].desc()
+            for o in orders
+        ]
+        if orders and not any(o.key == "experiment_id" for o in orders):
+            columns.append(e.c.experiment_id.desc())  # MLflow's tie-breaker under an order_by
+        offset = decode_page_token(page_token)
+        rows = self._experiments(condition, max_results, offset, columns)
+        return split_page(rows, max_results, offset)
 
-    def _experiments(self, condition, limit: int | None = None) -> list[Experiment]:
+    def _experiments(
+        self, condition, max_results: int | None = None, offset: int = 0, order=()
+    ) -> list[Experiment]:
+        """The matching experiments in ``order`` (then by id), from ``offset``: a page of
+        ``max_results`` and one more (``page_query``), or all of them."""
+        query = sa.select(e).where(condition).order_by(*order, e.c.experiment_id)
         with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(e).where(condition).order_by(e.c.experiment_id).limit(limit)
-            ).all()
+            rows = conn.execute(page_query(query, max_results, offset)).all()
             ids = [row.experiment_id for row in rows]
             tag_rows = (
                 conn.execute(sa.select(et).where(et.c.experiment_id.in_(ids))).all() if ids else []
