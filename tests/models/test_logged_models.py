@@ -125,6 +125,8 @@ def test_metrics_link_to_a_model_and_a_dataset(classifier):
         dataset.digest,
     )
     assert points["acc"].run_id == run.info.run_id and points["f1"].dataset_name is None
+    run_inputs = lt.get_run(run.info.run_id).inputs.dataset_inputs
+    assert [i.dataset.name for i in run_inputs] == ["eval-set"]  # logged once, as in MLflow
     assert lt.get_run(run.info.run_id).data.metrics == {
         "acc": 0.9,
         "f1": 0.8,
