@@ -42,6 +42,10 @@ class Regression(pl.LightningModule):
         x, y = batch
         self.log("val_loss", torch.nn.functional.mse_loss(self.net(x), y))
 
+    def test_step(self, batch, index):
+        x, y = batch
+        self.log("test_loss", torch.nn.functional.mse_loss(self.net(x), y))
+
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
 
@@ -63,31 +67,81 @@ def fit(tmp_path, logger=False, epochs=2):
     return trainer, model
 
 
-def test_trainer_fit_is_autologged(tmp_path, runs, history):
+def test_trainer_fit_is_autologged_with_mlflows_names(tmp_path, runs, history, artifact):
     lt.pytorch.autolog()
     trainer, model = fit(tmp_path)
-    assert trainer.loggers == []  # the logger autolog added is gone again
+    assert trainer.loggers == []  # the user's logging setup is left alone
 
     (run,) = runs()
     run_id = run.info.run_id
     assert run.info.status == "FINISHED" and run.data.tags["mlflow.autologging"] == "pytorch"
-    assert {
-        "lr": "0.05",
-        "hidden": "4",
-        "max_epochs": "2",
-        "optimizer_name": "Adam",
-        "model_class": "Regression",
-    }.items() <= run.data.params.items()
-    assert len(history(run_id, "train_loss_step")) == 14  # 7 batches x 2 epochs
-    assert len(history(run_id, "train_loss_epoch")) == len(history(run_id, "val_loss")) == 2
+    assert run.data.tags["Mode"] == "training"
+    # mlflow/pytorch/_lightning_autolog.py: epochs, optimizer_name, the optimizer's defaults.
+    optimizer = trainer.optimizers[0]
+    expected = {"epochs": "2", "optimizer_name": "Adam"}
+    expected.update({key: str(value) for key, value in optimizer.defaults.items()})
+    assert expected.items() <= run.data.params.items()
+    assert {"lr": "0.05", "hidden": "4", "model_class": "Regression"}.items() <= (
+        run.data.params.items()
+    )
+    # Each epoch's callback_metrics at step = epoch; no per-step points by default.
+    assert set(trainer.callback_metrics) <= set(run.data.metrics)
+    for key in ("train_loss_epoch", "train_loss_step", "val_loss"):
+        assert [step for step, _ in history(run_id, key)] == [0, 1], key
     assert history(run_id, "val_loss")[-1][1] == pytest.approx(
         trainer.callback_metrics["val_loss"].item()
     )
+    with open(artifact(run_id, "model_summary.txt")) as file:
+        assert "Sequential" in file.read()
     loaded = lt.load_model(f"runs:/{run_id}/model")
     model.eval()
     with torch.no_grad():
         expected = model.net(DATA.tensors[0][:5]).numpy()
     assert loaded.predict(_X[:5].astype("float32")) == pytest.approx(expected, abs=1e-6)
+
+
+def test_trainer_test_logs_into_the_fits_run(tmp_path, runs):
+    lt.pytorch.autolog(log_models=False)
+    trainer, model = fit(tmp_path)
+    results = trainer.test(model, torch.utils.data.DataLoader(DATA, batch_size=64), verbose=False)
+    (run,) = runs()
+    assert run.data.metrics["test_loss"] == pytest.approx(results[0]["test_loss"])
+    assert run.data.tags["Mode"] == "testing"
+
+
+def test_log_every_n_step_logs_the_step_metrics(tmp_path, runs, history):
+    lt.pytorch.autolog(log_models=False, log_every_n_step=2)
+    fit(tmp_path)
+    (run,) = runs()
+    # 7 batches x 2 epochs: global steps 0..13, every second one logged.
+    assert [step for step, _ in history(run.info.run_id, "train_loss_step")] == list(
+        range(1, 14, 2)
+    )
+    assert [step for step, _ in history(run.info.run_id, "val_loss")] == [0, 1]
+
+
+def test_early_stopping_is_logged(tmp_path, runs):
+    lt.pytorch.autolog(log_models=False)
+    torch.manual_seed(0)
+    loader = torch.utils.data.DataLoader(DATA, batch_size=64)
+    stopper = pl.callbacks.EarlyStopping(monitor="val_loss", min_delta=1000, patience=1)
+    trainer = pl.Trainer(
+        max_epochs=5,
+        logger=False,
+        callbacks=[stopper],
+        default_root_dir=tmp_path,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(Regression(), loader, loader)
+    (run,) = runs()
+    params = run.data.params
+    assert params["monitor"] == "val_loss" and params["patience"] == "1"
+    assert params["mode"] == "min" and params["min_delta"] == str(stopper.min_delta)
+    assert run.data.metrics["stopped_epoch"] == stopper.stopped_epoch == 1
+    assert run.data.metrics["restored_epoch"] == 0
+    assert run.data.metrics["wait_count"] == stopper.wait_count
 
 
 def test_labtrack_logger_without_autolog(tmp_path, runs, history):

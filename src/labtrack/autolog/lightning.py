@@ -1,9 +1,12 @@
 """PyTorch Lightning: ``LabtrackLogger`` (Lightning's ``Logger`` interface) and ``Trainer.fit``
 autologging, for both ``lightning.pytorch`` and the older ``pytorch_lightning`` package.
 
-Autologging adds a ``LabtrackLogger`` to the trainer's loggers for the duration of ``fit``,
-so whatever the LightningModule logs with ``self.log`` (and its hparams) reaches the run
-through Lightning's own logging path, with Lightning's steps.
+Autologging logs what ``mlflow.pytorch.autolog()`` logs, under its names: it adds a callback
+to the trainer that logs the trainer's ``callback_metrics`` (whatever the LightningModule
+logs with ``self.log``) at the end of each epoch with step = epoch, ``epochs``,
+``optimizer_name`` and the optimizer's defaults, EarlyStopping's settings and result,
+``model_summary.txt``, the model, and, when ``trainer.test()`` runs later, the test metrics.
+``LabtrackLogger`` is the explicit alternative: Lightning's own logger interface.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from labtrack.autolog._common import FitCall, param_value, patch, safely, wrap_fit
-from labtrack.autolog._torch import FLAVOR, log_pytorch_model, log_training_setup, to_float
+from labtrack.autolog._common import FitCall, get_config, param_value, patch, safely, wrap_fit
+from labtrack.autolog._torch import FLAVOR, log_pytorch_model, model_params, to_float
 from labtrack.tracking import fluent
 
 MODULES = ("lightning.pytorch", "pytorch_lightning")
@@ -44,27 +47,179 @@ def _namespace(trainer: Any) -> str:
 
 def _before_fit(call: FitCall) -> None:
     trainer = call.instance
-    logger_type = _logger_class(_namespace(trainer))
-    loggers = list(trainer.loggers)
-    if not any(isinstance(logger, logger_type) for logger in loggers):  # the user added one already
-        trainer.loggers = [*loggers, logger_type(run_id=call.run_id)]
-        call.cleanups.append(lambda: setattr(trainer, "loggers", loggers))
-    params = {"max_epochs": trainer.max_epochs, "max_steps": trainer.max_steps}
-    safely(
-        FLAVOR,
-        "log the trainer's params",
-        fluent.log_params,
-        {key: param_value(value) for key, value in params.items() if value not in (None, -1)},
-        run_id=call.run_id,
-    )
+    namespace = _namespace(trainer)
+    callback_type = _callback_class(namespace)
+    callback = next((c for c in trainer.callbacks if isinstance(c, callback_type)), None)
+    if callback is None:
+        # It stays on the trainer after fit, as MLflow's does: trainer.test() then logs the
+        # test metrics into the run that fit logged.
+        callback = callback_type()
+        trainer.callbacks.append(callback)
+    callback.start(call.run_id, call.config.options.get("log_every_n_step"))
+    early_stopping = importlib.import_module(f"{namespace}.callbacks").EarlyStopping
+    stoppers = [c for c in trainer.callbacks if isinstance(c, early_stopping)]
+    call.state["early_stopping"] = stoppers[0] if stoppers else None
+    if stoppers:
+        safely(
+            FLAVOR,
+            "log early stopping's settings",
+            _log_early_stopping_params,
+            stoppers[0],
+            call.run_id,
+        )
+
+
+def _log_early_stopping_params(stopper: Any, run_id: str) -> None:
+    names = ("monitor", "mode", "patience", "min_delta", "stopped_epoch")
+    params = {name: getattr(stopper, name) for name in names if hasattr(stopper, name)}
+    fluent.log_params({key: param_value(value) for key, value in params.items()}, run_id=run_id)
 
 
 def _after_fit(call: FitCall, result: Any) -> None:
     trainer, model = call.instance, call.arguments()["model"]
-    optimizer = trainer.optimizers[0] if trainer.optimizers else None
-    safely(FLAVOR, "log the model's params", log_training_setup, model, optimizer, call.run_id)
+    stopper = call.state["early_stopping"]
+    if stopper is not None and stopper.stopped_epoch != 0:
+        safely(
+            FLAVOR, "log early stopping's result", _log_early_stopping_result, stopper, call.run_id
+        )
+    safely(FLAVOR, "log the model summary", _log_summary, trainer, model, call.run_id)
     if call.config.log_models:
         safely(FLAVOR, "log the model", log_pytorch_model, model, call.run_id)
+
+
+def _log_early_stopping_result(stopper: Any, run_id: str) -> None:
+    metrics = {
+        "stopped_epoch": stopper.stopped_epoch,
+        # MLflow's estimate of the epoch whose weights were best.
+        "restored_epoch": stopper.stopped_epoch - max(1, stopper.patience),
+    }
+    if hasattr(stopper, "best_score"):
+        metrics["best_score"] = to_float(stopper.best_score)
+    if hasattr(stopper, "wait_count"):
+        metrics["wait_count"] = stopper.wait_count
+    fluent.log_metrics(metrics, run_id=run_id)
+
+
+def _log_summary(trainer: Any, model: Any, run_id: str) -> None:
+    summary = importlib.import_module(f"{_namespace(trainer)}.utilities.model_summary")
+    fluent.log_text(
+        str(summary.ModelSummary(model, max_depth=-1)), "model_summary.txt", run_id=run_id
+    )
+
+
+def _set_mode(run_id: str, mode: str) -> None:
+    """MLflow's ``Mode`` tag; on the run by id, which may have ended (``trainer.test()``)."""
+    from labtrack.tracking.client import TrackingClient  # loads numpy: not at import
+
+    TrackingClient().set_tag(run_id, "Mode", mode)
+
+
+@functools.cache
+def _callback_class(namespace: str) -> type:
+    """Built on first use: its base class is Lightning's, which must not load with labtrack."""
+    Callback = importlib.import_module(namespace).Callback
+    rank_zero_only = importlib.import_module(f"{namespace}.utilities").rank_zero_only
+
+    class LabtrackAutologCallback(Callback):
+        """What ``mlflow.pytorch.autolog()`` logs from a Lightning trainer: ``epochs``,
+        ``optimizer_name`` and the optimizer's defaults as params when training starts (and
+        the module's hparams); tag ``Mode``; every ``trainer.callback_metrics`` value at
+        the end of each training epoch, step = epoch (per step too with
+        ``log_every_n_step``); and after ``trainer.test()``, the test metrics."""
+
+        def __init__(self) -> None:
+            self.run_id: str | None = None
+            self.every_n_step: int | None = None
+            self.step_metrics: set[str] = set()
+            self.epoch_metrics: set[str] = set()
+
+        def start(self, run_id: str, every_n_step: int | None) -> None:
+            self.run_id, self.every_n_step = run_id, every_n_step
+            self.step_metrics.clear()
+            self.epoch_metrics.clear()
+
+        def _logging(self) -> bool:
+            # Autologging may have been disabled since this callback joined the trainer.
+            return self.run_id is not None and get_config(FLAVOR) is not None
+
+        @rank_zero_only
+        def on_train_start(self, trainer, pl_module):
+            if self._logging():
+                safely(FLAVOR, "log the training params", self._log_params, trainer, pl_module)
+
+        def _log_params(self, trainer, pl_module) -> None:
+            _set_mode(self.run_id, "training")
+            params: dict[str, Any] = {"epochs": trainer.max_epochs}
+            if trainer.optimizers:
+                optimizer = trainer.optimizers[0]
+                optimizer = getattr(optimizer, "_optimizer", optimizer)  # LightningOptimizer
+                params["optimizer_name"] = type(optimizer).__name__
+                params.update(getattr(optimizer, "defaults", {}))
+            params.update(model_params(pl_module))
+            params.update(_flatten(pl_module.hparams))
+            fluent.log_params(
+                {_key(k): param_value(v) for k, v in params.items()}, run_id=self.run_id
+            )
+
+        def _log(self, trainer, metrics: Mapping[str, Any], step: int | None) -> None:
+            if trainer.sanity_checking or not metrics:  # Lightning's check before training
+                return
+            fluent.log_metrics(
+                {_key(k): to_float(v) for k, v in metrics.items()}, step=step, run_id=self.run_id
+            )
+
+        @rank_zero_only
+        def on_train_epoch_end(self, trainer, pl_module):
+            if not self._logging():
+                return
+            # callback_metrics holds the epoch's training and validation metrics; those
+            # logged per step are kept to their steps.
+            metrics = {
+                k: v for k, v in trainer.callback_metrics.items() if k not in self.step_metrics
+            }
+            self.epoch_metrics.update(metrics)
+            safely(
+                FLAVOR,
+                "log the epoch's metrics",
+                self._log,
+                trainer,
+                metrics,
+                pl_module.current_epoch,
+            )
+
+        @rank_zero_only
+        def on_train_batch_end(self, trainer, pl_module, *args):
+            if not self._logging() or not self.every_n_step:
+                return
+            latest = trainer.callback_metrics
+            metrics = {
+                k: v
+                for k, v in latest.items()
+                if k not in self.epoch_metrics and f"{k}_step" not in latest
+            }
+            self.step_metrics.update(metrics)
+            steps_per_batch = max(1, len(trainer.optimizers))
+            if (trainer.global_step // steps_per_batch + 1) % self.every_n_step == 0:
+                safely(
+                    FLAVOR,
+                    "log the step's metrics",
+                    self._log,
+                    trainer,
+                    metrics,
+                    trainer.global_step,
+                )
+
+        @rank_zero_only
+        def on_test_end(self, trainer, pl_module):
+            if not self._logging():
+                return
+            safely(FLAVOR, "log the test metrics", self._log_test, trainer)
+
+        def _log_test(self, trainer) -> None:
+            _set_mode(self.run_id, "testing")
+            self._log(trainer, dict(trainer.callback_metrics), None)
+
+    return LabtrackAutologCallback
 
 
 def logger_class() -> type:

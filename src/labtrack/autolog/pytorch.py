@@ -33,11 +33,17 @@ def autolog(
     log_models: bool = True,
     log_input_examples: bool = False,
     silent: bool = False,
+    log_every_n_step: int | None = None,
 ) -> None:
-    """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``):
-    what the LightningModule logs with ``self.log``, its hparams, ``max_epochs``, the
-    optimizer's settings and the model through ``lt.log_model`` (``runs:/<id>/model``). The settings
-    (``log_models``, ``silent``) also apply to ``track_training``.
+    """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``) as
+    ``mlflow.pytorch.autolog()`` does: each epoch's ``trainer.callback_metrics`` (what the
+    LightningModule logs with ``self.log``) at step = epoch, and every ``log_every_n_step``
+    steps the per-step ones; params ``epochs``, ``optimizer_name`` and the optimizer's
+    defaults (``lr``, ``betas``, ...), EarlyStopping's settings; tag ``Mode``;
+    ``model_summary.txt``; the model through ``lt.log_model`` (``runs:/<id>/model``); and the
+    metrics of a later ``trainer.test()``. Besides, the module's hparams and its
+    ``model_class`` and parameter counts. The settings (``log_models``, ``silent``) also
+    apply to ``track_training``.
 
     >>> import labtrack as lt                                   # doctest: +SKIP
     >>> lt.pytorch.autolog()
@@ -52,6 +58,7 @@ def autolog(
         log_input_examples=log_input_examples,
         silent=silent,
         patches={module: lightning.installer(module) for module in lightning.MODULES},
+        log_every_n_step=log_every_n_step,
     )
 
 
