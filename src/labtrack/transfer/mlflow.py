@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labtrack.transfer.copy import Copier, Report
+from labtrack.transfer.mlflow_source import LoggedModel, MlflowSource
 from labtrack.transfer.sources import ClientSource, Source
 
 if TYPE_CHECKING:
+    from labtrack.artifacts import ArtifactRepository
     from labtrack.client import Client
 
 _DATABASE_SCHEMES = ("sqlite:", "postgresql:", "postgresql+", "mysql:", "mysql+", "mssql")
@@ -27,9 +29,7 @@ def mlflow_source(src: str | Path) -> Source:
     database (``sqlite:///mlflow.db``, ``postgresql://...``) or a file store folder."""
     text = str(src)
     if _is_http(text):
-        from labtrack.client import Client
-
-        return ClientSource(Client(text))
+        return MlflowServerSource(text)
     if text.startswith(_DATABASE_SCHEMES):
         from labtrack.transfer.mlflow_db import MlflowDatabaseSource
 
@@ -37,6 +37,41 @@ def mlflow_source(src: str | Path) -> Source:
     from labtrack.transfer.mlflow_files import MlflowFileSource
 
     return MlflowFileSource(src)
+
+
+class MlflowServerSource(MlflowSource):
+    """A running MLflow server, read over its REST API (labtrack's HTTP store) whole when
+    opened, its logged models included."""
+
+    def __init__(self, uri: str):
+        from labtrack.client import Client
+
+        self.client = Client(uri)
+        reader = ClientSource(self.client)
+        super().__init__(reader.description)
+        self._experiments = reader.experiments()
+        for experiment in self._experiments:
+            runs = self._runs[experiment.experiment_id] = reader.runs(experiment)
+            for run in runs:
+                for key in run.metric_keys:
+                    self._histories[(run.info.run_id, key)] = reader.metric_history(run, key)
+            self._logged_models.extend(self._logged(experiment.experiment_id))
+        self._models = reader.models()
+        self._settle()
+
+    def _logged(self, experiment_id: str) -> list[LoggedModel]:
+        found, token = [], None
+        while True:
+            page = self.client.search_logged_models([experiment_id], page_token=token)
+            found.extend(
+                LoggedModel(m.model_id, m.name, m.source_run_id, m.artifact_location) for m in page
+            )
+            token = page.token
+            if not token:
+                return found
+
+    def _open(self, root: str) -> ArtifactRepository:
+        return self.client.artifact_repository(root)  # mlflow-artifacts:/ through the server
 
 
 def import_mlflow(

@@ -107,11 +107,14 @@ class MlflowSource(Source):
                 return f"runs:/{version.run_id}/{source.rstrip('/')[len(root) + 1 :]}"
         return source
 
-    def _repository(self, root: str, run_id: str) -> ArtifactRepository:
+    def _open(self, root: str) -> ArtifactRepository:
         from labtrack.artifacts import open_repository
 
+        return open_repository(root)
+
+    def _repository(self, root: str, run_id: str) -> ArtifactRepository:
         try:
-            return open_repository(root)
+            return self._open(root)
         except Exception as error:  # an unknown scheme, a proxied root, a missing package
             raise TransferError(
                 f"the artifacts of run {run_id} in {self.description} are at {root!r}, which "
