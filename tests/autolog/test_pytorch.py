@@ -130,3 +130,43 @@ def test_autolog_settings_apply_to_the_tracker(monkeypatch, runs):
         with lt.pytorch.track_training(model, optimizer) as tracker:
             tracker.log_step(loss=0.5)
     assert lt.Client().list_artifacts(runs()[0].info.run_id) == []
+
+
+def test_summary_writer_reaches_the_active_run_as_in_mlflow(tmp_path, runs, history):
+    # mlflow/pytorch/_pytorch_autolog.py: add_hparams -> params and metrics at step 0;
+    # with log_every_n_step, every n-th step's scalars under their tags.
+    from torch.utils.tensorboard import SummaryWriter
+
+    lt.pytorch.autolog(log_every_n_step=2)
+    with lt.start_run() as run:
+        writer = SummaryWriter(str(tmp_path / "tb"))
+        for step in range(5):
+            writer.add_scalar("loss/train", 1.0 / (step + 1), step, walltime=1_700_000_000 + step)
+        writer.add_hparams({"lr": 0.1, "optimizer": "sgd"}, {"hparam/accuracy": 0.75})
+        writer.close()
+    (logged,) = runs()
+    assert logged.info.run_id == run.info.run_id
+    points = history(run.info.run_id, "loss/train")
+    assert [step for step, _ in points] == [0, 2, 4]
+    assert [value for _, value in points] == pytest.approx([1.0, 1 / 3, 0.2])
+    points = lt.Client().get_metric_history(run.info.run_id, "loss/train")
+    assert sorted(p.timestamp for p in points) == [
+        1_700_000_000_000,
+        1_700_000_002_000,
+        1_700_000_004_000,
+    ]
+    assert logged.data.params == {"lr": "0.1", "optimizer": "sgd"}
+    assert logged.data.metrics["hparam/accuracy"] == 0.75
+
+
+def test_summary_writer_without_an_active_run_or_steps_logs_no_scalars(tmp_path, runs):
+    from torch.utils.tensorboard import SummaryWriter
+
+    lt.pytorch.autolog()
+    writer = SummaryWriter(str(tmp_path / "tb"))
+    writer.add_scalar("loss", 0.5, 0)  # no active run: nothing (MLflow opens a run per call)
+    with lt.start_run():
+        writer.add_scalar("loss", 0.5, 0)  # log_every_n_step is None: scalars stay in TensorBoard
+    writer.close()
+    (run,) = runs()
+    assert run.data.metrics == {}

@@ -1,4 +1,5 @@
-"""PyTorch: an explicit tracker for plain training loops, and Lightning autologging.
+"""PyTorch: an explicit tracker for plain training loops, and Lightning (and SummaryWriter)
+autologging.
 
 A plain loop has no hook to patch, so ``track_training`` is a small explicit API: a context
 manager that opens (or joins) the run, logs the model's size and the optimizer's settings,
@@ -42,22 +43,26 @@ def autolog(
     defaults (``lr``, ``betas``, ...), EarlyStopping's settings; tag ``Mode``;
     ``model_summary.txt``; the model through ``lt.log_model`` (``runs:/<id>/model``); and the
     metrics of a later ``trainer.test()``. Besides, the module's hparams and its
-    ``model_class`` and parameter counts. The settings (``log_models``, ``silent``) also
-    apply to ``track_training``.
+    ``model_class`` and parameter counts. In plain PyTorch, what a ``SummaryWriter`` writes
+    reaches the active run (``add_hparams``; scalars with ``log_every_n_step``: see
+    ``tensorboard_writer.py``). The settings (``log_models``, ``silent``) also apply to
+    ``track_training``.
 
     >>> import labtrack as lt                                   # doctest: +SKIP
     >>> lt.pytorch.autolog()
     >>> trainer.fit(model, train_loader)
     """
-    from labtrack.autolog import lightning
+    from labtrack.autolog import lightning, tensorboard_writer
 
+    patches = {module: lightning.installer(module) for module in lightning.MODULES}
+    patches[tensorboard_writer.MODULE] = tensorboard_writer.install
     configure(
         FLAVOR,
         disable=disable,
         log_models=log_models,
         log_input_examples=log_input_examples,
         silent=silent,
-        patches={module: lightning.installer(module) for module in lightning.MODULES},
+        patches=patches,
         log_every_n_step=log_every_n_step,
     )
 
