@@ -97,9 +97,10 @@ _LAZY = {
     "serve": ("labtrack.serving", "serve"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
-    # Tables (pandas): loaded on first use.
+    # Tables (pandas) and model evaluation (scikit-learn): loaded on first use.
     "log_table": ("labtrack.tracking.fluent", "log_table"),
     "load_table": ("labtrack.tracking.fluent", "load_table"),
+    "evaluate": ("labtrack.models.evaluation", "evaluate"),
     # MLflow 3's logged models and datasets (fluent is loaded already; data loads no pandas).
     **{
         name: ("labtrack.tracking.fluent", name)
@@ -149,6 +150,7 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "end_run",
+    "evaluate",
     "entities",
     "flush",
     "get_artifact_uri",
