@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from labtrack.client import Client
 from labtrack.entities import Metric, Param, RunTag
 from labtrack.store.filter import OrderBy
-from labtrack.store.sql import schema, search
+from labtrack.store.sql import base, schema
 from labtrack.store.sql.filter_sql import order_runs
 
 # name: latest loss (NaN, or None for no loss at all)
@@ -52,7 +52,7 @@ def store(tracking_uri):
 def test_pages_are_ordered_and_carry_only_their_runs_data(store, monkeypatch, order_by, expected):
     client, experiment_id = store
     # Fewer keys per IN list than a page has runs, so SQLite reads a page in several chunks.
-    monkeypatch.setattr(search, "_KEYS_PER_STATEMENT", 2)
+    monkeypatch.setattr(base, "_VALUES_PER_STATEMENT", 2)
     names, token = [], None
     while True:
         page = client.store.search.search_run_columns(
@@ -101,3 +101,25 @@ def test_order_runs_joins_each_metric_once_with_the_key_bound():
         assert sql.count("LEFT OUTER JOIN latest_metrics") == 2
         # no correlated lookups per run: the only subqueries are the two key ids
         assert sql.count("SELECT") == 3
+
+
+def test_get_runs_reads_every_run_whole_in_the_order_asked(store, monkeypatch):
+    client, experiment_id = store
+    # Fewer values per IN list than runs asked for: SQLite reads them in several chunks.
+    monkeypatch.setattr(base, "_VALUES_PER_STATEMENT", 2)
+    by_name = {run.info.run_name: run.info.run_id for run in client.search_runs([experiment_id])}
+    order = ["d", "a", "f", "b", "e", "c"]
+    runs = client.get_runs([by_name[name] for name in order] + [by_name["a"]])
+    assert [run.info.run_name for run in runs] == [*order, "a"]
+    for run in runs:
+        name = run.info.run_name
+        assert run.data.params == {"p": f"p-{name}"}
+        assert run.data.tags["t"] == f"t-{name}"
+        assert run.data.metrics["other"] == float(list(LOSSES).index(name))
+        loss = LOSSES[name]
+        if loss is None:
+            assert "loss" not in run.data.metrics
+        elif math.isnan(loss):
+            assert math.isnan(run.data.metrics["loss"])
+        else:
+            assert run.data.metrics["loss"] == loss

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection, Engine
 from labtrack.store.sql import connection
 
 T = TypeVar("T")
+# Values per IN list on SQLite: under its limit of bound variables per statement.
+_VALUES_PER_STATEMENT = 900
 
 
 def now_ms() -> int:
@@ -44,3 +46,28 @@ class Database:
     def upsert(conn: Connection, table: sa.Table):
         """An INSERT of ``table`` in ``conn``'s dialect, with ``on_conflict_do_*``."""
         return connection.upsert(conn, table)
+
+    def where_in(self, statement: sa.Select, column, values: list) -> list[sa.Select]:
+        """``statement`` restricted to rows whose ``column`` is one of ``values``, as the
+        statements to run: on PostgreSQL one, with the values as a single array parameter
+        (one plan, however many values; a 50,000-item IN list costs seconds to render and
+        plan); elsewhere one per chunk of values, under SQLite's bound-variable limit."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            array = sa.bindparam("values", values, type_=postgresql.ARRAY(column.type), unique=True)
+            return [statement.where(column == sa.any_(array))]
+        return [
+            statement.where(column.in_(values[i : i + _VALUES_PER_STATEMENT]))
+            for i in range(0, len(values), _VALUES_PER_STATEMENT)
+        ]
+
+    @staticmethod
+    def tuples(conn: Connection, statements: list[sa.Select]) -> list[tuple]:
+        """The rows of ``statements`` as the driver's plain tuples: for the hundreds of
+        thousands of (run, key, value) rows of a big read, SQLAlchemy Row objects would cost
+        more than the query."""
+        rows: list[tuple] = []
+        for statement in statements:
+            rows += conn.execute(statement).cursor.fetchall()
+        return rows

@@ -146,26 +146,40 @@ class Runs:
         """Full runs (info, params, tags, latest metrics), in the order of ``run_uuids``."""
         if not run_uuids:
             return []
-        with self.db.connect() as conn:
-            ids = sa.select(r.c.id).where(r.c.run_uuid.in_(run_uuids)).scalar_subquery()
-            infos = conn.execute(sa.select(r).where(r.c.id.in_(ids))).all()
-            params = conn.execute(sa.select(p).where(p.c.run_id.in_(ids))).all()
-            tags = conn.execute(sa.select(t).where(t.c.run_id.in_(ids))).all()
-            metrics = conn.execute(
-                sa.select(lm.c.run_id, mk.c.key, lm.c.value, lm.c.is_nan, lm.c.timestamp, lm.c.step)
-                .join(mk, mk.c.id == lm.c.key_id)
-                .where(lm.c.run_id.in_(ids))
-            ).all()
+        db = self.db
+        with db.connect() as conn:
+            infos = [
+                row
+                for statement in db.where_in(sa.select(r), r.c.run_uuid, list(set(run_uuids)))
+                for row in conn.execute(statement)
+            ]
+            pks = [row.id for row in infos]
+            params = db.tuples(
+                conn, db.where_in(sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, pks)
+            )
+            tags = db.tuples(
+                conn, db.where_in(sa.select(t.c.run_id, t.c.key, t.c.value), t.c.run_id, pks)
+            )
+            metrics = db.tuples(
+                conn,
+                db.where_in(
+                    sa.select(
+                        lm.c.run_id, mk.c.key, lm.c.value, lm.c.is_nan, lm.c.timestamp, lm.c.step
+                    ).join(mk, mk.c.id == lm.c.key_id),
+                    lm.c.run_id,
+                    pks,
+                ),
+            )
         by_pk: dict[int, dict] = {
             row.id: {"params": {}, "tags": {}, "metrics": []} for row in infos
         }
-        for row in params:
-            by_pk[row.run_id]["params"][row.key] = row.value
-        for row in tags:
-            by_pk[row.run_id]["tags"][row.key] = row.value
-        for row in metrics:
-            value = float("nan") if row.is_nan else row.value
-            by_pk[row.run_id]["metrics"].append(Metric(row.key, value, row.timestamp, row.step))
+        for pk, key, value in params:
+            by_pk[pk]["params"][key] = value
+        for pk, key, value in tags:
+            by_pk[pk]["tags"][key] = value
+        for pk, key, value, is_nan, timestamp, step in metrics:
+            value = float("nan") if is_nan else value
+            by_pk[pk]["metrics"].append(Metric(key, value, timestamp, step))
         runs = {}
         for row in infos:
             data = by_pk[row.id]

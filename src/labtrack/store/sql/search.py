@@ -17,8 +17,6 @@ from labtrack.store.sql.runs import Runs
 
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
-# Bound keys per IN list elsewhere (SQLite): under its limit of bound variables per statement.
-_KEYS_PER_STATEMENT = 900
 
 
 @dataclass(frozen=True)
@@ -102,17 +100,7 @@ class RunSearch:
 
     def _by_run(self, conn, statement: sa.Select, run_column, keys: list[int]) -> list[tuple]:
         """``statement``'s rows whose ``run_column`` is one of ``keys``, as plain tuples."""
-        if self.db.dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            # One array parameter, however many runs: a single statement and plan.
-            keys_param = sa.bindparam("keys", keys, type_=postgresql.ARRAY(sa.Integer))
-            return _tuples(conn, statement.where(run_column == sa.any_(keys_param)))
-        rows: list[tuple] = []
-        for i in range(0, len(keys), _KEYS_PER_STATEMENT):
-            chunk = keys[i : i + _KEYS_PER_STATEMENT]
-            rows += _tuples(conn, statement.where(run_column.in_(chunk)))
-        return rows
+        return self.db.tuples(conn, self.db.where_in(statement, run_column, keys))
 
     def search_runs(
         self,
@@ -130,9 +118,3 @@ class RunSearch:
             run_uuids = list(conn.execute(page_query(query, max_results, offset)).scalars())
         run_uuids, token = split_page(run_uuids, max_results, offset)
         return self.runs.get_runs(run_uuids), token
-
-
-def _tuples(conn, statement) -> list[tuple]:
-    """Rows as the driver's plain tuples: for the hundreds of thousands of (run, key, value)
-    rows of a big search, building SQLAlchemy Row objects would cost more than the query."""
-    return conn.execute(statement).cursor.fetchall()
