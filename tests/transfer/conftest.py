@@ -153,3 +153,13 @@ def mlflow_stores(mlflow_python, tmp_path_factory):  # noqa: F811 (the fixture a
         ids = run_mlflow_script(mlflow_python, WRITE, uri, folder / kind)
         stores[kind] = (uri, ids, run_mlflow_script(mlflow_python, READ, uri, folder / kind))
     return stores
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A ``labtrack server`` of its own for one test (``tests/tracking_server``'s)."""
+    from ..tracking_server.conftest import start_server, stop_server
+
+    running = start_server(tmp_path)
+    yield running
+    stop_server(running)

@@ -8,7 +8,7 @@ import pytest
 
 import labtrack as lt
 from labtrack.cli import main
-from labtrack.transfer import export_mlflow
+from labtrack.transfer import TransferError, export_mlflow, sync
 
 from ..rest_store.conftest import mlflow_server
 from .conftest import READ, run_mlflow_script
@@ -61,6 +61,8 @@ def test_an_mlflow_server_export_keeps_the_source_id_in_a_tag_and_runs_once(
     src, ids = source
     server = mlflow_server(mlflow_python, tmp_path).start()
     try:
+        with pytest.raises(TransferError, match="cannot create runs with given ids"):
+            sync(src, server.url)  # ids cannot be kept there: export --to mlflow can copy
         report = export_mlflow(src, server.url, registry=True)
         assert report.runs_copied == 2
         assert export_mlflow(src, server.url, registry=True).copied_nothing
