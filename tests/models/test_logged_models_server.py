@@ -126,3 +126,53 @@ def test_labtrack_logs_models_and_datasets_over_http(server, tmp_path):
         lt.load_model(f"runs:/{run.info.run_id}/clf").predict(X[:3]),
     )
     assert isinstance(lt.search_logged_models(), pd.DataFrame)
+
+
+def test_models_an_older_server_kept_as_files_move_into_the_store(tmp_path, monkeypatch):
+    import json
+    import secrets
+
+    from starlette.testclient import TestClient
+
+    from labtrack.tracking_server.app import build_app
+
+    artifacts = tmp_path / "artifacts"
+    monkeypatch.setenv("LABTRACK_ARTIFACTS_URI", str(artifacts))  # build_app sets it too
+    store_uri = f"sqlite:///{tmp_path / 'store.db'}"
+    run = lt.Client(store_uri).create_run("0")
+    kept, deleted = (f"m-{secrets.token_hex(16)}" for _ in range(2))
+    records = artifacts / "logged-models"
+    records.mkdir(parents=True)
+    for model_id, extra in ((kept, {}), (deleted, {"deleted": True})):
+        record = {
+            "experiment_id": "0",
+            "name": "model",
+            "model_type": None,
+            "source_run_id": run.info.run_id,
+            "tags": {"flavor": "sklearn"},
+            "params": {"C": "1"},
+            "model_id": model_id,
+            "artifact_location": f"{run.info.artifact_uri}/model",
+            "creation_timestamp_ms": 1,
+            "last_updated_timestamp_ms": 1,
+            "status": "LOGGED_MODEL_READY",
+            **extra,
+        }
+        (records / f"{model_id}.json").write_text(json.dumps(record))
+    (records / "notes.txt").write_text("not a record")
+
+    for _ in range(2):  # a second start imports nothing twice
+        app = build_app(store_uri, str(artifacts))
+        with TestClient(app) as http:
+            got = http.get(f"/api/2.0/mlflow/logged-models/{kept}")
+            assert got.status_code == 200, got.text
+            info = got.json()["model"]["info"]
+            assert (info["name"], info["status"]) == ("model", "LOGGED_MODEL_READY")
+            assert info["source_run_id"] == run.info.run_id
+            assert http.get(f"/api/2.0/mlflow/logged-models/{deleted}").status_code == 404
+        app.state.service.client.close()
+    model = lt.Client(store_uri).get_logged_model(kept)
+    assert (model.params, model.tags) == ({"C": "1"}, {"flavor": "sklearn"})
+    assert model.artifact_location == f"{run.info.artifact_uri}/model"
+    found = lt.Client(store_uri).search_logged_models(["0"])
+    assert [m.model_id for m in found] == [kept]

@@ -406,10 +406,12 @@ class TrackingClient:
         params: dict | None = None,
         model_type: str | None = None,
         step: int | None = None,
+        model_id: str | None = None,
     ) -> LoggedModel:
         """A new ``PENDING`` logged model (MLflow 3's ``create_logged_model``): its files go to
         its ``artifact_location``; ``finalize_logged_model`` marks it ``READY``. Raises
-        ``NotFound`` for an unknown experiment or run."""
+        ``NotFound`` for an unknown experiment or run. ``model_id`` (``m-<32 hex>``) is for
+        importing a model from elsewhere with its id; by default a new one is made."""
         if name is not None:
             v.validate_name(name, "logged model name", 500)
         return self.store.logged_models.create_logged_model(
@@ -420,6 +422,7 @@ class TrackingClient:
             v.validate_tags(tags or {}),
             v.validate_params(params or {}),
             None if step is None else v.validate_step(step),
+            **({"model_id": model_id} if model_id else {}),
         )
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:

@@ -49,6 +49,8 @@ class Service:
     def __init__(self, client, destination: Destination):
         self.client = client
         self.destination = destination
+        # Logged models an older labtrack server kept as JSON files move into the store.
+        lm.import_records(client, destination.repository())
 
     def public_uri(self, uri: str | None) -> str | None:
         return self.destination.public_uri(uri)

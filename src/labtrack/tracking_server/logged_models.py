@@ -86,3 +86,48 @@ def dataset_inputs(items: list[dict]) -> list[DatasetInput]:
         )
         found.append(DatasetInput(dataset, tags))
     return found
+
+
+# Where labtrack server kept logged models before the store had them: one JSON file each in
+# the artifact destination (``logged-models/<model_id>.json``).
+RECORDS = "logged-models"
+
+
+def import_records(client, repository) -> int:
+    """Move the logged models an older labtrack server kept as JSON files in the artifact
+    destination (``repository``) into the store, keeping their ids, names, tags, params,
+    status and file locations; a model the store already has is left alone, so this runs at
+    every start at the cost of one listing. Returns how many were imported."""
+    import json
+
+    from labtrack.entities.logged_model import MODEL_ID
+    from labtrack.errors import NotFound
+
+    imported = 0
+    for info in repository.list_artifacts(RECORDS):
+        model_id = info.path.rsplit("/", 1)[-1].removesuffix(".json")
+        if info.is_dir or not MODEL_ID.fullmatch(model_id):
+            continue
+        try:
+            client.get_logged_model(model_id, allow_deleted=True)
+            continue  # imported already
+        except NotFound:
+            pass
+        try:
+            record = json.loads(repository.read_bytes(info.path))
+            client.create_logged_model(
+                record["experiment_id"],
+                record.get("name"),
+                source_run_id=record.get("source_run_id"),
+                tags=record.get("tags") or {},
+                params=record.get("params") or {},
+                model_type=record.get("model_type"),
+                model_id=model_id,
+            )
+        except (NotFound, KeyError, ValueError, InvalidParameter):
+            continue  # its experiment or run is gone, or the file is not a record: skip it
+        client.finalize_logged_model(model_id, record.get("status") or LoggedModelStatus.PENDING)
+        if record.get("deleted"):
+            client.delete_logged_model(model_id)
+        imported += 1
+    return imported

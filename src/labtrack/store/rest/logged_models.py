@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from labtrack.entities import DatasetInput, LoggedModel, LoggedModelStatus, Run
 from labtrack.entities.logged_model import MODEL_ID, LoggedModelMetric
-from labtrack.errors import NotFound
+from labtrack.errors import InvalidParameter, NotFound
 from labtrack.store.rest import convert
 from labtrack.store.rest.http import HttpClient
 
@@ -43,8 +43,11 @@ class RestLoggedModels:
         tags: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         step: int | None = None,
+        model_id: str | None = None,
     ) -> LoggedModel:
-        """A new ``PENDING`` logged model (``CreateLoggedModel``)."""
+        """A new ``PENDING`` logged model (``CreateLoggedModel``); the server gives its id."""
+        if model_id is not None:
+            raise InvalidParameter("a tracking server gives logged models their ids")
         body: dict[str, Any] = {
             "experiment_id": str(experiment_id),
             "tags": convert.key_values(dict(tags or {})),
