@@ -144,3 +144,11 @@ def test_round_trip_sqlite_postgresql_labtrack_server_and_back(source, tmp_path)
     assert snapshot(lt.Client(back)) == expected
     model = lt.Client(back).get_model_version_by_alias("classifier", "champion")
     assert (model.version, model.current_stage) == (3, "Staging")
+
+
+def test_sync_shows_a_progress_bar_when_asked(source, tmp_path, capsys):
+    src, _ = source
+    sync(src, sqlite_uri(tmp_path, "destination"), progress=True)
+    assert "copying runs: 100%" in capsys.readouterr().err
+    sync(src, sqlite_uri(tmp_path, "destination"), progress=False)
+    assert capsys.readouterr().err == ""
