@@ -81,3 +81,11 @@ def test_incomplete_transfer_commands_are_one_line_errors(argv, message, trackin
     assert main(["--tracking-uri", tracking_uri, *argv]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith(f"labtrack: error: {message}")
+
+
+def test_store_uris_in_messages_carry_no_password():
+    from labtrack.transfer.sources import shown
+
+    assert shown("postgresql://ada:secret@db:5432/labtrack") == "postgresql://db:5432/labtrack"
+    assert shown("http://ada:secret@tracking:5000") == "http://tracking:5000"
+    assert shown("sqlite:////data/labtrack.db") == "sqlite:////data/labtrack.db"

@@ -39,6 +39,7 @@ from labtrack.transfer.sources import (
     ModelRecord,
     RunRecord,
     Source,
+    shown,
     walk,
 )
 
@@ -241,7 +242,7 @@ class Copier:
         if found.lifecycle_stage != LifecycleStage.ACTIVE:
             raise TransferError(
                 f"experiment {experiment.name!r} is deleted in the destination "
-                f"{self.dst.tracking_uri}: restore it (or rename it) first"
+                f"{shown(self.dst.tracking_uri)}: restore it (or rename it) first"
             )
         for key, value in experiment.tags.items():
             if found.tags.get(key) != value:
@@ -323,7 +324,7 @@ class Copier:
                 self._import_over_http(wanted)
         except AlreadyExists:
             raise TransferError(
-                f"run {info.run_id} exists in {self.dst.tracking_uri} in another experiment "
+                f"run {info.run_id} exists in {shown(self.dst.tracking_uri)} in another experiment "
                 f"than {experiment_id}: move or delete it there first"
             ) from None
         return info.run_id
@@ -346,7 +347,7 @@ class Copier:
             if "experiment" in str(error).lower():
                 raise
             raise TransferError(
-                f"{self.dst.tracking_uri} cannot create runs with given ids (only labtrack "
+                f"{shown(self.dst.tracking_uri)} cannot create runs with given ids (only labtrack "
                 "server can): to copy to an MLflow server, use `labtrack export --to mlflow`, "
                 "which records each source run id in a tag"
             ) from None
@@ -436,7 +437,7 @@ class Copier:
             )
             if int(created.version) != number:
                 raise TransferError(
-                    f"registered model {model.name!r} in {self.dst.tracking_uri} has versions "
+                    f"registered model {model.name!r} in {shown(self.dst.tracking_uri)} has versions "
                     f"the source does not have: version {number} came out as {created.version}"
                 )
             if want is None:
@@ -499,6 +500,6 @@ def sync(
     from labtrack.client import Client
 
     if src_uri == dst_uri:
-        raise TransferError(f"source and destination are the same store: {src_uri}")
+        raise TransferError(f"source and destination are the same store: {shown(src_uri)}")
     copier = Copier(ClientSource(Client(src_uri)), Client(dst_uri), progress=progress)
     return copier.copy(experiments, since, registry)

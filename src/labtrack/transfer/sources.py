@@ -109,13 +109,22 @@ def walk(repository: ArtifactRepository, path: str | None = None) -> dict[str, i
     return files
 
 
+def shown(uri: str) -> str:
+    """A store's URI for messages: without the user and password it may carry."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        return uri
+    netloc, slash, tail = rest.partition("/")
+    return f"{scheme}://{netloc.rpartition('@')[2]}{slash}{tail}"
+
+
 class ClientSource(Source):
     """A labtrack store (SQLite, PostgreSQL, or a tracking server over HTTP) read through
     ``labtrack.Client``."""
 
     def __init__(self, client: Client):
         self.client = client
-        self.description = getattr(client.store, "display_uri", None) or client.tracking_uri
+        self.description = shown(client.tracking_uri)
 
     def experiments(self) -> list[ExperimentRecord]:
         """The active experiments."""
