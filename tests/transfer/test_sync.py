@@ -107,6 +107,9 @@ def test_sync_chooses_experiments_and_runs_since_a_date(tmp_path):
         r.info.run_id
         for r in copied.search_runs([copied.get_experiment_by_name("audio").experiment_id])
     ] == [new]
+    # Since then, "vision" (runs of 1970) has nothing new: not even its experiment is made.
+    sync(src, dst, since="2026-01-01")
+    assert copied.get_experiment_by_name("vision") is None
     with pytest.raises(lt.errors.NotFound, match="no experiment named 'nope'"):
         sync(src, dst, experiments=["nope"])
     with pytest.raises(TransferError, match="--since takes a date"):

@@ -205,7 +205,7 @@ class Copier:
             total=total, unit="run", desc="copying runs", disable=not self.progress, file=sys.stderr
         ) as bar:
             for experiment, records in plan:
-                if not records and wanted is not None:
+                if not records and (wanted is not None or since_ms is not None):
                     continue
                 experiment_id = self._experiment(experiment)
                 existing = self._existing_runs(experiment_id)
