@@ -117,7 +117,7 @@ _LAZY = {
     },
     "data": ("labtrack.data", None),
     # `import mlflow` giving labtrack in this process (labtrack.mlflow_alias).
-    "use_as_mlflow": ("labtrack.mlflow_alias", "install"),
+    "use_as_mlflow": ("labtrack.mlflow_alias", "use_as_mlflow"),
 }
 
 

@@ -6,7 +6,7 @@ real MLflow installation is never shadowed by accident. Ways to ask:
 
 - a script: ``labtrack exec train.py --epochs 3`` or ``python -m labtrack.mlflow_alias
   train.py --epochs 3`` (``-m package.module`` runs a module, as ``python -m`` does);
-- code: ``labtrack.use_as_mlflow()`` (this module's ``install``) before the first
+- code: ``labtrack.use_as_mlflow()`` before the first
   ``import mlflow``;
 - a notebook: ``%load_ext labtrack.mlflow_alias`` in its first cell or, for notebooks left
   untouched, ``c.InteractiveShellApp.extensions = ["labtrack.mlflow_alias"]`` in
@@ -135,7 +135,7 @@ def is_installed() -> bool:
     return any(isinstance(finder, AliasFinder) for finder in sys.meta_path)
 
 
-def install() -> None:
+def use_as_mlflow() -> None:
     """Make ``import mlflow`` and ``import mlflow.<module>`` give labtrack's modules in this
     process, from now on (calling it again does nothing).
 
@@ -154,7 +154,7 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    """Undo ``install``: ``import mlflow`` finds MLflow itself again, if it is installed."""
+    """Undo ``use_as_mlflow``: ``import mlflow`` finds MLflow itself again, if it is installed."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, AliasFinder)]
     for name, module in list(sys.modules.items()):
         if isinstance(module, AliasModule):
@@ -163,7 +163,7 @@ def uninstall() -> None:
 
 def load_ipython_extension(ipython) -> None:
     """``%load_ext labtrack.mlflow_alias``: ``import mlflow`` gives labtrack in this kernel."""
-    install()
+    use_as_mlflow()
 
 
 def unload_ipython_extension(ipython) -> None:
@@ -180,7 +180,7 @@ def run(target: str, args: Sequence[str] = (), module: bool = False) -> None:
     exceptions and ``SystemExit`` propagate.
     """
     check_target(target, module)
-    install()
+    use_as_mlflow()
     sys.argv = [target, *args]
     if module:
         sys.path[0] = os.getcwd()  # as `python -m`
