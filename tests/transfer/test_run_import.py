@@ -89,3 +89,20 @@ def test_store_uris_in_messages_carry_no_password():
     assert shown("postgresql://ada:secret@db:5432/labtrack") == "postgresql://db:5432/labtrack"
     assert shown("http://ada:secret@tracking:5000") == "http://tracking:5000"
     assert shown("sqlite:////data/labtrack.db") == "sqlite:////data/labtrack.db"
+
+
+def test_the_cli_imports_tensorboard_logs_into_the_experiment_named(tmp_path, tracking_uri, capsys):
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(tmp_path / "logs" / "run-a")) as writer:
+        for step in range(3):
+            writer.add_scalar("loss", 1.0 / (step + 1), step)
+    argv = ["--tracking-uri", tracking_uri, "import", "tensorboard", str(tmp_path / "logs")]
+    assert main([*argv, "--experiment", "tb"]) == 0
+    assert "1 runs imported" in capsys.readouterr().out
+    client = lt.Client(tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("tb").experiment_id])
+    history = client.get_metric_history(run.info.run_id, "loss")
+    assert [m.value for m in history] == pytest.approx([1.0, 0.5, 1 / 3])  # float32 in events
+    assert main([*argv, "--experiment", "a", "--experiment", "b"]) == 2
+    assert "takes one --experiment" in capsys.readouterr().err
