@@ -234,3 +234,12 @@ def test_keras_save_and_load_options(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     with pytest.raises(InvalidParameter, match="save_exported_model"):
         lt.keras.save_model(model, tmp_path / "n", save_exported_model=True)
+
+
+def test_the_signature_follows_pyfunc_predict_fn(iris, iris_classifier, tmp_path):
+    X, _ = iris
+    metadata = lt.sklearn.save_model(
+        iris_classifier, tmp_path / "m", input_example=X[:3], pyfunc_predict_fn="predict_proba"
+    )
+    (outputs,) = metadata.signature.outputs.inputs  # one tensor: the class probabilities
+    assert tuple(outputs.shape) == (-1, 3)

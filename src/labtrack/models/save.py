@@ -278,7 +278,7 @@ def _infer_from_example(
         # A PythonModel's predict may need what load_context sets up: load the saved copy
         # (a pickle, cheap). Other flavors predict with the object in memory.
         native = flavor.load(folder, entry) if flavor.NAME == PYFUNC else model
-        outputs = infer_schema(flavor.predictor(native)(example, None))
+        outputs = infer_schema(flavor.predictor(native, entry)(example, None))
     except Exception as error:
         warnings.warn(
             f"labtrack: the model could not predict on its input example ({type(error).__name__}: {error}); "
