@@ -123,6 +123,10 @@ def test_the_cli_syncs_says_so_and_reports_errors_in_one_line(source, tmp_path, 
     assert "2 runs copied" in capsys.readouterr().out
     assert main(["sync", src, dst, "--registry"]) == 0
     assert "nothing to copy: 2 runs already up to date" in capsys.readouterr().out
+    missing = tmp_path / "typo.db"
+    assert main(["sync", str(missing), dst]) == 2
+    assert capsys.readouterr().err == f"labtrack: error: {missing}: no such store to copy from\n"
+    assert not missing.exists()  # not created empty by trying
     assert main(["sync", src, dst, "--experiment", "nope"]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"labtrack: error: no experiment named 'nope' in {src}"]

@@ -476,6 +476,20 @@ class Copier:
         return source
 
 
+def check_source_exists(uri: str) -> None:
+    """Refuse a source SQLite file that does not exist: opening it would create an empty
+    store, and a mistyped path would copy nothing without a word."""
+    from pathlib import Path
+
+    from labtrack import env
+
+    resolved = env.resolve_tracking_uri(uri)
+    database = resolved.removeprefix("sqlite:///").partition("?")[0]
+    if resolved.startswith("sqlite:///") and database != ":memory:":
+        if not Path(database).is_file():
+            raise TransferError(f"{database}: no such store to copy from")
+
+
 def sync(
     src_uri: str,
     dst_uri: str,
@@ -501,5 +515,6 @@ def sync(
 
     if src_uri == dst_uri:
         raise TransferError(f"source and destination are the same store: {shown(src_uri)}")
+    check_source_exists(src_uri)
     copier = Copier(ClientSource(Client(src_uri)), Client(dst_uri), progress=progress)
     return copier.copy(experiments, since, registry)
