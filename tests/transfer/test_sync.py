@@ -159,3 +159,35 @@ def test_sync_shows_a_progress_bar_when_asked(source, tmp_path, capsys):
     assert "copying runs: 100%" in capsys.readouterr().err
     sync(src, sqlite_uri(tmp_path, "destination"), progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_a_server_that_goes_away_midway_is_completed_by_the_next_sync(source, tmp_path):
+    """The server stops while the first run's points are sent: they wait in the spool, the
+    sync stops with a clear error, and the next one (server back) leaves every point once."""
+    from labtrack.transfer import copy
+
+    from ..rest_store.conftest import labtrack_server
+
+    src, ids = source
+    folder = tmp_path / "server"
+    folder.mkdir()
+    server = labtrack_server(folder).start()
+    original = copy.Copier._metric
+
+    def outage(self, run, run_id, key, existed):
+        server.stop()  # a real outage, before the first points are sent
+        return original(self, run, run_id, key, existed)
+
+    try:
+        copy.Copier._metric = outage
+        with pytest.raises(TransferError, match="stopped answering while run"):
+            sync(src, server.url)
+        copy.Copier._metric = original
+        server.start()
+        assert sync(src, server.url).runs_copied == 2
+        assert snapshot(lt.Client(server.url), registry=False) == snapshot(
+            lt.Client(src), registry=False
+        )
+    finally:
+        copy.Copier._metric = original
+        server.stop()

@@ -291,6 +291,11 @@ class Copier:
         self._params_and_tags(run, run_id, had)
         for key in run.metric_keys:
             self._metric(run, run_id, key, had is not None)
+        if self.dst.writer.spool_pending:  # points only on local disk: not complete yet
+            raise TransferError(
+                f"{shown(self.dst.tracking_uri)} stopped answering while run {run_id} was "
+                "copied (its points wait in the local spool): run the copy again once it is back"
+            )
         self._artifacts(run, run_id, had is not None)
         # Last: the mark that the run is complete, then its lifecycle.
         self.dst.set_tag(run_id, FINGERPRINT_TAG, digest)
