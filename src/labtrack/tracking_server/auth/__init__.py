@@ -34,7 +34,6 @@ def protect(app, default_permission: str | None = None):
     ``default_permission`` (default: ``LABTRACK_SERVER_DEFAULT_PERMISSION``, READ) is what a
     user may do with a resource they have no grant on. Call it before the app serves.
     """
-    from labtrack.errors import NotFound
     from labtrack.tracking_server.auth import endpoints
     from labtrack.tracking_server.auth.middleware import AuthMiddleware
     from labtrack.tracking_server.auth.permissions import get_permission
@@ -45,13 +44,9 @@ def protect(app, default_permission: str | None = None):
         service.client.store, get_permission(default_permission or DEFAULT_PERMISSION.get())
     )
 
-    def logged_model_experiment(model_id: str) -> str | None:
-        try:
-            return str(service.logged_models.get(model_id)["experiment_id"])
-        except NotFound:
-            return None
-
-    app.add_middleware(AuthMiddleware, users=users, logged_model_experiment=logged_model_experiment)
+    app.add_middleware(
+        AuthMiddleware, users=users, logged_model_experiment=service.logged_model_experiment
+    )
     app.router.routes.extend(endpoints.routes(users))  # MLflow's auth API: users, grants
     return users
 

@@ -365,6 +365,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/runs/log-batch", "POST"): _update_run,
     ("mlflow/runs/log-model", "POST"): _update_run,
     ("mlflow/runs/outputs", "POST"): _update_run,
+    ("mlflow/runs/log-inputs", "POST"): _update_run,
     # Searching runs reads every experiment it names (MLflow filters runs the same way).
     ("mlflow/runs/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
     ("mlflow/metrics/get-history", "GET"): _read_run,
