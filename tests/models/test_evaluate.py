@@ -53,9 +53,6 @@ print(json.dumps(out))
 """
 )
 
-# MLflow's lift curve is not drawn by labtrack.
-NOT_MADE = {"lift_curve_plot"}
-
 
 @pytest.fixture(scope="module")
 def mlflow_results(mlflow_python, tmp_path_factory):  # noqa: F811
@@ -87,7 +84,7 @@ def test_metrics_and_artifacts_are_mlflows(task, mlflow_results):
     assert sorted(result.metrics) == sorted(expected["metrics"])
     for name, value in expected["metrics"].items():
         assert result.metrics[name] == pytest.approx(value, rel=1e-6, abs=1e-9), name
-    assert sorted(result.artifacts) == sorted(set(expected["artifacts"]) - NOT_MADE)
+    assert sorted(result.artifacts) == expected["artifacts"]
     logged = lt.get_run(run.info.run_id)
     assert logged.data.metrics == pytest.approx(result.metrics)
     files = {a.path for a in lt.Client().list_artifacts(run.info.run_id)}

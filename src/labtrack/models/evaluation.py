@@ -19,9 +19,9 @@ Metrics (step 0, prefixed with ``evaluator_config["metric_prefix"]``):
 
 Artifacts (classifier): ``confusion_matrix.png`` (normalized by true class), and with
 probabilities ``roc_curve_plot.png``, ``precision_recall_curve_plot.png`` and
-``calibration_curve_plot.png``; multiclass also ``per_class_metrics.csv``. MLflow's lift
-curve and SHAP explanations are not made. scikit-learn, pandas and matplotlib are imported
-when ``evaluate`` runs, not before.
+``calibration_curve_plot.png``; binary also ``lift_curve_plot.png``, multiclass
+``per_class_metrics.csv``. MLflow's SHAP explanations are not made. scikit-learn, pandas
+and matplotlib are imported when ``evaluate`` runs, not before.
 """
 
 from __future__ import annotations
@@ -518,6 +518,8 @@ def _classifier_artifacts(outputs, y_true, y_pred, y_proba, labels, pos_label, p
         outputs.figure(
             "precision_recall_curve_plot", lambda axes: _curves(axes, curves, "pr", weights)
         )
+        if binary:
+            outputs.figure("lift_curve_plot", lambda axes: _lift(axes, y_true, y_proba, pos_label))
         outputs.figure("calibration_curve_plot", lambda axes: _calibration(axes, curves))
     outputs.figure("confusion_matrix", confusion)
 
@@ -586,3 +588,22 @@ def _calibration(axes, curves) -> None:
         title="Calibration curve",
     )
     axes.legend(loc="best")
+
+
+def _lift(axes, y_true, y_proba, pos_label) -> None:
+    """MLflow's lift curve of a binary classifier: for each class, the share of it found in
+    the top x of rows ranked by its probability, over x."""
+    import numpy as np
+
+    truth = np.asarray(y_true)
+    classes = np.unique(truth)
+    order_x = np.arange(1, len(truth) + 1) / len(truth)
+    for index, label in enumerate(classes):
+        ranked = (truth == label)[np.argsort(y_proba[:, index])[::-1]]
+        gains = np.cumsum(ranked) / max(ranked.sum(), 1)
+        suffix = " (positive)" if label == pos_label else ""
+        axes.plot(order_x, gains / order_x, linewidth=3, label=f"Class {label}{suffix}")
+    axes.plot([0, 1], [1, 1], "k--", linewidth=2, label="Baseline")
+    axes.set(xlabel="Percentage of sample", ylabel="Lift", title="Lift Curve")
+    axes.grid(True)
+    axes.legend(loc="lower right")
