@@ -378,6 +378,7 @@ def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
 def log_inputs(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST runs/log-inputs``: MLflow's ``LogInputs`` (the datasets a run used)."""
     run_id = _run_id(message)
+    svc.client.get_run(run_id)  # an unknown run is an error even with no datasets
     svc.client.log_inputs(run_id, lm.dataset_inputs(p.entries(message, "datasets", ("dataset",))))
     return {}
 
