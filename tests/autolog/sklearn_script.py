@@ -16,8 +16,10 @@ mlflow.set_tracking_uri(f"sqlite:///{sys.argv[2]}/store.db")
 mlflow.sklearn.autolog()
 
 # After autolog(): metric functions imported before it are not patched (MLflow's limitation).
+import pandas as pd  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.datasets import load_diabetes, load_digits, load_iris  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression, Ridge  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score, mean_squared_error  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
@@ -47,6 +49,15 @@ def record(case, run_id):
         "params": run.data.params,
         "tags": run.data.tags,
         "artifacts": artifacts(),
+        # (name, digest, context) of each dataset the run used
+        "inputs": sorted(
+            [
+                item.dataset.name,
+                item.dataset.digest,
+                {tag.key: tag.value for tag in item.tags}.get("mlflow.data.context"),
+            ]
+            for item in run.inputs.dataset_inputs
+        ),
     }
     if "metric_info.json" in logged[case]["artifacts"]:
         with open(client.download_artifacts(run_id, "metric_info.json")) as file:
@@ -70,6 +81,12 @@ with mlflow.start_run() as run:
     ridge = Ridge(alpha=0.5).fit(X_reg, y_reg)
     mean_squared_error(y_reg, ridge.predict(X_reg))
 record("regressor", run.info.run_id)
+
+with mlflow.start_run() as run:
+    frame = pd.DataFrame(X, columns=["sepal_l", "sepal_w", "petal_l", "petal_w"])
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(frame, y)
+    forest.predict_proba(frame[:10])
+record("frame", run.info.run_id)
 
 with mlflow.start_run() as run:
     KMeans(n_clusters=3, n_init=2, random_state=0).fit(X)

@@ -437,4 +437,6 @@ def test_logs_what_the_real_mlflow_logs_for_the_same_script(mlflow_python, tmp_p
         models = ("model/", "best_estimator/")
         assert [p for p in got["artifacts"] if not p.startswith(models)] == expected["artifacts"]
         assert got.get("metric_info") == expected.get("metric_info"), case
+        assert got["inputs"] == expected["inputs"], case  # names, digests, contexts
     assert ours["multiclass"]["metric_info"]  # the comparison did cover post-training metrics
+    assert sorted(context for *_, context in ours["multiclass"]["inputs"]) == ["eval", "train"]

@@ -78,6 +78,7 @@ def autolog(
     max_tuning_runs: int | None = 5,
     log_post_training_metrics: bool = True,
     pos_label: Any = None,
+    log_datasets: bool = True,
 ) -> None:
     """Log every scikit-learn ``fit`` as ``mlflow.sklearn.autolog()`` does, with its names.
 
@@ -93,7 +94,9 @@ def autolog(
     best candidates (None: all) with the candidate's full params and its ``cv_results_``.
     With ``log_post_training_metrics``, ``score`` and ``sklearn.metrics`` calls on a logged
     model's predictions log ``{metric}[-{call}]_{dataset variable}`` metrics and
-    ``metric_info.json``; import the metric functions after calling ``autolog()``.
+    ``metric_info.json``; import the metric functions after calling ``autolog()``. With
+    ``log_datasets``, the training data (and a logged model's prediction inputs) are the
+    run's dataset inputs, context ``train`` (``eval``), with MLflow's digests.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.sklearn.autolog()
@@ -110,6 +113,7 @@ def autolog(
         max_tuning_runs=max_tuning_runs,
         log_post_training_metrics=log_post_training_metrics,
         pos_label=pos_label,
+        log_datasets=log_datasets,
     )
     if disable:
         _tracker.clear()
@@ -224,9 +228,42 @@ def _before_fit(call: FitCall) -> None:
     estimator, run_id = call.instance, call.run_id
     safely(FLAVOR, "log the estimator's params", _log_params, estimator, run_id)
     safely(FLAVOR, "tag the run", fluent.set_tags, _estimator_tags(estimator))
-    X, _, _ = _fit_data(call)
+    X, y, _ = _fit_data(call)
     if call.config.log_input_examples and X is not None:
         safely(FLAVOR, "log an input example", log_input_example, run_id, X)
+    if call.config.options.get("log_datasets") and X is not None:
+        safely(FLAVOR, "log the training dataset", _log_dataset, run_id, X, y, "train")
+
+
+def _dataset(X: Any, y: Any = None) -> Any:
+    """MLflow's description of the data (its ``_create_dataset``): a frame's columns (its
+    labels not included), or an array's (a sparse matrix's) features and targets."""
+    import numpy as np
+
+    from labtrack import data
+
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        return data.from_pandas(X)
+    if hasattr(X, "toarray"):  # scipy.sparse
+        X, y = X.toarray(), (y.toarray() if hasattr(y, "toarray") else y)
+    if isinstance(X, np.ndarray):
+        return data.from_numpy(X, targets=y) if y is not None else data.from_numpy(X)
+    return None
+
+
+def _dataset_input(dataset: Any, context: str) -> Any:
+    from labtrack.entities import DatasetInput, InputTag
+    from labtrack.entities.dataset import CONTEXT_TAG
+
+    return DatasetInput(dataset.to_entity(), [InputTag(CONTEXT_TAG, context)])
+
+
+def _log_dataset(run_id: str, X: Any, y: Any, context: str) -> None:
+    from labtrack.tracking.client import TrackingClient
+
+    dataset = _dataset(X, y)
+    if dataset is not None:
+        TrackingClient().log_inputs(run_id, [_dataset_input(dataset, context)])
 
 
 def _estimator_tags(estimator: Any) -> dict[str, str]:
@@ -251,7 +288,7 @@ def _after_fit(call: FitCall, result: Any) -> None:
         _log_training_content(estimator, X, y, sample_weight, run_id, config)
     safely(FLAVOR, "log estimator.html", _log_estimator_html, estimator, run_id)
     if is_search:
-        _log_search(estimator, run_id, config)
+        _log_search(estimator, run_id, config, X, y)
     if config.options.get("log_post_training_metrics"):
         safely(
             FLAVOR, "track the model for post-training metrics", _tracker.fitted, estimator, run_id
@@ -435,7 +472,7 @@ def _signature(estimator: Any, head: Any) -> Any:
 # -- parameter searches -------------------------------------------------------------------------
 
 
-def _log_search(search: Any, run_id: str, config: AutologConfig) -> None:
+def _log_search(search: Any, run_id: str, config: AutologConfig, X: Any, y: Any) -> None:
     """The parent run gets the best candidate and ``cv_results.csv``; candidates, child runs."""
     if hasattr(search, "best_params_"):
         best = {f"best_{key}": param_value(value) for key, value in search.best_params_.items()}
@@ -465,6 +502,8 @@ def _log_search(search: Any, run_id: str, config: AutologConfig) -> None:
         search,
         run_id,
         config.options.get("max_tuning_runs"),
+        X,
+        y,
     )
     safely(FLAVOR, "log cv_results.csv", _log_cv_results, search.cv_results_, run_id)
 
@@ -475,7 +514,7 @@ def _log_cv_results(results: dict[str, Any], run_id: str) -> None:
     fluent.log_text(pd.DataFrame(results).to_csv(index=False), "cv_results.csv", run_id=run_id)
 
 
-def _log_candidates(search: Any, parent_run_id: str, limit: int | None) -> None:
+def _log_candidates(search: Any, parent_run_id: str, limit: int | None, X: Any, y: Any) -> None:
     """One child run per candidate (the ``limit`` best by rank; None: all), as MLflow logs
     them: tag ``mlflow.parentRunId``, the seed estimator's tags, its params with the
     candidate's over them, and each numeric ``cv_results_`` column but the ``param_*`` and
@@ -487,6 +526,9 @@ def _log_candidates(search: Any, parent_run_id: str, limit: int | None) -> None:
 
     results = search.cv_results_
     seed = search.estimator
+    training = None
+    if get_config(FLAVOR) is not None and get_config(FLAVOR).options.get("log_datasets"):
+        training = safely(FLAVOR, "describe the training dataset", _dataset, X, y)
     base = seed.get_params(deep=not _is_search(seed))
     keys = [
         key
@@ -522,6 +564,8 @@ def _log_candidates(search: Any, parent_run_id: str, limit: int | None) -> None:
                 metrics=[Metric(key, float(results[key][index]), now, 0) for key in keys],
                 params=[Param(key, param_value(value)) for key, value in params.items()],
             )
+            if training is not None:
+                client.log_inputs(child.info.run_id, [_dataset_input(training, "train")])
         except Exception:
             client.set_terminated(child.info.run_id, "FAILED")
             raise
@@ -688,6 +732,9 @@ def _wrap_predict(original):
 def _track_prediction(original, model, args, kwargs, result, run_id, caller) -> None:
     dataset = _first_argument(original, args, kwargs)
     _tracker.predicted(run_id, _tracker.dataset_name(run_id, dataset, caller), result)
+    config = get_config(FLAVOR)
+    if config is not None and config.options.get("log_datasets") and dataset is not None:
+        safely(FLAVOR, "log the evaluation dataset", _log_dataset, run_id, dataset, None, "eval")
 
 
 def _wrap_score(original):
