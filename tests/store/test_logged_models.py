@@ -235,3 +235,12 @@ def test_a_version_4_store_upgrades_and_keeps_its_runs_and_registry(tmp_path):
 
 def _store_v1_sql() -> str:
     return (Path(__file__).resolve().parents[1] / "resources" / "store_v1.sql").read_text()
+
+
+def test_log_metric_takes_mlflows_arguments_in_mlflows_order(client, run_id):
+    model = client.create_logged_model(_experiment(client, run_id), "m", source_run_id=run_id)
+    # MlflowClient.log_metric(run_id, key, value, timestamp, step, synchronous,
+    #                         dataset_name, dataset_digest, model_id)
+    client.log_metric(run_id, "acc", 0.5, 1000, 3, True, "eval", "d1g357", model.model_id)
+    [point] = client.get_logged_model(model.model_id).metrics
+    assert (point.step, point.dataset_name, point.dataset_digest) == (3, "eval", "d1g357")

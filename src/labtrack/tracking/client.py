@@ -254,9 +254,9 @@ class TrackingClient:
         timestamp: int | None = None,
         step: int | None = None,
         synchronous: bool | None = None,
-        model_id: str | None = None,
         dataset_name: str | None = None,
         dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> RunOperations | None:
         """Validate and buffer one point; the background writer persists it within ~100 ms.
 

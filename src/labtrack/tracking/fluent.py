@@ -464,25 +464,25 @@ def log_metric(
             timestamp,
             step,
             synchronous,
-            *_model_link(client, target, model_id, dataset),
+            **_model_link(client, target, model_id, dataset),
         )
     return client.log_metric(target, key, value, timestamp, step, synchronous)
 
 
-def _model_link(client, run_id: str, model_id: str | None, dataset: Any) -> tuple:
-    """``(model_id, dataset_name, dataset_digest)`` for a metric, as MLflow 3 links it: without
+def _model_link(client, run_id: str, model_id: str | None, dataset: Any) -> dict:
+    """``model_id``, ``dataset_name`` and ``dataset_digest`` for a metric, as MLflow 3 links it: without
     ``model_id``, the model this process logged last (if any). A dataset becomes an input of
     the run, as in MLflow (once: logging it again adds nothing)."""
     model_id = model_id or _last_logged_model_id
     if dataset is None:
-        return model_id, None, None
+        return {"model_id": model_id}
     from labtrack.entities import DatasetInput
 
     entity = dataset.to_entity() if hasattr(dataset, "to_entity") else dataset
     client.log_inputs(run_id, [DatasetInput(entity)])
     if model_id is None:  # nothing to link to: the point is the run's alone
-        return None, None, None
-    return model_id, entity.name, entity.digest
+        return {}
+    return {"model_id": model_id, "dataset_name": entity.name, "dataset_digest": entity.digest}
 
 
 def log_metrics(
@@ -509,11 +509,11 @@ def log_metrics(
         raise InvalidParameter(f"log_metrics takes a dict, got {type(metrics).__name__}")
     check_synchronous(synchronous)
     client, target = _logging_target(run_id)
-    link = ()
+    link: dict = {}
     if model_id is not None or dataset is not None:
         link = _model_link(client, target, model_id, dataset)
     for key, value in metrics.items():
-        client.log_metric(target, key, value, timestamp, step, None, *link)
+        client.log_metric(target, key, value, timestamp, step, None, **link)
     return settle_metrics(synchronous, client.flush)
 
 

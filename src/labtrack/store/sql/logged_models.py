@@ -206,7 +206,9 @@ class LoggedModels:
                 ],
             )
             conn.execute(
-                lm.update().where(lm.c.id.in_(set(pks.values()))).values(last_updated_time=now_ms())
+                lm.update()
+                .where(lm.c.id.in_(sorted(set(pks.values()))))
+                .values(last_updated_time=now_ms())
             )
 
         self.db.write(work)
