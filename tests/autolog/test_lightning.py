@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import lightning.pytorch as pl
 import pytest
 import torch
@@ -155,3 +157,47 @@ def test_labtrack_logger_without_autolog(tmp_path, runs, history):
     assert logger.version == run.info.run_id and logger.name == run.info.experiment_id
     assert run.data.params == {"lr": "0.05", "hidden": "4"}
     assert len(history(run.info.run_id, "val_loss")) == 2
+
+
+def test_checkpoints_are_logged_as_mlflow_logs_them(tmp_path, runs, history, artifact):
+    lt.pytorch.autolog(log_models=False)  # checkpoint=True by default, as in MLflow
+    trainer, model = fit(tmp_path, epochs=3)
+    (run,) = runs()
+    run_id = run.info.run_id
+    assert run.data.tags["mlflow.latest_checkpoint_artifact"] == (
+        "checkpoints/latest_checkpoint.pth"
+    )
+    with open(artifact(run_id, "checkpoints/latest_checkpoint_metrics.json")) as file:
+        saved = json.load(file)
+    # The best val_loss so far (mode min) is the checkpoint's.
+    best_epoch, best = min(history(run_id, "val_loss"), key=lambda point: point[1])
+    assert saved["val_loss"] == pytest.approx(best) and saved["epoch"] == best_epoch
+    state = torch.load(artifact(run_id, "checkpoints/latest_checkpoint.pth"), weights_only=False)
+    assert set(state["state_dict"]) == set(model.state_dict())
+    assert "optimizer_states" in state
+
+
+def test_every_epochs_checkpoint_without_save_best_only(tmp_path, runs):
+    lt.pytorch.autolog(log_models=False, checkpoint_save_best_only=False)
+    fit(tmp_path, epochs=2)
+    (run,) = runs()
+    client = lt.Client()
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "checkpoints")] == [
+        "checkpoints/epoch_0",
+        "checkpoints/epoch_1",
+    ]
+    files = [f.path for f in client.list_artifacts(run.info.run_id, "checkpoints/epoch_1")]
+    assert files == [
+        "checkpoints/epoch_1/checkpoint.pth",
+        "checkpoints/epoch_1/checkpoint_metrics.json",
+    ]
+    assert (
+        run.data.tags["mlflow.latest_checkpoint_artifact"] == "checkpoints/epoch_1/checkpoint.pth"
+    )
+
+
+def test_checkpoint_settings_are_checked_when_autolog_is_called():
+    with pytest.raises(lt.errors.InvalidParameter, match="checkpoint_mode"):
+        lt.pytorch.autolog(checkpoint_mode="lowest")
+    with pytest.raises(lt.errors.InvalidParameter, match="checkpoint_save_freq"):
+        lt.pytorch.autolog(checkpoint_save_freq=0)

@@ -15,7 +15,9 @@ import argparse
 import functools
 import importlib
 import importlib.util
+import os
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,7 +57,13 @@ def _before_fit(call: FitCall) -> None:
         # test metrics into the run that fit logged.
         callback = callback_type()
         trainer.callbacks.append(callback)
-    callback.start(call.run_id, call.config.options.get("log_every_n_step"))
+    options = call.config.options
+    checkpoints = options.get("checkpoint")
+    callback.start(
+        call.run_id,
+        options.get("log_every_n_step"),
+        _Checkpoints(call.run_id, **checkpoints) if checkpoints else None,
+    )
     early_stopping = importlib.import_module(f"{namespace}.callbacks").EarlyStopping
     stoppers = [c for c in trainer.callbacks if isinstance(c, early_stopping)]
     call.state["early_stopping"] = stoppers[0] if stoppers else None
@@ -107,6 +115,58 @@ def _log_summary(trainer: Any, model: Any, run_id: str) -> None:
     )
 
 
+class _Checkpoints:
+    """MLflow's autolog checkpoints (``MlflowModelCheckpointCallback``): the trainer's state as
+    ``checkpoints/latest_checkpoint.pth`` whenever ``monitor`` is the best so far (or every
+    time, under ``checkpoints/epoch_<n>/`` or ``global_step_<n>/``), beside its metrics as
+    JSON; the tag ``mlflow.latest_checkpoint_artifact`` names the latest."""
+
+    def __init__(self, run_id, monitor, mode, save_best_only, save_weights_only, save_freq):
+        self.run_id, self.monitor, self.mode = run_id, monitor, mode
+        self.save_best_only, self.weights_only = save_best_only, save_weights_only
+        self.save_freq = save_freq
+        self.best: float | None = None
+
+    def consider(self, trainer: Any) -> None:
+        """Log a checkpoint now if it is due (the monitored value improved, or always)."""
+        metrics = {k: to_float(v) for k, v in trainer.callback_metrics.items()}
+        if self.save_best_only:
+            value = metrics.get(self.monitor)
+            if value is None:
+                return  # nothing to compare yet (MLflow warns; a validation may come later)
+            better = self.best is None or (
+                value < self.best if self.mode == "min" else value > self.best
+            )
+            if not better:
+                return
+            self.best = value
+        weights = ".weights" if self.weights_only else ""
+        if self.save_best_only:
+            folder, model_file = "checkpoints", f"latest_checkpoint{weights}.pth"
+            metrics_file = "latest_checkpoint_metrics.json"
+        else:
+            where = (
+                f"epoch_{trainer.current_epoch}"
+                if self.save_freq == "epoch"
+                else f"global_step_{trainer.global_step}"
+            )
+            folder, model_file = f"checkpoints/{where}", f"checkpoint{weights}.pth"
+            metrics_file = "checkpoint_metrics.json"
+        from labtrack.tracking.client import TrackingClient
+
+        client = TrackingClient()
+        record = {**metrics, "epoch": trainer.current_epoch, "global_step": trainer.global_step}
+        client.log_dict(self.run_id, record, f"{folder}/{metrics_file}")
+        with tempfile.TemporaryDirectory() as staging:
+            path = os.path.join(staging, model_file)
+            # Not trainer.save_checkpoint: its barrier would wait forever for the other
+            # ranks under DDP, and this runs on rank zero only (MLflow does the same).
+            state = trainer._checkpoint_connector.dump_checkpoint(self.weights_only)
+            trainer.strategy.save_checkpoint(state, path)
+            client.log_artifact(self.run_id, path, folder)
+        client.set_tag(self.run_id, "mlflow.latest_checkpoint_artifact", f"{folder}/{model_file}")
+
+
 def _set_mode(run_id: str, mode: str) -> None:
     """MLflow's ``Mode`` tag; on the run by id, which may have ended (``trainer.test()``)."""
     from labtrack.tracking.client import TrackingClient  # loads numpy: not at import
@@ -130,11 +190,12 @@ def _callback_class(namespace: str) -> type:
         def __init__(self) -> None:
             self.run_id: str | None = None
             self.every_n_step: int | None = None
+            self.checkpoints: _Checkpoints | None = None
             self.step_metrics: set[str] = set()
             self.epoch_metrics: set[str] = set()
 
-        def start(self, run_id: str, every_n_step: int | None) -> None:
-            self.run_id, self.every_n_step = run_id, every_n_step
+        def start(self, run_id: str, every_n_step: int | None, checkpoints: Any) -> None:
+            self.run_id, self.every_n_step, self.checkpoints = run_id, every_n_step, checkpoints
             self.step_metrics.clear()
             self.epoch_metrics.clear()
 
@@ -186,10 +247,21 @@ def _callback_class(namespace: str) -> type:
                 metrics,
                 pl_module.current_epoch,
             )
+            if self.checkpoints is not None and self.checkpoints.save_freq == "epoch":
+                safely(FLAVOR, "log a checkpoint", self.checkpoints.consider, trainer)
 
         @rank_zero_only
         def on_train_batch_end(self, trainer, pl_module, *args):
-            if not self._logging() or not self.every_n_step:
+            if not self._logging():
+                return
+            every = self.checkpoints.save_freq if self.checkpoints is not None else "epoch"
+            if (
+                isinstance(every, int)
+                and trainer.global_step > 0
+                and trainer.global_step % every == 0
+            ):
+                safely(FLAVOR, "log a checkpoint", self.checkpoints.consider, trainer)
+            if not self.every_n_step:
                 return
             latest = trainer.callback_metrics
             metrics = {

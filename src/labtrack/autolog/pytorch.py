@@ -26,6 +26,7 @@ from labtrack.autolog._torch import (
     optimizer_params,
     to_float,
 )
+from labtrack.errors import InvalidParameter
 from labtrack.tracking import fluent
 
 
@@ -35,6 +36,12 @@ def autolog(
     log_input_examples: bool = False,
     silent: bool = False,
     log_every_n_step: int | None = None,
+    checkpoint: bool = True,
+    checkpoint_monitor: str = "val_loss",
+    checkpoint_mode: str = "min",
+    checkpoint_save_best_only: bool = True,
+    checkpoint_save_weights_only: bool = False,
+    checkpoint_save_freq: str | int = "epoch",
 ) -> None:
     """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``) as
     ``mlflow.pytorch.autolog()`` does: each epoch's ``trainer.callback_metrics`` (what the
@@ -42,7 +49,10 @@ def autolog(
     steps the per-step ones; params ``epochs``, ``optimizer_name`` and the optimizer's
     defaults (``lr``, ``betas``, ...), EarlyStopping's settings; tag ``Mode``;
     ``model_summary.txt``; the model through ``lt.log_model`` (``runs:/<id>/model``); and the
-    metrics of a later ``trainer.test()``. Besides, the module's hparams and its
+    metrics of a later ``trainer.test()``. With ``checkpoint``, MLflow's checkpoints: each epoch
+    (or every ``checkpoint_save_freq`` steps) whose ``checkpoint_monitor`` is the best so far,
+    ``checkpoints/latest_checkpoint.pth`` and ``latest_checkpoint_metrics.json`` (every one,
+    under ``checkpoints/epoch_<n>/``, without ``checkpoint_save_best_only``). Besides, the module's hparams and its
     ``model_class`` and parameter counts. In plain PyTorch, what a ``SummaryWriter`` writes
     reaches the active run (``add_hparams``; scalars with ``log_every_n_step``: see
     ``tensorboard_writer.py``). The settings (``log_models``, ``silent``) also apply to
@@ -52,6 +62,14 @@ def autolog(
     >>> lt.pytorch.autolog()
     >>> trainer.fit(model, train_loader)
     """
+    if checkpoint and checkpoint_save_best_only and checkpoint_mode not in ("min", "max"):
+        raise InvalidParameter(f"checkpoint_mode must be 'min' or 'max', got {checkpoint_mode!r}")
+    if checkpoint_save_freq != "epoch" and not (
+        isinstance(checkpoint_save_freq, int) and checkpoint_save_freq > 0
+    ):
+        raise InvalidParameter(
+            f"checkpoint_save_freq must be 'epoch' or a positive int, got {checkpoint_save_freq!r}"
+        )
     from labtrack.autolog import lightning, tensorboard_writer
 
     patches = {module: lightning.installer(module) for module in lightning.MODULES}
@@ -64,6 +82,14 @@ def autolog(
         silent=silent,
         patches=patches,
         log_every_n_step=log_every_n_step,
+        checkpoint=checkpoint
+        and {
+            "monitor": checkpoint_monitor,
+            "mode": checkpoint_mode,
+            "save_best_only": checkpoint_save_best_only,
+            "save_weights_only": checkpoint_save_weights_only,
+            "save_freq": checkpoint_save_freq,
+        },
     )
 
 
