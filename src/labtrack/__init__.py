@@ -101,6 +101,11 @@ _LAZY = {
     "log_table": ("labtrack.tracking.fluent", "log_table"),
     "load_table": ("labtrack.tracking.fluent", "load_table"),
     "evaluate": ("labtrack.models.evaluation", "evaluate"),
+    # Experiment tags of the active experiment (fluent is loaded already).
+    **{
+        name: ("labtrack.tracking.fluent", name)
+        for name in ("set_experiment_tag", "set_experiment_tags", "delete_experiment_tag")
+    },
     # MLflow 3's logged models and datasets (fluent is loaded already; data loads no pandas).
     **{
         name: ("labtrack.tracking.fluent", name)
@@ -147,11 +152,12 @@ __all__ = [
     "create_experiment",
     "dashboard",
     "delete_experiment",
+    "delete_experiment_tag",
     "delete_run",
     "delete_tag",
     "end_run",
-    "evaluate",
     "entities",
+    "evaluate",
     "flush",
     "get_artifact_uri",
     "get_experiment",
@@ -190,6 +196,8 @@ __all__ = [
     "search_runs",
     "serve",
     "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
     "set_registry_uri",
     "set_tag",
     "set_tags",

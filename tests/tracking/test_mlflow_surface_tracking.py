@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import labtrack as lt
-from labtrack.errors import InvalidParameter
+from labtrack.errors import InvalidParameter, NotFound
 
 from ..mlflow_env import mlflow_python  # noqa: F401  (session fixture)
 
@@ -140,3 +140,20 @@ def test_log_image_takes_timestamp_and_synchronous():
             lt.log_image(image, key="sample", step=4, timestamp="now")
     paths = {a.path for a in lt.Client().list_artifacts(run.info.run_id, "images/sample")}
     assert paths == {"images/sample/step_3.png"}
+
+
+def test_experiment_tags_of_the_active_experiment(client):
+    experiment = lt.set_experiment("tagged")
+    lt.set_experiment_tag("team", "vision")
+    lt.set_experiment_tags({"stage": "dev", "n": 3})
+    assert client.get_experiment(experiment.experiment_id).tags == {
+        "team": "vision",
+        "stage": "dev",
+        "n": "3",
+    }
+    lt.delete_experiment_tag("stage")
+    assert "stage" not in client.get_experiment(experiment.experiment_id).tags
+    with pytest.raises(NotFound, match="stage"):
+        lt.delete_experiment_tag("stage")
+    with pytest.raises(NotFound):
+        client.delete_experiment_tag("999", "team")

@@ -159,6 +159,12 @@ class TrackingClient:
             experiment_id, *v.validate_tags({key: value}).popitem()
         )
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment. Raises ``NotFound`` if the experiment, or its tag
+        ``key``, does not exist.
+        """
+        self.store.experiments.delete_experiment_tag(experiment_id, key)
+
     # -- runs -----------------------------------------------------------------------------
 
     def create_run(

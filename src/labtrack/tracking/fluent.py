@@ -210,6 +210,27 @@ def search_experiments(
     return _client().search_experiments(view_type, max_results, filter_string, order_by)
 
 
+def set_experiment_tag(key: str, value: Any) -> None:
+    """Set a tag on the active experiment (``set_experiment``'s, else the Default one).
+
+    >>> lt.set_experiment_tag("team", "vision")  # doctest: +SKIP
+    """
+    _client().set_experiment_tag(active_experiment_id(), key, value)
+
+
+def set_experiment_tags(tags: dict[str, Any]) -> None:
+    """Set several tags on the active experiment."""
+    if not isinstance(tags, dict):
+        raise InvalidParameter(f"set_experiment_tags takes a dict, got {type(tags).__name__}")
+    for key, value in tags.items():
+        set_experiment_tag(key, value)
+
+
+def delete_experiment_tag(key: str) -> None:
+    """Remove a tag from the active experiment; ``NotFound`` if it has no such tag."""
+    _client().delete_experiment_tag(active_experiment_id(), key)
+
+
 def delete_experiment(experiment_id: str) -> None:
     """Mark an experiment deleted (its runs are kept); ``restore_experiment`` brings it back.
 

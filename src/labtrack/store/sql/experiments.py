@@ -224,6 +224,19 @@ class Experiments:
 
         self.db.write(work)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment; ``NotFound`` if the experiment has no such tag."""
+        self.get_experiment(experiment_id)
+
+        def work(conn: Connection) -> None:
+            deleted = conn.execute(
+                et.delete().where(et.c.experiment_id == _int_id(experiment_id), et.c.key == key)
+            )
+            if deleted.rowcount == 0:
+                raise NotFound(f"experiment {experiment_id} has no tag {key!r}")
+
+        self.db.write(work)
+
 
 _MAX_ID = 2**31 - 1
 
