@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
 
 import keras
 import numpy as np
@@ -135,3 +136,33 @@ def test_disable_restores_keras_fit(runs):
     assert "fit" not in vars(keras.Model) and keras.Model.fit is inherited
     tiny_model().fit(X, Y, epochs=1, verbose=0)
     assert runs() == []
+
+
+def test_datasets_are_logged_with_mlflows_digests(runs, mlflow_python, tmp_path):
+    lt.keras.autolog(log_models=False)
+    validation = (X[:30], Y[:30])
+    tiny_model().fit(X, Y, epochs=1, validation_data=validation, verbose=0)
+    (found,) = runs()
+    run = lt.Client().get_run(found.info.run_id)
+    logged = {
+        {tag.key: tag.value for tag in item.tags}["mlflow.data.context"]: item.dataset
+        for item in run.inputs.dataset_inputs
+    }
+    assert set(logged) == {"train", "eval"}
+    assert {dataset.name for dataset in logged.values()} == {"dataset"}
+    # What the real MLflow's keras autolog logs for the same arrays: from_numpy(x, targets=y).
+    np.savez(tmp_path / "data.npz", x=X, y=Y, vx=validation[0], vy=validation[1])
+    script = (
+        "import sys, numpy as np, mlflow.data\n"
+        "d = np.load(sys.argv[1])\n"
+        "print(mlflow.data.from_numpy(d['x'], targets=d['y']).digest,"
+        " mlflow.data.from_numpy(d['vx'], targets=d['vy']).digest)"
+    )
+    done = subprocess.run(
+        [mlflow_python, "-c", script, str(tmp_path / "data.npz")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [logged["train"].digest, logged["eval"].digest]

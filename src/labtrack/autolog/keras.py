@@ -32,6 +32,7 @@ def autolog(
     log_models: bool = True,
     log_input_examples: bool = False,
     silent: bool = False,
+    log_datasets: bool = True,
 ) -> None:
     """Log every ``keras.Model.fit`` as ``mlflow.keras.autolog()`` does: ``fit``'s arguments
     as params (``epochs``, ``batch_size``, ``validation_split``, ..., defaults included; not
@@ -40,6 +41,8 @@ def autolog(
     step = epoch (``loss``, ``accuracy``, ``val_loss``, ...), the validation's as
     ``validation_*``, ``model_summary.txt`` and the model as ``model/model.keras``. Besides,
     EarlyStopping's settings as params, and its ``stopped_epoch`` and ``restored_epoch``.
+    With ``log_datasets``, array data as dataset inputs (``train``, and ``eval`` for
+    ``validation_data``), with MLflow's digests.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.keras.autolog()
@@ -52,6 +55,7 @@ def autolog(
         log_input_examples=log_input_examples,
         silent=silent,
         patches={"keras": _install},
+        log_datasets=log_datasets,
     )
 
 
@@ -77,6 +81,31 @@ def _before_fit(call: FitCall) -> None:
     x = arguments.get("x")
     if call.config.log_input_examples and hasattr(x, "__getitem__") and hasattr(x, "shape"):
         safely(FLAVOR, "log an input example", log_input_example, call.run_id, x)
+    if call.config.options.get("log_datasets"):
+        safely(FLAVOR, "log the datasets", _log_datasets, call.run_id, arguments)
+
+
+def _log_datasets(run_id: str, arguments: dict[str, Any]) -> None:
+    """MLflow's dataset inputs: ``x`` (with ``y``) as ``train``, ``validation_data`` as
+    ``eval``, for arrays (a ``tf.data`` dataset or a generator is not described)."""
+    import numpy as np
+
+    from labtrack import data
+    from labtrack.entities import DatasetInput, InputTag
+    from labtrack.entities.dataset import CONTEXT_TAG
+    from labtrack.tracking.client import TrackingClient
+
+    found = [("train", arguments.get("x"), arguments.get("y"))]
+    validation = arguments.get("validation_data")
+    if isinstance(validation, tuple) and len(validation) >= 2:
+        found.append(("eval", validation[0], validation[1]))
+    inputs = [
+        DatasetInput(data.from_numpy(x, targets=y).to_entity(), [InputTag(CONTEXT_TAG, context)])
+        for context, x, y in found
+        if isinstance(x, np.ndarray)
+    ]
+    if inputs:
+        TrackingClient().log_inputs(run_id, inputs)
 
 
 def _training_params(arguments: dict[str, Any], early_stopping: Any) -> dict[str, Any]:
