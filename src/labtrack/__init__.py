@@ -101,10 +101,18 @@ _LAZY = {
     "log_table": ("labtrack.tracking.fluent", "log_table"),
     "load_table": ("labtrack.tracking.fluent", "load_table"),
     "evaluate": ("labtrack.models.evaluation", "evaluate"),
-    # Experiment tags of the active experiment (fluent is loaded already).
+    # More of MLflow's fluent names (fluent is loaded already).
     **{
         name: ("labtrack.tracking.fluent", name)
-        for name in ("set_experiment_tag", "set_experiment_tags", "delete_experiment_tag")
+        for name in (
+            "set_experiment_tag",
+            "set_experiment_tags",
+            "delete_experiment_tag",
+            "restore_run",
+            "log_stream",
+            "flush_async_logging",
+            "flush_artifact_async_logging",
+        )
     },
     # MLflow 3's logged models and datasets (fluent is loaded already; data loads no pandas).
     **{
@@ -159,6 +167,8 @@ __all__ = [
     "entities",
     "evaluate",
     "flush",
+    "flush_artifact_async_logging",
+    "flush_async_logging",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
@@ -182,12 +192,14 @@ __all__ = [
     "log_model",
     "log_param",
     "log_params",
+    "log_stream",
     "log_table",
     "log_text",
     "MlflowClient",
     "MlflowException",
     "register_model",
     "restore_experiment",
+    "restore_run",
     "run",
     "runs",
     "RunStatus",

@@ -157,3 +157,25 @@ def test_experiment_tags_of_the_active_experiment(client):
         lt.delete_experiment_tag("stage")
     with pytest.raises(NotFound):
         client.delete_experiment_tag("999", "team")
+
+
+def test_log_stream_restore_run_and_async_flushes(client, tmp_path):
+    import io
+
+    payload = bytes(range(256)) * 1000
+    with lt.start_run() as run:
+        lt.log_stream(io.BytesIO(payload), "blobs/data.bin")
+        (tmp_path / "f.bin").write_bytes(b"from a file")
+        with open(tmp_path / "f.bin", "rb") as file:
+            client.log_stream(run.info.run_id, file, "f.bin")
+        with pytest.raises(InvalidParameter, match="binary stream"):
+            lt.log_stream(io.StringIO("text"), "t.txt")
+        lt.log_metric("loss", 0.5, synchronous=False)
+        lt.flush_async_logging()
+        lt.flush_artifact_async_logging()
+        assert client.get_metric_history(run.info.run_id, "loss")[0].value == 0.5
+    assert client._artifacts(run.info.run_id).read_bytes("blobs/data.bin") == payload
+    assert client._artifacts(run.info.run_id).read_bytes("f.bin") == b"from a file"
+    lt.delete_run(run.info.run_id)
+    lt.restore_run(run.info.run_id)
+    assert client.get_run(run.info.run_id).info.lifecycle_stage == "active"

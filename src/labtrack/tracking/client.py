@@ -8,6 +8,7 @@ metrics first, so a process always reads what it logged.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 import time
@@ -719,6 +720,19 @@ class TrackingClient:
             artifact_file, serialize.image_bytes(image, artifact_file)
         )
         return finished(synchronous)
+
+    def log_stream(self, run_id: str, stream: object, artifact_file: str) -> None:
+        """Copy a binary file-like object (an open file, ``io.BytesIO``, ...) to the artifact
+        file ``artifact_file``, chunk by chunk. Raises ``InvalidParameter`` for anything
+        without a ``read`` that returns bytes.
+        """
+        if not callable(getattr(stream, "read", None)):
+            raise InvalidParameter(
+                f"log_stream takes a binary stream (with read()), got {type(stream).__name__}"
+            )
+        if isinstance(stream, io.TextIOBase):
+            raise InvalidParameter("log_stream takes a binary stream; open the file with 'rb'")
+        self._artifacts(run_id).upload_stream(artifact_file, stream)
 
     def log_table(self, run_id: str, data: object, artifact_file: str) -> None:
         """Save a table (a pandas DataFrame, or a dict of columns) as the artifact file

@@ -431,6 +431,11 @@ def delete_run(run_id: str) -> None:
     _client().delete_run(run_id)
 
 
+def restore_run(run_id: str) -> None:
+    """Bring a deleted run back. Raises ``NotFound`` if there is no such run."""
+    _client().restore_run(run_id)
+
+
 def _logging_target(run_id: str | None = None) -> tuple[TrackingClient, str]:
     """The client and run to log to: the given run, the active one, or a new one (as MLflow
     does). Logging to the active run skips resolving the tracking URI, which reads the
@@ -622,6 +627,18 @@ def flush() -> None:
     _client().flush()
 
 
+def flush_async_logging() -> None:
+    """MLflow's name for waiting on asynchronous logging: ``flush`` here, which also
+    finishes artifact writes still running in the background."""
+    client = _client()
+    client.flush()
+    client.writer.run_deferred()
+
+
+# MLflow's separate waits for artifacts and metrics are one here.
+flush_artifact_async_logging = flush_async_logging
+
+
 # -- artifacts ------------------------------------------------------------------------------
 
 
@@ -711,6 +728,17 @@ def log_image(
     """
     client, target = _logging_target(run_id)
     return client.log_image(target, image, artifact_file, key, step, timestamp, synchronous)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Copy a binary stream (an open file, ``io.BytesIO``, ...) to the artifact file
+    ``artifact_file`` of the active run or ``run_id``, chunk by chunk.
+
+    >>> with open("weights.bin", "rb") as f:                      # doctest: +SKIP
+    ...     lt.log_stream(f, "checkpoints/weights.bin")
+    """
+    client, target = _logging_target(run_id)
+    client.log_stream(target, stream, artifact_file)
 
 
 def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
