@@ -191,8 +191,8 @@ def run(target: str, args: Sequence[str] = (), module: bool = False) -> None:
 
 
 def check_target(target: str, module: bool = False) -> None:
-    """Raise ``InvalidParameter`` unless ``target`` is a file (or, if ``module``, a module
-    that can be found)."""
+    """Raise ``InvalidParameter`` unless ``target`` is a script file (or, if ``module``, a
+    module that can be found)."""
     if module:
         try:
             found = importlib.util.find_spec(target) is not None
@@ -202,6 +202,12 @@ def check_target(target: str, module: bool = False) -> None:
             raise InvalidParameter(f"no module named {target!r}")
     elif not os.path.isfile(target):
         raise InvalidParameter(f"no such script: {target}")
+    elif target.endswith(".ipynb"):
+        raise InvalidParameter(
+            f"{target} is a notebook, not a script: in Jupyter, run `%load_ext "
+            "labtrack.mlflow_alias` first (or set c.InteractiveShellApp.extensions = "
+            '["labtrack.mlflow_alias"] in ipython_kernel_config.py)'
+        )
 
 
 def add_arguments(parser) -> None:

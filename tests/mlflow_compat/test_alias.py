@@ -180,6 +180,12 @@ def test_a_failing_script_shows_its_traceback_and_a_missing_one_a_clear_error(tm
     )
     assert missing.returncode != 0 and "no such script" in missing.stderr
     assert "Traceback" not in missing.stderr
+    notebook = tmp_path / "analysis.ipynb"
+    notebook.write_text("{}")
+    refused = subprocess.run(
+        [*COMMANDS[command], str(notebook)], env=env, capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "%load_ext labtrack.mlflow_alias" in refused.stderr
 
 
 def test_exec_runs_a_module_and_takes_the_tracking_uri_option(tmp_path):
