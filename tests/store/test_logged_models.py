@@ -88,6 +88,9 @@ def test_unknown_ids_and_bad_input_are_refused(client, run_id):
         client.create_logged_model("424242", "m")
     with pytest.raises(NotFound):
         client.create_logged_model(_experiment(client, run_id), "m", source_run_id="f" * 32)
+    for name in ("../escape", "/abs", "a/../../b"):
+        with pytest.raises(InvalidParameter, match="relative path"):
+            client.create_logged_model(_experiment(client, run_id), name, source_run_id=run_id)
     model = client.create_logged_model(_experiment(client, run_id), "m")
     with pytest.raises(InvalidParameter, match="status"):
         client.finalize_logged_model(model.model_id, "DONE")
