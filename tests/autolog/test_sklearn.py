@@ -440,3 +440,20 @@ def test_logs_what_the_real_mlflow_logs_for_the_same_script(mlflow_python, tmp_p
         assert got["inputs"] == expected["inputs"], case  # names, digests, contexts
     assert ours["multiclass"]["metric_info"]  # the comparison did cover post-training metrics
     assert sorted(context for *_, context in ours["multiclass"]["inputs"]) == ["eval", "train"]
+
+
+def test_runs_are_found_by_filters_on_mlflows_names():
+    lt.sklearn.autolog(log_models=False, max_tuning_runs=None)
+    LogisticRegression(max_iter=500).fit(IRIS_X, IRIS_Y)
+    Ridge().fit(*load_diabetes(return_X_y=True))
+    GridSearchCV(SVC(), {"C": [0.1, 10.0]}, cv=3).fit(IRIS_X, IRIS_Y)
+
+    def names(filter_string):
+        found = lt.search_runs(filter_string=filter_string, output_format="list")
+        return sorted(run.data.tags["estimator_name"] for run in found)
+
+    assert names("metrics.training_accuracy_score > 0.9") == ["GridSearchCV", "LogisticRegression"]
+    assert names("metrics.training_r2_score > 0.1") == ["Ridge"]
+    assert names("tags.estimator_name = 'SVC' and metrics.rank_test_score = 1") == ["SVC"]
+    assert names("params.best_C = '10.0' and metrics.best_cv_score > 0.9") == ["GridSearchCV"]
+    assert names("params.estimator__C = '1.0'") == []  # a search's seed params are not logged
