@@ -457,3 +457,17 @@ def test_runs_are_found_by_filters_on_mlflows_names():
     assert names("tags.estimator_name = 'SVC' and metrics.rank_test_score = 1") == ["SVC"]
     assert names("params.best_C = '10.0' and metrics.best_cv_score > 0.9") == ["GridSearchCV"]
     assert names("params.estimator__C = '1.0'") == []  # a search's seed params are not logged
+
+
+def test_a_mixin_used_without_base_estimator_opens_no_run(runs):
+    lt.sklearn.autolog()
+
+    class Doubler(sklearn.base.TransformerMixin):  # no BaseEstimator: not an estimator
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            return X * 2
+
+    assert Doubler().fit_transform(np.ones((2, 2))).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    assert runs() == []

@@ -303,7 +303,9 @@ def _patched_fit(original):
 
     @functools.wraps(original)
     def patched(self, *args, **kwargs):
-        if _excluded(type(self)):
+        # A mixin's method (TransformerMixin.fit_transform) may serve a class that is no
+        # estimator (no get_params): that is not a fit to log.
+        if _excluded(type(self)) or not hasattr(self, "get_params"):
             return original(self, *args, **kwargs)
         return logging(self, *args, **kwargs)
 
