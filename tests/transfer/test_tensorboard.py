@@ -129,3 +129,25 @@ def test_a_corrupt_record_is_refused(tmp_path, tracking_uri):
     with pytest.raises(TransferError, match=str(events.name)):
         import_tensorboard(tmp_path / "tb", lt.Client())
     assert all_runs() == []
+
+
+def test_a_value_that_does_not_fit_its_plugin_is_refused(tmp_path, tracking_uri):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.plugins.scalar import metadata
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    from tensorboard.util import tensor_util
+
+    write_run(tmp_path / "tb" / "fine")
+    writer = EventFileWriter(str(tmp_path / "tb" / "odd"))
+    value = summary_pb2.Summary.Value(
+        tag="loss",
+        metadata=metadata.create_summary_metadata(display_name="loss", description=""),
+        tensor=tensor_util.make_tensor_proto(np.array([1.0, 2.0], dtype=np.float32)),
+    )  # a "scalar" of two numbers
+    writer.add_event(
+        event_pb2.Event(wall_time=WALL, step=3, summary=summary_pb2.Summary(value=[value]))
+    )
+    writer.close()
+    with pytest.raises(TransferError, match="cannot read tag 'loss' at step 3"):
+        import_tensorboard(tmp_path / "tb", lt.Client())
+    assert all_runs() == []

@@ -114,7 +114,15 @@ def _read_run(root: Path, folder: Path, staging: Path) -> _Run:
             if event.HasField("summary"):
                 run.saw(ms)
                 for value in event.summary.value:
-                    _read_value(run, value, event.step, ms, plugins, staging, path)
+                    try:
+                        _read_value(run, value, event.step, ms, plugins, staging, path)
+                    except TransferError:
+                        raise
+                    except Exception as error:  # a value its plugin's layout does not fit
+                        raise TransferError(
+                            f"{path}: cannot read tag {value.tag!r} at step {event.step} "
+                            f"({type(error).__name__}: {error}); nothing was imported"
+                        ) from None
     return run
 
 
