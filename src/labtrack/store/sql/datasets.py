@@ -39,12 +39,13 @@ class Datasets:
             for item in inputs:
                 pk = _dataset_pk(self.db, conn, experiment_id, item.dataset)
                 statement = self.db.upsert(conn, ri)
+                # RETURNING says whether the row is new (rowcount does not, on every driver).
                 added = conn.execute(
-                    statement.values(
-                        run_id=run_pk, dataset_pk=pk, logged_time=now_ms()
-                    ).on_conflict_do_nothing()
-                )
-                if added.rowcount and item.tags:
+                    statement.values(run_id=run_pk, dataset_pk=pk, logged_time=now_ms())
+                    .on_conflict_do_nothing()
+                    .returning(ri.c.run_id)
+                ).first()
+                if added is not None and item.tags:
                     conn.execute(
                         rit.insert(),
                         [
