@@ -93,15 +93,17 @@ CASES = {
     "model_artifacts": {},
     "python_model": {},
     "artifacts_module": {},
+    "run_id_env": {},
+    "client_registry_uri": {},
 }
 # script -> why labtrack differs today (strict: the test says so once it no longer does)
 KNOWN_GAPS: dict[str, str] = {
     "run_name_tag": "set_tag('mlflow.runName', ...) records the tag but does not rename the run",
-    "model_artifacts": "MLflow 3 keeps a logged model's files with its LoggedModel "
-    "(models:/<model_id>, ModelInfo.model_id); labtrack puts them among the run's artifacts "
-    "(runs:/ URI, no model id)",
+    "model_artifacts": "MLflow 3 keeps a logged model's files with its LoggedModel only; "
+    "labtrack also lists them among the run's artifacts (a 'model' folder)",
     "artifacts_module": "labtrack provides no mlflow.artifacts (download_artifacts, "
     "list_artifacts, load_dict, load_text by artifact URI)",
+    "client_registry_uri": "labtrack's Client (MlflowClient) takes no registry_uri argument",
     "model_info": "labtrack.models has no get_model_info, and its Model.load reads a local "
     "folder, not a model URI as MLflow's does",
 }
