@@ -243,3 +243,29 @@ def test_the_signature_follows_pyfunc_predict_fn(iris, iris_classifier, tmp_path
     )
     (outputs,) = metadata.signature.outputs.inputs  # one tensor: the class probabilities
     assert tuple(outputs.shape) == (-1, 3)
+
+
+class _Streamer(lt.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+    def predict_stream(self, context, model_input, params=None):
+        yield from (f"{word}{context.model_config['suffix']}" for word in model_input.split())
+
+
+def test_pyfunc_model_has_mlflows_properties(iris, iris_classifier):
+    from labtrack.errors import InvalidState
+
+    X, _ = iris
+    info = lt.sklearn.log_model(iris_classifier, "model", input_example=X.head(2))
+    model = lt.pyfunc.load_model(info.model_uri)
+    assert model.input_example.equals(X.head(2))
+    assert model.loader_module == "labtrack.sklearn" and model.model_config == {}
+    assert model.model_id == info.model_id and model.model_id.startswith("m-")
+    assert lt.pyfunc.load_model(f"runs:/{info.run_id}/model").model_id is None
+    with pytest.raises(InvalidState, match="does not stream"):
+        model.predict_stream(X.head(1))
+    streamer = lt.pyfunc.log_model("s", python_model=_Streamer(), model_config={"suffix": "!"})
+    loaded = lt.pyfunc.load_model(streamer.model_uri, model_config={"suffix": "?"})
+    assert loaded.model_config == {"suffix": "?"}
+    assert list(loaded.predict_stream("a b")) == ["a?", "b?"]

@@ -235,8 +235,7 @@ def _predictor(model, model_config, inference_params):
         model = load_model(model, model_config=model_config)
     if isinstance(model, PyFuncModel):
         raw = model.get_raw_model()
-        model_id = getattr(model.metadata, "model_id", None)
-        return (lambda x: model.predict(x, params=inference_params)), raw, model_id
+        return (lambda x: model.predict(x, params=inference_params)), raw, model.model_id
     if callable(getattr(model, "predict", None)):
         return model.predict, model, None
     if callable(model):

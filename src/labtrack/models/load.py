@@ -47,7 +47,8 @@ def load_model(
             )
         entry = {**entry, "model_config": {**(entry.get("model_config") or {}), **model_config}}
     native = flavor.load(folder, entry)
-    return PyFuncModel(metadata, native, flavor.predictor(native, entry), flavor.NAME, location.uri)
+    predict = flavor.predictor(native, entry)
+    return PyFuncModel(metadata, native, predict, flavor.NAME, location.uri, folder)
 
 
 def load_native(

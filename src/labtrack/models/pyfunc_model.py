@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from labtrack.models.enforcement import conform
@@ -25,21 +27,67 @@ class PyFuncModel:
         predict: Callable[[Any, dict | None], Any],
         flavor: str,
         model_uri: str | None = None,
+        folder: Path | None = None,
     ):
         self.metadata = metadata
         self.flavor = flavor
         self.model_uri = model_uri
         self._native = native
         self._predict = predict
+        self._folder = folder
 
     @property
     def signature(self):
+        """The model's ``ModelSignature`` (inputs and outputs), or None."""
         return self.metadata.signature
+
+    @property
+    def input_example(self) -> Any:
+        """The input example the model was saved with (a DataFrame or an array), or None."""
+        if self._folder is None:
+            return None
+        from labtrack.models.input_example import load_input_example
+
+        return load_input_example(self._folder, self.metadata.saved_input_example_info)
+
+    @property
+    def loader_module(self) -> str | None:
+        """The module that loads the model as a python_function (MLflow's property)."""
+        return self.metadata.flavors.get("python_function", {}).get("loader_module")
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        """A Python model's ``model_config`` as loaded (overrides included); {} for others."""
+        context = getattr(self._native, "context", None)
+        return dict(getattr(context, "model_config", None) or {})
+
+    @property
+    def model_id(self) -> str | None:
+        """The logged model's id (MLflow 3's ``m-...``) when it was loaded by
+        ``models:/<model_id>``, else None."""
+        recorded = getattr(self.metadata, "model_id", None)
+        if recorded:
+            return recorded
+        match = re.fullmatch(r"models:/(m-[0-9a-f]{32})/?", str(self.model_uri or ""))
+        return match.group(1) if match else None
 
     def predict(self, data: Any, params: dict | None = None) -> Any:
         """Predictions for ``data``: a pandas DataFrame, a numpy array (or tensor), a list
         of dicts, or a dict of columns."""
         return self._predict(conform(data, self.metadata.get_input_schema()), params)
+
+    def predict_stream(self, data: Any, params: dict | None = None):
+        """The chunks a Python model's own ``predict_stream`` yields for ``data`` (MLflow's
+        streaming predict); ``InvalidState`` for a model that has none."""
+        python_model = getattr(self._native, "python_model", None)
+        stream = getattr(python_model, "predict_stream", None)
+        if not callable(stream):
+            from labtrack.errors import InvalidState
+
+            raise InvalidState("this model does not stream: it has no predict_stream method")
+        from labtrack.models.python_model import call_predict
+
+        return call_predict(stream, self._native.context, data, params)
 
     def get_raw_model(self) -> Any:
         """The flavor's own object: the estimator, ``nn.Module``, Keras model or Python model."""
