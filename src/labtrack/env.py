@@ -187,9 +187,12 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     """explicit argument > ``LABTRACK_TRACKING_URI`` > ``MLFLOW_TRACKING_URI`` > the per-user
     default store.
 
-    A bare filesystem path is accepted and turned into a ``sqlite:///`` URI.
+    A bare filesystem path is accepted and turned into a ``sqlite:///`` URI. MLflow's URIs
+    for stores labtrack cannot use (a ``file:`` store or a folder, ``databricks``) raise
+    ``InvalidParameter``: read as paths, they would name new SQLite files.
     """
     uri = explicit or TRACKING_URI.get() or default_tracking_uri()
+    _refuse_mlflow_only_uri(uri)
     if "://" not in uri:
         return f"sqlite:///{Path(uri).expanduser().resolve()}"
     # sqlite:///relative.db names a file relative to the working directory: pin it, so that
@@ -199,3 +202,19 @@ def resolve_tracking_uri(explicit: str | None = None) -> str:
     if uri.startswith("sqlite:///") and relative:
         uri = f"sqlite:///{Path(database).expanduser().resolve()}" + (f"?{query}" if query else "")
     return uri
+
+
+def _refuse_mlflow_only_uri(uri: str) -> None:
+    from labtrack.errors import InvalidParameter
+
+    if uri.startswith("file:") or ("://" not in uri and Path(uri).expanduser().is_dir()):
+        raise InvalidParameter(
+            f"tracking URI {uri!r} is a folder, as MLflow's file store is: labtrack stores runs "
+            "in a database; use sqlite:///path/to/file.db (`labtrack import mlflow FOLDER` "
+            "copies an MLflow file store into it)"
+        )
+    if uri.split(":", 1)[0] in ("databricks", "databricks-uc", "uc"):
+        raise InvalidParameter(
+            f"tracking URI {uri!r} names Databricks, which labtrack cannot log to; use "
+            "sqlite:///path/to/file.db, postgresql://... or http(s)://host:port"
+        )

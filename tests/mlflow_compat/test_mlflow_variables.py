@@ -136,3 +136,24 @@ def test_mlflow_registry_uri_naming_another_store_is_refused_on_first_use(tmp_pa
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", _store(tmp_path, "tracking.db"))
     lt.log_metric("m", 1.0)
     lt.end_run()
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("file:./mlruns", "is a folder, as MLflow's file store is"),
+        ("file:///tmp/mlruns", "is a folder, as MLflow's file store is"),
+        ("mlruns", "is a folder, as MLflow's file store is"),
+        ("databricks", "names Databricks"),
+        ("databricks://profile", "names Databricks"),
+    ],
+)
+def test_an_mlflow_uri_labtrack_cannot_use_is_refused_not_made_a_sqlite_file(
+    tmp_path, monkeypatch, uri, message
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mlruns").mkdir()  # what MLflow's default store leaves in a project
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    with pytest.raises(InvalidParameter, match=message):
+        lt.log_metric("m", 1.0)
+    assert [p.name for p in tmp_path.iterdir()] == ["mlruns"]  # no SQLite file was made

@@ -91,7 +91,11 @@ def check_registry_uri(tracking_uri: str) -> None:
 
 
 def _check_registry_uri(uri: str, tracking_uri: str) -> None:
-    if env.resolve_tracking_uri(uri) != env.resolve_tracking_uri(tracking_uri):
+    try:
+        same = env.resolve_tracking_uri(uri) == env.resolve_tracking_uri(tracking_uri)
+    except InvalidParameter:  # "databricks-uc" and the like: not a labtrack store at all
+        same = False
+    if not same:
         raise InvalidParameter(
             f"registry URI {uri!r} names another store than the tracking URI "
             f"{tracking_uri!r}: labtrack keeps the model registry in the tracking store. "
