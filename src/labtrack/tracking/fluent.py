@@ -635,8 +635,10 @@ def flush_async_logging() -> None:
     client.writer.run_deferred()
 
 
-# MLflow's separate waits for artifacts and metrics are one here.
-flush_artifact_async_logging = flush_async_logging
+def flush_artifact_async_logging() -> None:
+    """MLflow's wait for artifacts logged asynchronously: the same as ``flush_async_logging``
+    here (metric points and background artifact writes are finished together)."""
+    flush_async_logging()
 
 
 # -- artifacts ------------------------------------------------------------------------------
