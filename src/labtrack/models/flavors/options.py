@@ -143,7 +143,8 @@ def write_common(
     * ``extra_files``: files copied into ``extra_files/`` (``entry["extra_files"]`` lists them).
     """
     if code_paths is not None:
-        entry["code"] = _copy_into(folder, CODE_FOLDER, _paths("code_paths", code_paths))
+        _copy_into(folder, CODE_FOLDER, _paths("code_paths", code_paths))
+        entry["code"] = CODE_FOLDER
     if not _unset(conda_env):
         import yaml
 
@@ -151,9 +152,7 @@ def write_common(
         (folder / CONDA_FILE).write_text(text)
     if extra_files is not None:
         copied = _copy_into(folder, EXTRA_FILES_FOLDER, _paths("extra_files", extra_files))
-        entry["extra_files"] = [
-            {"path": f"{copied}/{Path(path).name}"} for path in _paths("extra_files", extra_files)
-        ]
+        entry["extra_files"] = [{"path": f"{EXTRA_FILES_FOLDER}/{name}"} for name in copied]
     return entry
 
 
@@ -185,17 +184,20 @@ def _paths(name: str, paths: Any) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
-def _copy_into(folder: Path, subfolder: str, paths: list[str]) -> str:
+def _copy_into(folder: Path, subfolder: str, paths: list[str]) -> list[str]:
+    """Copy each file or folder into ``folder/subfolder`` under its own name; the names."""
     target = folder / subfolder
     target.mkdir(exist_ok=True)
+    names = []
     for path in paths:
         source = Path(path)
-        destination = target / source.resolve().name
+        name = source.resolve().name
         if source.is_dir():
-            shutil.copytree(source, destination, dirs_exist_ok=True)
+            shutil.copytree(source, target / name, dirs_exist_ok=True)
         else:
-            shutil.copy2(source, destination)
-    return subfolder
+            shutil.copy2(source, target / name)
+        names.append(name)
+    return names
 
 
 def _conda_dict(conda_env: Any) -> dict:
