@@ -9,9 +9,12 @@ from pathlib import Path
 import keras
 import lightning.pytorch as pl
 import pytest
+from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+import labtrack as lt
 from labtrack.autolog import _imports, autolog
+from labtrack.errors import InvalidParameter
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 FRAMEWORKS = {"sklearn", "keras", "torch", "lightning", "pytorch_lightning", "numpy", "pandas"}
@@ -109,3 +112,29 @@ def test_when_imported_runs_after_the_module_executed_and_can_be_cancelled(tmp_p
     assert _imports._finder not in sys.meta_path  # nothing pending: the finder is gone
     _imports.when_imported("sys", "test", lambda: seen.append("now"))  # already imported
     assert seen == [42, "now"]
+
+
+def test_mlflows_common_settings_exclusive_extra_tags_registered_model(runs):
+    X, y = load_iris(return_X_y=True)
+    autolog(exclusive=True, extra_tags={"team": "vision"}, log_models=False)
+    with lt.start_run() as mine:
+        LogisticRegression(max_iter=500).fit(X, y)  # exclusive: the user's run gets nothing
+    LogisticRegression(max_iter=500).fit(X, y)  # a run autolog starts: with the extra tags
+    user_run, autologged = runs()
+    assert user_run.info.run_id == mine.info.run_id
+    assert user_run.data.params == {} and user_run.data.metrics == {}
+    assert autologged.data.tags["team"] == "vision"
+    assert autologged.data.tags["mlflow.autologging"] == "sklearn"
+
+    lt.sklearn.autolog(registered_model_name="iris-classifier", log_model_signatures=False)
+    LogisticRegression(max_iter=500).fit(X, y)
+    latest = runs()[-1]
+    (version,) = lt.MlflowClient().search_model_versions("name = 'iris-classifier'")
+    assert version.run_id == latest.info.run_id
+    saved = lt.models.Model.load(lt.Client().download_artifacts(latest.info.run_id, "model"))
+    assert saved.signature is None
+
+
+def test_bad_extra_tags_are_refused_when_autolog_is_called():
+    with pytest.raises(InvalidParameter, match="tag"):
+        autolog(extra_tags={"../escape": "x"})

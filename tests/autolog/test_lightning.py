@@ -201,3 +201,11 @@ def test_checkpoint_settings_are_checked_when_autolog_is_called():
         lt.pytorch.autolog(checkpoint_mode="lowest")
     with pytest.raises(lt.errors.InvalidParameter, match="checkpoint_save_freq"):
         lt.pytorch.autolog(checkpoint_save_freq=0)
+
+
+def test_log_every_n_epoch_thins_the_epoch_metrics(tmp_path, runs, history):
+    lt.pytorch.autolog(log_models=False, checkpoint=False, log_every_n_epoch=2)
+    fit(tmp_path, epochs=4)
+    (run,) = runs()
+    assert [step for step, _ in history(run.info.run_id, "val_loss")] == [1, 3]
+    assert not any(f.path == "checkpoints" for f in lt.Client().list_artifacts(run.info.run_id))

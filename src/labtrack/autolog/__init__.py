@@ -21,16 +21,24 @@ INTEGRATIONS = {"sklearn": "sklearn", "keras": "keras", "pytorch": "torch"}
 
 
 def autolog(
-    disable: bool = False,
-    log_models: bool = True,
     log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
+    log_traces: bool = True,
+    disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
     silent: bool = False,
+    extra_tags: dict[str, str] | None = None,
     exclude_flavors: list[str] | None = None,
 ) -> None:
-    """Enable (or, with ``disable=True``, disable) autologging for every installed framework.
+    """Enable (or, with ``disable=True``, disable) autologging for every installed framework,
+    with ``mlflow.autolog()``'s parameters, passed on to each framework's ``autolog``.
 
     Nothing is imported here: each framework is patched when the notebook imports it, so
     enabling Keras autologging costs nothing in a notebook that only uses scikit-learn.
+    ``log_traces`` is accepted and changes nothing: labtrack records no GenAI traces.
 
     >>> import labtrack as lt                                   # doctest: +SKIP
     >>> lt.autolog()
@@ -45,7 +53,12 @@ def autolog(
             disable=disable,
             log_models=log_models,
             log_input_examples=log_input_examples,
+            log_model_signatures=log_model_signatures,
+            log_datasets=log_datasets,
+            exclusive=exclusive,
+            disable_for_unsupported_versions=disable_for_unsupported_versions,
             silent=silent,
+            extra_tags=extra_tags,
         )
 
 

@@ -38,6 +38,11 @@ class AutologConfig:
     log_input_examples: bool = False
     silent: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    # MLflow's: log nothing into runs the user started; tags for the runs autologging starts;
+    # the registered model each logged model becomes a new version of.
+    exclusive: bool = False
+    extra_tags: dict[str, str] = field(default_factory=dict)
+    registered_model_name: str | None = None
 
 
 _configs: dict[str, AutologConfig] = {}
@@ -59,19 +64,37 @@ def configure(
     log_input_examples: bool,
     silent: bool,
     patches: dict[str, Callable[[], None]],
+    exclusive: bool = False,
+    extra_tags: dict[str, Any] | None = None,
+    registered_model_name: str | None = None,
+    disable_for_unsupported_versions: bool = False,
     **options: Any,
 ) -> None:
     """The body of every ``autolog()``: store the settings, then patch each library when
     it is imported (at once if it already is); or, with ``disable``, undo all of that.
 
-    ``patches`` maps a module name to the function that patches it.
+    ``patches`` maps a module name to the function that patches it. Raises
+    ``InvalidParameter`` for ``extra_tags`` that are no valid tags. MLflow's
+    ``disable_for_unsupported_versions`` is accepted and changes nothing: labtrack keeps no
+    list of tested library versions, and patches whatever version is installed.
     """
     if disable:
         _imports.cancel(flavor)
         unpatch(flavor)
         _configs.pop(flavor, None)
         return
-    _configs[flavor] = AutologConfig(flavor, log_models, log_input_examples, silent, options)
+    from labtrack.tracking import validation
+
+    _configs[flavor] = AutologConfig(
+        flavor,
+        log_models,
+        log_input_examples,
+        silent,
+        options,
+        exclusive=bool(exclusive),
+        extra_tags=validation.validate_tags(extra_tags or {}),
+        registered_model_name=registered_model_name,
+    )
     for module, install in patches.items():
         # Runs inside the user's import statement: a failed patch must not fail the import.
         _imports.when_imported(
@@ -226,22 +249,24 @@ def wrap_fit(
 
 @contextlib.contextmanager
 def autolog_run(flavor: str, run_name: str | None = None) -> Iterator[str | None]:
-    """The id of the run to log into: the active run, or one opened here and ended with the
-    block (FAILED, with the error recorded, if the block raises). None if none could be opened.
+    """The id of the run to log into: the active run (unless the integration is
+    ``exclusive``), or one opened here with the ``extra_tags`` and ended with the block
+    (FAILED, with the error recorded, if the block raises). None if there is none to log into.
 
     >>> with autolog_run("pytorch") as run_id:  # doctest: +SKIP
     ...     fluent.log_metric("loss", 0.5, run_id=run_id)
     """
     active = fluent.active_run()
+    config = _configs.get(flavor)
     if active is not None:
-        yield active.info.run_id
+        yield None if config is not None and config.exclusive else active.info.run_id
         return
     run = safely(
         flavor,
         "start a run",
         fluent.start_run,
         run_name=run_name,
-        tags={"mlflow.autologging": flavor},
+        tags={"mlflow.autologging": flavor, **(config.extra_tags if config else {})},
     )
     if run is None:
         yield None

@@ -52,12 +52,14 @@ def optimizer_params(optimizer: Any) -> dict[str, str]:
     return {key: param_value(value) for key, value in params.items()}
 
 
-def log_pytorch_model(model: Any, run_id: str) -> None:
+def log_pytorch_model(model: Any, run_id: str, registered_model_name: str | None = None) -> None:
     """The trained module through ``lt.log_model`` as ``model`` (``MLmodel`` beside
     ``data/model.pth``), so that ``lt.load_model(f"runs:/{run_id}/model")`` loads it."""
     from labtrack.models import log_model
 
-    log_model(model, "model", flavor=FLAVOR, run_id=run_id)
+    log_model(
+        model, "model", flavor=FLAVOR, run_id=run_id, registered_model_name=registered_model_name
+    )
 
 
 def to_float(value: Any) -> float:

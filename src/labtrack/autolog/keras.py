@@ -33,6 +33,11 @@ def autolog(
     log_input_examples: bool = False,
     silent: bool = False,
     log_datasets: bool = True,
+    log_model_signatures: bool = True,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> None:
     """Log every ``keras.Model.fit`` as ``mlflow.keras.autolog()`` does: ``fit``'s arguments
     as params (``epochs``, ``batch_size``, ``validation_split``, ..., defaults included; not
@@ -43,6 +48,10 @@ def autolog(
     EarlyStopping's settings as params, and its ``stopped_epoch`` and ``restored_epoch``.
     With ``log_datasets``, array data as dataset inputs (``train``, and ``eval`` for
     ``validation_data``), with MLflow's digests.
+    MLflow's ``exclusive`` (log nothing into a run the user started), ``extra_tags`` (on the
+    runs autologging starts), ``registered_model_name`` (each logged model becomes a new
+    version of it) work as in MLflow; ``disable_for_unsupported_versions`` changes nothing.
+    ``log_model_signatures`` is accepted: labtrack's Keras model records no signature.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.keras.autolog()
@@ -56,6 +65,10 @@ def autolog(
         silent=silent,
         patches={"keras": _install},
         log_datasets=log_datasets,
+        exclusive=exclusive,
+        disable_for_unsupported_versions=disable_for_unsupported_versions,
+        registered_model_name=registered_model_name,
+        extra_tags=extra_tags,
     )
 
 
@@ -135,7 +148,14 @@ def _after_fit(call: FitCall, history: Any) -> None:
             call.run_id,
         )
     if call.config.log_models:
-        safely(FLAVOR, "log the model", _log_keras_model, call.instance, call.run_id)
+        safely(
+            FLAVOR,
+            "log the model",
+            _log_keras_model,
+            call.instance,
+            call.run_id,
+            call.config.registered_model_name,
+        )
 
 
 def _log_early_stopping(callback: Any, run_id: str) -> None:
@@ -146,12 +166,14 @@ def _log_early_stopping(callback: Any, run_id: str) -> None:
     fluent.log_metrics(metrics, run_id=run_id)
 
 
-def _log_keras_model(model: Any, run_id: str) -> None:
+def _log_keras_model(model: Any, run_id: str, registered_model_name: str | None) -> None:
     """The trained model through ``lt.log_model``: ``model/model.keras`` beside ``MLmodel``
     (which records the Keras version and backend)."""
     from labtrack.models import log_model
 
-    log_model(model, "model", flavor=FLAVOR, run_id=run_id)
+    log_model(
+        model, "model", flavor=FLAVOR, run_id=run_id, registered_model_name=registered_model_name
+    )
 
 
 @functools.cache

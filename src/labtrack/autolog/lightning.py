@@ -61,7 +61,7 @@ def _before_fit(call: FitCall) -> None:
     checkpoints = options.get("checkpoint")
     callback.start(
         call.run_id,
-        options.get("log_every_n_step"),
+        options,
         _Checkpoints(call.run_id, **checkpoints) if checkpoints else None,
     )
     early_stopping = importlib.import_module(f"{namespace}.callbacks").EarlyStopping
@@ -92,7 +92,14 @@ def _after_fit(call: FitCall, result: Any) -> None:
         )
     safely(FLAVOR, "log the model summary", _log_summary, trainer, model, call.run_id)
     if call.config.log_models:
-        safely(FLAVOR, "log the model", log_pytorch_model, model, call.run_id)
+        safely(
+            FLAVOR,
+            "log the model",
+            log_pytorch_model,
+            model,
+            call.run_id,
+            call.config.registered_model_name,
+        )
 
 
 def _log_early_stopping_result(stopper: Any, run_id: str) -> None:
@@ -190,12 +197,15 @@ def _callback_class(namespace: str) -> type:
         def __init__(self) -> None:
             self.run_id: str | None = None
             self.every_n_step: int | None = None
+            self.every_n_epoch = 1
             self.checkpoints: _Checkpoints | None = None
             self.step_metrics: set[str] = set()
             self.epoch_metrics: set[str] = set()
 
-        def start(self, run_id: str, every_n_step: int | None, checkpoints: Any) -> None:
-            self.run_id, self.every_n_step, self.checkpoints = run_id, every_n_step, checkpoints
+        def start(self, run_id: str, options: dict[str, Any], checkpoints: Any) -> None:
+            self.run_id, self.checkpoints = run_id, checkpoints
+            self.every_n_step = options.get("log_every_n_step")
+            self.every_n_epoch = options.get("log_every_n_epoch") or 1
             self.step_metrics.clear()
             self.epoch_metrics.clear()
 
@@ -239,14 +249,15 @@ def _callback_class(namespace: str) -> type:
                 k: v for k, v in trainer.callback_metrics.items() if k not in self.step_metrics
             }
             self.epoch_metrics.update(metrics)
-            safely(
-                FLAVOR,
-                "log the epoch's metrics",
-                self._log,
-                trainer,
-                metrics,
-                pl_module.current_epoch,
-            )
+            if (pl_module.current_epoch + 1) % self.every_n_epoch == 0:
+                safely(
+                    FLAVOR,
+                    "log the epoch's metrics",
+                    self._log,
+                    trainer,
+                    metrics,
+                    pl_module.current_epoch,
+                )
             if self.checkpoints is not None and self.checkpoints.save_freq == "epoch":
                 safely(FLAVOR, "log a checkpoint", self.checkpoints.consider, trainer)
 

@@ -42,6 +42,13 @@ def autolog(
     checkpoint_save_best_only: bool = True,
     checkpoint_save_weights_only: bool = False,
     checkpoint_save_freq: str | int = "epoch",
+    log_every_n_epoch: int = 1,
+    log_datasets: bool = True,
+    log_model_signatures: bool = True,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> None:
     """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``) as
     ``mlflow.pytorch.autolog()`` does: each epoch's ``trainer.callback_metrics`` (what the
@@ -56,7 +63,12 @@ def autolog(
     ``model_class`` and parameter counts. In plain PyTorch, what a ``SummaryWriter`` writes
     reaches the active run (``add_hparams``; scalars with ``log_every_n_step``: see
     ``tensorboard_writer.py``). The settings (``log_models``, ``silent``) also apply to
-    ``track_training``.
+    ``track_training``. Epoch metrics are logged every ``log_every_n_epoch`` epochs.
+    MLflow's ``exclusive`` (log nothing into a run the user started), ``extra_tags`` (on the
+    runs autologging starts), ``registered_model_name`` (each logged model becomes a new
+    version of it) work as in MLflow; ``disable_for_unsupported_versions`` changes nothing.
+    ``log_datasets`` and ``log_model_signatures`` are accepted: MLflow's Lightning
+    autologging logs no datasets, and labtrack's PyTorch model records no signature.
 
     >>> import labtrack as lt                                   # doctest: +SKIP
     >>> lt.pytorch.autolog()
@@ -64,6 +76,10 @@ def autolog(
     """
     if checkpoint and checkpoint_save_best_only and checkpoint_mode not in ("min", "max"):
         raise InvalidParameter(f"checkpoint_mode must be 'min' or 'max', got {checkpoint_mode!r}")
+    if not isinstance(log_every_n_epoch, int) or log_every_n_epoch < 1:
+        raise InvalidParameter(
+            f"log_every_n_epoch must be a positive int, got {log_every_n_epoch!r}"
+        )
     if checkpoint_save_freq != "epoch" and not (
         isinstance(checkpoint_save_freq, int) and checkpoint_save_freq > 0
     ):
@@ -82,6 +98,11 @@ def autolog(
         silent=silent,
         patches=patches,
         log_every_n_step=log_every_n_step,
+        log_every_n_epoch=log_every_n_epoch,
+        exclusive=exclusive,
+        disable_for_unsupported_versions=disable_for_unsupported_versions,
+        registered_model_name=registered_model_name,
+        extra_tags=extra_tags,
         checkpoint=checkpoint
         and {
             "monitor": checkpoint_monitor,
@@ -171,14 +192,15 @@ def track_training(
     """
     with autolog_run(FLAVOR, run_name) as run_id:
         tracker = TrainingTracker(run_id, log_every_n_steps)
-        if run_id is None:  # no run could be opened (already warned): the loop runs untracked
+        if run_id is None:  # no run to log into (exclusive, or none could be opened): untracked
             yield tracker
             return
         safely(FLAVOR, "log the model's params", log_training_setup, model, optimizer, run_id)
         yield tracker
         config = get_config(FLAVOR)
         if log_models if log_models is not None else (config is None or config.log_models):
-            safely(FLAVOR, "log the model", log_pytorch_model, model, run_id)
+            registered = config.registered_model_name if config else None
+            safely(FLAVOR, "log the model", log_pytorch_model, model, run_id, registered)
 
 
 __all__ = [

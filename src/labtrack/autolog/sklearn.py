@@ -79,6 +79,11 @@ def autolog(
     log_post_training_metrics: bool = True,
     pos_label: Any = None,
     log_datasets: bool = True,
+    log_model_signatures: bool = True,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    registered_model_name: str | None = None,
+    extra_tags: dict[str, str] | None = None,
 ) -> None:
     """Log every scikit-learn ``fit`` as ``mlflow.sklearn.autolog()`` does, with its names.
 
@@ -97,6 +102,10 @@ def autolog(
     ``metric_info.json``; import the metric functions after calling ``autolog()``. With
     ``log_datasets``, the training data (and a logged model's prediction inputs) are the
     run's dataset inputs, context ``train`` (``eval``), with MLflow's digests.
+    With ``log_model_signatures``, the model's signature is inferred from the first rows.
+    MLflow's ``exclusive`` (log nothing into a run the user started), ``extra_tags`` (on the
+    runs autologging starts), ``registered_model_name`` (each logged model becomes a new
+    version of it) work as in MLflow; ``disable_for_unsupported_versions`` changes nothing.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.sklearn.autolog()
@@ -114,6 +123,11 @@ def autolog(
         log_post_training_metrics=log_post_training_metrics,
         pos_label=pos_label,
         log_datasets=log_datasets,
+        log_model_signatures=log_model_signatures,
+        exclusive=exclusive,
+        disable_for_unsupported_versions=disable_for_unsupported_versions,
+        registered_model_name=registered_model_name,
+        extra_tags=extra_tags,
     )
     if disable:
         _tracker.clear()
@@ -447,8 +461,9 @@ def _log_estimator(
 
     head = _first_rows(X) if X is not None else None
     keep_example = head is not None and config is not None and config.log_input_examples
+    wants_signature = config is None or config.options.get("log_model_signatures", True)
     signature = None
-    if head is not None and not keep_example:
+    if head is not None and not keep_example and wants_signature:
         signature = safely(FLAVOR, "infer the model's signature", _signature, estimator, head)
     log_model(
         estimator,
@@ -457,6 +472,8 @@ def _log_estimator(
         run_id=run_id,
         signature=signature,
         input_example=head if keep_example else None,
+        # The model only: MLflow registers no best_estimator (which gets no config here).
+        registered_model_name=config.registered_model_name if config else None,
     )
 
 
