@@ -21,6 +21,8 @@ import labtrack.pytorch  # noqa: F401  (lt.pytorch)
 import labtrack.sklearn  # noqa: F401  (lt.sklearn)
 from labtrack.errors import InvalidParameter
 
+from ..mlflow_env import mlflow_python  # noqa: F401  (session fixture)
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
@@ -120,9 +122,7 @@ def test_sklearn_serialization_format_and_predict_fn(iris, iris_classifier, tmp_
         lt.pyfunc.load_model("models:/iris-proba/1").predict(X),
         iris_classifier.predict_proba(X),
     )
-    with pytest.raises(InvalidParameter, match="skops"):
-        lt.sklearn.save_model(iris_classifier, tmp_path / "s", serialization_format="skops")
-    with pytest.raises(InvalidParameter, match="skops_trusted_types"):
+    with pytest.raises(InvalidParameter, match="skops_trusted_types applies"):
         lt.sklearn.save_model(iris_classifier, tmp_path / "t", skops_trusted_types=["x"])
     with pytest.raises(InvalidParameter, match="pyfunc_predict_fn"):
         lt.sklearn.save_model(iris_classifier, tmp_path / "u", pyfunc_predict_fn="transform")
@@ -269,3 +269,55 @@ def test_pyfunc_model_has_mlflows_properties(iris, iris_classifier):
     loaded = lt.pyfunc.load_model(streamer.model_uri, model_config={"suffix": "?"})
     assert loaded.model_config == {"suffix": "?"}
     assert list(loaded.predict_stream("a b")) == ["a?", "b?"]
+
+
+def _has_skops() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("skops") is not None
+
+
+def test_skops_models_round_trip_or_say_what_they_need(iris, iris_classifier, tmp_path):
+    X, _ = iris
+    if not _has_skops():
+        with pytest.raises(InvalidParameter, match="pip install skops"):
+            lt.sklearn.save_model(iris_classifier, tmp_path / "m", serialization_format="skops")
+        return
+    lt.sklearn.save_model(iris_classifier, tmp_path / "m", serialization_format="skops")
+    assert (tmp_path / "m" / "model.skops").is_file()
+    np.testing.assert_array_equal(
+        lt.sklearn.load_model(str(tmp_path / "m")).predict(X), iris_classifier.predict(X)
+    )
+
+
+# MLflow's default sklearn format is skops: a model saved by the real MLflow, as it saves it.
+MLFLOW_SAVES = """
+import sys
+import mlflow.sklearn
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+X, y = load_iris(return_X_y=True, as_frame=True)
+model = LogisticRegression(max_iter=500).fit(X, y)
+mlflow.sklearn.save_model(model, sys.argv[1], pyfunc_predict_fn="predict_proba")
+"""
+
+
+def test_a_model_mlflow_saved_loads_with_its_predict_fn(mlflow_python, iris, tmp_path):  # noqa: F811
+    X, y = iris
+    result = subprocess.run(
+        [mlflow_python, "-c", MLFLOW_SAVES, str(tmp_path / "mlflow_model")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    entry = yaml.safe_load((tmp_path / "mlflow_model" / "MLmodel").read_text())["flavors"]
+    assert entry["sklearn"]["serialization_format"] == "skops"
+    if not _has_skops():
+        with pytest.raises(InvalidParameter, match="pip install skops"):
+            lt.pyfunc.load_model(str(tmp_path / "mlflow_model"))
+        return
+    probabilities = lt.pyfunc.load_model(str(tmp_path / "mlflow_model")).predict(X)
+    assert probabilities.shape == (len(X), 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert (probabilities.argmax(axis=1) == y.to_numpy()).mean() > 0.9

@@ -47,6 +47,10 @@ def load_model(
             )
         entry = {**entry, "model_config": {**(entry.get("model_config") or {}), **model_config}}
     native = flavor.load(folder, entry)
+    predict_fn = metadata.flavors.get("python_function", {}).get("predict_fn")
+    if predict_fn and "pyfunc_predict_fn" not in entry:
+        # MLflow records a sklearn model's pyfunc_predict_fn in its python_function entry
+        entry = {**entry, "pyfunc_predict_fn": predict_fn}
     predict = flavor.predictor(native, entry)
     return PyFuncModel(metadata, native, predict, flavor.NAME, location.uri, folder)
 

@@ -9,7 +9,7 @@ friends take every parameter MLflow documents for that function. Each one is, he
   ``extra_files``), written by ``write_common``;
 * one that changes nothing in labtrack (``IGNORED``: registration is synchronous);
 * refused with an ``InvalidParameter`` naming it when given a value that would need what
-  labtrack does not have (``REFUSED``: skops, torch.export, Databricks resources, uv, ...);
+  labtrack does not have (``REFUSED``: torch.export, Databricks resources, uv, ...);
   its default (None, False, empty) is accepted.
 
 Anything else is an ``InvalidParameter`` naming the function and the argument, never a bare
@@ -42,8 +42,6 @@ IGNORED = {
 
 # Given anything but its default, each is refused with this explanation.
 REFUSED = {
-    "skops_trusted_types": "skops serialization is not supported: labtrack pickles "
-    "scikit-learn models (serialization_format 'cloudpickle' or 'pickle')",
     "export_model": "torch.export ('pt2') models are not supported: labtrack saves the module "
     "with torch.save (a torch.jit.ScriptModule with torch.jit.save)",
     "save_exported_model": "Keras' exported (SavedModel) format is not supported: labtrack "

@@ -1,6 +1,7 @@
 """scikit-learn estimators (and anything built on ``BaseEstimator``: pipelines, xgboost's
 wrappers), pickled with cloudpickle so that classes defined in a notebook load elsewhere.
-The file is ``model.pkl``, as in MLflow."""
+The file is ``model.pkl``, as in MLflow; ``serialization_format="skops"`` writes MLflow's
+default, ``model.skops`` (needs the skops package), which models saved by MLflow use."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from labtrack.models.metadata import ModelMetadata
 NAME = "sklearn"
 PACKAGES = ("scikit-learn", "cloudpickle")
 MODEL_FILE = "model.pkl"
+SKOPS_FILE = "model.skops"  # MLflow's name
+FORMATS = ("cloudpickle", "pickle", "skops")
 
 
 def matches(model: Any) -> bool:
@@ -40,19 +43,24 @@ def save(
     folder: Path,
     serialization_format: str = "cloudpickle",
     pyfunc_predict_fn: str = "predict",
+    skops_trusted_types: list[str] | None = None,
     code_paths: list[str] | None = None,
     conda_env: Any = None,
     extra_files: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``model.pkl`` with cloudpickle or pickle; ``pyfunc_predict_fn`` is the method the
-    loaded ``PyFuncModel.predict`` calls (MLflow's: predict, predict_proba, ...)."""
+    """``model.pkl`` with cloudpickle or pickle, or ``model.skops`` with skops (MLflow's
+    default, safe to load: types outside skops' defaults and ``skops_trusted_types`` are
+    refused); ``pyfunc_predict_fn`` is the method the loaded ``PyFuncModel.predict`` calls
+    (MLflow's: predict, predict_proba, ...)."""
     import sklearn
 
-    if serialization_format not in ("cloudpickle", "pickle"):
+    if serialization_format not in FORMATS:
         raise InvalidParameter(
-            f"serialization_format must be 'cloudpickle' or 'pickle', got {serialization_format!r}"
-            + (" (skops is not supported)" if serialization_format == "skops" else "")
+            f"serialization_format must be one of {', '.join(FORMATS)}, got "
+            f"{serialization_format!r}"
         )
+    if skops_trusted_types is not None and serialization_format != "skops":
+        raise InvalidParameter("skops_trusted_types applies to serialization_format='skops'")
     if pyfunc_predict_fn not in PREDICT_FUNCTIONS:
         raise InvalidParameter(
             f"pyfunc_predict_fn must be one of {', '.join(PREDICT_FUNCTIONS)}, "
@@ -62,15 +70,17 @@ def save(
         raise InvalidParameter(
             f"pyfunc_predict_fn={pyfunc_predict_fn!r}: a {type(model).__name__} has no such method"
         )
-    pickler = _pickle_module(serialization_format)
-    with open(folder / MODEL_FILE, "wb") as file:
-        pickler.dump(model, file)
     entry = {
-        "pickled_model": MODEL_FILE,
+        "pickled_model": SKOPS_FILE if serialization_format == "skops" else MODEL_FILE,
         "sklearn_version": sklearn.__version__,
         "serialization_format": serialization_format,
         "code": None,
     }
+    if serialization_format == "skops":
+        entry["skops_trusted_types"] = _skops_dump(model, folder / SKOPS_FILE, skops_trusted_types)
+    else:
+        with open(folder / MODEL_FILE, "wb") as file:
+            _pickle_module(serialization_format).dump(model, file)
     if pyfunc_predict_fn != "predict":
         entry["pyfunc_predict_fn"] = pyfunc_predict_fn
     return options.write_common(folder, entry, code_paths, conda_env, extra_files)
@@ -79,8 +89,41 @@ def save(
 def load(folder: Path, entry: dict[str, Any]) -> Any:
     from labtrack.artifacts import safe_join
 
-    with open(safe_join(folder, entry.get("pickled_model", MODEL_FILE)), "rb") as file:
-        return _pickle_module(entry.get("serialization_format", "cloudpickle")).load(file)
+    path = safe_join(folder, entry.get("pickled_model", MODEL_FILE))
+    serialization_format = entry.get("serialization_format", "cloudpickle")
+    if serialization_format == "skops":
+        return _skops().load(path, trusted=entry.get("skops_trusted_types"))
+    with open(path, "rb") as file:
+        return _pickle_module(serialization_format).load(file)
+
+
+def _skops():
+    try:
+        import skops.io
+    except ImportError:
+        raise InvalidParameter(
+            "this is a skops model (MLflow's default format for scikit-learn): "
+            "pip install skops to save or load it"
+        ) from None
+    return skops.io
+
+
+def _skops_dump(model: Any, path: Path, trusted: list[str] | None) -> list[str] | None:
+    """Write ``model`` with skops, and check that it loads with the types trusted (as MLflow
+    does), so that a model which could never be loaded is refused when saved."""
+    sio = _skops()
+    if trusted is not None and (
+        isinstance(trusted, str) or not all(isinstance(t, str) for t in trusted)
+    ):
+        raise InvalidParameter(f"skops_trusted_types must be a list of type names, got {trusted!r}")
+    sio.dump(model, path)
+    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in (trusted or [])]
+    if untrusted:
+        raise InvalidParameter(
+            f"skops would refuse to load this model: trust its types with "
+            f"skops_trusted_types={untrusted!r}"
+        )
+    return list(trusted) if trusted is not None else None
 
 
 def predictor(model: Any, entry: dict[str, Any] | None = None):
@@ -111,14 +154,14 @@ def log_model(sk_model: Any, name: str | None = None, **kwargs: Any) -> saving.M
     started if none is active): ``model.pkl``, pickled with cloudpickle.
 
     ``sk_model`` is the estimator (anything built on ``BaseEstimator``). Keyword arguments
-    are MLflow's: ``serialization_format`` ("cloudpickle" or "pickle"), ``pyfunc_predict_fn``
+    are MLflow's: ``serialization_format`` ("cloudpickle", "pickle", or "skops" with
+    ``skops_trusted_types``: needs the skops package), ``pyfunc_predict_fn``
     (the method ``lt.load_model(...).predict`` calls, e.g. "predict_proba"), ``signature``,
     ``input_example``, ``registered_model_name``, ``pip_requirements``,
     ``extra_pip_requirements``, ``conda_env``, ``code_paths`` (copied in and put on
     ``sys.path`` when loading), ``extra_files``, ``metadata``, ``run_id``,
     ``await_registration_for`` (no effect: registration is synchronous) and ``artifact_path``
-    (MLflow's older name for ``name``). skops (``skops_trusted_types``) is refused with an
-    ``InvalidParameter``. Returns the ``ModelInfo``.
+    (MLflow's older name for ``name``). Returns the ``ModelInfo``.
 
     >>> info = lt.sklearn.log_model(clf, "model", input_example=X[:5])   # doctest: +SKIP
     """
