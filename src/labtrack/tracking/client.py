@@ -23,6 +23,7 @@ from labtrack.artifacts import (
     serialize,
     validate_root,
 )
+from labtrack.artifacts.base import relative_parts
 from labtrack.entities import (
     DatasetInput,
     Experiment,
@@ -421,11 +422,7 @@ class TrackingClient:
         importing a model from elsewhere with its id; by default a new one is made."""
         if name is not None:
             v.validate_name(name, "logged model name", 500)
-            # A model of a run lives in the run's folder <name>: it must not climb out of it.
-            if ".." in name.replace("\\", "/").split("/") or name.startswith(("/", "\\")):
-                raise InvalidParameter(
-                    f"logged model name {name!r} must be a relative path without '..' parts"
-                )
+            relative_parts(name)  # the model's folder in its run: it must stay inside the run
         return self.store.logged_models.create_logged_model(
             str(experiment_id),
             name,
