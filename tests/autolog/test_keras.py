@@ -166,3 +166,13 @@ def test_datasets_are_logged_with_mlflows_digests(runs, mlflow_python, tmp_path)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == [logged["train"].digest, logged["eval"].digest]
+
+
+def test_log_every_n_steps_instead_of_every_epoch(runs, history):
+    lt.keras.autolog(log_models=False, log_every_epoch=False, log_every_n_steps=3)
+    # iris: 150 rows in batches of 50 = 3 steps per epoch; iterations 1..6 over 2 epochs.
+    tiny_model().fit(X, Y, epochs=2, batch_size=50, verbose=0)
+    (run,) = runs()
+    assert [step for step, _ in history(run.info.run_id, "loss")] == [3, 6]
+    with pytest.raises(lt.errors.InvalidParameter, match="log_every_n_steps"):
+        lt.keras.autolog(log_every_n_steps=3)  # with log_every_epoch=True: one or the other

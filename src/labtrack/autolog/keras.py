@@ -19,6 +19,7 @@ from labtrack.autolog._common import (
     safely,
     wrap_fit,
 )
+from labtrack.errors import InvalidParameter
 from labtrack.tracking import fluent
 
 FLAVOR = "keras"
@@ -34,6 +35,8 @@ def autolog(
     silent: bool = False,
     log_datasets: bool = True,
     log_model_signatures: bool = True,
+    log_every_epoch: bool = True,
+    log_every_n_steps: int | None = None,
     exclusive: bool = False,
     disable_for_unsupported_versions: bool = False,
     registered_model_name: str | None = None,
@@ -52,11 +55,24 @@ def autolog(
     runs autologging starts), ``registered_model_name`` (each logged model becomes a new
     version of it) work as in MLflow; ``disable_for_unsupported_versions`` changes nothing.
     ``log_model_signatures`` is accepted: labtrack's Keras model records no signature.
+    ``log_every_epoch=False`` with ``log_every_n_steps=n`` logs each n-th training step's
+    ``logs`` instead, at step = the optimizer's iteration count.
 
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.keras.autolog()
     >>> model.fit(x, y, epochs=3, validation_split=0.2)   # metrics loss, val_loss at steps 0..2
     """
+    # MLflow's rule: per epoch or every n steps, one of the two.
+    if log_every_epoch == (log_every_n_steps is not None):
+        raise InvalidParameter(
+            "set log_every_n_steps (a positive int) with log_every_epoch=False, or neither"
+        )
+    if log_every_n_steps is not None and (
+        not isinstance(log_every_n_steps, int) or log_every_n_steps < 1
+    ):
+        raise InvalidParameter(
+            f"log_every_n_steps must be a positive int, got {log_every_n_steps!r}"
+        )
     configure(
         FLAVOR,
         disable=disable,
@@ -65,6 +81,8 @@ def autolog(
         silent=silent,
         patches={"keras": _install},
         log_datasets=log_datasets,
+        log_every_epoch=log_every_epoch,
+        log_every_n_steps=log_every_n_steps,
         exclusive=exclusive,
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         registered_model_name=registered_model_name,
@@ -86,7 +104,11 @@ def _before_fit(call: FitCall) -> None:
     call.state["early_stopping"] = next(
         (c for c in user_callbacks if isinstance(c, keras.callbacks.EarlyStopping)), None
     )
-    call.set_argument("callbacks", [*user_callbacks, _callback_class()(call.run_id)])
+    options = call.config.options
+    callback = _callback_class()(
+        call.run_id, options.get("log_every_epoch", True), options.get("log_every_n_steps")
+    )
+    call.set_argument("callbacks", [*user_callbacks, callback])
     params = functools.partial(_training_params, arguments, call.state["early_stopping"])
     safely(
         FLAVOR, "log the training params", lambda: fluent.log_params(params(), run_id=call.run_id)
@@ -184,9 +206,10 @@ def _callback_class() -> type:
     class LabtrackCallback(keras.callbacks.Callback):
         """Logs the optimizer and model summary when training starts and each epoch's ``logs``."""
 
-        def __init__(self, run_id: str):
+        def __init__(self, run_id: str, every_epoch: bool = True, every_n_steps: int | None = None):
             super().__init__()
             self.run_id = run_id
+            self.every_epoch, self.every_n_steps = every_epoch, every_n_steps
 
         def on_train_begin(self, logs=None):
             # In on_train_begin, not before fit: by now Keras has built the model.
@@ -219,17 +242,29 @@ def _callback_class() -> type:
                     ),
                 )
 
+        def _log(self, logs, step: int, what: str) -> None:
+            safely(
+                FLAVOR,
+                f"log the {what}'s metrics",
+                lambda: fluent.log_metrics(
+                    {key: float(value) for key, value in logs.items()},
+                    step=step,
+                    run_id=self.run_id,
+                ),
+            )
+
         def on_epoch_end(self, epoch, logs=None):
-            if logs:
-                safely(
-                    FLAVOR,
-                    "log the epoch's metrics",
-                    lambda: fluent.log_metrics(
-                        {key: float(value) for key, value in logs.items()},
-                        step=epoch,
-                        run_id=self.run_id,
-                    ),
-                )
+            if logs and self.every_epoch:
+                self._log(logs, epoch, "epoch")
+
+        def on_train_batch_end(self, batch, logs=None):
+            if logs and self.every_n_steps:
+                from keras import ops
+
+                # The optimizer's iteration count: it goes on across epochs (MLflow's step).
+                step = int(ops.convert_to_numpy(self.model.optimizer.iterations))
+                if step % self.every_n_steps == 0:
+                    self._log(logs, step, "step")
 
     return LabtrackCallback
 
