@@ -24,11 +24,13 @@ class EnvVar:
     # MLflow's variable for the same setting, read when this one is unset or empty.
     fallback: EnvVar | None = None
 
-    def get(self) -> str | None:
+    def get(self, fallback: bool = True) -> str | None:
+        """The variable's value; when unset or empty, MLflow's variable's (unless
+        ``fallback`` is False), else the default."""
         value = os.environ.get(self.name)
         if value not in (None, ""):
             return value
-        return self.fallback.get() if self.fallback is not None else self.default
+        return self.fallback.get() if fallback and self.fallback is not None else self.default
 
     def pop(self) -> str | None:
         """The value (without fallback or default), removed from the environment: for a

@@ -45,3 +45,22 @@ def test_a_store_that_cannot_be_opened_is_one_clear_line(capsys):
     assert "s3cret-pw" not in err and "Traceback" not in err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "postgresql://someone:***@127.0.0.1:1/labtrack" in lines[0], err
+
+
+def test_a_server_as_the_servers_store_is_one_clear_line_without_the_password(capsys):
+    uri = "http://someone:s3cret-pw@127.0.0.1:5000"
+    assert main(["server", "--backend-store-uri", uri, "--port", "1"]) != 0
+    err = capsys.readouterr().err
+    assert "s3cret-pw" not in err and "Traceback" not in err
+    assert "not behind another server" in err and "http://127.0.0.1:5000" in err, err
+
+
+def test_the_server_ignores_mlflows_tracking_uri_that_names_a_server(monkeypatch, tmp_path):
+    """A shell set up for MLflow clients points MLFLOW_TRACKING_URI at the server itself."""
+    from labtrack import env
+    from labtrack.tracking_server.server import store_uri
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert store_uri(None) == env.default_tracking_uri()
+    monkeypatch.setenv("LABTRACK_TRACKING_URI", f"sqlite:///{tmp_path / 'team.db'}")
+    assert store_uri(None) == f"sqlite:///{tmp_path / 'team.db'}"

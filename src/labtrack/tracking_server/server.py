@@ -7,6 +7,8 @@ import os
 from urllib.parse import urlparse
 
 from labtrack import env
+from labtrack.errors import InvalidParameter
+from labtrack.store.rest.http import display_uri, is_http_uri
 
 
 def absolute_destination(uri: str) -> str:
@@ -74,6 +76,22 @@ def warn_if_default_experiment_outside(uri: str, artifacts_destination: str | No
     return True
 
 
+def store_uri(backend_store_uri: str | None) -> str:
+    """The store the server keeps its runs in: ``backend_store_uri``, else
+    ``LABTRACK_TRACKING_URI``, else the per-user default store. Not MLflow's
+    ``MLFLOW_TRACKING_URI`` (MLflow's server ignores it too): a shell set up for clients would
+    name this very server. Raises ``InvalidParameter`` for an http(s) URI."""
+    uri = env.resolve_tracking_uri(
+        backend_store_uri or env.TRACKING_URI.get(fallback=False) or env.default_tracking_uri()
+    )
+    if is_http_uri(uri):
+        raise InvalidParameter(
+            "labtrack server keeps its runs in a database (sqlite:///... or postgresql://...), "
+            f"not behind another server: got {display_uri(uri)}"
+        )
+    return uri
+
+
 def serve(
     backend_store_uri: str | None = None,
     artifacts_destination: str | None = None,
@@ -94,7 +112,7 @@ def serve(
     """
     import uvicorn
 
-    uri = env.resolve_tracking_uri(backend_store_uri)
+    uri = store_uri(backend_store_uri)
     os.environ[env.TRACKING_URI.name] = uri
     if artifacts_destination:
         artifacts_destination = absolute_destination(artifacts_destination)
