@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 import labtrack as lt
+from labtrack import env
 from labtrack.store import forget_stores
 from labtrack.tracking import state
 
@@ -23,11 +24,17 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LABTRACK_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("LABTRACK_TRACKING_URI", raising=False)
     monkeypatch.delenv("LABTRACK_EXPERIMENT_NAME", raising=False)
+    # MLflow's variables are honoured too: a developer's shell set up for MLflow must not send
+    # a test's runs to their store.
+    for variable in env.ALL:
+        if variable.name.startswith("MLFLOW_"):
+            monkeypatch.delenv(variable.name, raising=False)
     yield
     while lt.active_run():
         lt.end_run()
     state.reset()
     lt.set_tracking_uri(None)
+    lt.set_registry_uri(None)
     forget_stores()
     _drop_postgres_databases()
 
