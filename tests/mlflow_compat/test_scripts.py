@@ -98,7 +98,6 @@ CASES = {
 }
 # script -> why labtrack differs today (strict: the test says so once it no longer does)
 KNOWN_GAPS: dict[str, str] = {
-    "run_name_tag": "set_tag('mlflow.runName', ...) records the tag but does not rename the run",
     "model_artifacts": "MLflow 3 keeps a logged model's files with its LoggedModel only; "
     "labtrack also lists them among the run's artifacts (a 'model' folder)",
     "artifacts_module": "labtrack provides no mlflow.artifacts (download_artifacts, "

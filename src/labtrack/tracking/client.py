@@ -62,6 +62,15 @@ if TYPE_CHECKING:
 _REAP_EVERY_SECONDS = 1.0
 
 
+def _checked_tags(tags: dict) -> dict[str, str]:
+    """``tags`` validated; ``mlflow.runName`` also as a run name, since setting it renames the
+    run (as in MLflow)."""
+    tags = v.validate_tags(tags)
+    if "mlflow.runName" in tags:
+        v.validate_run_name(tags["mlflow.runName"])
+    return tags
+
+
 class PagedList(list):
     """A page of results with the token of the next page (None on the last page)."""
 
@@ -342,7 +351,8 @@ class TrackingClient:
     def set_tag(
         self, run_id: str, key: str, value: object, synchronous: bool | None = None
     ) -> RunOperations | None:
-        """Set a tag on a run, replacing any earlier value (stored as a string).
+        """Set a tag on a run, replacing any earlier value (stored as a string). As in MLflow,
+        ``mlflow.runName`` is the run's name: setting it renames the run (``log_batch`` too).
 
         The tag is written before the call returns, whatever ``synchronous`` says; as in MLflow
         the call returns None, or with ``synchronous=False`` a ``RunOperations`` whose
@@ -350,7 +360,7 @@ class TrackingClient:
         ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
         check_synchronous(synchronous)
-        self.store.runs.set_tags(run_id, v.validate_tags({key: value}))
+        self.store.runs.set_tags(run_id, _checked_tags({key: value}))
         return finished(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
@@ -377,7 +387,7 @@ class TrackingClient:
         """
         check_synchronous(synchronous)
         param_values = v.validate_params({p.key: p.value for p in params})
-        tag_values = v.validate_tags({t.key: t.value for t in tags})
+        tag_values = _checked_tags({t.key: t.value for t in tags})
         pk = self.store.runs.run_pk(run_id)
         rows = []
         for metric in metrics:

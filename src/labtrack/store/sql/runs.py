@@ -18,6 +18,7 @@ from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database, now_ms
 
 r, p, t = schema.runs, schema.params, schema.tags
+RUN_NAME_TAG = "mlflow.runName"  # MLflow keeps a run's name in this tag too
 lm, mk = schema.latest_metrics, schema.metric_keys
 rp = schema.run_processes
 
@@ -229,9 +230,7 @@ class Runs:
             if values.get("status") in _ENDED:  # who kept it alive no longer matters
                 conn.execute(rp.delete().where(rp.c.run_id == pk))
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
-                self._upsert_rows(
-                    conn, t, [{"run_id": pk, "key": "mlflow.runName", "value": run_name}]
-                )
+                self._upsert_rows(conn, t, [{"run_id": pk, "key": RUN_NAME_TAG, "value": run_name}])
 
         return work
 
@@ -260,6 +259,8 @@ class Runs:
             self._upsert_rows(
                 conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
             )
+            if RUN_NAME_TAG in tags:  # as in MLflow, the tag is the run's name: rename it
+                conn.execute(r.update().where(r.c.id == pk).values(name=tags[RUN_NAME_TAG]))
 
         self.db.write(work)
 
