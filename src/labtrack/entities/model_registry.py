@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from labtrack.entities.logged_model import MODEL_ID
 from labtrack.entities.mlflow_object import MlflowObject
 from labtrack.errors import InvalidParameter
+
+
+def logged_model_id_of(source: str) -> str | None:
+    """The logged model's id of a ``models:/<model_id>`` source (``m-`` and 32 hex digits),
+    or None for any other source (``models:/<name>/<version>`` included)."""
+    rest = source.removeprefix("models:/")
+    return rest if rest != source and MODEL_ID.fullmatch(rest) else None
 
 
 class ModelVersionStage:
@@ -63,8 +71,9 @@ class RegistryAction:
 @dataclass(frozen=True)
 class ModelVersion(MlflowObject):
     """One version of a registered model: its ``source`` (where the model's files are),
-    the ``run_id`` that logged it if any, its stage, aliases and tags. Times are
-    milliseconds since the epoch."""
+    the ``run_id`` that logged it if any, its stage, aliases and tags. ``model_id`` is the
+    logged model it registers (MLflow 3's ``m-...`` id), if any. Times are milliseconds
+    since the epoch."""
 
     name: str
     version: int
@@ -80,6 +89,7 @@ class ModelVersion(MlflowObject):
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
     run_link: str | None = None
+    model_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from labtrack.entities import ModelVersion
+from labtrack.entities.model_registry import logged_model_id_of
 from labtrack.registry import validation as rv
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 
@@ -24,19 +25,47 @@ def register_model(
     registered model if it does not exist yet.
 
     A ``runs:/<run_id>/<path>`` URI records the run (which must be in this store); any other
-    source is kept as given, except a local path, which is made absolute. Concurrent registrations, from any number of
-    processes, get distinct consecutive version numbers.
+    source is kept as given, except a local path, which is made absolute. Concurrent
+    registrations, from any number of processes, get distinct consecutive version numbers.
+
+    As in MLflow 3, the version's ``model_id`` names the logged model it registers: for
+    ``models:/<model_id>`` that model (which must exist; the version's ``run_id`` is the run
+    that logged it), for ``runs:/<run_id>/<path>`` the run's logged model named ``<path>``
+    if it has one (the newest, if several).
     """
     from labtrack.client import Client
 
     source = rv.validate_source(
         os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri
     )
-    run_id = parse_runs_uri(source)[0] if is_runs_uri(source) else None
     client = Client()
-    if run_id is not None:
-        client.get_run(rv.validate_run_id(run_id))  # NotFound unless the run is in this store
-    return client.create_model_version(name, source, run_id, tags, create_model=True)
+    run_id, model_id = None, logged_model_id_of(source)
+    if is_runs_uri(source):
+        run_id, path = parse_runs_uri(source)
+        # NotFound unless the run is in this store.
+        run = client.get_run(rv.validate_run_id(run_id))
+        model_id = _run_logged_model(client, run, path)
+    return client.create_model_version(
+        name, source, run_id, tags, create_model=True, model_id=model_id
+    )
+
+
+def _run_logged_model(client, run, name: str) -> str | None:
+    """The id of the run's newest live logged model called ``name``, or None."""
+    # Filtered on the run id (hex) only, so a name with quotes needs no escaping.
+    page_token = None
+    while True:
+        page = client.search_logged_models(
+            [run.info.experiment_id],
+            f"source_run_id = '{run.info.run_id}'",
+            page_token=page_token,
+        )
+        for model in page:
+            if model.name == name:
+                return model.model_id
+        page_token = page.token
+        if not page_token:
+            return None
 
 
 __all__ = ["register_model"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labtrack.entities import ModelVersion, ModelVersionStage, RegisteredModel, RegistryEvent
+from labtrack.entities.logged_model import MODEL_ID
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.registry import validation as rv
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
@@ -158,10 +159,16 @@ class RegistryClient:
         *,
         user: str | None = None,
         create_model: bool = False,
+        model_id: str | None = None,
     ) -> ModelVersion:
-        """Register ``source`` (``runs:/<run_id>/<path>``, or a path) as the next version of an
-        existing model. Concurrent callers always get distinct, consecutive numbers. A local
-        path is stored absolute.
+        """Register ``source`` (``runs:/<run_id>/<path>``, ``models:/<model_id>``, or a path)
+        as the next version of an existing model. Concurrent callers always get distinct,
+        consecutive numbers. A local path is stored absolute.
+
+        ``model_id`` (MLflow 3's) is the logged model the version registers, read back as
+        ``ModelVersion.model_id``; it must exist. Without a ``run_id``, a version of a logged
+        model (``model_id``, or a ``models:/<model_id>`` source) records the run that logged
+        it, as in MLflow.
 
         ``create_model=True`` (a labtrack extension, what ``lt.register_model`` uses) creates
         the registered model first if it does not exist, in the same transaction, so that
@@ -178,6 +185,7 @@ class RegistryClient:
             rv.validate_text(run_link, "run_link"),
             user=_user(user),
             create_model=create_model,
+            model_id=_model_id(model_id),
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
@@ -402,6 +410,15 @@ class RegistryClient:
         if not latest:
             raise NotFound(f"registered model {name!r} has no version in stage {stage!r}")
         return latest[0].version
+
+
+def _model_id(model_id: object) -> str | None:
+    """A logged model's id as MLflow writes it (``m-`` and 32 hex digits), or None."""
+    if model_id is None or model_id == "":
+        return None
+    if not isinstance(model_id, str) or not MODEL_ID.fullmatch(model_id):
+        raise InvalidParameter(f"invalid logged model id {model_id!r}: expected m-<32 hex digits>")
+    return model_id
 
 
 def _user(user: str | None) -> str:

@@ -703,11 +703,9 @@ def _check_source(svc: Service, source: str) -> None:
 @endpoint("POST model-versions/create")
 def create_model_version(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST model-versions/create``: MLflow's ``CreateModelVersion``."""
-    run_id = p.string(message, "run_id")
+    run_id, model_id = p.string(message, "run_id"), p.string(message, "model_id")
     name = _name(message)
-    source = _stored_source(
-        svc, p.string(message, "source", required=True), run_id, p.string(message, "model_id")
-    )
+    source = _stored_source(svc, p.string(message, "source", required=True), run_id, model_id)
     version = svc.client.create_model_version(
         name,
         source,
@@ -716,6 +714,7 @@ def create_model_version(svc: Service, message: p.Message, user: str | None) -> 
         run_link=p.string(message, "run_link"),
         description=p.string(message, "description"),
         user=user,
+        model_id=model_id,
     )
     return {"model_version": p.model_version(version)}
 

@@ -345,6 +345,7 @@ def model_version(entity: ModelVersion) -> dict:
             "tags": _pairs(entity.tags),
             "run_link": entity.run_link,
             "aliases": list(entity.aliases),
+            "model_id": entity.model_id,
         }
     )
 

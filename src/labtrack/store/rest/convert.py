@@ -137,6 +137,7 @@ def model_version(message: Message) -> ModelVersion:
         tags=pairs(message.get("tags")),
         aliases=list(message.get("aliases") or ()),
         run_link=message.get("run_link") or None,
+        model_id=message.get("model_id") or None,
     )
 
 

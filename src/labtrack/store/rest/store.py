@@ -633,9 +633,11 @@ class RestRegistry:
         run_link: str | None = None,
         user: str = "",
         create_model: bool = False,
+        model_id: str | None = None,
     ) -> ModelVersion:
-        """Register ``source`` as the next version of ``name``; with ``create_model``, create
-        the model first unless it exists (another client creating it meanwhile is fine)."""
+        """Register ``source`` as the next version of ``name`` (of logged model ``model_id``,
+        if given); with ``create_model``, create the model first unless it exists (another
+        client creating it meanwhile is fine)."""
         if create_model:
             try:
                 self.create_registered_model(name)
@@ -650,6 +652,7 @@ class RestRegistry:
             ("run_id", run_id),
             ("description", description),
             ("run_link", run_link),
+            ("model_id", model_id),
         ):
             if value is not None:
                 body[field_name] = value

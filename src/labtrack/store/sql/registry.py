@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labtrack.entities import (
+    LifecycleStage,
     ModelVersion,
     ModelVersionStage,
     ModelVersionStatus,
@@ -25,9 +26,10 @@ from labtrack.entities import (
     RegistryAction,
     RegistryEvent,
 )
+from labtrack.entities.model_registry import logged_model_id_of
 from labtrack.errors import AlreadyExists, NotFound
 from labtrack.store.sql import registry_entities as entities
-from labtrack.store.sql import registry_search
+from labtrack.store.sql import registry_search, schema
 from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.registry_entities import mv, mvt, ra, rh, rm, rmt
 
@@ -176,11 +178,19 @@ class Registry:
         run_link: str | None = None,
         user: str = "",
         create_model: bool = False,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """Add the next version of ``name``; with ``create_model``, create the model first if
-        it does not exist (in the same transaction, so concurrent first registrations agree)."""
+        it does not exist (in the same transaction, so concurrent first registrations agree).
+
+        ``model_id`` is the logged model the version registers. As in MLflow's store, a
+        version of a logged model (``model_id``, or a ``models:/<model_id>`` source) without
+        a ``run_id`` gets the run that logged the model; ``NotFound`` if there is no such
+        live model."""
 
         def work(conn: Connection) -> ModelVersion:
+            logged = model_id or logged_model_id_of(source)
+            model_run = self._logged_model_run(conn, logged) if logged else None
             now = now_ms()
             if create_model:
                 self._insert_model(conn, name, None, user)
@@ -198,9 +208,10 @@ class Registry:
                     model_id=model.id,
                     version=number,
                     source=source,
-                    run_id=run_id,
+                    run_id=run_id or model_run,
                     run_link=run_link,
                     description=description,
+                    logged_model_id=model_id,
                     current_stage=ModelVersionStage.NONE,
                     status=ModelVersionStatus.READY,
                     user_id=user,
@@ -504,6 +515,19 @@ class Registry:
         if row is None:
             raise NotFound(f"registered model {model.name!r} has no version {version}")
         return row
+
+    @staticmethod
+    def _logged_model_run(conn: Connection, model_id: str) -> str | None:
+        """The run that logged the live logged model ``model_id`` (None if none did)."""
+        lm = schema.logged_models
+        row = conn.execute(
+            sa.select(lm.c.source_run_id).where(
+                lm.c.model_id == model_id, lm.c.lifecycle_stage == LifecycleStage.ACTIVE
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"Logged model with ID '{model_id}' not found.")
+        return row.source_run_id
 
     @staticmethod
     def _version_entity(conn: Connection, version_id: int) -> ModelVersion:

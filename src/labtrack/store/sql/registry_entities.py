@@ -63,6 +63,7 @@ def model_versions(conn: Connection, query: sa.Select) -> list[ModelVersion]:
             tags=tags.get(row.id, {}),
             aliases=aliases.get(row.id, []),
             run_link=row.run_link,
+            model_id=row.logged_model_id,
         )
         for row in rows
     ]
