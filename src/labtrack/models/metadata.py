@@ -2,8 +2,8 @@
 which library versions, its signature, its input example, and where it came from.
 
 The YAML layout is MLflow's (``flavors``, ``signature``, ``saved_input_example_info``,
-``model_uuid``, ``run_id``, ``utc_time_created``), so each tool can read the other's
-folders; labtrack adds ``labtrack_version``.
+``model_uuid``, ``run_id``, ``model_id``, ``utc_time_created``), so each tool can read the
+other's folders; labtrack adds ``labtrack_version``.
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ PYFUNC = "python_function"  # MLflow's name for the flavor every model can be lo
 
 @dataclass
 class ModelMetadata:
-    """The parsed ``MLmodel`` file (MLflow's ``Model``)."""
+    """The parsed ``MLmodel`` file (MLflow's ``Model``). ``model_id`` is the logged model
+    the files belong to (MLflow 3's ``m-...`` id), if ``log_model`` wrote them."""
 
     flavors: dict[str, dict[str, Any]] = field(default_factory=dict)
     signature: ModelSignature | None = None
     saved_input_example_info: dict[str, Any] | None = None
     artifact_path: str | None = None
     run_id: str | None = None
+    model_id: str | None = None
     model_uuid: str = field(default_factory=lambda: uuid.uuid4().hex)
     utc_time_created: str = field(
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc).strftime(

@@ -140,6 +140,7 @@ def log_model(
             flavor_options,
             run_id=target_run,
             artifact_path=name,
+            model_id=logged.model_id,
         )
         fluent.log_artifacts(str(Path(scratch) / "model"), name, run_id=target_run)
     _record_in_run(target_run, saved)
@@ -221,6 +222,7 @@ def _save(
     *,
     run_id: str | None,
     artifact_path: str | None,
+    model_id: str | None = None,
 ) -> ModelMetadata:
     from labtrack._version import __version__
 
@@ -246,6 +248,7 @@ def _save(
         saved_input_example_info=example_info,
         artifact_path=artifact_path,
         run_id=run_id,
+        model_id=model_id,
         labtrack_version=__version__,
         metadata=user_metadata,
     )
