@@ -103,8 +103,6 @@ KNOWN_GAPS: dict[str, str] = {
     "artifacts_module": "labtrack provides no mlflow.artifacts (download_artifacts, "
     "list_artifacts, load_dict, load_text by artifact URI)",
     "client_registry_uri": "labtrack's Client (MlflowClient) takes no registry_uri argument",
-    "model_info": "labtrack.models has no get_model_info, and its Model.load reads a local "
-    "folder, not a model URI as MLflow's does",
 }
 
 

@@ -10,16 +10,15 @@ Flavors: scikit-learn, PyTorch, Keras 3, and generic Python (a function, an obje
 
 from labtrack.models.load import load_model, load_native
 from labtrack.models.metadata import ModelMetadata
+from labtrack.models.model_info import Model, get_model_info
 from labtrack.models.pyfunc_model import PyFuncModel
 from labtrack.models.python_model import PythonModel, PythonModelContext
 from labtrack.models.save import ModelInfo, log_model, save_model
 from labtrack.models.signature import ColSpec, ModelSignature, Schema, TensorSpec, infer_signature
 
-# MLflow's name for the parsed MLmodel file.
-Model = ModelMetadata
-
 __all__ = [
     "ColSpec",
+    "get_model_info",
     "infer_signature",
     "load_model",
     "load_native",

@@ -91,8 +91,12 @@ class Schema:
     def input_names(self) -> list[str | int]:
         return [spec.name if spec.name is not None else i for i, spec in enumerate(self.inputs)]
 
+    def to_dict(self) -> list[dict[str, Any]]:
+        """Each column or tensor as a JSON-ready dict, as MLflow's ``Schema.to_dict``."""
+        return [spec.to_dict() for spec in self.inputs]
+
     def to_json(self) -> str:
-        return json.dumps([spec.to_dict() for spec in self.inputs])
+        return json.dumps(self.to_dict())
 
     @classmethod
     def from_json(cls, text: str) -> Schema:
