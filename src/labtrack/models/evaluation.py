@@ -83,16 +83,22 @@ def evaluate(
     ``model``: a model URI (``runs:/``, ``models:/``, a folder), a loaded ``PyFuncModel``,
     any object with ``predict``, a function of the features, or None with ``predictions``
     naming the column of ``data`` that holds them. ``data``: a pandas DataFrame (``targets``
-    is the label column's name) or an array or list of rows (``targets`` the labels,
-    ``feature_names`` the columns). ``model_type`` is ``"classifier"`` or ``"regressor"``.
-    ``evaluator_config`` keys: ``pos_label``, ``label_list``, ``average``,
-    ``sample_weights``, ``metric_prefix``. ``extra_metrics``: objects with ``name`` and
+    is the label column's name), an array or list of rows (``targets`` the labels,
+    ``feature_names`` the columns), or a dataset of ``lt.data`` (its targets by default).
+    ``model_type`` is ``"classifier"`` or ``"regressor"``. ``evaluator_config`` keys:
+    ``pos_label``, ``label_list``, ``average``, ``sample_weights``, ``metric_prefix``.
+    ``extra_metrics``: objects with ``name`` and
     ``eval_fn(predictions, targets, metrics)`` returning a number. ``custom_artifacts``:
     functions ``(eval_df, metrics, artifacts_dir) -> {name: path or object}``, as in MLflow.
     ``model_config`` and ``inference_params`` go to the model's loading and ``predict``;
     ``model_id`` links the metrics to that logged model. Other evaluators, environment
     managers or model types are refused with an ``InvalidParameter`` naming them.
     """
+    dataset = data if _is_labtrack_dataset(data) else None
+    if dataset is not None:  # lt.data.from_pandas / from_numpy, as MLflow takes its own
+        targets = targets if targets is not None else dataset.targets
+        predictions = predictions or getattr(dataset, "predictions", None)
+        data = dataset.df if hasattr(dataset, "df") else dataset.features
     config = _checked_arguments(
         model_type, targets, evaluators, evaluator_config, env_manager, model, predictions
     )
@@ -120,7 +126,7 @@ def evaluate(
     run = fluent.active_run() or fluent.start_run()
     run_id = run.info.run_id
     try:
-        _log_dataset(features, y_true, targets, dataset_path, prefix)
+        _log_dataset(dataset, features, y_true, targets, dataset_path, prefix)
         metrics: dict[str, float] = {}
         if _is_sklearn(raw_model):
             try:
@@ -274,16 +280,24 @@ def _is_sklearn(raw_model) -> bool:
     return base is not None and isinstance(raw_model, base.BaseEstimator)
 
 
-def _log_dataset(features, y_true, targets, dataset_path, prefix) -> None:
-    """The evaluation data as an input of the run, as MLflow logs it (context: the prefix)."""
+def _is_labtrack_dataset(data) -> bool:
+    from labtrack.data.dataset import NumpyDataset, PandasDataset
+
+    return isinstance(data, (PandasDataset, NumpyDataset))
+
+
+def _log_dataset(dataset, features, y_true, targets, dataset_path, prefix) -> None:
+    """The evaluation data as an input of the run, as MLflow logs it (context: the prefix):
+    the dataset given, or one made of the features and labels."""
     import pandas as pd
 
     from labtrack.data import from_pandas
     from labtrack.tracking import fluent
 
-    name = targets if isinstance(targets, str) else "target"
-    frame = features.assign(**{name: y_true}) if name not in features else features
-    dataset = from_pandas(pd.DataFrame(frame), source=dataset_path, targets=name)
+    if dataset is None:
+        name = targets if isinstance(targets, str) else "target"
+        frame = features.assign(**{name: y_true}) if name not in features else features
+        dataset = from_pandas(pd.DataFrame(frame), source=dataset_path, targets=name)
     fluent.log_input(dataset, context=prefix or None)
 
 
