@@ -188,8 +188,12 @@ def create_run(svc: Service, message: p.Message, user: str | None) -> dict:
 @endpoint("GET runs/get")
 def get_run(svc: Service, message: p.Message, user: str | None) -> dict:
     """``GET runs/get``: MLflow's ``GetRun``."""
-    run = svc.client.get_run(_run_id(message))
-    return {"run": {**p.run(run, svc.public_uri), **lm.inputs_json(run.inputs)}}
+    return {"run": _run_json(svc, svc.client.get_run(_run_id(message)))}
+
+
+def _run_json(svc: Service, run) -> dict:
+    """MLflow's ``Run`` message with its ``inputs``, as ``GetRun`` and ``SearchRuns`` send."""
+    return {**p.run(run, svc.public_uri), **lm.inputs_json(run.inputs)}
 
 
 @endpoint("POST runs/update")
@@ -340,7 +344,7 @@ def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
         order_by=p.strings(message, "order_by") or None,
         page_token=p.string(message, "page_token"),
     )
-    return p.page("runs", [p.run(r, svc.public_uri) for r in runs], runs.token)
+    return p.page("runs", [_run_json(svc, r) for r in runs], runs.token)
 
 
 # Where MLflow records the models logged in a run (a JSON list of their MLmodel contents).

@@ -7,13 +7,12 @@ Logging a dataset a run already has adds nothing, as in MLflow.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labtrack.entities import Dataset, DatasetInput, InputTag, Run, RunInputs
+from labtrack.entities import Dataset, DatasetInput, Run
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.runs import Runs
@@ -56,36 +55,10 @@ class Datasets:
 
         self.db.write(work)
 
-    def run_inputs(self, run_uuid: str) -> RunInputs:
-        """The datasets a run used, in the order it logged them."""
-        run_pk = self.runs.run_pk(run_uuid)
-        with self.db.connect() as conn:
-            rows = conn.execute(
-                sa.select(d, ri.c.logged_time)
-                .join(ri, ri.c.dataset_pk == d.c.id)
-                .where(ri.c.run_id == run_pk)
-                .order_by(ri.c.logged_time, d.c.id)
-            ).all()
-            tags: dict[int, list[InputTag]] = {}
-            for tag in conn.execute(
-                sa.select(rit).where(rit.c.run_id == run_pk).order_by(rit.c.key)
-            ):
-                tags.setdefault(tag.dataset_pk, []).append(InputTag(tag.key, tag.value))
-        return RunInputs(
-            [
-                DatasetInput(
-                    Dataset(
-                        row.name, row.digest, row.source_type, row.source, row.schema, row.profile
-                    ),
-                    tags.get(row.id, []),
-                )
-                for row in rows
-            ]
-        )
-
     def with_inputs(self, run: Run) -> Run:
-        """``run`` with its ``inputs`` read from the store."""
-        return dataclasses.replace(run, inputs=self.run_inputs(run.info.run_id))
+        """``run`` as it is: the SQL store's runs carry their inputs (``Runs.get_runs`` reads
+        them, for ``get_run`` and ``search_runs`` alike)."""
+        return run
 
 
 def _dataset_pk(db: Database, conn: Connection, experiment_id: int, dataset: Dataset) -> int:

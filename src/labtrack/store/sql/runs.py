@@ -11,7 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from labtrack import process_identity
-from labtrack.entities import LifecycleStage, Metric, Run, RunData, RunInfo, RunStatus
+from labtrack.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LifecycleStage,
+    Metric,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+)
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
 from labtrack.store.sql import schema
@@ -25,6 +36,38 @@ rp = schema.run_processes
 # What a run id may be (MLflow's are 32 hex digits; the column holds 32 characters).
 _RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+def run_inputs(db: Database, conn: Connection, pks: list[int]) -> dict[int, RunInputs]:
+    """The datasets each of the runs ``pks`` used (by run key; only runs that used any), each
+    run's in the order it logged them: one query for the uses, and one for their tags of
+    only the runs that have uses, so runs without datasets cost one index probe each."""
+    d, ri, rit = schema.datasets, schema.run_inputs, schema.run_input_tags
+    uses = [
+        row
+        for statement in db.where_in(
+            sa.select(ri.c.run_id, ri.c.logged_time, d).join(d, d.c.id == ri.c.dataset_pk),
+            ri.c.run_id,
+            pks,
+        )
+        for row in conn.execute(statement)
+    ]
+    if not uses:
+        return {}
+    tags: dict[tuple[int, int], list[InputTag]] = {}
+    query = sa.select(rit).order_by(rit.c.key)
+    for statement in db.where_in(query, rit.c.run_id, sorted({use.run_id for use in uses})):
+        for tag in conn.execute(statement):
+            tags.setdefault((tag.run_id, tag.dataset_pk), []).append(InputTag(tag.key, tag.value))
+    by_run: dict[int, list[DatasetInput]] = {}
+    for use in sorted(uses, key=lambda use: (use.logged_time, use.id)):
+        dataset = Dataset(
+            use.name, use.digest, use.source_type, use.source, use.schema, use.profile
+        )
+        by_run.setdefault(use.run_id, []).append(
+            DatasetInput(dataset, tags.get((use.run_id, use.id), []))
+        )
+    return {pk: RunInputs(items) for pk, items in by_run.items()}
 
 
 class Runs:
@@ -144,7 +187,8 @@ class Runs:
         return runs[0]
 
     def get_runs(self, run_uuids: list[str]) -> list[Run]:
-        """Full runs (info, params, tags, latest metrics), in the order of ``run_uuids``."""
+        """Full runs (info, params, tags, latest metrics, dataset inputs), in the order of
+        ``run_uuids``."""
         if not run_uuids:
             return []
         db = self.db
@@ -171,6 +215,7 @@ class Runs:
                     pks,
                 ),
             )
+            inputs = run_inputs(db, conn, pks)
         by_pk: dict[int, dict] = {
             row.id: {"params": {}, "tags": {}, "metrics": []} for row in infos
         }
@@ -192,6 +237,7 @@ class Runs:
                     metrics={m.key: m.value for m in data["metrics"]},
                     latest_metrics=tuple(data["metrics"]),
                 ),
+                inputs=inputs.get(row.id, RunInputs()),
             )
         return [runs[run_uuid] for run_uuid in run_uuids if run_uuid in runs]
 
