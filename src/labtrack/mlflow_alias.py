@@ -54,6 +54,7 @@ MODULES: dict[str, str] = {
     "mlflow.keras": "labtrack.keras",
     "mlflow.projects": "labtrack.projects",
     "mlflow.data": "labtrack.data",
+    "mlflow.artifacts": "labtrack.artifact_uris",
 }
 
 
