@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import os
+
+from labtrack.errors import InvalidParameter
 from labtrack.registry.client import RegistryClient
+from labtrack.tracking import tracking_uri as _uri
 from labtrack.tracking.client import TrackingClient
 
 
@@ -21,12 +25,24 @@ class Client(TrackingClient, RegistryClient):
     ``sqlite:///`` / ``postgresql://`` URI) another store. Unlike the ``lt.`` functions it
     never starts or uses an active run: every call names its run.
 
+    ``registry_uri`` is MlflowClient's: labtrack keeps the model registry in the tracking
+    store, so it may only name that store (``InvalidParameter`` otherwise, before anything is
+    registered in the wrong place); None leaves the registry in the tracking store.
+
     >>> client = lt.Client()  # doctest: +SKIP
     >>> client.log_metric(run_id, "loss", 0.25, step=3)
     """
 
-    def __init__(self, tracking_uri: str | None = None):
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
         TrackingClient.__init__(self, tracking_uri)
+        if registry_uri is not None:
+            if not isinstance(registry_uri, (str, os.PathLike)):
+                raise InvalidParameter(
+                    f"registry_uri must be a string, got {type(registry_uri).__name__}"
+                )
+            if os.fspath(registry_uri):  # "" is MLflow's "not given"
+                # set_registry_uri's own rule, applied to this client's store
+                _uri._check_registry_uri(os.fspath(registry_uri), self.tracking_uri)
         # The registry half works on the same store, and opens a run's artifacts as the
         # tracking half does (the artifact root it caches per run included).
         RegistryClient.__init__(self, self.store.registry, self._artifacts)

@@ -100,7 +100,6 @@ CASES = {
 KNOWN_GAPS: dict[str, str] = {
     "model_artifacts": "MLflow 3 keeps a logged model's files with its LoggedModel only; "
     "labtrack also lists them among the run's artifacts (a 'model' folder)",
-    "client_registry_uri": "labtrack's Client (MlflowClient) takes no registry_uri argument",
 }
 
 

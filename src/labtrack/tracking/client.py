@@ -49,7 +49,7 @@ from labtrack.tracking.operations import (
     finished,
     settle_metrics,
 )
-from labtrack.tracking.tracking_uri import get_tracking_uri
+from labtrack.tracking.tracking_uri import check_registry_uri, get_tracking_uri
 from labtrack.tracking.writer import get_writer
 
 if TYPE_CHECKING:
@@ -81,13 +81,16 @@ class PagedList(list):
 
 class TrackingClient:
     """Explicit access to the experiments, runs and artifacts of a store.
-    ``TrackingClient()`` uses the current tracking URI. ``labtrack.Client`` (MLflow's
-    ``MlflowClient``) is this plus the model registry."""
+    ``TrackingClient()`` uses the current tracking URI (``InvalidParameter`` if a registry
+    URI set by ``set_registry_uri`` or ``MLFLOW_REGISTRY_URI`` names another store).
+    ``labtrack.Client`` (MLflow's ``MlflowClient``) is this plus the model registry."""
 
     def __init__(self, tracking_uri: str | None = None):
-        self.tracking_uri = (
-            env.resolve_tracking_uri(tracking_uri) if tracking_uri else get_tracking_uri()
-        )
+        if tracking_uri:
+            self.tracking_uri = env.resolve_tracking_uri(tracking_uri)
+        else:  # the process's store: refused, as lt.* refuses it, under another registry URI
+            self.tracking_uri = get_tracking_uri()
+            check_registry_uri(self.tracking_uri)
         self.store = get_store(self.tracking_uri)
         self.writer = get_writer(self.store)
         self._last_reap = 0.0
