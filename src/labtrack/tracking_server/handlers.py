@@ -496,6 +496,26 @@ def search_logged_models(svc: Service, message: p.Message, user: str | None) -> 
     return p.page("models", [lm.to_json(m, svc.public_uri) for m in models], models.token)
 
 
+@endpoint("POST logged-models/import")
+def import_logged_model(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST logged-models/import``: labtrack's own (MLflow has no such route). A logged
+    model (``model``, a ``LoggedModel`` message) with its id, times, status, tags, params and
+    linked points, in ``experiment_id``, its files at ``artifact_path`` in its run's
+    artifacts (``labtrack sync`` keeps model ids); one already here is brought up to date."""
+    from labtrack.tracking_server.artifacts import relative_path
+
+    model = lm.imported(message)
+    run_id = p.string(message, "source_run_id")
+    if run_id != model.source_run_id:  # the auth rule checked the top-level one
+        raise InvalidParameter("source_run_id must be the model's source_run_id")
+    path = p.string(message, "artifact_path") or model.name
+    relative_path(path)  # a folder of the run: no '..' or absolute path
+    model = svc.client.store.logged_models.import_logged_model(
+        model, p.experiment_id(p.string(message, "experiment_id", required=True)), path
+    )
+    return {"model": lm.to_json(model, svc.public_uri)}
+
+
 # -- registered models ------------------------------------------------------------------------
 
 

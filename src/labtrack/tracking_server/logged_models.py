@@ -14,49 +14,28 @@ from collections.abc import Callable
 from labtrack.entities import Dataset, DatasetInput, InputTag, LoggedModel, RunInputs
 from labtrack.entities.logged_model import LoggedModelStatus
 from labtrack.errors import InvalidParameter
-from labtrack.store.rest.convert import dataset_input_json, json_number
+from labtrack.store.rest.convert import dataset_input_json
+from labtrack.store.rest.logged_models import logged_model_json
 
 
 def to_json(model: LoggedModel, public_uri: Callable[[str | None], str | None]) -> dict:
     """A logged model as MLflow's ``LoggedModel`` message; its artifact location as clients
     reach it (``public_uri``)."""
-    info = {
-        "model_id": model.model_id,
-        "experiment_id": model.experiment_id,
-        "name": model.name,
-        "creation_timestamp_ms": model.creation_timestamp,
-        "last_updated_timestamp_ms": model.last_updated_timestamp,
-        "status": LoggedModelStatus.to_proto(model.status),
-        "status_message": model.status_message,
-        "model_type": model.model_type,
-        "source_run_id": model.source_run_id,
-        "artifact_uri": public_uri(model.artifact_location),
-        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
-    }
-    data = {
-        "params": [{"key": k, "value": v} for k, v in model.params.items()],
-        "metrics": [
-            {
-                key: value
-                for key, value in (
-                    ("key", m.key),
-                    ("value", json_number(m.value)),
-                    ("timestamp", m.timestamp),
-                    ("step", m.step),
-                    ("model_id", m.model_id),
-                    ("dataset_name", m.dataset_name),
-                    ("dataset_digest", m.dataset_digest),
-                    ("run_id", m.run_id),
-                )
-                if value is not None
-            }
-            for m in model.metrics
-        ],
-    }
-    return {
-        "info": {k: v for k, v in info.items() if v not in (None, "", [])},
-        "data": {k: v for k, v in data.items() if v},
-    }
+    return logged_model_json(model, public_uri(model.artifact_location))
+
+
+def imported(message: dict) -> LoggedModel:
+    """The ``model`` of a ``POST logged-models/import`` request (a ``LoggedModel`` message);
+    a message that is not one is refused by name."""
+    from labtrack.store.rest.convert import logged_model
+
+    model = message.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("info"), dict):
+        raise InvalidParameter("Missing value for required parameter 'model' (a LoggedModel)")
+    try:
+        return logged_model(model)
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidParameter(f"Invalid value for parameter 'model': {error!r}") from None
 
 
 def inputs_json(inputs: RunInputs) -> dict:

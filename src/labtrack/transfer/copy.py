@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from labtrack.entities import (
     LifecycleStage,
+    LoggedModel,
+    LoggedModelStatus,
     Metric,
     Param,
     RunInfo,
@@ -36,6 +38,7 @@ from labtrack.transfer import TransferError
 from labtrack.transfer.sources import (
     ClientSource,
     ExperimentRecord,
+    LoggedModelRecord,
     ModelRecord,
     RunRecord,
     Source,
@@ -68,12 +71,18 @@ class Report:
     artifact_files: int = 0
     models_changed: int = 0
     versions_created: int = 0
+    logged_models_copied: int = 0
     run_ids: dict[str, str] = field(default_factory=dict)  # source id -> destination id
 
     @property
     def copied_nothing(self) -> bool:
         """Whether the destination was already up to date."""
-        return not (self.experiments_created or self.runs_copied or self.models_changed)
+        return not (
+            self.experiments_created
+            or self.runs_copied
+            or self.models_changed
+            or self.logged_models_copied
+        )
 
     def summary(self) -> str:
         """One line for people."""
@@ -84,6 +93,8 @@ class Report:
             f"{self.artifact_files} artifact files)",
             f"{self.runs_up_to_date} already up to date",
         ]
+        if self.logged_models_copied:
+            parts.append(f"{self.logged_models_copied} logged models copied")
         if self.experiments_created:
             parts.append(f"{self.experiments_created} experiments created")
         if self.models_changed:
@@ -134,6 +145,37 @@ def _value_key(value: float) -> str:
 
 def _point_key(m: Metric) -> tuple:
     return (m.step, m.timestamp, _value_key(m.value))
+
+
+def _input_key(item) -> tuple:
+    return (item.dataset, tuple(sorted((t.key, t.value) for t in item.tags)))
+
+
+def _content(model: LoggedModel) -> tuple:
+    """What a copy of a logged model keeps, to compare a source's with a destination's."""
+    points = Counter(
+        (
+            m.key,
+            m.step,
+            m.timestamp,
+            _value_key(m.value),
+            m.run_id,
+            m.dataset_name,
+            m.dataset_digest,
+        )
+        for m in model.metrics
+    )
+    return (
+        model.name,
+        model.status,
+        model.status_message or None,
+        model.model_type or None,
+        model.source_run_id or None,
+        model.creation_timestamp,
+        dict(model.tags),
+        dict(model.params),
+        points,
+    )
 
 
 def missing_points(source: Sequence[Metric], destination: Sequence[Metric]) -> list[Metric]:
@@ -212,6 +254,8 @@ class Copier:
                 for run in records:
                     self._copy_run(run, experiment_id, existing)
                     bar.update(1)
+                if self.keep_ids:  # an MLflow server gives model ids of its own: not kept
+                    self._logged_models(experiment, experiment_id)
         if registry:
             for model in self.source.models():
                 self._copy_model(model)
@@ -289,6 +333,7 @@ class Copier:
             self.report.run_ids[run.info.run_id] = run_id
         had = found.data if found is not None else None
         self._params_and_tags(run, run_id, had)
+        self._inputs(run, run_id, had is not None)
         for key in run.metric_keys:
             self._metric(run, run_id, key, had is not None)
         if self.dst.writer.spool_pending:  # points only on local disk: not complete yet
@@ -371,6 +416,16 @@ class Copier:
                 synchronous=True,
             )
 
+    def _inputs(self, run: RunRecord, run_id: str, existed: bool) -> None:
+        """The datasets the run used, those the destination's run lacks."""
+        inputs = self.source.run_inputs(run)
+        if inputs and existed:
+            have = self.dst.get_run(run_id).inputs
+            known = {_input_key(i) for i in (have.dataset_inputs if have else ())}
+            inputs = [i for i in inputs if _input_key(i) not in known]
+        if inputs:
+            self.dst.log_inputs(run_id, datasets=inputs)
+
     def _metric(self, run: RunRecord, run_id: str, key: str, existed: bool) -> None:
         points = self.source.metric_history(run, key)
         if existed:
@@ -396,6 +451,43 @@ class Copier:
             if path in have and (size is None or have[path] in (None, size)):
                 continue
             with self.source.open_artifact(run, path) as stream:
+                repository.upload_stream(path, stream)
+            self.report.artifact_files += 1
+
+    # -- logged models (MLflow 3) -------------------------------------------------------------
+
+    def _logged_models(self, experiment: ExperimentRecord, experiment_id: str) -> None:
+        """Copy the logged models of an experiment's copied runs (and those logged without a
+        run) with their ids; one the destination has as the source does is skipped."""
+        for record in self.source.logged_models(experiment):
+            model = record.model
+            if model.source_run_id and model.source_run_id not in self.report.run_ids:
+                continue  # its run was not copied (since, runs): nor is it
+            try:
+                have = self.dst.get_logged_model(model.model_id)
+            except NotFound:
+                have = None
+            if have is not None and _content(have) == _content(model):
+                continue
+            store = self.dst.store.logged_models
+            model = replace(model, experiment_id=experiment_id)
+            if not model.source_run_id:
+                # Its own files: written while the model is PENDING, so that an interrupted
+                # copy differs from the source and is completed by the next one.
+                pending = replace(model, status=LoggedModelStatus.PENDING)
+                created = store.import_logged_model(pending, experiment_id)
+                self._model_files(record, created.artifact_location, have is not None)
+            store.import_logged_model(model, experiment_id, record.path)
+            self.report.logged_models_copied += 1
+
+    def _model_files(self, record: LoggedModelRecord, location: str, existed: bool) -> None:
+        files = self.source.logged_model_files(record)
+        repository = self.dst.artifact_repository(location)
+        have = walk(repository) if existed else {}
+        for path, size in sorted(files.items()):
+            if path in have and (size is None or have[path] in (None, size)):
+                continue
+            with self.source.open_logged_model_file(record, path) as stream:
                 repository.upload_stream(path, stream)
             self.report.artifact_files += 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from labtrack.entities import Metric, RunInfo, ViewType
+from labtrack.entities import DatasetInput, LoggedModel, Metric, RunInfo, ViewType
 
 if TYPE_CHECKING:
     from labtrack.artifacts import ArtifactRepository
@@ -68,6 +68,16 @@ class ModelRecord:
     versions: list[VersionRecord] = field(default_factory=list)
 
 
+@dataclass
+class LoggedModelRecord:
+    """An MLflow 3 logged model as a source has it (ids of the source) and ``path``, where
+    its files are in its run's artifacts (``None`` for a model logged without a run: its own
+    files are copied, see ``Source.logged_model_files``)."""
+
+    model: LoggedModel
+    path: str | None = None
+
+
 class Source:
     """What every source answers (each kind overrides all of it)."""
 
@@ -96,6 +106,27 @@ class Source:
     def models(self) -> list[ModelRecord]:
         """The registered models with their versions."""
         return []
+
+    def logged_models(self, experiment: ExperimentRecord) -> list[LoggedModelRecord]:
+        """The live logged models of an experiment."""
+        return []
+
+    def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
+        """The datasets a run used, with the tags of each use."""
+        return []
+
+    def logged_model_files(self, record: LoggedModelRecord) -> dict[str, int | None]:
+        """Every file of a logged model without a run: relative path -> size if known."""
+        return walk(self._model_repository(record))
+
+    def open_logged_model_file(self, record: LoggedModelRecord, path: str) -> BinaryIO:
+        """A file of a logged model without a run, to read once."""
+        return self._model_repository(record).open_read(path)
+
+    def _model_repository(self, record: LoggedModelRecord) -> ArtifactRepository:
+        from labtrack.artifacts import open_repository
+
+        return open_repository(record.model.artifact_location)
 
 
 def walk(repository: ArtifactRepository, path: str | None = None) -> dict[str, int | None]:
@@ -171,6 +202,35 @@ class ClientSource(Source):
     def open_artifact(self, run: RunRecord, path: str) -> BinaryIO:
         """An artifact file's bytes."""
         return self._repository(run).open_read(path)
+
+    def logged_models(self, experiment: ExperimentRecord) -> list[LoggedModelRecord]:
+        """The live logged models of an experiment, each with its folder in its run."""
+        records, token, roots = [], None, {}
+        while True:
+            page = self.client.search_logged_models(
+                [experiment.experiment_id], max_results=1000, page_token=token
+            )
+            for model in page:
+                path = None
+                if model.source_run_id:
+                    if model.source_run_id not in roots:
+                        run = self.client.get_run(model.source_run_id)
+                        roots[model.source_run_id] = run.info.artifact_uri.rstrip("/") + "/"
+                    root = roots[model.source_run_id]
+                    location = model.artifact_location.rstrip("/")
+                    path = location[len(root) :] if location.startswith(root) else model.name
+                records.append(LoggedModelRecord(model, path))
+            token = page.token
+            if not token:
+                return records
+
+    def _model_repository(self, record: LoggedModelRecord) -> ArtifactRepository:
+        return self.client.artifact_repository(record.model.artifact_location)
+
+    def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
+        """The datasets a run used (``get_run``'s inputs)."""
+        inputs = self.client.get_run(run.info.run_id).inputs
+        return list(inputs.dataset_inputs) if inputs is not None else []
 
     def models(self) -> list[ModelRecord]:
         """Every registered model with its versions and aliases."""

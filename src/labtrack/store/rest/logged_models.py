@@ -24,6 +24,48 @@ def _route(model_id: str) -> str:
     return f"logged-models/{model_id}"
 
 
+def logged_model_json(model: LoggedModel, artifact_uri: str | None) -> dict:
+    """A logged model as MLflow's ``LoggedModel`` message (``convert.logged_model`` reads it
+    back), its files at ``artifact_uri``."""
+    info = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "status": LoggedModelStatus.to_proto(model.status),
+        "status_message": model.status_message,
+        "model_type": model.model_type,
+        "source_run_id": model.source_run_id,
+        "artifact_uri": artifact_uri,
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
+    }
+    data = {
+        "params": [{"key": k, "value": v} for k, v in model.params.items()],
+        "metrics": [
+            {
+                key: value
+                for key, value in (
+                    ("key", m.key),
+                    ("value", convert.json_number(m.value)),
+                    ("timestamp", m.timestamp),
+                    ("step", m.step),
+                    ("model_id", m.model_id),
+                    ("dataset_name", m.dataset_name),
+                    ("dataset_digest", m.dataset_digest),
+                    ("run_id", m.run_id),
+                )
+                if value is not None
+            }
+            for m in model.metrics
+        ],
+    }
+    return {
+        "info": {k: v for k, v in info.items() if v not in (None, "", [])},
+        "data": {k: v for k, v in data.items() if v},
+    }
+
+
 class RestLoggedModels:
     """Logged models over MLflow 3's REST API (``logged-models/*``)."""
 
@@ -66,6 +108,31 @@ class RestLoggedModels:
                 {"run_id": source_run_id, "models": [{"model_id": model.model_id, "step": step}]},
             )
         return model
+
+    def import_logged_model(
+        self, model: LoggedModel, experiment_id: str, artifact_path: str | None = None
+    ) -> LoggedModel:
+        """Create or bring up to date a model with its id, times and linked points
+        (``POST logged-models/import``: labtrack server's own route, see the SQL store's
+        ``import_logged_model``). A server without the route (MLflow's) is refused."""
+        body: dict[str, Any] = {
+            "experiment_id": str(experiment_id),
+            "model": logged_model_json(model, None),
+        }
+        if model.source_run_id:
+            body["source_run_id"] = model.source_run_id  # the auth rule reads it here
+        if artifact_path:
+            body["artifact_path"] = artifact_path
+        try:
+            answer = self.http.call("POST", "logged-models/import", body)
+        except NotFound as error:
+            if any(word in str(error).lower() for word in ("experiment", "run")):
+                raise  # the route answered: the experiment or run is missing
+            raise InvalidParameter(
+                "this tracking server cannot create logged models with given ids (only "
+                "labtrack server can)"
+            ) from None
+        return convert.logged_model(answer["model"])
 
     def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel:
         """The logged model with this id (``GetLoggedModel``); ``NotFound`` if none."""

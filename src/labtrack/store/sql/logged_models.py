@@ -23,7 +23,7 @@ from labtrack.entities.logged_model import (
     LoggedModelMetric,
     LoggedModelStatus,
 )
-from labtrack.errors import InvalidParameter, NotFound
+from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
 from labtrack.store.filter import (
     ATTRIBUTE,
     METRIC,
@@ -113,23 +113,9 @@ class LoggedModels:
         if not MODEL_ID.fullmatch(model_id):
             raise InvalidParameter(f"invalid logged model id {model_id!r}: expected m-<32 hex>")
         name = name or model_id
-        e, r = schema.experiments, schema.runs
 
         def work(conn: Connection) -> None:
-            location = conn.execute(
-                sa.select(e.c.artifact_location).where(e.c.experiment_id == _int_id(experiment_id))
-            ).scalar()
-            if location is None:
-                raise NotFound(f"no experiment with id {experiment_id!r}")
-            if source_run_id:
-                run_root = conn.execute(
-                    sa.select(r.c.artifact_uri).where(r.c.run_uuid == source_run_id)
-                ).scalar()
-                if run_root is None:
-                    raise NotFound(f"no run with id {source_run_id!r}")
-                location = f"{run_root.rstrip('/')}/{name.strip('/')}"
-            else:
-                location = f"{location.rstrip('/')}/models/{model_id}/artifacts"
+            location = _location(conn, experiment_id, source_run_id, name, model_id)
             now = now_ms()
             pk = conn.execute(
                 lm.insert().values(
@@ -150,6 +136,69 @@ class LoggedModels:
 
         self.db.write(work)
         return self.get_logged_model(model_id)
+
+    def import_logged_model(
+        self, model: LoggedModel, experiment_id: str, artifact_path: str | None = None
+    ) -> LoggedModel:
+        """Make this store hold ``model`` as another store has it (``labtrack.transfer``):
+        its id, name, times, status, type, source run, tags, params and linked metric
+        points, in the experiment ``experiment_id``. Its files are at ``artifact_path`` in
+        its run's artifacts (its name by default), or without a run where a new model's are.
+
+        A model already here (an earlier or interrupted copy) is brought up to date: its
+        fields and times set, tags and params set, the points it lacks added; nothing is
+        removed or duplicated. ``AlreadyExists`` if the id is taken in another experiment."""
+        if not MODEL_ID.fullmatch(model.model_id or ""):
+            raise InvalidParameter(
+                f"invalid logged model id {model.model_id!r}: expected m-<32 hex>"
+            )
+        path = _relative(artifact_path or model.name)
+        status = LoggedModelStatus.canonical(model.status)
+
+        def work(conn: Connection) -> None:
+            row = conn.execute(
+                sa.select(lm.c.id, lm.c.experiment_id).where(lm.c.model_id == model.model_id)
+            ).first()
+            values = dict(
+                name=model.name,
+                source_run_id=model.source_run_id or None,
+                status=status,
+                status_message=model.status_message,
+                model_type=model.model_type or None,
+                creation_time=model.creation_timestamp,
+                last_updated_time=model.last_updated_timestamp,
+                lifecycle_stage=LifecycleStage.ACTIVE,
+            )
+            if row is None:
+                location = _location(conn, experiment_id, model.source_run_id, path, model.model_id)
+                pk = conn.execute(
+                    lm.insert().values(
+                        model_id=model.model_id,
+                        experiment_id=_int_id(experiment_id),
+                        artifact_location=location,
+                        **values,
+                    )
+                ).inserted_primary_key[0]
+            elif str(row.experiment_id) != str(_int_id(experiment_id)):
+                raise AlreadyExists(
+                    f"logged model {model.model_id} exists in experiment {row.experiment_id}, "
+                    f"not in {experiment_id}"
+                )
+            else:
+                pk = row.id
+                conn.execute(lm.update().where(lm.c.id == pk).values(**values))
+            self._upsert(conn, lmt, pk, model.tags)
+            self._upsert(conn, lmp, pk, model.params)
+            have = [
+                _point_key(m)
+                for m in self._models(conn, sa.select(lm).where(lm.c.id == pk))[0].metrics
+            ]
+            missing = _missing(model.metrics, have)
+            if missing:
+                conn.execute(lmm.insert(), [_point_row(pk, m) for m in missing])
+
+        self.db.write(work)
+        return self.get_logged_model(model.model_id)
 
     def finalize_logged_model(
         self, model_id: str, status: str, status_message: str | None = None
@@ -188,23 +237,7 @@ class LoggedModels:
 
         def work(conn: Connection) -> None:
             pks = {m.model_id: self._pk(conn, m.model_id) for m in metrics}
-            conn.execute(
-                lmm.insert(),
-                [
-                    {
-                        "model_pk": pks[m.model_id],
-                        "key": m.key,
-                        "step": m.step,
-                        "timestamp": m.timestamp,
-                        "value": None if math.isnan(m.value) else m.value,
-                        "is_nan": math.isnan(m.value),
-                        "run_id": m.run_id,
-                        "dataset_name": m.dataset_name,
-                        "dataset_digest": m.dataset_digest,
-                    }
-                    for m in metrics
-                ],
-            )
+            conn.execute(lmm.insert(), [_point_row(pks[m.model_id], m) for m in metrics])
             conn.execute(
                 lm.update()
                 .where(lm.c.id.in_(sorted(set(pks.values()))))
@@ -338,6 +371,72 @@ class LoggedModels:
             )
             for row in rows
         ]
+
+
+def _location(
+    conn: Connection, experiment_id: str, source_run_id: str | None, path: str, model_id: str
+) -> str:
+    """Where a new model's files go: ``path`` in its run's artifacts, or without a run under
+    its experiment's location (see the module's docstring)."""
+    e, r = schema.experiments, schema.runs
+    location = conn.execute(
+        sa.select(e.c.artifact_location).where(e.c.experiment_id == _int_id(experiment_id))
+    ).scalar()
+    if location is None:
+        raise NotFound(f"no experiment with id {experiment_id!r}")
+    if source_run_id:
+        run_root = conn.execute(
+            sa.select(r.c.artifact_uri).where(r.c.run_uuid == source_run_id)
+        ).scalar()
+        if run_root is None:
+            raise NotFound(f"no run with id {source_run_id!r}")
+        return f"{run_root.rstrip('/')}/{path.strip('/')}"
+    return f"{location.rstrip('/')}/models/{model_id}/artifacts"
+
+
+def _relative(path: str) -> str:
+    """A model's folder in its run's artifacts: it must stay inside the run."""
+    parts = path.replace("\\", "/").split("/")
+    if not path or path.startswith("/") or ".." in parts:
+        raise InvalidParameter(
+            f"a logged model's path in its run's artifacts is relative, without '..': {path!r}"
+        )
+    return path
+
+
+def _point_row(pk: int, m: LoggedModelMetric) -> dict:
+    return {
+        "model_pk": pk,
+        "key": m.key,
+        "step": m.step,
+        "timestamp": m.timestamp,
+        "value": None if math.isnan(m.value) else m.value,
+        "is_nan": math.isnan(m.value),
+        "run_id": m.run_id,
+        "dataset_name": m.dataset_name,
+        "dataset_digest": m.dataset_digest,
+    }
+
+
+def _point_key(m: LoggedModelMetric) -> tuple:
+    value = "nan" if math.isnan(m.value) else repr(float(m.value))
+    return (m.key, m.step, m.timestamp, value, m.run_id, m.dataset_name, m.dataset_digest)
+
+
+def _missing(points: Sequence[LoggedModelMetric], have: Iterable[tuple]) -> list:
+    """The points a model lacks, counting repeats (a point twice here and once there is
+    missing once)."""
+    from collections import Counter
+
+    count = Counter(have)
+    missing = []
+    for m in points:
+        key = _point_key(m)
+        if count[key]:
+            count[key] -= 1
+        else:
+            missing.append(m)
+    return missing
 
 
 def _int_id(experiment_id: object) -> int:

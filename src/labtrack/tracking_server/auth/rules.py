@@ -373,6 +373,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # -- logged models (MLflow 3): their experiment's permissions
     ("mlflow/logged-models", "POST"): _r(UPDATE_ACCESS, new_logged_model),
     ("mlflow/logged-models/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
+    # labtrack's own: a model copied with its id (labtrack sync), checked as a new one.
+    ("mlflow/logged-models/import", "POST"): _r(UPDATE_ACCESS, new_logged_model),
     ("mlflow/logged-models/{}", "GET"): _r(READ_ACCESS, logged_model_path),
     ("mlflow/logged-models/{}", "PATCH"): _r(UPDATE_ACCESS, logged_model_path),
     ("mlflow/logged-models/{}", "DELETE"): _r(DELETE_ACCESS, logged_model_path),
