@@ -164,8 +164,10 @@ def test_pyfunc_artifacts_from_runs_and_models_uris(iris, iris_classifier, tmp_p
 
 
 def test_pyfunc_refuses_what_it_cannot_do_by_name(tmp_path):
-    with pytest.raises(InvalidParameter, match="loader_module=.* is refused"):
-        lt.pyfunc.save_model(tmp_path / "m", loader_module="my_loader", data_path="d")
+    with pytest.raises(InvalidParameter, match="not both"):
+        lt.pyfunc.save_model(tmp_path / "m", python_model=lambda x: x, loader_module="mod")
+    with pytest.raises(InvalidParameter, match="data_path goes with loader_module"):
+        lt.pyfunc.save_model(tmp_path / "m", python_model=lambda x: x, data_path="d")
     with pytest.raises(InvalidParameter, match="streamable"):
         lt.pyfunc.save_model(tmp_path / "m", python_model=lambda x: x, streamable=True)
     # their defaults are fine
@@ -262,7 +264,8 @@ def test_pyfunc_model_has_mlflows_properties(iris, iris_classifier):
     assert model.input_example.equals(X.head(2))
     assert model.loader_module == "labtrack.sklearn" and model.model_config == {}
     assert model.model_id == info.model_id and model.model_id.startswith("m-")
-    assert lt.pyfunc.load_model(f"runs:/{info.run_id}/model").model_id is None
+    # the MLmodel file records it, as MLflow's does: however the model is reached
+    assert lt.pyfunc.load_model(f"runs:/{info.run_id}/model").model_id == info.model_id
     with pytest.raises(InvalidState, match="does not stream"):
         model.predict_stream(X.head(1))
     streamer = lt.pyfunc.log_model("s", python_model=_Streamer(), model_config={"suffix": "!"})
@@ -321,3 +324,50 @@ def test_a_model_mlflow_saved_loads_with_its_predict_fn(mlflow_python, iris, tmp
     assert probabilities.shape == (len(X), 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
     assert (probabilities.argmax(axis=1) == y.to_numpy()).mean() > 0.9
+
+
+LOADER = """
+import json
+
+
+class _Offset:
+    def __init__(self, offset):
+        self.offset = offset
+
+    def predict(self, model_input, params=None):
+        return [row[0] + self.offset for row in model_input.values.tolist()]
+
+
+def _load_pyfunc(data_path):
+    with open(data_path) as file:
+        return _Offset(json.load(file)["offset"])
+"""
+
+
+def test_a_loader_module_model_loads_in_a_fresh_process(tmp_path):
+    """MLflow's loader_module + data_path: the module travels in code_paths, the data in
+    data/, and loading calls _load_pyfunc(data_path)."""
+    (tmp_path / "offset_loader.py").write_text(LOADER)
+    (tmp_path / "offset.json").write_text('{"offset": 100}')
+    info = lt.pyfunc.log_model(
+        "offset",
+        loader_module="offset_loader",
+        data_path=str(tmp_path / "offset.json"),
+        code_paths=[str(tmp_path / "offset_loader.py")],
+    )
+    entry = yaml.safe_load((_folder(info) / "MLmodel").read_text())["flavors"]["python_function"]
+    assert entry["loader_module"] == "offset_loader" and entry["data"] == "data/offset.json"
+    script = f"""
+        import labtrack as lt, pandas as pd
+        lt.set_tracking_uri({lt.get_tracking_uri()!r})
+        print(lt.pyfunc.load_model({info.model_uri!r}).predict(pd.DataFrame({{"x": [1, 2]}})))
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        env={"PYTHONPATH": SRC, "LABTRACK_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[101,", "102]"]

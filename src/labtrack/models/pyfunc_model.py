@@ -63,8 +63,8 @@ class PyFuncModel:
 
     @property
     def model_id(self) -> str | None:
-        """The logged model's id (MLflow 3's ``m-...``) when it was loaded by
-        ``models:/<model_id>``, else None."""
+        """The logged model's id (MLflow 3's ``m-...``): the one its ``MLmodel`` records, else
+        the one it was loaded by (``models:/<model_id>``), else None."""
         recorded = getattr(self.metadata, "model_id", None)
         if recorded:
             return recorded

@@ -25,6 +25,8 @@ def log_model(
     *,
     artifact_path: str | None = None,
     artifacts: dict[str, str] | None = None,
+    loader_module: str | None = None,
+    data_path: str | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a function, an object with ``predict``, or a ``PythonModel`` as ``name`` in the
@@ -36,10 +38,12 @@ def log_model(
     ``context.model_config``. Also MLflow's ``code_paths``, ``conda_env``, ``extra_files``,
     ``signature``, ``input_example``, ``registered_model_name``, ``pip_requirements``,
     ``extra_pip_requirements``, ``metadata`` and ``await_registration_for`` (no effect).
-    MLflow's ``loader_module``/``data_path``, ``streamable``, ``resources``, ``auth_policy``,
+    Instead of ``python_model``, MLflow's ``loader_module`` (a module with
+    ``_load_pyfunc(data_path)``, e.g. shipped in ``code_paths``) and ``data_path`` (its files,
+    copied in) make the model when it loads. ``streamable``, ``resources``, ``auth_policy``,
     ``prompts`` and ``uv_*`` are refused with an ``InvalidParameter`` naming them."""
     chosen = options.prepare("lt.pyfunc.log_model", kwargs, _log_model, _python_flavor.save)
-    _require(python_model)
+    python_model = _model_or_loader(python_model, loader_module, data_path)
     return _log_model(
         python_model,
         name,
@@ -55,22 +59,36 @@ def save_model(
     python_model: Any = None,
     *,
     artifacts: dict[str, str] | None = None,
+    loader_module: str | None = None,
+    data_path: str | None = None,
     **kwargs: Any,
 ):
     """Save a Python model into the new folder ``path`` (arguments as ``log_model``'s, less
     the run and registry ones)."""
     chosen = options.prepare("lt.pyfunc.save_model", kwargs, _save_model, _python_flavor.save)
-    _require(python_model)
+    python_model = _model_or_loader(python_model, loader_module, data_path)
     return _save_model(python_model, path, flavor="python_function", artifacts=artifacts, **chosen)
 
 
-def _require(python_model: Any) -> None:
-    if python_model is None:
-        from labtrack.errors import InvalidParameter
+def _model_or_loader(python_model: Any, loader_module: Any, data_path: Any) -> Any:
+    """The model to save: ``python_model``, or MLflow's ``loader_module`` + ``data_path``
+    (exactly one of the two ways, as MLflow requires)."""
+    from labtrack.errors import InvalidParameter
 
-        raise InvalidParameter(
-            "pass the model as python_model=: a function, an object with predict, or a PythonModel"
-        )
+    if loader_module is None:
+        if data_path is not None:
+            raise InvalidParameter("data_path goes with loader_module")
+        if python_model is None:
+            raise InvalidParameter(
+                "pass the model as python_model=: a function, an object with predict, or a "
+                "PythonModel (or MLflow's loader_module= with data_path=)"
+            )
+        return python_model
+    if python_model is not None:
+        raise InvalidParameter("give python_model or loader_module, not both")
+    if not isinstance(loader_module, str) or not loader_module.strip():
+        raise InvalidParameter(f"loader_module must be a module's name, got {loader_module!r}")
+    return _python_flavor.LoaderModule(loader_module, None if data_path is None else str(data_path))
 
 
 __all__ = [

@@ -74,9 +74,9 @@ def for_loading(flavors: dict[str, dict[str, Any]]) -> tuple[ModuleType, dict[st
         if name in _MODULES and name != "python_function":
             return by_name(name), entry
     python = flavors.get("python_function", {})
-    if "python_model" in python:
+    if "python_model" in python or python.get("loader_module"):
         return by_name("python_function"), python
     raise InvalidParameter(
         f"this model's flavors ({', '.join(flavors) or 'none'}) are not ones labtrack can load; "
-        "it loads sklearn, pytorch, keras and python_function (python_model) models"
+        "it loads sklearn, pytorch, keras and python_function models"
     )

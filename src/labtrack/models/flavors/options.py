@@ -58,10 +58,6 @@ REFUSED = {
     "uv_groups": "uv projects are not read: give pip_requirements instead",
     "uv_extras": "uv projects are not read: give pip_requirements instead",
     "prompts": "prompts (MLflow's GenAI prompt registry) are not supported",
-    "loader_module": "custom loader modules are not supported: log a PythonModel (or a "
-    "function) as python_model, with its files as artifacts",
-    "data_path": "data_path goes with loader_module, which is not supported: pass the files as "
-    "artifacts={'name': path} of a PythonModel",
 }
 
 

@@ -40,6 +40,19 @@ class LoadedPythonModel:
         return call_predict(model, None, data, params)  # a plain function
 
 
+@dataclass(frozen=True)
+class LoaderModule:
+    """MLflow's other way to write a Python model: a module with ``_load_pyfunc(data_path)``
+    (``loader_module``) that builds the model from files (``data_path``) when it loads.
+    ``lt.pyfunc.save_model(path, loader_module=..., data_path=...)`` saves one."""
+
+    loader_module: str
+    data_path: str | None = None
+
+    def predict(self, data: Any) -> Any:
+        raise InvalidParameter("a loader module's model predicts once loaded, not before")
+
+
 def save(
     model: Any,
     folder: Path,
@@ -53,22 +66,41 @@ def save(
     dict, or a YAML file's path) kept in the entry for ``context.model_config``."""
     import cloudpickle
 
-    if not matches(model):
+    if isinstance(model, LoaderModule):
+        entry: dict[str, Any] = {"loader_module": model.loader_module}
+        if model.data_path is not None:
+            entry["data"] = _copy_data(model.data_path, folder)
+    elif not matches(model):
         raise InvalidParameter(
             f"python_model must be a function or have a predict method; got {type(model).__name__}"
         )
-    with open(folder / MODEL_FILE, "wb") as file:
-        cloudpickle.dump(model, file)
-    entry: dict[str, Any] = {
-        "loader_module": "labtrack.pyfunc",
-        "python_model": MODEL_FILE,
-        "cloudpickle_version": cloudpickle.__version__,
-    }
+    else:
+        with open(folder / MODEL_FILE, "wb") as file:
+            cloudpickle.dump(model, file)
+        entry = {
+            "loader_module": "labtrack.pyfunc",
+            "python_model": MODEL_FILE,
+            "cloudpickle_version": cloudpickle.__version__,
+        }
     if artifacts:
         entry["artifacts"] = _copy_artifacts(artifacts, folder)
     if model_config is not None:
         entry["model_config"] = _model_config(model_config)
     return options.write_common(folder, entry, code_paths, conda_env, extra_files)
+
+
+def _copy_data(data_path: str, folder: Path) -> str:
+    """``data_path`` (a file or folder) copied to ``data/<its name>``, as MLflow lays it out."""
+    source = Path(data_path)
+    if not source.exists():
+        raise InvalidParameter(f"data_path: no such file or folder {str(data_path)!r}")
+    relative = f"data/{source.resolve().name}"
+    (folder / "data").mkdir()
+    if source.is_dir():
+        shutil.copytree(source, folder / relative)
+    else:
+        shutil.copy2(source, folder / relative)
+    return relative
 
 
 def _model_config(model_config: Any) -> dict[str, Any]:
@@ -166,13 +198,15 @@ def load(folder: Path, entry: dict[str, Any]) -> LoadedPythonModel:
 
     from labtrack.artifacts import safe_join
 
-    with open(safe_join(folder, entry.get("python_model", MODEL_FILE)), "rb") as file:
-        model = cloudpickle.load(file)
     artifacts = {
         name: str(safe_join(folder, item["path"]))
         for name, item in (entry.get("artifacts") or {}).items()
     }
     context = PythonModelContext(artifacts=artifacts, model_config=entry.get("model_config") or {})
+    if "python_model" not in entry and entry.get("loader_module"):
+        return LoadedPythonModel(_from_loader_module(folder, entry, context), context)
+    with open(safe_join(folder, entry.get("python_model", MODEL_FILE)), "rb") as file:
+        model = cloudpickle.load(file)
     if isinstance(model, PythonModel) or callable(getattr(model, "load_context", None)):
         model.load_context(context)
     return LoadedPythonModel(model, context)
@@ -185,3 +219,24 @@ def predictor(model: Any, entry: dict[str, Any] | None = None):
         else LoadedPythonModel(model, PythonModelContext())
     )
     return loaded.predict
+
+
+def _from_loader_module(folder: Path, entry: dict[str, Any], context: PythonModelContext) -> Any:
+    """The model a ``loader_module``'s ``_load_pyfunc(data_path[, model_config])`` builds,
+    as MLflow calls it (the module may come with the model, in its ``code/``)."""
+    import importlib
+
+    from labtrack.artifacts import safe_join
+
+    name = entry["loader_module"]
+    try:
+        module = importlib.import_module(name)
+    except ImportError as error:
+        raise InvalidParameter(
+            f"this model is loaded by the module {name!r}, which cannot be imported here "
+            f"({error}); MLflow's own flavors' loaders are not available in labtrack"
+        ) from None
+    data = str(safe_join(folder, entry["data"])) if entry.get("data") else None
+    if context.model_config:
+        return module._load_pyfunc(data, context.model_config)
+    return module._load_pyfunc(data)
