@@ -79,7 +79,6 @@ KNOWN_GAPS = {
     },
     # The registry's client (labtrack.registry.client).
     ("MlflowClient.create_model_version", "await_creation_for"): "registry client",
-    ("MlflowClient.create_model_version", "model_id"): "registry client",
     ("MlflowClient.create_registered_model", "deployment_job_id"): "registry client",
     ("MlflowClient.update_registered_model", "deployment_job_id"): "registry client",
 }

@@ -28,7 +28,7 @@ print(json.dumps({c.__name__: c._properties() for c in
 NOT_IN_LABTRACK = {
     "Experiment": {"effective_trace_archival_retention", "trace_location", "workspace"},
     "Metric": {"dataset_digest", "dataset_name", "model_id", "run_id"},
-    "ModelVersion": {"deployment_job_state", "metrics", "model_id", "params", "workspace"},
+    "ModelVersion": {"deployment_job_state", "metrics", "params", "workspace"},
     "RegisteredModel": {"deployment_job_id", "deployment_job_state", "workspace"},
 }
 
