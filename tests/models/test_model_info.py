@@ -23,11 +23,13 @@ def logged(iris, iris_classifier):
 def test_get_model_info_by_every_kind_of_uri_describes_the_logged_model(logged, tmp_path):
     run_id, info = logged
     lt.register_model(info.model_uri, "iris")
+    lt.register_model(f"runs:/{run_id}/model", "iris-from-run")
     uris = [
         info.model_uri,  # models:/<model_id>
         f"runs:/{run_id}/model",
         f"runs:/{run_id}/model/MLmodel",
         "models:/iris/1",
+        "models:/iris-from-run/1",
     ]
     for uri in uris:
         found = get_model_info(uri)

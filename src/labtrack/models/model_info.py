@@ -93,7 +93,10 @@ def _logged_model_id(location: ModelLocation) -> str | None:
         from labtrack.client import Client
 
         version = Client().get_model_version(location.registered_model_name, location.version)
-        return version.model_id or logged_model_id_of(version.source)
+        found = version.model_id or logged_model_id_of(version.source)
+        if found:
+            return found
+        uri = version.source  # registered from a run's URI: the run knows its model
     if is_runs_uri(uri):
         run_id, path = parse_runs_uri(uri)
         return _model_id_in_run(run_id, path)
