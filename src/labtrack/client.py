@@ -34,15 +34,16 @@ class Client(TrackingClient, RegistryClient):
     """
 
     def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None):
-        TrackingClient.__init__(self, tracking_uri)
         if registry_uri is not None:
             if not isinstance(registry_uri, (str, os.PathLike)):
                 raise InvalidParameter(
                     f"registry_uri must be a string, got {type(registry_uri).__name__}"
                 )
             if os.fspath(registry_uri):  # "" is MLflow's "not given"
-                # set_registry_uri's own rule, applied to this client's store
-                _uri._check_registry_uri(os.fspath(registry_uri), self.tracking_uri)
+                # set_registry_uri's own rule; before the store is opened (or created)
+                store = tracking_uri or _uri.get_tracking_uri()
+                _uri._check_registry_uri(os.fspath(registry_uri), store)
+        TrackingClient.__init__(self, tracking_uri)
         # The registry half works on the same store, and opens a run's artifacts as the
         # tracking half does (the artifact root it caches per run included).
         RegistryClient.__init__(self, self.store.registry, self._artifacts)

@@ -35,6 +35,7 @@ def test_a_registry_uri_naming_another_store_is_refused(tmp_path):
     with pytest.raises(InvalidParameter, match="registry_uri must be a string, got int"):
         lt.Client(_store(tmp_path, "one.db"), registry_uri=3)
     assert not (tmp_path / "two.db").exists()
+    assert not (tmp_path / "one.db").exists()  # refused before the store was opened
 
 
 def test_a_client_of_the_current_store_checks_the_process_registry_uri(tmp_path, monkeypatch):
