@@ -4,6 +4,7 @@ URI, as MLflow's do; ``Schema.to_dict`` and ``ModelSignature.to_dict`` have MLfl
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -42,10 +43,25 @@ def test_get_model_info_by_every_kind_of_uri_describes_the_logged_model(logged, 
             info.model_uuid,
             info.utc_time_created,
         )
-    # A folder has no logged model behind it: the run's URI stands for it, as in MLflow.
+    # A folder: its MLmodel names the logged model, as MLflow's does.
     folder = lt.Client().download_artifacts(run_id, "model", str(tmp_path))
     local = get_model_info(folder)
-    assert (local.model_id, local.model_uri) == (None, f"runs:/{run_id}/model")
+    assert (local.model_id, local.model_uri) == (info.model_id, info.model_uri)
+
+
+def test_a_model_whose_mlmodel_lacks_its_id_gets_it_from_the_uri_or_the_store(logged):
+    """As models an older labtrack saved: the URI or the run's logged models tell the id."""
+    run_id, info = logged
+    lt.register_model(f"runs:/{run_id}/model", "iris-from-run")
+    mlmodel = Path(lt.get_run(run_id).info.artifact_uri) / "model" / "MLmodel"
+    text = mlmodel.read_text()
+    assert f"model_id: {info.model_id}" in text
+    mlmodel.write_text(text.replace(f"model_id: {info.model_id}\n", ""))
+    assert Model.load(f"runs:/{run_id}/model").model_id is None
+    for uri in (f"runs:/{run_id}/model", info.model_uri, "models:/iris-from-run/1"):
+        assert get_model_info(uri).model_id == info.model_id, uri
+    folder = get_model_info(mlmodel.parent)  # nothing to ask: the run's URI stands for it
+    assert (folder.model_id, folder.model_uri) == (None, f"runs:/{run_id}/model")
 
 
 def test_model_load_takes_a_uri_a_folder_or_the_mlmodel_file(logged, tmp_path):
@@ -56,7 +72,7 @@ def test_model_load_takes_a_uri_a_folder_or_the_mlmodel_file(logged, tmp_path):
         assert isinstance(model, Model)
         assert sorted(model.flavors) == ["python_function", "sklearn"], where
         assert model.signature == info.signature
-    assert Model.load(info.model_uri).get_model_info().model_uri == f"runs:/{run_id}/model"
+    assert Model.load(info.model_uri).get_model_info().model_uri == info.model_uri
 
 
 def test_a_uri_with_no_model_is_a_clear_error(logged, tmp_path):

@@ -41,10 +41,11 @@ class Model(ModelMetadata):
         location = resolve(_model_uri(uri))
         return super().load(location.folder), location
 
-    def get_model_info(self, model_id: str | None = None) -> ModelInfo:
+    def get_model_info(self) -> ModelInfo:
         """This model's ``ModelInfo``, as ``log_model`` returned it. Its ``model_uri`` is
-        ``models:/<model_id>`` for a logged model (``model_id`` given), else
-        ``runs:/<run_id>/<artifact_path>``, as in MLflow."""
+        ``models:/<model_id>`` for a logged model, else ``runs:/<run_id>/<artifact_path>``,
+        as in MLflow."""
+        model_id = self.model_id
         uri = f"models:/{model_id}" if model_id else f"runs:/{self.run_id}/{self.artifact_path}"
         return ModelInfo(
             model_uri=uri,
@@ -69,7 +70,9 @@ def get_model_info(model_uri: str | os.PathLike) -> ModelInfo:
     >>> lt.models.get_model_info(info.model_uri).signature  # doctest: +SKIP
     """
     model, location = Model._located(model_uri)
-    return model.get_model_info(_logged_model_id(location))
+    if model.model_id is None:  # saved before MLmodel recorded it: the URI or the store knows
+        model.model_id = _logged_model_id(location)
+    return model.get_model_info()
 
 
 def _checked_uri(path: object) -> str:
@@ -84,8 +87,8 @@ def _model_uri(uri: str) -> str:
 
 
 def _logged_model_id(location: ModelLocation) -> str | None:
-    """The logged model (MLflow 3's ``m-...`` id) the URI led to, if any: labtrack's
-    ``MLmodel`` does not record it, the URI or the store does."""
+    """The logged model (MLflow 3's ``m-...`` id) the URI led to, if any, for a model whose
+    ``MLmodel`` does not record it (saved by an older labtrack)."""
     uri = _model_uri(location.uri)
     if MODEL_ID.fullmatch(uri.removeprefix("models:/")):
         return uri.removeprefix("models:/")
