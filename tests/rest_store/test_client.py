@@ -207,3 +207,28 @@ def test_points_logged_in_a_forked_child_arrive_by_the_time_it_is_joined(server)
         assert child.exitcode == 0
     history = lt.Client().get_metric_history(run.info.run_id, "child")
     assert [point.step for point in history] == list(range(100))
+
+
+def test_experiments_ordered_paged_and_untagged_over_http(server):
+    import uuid
+
+    prefix = f"ordered-{uuid.uuid4().hex[:8]}"
+    client = lt.Client()
+    ids = [client.create_experiment(f"{prefix}-{letter}") for letter in "bca"]
+    client.set_experiment_tag(ids[0], "team", "vision")
+    client.delete_experiment_tag(ids[0], "team")
+    assert "team" not in client.get_experiment(ids[0]).tags
+
+    names, token = [], None
+    while True:
+        page = client.search_experiments(
+            filter_string=f"name LIKE '{prefix}%'",
+            order_by=["name DESC"],
+            max_results=2,
+            page_token=token,
+        )
+        names += [experiment.name for experiment in page]
+        token = page.token
+        if not token:
+            break
+    assert names == [f"{prefix}-{letter}" for letter in "cba"]

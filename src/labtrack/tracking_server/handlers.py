@@ -125,6 +125,7 @@ def search_experiments(svc: Service, message: p.Message, user: str | None) -> di
         view_type=p.view_type(message, "view_type"),
         max_results=start + size + 1,
         filter_string=p.string(message, "filter"),
+        order_by=p.strings(message, "order_by") or None,
     )
     page, token = p.offset_page(list(experiments), message, SEARCH_EXPERIMENTS_PAGE)
     return p.page("experiments", [p.experiment(e, svc.public_uri) for e in page], token)
@@ -161,6 +162,15 @@ def set_experiment_tag(svc: Service, message: p.Message, user: str | None) -> di
         p.string(message, "experiment_id", required=True),
         p.string(message, "key", required=True),
         p.string(message, "value") or "",
+    )
+    return {}
+
+
+@endpoint("POST experiments/delete-experiment-tag")
+def delete_experiment_tag(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST experiments/delete-experiment-tag``: MLflow's ``DeleteExperimentTag``."""
+    svc.client.delete_experiment_tag(
+        p.string(message, "experiment_id", required=True), p.string(message, "key", required=True)
     )
     return {}
 

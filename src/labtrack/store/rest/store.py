@@ -139,6 +139,29 @@ class RestExperiments:
 
         return _pages(fetch, max_results)
 
+    def search_experiments_page(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> tuple[list[Experiment], str | None]:
+        """One page of experiments in ``order_by``'s order, and the next page's token."""
+        body: dict[str, Any] = {
+            "view_type": _view(view_type),
+            "max_results": min(max_results or _REGISTRY_PAGE, _REGISTRY_PAGE),
+        }
+        if filter_string:
+            body["filter"] = filter_string
+        if order_by:
+            body["order_by"] = list(order_by)
+        if page_token:
+            body["page_token"] = page_token
+        answer = self.http.call("POST", "experiments/search", body)
+        found = [convert.experiment(item) for item in answer.get("experiments") or ()]
+        return found, answer.get("next_page_token") or None
+
     def delete_experiment(self, experiment_id: str) -> None:
         """Mark an experiment deleted."""
         self.http.call("POST", "experiments/delete", {"experiment_id": str(experiment_id)})
@@ -161,6 +184,14 @@ class RestExperiments:
             "POST",
             "experiments/set-experiment-tag",
             {"experiment_id": str(experiment_id), "key": key, "value": value},
+        )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Remove a tag from an experiment."""
+        self.http.call(
+            "POST",
+            "experiments/delete-experiment-tag",
+            {"experiment_id": str(experiment_id), "key": key},
         )
 
 

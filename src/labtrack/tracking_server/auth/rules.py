@@ -344,6 +344,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/experiments/restore", "POST"): _r(DELETE_ACCESS, experiment_field),
     ("mlflow/experiments/update", "POST"): _r(UPDATE_ACCESS, experiment_field),
     ("mlflow/experiments/set-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
+    ("mlflow/experiments/delete-experiment-tag", "POST"): _r(UPDATE_ACCESS, experiment_field),
     ("mlflow/experiments/search", "GET"): _r(
         SIGNED_IN, after=keep_readable("experiments", EXPERIMENT, "experiment_id")
     ),
