@@ -26,7 +26,8 @@ def pytest_collection_finish(session) -> None:
 
 # Logs with MLflow into the store named by argv[1]: two experiments, runs with params, tags,
 # histories (a repeated step, NaN), nested artifacts, a deleted run, and a registered model
-# (an sklearn model logged by MLflow 3 as a logged model) with an alias, a stage and tags.
+# (an sklearn model logged by MLflow 3 as a logged model, with params, a tag, a type and a
+# point linked to it on a dataset the run used) with an alias, a stage and tags.
 WRITE = """
 import sys, json
 import numpy as np, mlflow
@@ -46,7 +47,15 @@ with mlflow.start_run(run_name="first") as first:
     mlflow.log_text("hello", "notes/hello.txt")
     mlflow.log_dict({"a": 1}, "config.json")
     model = LinearRegression().fit(np.array([[0.0], [1.0]]), np.array([0.0, 1.0]))
-    mlflow.sklearn.log_model(model, name="model", registered_model_name="reg")
+    train = mlflow.data.from_numpy(np.array([[0.0], [1.0]]), name="train")
+    mlflow.log_input(train, context="training")
+    logged = mlflow.sklearn.log_model(
+        model, name="model", registered_model_name="reg", params={"alpha": "1"},
+        model_type="regressor",
+    )
+    mlflow.log_metric("rmse", 0.25, step=0, timestamp=5000, model_id=logged.model_id,
+                      dataset=train)
+    mlflow.set_logged_model_tags(logged.model_id, {"stage": "candidate"})
 with mlflow.start_run(run_name="second") as second:
     mlflow.log_metric("acc", float("nan"), step=0, timestamp=4000)
     mlflow.log_metric("acc", 0.9, step=1, timestamp=4001)
@@ -78,8 +87,15 @@ def walk(list_files, path=None):
         files += walk(list_files, item.path) if item.is_dir else [item.path]
     return files
 
-experiments = {}
+experiments, logged_models = {}, {}
 for e in client.search_experiments():
+    for lm in client.search_logged_models([e.experiment_id]):
+        logged_models[lm.model_id] = [
+            lm.name, str(lm.status),
+            lm.model_type, lm.source_run_id, lm.creation_timestamp, lm.params, lm.tags,
+            sorted([m.key, m.step, m.timestamp, m.value, m.run_id, m.dataset_name,
+                    m.dataset_digest] for m in lm.metrics),
+        ]
     runs = {}
     for run in client.search_runs([e.experiment_id], run_view_type=ViewType.ALL):
         rid = run.info.run_id
@@ -106,6 +122,9 @@ for e in client.search_experiments():
                 for key in run.data.metrics
             },
             "artifacts": sorted(artifacts),
+            "inputs": sorted([i.dataset.name, i.dataset.digest, i.dataset.source_type,
+                              {t.key: t.value for t in i.tags}]
+                             for i in run.inputs.dataset_inputs),
         }
     experiments[e.name] = {
         "tags": {k: v for k, v in e.tags.items() if not k.startswith("mlflow.")},
@@ -119,7 +138,7 @@ for m in client.search_registered_models():
         "aliases": {a: int(v) for a, v in m.aliases.items()},
         "versions": sorted([int(v.version), v.run_id, v.current_stage, v.tags] for v in versions),
     }
-print(json.dumps({"experiments": experiments, "models": models}))
+print(json.dumps({"experiments": experiments, "models": models, "logged_models": logged_models}))
 """
 
 

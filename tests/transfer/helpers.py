@@ -105,11 +105,35 @@ def run_count(client: lt.Client) -> int:
 
 
 def mlflow_view(client: lt.Client) -> dict:
-    """A store as the ``READ`` MLflow script (``conftest.py``) shows one: what a labtrack
-    store holds after an import must read the same."""
+    """A store as the ``READ`` MLflow script (``conftest.py``) shows one, MLflow 3's logged
+    models and the datasets runs used included: what a labtrack store holds after an import
+    must read the same."""
     source = ClientSource(client)
-    experiments = {}
+    experiments, logged_models = {}, {}
     for experiment in source.experiments():
+        for record in source.logged_models(experiment):
+            m = record.model
+            logged_models[m.model_id] = [
+                m.name,
+                m.status,
+                m.model_type,
+                m.source_run_id,
+                m.creation_timestamp,
+                m.params,
+                m.tags,
+                sorted(
+                    [
+                        p.key,
+                        p.step,
+                        p.timestamp,
+                        p.value,
+                        p.run_id,
+                        p.dataset_name,
+                        p.dataset_digest,
+                    ]
+                    for p in m.metrics
+                ),
+            ]
         runs = {}
         for run in source.runs(experiment):
             info = run.info
@@ -131,6 +155,15 @@ def mlflow_view(client: lt.Client) -> dict:
                     for key in run.metric_keys
                 },
                 "artifacts": sorted(source.artifacts(run)),
+                "inputs": sorted(
+                    [
+                        i.dataset.name,
+                        i.dataset.digest,
+                        i.dataset.source_type,
+                        {t.key: t.value for t in i.tags},
+                    ]
+                    for i in source.run_inputs(run)
+                ),
             }
         experiments[experiment.name] = {
             "tags": {k: v for k, v in experiment.tags.items() if not k.startswith("mlflow.")},
@@ -144,4 +177,4 @@ def mlflow_view(client: lt.Client) -> dict:
         }
         for model in source.models()
     }
-    return {"experiments": experiments, "models": models}
+    return {"experiments": experiments, "models": models, "logged_models": logged_models}

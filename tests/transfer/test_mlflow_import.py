@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 import labtrack as lt
@@ -28,6 +29,12 @@ def test_an_mlflow_store_reads_the_same_after_an_import(kind, mlflow_stores, tra
     assert (version.version, version.run_id, version.current_stage) == (1, first, "Staging")
     assert version.source == f"runs:/{first}/model"
     assert "model/MLmodel" in {f.path for f in client.list_artifacts(first, "model")}
+    # The logged model keeps its MLflow id, its files where labtrack's log_model keeps them.
+    (model_id,) = expected["logged_models"]
+    model = client.get_logged_model(model_id)
+    assert model.artifact_location.rstrip("/").endswith(f"{first}/artifacts/model")
+    loaded = lt.pyfunc.load_model(f"models:/{model_id}")
+    np.testing.assert_allclose(loaded.predict(np.array([[2.0]])), [2.0])
     assert import_mlflow(uri, tracking_uri).copied_nothing
 
 
@@ -79,3 +86,14 @@ def test_a_store_broken_midway_leaves_the_destination_unchanged(
     )
     assert run_count(lt.Client(tracking_uri)) == 0
     assert lt.Client(tracking_uri).get_experiment_by_name("imported") is None
+
+
+def test_a_run_point_on_a_dataset_keeps_its_step(tmp_path):
+    # MLflow 3 writes "timestamp value step dataset_name digest" for a point logged with a
+    # dataset (its own file-store reader then reads step 0); labtrack keeps the step written.
+    from labtrack.transfer.mlflow_files import _history
+
+    file = tmp_path / "rmse"
+    file.write_text("5000 0.25 3 train 023233aa\n")
+    (point,) = _history(file, "rmse")
+    assert (point.timestamp, point.value, point.step) == (5000, 0.25, 3)

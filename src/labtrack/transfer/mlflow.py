@@ -9,8 +9,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labtrack.entities import LoggedModel
 from labtrack.transfer.copy import Copier, Report
-from labtrack.transfer.mlflow_source import LoggedModel, MlflowSource
+from labtrack.transfer.mlflow_source import MlflowSource
 from labtrack.transfer.sources import ClientSource, Source
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class MlflowServerSource(MlflowSource):
         for experiment in self._experiments:
             runs = self._runs[experiment.experiment_id] = reader.runs(experiment)
             for run in runs:
+                self._inputs[run.info.run_id] = reader.run_inputs(run)
                 for key in run.metric_keys:
                     self._histories[(run.info.run_id, key)] = reader.metric_history(run, key)
             self._logged_models.extend(self._logged(experiment.experiment_id))
@@ -63,9 +65,7 @@ class MlflowServerSource(MlflowSource):
         found, token = [], None
         while True:
             page = self.client.search_logged_models([experiment_id], page_token=token)
-            found.extend(
-                LoggedModel(m.model_id, m.name, m.source_run_id, m.artifact_location) for m in page
-            )
+            found.extend(page)
             token = page.token
             if not token:
                 return found
@@ -92,8 +92,11 @@ def import_mlflow(
     (``http://host:5000``). The source is read and checked whole before anything is written:
     a folder that is no MLflow store or a database schema this labtrack does not know raises
     ``TransferError`` and leaves the destination as it was. Importing again copies only what
-    changed. MLflow 3's logged models are copied into the artifacts of the run that logged
-    them, and registered versions point there (``runs:/<run id>/<name>``).
+    changed. MLflow 3's logged models keep their ids (``models:/m-...`` loads, and
+    ``search_logged_models`` finds them) with their name, status, type, params, tags and
+    linked metrics; their files are copied into the artifacts of the run that logged them,
+    where labtrack's ``log_model`` keeps them, and registered versions point there
+    (``runs:/<run id>/<name>``). The datasets runs used come along too.
 
     >>> import_mlflow("mlruns", "sqlite:///labtrack.db")  # doctest: +SKIP
     """

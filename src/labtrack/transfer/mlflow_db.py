@@ -9,9 +9,19 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
-from labtrack.entities import LifecycleStage, Metric, RunInfo
+from labtrack.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LifecycleStage,
+    LoggedModel,
+    LoggedModelStatus,
+    Metric,
+    RunInfo,
+)
+from labtrack.entities.logged_model import LoggedModelMetric
 from labtrack.transfer import TransferError
-from labtrack.transfer.mlflow_source import LoggedModel, MlflowSource, latest_points
+from labtrack.transfer.mlflow_source import MlflowSource, latest_points
 from labtrack.transfer.sources import ExperimentRecord, ModelRecord, RunRecord, VersionRecord
 
 # MLflow's schema revisions this reader knows, oldest first: from the one that added model
@@ -76,6 +86,12 @@ _TABLES = (
     "tags",
     "metrics",
     "logged_models",
+    "logged_model_params",
+    "logged_model_tags",
+    "logged_model_metrics",
+    "datasets",
+    "inputs",
+    "input_tags",
     "registered_models",
     "registered_model_tags",
     "registered_model_aliases",
@@ -146,18 +162,82 @@ class MlflowDatabaseSource(MlflowSource):
         check_revision(revision, self.description)
         self._read_tracking(conn, tables)
         if "logged_models" in tables:
-            lm = tables["logged_models"]
-            for row in conn.execute(sa.select(lm)).mappings():
-                if row.get("lifecycle_stage", LifecycleStage.ACTIVE) != LifecycleStage.DELETED:
-                    self._logged_models.append(
-                        LoggedModel(
-                            row["model_id"],
-                            row["name"],
-                            row["source_run_id"],
-                            row["artifact_location"],
-                        )
-                    )
+            self._read_logged_models(conn, tables)
+        if {"datasets", "inputs", "input_tags"} <= set(tables):
+            self._read_inputs(conn, tables)
         self._read_registry(conn, tables)
+
+    def _read_inputs(self, conn: sa.Connection, tables) -> None:
+        """The datasets each run used, with the tags of each use."""
+        datasets = {
+            row["dataset_uuid"]: Dataset(
+                row["name"],
+                row["digest"],
+                row["dataset_source_type"],
+                row["dataset_source"],
+                row["dataset_schema"],
+                row["dataset_profile"],
+            )
+            for row in conn.execute(sa.select(tables["datasets"])).mappings()
+        }
+        tags = defaultdict(list)
+        for row in conn.execute(sa.select(tables["input_tags"])).mappings():
+            tags[row["input_uuid"]].append(InputTag(row["name"], row["value"]))
+        inputs = tables["inputs"]
+        query = sa.select(inputs).where(
+            inputs.c.source_type == "DATASET", inputs.c.destination_type == "RUN"
+        )
+        for row in conn.execute(query).mappings():
+            dataset = datasets.get(row["source_id"])
+            if dataset is not None:
+                self._inputs.setdefault(row["destination_id"], []).append(
+                    DatasetInput(dataset, tags[row["input_uuid"]])
+                )
+
+    def _read_logged_models(self, conn: sa.Connection, tables) -> None:
+        """MLflow 3's logged models with their params, tags and linked points."""
+        values = {"params": defaultdict(dict), "tags": defaultdict(dict)}
+        for kind, prefix in (("params", "param"), ("tags", "tag")):
+            table = tables.get(f"logged_model_{kind}")
+            for row in conn.execute(sa.select(table)).mappings() if table is not None else ():
+                values[kind][row["model_id"]][row[f"{prefix}_key"]] = row[f"{prefix}_value"]
+        points = defaultdict(list)
+        table = tables.get("logged_model_metrics")
+        for row in conn.execute(sa.select(table)).mappings() if table is not None else ():
+            value = row["metric_value"]
+            points[row["model_id"]].append(
+                LoggedModelMetric(
+                    row["metric_name"],
+                    math.nan if value is None else float(value),
+                    int(row["metric_timestamp_ms"]),
+                    int(row["metric_step"]),
+                    row["model_id"],
+                    row["dataset_name"],
+                    row["dataset_digest"],
+                    row["run_id"],
+                )
+            )
+        for row in conn.execute(sa.select(tables["logged_models"])).mappings():
+            if row.get("lifecycle_stage", LifecycleStage.ACTIVE) == LifecycleStage.DELETED:
+                continue
+            model_id = row["model_id"]
+            self._logged_models.append(
+                LoggedModel(
+                    experiment_id=str(row["experiment_id"]),
+                    model_id=model_id,
+                    name=row["name"],
+                    artifact_location=row["artifact_location"],
+                    creation_timestamp=int(row["creation_timestamp_ms"]),
+                    last_updated_timestamp=int(row["last_updated_timestamp_ms"]),
+                    model_type=row["model_type"] or None,
+                    source_run_id=row["source_run_id"] or None,
+                    status=LoggedModelStatus.canonical(row["status"]),
+                    status_message=row["status_message"] or None,
+                    tags=values["tags"][model_id],
+                    params=values["params"][model_id],
+                    metrics=points[model_id],
+                )
+            )
 
     def _read_tracking(self, conn: sa.Connection, tables) -> None:
         e, r = tables["experiments"], tables["runs"]

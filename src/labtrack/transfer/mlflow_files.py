@@ -16,11 +16,21 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labtrack.entities import LifecycleStage, Metric, RunInfo
+from labtrack.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    LifecycleStage,
+    LoggedModel,
+    LoggedModelStatus,
+    Metric,
+    RunInfo,
+)
+from labtrack.entities.logged_model import LoggedModelMetric
+from labtrack.errors import InvalidParameter
 from labtrack.transfer import TransferError
 from labtrack.transfer.mlflow_source import (
     STATUS_NAMES,
-    LoggedModel,
     MlflowSource,
     latest_points,
 )
@@ -79,16 +89,72 @@ def _history(file: Path, key: str) -> list[Metric]:
         if not parts:
             continue
         try:
-            if len(parts) not in (2, 3):
+            # MLflow 3 adds the dataset of a point linked to a logged model: name, digest.
+            if len(parts) not in (2, 3, 5):
                 raise ValueError
             timestamp, value = int(parts[0]), float(parts[1])
-            step = int(parts[2]) if len(parts) == 3 else 0
+            step = int(parts[2]) if len(parts) >= 3 else 0
         except ValueError:
             raise TransferError(
                 f"{file}, line {number}: expected 'timestamp value step', got {line!r}"
             ) from None
         points.append(Metric(key, value, timestamp, step))
     return points
+
+
+def _model_points(file: Path, key: str, model_id: str) -> list[LoggedModelMetric]:
+    """A logged model's metric file: "timestamp value step run_id [dataset_name digest]"."""
+    points = []
+    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            timestamp, value, step = int(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            raise TransferError(
+                f"{file}, line {number}: expected 'timestamp value step run_id', got {line!r}"
+            ) from None
+        extra = parts[3:] + [None] * 3
+        points.append(
+            LoggedModelMetric(key, value, timestamp, step, model_id, extra[1], extra[2], extra[0])
+        )
+    return points
+
+
+def _model_status(value: object, where: Path) -> str:
+    try:
+        return LoggedModelStatus.canonical(value if value is not None else "READY")
+    except InvalidParameter:
+        raise TransferError(f"{where}: unknown logged model status {value!r}") from None
+
+
+def _datasets(folder: Path) -> dict[str, Dataset]:
+    """An experiment's datasets (``datasets/<id>/meta.yaml``) by id."""
+    found = {}
+    for meta_file in sorted(folder.glob("*/meta.yaml")) if folder.is_dir() else ():
+        meta = _yaml(meta_file)
+        found[meta_file.parent.name] = Dataset(
+            str(_field(meta, "name", meta_file)),
+            str(_field(meta, "digest", meta_file)),
+            str(meta.get("source_type") or ""),
+            str(meta.get("source") or ""),
+            meta.get("schema"),
+            meta.get("profile"),
+        )
+    return found
+
+
+def _run_inputs(folder: Path, datasets: dict[str, Dataset]) -> list[DatasetInput]:
+    """A run's dataset inputs (``inputs/<id>/meta.yaml``, source_type DATASET)."""
+    found = []
+    for meta_file in sorted(folder.glob("*/meta.yaml")) if folder.is_dir() else ():
+        meta = _yaml(meta_file)
+        dataset = datasets.get(str(meta.get("source_id")))
+        if meta.get("source_type") == "DATASET" and dataset is not None:
+            tags = [InputTag(str(k), str(v)) for k, v in (meta.get("tags") or {}).items()]
+            found.append(DatasetInput(dataset, tags))
+    return found
 
 
 def _local(uri: str) -> Path | None:
@@ -140,6 +206,7 @@ class MlflowFileSource(MlflowSource):
             )
         )
         runs = self._runs.setdefault(experiment_id, [])
+        datasets = _datasets(folder / "datasets")
         for child in sorted(folder.iterdir()):
             if child.name == "models" and child.is_dir():
                 for model in sorted(child.iterdir()):
@@ -147,6 +214,7 @@ class MlflowFileSource(MlflowSource):
                         self._read_logged_model(model)
             elif (child / "meta.yaml").is_file():
                 runs.append(self._read_run(child, experiment_id))
+                self._inputs[runs[-1].info.run_id] = _run_inputs(child / "inputs", datasets)
 
     def _read_run(self, folder: Path, experiment_id: str) -> RunRecord:
         meta_file = folder / "meta.yaml"
@@ -182,13 +250,35 @@ class MlflowFileSource(MlflowSource):
     def _read_logged_model(self, folder: Path) -> None:
         meta_file = folder / "meta.yaml"
         meta = _yaml(meta_file)
+        if meta.get("lifecycle_stage", LifecycleStage.ACTIVE) == LifecycleStage.DELETED:
+            return
         here = folder / "artifacts"
+        model_id = str(meta.get("model_id") or folder.name)
+        points = []
+        metrics = folder / "metrics"
+        if metrics.is_dir():
+            for file in sorted(metrics.rglob("*")):
+                if file.is_file():
+                    points += _model_points(file, file.relative_to(metrics).as_posix(), model_id)
         self._logged_models.append(
             LoggedModel(
-                str(meta.get("model_id") or folder.name),
-                str(meta.get("name") or ""),
-                meta.get("source_run_id"),
-                str(here) if here.is_dir() else str(_field(meta, "artifact_location", meta_file)),
+                experiment_id=str(meta.get("experiment_id") or folder.parent.parent.name),
+                model_id=model_id,
+                name=str(meta.get("name") or model_id),
+                artifact_location=(
+                    str(here)
+                    if here.is_dir()
+                    else str(_field(meta, "artifact_location", meta_file))
+                ),
+                creation_timestamp=int(meta.get("creation_timestamp") or 0),
+                last_updated_timestamp=int(meta.get("last_updated_timestamp") or 0),
+                model_type=meta.get("model_type") or None,
+                source_run_id=meta.get("source_run_id") or None,
+                status=_model_status(meta.get("status"), meta_file),
+                status_message=meta.get("status_message") or None,
+                tags=_values(folder / "tags"),
+                params=_values(folder / "params"),
+                metrics=points,
             )
         )
 

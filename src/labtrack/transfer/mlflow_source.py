@@ -1,22 +1,23 @@
 """What MLflow's file store and database have in common as a source: everything is read (and
-so checked) before anything is written, and MLflow 3's logged models come along as files of
-the run that logged them.
+so checked) before anything is written, and MLflow 3's logged models come along with their
+ids, their files in the run that logged them.
 
-A logged model (``models:/m-...``) with a source run is copied into that run's artifacts under
-its name (``model``, as MLflow 2 kept it; ``models/<model id>`` if the run has such a path
-already), and a registered version of it points there: ``runs:/<run id>/model``, what
-labtrack's registry and ``lt.pyfunc.load_model`` read.
+A logged model (``models:/m-...``) keeps its id, and one with a source run has its files
+copied into that run's artifacts under its name (``model``, as MLflow 2 kept it;
+``models/<model id>`` if the run has such a path already), where labtrack's ``log_model``
+keeps a model's files; a registered version of it points there: ``runs:/<run id>/model``,
+what labtrack's registry and ``lt.pyfunc.load_model`` read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
-from labtrack.entities import Metric
+from labtrack.entities import DatasetInput, LoggedModel, Metric
 from labtrack.transfer import TransferError
 from labtrack.transfer.sources import (
     ExperimentRecord,
+    LoggedModelRecord,
     ModelRecord,
     RunRecord,
     Source,
@@ -31,19 +32,10 @@ if TYPE_CHECKING:
 STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 
 
-@dataclass
-class LoggedModel:
-    """An MLflow 3 logged model: its id, name, source run and where its files are."""
-
-    model_id: str
-    name: str
-    source_run_id: str | None
-    artifact_location: str
-
-
 class MlflowSource(Source):
     """A source read whole up front: the readers fill ``_experiments``, ``_runs`` (by
-    experiment id), ``_histories`` (by run id and key), ``_logged_models`` and ``_models``,
+    experiment id), ``_histories`` (by run id and key), ``_inputs`` (by run id), ``_logged_models``
+    and ``_models``,
     then call ``_settle``."""
 
     def __init__(self, description: str):
@@ -52,6 +44,7 @@ class MlflowSource(Source):
         self._runs: dict[str, list[RunRecord]] = {}
         self._histories: dict[tuple[str, str], list[Metric]] = {}
         self._logged_models: list[LoggedModel] = []
+        self._inputs: dict[str, list[DatasetInput]] = {}  # run id -> the datasets it used
         self._models: list[ModelRecord] = []
         # run id -> [(prefix in the run's artifacts, root of the files)]
         self._roots: dict[str, list[tuple[str, str]]] = {}
@@ -67,7 +60,7 @@ class MlflowSource(Source):
             self._roots.setdefault(run_id, []).insert(0, ("", self._run_root(run)))
         for model in self._logged_models:
             if model.source_run_id not in runs:
-                continue
+                continue  # without a run: its own files come along (Source.logged_model_files)
             taken = {p for p, _ in self._roots[model.source_run_id]}
             free = model.name and model.name not in taken
             if free and not self._has_path(model.source_run_id, model.name):
@@ -155,6 +148,22 @@ class MlflowSource(Source):
     def models(self) -> list[ModelRecord]:
         """The registered models."""
         return list(self._models)
+
+    def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
+        """The datasets a run used, as read."""
+        return list(self._inputs.get(run.info.run_id, ()))
+
+    def logged_models(self, experiment: ExperimentRecord) -> list[LoggedModelRecord]:
+        """The live logged models of an experiment, each where ``_settle`` placed its files
+        in its run's artifacts."""
+        return [
+            LoggedModelRecord(m, self._model_paths.get(m.model_id, (None, None))[1])
+            for m in self._logged_models
+            if m.experiment_id == experiment.experiment_id
+        ]
+
+    def _model_repository(self, record: LoggedModelRecord) -> ArtifactRepository:
+        return self._repository(record.model.artifact_location, record.model.model_id)
 
 
 def latest_points(history: dict[str, list[Metric]]) -> list[Metric]:
