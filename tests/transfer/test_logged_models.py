@@ -13,7 +13,7 @@ import pytest
 
 import labtrack as lt
 from labtrack.tracking.fluent import wait_for_source_capture
-from labtrack.transfer import sync
+from labtrack.transfer import export_bundle, import_bundle, sync
 
 
 @pytest.fixture
@@ -75,17 +75,23 @@ def _inputs(client: lt.Client, run_id: str) -> list:
     return list(client.get_run(run_id).inputs.dataset_inputs)
 
 
-def check(uri: str, logged: dict, X, model) -> None:
+def check(uri: str, logged: dict, X, model, loose: bool = True) -> None:
+    """The store at ``uri`` has the logged models as logged (the one without a run only with
+    ``loose``), the run's inputs, and the model in the run loads and predicts."""
     client = lt.Client(uri)
-    for model_id, want in logged["models"].items():
+    wanted = {i: v for i, v in logged["models"].items() if loose or i != logged["loose"]}
+    for model_id, want in wanted.items():
         assert kept(client.get_logged_model(model_id)) == want
     experiment = client.get_experiment_by_name("models")
     found = client.search_logged_models([experiment.experiment_id])
-    assert {m.model_id for m in found} == set(logged["models"])
+    assert {m.model_id for m in found} == set(wanted)
     inputs = _inputs(client, logged["run"])
     assert [(d.dataset.name, d.dataset.digest) for d in inputs] == logged["inputs"]
-    loose = client.get_logged_model(logged["loose"])
-    assert client.artifact_repository(loose.artifact_location).read_bytes("weights.txt") == b"w"
+    if loose:
+        files = client.artifact_repository(
+            client.get_logged_model(logged["loose"]).artifact_location
+        )
+        assert files.read_bytes("weights.txt") == b"w"
     lt.set_tracking_uri(uri)
     try:
         loaded = lt.pyfunc.load_model(f"models:/{logged['reg']}")
@@ -123,3 +129,14 @@ def test_an_interrupted_logged_model_copy_is_completed(tmp_path, data):
     check(dst, logged, X, model)
     points = client.get_logged_model(logged["reg"]).metrics
     assert len(points) == 1  # not duplicated
+
+
+def test_a_bundle_carries_the_logged_models_of_its_runs(tmp_path, data):
+    X, model = data
+    src, dst = (f"sqlite:///{tmp_path / name}" for name in ("src.db", "dst.db"))
+    logged = log_models(src, model)
+    export_bundle(tmp_path / "models.zip", src, experiments=["models"])
+    report = import_bundle(tmp_path / "models.zip", dst)
+    assert report.logged_models_copied == 1  # a bundle holds runs: the one without is not in
+    check(dst, logged, X, model, loose=False)
+    assert import_bundle(tmp_path / "models.zip", dst).copied_nothing

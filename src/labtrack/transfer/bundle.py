@@ -1,9 +1,12 @@
 """Bundles: a run or an experiment as one portable zip, importable into any store with its run
-ids kept. The zip holds ``manifest.json`` (experiments; runs with their info, params, tags and
-every metric point) and each run's artifact files under ``artifacts/<run id>/``."""
+ids kept. The zip holds ``manifest.json`` (experiments; runs with their info, params, tags,
+every metric point, the datasets they used and the MLflow 3 logged models they logged, ids
+kept) and each run's artifact files under ``artifacts/<run id>/`` (a logged model's among
+them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -12,10 +15,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from labtrack.entities import Metric, RunInfo
-from labtrack.errors import NotFound
+from labtrack.entities import Dataset, DatasetInput, InputTag, Metric, RunInfo
+from labtrack.errors import InvalidParameter, NotFound
 from labtrack.transfer import TransferError
-from labtrack.transfer.sources import ClientSource, ExperimentRecord, RunRecord, Source
+from labtrack.transfer.sources import (
+    ClientSource,
+    ExperimentRecord,
+    LoggedModelRecord,
+    RunRecord,
+    Source,
+)
 
 if TYPE_CHECKING:
     from labtrack.client import Client
@@ -24,6 +33,7 @@ if TYPE_CHECKING:
 FORMAT = "labtrack-bundle"
 VERSION = 1
 MANIFEST = "manifest.json"
+_DATASET_FIELDS = ("name", "digest", "source_type", "source", "schema", "profile")
 _INFO_FIELDS = ("run_id", "run_name", "status", "start_time", "end_time", "lifecycle_stage")
 
 
@@ -83,6 +93,16 @@ def export_bundle(
         ],
         "runs": [],
     }
+    from labtrack.store.rest.logged_models import logged_model_json
+
+    logged: dict[str, list[dict]] = {}  # run id -> its logged models, as in the manifest
+    for experiment_id in sorted(used):
+        if experiment_id in by_id:
+            for record in source.logged_models(by_id[experiment_id]):
+                if record.model.source_run_id in chosen:
+                    logged.setdefault(record.model.source_run_id, []).append(
+                        {"path": record.path, "model": logged_model_json(record.model, None)}
+                    )
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
             for run in chosen.values():
@@ -110,6 +130,14 @@ def export_bundle(
                             for key in run.metric_keys
                         },
                         "artifacts": sorted(artifacts),
+                        "inputs": [
+                            {
+                                "dataset": dataclasses.asdict(item.dataset),
+                                "tags": {t.key: t.value for t in item.tags},
+                            }
+                            for item in source.run_inputs(run)
+                        ],
+                        "logged_models": logged.get(info.run_id, []),
                     }
                 )
             bundle.writestr(MANIFEST, json.dumps(manifest, indent=1))
@@ -171,6 +199,8 @@ class BundleSource(Source):
         self._runs: dict[str, list[RunRecord]] = {}
         self._histories: dict[tuple[str, str], list[Metric]] = {}
         self._artifacts: dict[str, list[str]] = {}
+        self._inputs: dict[str, list[DatasetInput]] = {}
+        self._logged: dict[str, list[LoggedModelRecord]] = {}  # by experiment
         try:
             for experiment in manifest["experiments"]:
                 name = str(experiment["name"])
@@ -206,8 +236,37 @@ class BundleSource(Source):
                 if record.info.experiment_id not in self._runs:
                     raise self._bad(f"run {number} names an experiment the manifest does not list")
                 self._runs[record.info.experiment_id].append(record)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+                self._read_extras(record, run)
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidParameter) as error:
             raise self._bad(f"{MANIFEST} lacks or garbles a field ({error!r})") from None
+
+    def _read_extras(self, record: RunRecord, run: dict) -> None:
+        """A run's dataset inputs and logged models (bundles written before these were kept
+        have neither)."""
+        from labtrack.store.rest.convert import logged_model
+
+        self._inputs[record.info.run_id] = [
+            DatasetInput(
+                Dataset(**{k: item["dataset"][k] for k in _DATASET_FIELDS}),
+                [InputTag(str(k), str(v)) for k, v in item["tags"].items()],
+            )
+            for item in run.get("inputs", ())
+        ]
+        for item in run.get("logged_models", ()):
+            model = logged_model(item["model"])
+            if model.source_run_id != record.info.run_id:
+                raise ValueError(f"logged model {model.model_id} is not of its run")
+            self._logged.setdefault(record.info.experiment_id, []).append(
+                LoggedModelRecord(model, item.get("path") or model.name)
+            )
+
+    def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
+        """The datasets a run used, as exported."""
+        return list(self._inputs.get(run.info.run_id, ()))
+
+    def logged_models(self, experiment: ExperimentRecord) -> list[LoggedModelRecord]:
+        """The logged models of the bundle's runs (their files are in the runs' artifacts)."""
+        return list(self._logged.get(experiment.experiment_id, ()))
 
     def experiments(self) -> list[ExperimentRecord]:
         """The bundle's experiments (their names stand for their ids)."""
@@ -236,9 +295,10 @@ def import_bundle(
 ) -> Report:
     """Import a bundle (``export_bundle``) into ``client``'s store (a ``labtrack.Client``, a
     tracking URI, or the current store): experiments by name, runs with their ids, every
-    metric point, artifacts. The whole zip is checked first: a corrupt or foreign one raises
-    ``TransferError`` naming the file and what is wrong, and nothing is written. Importing
-    again copies nothing. Returns a ``Report``.
+    metric point, artifacts, the datasets runs used and their logged models (ids kept). The
+    whole zip is checked first: a corrupt or foreign one raises ``TransferError`` naming the
+    file and what is wrong, and nothing is written. Importing again copies nothing. Returns
+    a ``Report``.
 
     >>> import_bundle("svm.zip", "sqlite:///other.db")  # doctest: +SKIP
     """
