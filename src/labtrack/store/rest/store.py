@@ -27,6 +27,7 @@ from labtrack.entities import (
     ViewType,
 )
 from labtrack.errors import AlreadyExists, InvalidParameter, LabtrackError, NotFound
+from labtrack.runs_uri import is_runs_uri
 from labtrack.store.rest import convert
 from labtrack.store.rest.http import HttpClient, display_uri
 from labtrack.store.rest.logged_models import RestDatasets, RestLoggedModels
@@ -549,6 +550,8 @@ class RestRegistry:
 
     def __init__(self, http: HttpClient):
         self.http = http
+        # Whether the server takes a model_id with a runs:/ source (see create_model_version).
+        self._runs_source_with_model_id = True
 
     def _model(self, answer: dict) -> RegisteredModel:
         return convert.registered_model(answer["registered_model"])
@@ -687,6 +690,18 @@ class RestRegistry:
         ):
             if value is not None:
                 body[field_name] = value
+        if model_id is not None and is_runs_uri(source):
+            if self._runs_source_with_model_id:
+                try:
+                    return self._version(self.http.call("POST", "model-versions/create", body))
+                except InvalidParameter as error:
+                    # MLflow's server refuses a model_id beside a runs:/ source (and keeps
+                    # no model_id); labtrack server takes both. No version was created: send
+                    # it without the id, now and from then on.
+                    if "model_id" not in str(error):
+                        raise
+                    self._runs_source_with_model_id = False
+            del body["model_id"]
         return self._version(self.http.call("POST", "model-versions/create", body))
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
