@@ -6,12 +6,15 @@ predicts, and a second copy copies nothing."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import labtrack as lt
+from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
+from labtrack.store.rest.logged_models import logged_model_json
 from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.transfer import export_bundle, import_bundle, sync
 
@@ -140,3 +143,29 @@ def test_a_bundle_carries_the_logged_models_of_its_runs(tmp_path, data):
     assert report.logged_models_copied == 1  # a bundle holds runs: the one without is not in
     check(dst, logged, X, model, loose=False)
     assert import_bundle(tmp_path / "models.zip", dst).copied_nothing
+
+
+def test_importing_a_logged_model_refuses_what_would_escape_or_clash(tmp_path, server):
+    client = lt.Client(f"sqlite:///{tmp_path / 'store.db'}")
+    first, second = (client.create_experiment(name) for name in ("a", "b"))
+    run = client.create_run(first)
+    model = client.create_logged_model(first, "m", source_run_id=run.info.run_id)
+    store = client.store.logged_models
+    with pytest.raises(InvalidParameter, match="without '..'"):
+        store.import_logged_model(model, first, "../elsewhere")
+    with pytest.raises(AlreadyExists, match=f"exists in experiment {first}"):
+        store.import_logged_model(model, second)
+    # Over HTTP: the same checks, and a request that is no model is refused by name.
+    remote = lt.Client(server.url)
+    experiment = remote.create_experiment("c")
+    answer = server.api("POST", "logged-models/import", json={"experiment_id": experiment})
+    assert answer.status_code == 400 and "'model'" in answer.json()["message"]
+    body = {
+        "experiment_id": experiment,
+        "artifact_path": "../up",
+        "model": logged_model_json(replace(model, source_run_id=None), None),
+    }
+    answer = server.api("POST", "logged-models/import", json=body)
+    assert answer.status_code == 400 and ".." in answer.json()["message"]
+    with pytest.raises(NotFound):
+        remote.get_logged_model(model.model_id)
