@@ -42,7 +42,7 @@ class Client(TrackingClient, RegistryClient):
             if os.fspath(registry_uri):  # "" is MLflow's "not given"
                 # set_registry_uri's own rule; before the store is opened (or created)
                 store = tracking_uri or _uri.get_tracking_uri()
-                _uri._check_registry_uri(os.fspath(registry_uri), store)
+                _uri.check_same_store(os.fspath(registry_uri), store)
         TrackingClient.__init__(self, tracking_uri)
         # The registry half works on the same store, and opens a run's artifacts as the
         # tracking half does (the artifact root it caches per run included).

@@ -54,3 +54,11 @@ def test_a_client_of_the_current_store_checks_the_process_registry_uri(tmp_path,
     # labtrack's copy tools read one store and write another.
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", "databricks-uc")
     assert lt.Client(_store(tmp_path, "other.db")).search_registered_models() == []
+
+
+def test_the_refusal_shows_no_password(tmp_path):
+    registry = "postgresql://ada:s3cret-pw@db.example:5432/registry"
+    with pytest.raises(InvalidParameter) as refused:
+        lt.Client(tracking_uri=_store(tmp_path, "one.db"), registry_uri=registry)
+    assert "s3cret-pw" not in str(refused.value)
+    assert "postgresql://ada:***@db.example:5432/registry" in str(refused.value)

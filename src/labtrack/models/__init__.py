@@ -8,6 +8,7 @@ Flavors: scikit-learn, PyTorch, Keras 3, and generic Python (a function, an obje
 ``predict``, or a ``PythonModel``). Importing this package imports none of them, nor numpy.
 """
 
+from labtrack.models.evaluation import EvaluationResult, evaluate
 from labtrack.models.load import load_model, load_native
 from labtrack.models.metadata import ModelMetadata
 from labtrack.models.model_info import Model, get_model_info
@@ -18,6 +19,8 @@ from labtrack.models.signature import ColSpec, ModelSignature, Schema, TensorSpe
 
 __all__ = [
     "ColSpec",
+    "evaluate",
+    "EvaluationResult",
     "get_model_info",
     "infer_signature",
     "load_model",

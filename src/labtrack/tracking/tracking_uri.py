@@ -63,7 +63,7 @@ def set_registry_uri(uri: str | None) -> None:
     if uri is not None and not isinstance(uri, str):
         uri = str(uri)  # pathlib.Path
     if uri and is_tracking_uri_set():
-        _check_registry_uri(uri, get_tracking_uri())
+        check_same_store(uri, get_tracking_uri())
     _explicit_registry_uri = uri or None
 
 
@@ -87,18 +87,22 @@ def check_registry_uri(tracking_uri: str) -> None:
     store instead."""
     uri = _explicit_registry_uri or env.MLFLOW_REGISTRY_URI.get()
     if uri:
-        _check_registry_uri(uri, tracking_uri)
+        check_same_store(uri, tracking_uri)
 
 
-def _check_registry_uri(uri: str, tracking_uri: str) -> None:
+def check_same_store(uri: str, tracking_uri: str) -> None:
+    """Raise ``InvalidParameter`` unless the registry URI ``uri`` names the store at
+    ``tracking_uri`` (labtrack keeps the registry there); the message shows no password."""
+    from labtrack.store.spool import display_uri
+
     try:
         same = env.resolve_tracking_uri(uri) == env.resolve_tracking_uri(tracking_uri)
     except InvalidParameter:  # "databricks-uc" and the like: not a labtrack store at all
         same = False
     if not same:
         raise InvalidParameter(
-            f"registry URI {uri!r} names another store than the tracking URI "
-            f"{tracking_uri!r}: labtrack keeps the model registry in the tracking store. "
+            f"registry URI {display_uri(uri)!r} names another store than the tracking URI "
+            f"{display_uri(tracking_uri)!r}: labtrack keeps the model registry in the tracking store. "
             "Leave the registry URI unset (or set it to the tracking URI), or set the "
             "tracking URI to the registry's store."
         )
