@@ -27,9 +27,10 @@ def pytest_collection_finish(session) -> None:
 # Logs with MLflow into the store named by argv[1]: two experiments, runs with params, tags,
 # histories (a repeated step, NaN), nested artifacts, a deleted run, and a registered model
 # (an sklearn model logged by MLflow 3 as a logged model, with params, a tag, a type and a
-# point linked to it on a dataset the run used) with an alias, a stage and tags.
+# point linked to it on a dataset the run used) with an alias, a stage and tags, and a logged
+# model without a run, with a file of its own.
 WRITE = """
-import sys, json
+import sys, json, os, tempfile
 import numpy as np, mlflow
 from mlflow import MlflowClient
 from sklearn.linear_model import LinearRegression
@@ -59,6 +60,12 @@ with mlflow.start_run(run_name="first") as first:
 with mlflow.start_run(run_name="second") as second:
     mlflow.log_metric("acc", float("nan"), step=0, timestamp=4000)
     mlflow.log_metric("acc", 0.9, step=1, timestamp=4001)
+loose = mlflow.initialize_logged_model(name="loose", model_type="agent", params={"p": "1"})
+weights = tempfile.mkdtemp()
+with open(os.path.join(weights, "weights.txt"), "w") as out:
+    out.write("w")
+MlflowClient().log_model_artifacts(loose.model_id, weights)
+mlflow.finalize_logged_model(loose.model_id, "READY")
 mlflow.set_experiment("other")
 with mlflow.start_run(run_name="gone") as gone:
     mlflow.log_param("x", "1")
@@ -90,11 +97,12 @@ def walk(list_files, path=None):
 experiments, logged_models = {}, {}
 for e in client.search_experiments():
     for lm in client.search_logged_models([e.experiment_id]):
+        # Over REST MLflow answers "" for no source run, and None for no metrics.
         logged_models[lm.model_id] = [
             lm.name, str(lm.status),
-            lm.model_type, lm.source_run_id, lm.creation_timestamp, lm.params, lm.tags,
+            lm.model_type, lm.source_run_id or None, lm.creation_timestamp, lm.params or {}, lm.tags or {},
             sorted([m.key, m.step, m.timestamp, m.value, m.run_id, m.dataset_name,
-                    m.dataset_digest] for m in lm.metrics),
+                    m.dataset_digest] for m in lm.metrics or ()),
         ]
     runs = {}
     for run in client.search_runs([e.experiment_id], run_view_type=ViewType.ALL):

@@ -30,11 +30,14 @@ def test_an_mlflow_store_reads_the_same_after_an_import(kind, mlflow_stores, tra
     assert version.source == f"runs:/{first}/model"
     assert "model/MLmodel" in {f.path for f in client.list_artifacts(first, "model")}
     # The logged model keeps its MLflow id, its files where labtrack's log_model keeps them.
-    (model_id,) = expected["logged_models"]
+    names = {v[0]: k for k, v in expected["logged_models"].items()}
+    model_id = names["model"]
     model = client.get_logged_model(model_id)
     assert model.artifact_location.rstrip("/").endswith(f"{first}/artifacts/model")
     loaded = lt.pyfunc.load_model(f"models:/{model_id}")
     np.testing.assert_allclose(loaded.predict(np.array([[2.0]])), [2.0])
+    loose = client.get_logged_model(names["loose"])  # logged without a run: its own files
+    assert client.artifact_repository(loose.artifact_location).read_bytes("weights.txt") == b"w"
     assert import_mlflow(uri, tracking_uri).copied_nothing
 
 

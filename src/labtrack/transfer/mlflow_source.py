@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, BinaryIO
 
 from labtrack.entities import DatasetInput, LoggedModel, Metric
+from labtrack.entities.logged_model import MODEL_ID
 from labtrack.transfer import TransferError
 from labtrack.transfer.sources import (
     ExperimentRecord,
@@ -60,7 +61,9 @@ class MlflowSource(Source):
             self._roots.setdefault(run_id, []).insert(0, ("", self._run_root(run)))
         for model in self._logged_models:
             if model.source_run_id not in runs:
-                continue  # without a run: its own files come along (Source.logged_model_files)
+                # Without a run: its own files come along (Source.logged_model_files).
+                self._repository(model.artifact_location, model.model_id)
+                continue
             taken = {p for p, _ in self._roots[model.source_run_id]}
             free = model.name and model.name not in taken
             if free and not self._has_path(model.source_run_id, model.name):
@@ -109,8 +112,9 @@ class MlflowSource(Source):
         try:
             return self._open(root)
         except Exception as error:  # an unknown scheme, a proxied root, a missing package
+            owner = f"logged model {run_id}" if MODEL_ID.fullmatch(run_id) else f"run {run_id}"
             raise TransferError(
-                f"the artifacts of run {run_id} in {self.description} are at {root!r}, which "
+                f"the artifacts of {owner} in {self.description} are at {root!r}, which "
                 f"labtrack cannot read: {error}"
             ) from None
 
