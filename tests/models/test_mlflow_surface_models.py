@@ -123,7 +123,12 @@ def test_sklearn_serialization_format_and_predict_fn(iris, iris_classifier, tmp_
         iris_classifier.predict_proba(X),
     )
     with pytest.raises(InvalidParameter, match="skops_trusted_types applies"):
-        lt.sklearn.save_model(iris_classifier, tmp_path / "t", skops_trusted_types=["x"])
+        lt.sklearn.save_model(
+            iris_classifier,
+            tmp_path / "t",
+            serialization_format="cloudpickle",
+            skops_trusted_types=["x"],
+        )
     with pytest.raises(InvalidParameter, match="pyfunc_predict_fn"):
         lt.sklearn.save_model(iris_classifier, tmp_path / "u", pyfunc_predict_fn="transform")
 
@@ -290,6 +295,22 @@ def test_skops_models_round_trip_or_say_what_they_need(iris, iris_classifier, tm
     assert (tmp_path / "m" / "model.skops").is_file()
     np.testing.assert_array_equal(
         lt.sklearn.load_model(str(tmp_path / "m")).predict(X), iris_classifier.predict(X)
+    )
+
+
+def test_skops_trusted_types_alone_choose_skops(iris, tmp_path):
+    """MLflow code passes skops_trusted_types without serialization_format (skops is MLflow's
+    default): the model is written with skops, trusting those types."""
+    if not _has_skops():
+        pytest.skip("skops is not installed")
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = iris
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(X, y)
+    lt.sklearn.save_model(tree, tmp_path / "m", skops_trusted_types=["sklearn.tree._tree.Tree"])
+    assert (tmp_path / "m" / "model.skops").is_file()
+    np.testing.assert_array_equal(
+        lt.sklearn.load_model(str(tmp_path / "m")).predict(X), tree.predict(X)
     )
 
 

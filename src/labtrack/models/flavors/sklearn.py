@@ -41,7 +41,7 @@ PREDICT_FUNCTIONS = (
 def save(
     model: Any,
     folder: Path,
-    serialization_format: str = "cloudpickle",
+    serialization_format: str | None = None,
     pyfunc_predict_fn: str = "predict",
     skops_trusted_types: list[str] | None = None,
     code_paths: list[str] | None = None,
@@ -51,9 +51,13 @@ def save(
     """``model.pkl`` with cloudpickle or pickle, or ``model.skops`` with skops (MLflow's
     default, safe to load: types outside skops' defaults and ``skops_trusted_types`` are
     refused); ``pyfunc_predict_fn`` is the method the loaded ``PyFuncModel.predict`` calls
-    (MLflow's: predict, predict_proba, ...)."""
+    (MLflow's: predict, predict_proba, ...). Without ``serialization_format``: cloudpickle,
+    or skops when ``skops_trusted_types`` is given (MLflow code that trusts types means skops,
+    MLflow's default)."""
     import sklearn
 
+    if serialization_format is None:
+        serialization_format = "cloudpickle" if skops_trusted_types is None else "skops"
     if serialization_format not in FORMATS:
         raise InvalidParameter(
             f"serialization_format must be one of {', '.join(FORMATS)}, got "
@@ -155,7 +159,8 @@ def log_model(sk_model: Any, name: str | None = None, **kwargs: Any) -> saving.M
 
     ``sk_model`` is the estimator (anything built on ``BaseEstimator``). Keyword arguments
     are MLflow's: ``serialization_format`` ("cloudpickle", "pickle", or "skops" with
-    ``skops_trusted_types``: needs the skops package), ``pyfunc_predict_fn``
+    ``skops_trusted_types``: needs the skops package; ``skops_trusted_types`` alone means
+    "skops"), ``pyfunc_predict_fn``
     (the method ``lt.load_model(...).predict`` calls, e.g. "predict_proba"), ``signature``,
     ``input_example``, ``registered_model_name``, ``pip_requirements``,
     ``extra_pip_requirements``, ``conda_env``, ``code_paths`` (copied in and put on
