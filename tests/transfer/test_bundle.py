@@ -83,3 +83,41 @@ def test_a_zip_that_is_no_bundle_is_refused(tmp_path, tracking_uri):
         TransferError, match="is not a usable labtrack bundle: it has no manifest.json"
     ):
         import_bundle(other, tracking_uri)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("artifact", "../../outside.txt", "must be relative and stay inside"),
+        ("run_id", "../../outside", "a run id is 1 to 32 letters"),
+        ("status", "DONE", "unknown run status"),
+    ],
+)
+def test_a_bundle_that_would_write_outside_or_garble_a_run_imports_nothing(
+    source, tmp_path, tracking_uri, field, value, says
+):
+    """Checked when the bundle is opened: such a run is refused before any run is written."""
+    import json
+
+    src, ids = source
+    bundle = tmp_path / "vision.zip"
+    export_bundle(bundle, src, experiments=["vision"])
+    with zipfile.ZipFile(bundle) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    run = manifest["runs"][-1]  # the last run: the first would be copied before a late check
+    if field == "artifact":
+        run["artifacts"].append(value)
+        members[f"artifacts/{run['info']['run_id']}/{value}"] = b"x"
+    else:
+        run["info"][field] = value
+    members["manifest.json"] = json.dumps(manifest).encode()
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+    with pytest.raises(TransferError, match=says):
+        import_bundle(tampered, tracking_uri)
+    assert run_count(lt.Client(tracking_uri)) == 0
+    assert not (tmp_path / "outside.txt").exists()

@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from labtrack.entities.dataset import RunInputs
 from labtrack.entities.metric import Metric
 from labtrack.entities.mlflow_object import MlflowObject
+from labtrack.errors import InvalidParameter
+
+# What a run id may be: labtrack's and MLflow's (32 hex digits) and other stores' ids, and
+# never anything that could leave a folder when it names one.
+_RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
+
+
+def check_run_id(run_id: object) -> str:
+    """``run_id`` if it is a well-formed run id (1 to 32 letters, digits, ``-`` or ``_``);
+    else ``InvalidParameter``: for ids that come from elsewhere (an imported bundle, another
+    store)."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise InvalidParameter(f"a run id is 1 to 32 letters, digits, '-' or '_', got {run_id!r}")
+    return run_id
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from labtrack.entities import Dataset, DatasetInput, InputTag, Metric, RunInfo
+from labtrack.artifacts.base import relative_parts
+from labtrack.entities import Dataset, DatasetInput, InputTag, Metric, RunInfo, RunStatus
+from labtrack.entities.run import check_run_id
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.transfer import TransferError
 from labtrack.transfer.sources import (
@@ -210,10 +212,12 @@ class BundleSource(Source):
                 info = run["info"]
                 record = RunRecord(
                     RunInfo(
-                        run_id=str(info["run_id"]),
+                        # Checked here, not when written: a bad one must stop the import
+                        # before anything is copied.
+                        run_id=check_run_id(info["run_id"]),
                         experiment_id=str(run["experiment"]),
                         run_name=str(info["run_name"] or ""),
-                        status=str(info["status"]),
+                        status=RunStatus.from_string(info["status"]),
                         start_time=int(info["start_time"]),
                         end_time=None if info["end_time"] is None else int(info["end_time"]),
                         lifecycle_stage=str(info["lifecycle_stage"]),
@@ -229,6 +233,8 @@ class BundleSource(Source):
                     if history:
                         record.latest.append(max(history, key=lambda m: (m.step, m.timestamp)))
                 files = [str(f) for f in run["artifacts"]]
+                for file in files:
+                    relative_parts(file)  # inside the run's folder
                 missing = [f for f in files if f"artifacts/{record.info.run_id}/{f}" not in names]
                 if missing:
                     raise self._bad(f"run {record.info.run_id} lists artifacts it lacks: {missing}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
@@ -23,6 +22,7 @@ from labtrack.entities import (
     RunInputs,
     RunStatus,
 )
+from labtrack.entities.run import check_run_id
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
 from labtrack.store.sql import schema
@@ -33,8 +33,6 @@ RUN_NAME_TAG = "mlflow.runName"  # MLflow keeps a run's name in this tag too
 lm, mk = schema.latest_metrics, schema.metric_keys
 rp = schema.run_processes
 
-# What a run id may be (MLflow's are 32 hex digits; the column holds 32 characters).
-_RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _ENDED = (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
 
@@ -132,10 +130,7 @@ class Runs:
         artifacts go under its experiment's location, as for a new run. No process owns it,
         so a RUNNING one is reaped once its heartbeat (now) is older than the timeout.
         ``AlreadyExists`` if a run has this id, ``NotFound`` for an unknown experiment."""
-        if not isinstance(info.run_id, str) or not _RUN_ID.fullmatch(info.run_id):
-            raise InvalidParameter(
-                f"a run id is 1 to 32 letters, digits, '-' or '_', got {info.run_id!r}"
-            )
+        check_run_id(info.run_id)
         e = schema.experiments
 
         def work(conn: Connection) -> tuple[RunInfo, int]:
