@@ -216,7 +216,7 @@ class TrackingClient:
         pending metric points are persisted first). Raises ``NotFound`` if there is no such run.
         """
         self._before_read()
-        return self.store.datasets.with_inputs(self.store.runs.get_run(run_id))
+        return self.store.runs.get_run(run_id)
 
     def get_runs(self, run_ids: Sequence[str]) -> list[Run]:
         """Several runs in one read, in the order of ``run_ids``; ids with no run in the store

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from labtrack.entities import DatasetInput, LoggedModel, LoggedModelStatus, Run
+from labtrack.entities import DatasetInput, LoggedModel, LoggedModelStatus
 from labtrack.entities.logged_model import MODEL_ID, LoggedModelMetric
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.store.rest import convert
@@ -221,7 +221,3 @@ class RestDatasets:
         """Record that the run used these datasets (``LogInputs``)."""
         body = {"run_id": run_uuid, "datasets": [convert.dataset_input_json(i) for i in inputs]}
         self.http.call("POST", "runs/log-inputs", body)
-
-    def with_inputs(self, run: Run) -> Run:
-        """``run`` as it is: ``runs/get`` already answered with its inputs."""
-        return run

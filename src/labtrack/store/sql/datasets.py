@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labtrack.entities import Dataset, DatasetInput, Run
+from labtrack.entities import Dataset, DatasetInput
 from labtrack.store.sql import schema
 from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.runs import Runs
@@ -54,11 +54,6 @@ class Datasets:
                     )
 
         self.db.write(work)
-
-    def with_inputs(self, run: Run) -> Run:
-        """``run`` as it is: the SQL store's runs carry their inputs (``Runs.get_runs`` reads
-        them, for ``get_run`` and ``search_runs`` alike)."""
-        return run
 
 
 def _dataset_pk(db: Database, conn: Connection, experiment_id: int, dataset: Dataset) -> int:
