@@ -123,6 +123,7 @@ _LAZY = {
             "search_logged_models",
             "initialize_logged_model",
             "set_logged_model_tags",
+            "delete_logged_model_tag",
             "log_model_params",
             "log_input",
             "log_inputs",

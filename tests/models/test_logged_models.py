@@ -149,6 +149,8 @@ def test_initialize_logged_model_tags_and_params():
     lt.log_model_params({"temperature": 0.2})  # the last model
     got = lt.get_logged_model(model.model_id)
     assert (got.tags, got.params) == ({"a": "1", "b": "2"}, {"temperature": "0.2"})
+    lt.delete_logged_model_tag(model.model_id, "a")  # MLflow 3's fluent delete
+    assert lt.get_logged_model(model.model_id).tags == {"b": "2"}
 
 
 def test_registering_a_logged_model_uri_loads_by_version(iris, classifier):

@@ -922,6 +922,11 @@ def set_logged_model_tags(model_id: str, tags: dict) -> None:
     state.client().set_logged_model_tags(model_id, tags)
 
 
+def delete_logged_model_tag(model_id: str, key: str) -> None:
+    """Delete the tag ``key`` of a logged model."""
+    state.client().delete_logged_model_tag(model_id, key)
+
+
 def log_model_params(params: dict, model_id: str | None = None) -> None:
     """Record params of a logged model (by default the one logged last)."""
     target = model_id or _last_logged_model_id
