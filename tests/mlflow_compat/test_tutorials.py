@@ -211,4 +211,6 @@ def test_custom_pyfunc_with_artifacts(tmp_path):
         "metadata_config": {"prefix": "iris-"},
         "flavors": ["python_function"],
         "requirements": "scikit-learn",
+        "signature_params": ["upper"],
+        "default_param": ["iris-setosa"],  # the signature's default, upper=False
     }

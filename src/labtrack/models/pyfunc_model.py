@@ -73,8 +73,15 @@ class PyFuncModel:
 
     def predict(self, data: Any, params: dict | None = None) -> Any:
         """Predictions for ``data``: a pandas DataFrame, a numpy array (or tensor), a list
-        of dicts, or a dict of columns."""
-        return self._predict(conform(data, self.metadata.get_input_schema()), params)
+        of dicts, or a dict of columns. ``params``: inference params; those the signature
+        declares and the caller leaves out take their defaults, as in MLflow."""
+        return self._predict(conform(data, self.metadata.get_input_schema()), self._params(params))
+
+    def _params(self, params: dict | None) -> dict | None:
+        declared = self.metadata.signature.params if self.metadata.signature else None
+        if declared is None:
+            return params
+        return {**declared.defaults(), **(params or {})}
 
     def predict_stream(self, data: Any, params: dict | None = None):
         """The chunks a Python model's own ``predict_stream`` yields for ``data`` (MLflow's

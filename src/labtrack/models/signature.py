@@ -106,19 +106,86 @@ class Schema:
         return "\n".join(["Schema:", *(f"  {_describe(spec)}" for spec in self.inputs)])
 
 
+# MLflow's param types, each with the Python values it takes (bool is not an int here).
+PARAM_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (float, int),
+    "double": (float, int),
+    "string": (str,),
+    "binary": (bytes,),
+    "datetime": (str,),
+}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One inference param (MLflow's ``ParamSpec``): its name, MLflow type, default value,
+    and ``shape`` ``(-1,)`` for a list of values (None for one value)."""
+
+    name: str
+    dtype: str
+    default: Any
+    shape: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        if self.dtype not in PARAM_TYPES:
+            raise InvalidParameter(
+                f"unknown param type {self.dtype!r}; use one of {', '.join(PARAM_TYPES)}"
+            )
+        if self.shape is not None:
+            object.__setattr__(self, "shape", tuple(self.shape))
+
+    def to_dict(self) -> dict[str, Any]:
+        """MLflow's JSON form: ``{"name", "type", "default", "shape"}``."""
+        shape = list(self.shape) if self.shape is not None else None
+        return {"name": self.name, "type": self.dtype, "default": self.default, "shape": shape}
+
+
+@dataclass(frozen=True)
+class ParamSchema:
+    """The inference params a model's ``predict`` takes (MLflow's ``ParamSchema``)."""
+
+    params: tuple[ParamSpec, ...]
+
+    def __init__(self, params):
+        object.__setattr__(self, "params", tuple(params))
+
+    def defaults(self) -> dict[str, Any]:
+        """Each param's default value, by name."""
+        return {spec.name: spec.default for spec in self.params}
+
+    def to_dict(self) -> list[dict[str, Any]]:
+        """Each param as a JSON-ready dict, as MLflow's ``ParamSchema.to_dict``."""
+        return [spec.to_dict() for spec in self.params]
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> ParamSchema:
+        return cls(
+            ParamSpec(item["name"], item["type"], item.get("default"), item.get("shape"))
+            for item in json.loads(text)
+        )
+
+
 @dataclass(frozen=True)
 class ModelSignature:
-    """What a model takes (``inputs``) and returns (``outputs``); either may be None."""
+    """What a model takes (``inputs``) and returns (``outputs``), and the inference
+    ``params`` its ``predict`` accepts; any may be None."""
 
     inputs: Schema | None = None
     outputs: Schema | None = None
+    params: ParamSchema | None = None
 
     def to_dict(self) -> dict[str, str | None]:
         """The form stored in ``MLmodel``: each schema as a JSON string, as MLflow does."""
         return {
             "inputs": self.inputs.to_json() if self.inputs else None,
             "outputs": self.outputs.to_json() if self.outputs else None,
-            "params": None,
+            "params": self.params.to_json() if self.params else None,
         }
 
     @classmethod
@@ -126,7 +193,12 @@ class ModelSignature:
         def schema(text):
             return Schema.from_json(text) if text else None
 
-        return cls(schema(data.get("inputs")), schema(data.get("outputs")))
+        params = data.get("params")
+        return cls(
+            schema(data.get("inputs")),
+            schema(data.get("outputs")),
+            ParamSchema.from_json(params) if params else None,
+        )
 
 
 def _spec_from_dict(item: dict[str, Any]) -> ColSpec | TensorSpec:
@@ -159,7 +231,40 @@ def infer_signature(
     return ModelSignature(
         infer_schema(model_input) if model_input is not None else None,
         infer_schema(model_output) if model_output is not None else None,
+        infer_param_schema(params) if params else None,
     )
+
+
+def infer_param_schema(params: dict[str, Any]) -> ParamSchema:
+    """The ``ParamSchema`` of example inference params: each value is its param's default
+    (a list gives shape ``(-1,)``), typed as MLflow types it."""
+    if not isinstance(params, dict):
+        raise InvalidParameter(f"params must be a dict of name: default value, got {params!r}")
+    return ParamSchema(_param_spec(name, value) for name, value in params.items())
+
+
+def _param_spec(name: Any, value: Any) -> ParamSpec:
+    values, shape = (value, (-1,)) if isinstance(value, list) else ([value], None)
+    kinds = {_param_type(item) for item in values} - {None}
+    if len(kinds) != 1 or None in map(_param_type, values):
+        raise InvalidParameter(
+            f"param {name!r}: cannot infer a type from {value!r}; use a bool, int, float, str or "
+            "bytes, or a list of one of these"
+        )
+    return ParamSpec(str(name), kinds.pop(), value, shape)
+
+
+def _param_type(value: Any) -> str | None:
+    for kind, python_type in (
+        ("boolean", bool),
+        ("long", int),
+        ("double", float),
+        ("string", str),
+        ("binary", bytes),
+    ):
+        if isinstance(value, python_type):
+            return kind
+    return None
 
 
 def infer_schema(data: Any) -> Schema:

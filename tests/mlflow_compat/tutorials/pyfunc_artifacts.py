@@ -54,5 +54,7 @@ print(
         "metadata_config": loaded.model_config,
         "flavors": sorted(info.flavors),
         "requirements": open(f"{local}/requirements.txt").read().split()[-1],
+        "signature_params": [p.name for p in info.signature.params.params],
+        "default_param": loaded.predict(example, params={})[:1],
     },
 )
