@@ -272,6 +272,11 @@ def infer_schema(data: Any) -> Schema:
     import numpy as np
     import pandas as pd
 
+    if isinstance(data, str) or (
+        isinstance(data, list) and data and all(isinstance(item, str) for item in data)
+    ):
+        # A text or a batch of texts: one unnamed string column, as MLflow infers it.
+        return Schema([ColSpec("string")])
     data = as_frame_or_array(data)
     if isinstance(data, pd.DataFrame):
         return Schema(
