@@ -127,6 +127,11 @@ _LAZY = {
             "log_model_params",
             "log_input",
             "log_inputs",
+            "set_active_model",
+            "get_active_model_id",
+            "clear_active_model",
+            "create_external_model",
+            "ActiveModel",
         )
     },
     "data": ("labtrack.data", None),

@@ -57,6 +57,12 @@ TRACKING_URI = EnvVar(
     "tracking server speaking MLflow's REST API). Overridden by set_tracking_uri().",
     MLFLOW_TRACKING_URI,
 )
+MLFLOW_ACTIVE_MODEL_ID = EnvVar(
+    "MLFLOW_ACTIVE_MODEL_ID",
+    None,
+    "The logged model (m-...) that metrics logged without a model_id are linked to, until "
+    "set_active_model() or clear_active_model() says otherwise (MLflow 3's variable).",
+)
 MLFLOW_REGISTRY_URI = EnvVar(
     "MLFLOW_REGISTRY_URI",
     None,
@@ -158,6 +164,7 @@ ALL = (
     TRACKING_URI,
     MLFLOW_TRACKING_URI,
     MLFLOW_REGISTRY_URI,
+    MLFLOW_ACTIVE_MODEL_ID,
     TRACKING_TOKEN,
     ARTIFACTS_URI,
     EXPERIMENT_NAME,

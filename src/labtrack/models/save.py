@@ -145,7 +145,7 @@ def log_model(
         fluent.log_artifacts(str(Path(scratch) / "model"), name, run_id=target_run)
     _record_in_run(target_run, saved)
     state.client().finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
-    fluent.remember_logged_model(logged.model_id)
+    fluent.remember_logged_model(logged.model_id, target_run, step)
     version = None
     if registered_model_name:
         from labtrack.registry import register_model

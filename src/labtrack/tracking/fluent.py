@@ -15,6 +15,7 @@ What it remembers between calls (the active-run stack, the active experiment, ..
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import os
 import sys
 import threading
@@ -23,7 +24,14 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from labtrack import env
-from labtrack.entities import Experiment, Run, RunStatus, ViewType
+from labtrack.entities import (
+    Experiment,
+    LoggedModel,
+    LoggedModelStatus,
+    Run,
+    RunStatus,
+    ViewType,
+)
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.tracking import state
 from labtrack.tracking.operations import (
@@ -482,24 +490,35 @@ def log_metric(
     if synchronous is not None:  # kept off the default path: it runs per point
         check_synchronous(synchronous)  # before _logging_target: a refused value starts no run
     client, target = _logging_target(run_id)
-    if model_id is not None or dataset is not None:
-        return client.log_metric(
-            target,
-            key,
-            value,
-            timestamp,
-            step,
-            synchronous,
-            **_model_link(client, target, model_id, dataset),
-        )
-    return client.log_metric(target, key, value, timestamp, step, synchronous)
+    if model_id is None and dataset is None:
+        model_id = _implicit_model(target, step)
+        if model_id is None:  # the common case, kept to one call
+            return client.log_metric(target, key, value, timestamp, step, synchronous)
+    return client.log_metric(
+        target,
+        key,
+        value,
+        timestamp,
+        step,
+        synchronous,
+        **_model_link(client, target, model_id, dataset, step),
+    )
 
 
-def _model_link(client, run_id: str, model_id: str | None, dataset: Any) -> dict:
-    """``model_id``, ``dataset_name`` and ``dataset_digest`` for a metric, as MLflow 3 links it: without
-    ``model_id``, the model this process logged last (if any). A dataset becomes an input of
-    the run, as in MLflow (once: logging it again adds nothing)."""
-    model_id = model_id or _last_logged_model_id
+def _implicit_model(run_id: str, step: int | None) -> str | None:
+    """The model a metric logged without ``model_id`` is linked to, by MLflow 3's rule: the
+    active model (``set_active_model``, ``MLFLOW_ACTIVE_MODEL_ID``), else the model the run
+    logged at the metric's step (in this process)."""
+    return _active_model.model_id or _model_outputs.get(run_id, {}).get(step or 0)
+
+
+def _model_link(
+    client, run_id: str, model_id: str | None, dataset: Any, step: int | None = None
+) -> dict:
+    """``model_id``, ``dataset_name`` and ``dataset_digest`` for a metric, as MLflow 3 links
+    it (without ``model_id``, see ``_implicit_model``). A dataset becomes an input of the run,
+    as in MLflow (once: logging it again adds nothing)."""
+    model_id = model_id or _implicit_model(run_id, step)
     if dataset is None:
         return {"model_id": model_id}
     from labtrack.entities import DatasetInput
@@ -536,8 +555,8 @@ def log_metrics(
     check_synchronous(synchronous)
     client, target = _logging_target(run_id)
     link: dict = {}
-    if model_id is not None or dataset is not None:
-        link = _model_link(client, target, model_id, dataset)
+    if model_id is not None or dataset is not None or _implicit_model(target, step):
+        link = _model_link(client, target, model_id, dataset, step)
     for key, value in metrics.items():
         client.log_metric(target, key, value, timestamp, step, None, **link)
     return settle_metrics(synchronous, client.flush)
@@ -879,12 +898,103 @@ atexit.register(_end_runs_at_exit)
 
 # The id of the model this process logged last (MLflow keeps it per process too).
 _last_logged_model_id: str | None = None
+# Run -> step -> the first model this process logged in the run at that step: MLflow links a
+# metric logged in the run at that step, without a model_id, to it.
+_model_outputs: dict[str, dict[int, str]] = {}
 
 
-def remember_logged_model(model_id: str) -> None:
-    """Note the model this process logged last (``last_logged_model``)."""
+def remember_logged_model(model_id: str, run_id: str | None = None, step: int = 0) -> None:
+    """Note the model this process logged last (``last_logged_model``) and, when logged in a
+    run, at which step (what metrics at that step link to)."""
     global _last_logged_model_id
     _last_logged_model_id = model_id
+    if run_id is not None:
+        _model_outputs.setdefault(run_id, {}).setdefault(step or 0, model_id)
+
+
+class _ActiveModelState(threading.local):
+    """The active model of a thread (MLflow keeps it per thread): ``MLFLOW_ACTIVE_MODEL_ID``'s
+    until ``set_active_model`` or ``clear_active_model``."""
+
+    def __init__(self):
+        self.model_id: str | None = env.MLFLOW_ACTIVE_MODEL_ID.get()
+
+
+_active_model = _ActiveModelState()
+
+
+class ActiveModel(LoggedModel):
+    """The ``LoggedModel`` that ``set_active_model`` made active; as a context manager
+    (``with lt.set_active_model(name=...)``) the earlier active model is back at its end."""
+
+    def __enter__(self) -> ActiveModel:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _active_model.model_id = self._previous_model_id  # type: ignore[attr-defined]
+
+
+def set_active_model(*, name: str | None = None, model_id: str | None = None) -> ActiveModel:
+    """Make a logged model the active one: metrics logged without a ``model_id`` are linked to
+    it (MLflow 3's ``set_active_model``). By ``model_id``, or by ``name`` (the newest logged
+    model of that name in the active experiment, created as an external model if none).
+    Raises ``InvalidParameter`` with neither, or if both disagree; ``NotFound`` for an
+    unknown id.
+
+    >>> with lt.set_active_model(name="agent-v2") as model:  # doctest: +SKIP
+    ...     lt.log_metric("accuracy", 0.9)                 # linked to model.model_id
+    """
+    if name is None and model_id is None:
+        raise InvalidParameter("set_active_model needs a name or a model_id")
+    if model_id is not None:
+        model = get_logged_model(model_id)
+        if name is not None and model.name != name:
+            raise InvalidParameter(
+                f"logged model {model_id!r} is named {model.name!r}, not {name!r}"
+            )
+    else:
+        escaped = str(name).replace("'", "\\'")
+        found = search_logged_models(
+            filter_string=f"name = '{escaped}'", max_results=1, output_format="list"
+        )
+        model = found[0] if found else create_external_model(name=name)
+    active = ActiveModel(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)})
+    object.__setattr__(active, "_previous_model_id", _active_model.model_id)
+    _active_model.model_id = model.model_id
+    return active
+
+
+def get_active_model_id() -> str | None:
+    """The id of this thread's active model (``set_active_model``, else
+    ``MLFLOW_ACTIVE_MODEL_ID``), or None."""
+    return _active_model.model_id
+
+
+def clear_active_model() -> None:
+    """No active model in this thread any more (``MLFLOW_ACTIVE_MODEL_ID`` included)."""
+    _active_model.model_id = None
+
+
+def create_external_model(
+    name: str | None = None,
+    source_run_id: str | None = None,
+    tags: dict | None = None,
+    params: dict | None = None,
+    model_type: str | None = None,
+    experiment_id: str | None = None,
+):
+    """A ``READY`` logged model whose files live outside labtrack (an agent in git, a model
+    served elsewhere): MLflow 3's ``create_external_model``, tagged ``mlflow.model.isExternal``.
+    In the active run unless ``source_run_id`` says otherwise."""
+    model = initialize_logged_model(
+        name,
+        source_run_id,
+        {**(tags or {}), "mlflow.model.isExternal": "true"},
+        params,
+        model_type,
+        experiment_id,
+    )
+    return state.client().finalize_logged_model(model.model_id, LoggedModelStatus.READY)
 
 
 def last_logged_model():
