@@ -94,6 +94,9 @@ _LAZY = {
     "models": ("labtrack.models", None),
     "pyfunc": ("labtrack.pyfunc", None),
     "register_model": ("labtrack.registry", "register_model"),
+    "search_registered_models": ("labtrack.registry", "search_registered_models"),
+    "search_model_versions": ("labtrack.registry", "search_model_versions"),
+    "set_model_version_tag": ("labtrack.registry", "set_model_version_tag"),
     "serve": ("labtrack.serving", "serve"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),

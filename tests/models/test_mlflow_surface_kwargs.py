@@ -35,6 +35,10 @@ FLUENT = (
     "search_runs",
     "search_experiments",
     "evaluate",
+    "register_model",
+    "search_registered_models",
+    "search_model_versions",
+    "set_model_version_tag",
 )
 
 # Prints {"<function>": [[parameter, kind], ...]} for MLflow's functions and for every method
@@ -77,10 +81,6 @@ KNOWN_GAPS = {
         for flavor in FLAVORS
         for name in ("params", "tags", "model_type", "step", "model_id")
     },
-    # The registry's client (labtrack.registry.client).
-    ("MlflowClient.create_model_version", "await_creation_for"): "registry client",
-    ("MlflowClient.create_registered_model", "deployment_job_id"): "registry client",
-    ("MlflowClient.update_registered_model", "deployment_job_id"): "registry client",
 }
 
 

@@ -14,15 +14,23 @@ import os
 
 from labtrack.entities import ModelVersion
 from labtrack.entities.model_registry import logged_model_id_of
+from labtrack.errors import InvalidParameter
 from labtrack.registry import validation as rv
 from labtrack.runs_uri import is_runs_uri, parse_runs_uri
 
 
 def register_model(
-    model_uri: str | os.PathLike, name: str, tags: dict | None = None
+    model_uri: str | os.PathLike,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: dict | None = None,
+    env_pack: object = None,
 ) -> ModelVersion:
     """Register the model at ``model_uri`` as the next version of ``name``, creating the
-    registered model if it does not exist yet.
+    registered model if it does not exist yet. The version is ready when this returns, so
+    ``await_registration_for`` (MLflow's wait for an asynchronous registry) has nothing to
+    wait for; ``env_pack`` (Databricks model serving) is refused.
 
     A ``runs:/<run_id>/<path>`` URI records the run (which must be in this store); any other
     source is kept as given, except a local path, which is made absolute. Concurrent
@@ -35,6 +43,11 @@ def register_model(
     """
     from labtrack.client import Client
 
+    if env_pack is not None:
+        raise InvalidParameter(
+            "env_pack (packing an environment for Databricks model serving) is not something "
+            "labtrack's registry does"
+        )
     source = rv.validate_source(
         os.fspath(model_uri) if isinstance(model_uri, os.PathLike) else model_uri
     )
@@ -69,3 +82,48 @@ def _run_logged_model(client, run, name: str) -> str | None:
 
 
 __all__ = ["register_model"]
+
+
+def search_registered_models(
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list:
+    """Registered models matching ``filter_string`` (e.g. ``"name LIKE 'iris%'"``), every page
+    (at most ``max_results``): MLflow's fluent ``search_registered_models``."""
+    from labtrack.client import Client
+
+    return _every_page(Client().search_registered_models, max_results, filter_string, order_by)
+
+
+def search_model_versions(
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list:
+    """Model versions matching ``filter_string`` (e.g. ``"name = 'iris'"``), every page (at
+    most ``max_results``): MLflow's fluent ``search_model_versions``."""
+    from labtrack.client import Client
+
+    return _every_page(Client().search_model_versions, max_results, filter_string, order_by)
+
+
+def set_model_version_tag(
+    name: str, version: str | int | None = None, key: str | None = None, value: object = None
+) -> None:
+    """Set a tag on a model version: MLflow's fluent ``set_model_version_tag``."""
+    from labtrack.client import Client
+
+    Client().set_model_version_tag(name, version, key, value)
+
+
+def _every_page(search, max_results: int | None, filter_string, order_by) -> list:
+    found: list = []
+    token = None
+    while max_results is None or len(found) < max_results:
+        page = search(filter_string, order_by=order_by, page_token=token)
+        found += list(page)
+        token = page.token
+        if not token:
+            break
+    return found if max_results is None else found[:max_results]

@@ -57,10 +57,13 @@ class RegistryClient:
         name: str,
         tags: dict | None = None,
         description: str | None = None,
+        deployment_job_id: str | None = None,
         *,
         user: str | None = None,
     ) -> RegisteredModel:
-        """Create an empty registered model; AlreadyExists if the name is taken."""
+        """Create an empty registered model; AlreadyExists if the name is taken.
+        ``deployment_job_id`` (Databricks deployment jobs) is refused."""
+        _no_deployment_job(deployment_job_id)
         return self._registry.create_registered_model(
             rv.validate_model_name(name),
             v.validate_tags(tags or {}),
@@ -108,12 +111,18 @@ class RegistryClient:
         )
 
     def update_registered_model(
-        self, name: str, description: str | None = None, *, user: str | None = None
+        self,
+        name: str,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+        *,
+        user: str | None = None,
     ) -> RegisteredModel:
         """Set a registered model's description (None clears it) and return the model. Raises
         ``NotFound`` for an unknown model. ``user`` is who the registry's history records (the
-        process's login by default).
+        process's login by default). ``deployment_job_id`` (Databricks) is refused.
         """
+        _no_deployment_job(deployment_job_id)
         return self._registry.update_registered_model(
             rv.validate_model_name(name),
             rv.validate_text(description, "description"),
@@ -156,10 +165,11 @@ class RegistryClient:
         tags: dict | None = None,
         run_link: str | None = None,
         description: str | None = None,
+        await_creation_for: int = 300,
+        model_id: str | None = None,
         *,
         user: str | None = None,
         create_model: bool = False,
-        model_id: str | None = None,
     ) -> ModelVersion:
         """Register ``source`` (``runs:/<run_id>/<path>``, ``models:/<model_id>``, or a path)
         as the next version of an existing model. Concurrent callers always get distinct,
@@ -172,7 +182,8 @@ class RegistryClient:
 
         ``create_model=True`` (a labtrack extension, what ``lt.register_model`` uses) creates
         the registered model first if it does not exist, in the same transaction, so that
-        concurrent first registrations agree on one model.
+        concurrent first registrations agree on one model. The version is ready when this
+        returns: ``await_creation_for`` has nothing to wait for.
         """
         if not isinstance(create_model, bool):
             raise InvalidParameter(f"create_model must be True or False, got {create_model!r}")
@@ -410,6 +421,14 @@ class RegistryClient:
         if not latest:
             raise NotFound(f"registered model {name!r} has no version in stage {stage!r}")
         return latest[0].version
+
+
+def _no_deployment_job(deployment_job_id: object) -> None:
+    if deployment_job_id is not None:
+        raise InvalidParameter(
+            "deployment_job_id (Databricks deployment jobs) is not something labtrack's "
+            "registry has"
+        )
 
 
 def _model_id(model_id: object) -> str | None:
