@@ -13,6 +13,7 @@ from labtrack.entities.model_registry import (
     RegistryEvent,
 )
 from labtrack.entities.run import Run, RunData, RunInfo
+from labtrack.entities.run_outputs import LoggedModelOutput, RunOutputs
 from labtrack.entities.status import LifecycleStage, RunStatus, ViewType
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "LifecycleStage",
     "LoggedModel",
     "LoggedModelMetric",
+    "LoggedModelOutput",
     "LoggedModelStatus",
     "Metric",
     "ModelVersion",
@@ -37,6 +39,7 @@ __all__ = [
     "RunData",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "ViewType",

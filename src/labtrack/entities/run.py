@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from labtrack.entities.dataset import RunInputs
 from labtrack.entities.metric import Metric
 from labtrack.entities.mlflow_object import MlflowObject
+from labtrack.entities.run_outputs import RunOutputs
 from labtrack.errors import InvalidParameter
 
 # What a run id may be: labtrack's and MLflow's (32 hex digits) and other stores' ids, and
@@ -62,20 +63,26 @@ class RunData(MlflowObject):
 
 @dataclass(frozen=True)
 class Run:
-    """A run as read from the store: ``info`` (``RunInfo``), ``data`` (``RunData``) and
-    ``inputs`` (``RunInputs``: the datasets it logged with ``lt.log_input``)."""
+    """A run as read from the store: ``info`` (``RunInfo``), ``data`` (``RunData``),
+    ``inputs`` (``RunInputs``: the datasets it logged with ``lt.log_input``) and ``outputs``
+    (``RunOutputs``: the models it logged)."""
 
     info: RunInfo
     data: RunData
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dictionary(self) -> dict:
         """The run as plain dicts, as MLflow's ``Run.to_dictionary``: ``{"info": dict(info),
-        "data": {"metrics", "params", "tags"}}``, plus ``"inputs"`` when it used datasets."""
+        "data": {"metrics", "params", "tags"}}``, plus ``"inputs"`` when it used datasets and
+        ``"outputs"`` when it logged models."""
         import dataclasses
 
         result = {"info": dict(self.info), "data": self.data.to_dictionary()}
         inputs = getattr(self, "inputs", None)
         if inputs is not None and getattr(inputs, "dataset_inputs", None):
             result["inputs"] = dataclasses.asdict(inputs)
+        outputs = getattr(self, "outputs", None)
+        if outputs is not None and outputs.model_outputs:
+            result["outputs"] = outputs.to_dictionary()
         return result

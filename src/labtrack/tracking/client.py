@@ -30,6 +30,7 @@ from labtrack.entities import (
     LifecycleStage,
     LoggedModel,
     LoggedModelMetric,
+    LoggedModelOutput,
     LoggedModelStatus,
     Metric,
     Param,
@@ -39,7 +40,7 @@ from labtrack.entities import (
     RunTag,
     ViewType,
 )
-from labtrack.errors import InvalidParameter, ReadOnlyStore
+from labtrack.errors import InvalidParameter, InvalidState, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking import validation as v
 from labtrack.tracking.naming import random_run_name
@@ -523,6 +524,22 @@ class TrackingClient:
                 )
         if datasets:
             self.store.datasets.log_inputs(run_id, datasets)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        """Record the models a run logged (MLflow 3's ``log_outputs``: ``LoggedModelOutput``
+        items, a model id and the run's step); ``get_run(run_id).outputs.model_outputs`` reads
+        them back. A model is the output of one run at one step: linking it to another is
+        ``InvalidState``. ``NotFound`` for an unknown run or model."""
+        models = list(models or ())
+        for item in models:
+            if not isinstance(item, LoggedModelOutput):
+                raise InvalidParameter(f"log_outputs takes LoggedModelOutput objects, got {item!r}")
+            if isinstance(item.step, bool) or not isinstance(item.step, int):
+                raise InvalidParameter(f"a model output's step is an int, got {item.step!r}")
+        if self.get_run(run_id).info.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise InvalidState(f"run {run_id} is deleted: it cannot log outputs")
+        if models:
+            self.store.logged_models.log_outputs(run_id, models)
 
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""

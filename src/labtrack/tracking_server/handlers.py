@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from labtrack.entities import (
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
@@ -379,12 +380,13 @@ def log_model(svc: Service, message: p.Message, user: str | None) -> dict:
 
 @endpoint("POST runs/outputs")
 def log_outputs(svc: Service, message: p.Message, user: str | None) -> dict:
-    """``POST runs/outputs``: MLflow's ``LogOutputs``."""
-    # A logged model's run is its record's source_run_id; the step is not kept.
-    run_id = _run_id(message)
-    svc.client.get_run(run_id)
-    for item in p.entries(message, "models", ("model_id",)):
-        svc.client.get_logged_model(item["model_id"])
+    """``POST runs/outputs``: MLflow's ``LogOutputs`` (the models a run logged, each kept as
+    its logged model's source run and step)."""
+    outputs = [
+        LoggedModelOutput(p.string(item, "model_id", required=True), p.integer(item, "step") or 0)
+        for item in p.entries(message, "models", ("model_id",))
+    ]
+    svc.client.log_outputs(_run_id(message), outputs)
     return {}
 
 

@@ -312,7 +312,8 @@ def run_info(info: RunInfo, public_uri: URI) -> dict:
 
 
 def run(entity: Run, public_uri: URI) -> dict:
-    """MLflow's ``Run`` message: info, data (latest metrics, params, tags), inputs."""
+    """MLflow's ``Run`` message: info, data (latest metrics, params, tags), inputs, and
+    ``outputs`` (the models the run logged) when it logged any."""
     data = entity.data
     if data.latest_metrics:
         metrics = [metric(m) for m in data.latest_metrics]
@@ -324,7 +325,16 @@ def run(entity: Run, public_uri: URI) -> dict:
             {"metrics": metrics, "params": _pairs(data.params), "tags": _pairs(data.tags)}
         ),
         "inputs": {},
+        **_run_outputs(entity),
     }
+
+
+def _run_outputs(entity: Run) -> dict:
+    """A run's ``outputs`` field (MLflow's ``RunOutputs``), left out when it logged no model."""
+    outputs = entity.outputs.model_outputs
+    if not outputs:
+        return {}
+    return {"outputs": {"model_outputs": [m.to_dictionary() for m in outputs]}}
 
 
 def model_version(entity: ModelVersion) -> dict:

@@ -19,6 +19,7 @@ from labtrack.entities import (
     InputTag,
     LoggedModel,
     LoggedModelMetric,
+    LoggedModelOutput,
     LoggedModelStatus,
     Metric,
     ModelVersion,
@@ -29,6 +30,7 @@ from labtrack.entities import (
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
 )
 
 Message = dict[str, Any]
@@ -117,6 +119,7 @@ def run(message: Message) -> Run:
             latest_metrics=metrics,
         ),
         inputs=run_inputs(message.get("inputs")),
+        outputs=run_outputs(message.get("outputs")),
     )
 
 
@@ -198,6 +201,16 @@ def dataset_input_json(item: DatasetInput) -> Message:
         "tags": [{"key": t.key, "value": t.value} for t in item.tags],
         "dataset": dataset_json(item.dataset),
     }
+
+
+def run_outputs(message: Message | None) -> RunOutputs:
+    """A ``RunOutputs`` message: the models a run logged (a step left out is 0)."""
+    return RunOutputs(
+        [
+            LoggedModelOutput(item["model_id"], integer(item.get("step"), 0))
+            for item in (message or {}).get("model_outputs") or ()
+        ]
+    )
 
 
 def run_inputs(message: Message | None) -> RunInputs:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from labtrack.entities import DatasetInput, LoggedModel, LoggedModelStatus
+from labtrack.entities import DatasetInput, LoggedModel, LoggedModelOutput, LoggedModelStatus
 from labtrack.entities.logged_model import MODEL_ID, LoggedModelMetric
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.store.rest import convert
@@ -185,6 +185,11 @@ class RestLoggedModels:
                         item.update(dataset_name=m.dataset_name, dataset_digest=m.dataset_digest)
                     items.append(item)
                 self.http.call("POST", "runs/log-batch", {"run_id": run_id, "metrics": items})
+
+    def log_outputs(self, run_id: str, outputs: Sequence[LoggedModelOutput]) -> None:
+        """Record the models a run logged (``POST runs/outputs``: MLflow's ``LogOutputs``)."""
+        models = [{"model_id": o.model_id, "step": o.step} for o in outputs]
+        self.http.call("POST", "runs/outputs", {"run_id": run_id, "models": models})
 
     def search_logged_models(
         self,

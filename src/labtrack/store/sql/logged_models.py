@@ -16,14 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from labtrack.entities import LifecycleStage
+from labtrack.entities import LifecycleStage, LoggedModelOutput
 from labtrack.entities.logged_model import (
     MODEL_ID,
     LoggedModel,
     LoggedModelMetric,
     LoggedModelStatus,
 )
-from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
+from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.store.filter import (
     ATTRIBUTE,
     METRIC,
@@ -243,6 +243,37 @@ class LoggedModels:
                 .where(lm.c.id.in_(sorted(set(pks.values()))))
                 .values(last_updated_time=now_ms())
             )
+
+        self.db.write(work)
+
+    def log_outputs(self, run_id: str, outputs: Sequence[LoggedModelOutput]) -> None:
+        """Record that run ``run_id`` logged these models at their steps (MLflow's
+        ``log_outputs``), all or none. A model's run is its ``source_run_id``, so a model
+        logged without a run gets this run and step; one already this run's output at the
+        same step needs nothing. A model can be the output of one run at one step only:
+        another run or another step is ``InvalidState`` (MLflow would list it twice, which
+        would take a table of its own); an unknown or deleted model is ``NotFound``."""
+
+        def work(conn: Connection) -> None:
+            for output in outputs:
+                pk = self._pk(conn, output.model_id)
+                row = conn.execute(sa.select(lm.c.source_run_id, lm.c.step).where(lm.c.id == pk))
+                source_run_id, step = row.one()
+                if source_run_id not in (None, run_id):
+                    raise InvalidState(
+                        f"logged model {output.model_id} was logged by run {source_run_id}; "
+                        f"labtrack records one run per model, so run {run_id} cannot log it"
+                    )
+                if source_run_id == run_id and step not in (None, output.step):
+                    raise InvalidState(
+                        f"logged model {output.model_id} was logged by run {run_id} at step "
+                        f"{step}; labtrack records one step per model, not step {output.step}"
+                    )
+                conn.execute(
+                    lm.update()
+                    .where(lm.c.id == pk)
+                    .values(source_run_id=run_id, step=output.step, last_updated_time=now_ms())
+                )
 
         self.db.write(work)
 

@@ -15,11 +15,13 @@ from labtrack.entities import (
     DatasetInput,
     InputTag,
     LifecycleStage,
+    LoggedModelOutput,
     Metric,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
 )
 from labtrack.entities.run import check_run_id
@@ -66,6 +68,21 @@ def run_inputs(db: Database, conn: Connection, pks: list[int]) -> dict[int, RunI
             DatasetInput(dataset, tags.get((use.run_id, use.id), []))
         )
     return {pk: RunInputs(items) for pk, items in by_run.items()}
+
+
+def run_outputs(db: Database, conn: Connection, uuids: list[str]) -> dict[str, RunOutputs]:
+    """The models each of the runs ``uuids`` logged (by run uuid; only runs that logged any),
+    in the order they were logged: one query over ``logged_models.source_run_id``. Deleted
+    models stay listed, as MLflow keeps a run's outputs when a model is deleted."""
+    lm_ = schema.logged_models
+    query = sa.select(lm_.c.source_run_id, lm_.c.model_id, lm_.c.step).order_by(
+        lm_.c.creation_time, lm_.c.id
+    )
+    by_run: dict[str, list[LoggedModelOutput]] = {}
+    for statement in db.where_in(query, lm_.c.source_run_id, uuids):
+        for run_id, model_id, step in conn.execute(statement):
+            by_run.setdefault(run_id, []).append(LoggedModelOutput(model_id, step or 0))
+    return {run_id: RunOutputs(items) for run_id, items in by_run.items()}
 
 
 class Runs:
@@ -182,8 +199,8 @@ class Runs:
         return runs[0]
 
     def get_runs(self, run_uuids: list[str]) -> list[Run]:
-        """Full runs (info, params, tags, latest metrics, dataset inputs), in the order of
-        ``run_uuids``."""
+        """Full runs (info, params, tags, latest metrics, dataset inputs, model outputs), in
+        the order of ``run_uuids``."""
         if not run_uuids:
             return []
         db = self.db
@@ -211,6 +228,7 @@ class Runs:
                 ),
             )
             inputs = run_inputs(db, conn, pks)
+            outputs = run_outputs(db, conn, [row.run_uuid for row in infos])
         by_pk: dict[int, dict] = {
             row.id: {"params": {}, "tags": {}, "metrics": []} for row in infos
         }
@@ -233,6 +251,7 @@ class Runs:
                     latest_metrics=tuple(data["metrics"]),
                 ),
                 inputs=inputs.get(row.id, RunInputs()),
+                outputs=outputs.get(row.run_uuid, RunOutputs()),
             )
         return [runs[run_uuid] for run_uuid in run_uuids if run_uuid in runs]
 
