@@ -130,6 +130,7 @@ _LAZY = {
             "log_model_params",
             "log_input",
             "log_inputs",
+            "log_outputs",
             "set_active_model",
             "get_active_model_id",
             "clear_active_model",

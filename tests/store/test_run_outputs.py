@@ -111,3 +111,12 @@ def test_mlflow_reads_run_outputs_from_labtrack_server(tmp_path, mlflow_python):
     own, external = out["ids"]["own"], out["ids"]["external"]
     assert out["get_run"] == [[own, 4], [external, 2]]
     assert out["search"] == [[], [[own, 4], [external, 2]]]  # newest run first
+
+
+def test_fluent_log_outputs_links_models_to_the_active_run(tracking_uri):
+    lt.set_experiment("outputs")
+    external = lt.create_external_model(name="external")
+    lt.clear_active_model()
+    with lt.start_run() as run:
+        lt.log_outputs([LoggedModelOutput(external.model_id, 6)])
+    assert _outputs(lt.get_run(run.info.run_id)) == [(external.model_id, 6)]

@@ -1126,3 +1126,11 @@ def log_inputs(
         inputs.append(DatasetInput(entity, found))
     client, target = _logging_target(None)
     client.log_inputs(target, inputs)
+
+
+def log_outputs(models: list | None = None) -> None:
+    """Record that the active run (one is started if none is) logged these models
+    (MLflow 3's ``log_outputs``: ``LoggedModelOutput`` items from ``labtrack.entities``);
+    ``run.outputs.model_outputs`` reads them back. See ``Client.log_outputs``."""
+    client, target = _logging_target(None)
+    client.log_outputs(target, list(models or ()))
