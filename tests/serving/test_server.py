@@ -349,11 +349,15 @@ def test_foreground_serve_inside_an_event_loop_runs_until_interrupted(iris_class
         threading.Thread(target=notebook_user, daemon=True).start()
         lt.serve(info.model_uri, port=0)  # blocks, as in a kernel
 
+    # A kernel's interrupt raises KeyboardInterrupt: Python's own SIGINT handler, which a
+    # library imported by an earlier test (Lightning, Keras) may have replaced in this process.
+    earlier_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     loop = asyncio.new_event_loop()  # like ipykernel's: no SIGINT handler of its own
     try:
         loop.run_until_complete(cell())
     finally:
         loop.close()
+        signal.signal(signal.SIGINT, earlier_handler)
     assert answers == [200]
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{urls[0]}/health")
