@@ -49,15 +49,16 @@ def tracking_uri(tmp_path) -> str:
     """
     server = os.environ.get("LABTRACK_TEST_POSTGRES")
     if server:
-        uri = _new_postgres_database(server)
+        uri = _new_postgres_database(server, drop_after_test=True)
     else:
         uri = f"sqlite:///{tmp_path / 'store' / 'labtrack.db'}"
     lt.set_tracking_uri(uri)
     return uri
 
 
-# Databases made by this test: dropped once its runs have ended and its stores are closed
-# (isolated_home's teardown), so repeated PostgreSQL passes do not fill the server's disk.
+# Databases made for this test by `tracking_uri`: dropped once its runs have ended and its
+# stores are closed (isolated_home's teardown), so repeated PostgreSQL passes do not fill the
+# server's disk. Databases of longer-lived fixtures (a module's server) are left alone.
 _created_databases: list[tuple[str, str]] = []
 
 
@@ -70,7 +71,7 @@ def _admin_engine(server: str):
     )
 
 
-def _new_postgres_database(server: str) -> str:
+def _new_postgres_database(server: str, drop_after_test: bool = False) -> str:
     import uuid
 
     import sqlalchemy as sa
@@ -80,7 +81,8 @@ def _new_postgres_database(server: str) -> str:
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')  # a generated name, not user input
     admin.dispose()
-    _created_databases.append((server, name))
+    if drop_after_test:
+        _created_databases.append((server, name))
     return sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
 
 
