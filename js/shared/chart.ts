@@ -1,10 +1,11 @@
 // Line charts of metric series (metric_chart, compare): state in, Plotly figure out.
 
 import { toFloat64 } from "./buffers";
+import { runColor } from "./colors";
 import { plotlyText } from "./dom";
 import { ema } from "./ema";
 import { formatCount } from "./format";
-import { COLORWAY, type Theme, themeAxis, themeLayout } from "./theme";
+import { type Theme, themeAxis, themeLayout } from "./theme";
 import type { Figure, Series, XAxis } from "./types";
 
 /** Above this many points a line is drawn with WebGL (scattergl) instead of SVG. */
@@ -30,13 +31,9 @@ export function metricOrder(series: Series[], metrics: string[]): string[] {
   return order;
 }
 
-/** One colour per run, stable across the subplots. */
+/** One colour per run, the same in every widget (runColor hashes the id; no order matters). */
 export function runColors(series: Series[]): Map<string, string> {
-  const colors = new Map<string, string>();
-  for (const s of series) {
-    if (!colors.has(s.run_id)) colors.set(s.run_id, COLORWAY[colors.size % COLORWAY.length]);
-  }
-  return colors;
+  return new Map(series.map((s) => [s.run_id, runColor(s.run_id)]));
 }
 
 /** "2 of 5 curves are downsampled (up to 120,000 points each)", or "" when none is. */

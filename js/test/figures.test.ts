@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { buildLineFigure, downsampleNote, GL_THRESHOLD, metricOrder } from "../shared/chart";
+import { runColor } from "../shared/colors";
 import type { Series } from "../shared/types";
 import { buildParcoordsFigure, paramDimension } from "../widgets/compare_figure";
 import { metricsTable, paramsTable } from "../widgets/compare_tables";
@@ -30,7 +31,7 @@ describe("metric chart figure", () => {
     expect(traces.map((t) => t.yaxis)).toEqual(["y", "y", "y2"]);
     expect(traces.map((t) => t.showlegend)).toEqual([true, true, false]);
     expect(traces[0]!.line.color).toBe(traces[2]!.line.color); // same run, same colour
-    expect(traces[0]!.line.color).not.toBe(traces[1]!.line.color);
+    expect(traces[1]!.line.color).toBe(runColor(traces[1]!.legendgroup)); // by id, not by order
     expect(layout.grid).toMatchObject({ rows: 2, columns: 1 });
     expect((layout.yaxis as Trace).title.text).toBe("loss");
     expect((layout.yaxis2 as Trace).title.text).toBe("val_acc");
