@@ -1,6 +1,7 @@
 // One colour per run in every widget (table, chart, scatter, compare, media, the report):
 // a hash of the run id into the colorway, so no widget has to agree with another on an order.
 
+import { h } from "./dom";
 import { COLORWAY } from "./theme";
 
 /** 32-bit FNV-1a over the string's UTF-16 code units: small, fast and well spread for hex ids. */
@@ -17,4 +18,23 @@ export function hashString(text: string): number {
 export function runColor(runId: string, palette: readonly string[] = COLORWAY): string {
   if (!palette.length) throw new Error("runColor needs a non-empty palette");
   return palette[hashString(String(runId)) % palette.length];
+}
+
+/** A small square in the run's colour, as the table and the comparison show beside a run. */
+export function runSwatch(runId: string): HTMLSpanElement {
+  const color = runColor(runId);
+  return h("span", {
+    class: "lt-swatch",
+    attrs: { "data-color": color, "aria-hidden": "true" },
+    style: {
+      display: "inline-block",
+      width: "10px",
+      height: "10px",
+      "border-radius": "2px",
+      "margin-right": "6px",
+      "vertical-align": "-1px",
+      "flex-shrink": "0",
+      background: color,
+    },
+  });
 }

@@ -2,20 +2,12 @@ import { describe, expect, it } from "vitest";
 
 import { buildLineFigure } from "../shared/chart";
 import { hashString, runColor } from "../shared/colors";
-import { COLORWAY, type Theme } from "../shared/theme";
+import { COLORWAY } from "../shared/theme";
 import type { Series } from "../shared/types";
-
-const THEME: Theme = {
-  dark: false,
-  font: "sans-serif",
-  fontSize: 12,
-  text: "#000",
-  muted: "#666",
-  background: "#fff",
-  grid: "#eee",
-  border: "#ccc",
-  accent: "#00f",
-};
+import { paramsTable } from "../widgets/compare_tables";
+import runsTable from "../widgets/runs_table";
+import { buildScatterFigure } from "../widgets/scatter_figure";
+import { FakeModel, fixtures, LIGHT } from "./helpers";
 
 function series(runId: string, metric = "loss"): Series {
   return {
@@ -62,15 +54,53 @@ describe("one run, one colour in every chart", () => {
     const chart = buildLineFigure(
       [series(b), series(a)],
       { metrics: ["loss"], xAxis: "step", smoothing: 0, logY: false },
-      THEME,
+      LIGHT,
     );
     const compare = buildLineFigure(
       [series(a), series(b)],
       { metrics: ["loss"], xAxis: "step", smoothing: 0, logY: false },
-      THEME,
+      LIGHT,
     );
     expect(colourOf(chart, a)).toBe(colourOf(compare, a));
     expect(colourOf(chart, b)).toBe(colourOf(compare, b));
     expect(colourOf(chart, a)).toBe(runColor(a));
+  });
+});
+
+describe("every widget shows a run in its runColor", () => {
+  it("scatter: each point in its run's colour; a category in its name's colour", () => {
+    const state = { ...fixtures.scatter(), color: "" };
+    const trace = buildScatterFigure(state, LIGHT).data[0] as { marker: { color: string[] } };
+    expect(trace.marker.color).toEqual(state.points.run_id.map((id) => runColor(id)));
+    const byCategory = buildScatterFigure(
+      {
+        ...fixtures.scatter(),
+        color: "params.optimizer",
+        points: { ...state.points, color: ["adam", "sgd", "adam", "sgd"].slice(0, state.points.run_id.length) },
+      },
+      LIGHT,
+    ).data as { name: string; marker: { color: string } }[];
+    for (const trace of byCategory) expect(trace.marker.color).toBe(runColor(trace.name));
+  });
+
+  it("compare: a swatch of the run's colour beside each run's name", () => {
+    const state = fixtures.compare();
+    const swatches = Array.from(paramsTable(state, false).querySelectorAll<HTMLElement>("thead .lt-swatch"));
+    expect(swatches.map((s) => s.dataset.color)).toEqual(state.runs.map((r) => runColor(r.run_id)));
+  });
+
+  it("runs table: a swatch of the run's colour at the start of each row", () => {
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    const state = fixtures.runsTable();
+    const stop = runsTable.render({ model: new FakeModel(state), el });
+    const rows = Array.from(el.querySelectorAll<HTMLElement>(".lt-tr"));
+    expect(rows.length).toBe(state.data.run_id!.length);
+    for (const row of rows) {
+      const id = String(state.data.run_id![Number(row.dataset.index)]);
+      expect(row.querySelector<HTMLElement>(".lt-td .lt-swatch")!.dataset.color).toBe(runColor(id));
+    }
+    stop();
+    el.remove();
   });
 });

@@ -1,5 +1,6 @@
 // lt.compare()'s tables: params side by side (differences marked), metrics (best marked).
 
+import { runSwatch } from "../shared/colors";
 import { h } from "../shared/dom";
 import { formatNumber } from "../shared/format";
 import type { CompareState } from "../shared/types";
@@ -10,6 +11,7 @@ function headerRow(state: CompareState): HTMLTableRowElement {
     h("th", { text: "" }),
     ...state.runs.map((run) =>
       h("th", { title: run.run_id }, [
+        runSwatch(run.run_id),
         h("span", { class: "lt-run-name", text: run.run_name || run.run_id }),
         " ",
         statusBadge(run.status),

@@ -3,6 +3,7 @@
 // The state and its transitions are RunsTableModel's (runs_table_model.ts); this file only
 // draws it and turns DOM events into its calls.
 
+import { runSwatch } from "../shared/colors";
 import { h, replaceChildren, widgetRoot } from "../shared/dom";
 import { Disposer, type RenderProps } from "../shared/model";
 import { coalesce } from "../shared/schedule";
@@ -92,6 +93,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       cell.textContent = "";
       cell.removeAttribute("title");
       fillCell(cell, column, table.value(position, column.name), now);
+      if (i === 0) cell.prepend(runSwatch(table.ids[position])); // the run's colour in every widget
     });
   }
 

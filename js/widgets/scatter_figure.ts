@@ -1,7 +1,8 @@
 // lt.scatter(): state in, Plotly figure out (pure, so it is tested without drawing).
 
+import { runColor } from "../shared/colors";
 import { plotlyText } from "../shared/dom";
-import { COLORWAY, sequentialScale, type Theme, themeAxis, themeLayout } from "../shared/theme";
+import { sequentialScale, type Theme, themeAxis, themeLayout } from "../shared/theme";
 import type { Cell, Figure, ScatterState } from "../shared/types";
 
 export type ColorMode = "none" | "numeric" | "category";
@@ -39,7 +40,7 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
     groups.set(key, list);
   }
 
-  const data = [...groups.entries()].map(([key, rows], g) => {
+  const data = [...groups.entries()].map(([key, rows]) => {
     const isSel = rows.map((i) => selected.has(p.run_id[i]));
     return {
       type: count > 5000 ? "scattergl" : "scatter",
@@ -60,7 +61,8 @@ export function buildScatterFigure(state: ScatterState, theme: Theme): Figure {
               showscale: true,
               colorbar: { title: { text: plotlyText(state.color) }, outlinewidth: 0, tickfont: { color: theme.muted } },
             }
-          : { color: COLORWAY[g % COLORWAY.length] }),
+          : // A category has its name's colour (as a run group's line has); no colour: each run's own.
+            { color: mode === "category" ? runColor(key) : rows.map((i) => runColor(p.run_id[i])) }),
       },
       meta: [
         plotlyText(state.x),
