@@ -1,5 +1,18 @@
--- The schema a new labtrack store is created with (version 5). tests/store/test_schema.py
+-- The schema a new labtrack store is created with (version 6). tests/store/test_schema.py
 -- fails when the tables change without a migration; regenerate it then, on purpose.
+CREATE TABLE alerts (
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, 
+	run_uuid VARCHAR(32) NOT NULL, 
+	title VARCHAR(250) NOT NULL, 
+	text TEXT DEFAULT '' NOT NULL, 
+	level VARCHAR(8) NOT NULL, 
+	timestamp BIGINT NOT NULL, 
+	metric_key VARCHAR(250), 
+	metric_value FLOAT, 
+	step BIGINT, 
+	CONSTRAINT alerts_level CHECK (level IN ('INFO', 'WARN', 'ERROR')), 
+	FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid) ON DELETE CASCADE
+);
 CREATE TABLE datasets (
 	id INTEGER NOT NULL, 
 	experiment_id INTEGER NOT NULL, 
@@ -238,6 +251,7 @@ CREATE TABLE tags (
 	PRIMARY KEY (run_id, "key"), 
 	FOREIGN KEY(run_id) REFERENCES runs (id) ON DELETE CASCADE
 );
+CREATE INDEX alerts_run ON alerts (run_uuid, id);
 CREATE INDEX latest_metrics_key_value ON latest_metrics (key_id, value);
 CREATE INDEX logged_model_metrics_key ON logged_model_metrics (model_pk, "key", step);
 CREATE INDEX logged_models_experiment ON logged_models (experiment_id, creation_time);

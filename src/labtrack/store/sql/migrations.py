@@ -82,12 +82,18 @@ def _v5_logged_models_and_datasets(conn: Connection) -> None:
         table.create(conn)
 
 
+def _v6_alerts(conn: Connection) -> None:
+    """v6: alerts on runs (lt.alert, lt.alert_when)."""
+    schema.alerts.create(conn)
+
+
 # MIGRATIONS[v] takes a store from version v - 1 to version v.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_liveness_and_latest_metrics,
     3: _v3_model_registry,
     4: _v4_process_identity_and_spool,
     5: _v5_logged_models_and_datasets,
+    6: _v6_alerts,
 }
 assert sorted(MIGRATIONS) == list(range(2, schema.SCHEMA_VERSION + 1))
 

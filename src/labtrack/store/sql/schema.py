@@ -23,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = MetaData()
 
@@ -354,6 +354,32 @@ run_input_tags = Table(
     Column("dataset_pk", Integer, ForeignKey("datasets.id"), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# -- alerts (v6) ----------------------------------------------------------------------------
+
+# Alerts on a run (lt.alert, lt.alert_when). The id only grows (never reused, even on SQLite):
+# the sidebar's cursor is the last id it showed. An alert a condition fired names its point.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_uuid",
+        String(32),
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("title", String(250), nullable=False),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("level", String(8), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("metric_key", String(250)),
+    Column("metric_value", Float),
+    Column("step", BigInteger),
+    CheckConstraint("level IN ('INFO', 'WARN', 'ERROR')", name="alerts_level"),
+    Index("alerts_run", "run_uuid", "id"),
+    sqlite_autoincrement=True,
 )
 
 LOGGED_MODEL_TABLES = (

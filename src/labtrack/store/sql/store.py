@@ -12,6 +12,7 @@ from labtrack import env
 from labtrack.errors import ReadOnlyStore
 from labtrack.store import stamp
 from labtrack.store.sql import connection, migrations, schema
+from labtrack.store.sql.alerts import Alerts
 from labtrack.store.sql.base import Database
 from labtrack.store.sql.datasets import Datasets
 from labtrack.store.sql.experiments import Experiments
@@ -26,8 +27,8 @@ class SqlStore:
     """Experiments, runs, params, tags, metrics and the model registry in SQLite or PostgreSQL.
 
     Its parts: ``experiments``, ``runs`` (with params, tags and liveness), ``metrics``,
-    ``search`` (of runs), ``registry``, ``logged_models`` (MLflow 3's) and ``datasets`` (the
-    runs' inputs). Opening a store creates it, or upgrades an older
+    ``search`` (of runs), ``registry``, ``logged_models`` (MLflow 3's), ``datasets`` (the
+    runs' inputs) and ``alerts``. Opening a store creates it, or upgrades an older
     schema in place; a store written by a newer labtrack is refused with a clear error. A
     SQLite file this user cannot write opens read-only (``read_only``): reads work, writes
     raise ``ReadOnlyStore``.
@@ -55,6 +56,7 @@ class SqlStore:
         self.registry = Registry(db)
         self.logged_models = LoggedModels(db)
         self.datasets = Datasets(db, self.runs)
+        self.alerts = Alerts(db)
         try:
             if upgrade and not self.read_only:
                 migrations.upgrade(self.engine)
