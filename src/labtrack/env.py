@@ -159,6 +159,17 @@ SERVER_DEFAULT_PERMISSION = EnvVar(
     "What a signed-in user may do with an experiment or registered model they have no grant "
     "on: READ (MLflow's default), EDIT, MANAGE or NO_PERMISSIONS (--default-permission).",
 )
+ALERT_WEBHOOK = EnvVar(
+    "LABTRACK_ALERT_WEBHOOK",
+    None,
+    "URL that every alert (lt.alert, lt.alert_when) is POSTed to as Slack- and Discord-"
+    "compatible JSON ({'text', 'content', 'labtrack'}), in the background.",
+)
+ALERT_WEBHOOK_TIMEOUT = EnvVar(
+    "LABTRACK_ALERT_WEBHOOK_TIMEOUT",
+    "5",
+    "Seconds an alert's POST to LABTRACK_ALERT_WEBHOOK may take before it is given up.",
+)
 
 ALL = (
     TRACKING_URI,
@@ -181,6 +192,8 @@ ALL = (
     SERVE_MAX_BODY_MB,
     SERVER_AUTH,
     SERVER_DEFAULT_PERMISSION,
+    ALERT_WEBHOOK,
+    ALERT_WEBHOOK_TIMEOUT,
 )
 
 
