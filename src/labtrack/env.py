@@ -171,6 +171,41 @@ ALERT_WEBHOOK_TIMEOUT = EnvVar(
     "Seconds an alert's POST to LABTRACK_ALERT_WEBHOOK may take before it is given up.",
 )
 
+MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING = EnvVar(
+    "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING",
+    None,
+    "MLflow's name for LABTRACK_LOG_SYSTEM_METRICS: used when that is unset.",
+)
+LOG_SYSTEM_METRICS = EnvVar(
+    "LABTRACK_LOG_SYSTEM_METRICS",
+    "false",
+    "true (or 1) samples CPU, memory, disk, network and GPU metrics (system/...) while each "
+    "run is active, unless start_run(log_system_metrics=False) says otherwise.",
+    MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING,
+)
+MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL = EnvVar(
+    "MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL",
+    None,
+    "MLflow's name for LABTRACK_SYSTEM_METRICS_INTERVAL: used when that is unset.",
+)
+SYSTEM_METRICS_INTERVAL = EnvVar(
+    "LABTRACK_SYSTEM_METRICS_INTERVAL",
+    "10",
+    "Seconds between two samples of system metrics (MLflow's default, 10).",
+    MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL,
+)
+MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING = EnvVar(
+    "MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
+    "1",
+    "Samples of system metrics averaged into each logged point (as in MLflow).",
+)
+MLFLOW_SYSTEM_METRICS_NODE_ID = EnvVar(
+    "MLFLOW_SYSTEM_METRICS_NODE_ID",
+    None,
+    "A machine's name in its system metrics' keys (system/<node>/...), for runs that log from "
+    "several machines (as in MLflow).",
+)
+
 ALL = (
     TRACKING_URI,
     MLFLOW_TRACKING_URI,
@@ -194,6 +229,12 @@ ALL = (
     SERVER_DEFAULT_PERMISSION,
     ALERT_WEBHOOK,
     ALERT_WEBHOOK_TIMEOUT,
+    LOG_SYSTEM_METRICS,
+    MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING,
+    SYSTEM_METRICS_INTERVAL,
+    MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL,
+    MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING,
+    MLFLOW_SYSTEM_METRICS_NODE_ID,
 )
 
 
