@@ -42,6 +42,7 @@ from labtrack.entities import (
 )
 from labtrack.errors import InvalidParameter, InvalidState, ReadOnlyStore
 from labtrack.store import get_store
+from labtrack.tracking import media
 from labtrack.tracking import validation as v
 from labtrack.tracking.naming import random_run_name
 from labtrack.tracking.operations import (
@@ -685,13 +686,24 @@ class TrackingClient:
         """
         self._artifacts(run_id).log_artifacts(local_dir, artifact_path)
 
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        """Save a string as the artifact file ``artifact_file`` (a path inside the run's artifacts).
-        Raises ``InvalidParameter`` if ``text`` is not a str.
+    def log_text(
+        self,
+        run_id: str,
+        text: str,
+        artifact_file: str | None = None,
+        *,
+        key: str | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Save a string as the artifact file ``artifact_file`` (a path inside the run's
+        artifacts), or, given ``key`` (and ``step``, 0 by default), as the media text
+        ``texts/<key>/step_<step>.txt`` (UTF-8) that ``lt.media`` shows over steps. Raises
+        ``InvalidParameter`` if ``text`` is not a str, or for both a file and a key, or neither.
         """
+        path = _media_target("log_text", "text", artifact_file, key, step)
         if not isinstance(text, str):
             raise InvalidParameter(f"log_text takes a str, got {type(text).__name__}")
-        self._artifacts(run_id).write_bytes(artifact_file, text.encode())
+        self._artifacts(run_id).write_bytes(path, text.encode())
 
     def log_dict(self, run_id: str, dictionary: dict, artifact_file: str) -> None:
         """Save a dict (or list) as the artifact file ``artifact_file``: YAML for a
@@ -730,28 +742,51 @@ class TrackingClient:
         timestamp: int | None = None,
         synchronous: bool | None = None,
     ) -> RunOperations | None:
-        """Save a PIL image or a numpy array (HxW, HxWx3 or HxWx4; floats in [0, 1] or integers in
-        [0, 255]) as the image file ``artifact_file``. Needs Pillow.
+        """Save an image as the image file ``artifact_file``: a PIL image, a matplotlib figure,
+        or an array (numpy or a torch tensor; HxW, HxWxC or CxHxW with C in 1, 3, 4; floats in
+        [0, 1] or integers in [0, 255]). Needs Pillow.
 
-        Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``
+        Without ``artifact_file``, ``key`` and ``step`` (0 by default) name it
+        ``images/<key>/step_<step>.png``, the media ``lt.media`` shows over steps
         (``timestamp``, MLflow's, is checked but not part of the name). The file is written
         before this returns; ``synchronous=False`` returns a ``RunOperations`` whose ``wait()``
-        returns at once, as MLflow's. Raises ``InvalidParameter`` for neither name nor key, or
-        an array of another shape or range.
+        returns at once, as MLflow's. Raises ``InvalidParameter`` (also a ``TypeError``, as
+        MLflow's) for both a file and a key or neither, and for an image it cannot save.
         """
         check_synchronous(synchronous)
+        if artifact_file is not None and timestamp is not None:
+            raise media.ArgumentConflict(_MLFLOW_FILE_OR_KEY)
+        path = _media_target("log_image", "image", artifact_file, key, step)
         if timestamp is not None:
             v.validate_timestamp(timestamp, key or "image")
-        if artifact_file is None:
-            if key is None:
-                raise InvalidParameter("log_image needs artifact_file (or key and step)")
-            artifact_file = f"images/{key}/step_{step or 0}.png"
-        elif key is not None or step is not None:
-            raise InvalidParameter("log_image takes artifact_file, or key and step, not both")
-        self._artifacts(run_id).write_bytes(
-            artifact_file, serialize.image_bytes(image, artifact_file)
-        )
+        self._artifacts(run_id).write_bytes(path, serialize.image_bytes(image, path))
         return finished(synchronous)
+
+    def log_histogram(
+        self, run_id: str, values: object, key: str, step: int = 0, bins: int = 64
+    ) -> None:
+        """Save the distribution of ``values`` (a numpy array, a list or a torch tensor, of any
+        shape) at ``step`` as the histogram ``histograms/<key>/step_<step>.json``: ``bins``
+        equal-width bins between its minimum and maximum (``numpy.histogram``), with the
+        count, min, max and sum, never the raw values. NaN and infinite values are left out.
+        Raises ``InvalidParameter`` for a bad key or step, no finite value, or non-numbers.
+        """
+        import json
+
+        path = media.media_path("histogram", key, step)
+        document = media.histogram_document(values, bins)
+        self._artifacts(run_id).write_bytes(path, json.dumps(document).encode())
+
+    def log_audio(
+        self, run_id: str, samples: object, key: str, step: int = 0, *, sample_rate: int
+    ) -> None:
+        """Save ``samples`` at ``step`` as the 16-bit WAV file ``audio/<key>/step_<step>.wav``:
+        floats in [-1, 1] or int16, a 1-D array for mono or samples x channels (numpy or a
+        torch tensor), played at ``sample_rate`` samples per second. Raises
+        ``InvalidParameter`` for a bad key, step, rate, shape, dtype or range.
+        """
+        path = media.media_path("audio", key, step)
+        self._artifacts(run_id).write_bytes(path, media.wav_bytes(samples, sample_rate))
 
     def log_stream(self, run_id: str, stream: object, artifact_file: str) -> None:
         """Copy a binary file-like object (an open file, ``io.BytesIO``, ...) to the artifact
@@ -766,44 +801,41 @@ class TrackingClient:
             raise InvalidParameter("log_stream takes a binary stream; open the file with 'rb'")
         self._artifacts(run_id).upload_stream(artifact_file, stream)
 
-    def log_table(self, run_id: str, data: object, artifact_file: str) -> None:
+    def log_table(
+        self,
+        run_id: str,
+        data: object,
+        artifact_file: str | None = None,
+        *,
+        key: str | None = None,
+        step: int | None = None,
+    ) -> None:
         """Save a table (a pandas DataFrame, or a dict of columns) as the artifact file
         ``artifact_file``: ``.json`` in pandas' "split" layout or ``.parquet``, as MLflow writes
         it. Logging to a file the run already has appends the rows. The run's
-        ``mlflow.loggedArtifacts`` tag lists the table, so ``load_table`` finds it. Raises
-        ``InvalidParameter`` for another suffix, another kind of data, or values that cannot
-        be written.
+        ``mlflow.loggedArtifacts`` tag lists the table, so ``load_table`` finds it.
+
+        Given ``key`` (and ``step``, 0 by default) instead, the table is the media
+        ``tables/<key>/step_<step>.json`` (same layout) that ``lt.media`` shows over steps;
+        logging a step again replaces it. Raises ``InvalidParameter`` for both a file and a
+        key or neither, another suffix, another kind of data, or values that cannot be written.
         """
-        import io
         import json
 
-        import pandas as pd
-
+        if artifact_file is None and key is not None:
+            path = _media_target("log_table", "table", artifact_file, key, step)
+            self._artifacts(run_id).write_bytes(path, _table_bytes(_table_frame(data), path))
+            return
+        _media_target("log_table", "table", artifact_file, key, step)
         _check_table_file(artifact_file)
-        if isinstance(data, dict):
-            try:
-                data = pd.DataFrame(data)
-            except ValueError:  # all scalars, e.g. {"inputs": "What is MLflow?"}: one row
-                data = pd.DataFrame([data])
-        if not isinstance(data, pd.DataFrame):
-            raise InvalidParameter(
-                f"log_table takes a pandas DataFrame or a dict, got {type(data).__name__}"
-            )
+        data = _table_frame(data)
         repository = self._artifacts(run_id)
         existing = self._read_table(run_id, artifact_file, missing_ok=True)
         if existing is not None:
+            import pandas as pd
+
             data = pd.concat([existing, data], ignore_index=True)
-        buffer = io.BytesIO()
-        try:
-            if artifact_file.endswith(".json"):
-                buffer.write(data.to_json(orient="split", index=False, date_format="iso").encode())
-            else:
-                data.to_parquet(buffer, index=False)
-        except (TypeError, ValueError, OverflowError, ImportError) as error:
-            raise InvalidParameter(
-                f"cannot save this table as {artifact_file!r}: {error}"
-            ) from None
-        repository.write_bytes(artifact_file, buffer.getvalue())
+        repository.write_bytes(artifact_file, _table_bytes(data, artifact_file))
         logged = json.loads(self.get_run(run_id).data.tags.get(LOGGED_ARTIFACTS_TAG) or "[]")
         entry = {"path": artifact_file, "type": "table"}
         if entry not in logged:
@@ -895,6 +927,67 @@ def _check_table_file(artifact_file: object) -> None:
         raise InvalidParameter(
             f"a table's artifact_file must be a .json or .parquet file name, got {artifact_file!r}"
         )
+
+
+def _table_frame(data: object):
+    """``data`` (a DataFrame, or a dict of columns, or of scalars for one row) as a DataFrame."""
+    import pandas as pd
+
+    if isinstance(data, dict):
+        try:
+            data = pd.DataFrame(data)
+        except ValueError:  # all scalars, e.g. {"inputs": "What is MLflow?"}: one row
+            data = pd.DataFrame([data])
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidParameter(
+            f"log_table takes a pandas DataFrame or a dict, got {type(data).__name__}"
+        )
+    return data
+
+
+def _table_bytes(data, artifact_file: str) -> bytes:
+    """A DataFrame as MLflow writes a table: pandas' "split" JSON or Parquet."""
+    buffer = io.BytesIO()
+    try:
+        if artifact_file.endswith(".json"):
+            buffer.write(data.to_json(orient="split", index=False, date_format="iso").encode())
+        else:
+            data.to_parquet(buffer, index=False)
+    except (TypeError, ValueError, OverflowError, ImportError) as error:
+        raise InvalidParameter(f"cannot save this table as {artifact_file!r}: {error}") from None
+    return buffer.getvalue()
+
+
+# MLflow's TypeError message for log_image's artifact_file given with key/step/timestamp.
+_MLFLOW_FILE_OR_KEY = (
+    "The `artifact_file` parameter cannot be used in conjunction with `key`, `step`, or "
+    "`timestamp` parameters. Please ensure that `artifact_file` is specified alone, without "
+    "any of these conflicting parameters."
+)
+
+
+def _media_target(
+    method: str, kind: str, artifact_file: str | None, key: str | None, step: int | None
+) -> str:
+    """The path a ``log_*`` call writes: ``artifact_file``, or the media file of ``key`` at
+    ``step`` (0 if None), both validated. MLflow's ``TypeError`` (as ``ArgumentConflict``) for
+    a file with a key or step, or neither."""
+    if artifact_file is not None:
+        if key is not None or step is not None:
+            raise media.ArgumentConflict(
+                _MLFLOW_FILE_OR_KEY
+                if method == "log_image"
+                else f"{method} takes artifact_file, or key and step, not both"
+            )
+        return artifact_file
+    if key is None:
+        raise media.ArgumentConflict(
+            "Invalid arguments: Please specify exactly one of `artifact_file` or `key`. Use "
+            "`key` to log dynamic image charts or `artifact_file` for saving static images. "
+            if method == "log_image"
+            else f"{method} needs artifact_file, or key (and step)"
+        )
+    return media.media_path(kind, key, 0 if step is None else step)
 
 
 def _matplotlib_bytes(figure: object, artifact_file: str, save_kwargs: dict) -> bytes:

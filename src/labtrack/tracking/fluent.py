@@ -688,13 +688,24 @@ def log_artifacts(
     client.log_artifacts(target, local_dir, artifact_path)
 
 
-def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+def log_text(
+    text: str,
+    artifact_file: str | None = None,
+    run_id: str | None = None,
+    *,
+    key: str | None = None,
+    step: int | None = None,
+) -> None:
     """Save a string as the artifact file ``artifact_file`` (a path inside the run's artifacts,
-    such as ``"notes/summary.md"``), in the active run or ``run_id``. Raises
-    ``InvalidParameter`` if ``text`` is not a str.
+    such as ``"notes/summary.md"``), in the active run or ``run_id``. Given ``key`` (and
+    ``step``, 0 by default) instead, it is the media text ``texts/<key>/step_<step>.txt`` that
+    ``lt.media`` shows over steps. Raises ``InvalidParameter`` if ``text`` is not a str, or
+    for both a file and a key, or neither.
+
+    >>> lt.log_text(generated, key="samples/generated", step=epoch)  # doctest: +SKIP
     """
     client, target = _logging_target(run_id)
-    client.log_text(target, text, artifact_file)
+    client.log_text(target, text, artifact_file, key=key, step=step)
 
 
 def log_dict(dictionary: dict, artifact_file: str, run_id: str | None = None) -> None:
@@ -736,19 +747,55 @@ def log_image(
     synchronous: bool | None = None,
     run_id: str | None = None,
 ) -> RunOperations | None:
-    """Save an image (a PIL image or a numpy array: HxW, HxWx3 or HxWx4; floats in [0, 1] or
-    integers in [0, 255]) as the artifact file ``artifact_file``. Needs Pillow.
+    """Save an image as the artifact file ``artifact_file``: a PIL image, a matplotlib figure,
+    or an array (numpy or a torch tensor; HxW, HxWxC or CxHxW with C in 1, 3, 4; floats in
+    [0, 1] or integers in [0, 255]). Needs Pillow.
 
-    Without ``artifact_file``, ``key`` and ``step`` name it ``images/<key>/step_<step>.png``
-    (MLflow's ``timestamp`` is checked, not part of the name). The file is written before
-    this returns (``synchronous=False`` returns a ``RunOperations``, as MLflow's). Logs to the
-    active run or ``run_id``. Raises ``InvalidParameter`` for neither name nor key, or an
-    array of another shape or range.
+    Without ``artifact_file``, ``key`` and ``step`` (0 by default) name it
+    ``images/<key>/step_<step>.png``, the media ``lt.media`` shows over steps (MLflow's
+    ``timestamp`` is checked, not part of the name). The file is written before this returns
+    (``synchronous=False`` returns a ``RunOperations``, as MLflow's). Logs to the active run
+    or ``run_id``. Raises ``InvalidParameter`` (also a ``TypeError``, as MLflow's) for both a
+    file and a key or neither, and for an image it cannot save.
 
     >>> lt.log_image(sample, key="reconstruction", step=epoch)  # doctest: +SKIP
     """
     client, target = _logging_target(run_id)
     return client.log_image(target, image, artifact_file, key, step, timestamp, synchronous)
+
+
+def log_histogram(
+    values: Any, key: str, step: int = 0, bins: int = 64, *, run_id: str | None = None
+) -> None:
+    """Save the distribution of ``values`` (a numpy array, list or torch tensor, any shape) at
+    ``step``: ``bins`` equal-width bins (``numpy.histogram``) with the count, min, max and
+    sum, as ``histograms/<key>/step_<step>.json``, never the raw values; ``lt.media(key)``
+    draws them over steps. NaN and infinite values are left out. Logs to the active run or
+    ``run_id``. Raises ``InvalidParameter`` for a bad key or step, or no finite number.
+
+    >>> lt.log_histogram(model.fc.weight, key="weights/fc", step=epoch)  # doctest: +SKIP
+    """
+    client, target = _logging_target(run_id)
+    client.log_histogram(target, values, key, step, bins)
+
+
+def log_audio(
+    samples: Any,
+    key: str,
+    step: int = 0,
+    *,
+    sample_rate: int,
+    run_id: str | None = None,
+) -> None:
+    """Save ``samples`` at ``step`` as the 16-bit WAV file ``audio/<key>/step_<step>.wav``:
+    floats in [-1, 1] or int16; a 1-D array (mono) or samples x channels; numpy or torch.
+    Logs to the active run or ``run_id``. Raises ``InvalidParameter`` for a bad key, step,
+    rate, shape, dtype or range.
+
+    >>> lt.log_audio(np.sin(np.linspace(0, 2000, 16000)), key="tone", sample_rate=16000)  # doctest: +SKIP
+    """
+    client, target = _logging_target(run_id)
+    client.log_audio(target, samples, key, step, sample_rate=sample_rate)
 
 
 def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
@@ -762,16 +809,27 @@ def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> No
     client.log_stream(target, stream, artifact_file)
 
 
-def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+def log_table(
+    data: Any,
+    artifact_file: str | None = None,
+    run_id: str | None = None,
+    *,
+    key: str | None = None,
+    step: int | None = None,
+) -> None:
     """Save a table (a pandas DataFrame or a dict of columns) as the artifact file
     ``artifact_file`` (``.json``, in MLflow's layout, or ``.parquet``) of the active run or
     ``run_id``; logging to the same file again appends the rows, as MLflow does.
-    ``load_table`` reads it back. Raises ``InvalidParameter`` for another suffix or data.
+    ``load_table`` reads it back. Given ``key`` (and ``step``, 0 by default) instead, it is
+    the media table ``tables/<key>/step_<step>.json`` that ``lt.media`` shows over steps
+    (a step logged again is replaced). Raises ``InvalidParameter`` for another suffix or
+    data, or for both a file and a key, or neither.
 
     >>> lt.log_table({"input": ["a", "b"], "score": [0.1, 0.9]}, "eval/scores.json")  # doctest: +SKIP
+    >>> lt.log_table(predictions_frame, key="val/predictions", step=epoch)  # doctest: +SKIP
     """
     client, target = _logging_target(run_id)
-    client.log_table(target, data, artifact_file)
+    client.log_table(target, data, artifact_file, key=key, step=step)
 
 
 def load_table(
