@@ -168,3 +168,123 @@ def test_a_file_and_a_key_or_neither_is_mlflows_type_error(client, run_id, metho
             log(*args, **kwargs)
         assert isinstance(error.value, InvalidParameter)
     assert client.list_artifacts(run_id) == []
+
+
+def _pixels(client, run_id: str, key: str):
+    from PIL import Image
+
+    (item,) = list_media(client, run_id, key=key)
+    return np.asarray(Image.open(io.BytesIO(read_media(client, item))))
+
+
+def test_torch_tensors_are_images_channels_first_or_last(client, run_id):
+    torch = pytest.importorskip("torch")
+    red = torch.zeros(3, 4, 5)  # CxHxW floats, torch's order
+    red[0] = 1.0
+    client.log_image(run_id, red.requires_grad_(), key="chw", step=0)
+    client.log_image(run_id, torch.full((4, 5, 3), 255, dtype=torch.uint8), key="hwc", step=0)
+    client.log_image(run_id, torch.ones(1, 4, 5, dtype=torch.bfloat16), key="grey", step=0)
+    assert _pixels(client, run_id, "chw").shape == (4, 5, 3)
+    assert _pixels(client, run_id, "chw")[0, 0].tolist() == [255, 0, 0]
+    assert (_pixels(client, run_id, "hwc") == 255).all()
+    assert _pixels(client, run_id, "grey").shape == (4, 5)
+    with pytest.raises(InvalidParameter, match=r"\[0, 1\]"):
+        client.log_image(run_id, torch.full((3, 2, 2), 2.0), key="bad", step=0)
+
+
+def test_numpy_channels_first_is_read_when_unambiguous(client, run_id):
+    image = np.zeros((3, 8, 6), dtype=np.uint8)
+    image[2] = 255
+    client.log_image(run_id, image, key="chw", step=0)
+    assert _pixels(client, run_id, "chw")[0, 0].tolist() == [0, 0, 255]
+    with pytest.raises(InvalidParameter, match=r"shape \(2, 8, 6\)"):
+        client.log_image(run_id, np.zeros((2, 8, 6)), key="bad", step=0)
+
+
+def test_a_matplotlib_figure_is_an_image(client, run_id):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(2, 1), dpi=50)
+    axes.plot([0, 1], [1, 0])
+    try:
+        client.log_image(run_id, figure, key="curve", step=3)
+        client.log_image(run_id, figure, "plots/curve.png")
+    finally:
+        plt.close(figure)
+    pixels = _pixels(client, run_id, "curve")
+    assert pixels.ndim == 3 and pixels.shape[0] > 10 and len(np.unique(pixels)) > 2
+    assert client._artifacts(run_id).read_bytes("plots/curve.png")[:4] == b"\x89PNG"
+    with pytest.raises(InvalidParameter, match="matplotlib Figure"):
+        client.log_image(run_id, axes, key="axes", step=0)
+
+
+def test_a_histogram_keeps_the_finite_values_binned(client, run_id):
+    values = np.array([[1.0, np.nan], [np.inf, 3.0], [-np.inf, 2.0]])
+    client.log_histogram(run_id, values, key="h", step=0, bins=2)
+    (item,) = list_media(client, run_id)
+    assert read_media(client, item) == {
+        "edges": [1.0, 2.0, 3.0],
+        "counts": [1, 2],
+        "count": 3,
+        "min": 1.0,
+        "max": 3.0,
+        "sum": 6.0,
+    }
+
+
+def test_a_torch_tensor_histogram(client, run_id):
+    torch = pytest.importorskip("torch")
+    weights = torch.nn.Linear(20, 10).weight  # a parameter: needs grad, float32
+    client.log_histogram(run_id, weights, key="w", step=1, bins=8)
+    (item,) = list_media(client, run_id)
+    document = read_media(client, item)
+    assert document["count"] == 200 and sum(document["counts"]) == 200
+    assert document["min"] == pytest.approx(float(weights.detach().min()))
+
+
+@pytest.mark.parametrize(
+    "values, bins, message",
+    [
+        ([], 64, "at least one finite value"),
+        ([np.nan, np.inf], 64, "at least one finite value"),
+        (["a", "b"], 64, "numbers"),
+        ([1.0], 0, "positive int"),
+        ([1.0], 2.5, "positive int"),
+    ],
+)
+def test_bad_histograms_are_refused(client, run_id, values, bins, message):
+    with pytest.raises(InvalidParameter, match=message):
+        client.log_histogram(run_id, values, key="h", bins=bins)
+    assert client.list_artifacts(run_id) == []
+
+
+def test_stereo_float_audio_is_16_bit_pcm(client, run_id):
+    left = np.sin(np.linspace(0, 20, 400))
+    client.log_audio(run_id, np.stack([left, -left], axis=1), key="stereo", sample_rate=16000)
+    (item,) = list_media(client, run_id)
+    with wave.open(io.BytesIO(read_media(client, item))) as audio:
+        assert (audio.getnchannels(), audio.getsampwidth(), audio.getnframes()) == (2, 2, 400)
+        frames = np.frombuffer(audio.readframes(400), dtype="<i2").reshape(400, 2)
+    assert np.abs(frames[:, 0] / 32767 - left).max() < 1e-4
+    assert (frames[:, 1] == -frames[:, 0]).all()
+
+
+@pytest.mark.parametrize(
+    "samples, rate, message",
+    [
+        (np.full(4, 1.5), 8000, r"\[-1, 1\]"),
+        (np.array([0.0, np.nan]), 8000, "finite"),
+        (np.zeros(4, dtype=np.int32), 8000, "int16"),
+        (np.zeros((2, 2, 2)), 8000, "shape"),
+        (np.zeros(0), 8000, "non-empty"),
+        (np.zeros(4), 0, "sample_rate"),
+        (np.zeros(4), 44100.0, "sample_rate"),
+    ],
+)
+def test_bad_audio_is_refused(client, run_id, samples, rate, message):
+    with pytest.raises(InvalidParameter, match=message):
+        client.log_audio(run_id, samples, key="a", sample_rate=rate)
+    assert client.list_artifacts(run_id) == []
