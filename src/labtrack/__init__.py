@@ -140,6 +140,17 @@ _LAZY = {
             "ActiveModel",
         )
     },
+    # System metrics switches, as MLflow names them (start_run(log_system_metrics=...)).
+    **{
+        name: ("labtrack.tracking.system_metrics", name)
+        for name in (
+            "enable_system_metrics_logging",
+            "disable_system_metrics_logging",
+            "set_system_metrics_sampling_interval",
+            "set_system_metrics_samples_before_logging",
+            "set_system_metrics_node_id",
+        )
+    },
     "data": ("labtrack.data", None),
     # `import mlflow` giving labtrack in this process (labtrack.mlflow_alias).
     "use_as_mlflow": ("labtrack.mlflow_alias", "use_as_mlflow"),
@@ -175,6 +186,8 @@ __all__ = [
     "delete_experiment_tag",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "entities",
     "evaluate",
@@ -225,6 +238,9 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_registry_uri",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

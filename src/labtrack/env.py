@@ -30,7 +30,10 @@ class EnvVar:
         value = os.environ.get(self.name)
         if value not in (None, ""):
             return value
-        return self.fallback.get() if fallback and self.fallback is not None else self.default
+        if fallback and self.fallback is not None:
+            value = self.fallback.get()
+        # This variable's default, not the fallback's, when neither is set.
+        return value if value not in (None, "") else self.default
 
     def pop(self) -> str | None:
         """The value (without fallback or default), removed from the environment: for a

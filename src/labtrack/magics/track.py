@@ -50,6 +50,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", metavar="RUN_ID", help="continue an existing run")
     parser.add_argument("--no-source", action="store_true", help="do not record the cell's source")
     parser.add_argument("--quiet", action="store_true", help="no summary line after the cell")
+    parser.add_argument(
+        "--system",
+        action="store_true",
+        help="log CPU, memory, disk, network and GPU metrics (system/...) while the run is active",
+    )
 
 
 @functools.cache
@@ -121,6 +126,7 @@ class TrackMagics(Magics):
             nested=nested,
             tags=tags,
             experiment_id=self._experiment_id(args.experiment),
+            log_system_metrics=args.system or None,  # None: as LABTRACK_LOG_SYSTEM_METRICS says
         )
         with run:
             # Variables known now are logged with the values the cell starts from; the cell
@@ -184,6 +190,7 @@ class TrackMagics(Magics):
                 nested=args.nested,
                 tags=tags,
                 experiment_id=self._experiment_id(args.experiment),
+                log_system_metrics=args.system or None,  # None: as LABTRACK_LOG_SYSTEM_METRICS says
             )
             self.line_run = run
             self.history = None if args.no_source else CellHistory(state.client(), run.info.run_id)

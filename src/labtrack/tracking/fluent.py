@@ -33,7 +33,7 @@ from labtrack.entities import (
     ViewType,
 )
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
-from labtrack.tracking import state
+from labtrack.tracking import state, system_metrics
 from labtrack.tracking.operations import (
     RunOperations,
     check_synchronous,
@@ -272,10 +272,16 @@ def start_run(
     Else, as in MLflow, a start_run without ``run_id`` resumes the run ``MLFLOW_RUN_ID`` names,
     and removes the variable.
 
+    ``log_system_metrics=True`` samples CPU, memory, disk, network and GPU metrics
+    (``system/...``) every ``LABTRACK_SYSTEM_METRICS_INTERVAL`` seconds until the run ends;
+    None (the default) leaves it to ``LABTRACK_LOG_SYSTEM_METRICS``. A bad value there raises
+    ``InvalidParameter`` before any run starts (see ``labtrack.tracking.system_metrics``).
+
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
     """
     client = _client()
+    sampling = system_metrics.settings_for_run(log_system_metrics)  # refused before a run exists
     with _lock:
         _end_dangling_run(nested)
         if parent_run_id is None and nested and _stack:
@@ -319,6 +325,8 @@ def start_run(
             _capture_git_state(client, run.info.run_id, source_folder())
         _stack.append(active)
         _watch_for_uncaught_exceptions()
+        if sampling is not None:
+            system_metrics.start(client, run.info.run_id, sampling, resumed=run_id is not None)
         return active
 
 
@@ -397,7 +405,8 @@ def _end(status: str, run: ActiveRun | None) -> None:
         while _stack:  # children left open inside the run end with it
             innermost = _stack[-1]
             # Popped only once ended: if the store refuses, the run stays active (and alive)
-            # and end_run() can be called again.
+            # and end_run() can be called again. Its sampler's last point ends with it.
+            system_metrics.stop(innermost.info.run_id)
             innermost.client.set_terminated(innermost.info.run_id, status)
             _stack.pop()
             _process.last_run_id = innermost.info.run_id

@@ -108,11 +108,25 @@ def dashboard(
         linked.append(points)
         row.append(points)
     parts.append(ipywidgets.HBox(row))
+    system = _system_chart(table, experiment)
+    if system is not None:  # CPU and memory, apart from the model's metrics
+        linked.append(system)
+        parts.append(system)
     for other in linked:
         traitlets.link((table, "selected"), (other, "selected"))
     box = ipywidgets.VBox(parts)
+    box.system = system
     box.table, box.chart = table, line
     return box
+
+
+def _system_chart(table: RunsTable, experiment) -> MetricChart | None:
+    """The runs' CPU and memory use (%) over seconds since each began (their steps count
+    samples, not training), or None if no run has system metrics."""
+    keys = [c["name"].removeprefix("metrics.") for c in table.columns if c["group"] == "system"]
+    shown = ("/cpu_utilization_percentage", "/system_memory_usage_percentage")
+    wanted = [key for key in keys if key.endswith(shown)] or keys[:1]
+    return chart(wanted, experiment=experiment, x_axis="relative") if wanted else None
 
 
 def _run_ids(runs) -> list[str]:

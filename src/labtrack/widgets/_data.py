@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MAX_POINTS_PER_SERIES = 2000
+SYSTEM_PREFIX = "system/"  # system metrics' keys (labtrack.tracking.system_metrics)
 MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER: beyond it, integers round
 INFO_COLUMNS: tuple[Column, ...] = (
     {"name": "run_name", "label": "run", "group": "info", "dtype": "string"},
@@ -136,7 +137,9 @@ def json_values(values) -> list:
 
 
 def table_columns(frame: pd.DataFrame) -> list[Column]:
-    """Every column the run table can show: run info first, then metrics, params, tags."""
+    """Every column the run table can show: run info first, then metrics, params, tags.
+    System metrics (``metrics.system/...``) are a group of their own, ``system``, labelled
+    without the prefix."""
     columns = list(INFO_COLUMNS)
     for name in frame.columns:
         group, _, key = name.partition(".")
@@ -144,6 +147,8 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
             if group == "tags" and key.startswith(("mlflow.", "labtrack.")):
                 continue  # bookkeeping tags stay reachable by filter, not in the chooser
             dtype = "number" if group == "metrics" else "string"
+            if group == "metrics" and key.startswith(SYSTEM_PREFIX):
+                group, key = "system", key.removeprefix(SYSTEM_PREFIX)
             columns.append({"name": name, "label": key, "group": group, "dtype": dtype})
     return columns
 
