@@ -144,6 +144,11 @@ _LAZY = {
     **{
         name: ("labtrack.tracking.system_metrics", name)
         for name in (
+    # Alerts on runs (fluent is loaded already).
+    **{
+        name: ("labtrack.tracking.fluent", name)
+        for name in ("alert", "alert_when", "search_alerts")
+    },
             "enable_system_metrics_logging",
             "disable_system_metrics_logging",
             "set_system_metrics_sampling_interval",
@@ -180,6 +185,8 @@ __all__ = [
     "chart",
     "Client",
     "compare",
+    "alert",
+    "alert_when",
     "create_experiment",
     "dashboard",
     "delete_experiment",
@@ -238,6 +245,7 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_registry_uri",
+    "search_alerts",
     "set_system_metrics_node_id",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",

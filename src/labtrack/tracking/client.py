@@ -40,10 +40,12 @@ from labtrack.entities import (
     RunTag,
     ViewType,
 )
+from labtrack.entities.alert import Alert, check_level, check_title_and_text
 from labtrack.errors import InvalidParameter, InvalidState, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking import media
 from labtrack.tracking import validation as v
+from labtrack.tracking.alerts import AlertCondition, check_condition, post_alert
 from labtrack.tracking.naming import random_run_name
 from labtrack.tracking.operations import (
     RunOperations,
@@ -541,6 +543,73 @@ class TrackingClient:
             raise InvalidState(f"run {run_id} is deleted: it cannot log outputs")
         if models:
             self.store.logged_models.log_outputs(run_id, models)
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    def alert(self, run_id: str, title: str, text: str = "", level: str = "INFO") -> Alert:
+        """Store an alert on the run and return it; the JupyterLab sidebar shows it as a
+        notification, and ``LABTRACK_ALERT_WEBHOOK``, when set, gets it in the background.
+        ``level`` is ``INFO``, ``WARN`` or ``ERROR``. Raises ``InvalidParameter`` for an empty
+        or over-long title or text, or an unknown level; ``NotFound`` for an unknown run.
+
+        >>> client.alert(run_id, "val_loss is rising", "3 epochs in a row", "WARN")  # doctest: +SKIP
+        """
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidParameter(f"run_id must be a run id string, got {run_id!r}")
+        title, text = check_title_and_text(title, text)
+        stored = self.store.alerts.add_alert(run_id, title, text, check_level(level))
+        post_alert(stored)
+        return stored
+
+    def alert_when(
+        self,
+        metric: str,
+        above: float | None = None,
+        below: float | None = None,
+        title: str | None = None,
+        level: str = "WARN",
+        once: bool = True,
+    ) -> AlertCondition:
+        """Alert when a point of ``metric`` logged by this process (to any run of this store)
+        is above ``above`` or below ``below``: checked on the background writer as the points
+        are written, never in the logging call. ``once`` (the default) fires once per run;
+        ``once=False`` each time the metric crosses into the condition. Returns the condition:
+        ``cancel()`` stops it. A condition that cannot be checked raises ``InvalidParameter``
+        here."""
+        condition = check_condition(metric, above, below, title, level, once)
+        return self.writer.alert_conditions.add(condition)
+
+    def search_alerts(
+        self,
+        run_ids: Sequence[str] | None = None,
+        since: int | None = None,
+        after_id: int | None = None,
+        levels: Sequence[str] | None = None,
+        max_results: int = 1000,
+    ) -> list[Alert]:
+        """Alerts, oldest first: of ``run_ids`` (every run's when None), at or after ``since``
+        (milliseconds since the epoch), with an id above ``after_id`` (a cursor: the last id
+        seen), of ``levels``; at most ``max_results`` (up to 10,000)."""
+        if run_ids is not None:
+            ids = None if isinstance(run_ids, (str, bytes)) else list(run_ids)
+            if ids is None or not all(isinstance(i, str) for i in ids):
+                raise InvalidParameter(f"run_ids must be a list of run id strings, got {run_ids!r}")
+            run_ids = ids
+        if since is not None:
+            since = v.validate_timestamp(since)
+        if after_id is not None and (
+            isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0
+        ):
+            raise InvalidParameter(f"after_id must be an alert id (an int >= 0), got {after_id!r}")
+        if levels is not None:
+            levels = [
+                check_level(level) for level in ([levels] if isinstance(levels, str) else levels)
+            ]
+        max_results = v.validate_max_results(max_results) or 1000
+        if max_results > 10_000:
+            raise InvalidParameter(f"max_results must be at most 10000, got {max_results}")
+        self._before_read()
+        return self.store.alerts.search_alerts(run_ids, since, after_id, levels, max_results)
 
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""

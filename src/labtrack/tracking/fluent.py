@@ -1201,3 +1201,50 @@ def log_outputs(models: list | None = None) -> None:
     ``run.outputs.model_outputs`` reads them back. See ``Client.log_outputs``."""
     client, target = _logging_target(None)
     client.log_outputs(target, list(models or ()))
+
+
+# -- alerts -----------------------------------------------------------------------------------
+
+
+def alert(title: str, text: str = "", level: str = "INFO", run_id: str | None = None):
+    """Store an alert on the run (the active one by default; one is started if none is) and
+    return it (an ``Alert``): the JupyterLab sidebar shows it as a notification, and
+    ``LABTRACK_ALERT_WEBHOOK``, when set, gets it as Slack- and Discord-compatible JSON in
+    the background. ``level`` is ``INFO``, ``WARN`` or ``ERROR``. See ``Client.alert``.
+
+    >>> lt.alert("val_loss is rising", "3 epochs in a row", level="WARN")  # doctest: +SKIP
+    """
+    client, target = _logging_target(run_id)
+    return client.alert(target, title, text, level)
+
+
+def alert_when(
+    metric: str,
+    above: float | None = None,
+    below: float | None = None,
+    title: str | None = None,
+    level: str = "WARN",
+    once: bool = True,
+):
+    """Alert when a point of ``metric`` this process logs is above ``above`` or below
+    ``below`` (both: outside [below, above]), once per run by default (``once=False``: each
+    time the metric crosses into the condition). It is checked on the background writer as
+    points are written, never in the logging call; a condition that cannot be checked raises
+    ``InvalidParameter`` here. Returns the condition: ``cancel()`` stops it.
+
+    >>> lt.alert_when("val_loss", above=2.0, title="val_loss diverged")  # doctest: +SKIP
+    """
+    active = state.top_run()
+    client = active.client if active is not None else _client()
+    return client.alert_when(metric, above, below, title, level, once)
+
+
+def search_alerts(
+    run_ids: list[str] | None = None,
+    since: int | None = None,
+    after_id: int | None = None,
+    levels: list[str] | None = None,
+    max_results: int = 1000,
+) -> list:
+    """Alerts of the current store, oldest first (see ``Client.search_alerts``)."""
+    return _client().search_alerts(run_ids, since, after_id, levels, max_results)

@@ -57,6 +57,7 @@ from labtrack.store.spool import (
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.store import SqlStore
+from labtrack.tracking.alerts import AlertConditions
 
 # While the store is away, try it again at most this often (each try may wait on a connect).
 _RETRY_AWAY_SECONDS = 1.0
@@ -108,6 +109,9 @@ class MetricWriter:
         self.rejected: list[Rejected] = []  # points the store refused, kept for inspection
         self._unreported = 0  # how many of them the caller has not been told about
         self._unrecorded: list[Rejected] = []  # ... and how many are not on record yet
+        # lt.alert_when's conditions, checked on this thread against the batches written.
+        self.alert_conditions = AlertConditions(store)
+        self._unchecked: deque[list[MetricRow]] = deque()
 
     def add(self, row: MetricRow) -> None:
         """Buffer one point (the hot path: a lock and an append)."""
@@ -182,6 +186,8 @@ class MetricWriter:
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
         self._report_rejected(raise_error=report)
+        if self._unchecked and self._thread is not None:
+            self._wake.set()  # conditions are checked on the writer thread, not the caller's
         if deferred:
             try:
                 self.run_deferred()
@@ -246,6 +252,8 @@ class MetricWriter:
                 self._ends[:0] = ends
                 raise
             self._record_refused()
+            if batch and self.alert_conditions:
+                self._unchecked.append(batch)
             if self._away_since is not None:
                 self._away_since = None
                 warnings.warn(
@@ -449,12 +457,21 @@ class MetricWriter:
             try:
                 self._persist()  # while the store is away, at most every _RETRY_AWAY_SECONDS
                 self.run_deferred()
+                self.check_alerts()
                 if time.monotonic() - self._last_heartbeat >= self.heartbeat_interval:
                     self._last_heartbeat = time.monotonic()
                     self._heartbeat()
             except Exception as error:  # reported at the next flush(); the data stays buffered
                 self._error = error
                 time.sleep(self.interval)
+
+    def check_alerts(self) -> None:
+        """Check lt.alert_when's conditions against the batches written since the last
+        check (on the writer thread; at exit, on the exiting one)."""
+        while self._unchecked:
+            batch = self._unchecked.popleft()
+            # Every point's run key was made by this process (run_pk): its uuid is known.
+            self.alert_conditions.check(batch, self.store.runs.run_uuids_by_pk().__getitem__)
 
     def _reset_after_fork(self) -> None:
         self._buffer_lock = threading.Lock()
@@ -471,6 +488,7 @@ class MetricWriter:
         self._ends, self._confirmed_claims = [], []
         self._unreported = 0
         self.rejected, self._unrecorded = [], []
+        self._unchecked = deque()  # the parent checks its own points
 
 
 def _in_order(work: list[Callable]) -> Callable:
@@ -497,6 +515,7 @@ def _flush_at_exit() -> None:
     for writer in list(_writers.values()):
         try:
             writer.flush()
+            writer.check_alerts()  # the writer thread may not get to the last points
         except Exception as error:  # the interpreter is going away: say so, plainly
             print(f"labtrack: {error}", file=sys.stderr, flush=True)
         if writer.spool_pending and not writer.pending:
