@@ -144,17 +144,17 @@ _LAZY = {
     **{
         name: ("labtrack.tracking.system_metrics", name)
         for name in (
-    # Alerts on runs (fluent is loaded already).
-    **{
-        name: ("labtrack.tracking.fluent", name)
-        for name in ("alert", "alert_when", "search_alerts")
-    },
             "enable_system_metrics_logging",
             "disable_system_metrics_logging",
             "set_system_metrics_sampling_interval",
             "set_system_metrics_samples_before_logging",
             "set_system_metrics_node_id",
         )
+    },
+    # Alerts on runs (fluent is loaded already).
+    **{
+        name: ("labtrack.tracking.fluent", name)
+        for name in ("alert", "alert_when", "search_alerts")
     },
     "data": ("labtrack.data", None),
     # `import mlflow` giving labtrack in this process (labtrack.mlflow_alias).
