@@ -90,6 +90,7 @@ _LAZY = {
     "scatter": ("labtrack.widgets", "scatter"),
     "compare": ("labtrack.widgets", "compare"),
     "dashboard": ("labtrack.widgets", "dashboard"),
+    "parallel": ("labtrack.widgets", "parallel"),
     # Models and the registry (load the model flavors' libraries only when a model needs them).
     "log_model": ("labtrack.models", "log_model"),
     "load_model": ("labtrack.models", "load_model"),
@@ -231,6 +232,7 @@ __all__ = [
     "log_text",
     "MlflowClient",
     "MlflowException",
+    "parallel",
     "register_model",
     "restore_experiment",
     "restore_run",

@@ -13,6 +13,7 @@ from labtrack.errors import InvalidParameter
 from labtrack.widgets._source import RunSource
 from labtrack.widgets.comparison import Compare
 from labtrack.widgets.metric_chart import MetricChart
+from labtrack.widgets.parallel import Parallel
 from labtrack.widgets.runs_table import RunsTable
 from labtrack.widgets.scatter_plot import Scatter
 
@@ -72,6 +73,21 @@ def scatter(
     )
 
 
+def parallel(
+    params: list[str] | None = None,
+    metric: str | None = None,
+    experiment: str | list[str] | None = None,
+    filter: str = "",
+) -> Parallel:
+    """Parallel coordinates: one line per run through its ``params`` and ``metric`` (the
+    last axis, and the lines' colour). By default the params whose values differ between
+    the runs, and the first metric by name. Brush axes to select runs (``.selected``).
+
+    >>> lt.parallel(params=["lr", "optimizer"], metric="val_acc")   # doctest: +SKIP
+    """
+    return Parallel(RunSource(experiment), params=params, metric=metric, filter=filter)
+
+
 def compare(*runs, metric: str | None = None, lower_is_better: bool | None = None) -> Compare:
     """Compare two or more runs: ``lt.compare(run_a, run_b)`` or ``lt.compare([ids...])``."""
     flat = runs[0] if len(runs) == 1 and not isinstance(runs[0], str) else runs
@@ -90,7 +106,8 @@ def dashboard(
     x: str | None = None,
     y: str | None = None,
 ):
-    """Run table, metric chart and scatter together; selecting runs in one selects them in all."""
+    """Run table, metric chart, scatter and (when runs have params) parallel coordinates
+    together; selecting runs in one selects them in all."""
     import ipywidgets
     import traitlets
 
@@ -108,6 +125,12 @@ def dashboard(
         linked.append(points)
         row.append(points)
     parts.append(ipywidgets.HBox(row))
+    lines = None
+    if param_columns and metric_columns:
+        known = f"metrics.{metric}" in metric_columns
+        lines = parallel(metric=metric if known else None, experiment=experiment)
+        linked.append(lines)
+        parts.append(lines)
     system = _system_chart(table, experiment)
     if system is not None:  # CPU and memory, apart from the model's metrics
         linked.append(system)
@@ -116,7 +139,7 @@ def dashboard(
         traitlets.link((table, "selected"), (other, "selected"))
     box = ipywidgets.VBox(parts)
     box.system = system
-    box.table, box.chart = table, line
+    box.table, box.chart, box.parallel = table, line, lines
     return box
 
 
@@ -154,11 +177,13 @@ def _experiment_of(run_id: str) -> list[str]:
 __all__ = [
     "Compare",
     "MetricChart",
+    "Parallel",
     "RunsTable",
     "Scatter",
     "chart",
     "compare",
     "dashboard",
+    "parallel",
     "runs",
     "scatter",
 ]

@@ -142,3 +142,30 @@ class CompareState(TypedDict):
     metric: str  # the metric overlaid and used as the parallel-coordinates target
     selected: list[str]
     empty_message: str  # always "" (two runs at least are compared)
+
+
+class ParallelAxis(TypedDict):
+    """An axis of ``lt.parallel()``: a param or the metric, one value per run."""
+
+    name: str  # as in search_runs: "params.lr", "metrics.val_acc"
+    label: str  # what the axis shows ("lr")
+    kind: Literal["number", "category"]
+    values: list  # numbers, or strings for a category axis; None where a run has none
+
+
+class ParallelRuns(TypedDict):
+    """The runs drawn, as columns: entry ``i`` of each list and of every axis is one run."""
+
+    run_id: list[str]
+    run_name: list[str]
+
+
+class ParallelState(TypedDict):
+    """``Parallel`` (``lt.parallel()``): params -> metric over many runs."""
+
+    params: list[str]  # the param axes' keys, in order
+    metric: str  # the last axis and the lines' colour
+    runs: ParallelRuns  # the runs having the metric
+    axes: list[ParallelAxis]  # the params, then the metric
+    selected: list[str]  # the runs inside every brush (the front end sets it)
+    empty_message: str
