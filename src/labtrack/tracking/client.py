@@ -661,15 +661,17 @@ class TrackingClient:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """At most about ``max_points`` points of a metric that keep its peaks and dips, and
         how many points it has in all: what a chart draws. The store picks them where it
-        can (SQLite); otherwise the whole history is read and the caller downsamples."""
+        can (SQLite, PostgreSQL), and the same rule is applied here to a whole history from
+        one that cannot (``labtrack.tracking.downsampling``)."""
+        from labtrack.tracking import downsampling  # numpy: not at import time
+
         self._before_read()
-        extremes = self.store.metrics.metric_history_extremes(
-            run_id, key, buckets=max(1, (max_points - 2) // 2)
-        )
+        buckets = max(1, (max_points - 2) // 2)
+        extremes = self.store.metrics.metric_history_extremes(run_id, key, buckets=buckets)
         if extremes is not None:
             return extremes
         steps, timestamps, values = self.store.metrics.metric_history_arrays(run_id, key)
-        return steps, timestamps, values, len(values)
+        return (*downsampling.step_range_extremes(steps, timestamps, values, buckets), len(values))
 
     def search_runs(
         self,

@@ -199,67 +199,125 @@ class Metrics:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
         """For a chart of a long history: the lowest and highest point of each of ``buckets``
         equal step ranges, plus the first and last point, as (steps, timestamps, values,
-        total points). None when the history is short enough to read whole, or off SQLite.
+        total points). None when the history is short enough to read whole.
 
-        Each range is one query down the (run, key, step) index, with SQLite's rule that
-        the other columns of a ``min()``/``max()`` query come from that extreme row: a
-        million points take a fraction of what reading them all into Python does.
+        The points are picked in SQL down the (run, key, step) index, on SQLite and PostgreSQL
+        alike, by one rule: a million points take a fraction of what reading them all into
+        Python does, and a chart shows the same curve on either store.
         """
         pk = self.runs.run_pk(run_uuid)
         with self.db.connect() as conn:
-            if conn.dialect.name != "sqlite":
-                return None
             key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()
             if key_id is None:
                 return None
-            cursor = conn.connection.cursor()
+            cursor = conn.connection.cursor()  # the driver's own: plain tuples, no Row objects
             try:
-                where = "FROM metrics WHERE run_id = ? AND key_id = ?"
-                long = cursor.execute(
-                    f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)
-                ).fetchone()
-                if long is None:
-                    return None
-                rows = [
-                    cursor.execute(
-                        f"SELECT step, timestamp, value {where} ORDER BY step {order}, timestamp {order} "
-                        "LIMIT 1",
-                        (pk, key_id),
-                    ).fetchone()
-                    for order in ("ASC", "DESC")
-                ]
-                # Python's integers: steps span up to 2**64 - 1, and every bound must be
-                # exact and stay inside int64 (inclusive ranges: the last one ends at ``high``).
-                low, high = rows[0][0], rows[1][0]
-                span, total = high - low + 1, 0
-                for bucket in range(buckets):
-                    first, last = (
-                        low + bucket * span // buckets,
-                        low + (bucket + 1) * span // buckets - 1,
-                    )
-                    if last < first:
-                        continue
-                    bounds = (pk, key_id, first, last)
-                    lowest = cursor.execute(
-                        f"SELECT step, timestamp, min(value), count(*) {where} "
-                        "AND step BETWEEN ? AND ?",
-                        bounds,
-                    ).fetchone()
-                    if not lowest[3]:
-                        continue
-                    total += lowest[3]
-                    rows.append(lowest[:3])
-                    rows.append(
-                        cursor.execute(
-                            f"SELECT step, timestamp, max(value) {where} AND step BETWEEN ? AND ?",
-                            bounds,
-                        ).fetchone()
-                    )
+                pick = _extremes_sqlite if conn.dialect.name == "sqlite" else _extremes_postgres
+                picked = pick(cursor, pk, key_id, buckets)
             finally:
                 cursor.close()
+        if picked is None:
+            return None
+        rows, total = picked
         # Sorted by (step, timestamp), each point once (a range's min and max may be one row).
         points = {row[:2]: row for row in rows}
         return (*_point_columns([points[at] for at in sorted(points)]), total)
+
+
+def _extremes_sqlite(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
+    """Each range is one query, with SQLite's rule that the other columns of a
+    ``min()``/``max()`` query come from that extreme row."""
+    where = "FROM metrics WHERE run_id = ? AND key_id = ?"
+    long = cursor.execute(
+        f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)
+    ).fetchone()
+    if long is None:
+        return None
+    rows = [
+        cursor.execute(
+            f"SELECT step, timestamp, value {where} ORDER BY step {order}, timestamp {order} "
+            "LIMIT 1",
+            (pk, key_id),
+        ).fetchone()
+        for order in ("ASC", "DESC")
+    ]
+    # Python's integers: steps span up to 2**64 - 1, and every bound must be exact and stay
+    # inside int64 (inclusive ranges: the last one ends at ``high``).
+    low, high = rows[0][0], rows[1][0]
+    span, total = high - low + 1, 0
+    for bucket in range(buckets):
+        first, last = low + bucket * span // buckets, low + (bucket + 1) * span // buckets - 1
+        if last < first:
+            continue
+        bounds = (pk, key_id, first, last)
+        lowest = cursor.execute(
+            f"SELECT step, timestamp, min(value), count(*) {where} AND step BETWEEN ? AND ?",
+            bounds,
+        ).fetchone()
+        if not lowest[3]:
+            continue
+        total += lowest[3]
+        if lowest[2] is None:  # nothing but NaN: the range's first point, drawn as a gap
+            rows.append(
+                cursor.execute(
+                    f"SELECT step, timestamp, value {where} AND step BETWEEN ? AND ? "
+                    "ORDER BY step, timestamp LIMIT 1",
+                    bounds,
+                ).fetchone()
+            )
+            continue
+        rows.append(lowest[:3])
+        rows.append(
+            cursor.execute(
+                f"SELECT step, timestamp, max(value) {where} AND step BETWEEN ? AND ?", bounds
+            ).fetchone()
+        )
+    return rows, total
+
+
+# PostgreSQL has no bare-column rule: each range's extremes are two LATERAL top-1 queries
+# down the index. NULL is how NaN is stored; NULLS LAST keeps a NaN only for a range of NaNs,
+# as SQLite's min()/max() do. Bounds are computed in numeric: a span of 2**64 - 1 steps
+# overflows bigint.
+_POSTGRES_EXTREMES = """
+WITH span AS (
+    SELECT min(step)::numeric AS low, max(step)::numeric - min(step) + 1 AS width
+    FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s
+), ranges AS (
+    SELECT (low + div(g * width, %(buckets)s))::bigint AS first,
+           (low + div((g + 1) * width, %(buckets)s) - 1)::bigint AS last
+    FROM span, generate_series(0, %(buckets)s - 1) AS g
+    WHERE low + div(g * width, %(buckets)s) <= low + div((g + 1) * width, %(buckets)s) - 1
+)
+SELECT point.step, point.timestamp, point.value
+FROM ranges CROSS JOIN LATERAL (
+    (SELECT step, timestamp, value FROM metrics
+     WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
+     ORDER BY value ASC NULLS LAST, step, timestamp LIMIT 1)
+    UNION ALL
+    (SELECT step, timestamp, value FROM metrics
+     WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
+     ORDER BY value DESC NULLS LAST, step, timestamp LIMIT 1)
+) AS point
+UNION ALL
+(SELECT step, timestamp, value FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s
+ ORDER BY step, timestamp LIMIT 1)
+UNION ALL
+(SELECT step, timestamp, value FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s
+ ORDER BY step DESC, timestamp DESC LIMIT 1)
+"""
+
+
+def _extremes_postgres(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
+    cursor.execute("SELECT count(*) FROM metrics WHERE run_id = %s AND key_id = %s", (pk, key_id))
+    total = cursor.fetchone()[0]
+    if total <= 2 * buckets + 2:
+        return None
+    # The planner prices the thousand small LATERAL scans as one huge query and compiles it
+    # with JIT: 0.25 s of a 0.6 s read of a million points, for nothing.
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute(_POSTGRES_EXTREMES, {"run": pk, "key": key_id, "buckets": buckets})
+    return cursor.fetchall(), total
 
 
 def _claim_batch(conn: Connection, batch_id: str) -> bool:
