@@ -90,6 +90,7 @@ _LAZY = {
     "scatter": ("labtrack.widgets", "scatter"),
     "compare": ("labtrack.widgets", "compare"),
     "dashboard": ("labtrack.widgets", "dashboard"),
+    "media": ("labtrack.widgets", "media"),
     "parallel": ("labtrack.widgets", "parallel"),
     # Models and the registry (load the model flavors' libraries only when a model needs them).
     "log_model": ("labtrack.models", "log_model"),
@@ -230,6 +231,7 @@ __all__ = [
     "log_stream",
     "log_table",
     "log_text",
+    "media",
     "MlflowClient",
     "MlflowException",
     "parallel",

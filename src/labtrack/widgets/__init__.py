@@ -1,4 +1,4 @@
-"""Notebook widgets (anywidget + Plotly): run table, metric chart, scatter, comparison.
+"""Notebook widgets (anywidget + Plotly): run table, metric chart, scatter, comparison, media.
 
 They talk to the browser over the kernel's own channel, so they work wherever anywidget
 does (JupyterLab, Notebook 7, VS Code), offline, with no server of their own. Importing
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from labtrack.errors import InvalidParameter
 from labtrack.widgets._source import RunSource
 from labtrack.widgets.comparison import Compare
+from labtrack.widgets.media import Media
 from labtrack.widgets.metric_chart import MetricChart
 from labtrack.widgets.parallel import Parallel
 from labtrack.widgets.runs_table import RunsTable
@@ -100,6 +101,25 @@ def compare(*runs, metric: str | None = None, lower_is_better: bool | None = Non
     )
 
 
+def media(
+    key: str,
+    runs: Iterable | None = None,
+    experiment: str | list[str] | None = None,
+    kind: str | None = None,
+) -> Media:
+    """The images, tables, texts, audio or histograms logged under ``key``, runs side by side,
+    with a step slider; histograms as their distribution over steps. Live while runs log.
+
+    ``runs`` takes run ids, runs, or a DataFrame from ``search_runs``; by default the latest
+    runs that have the key are shown. ``kind`` picks one when a key has several.
+
+    >>> lt.media("samples")                                     # doctest: +SKIP
+    """
+    return Media(
+        RunSource(experiment), key, runs=_run_ids(runs) if runs is not None else None, kind=kind
+    )
+
+
 def dashboard(
     experiment: str | list[str] | None = None,
     metric: str | None = None,
@@ -176,6 +196,7 @@ def _experiment_of(run_id: str) -> list[str]:
 
 __all__ = [
     "Compare",
+    "Media",
     "MetricChart",
     "Parallel",
     "RunsTable",
@@ -183,6 +204,7 @@ __all__ = [
     "chart",
     "compare",
     "dashboard",
+    "media",
     "parallel",
     "runs",
     "scatter",

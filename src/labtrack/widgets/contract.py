@@ -169,3 +169,67 @@ class ParallelState(TypedDict):
     axes: list[ParallelAxis]  # the params, then the metric
     selected: list[str]  # the runs inside every brush (the front end sets it)
     empty_message: str
+
+
+class MediaRun(TypedDict):
+    """A run shown by ``lt.media()``, in display order, with the steps it has media at."""
+
+    run_id: str
+    run_name: str
+    status: str
+    steps: list[int]  # ascending: the step index the slider moves over (union of all runs)
+
+
+class MediaTable(TypedDict):
+    """A logged table's first rows (pandas "split" layout without the index)."""
+
+    columns: list[str]
+    data: list[list]  # rows of JSON values
+    total_rows: int  # rows in the file (``data`` may hold fewer)
+
+
+class Histogram(TypedDict):
+    """One logged histogram, as ``labtrack.tracking.media`` stores it."""
+
+    edges: list[float]  # n + 1 bin edges
+    counts: list[int]  # n counts
+    count: int
+    min: float
+    max: float
+    sum: float
+
+
+class MediaCell(TypedDict):
+    """What one run shows at the chosen step: only this step's payload travels."""
+
+    run_id: str
+    step: int | None  # the step shown: the run's latest at or before the chosen one; None: none
+    data: bytes | None  # an image's PNG or an audio clip's WAV bytes (a binary buffer)
+    text: str | None  # a text (at most MAX_TEXT_CHARS characters)
+    table: MediaTable | None
+    histogram: Histogram | None
+    note: str  # what was cut ("first 100 of 5,000 rows"), "" when nothing was
+    error: str  # why the file could not be read, "" when fine
+
+
+class HistogramSeries(TypedDict):
+    """A run's histograms over steps (at most MAX_HISTOGRAM_STEPS of them, evenly spread)."""
+
+    run_id: str
+    steps: list[int]
+    edges: list[list[float]]  # one list of edges per step
+    counts: list[list[int]]
+
+
+class MediaState(TypedDict):
+    """``Media`` (``lt.media()``): a key's media over steps, runs side by side."""
+
+    key: str
+    kind: Literal["image", "table", "histogram", "text", "audio", ""]  # "": nothing logged yet
+    runs: list[MediaRun]
+    step: int  # the chosen step (the front end's slider sets it)
+    current: list[MediaCell]  # one per run in ``runs``, for ``step``
+    histograms: list[HistogramSeries]  # histograms only: every run's distribution over steps
+    live: bool  # a shown run is still RUNNING
+    selected: list[str]  # the runs shown; empty: the latest runs that have the key
+    empty_message: str
