@@ -35,13 +35,7 @@ const common = {
   outdir,
 };
 
-rmSync(outdir, { recursive: true, force: true });
-mkdirSync(outdir, { recursive: true });
-
-await esbuild.build({
-  ...common,
-  entryPoints: Object.fromEntries(WIDGETS.map((w) => [w, join(here, "widgets", `${w}.ts`)])),
-  format: "esm",
+const plotlyOptions = {
   target: "es2020",
   plugins: [noMapCss],
   define: { global: "window", "define.amd": "false" }, // plotly's deps expect browserify globals
@@ -49,6 +43,16 @@ await esbuild.build({
     regl: "@plotly/regl", // one regl for plotly and gl-text, as plotly's own build does
     buffer: join(here, "shims", "buffer.js"),
   },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+
+await esbuild.build({
+  ...common,
+  entryPoints: Object.fromEntries(WIDGETS.map((w) => [w, join(here, "widgets", `${w}.ts`)])),
+  format: "esm",
+  ...plotlyOptions,
 });
 
 await esbuild.build({
@@ -56,7 +60,17 @@ await esbuild.build({
   entryPoints: Object.fromEntries(WIDGETS.map((w) => [w, join(here, "widgets", `${w}.css`)])),
 });
 
-for (const w of WIDGETS) {
+// The shareable report (lt.report): a classic script (IIFE) and its stylesheet, which Python
+// inlines once into each self-contained HTML file (file:// pages need no module loading).
+await esbuild.build({
+  ...common,
+  entryPoints: { report: join(here, "report", "report.ts") },
+  format: "iife",
+  ...plotlyOptions,
+});
+await esbuild.build({ ...common, entryPoints: { report: join(here, "report", "report.css") } });
+
+for (const w of [...WIDGETS, "report"]) {
   for (const ext of ["js", "css"]) {
     const file = join(outdir, `${w}.${ext}`);
     const raw = statSync(file).size;

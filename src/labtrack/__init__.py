@@ -90,6 +90,8 @@ _LAZY = {
     "scatter": ("labtrack.widgets", "scatter"),
     "compare": ("labtrack.widgets", "compare"),
     "dashboard": ("labtrack.widgets", "dashboard"),
+    # The shareable HTML report (reads the bundle only when called).
+    "report": ("labtrack.report", "report"),
     "media": ("labtrack.widgets", "media"),
     "parallel": ("labtrack.widgets", "parallel"),
     # Models and the registry (load the model flavors' libraries only when a model needs them).
@@ -236,6 +238,7 @@ __all__ = [
     "MlflowException",
     "parallel",
     "register_model",
+    "report",
     "restore_experiment",
     "restore_run",
     "run",

@@ -71,6 +71,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.projects",
     "labtrack.cli.transfer",  # sync, import, export
     "labtrack.cli.mlflow_alias",
+    "labtrack.cli.report",
 ]
 
 
