@@ -29,6 +29,7 @@ from labtrack.entities import (
 from labtrack.errors import AlreadyExists, InvalidParameter, LabtrackError, NotFound
 from labtrack.runs_uri import is_runs_uri
 from labtrack.store.rest import convert
+from labtrack.store.rest.alerts import RestAlerts
 from labtrack.store.rest.http import HttpClient, display_uri
 from labtrack.store.rest.logged_models import RestDatasets, RestLoggedModels
 
@@ -803,7 +804,8 @@ class RestRegistry:
 class RestStore:
     """A tracking server speaking MLflow's REST API (``labtrack server`` or ``mlflow server``),
     with the parts of ``SqlStore``: ``experiments``, ``runs``, ``metrics``, ``search``,
-    ``registry``, ``logged_models`` and ``datasets``. ``http`` sends the requests (credentials, retries, errors)."""
+    ``registry``, ``logged_models``, ``datasets`` and ``alerts``. ``http`` sends the
+    requests (credentials, retries, errors)."""
 
     read_only = False
     database_path = None
@@ -819,6 +821,7 @@ class RestStore:
         self.registry = RestRegistry(self.http)
         self.logged_models = RestLoggedModels(self.http)
         self.datasets = RestDatasets(self.http)
+        self.alerts = RestAlerts(self.http)
 
     @property
     def display_uri(self) -> str:

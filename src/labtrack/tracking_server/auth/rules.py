@@ -414,6 +414,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/model-versions/search", "GET"): _r(
         SIGNED_IN, after=keep_readable("model_versions", MODEL, "name")
     ),
+    # -- labtrack's alerts on runs: writers of the run's experiment add, readers read
+    ("mlflow/labtrack/alerts/create", "POST"): _update_run,
+    ("mlflow/labtrack/alerts/search", "POST"): _r(
+        SIGNED_IN, after=keep_readable("alerts", EXPERIMENT, "experiment_id")
+    ),
+    ("mlflow/labtrack/alerts/last-id", "GET"): _r(SIGNED_IN),
     # -- the artifact proxy: the experiment is the path's first part
     ("mlflow-artifacts/artifacts/{}", "GET"): _r(READ_ACCESS, artifact_path),
     ("mlflow-artifacts/artifacts/{}", "PUT"): _r(UPDATE_ACCESS, artifact_path),
