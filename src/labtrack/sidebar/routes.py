@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from labtrack.sidebar import registry, tracking
+from labtrack.sidebar import alerts, registry, tracking
 
 _SEGMENT = r"([^/]+)"  # one URL-encoded path segment (a model name may hold any character)
 
 ROUTES = [
     (r"stamp", tracking.StampHandler),
+    (r"alerts", alerts.AlertsHandler),
     (r"experiments", tracking.ExperimentsHandler),
     (rf"experiments/{_SEGMENT}/runs", tracking.RunsHandler),
     (rf"runs/{_SEGMENT}", tracking.RunHandler),

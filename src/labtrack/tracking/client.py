@@ -611,6 +611,11 @@ class TrackingClient:
         self._before_read()
         return self.store.alerts.search_alerts(run_ids, since, after_id, levels, max_results)
 
+    def last_alert_id(self) -> int:
+        """The id of the store's newest alert (0 when there is none): a poller's first cursor
+        for ``search_alerts(after_id=...)``, so that it shows only alerts newer than itself."""
+        return self.store.alerts.last_alert_id()
+
     def flush(self) -> None:
         """Persist every metric point logged so far by this process."""
         self.writer.flush()
