@@ -10,6 +10,9 @@ def load_ipython_extension(ipython) -> None:
     if not getattr(ipython, "_labtrack_magics", None):
         ipython._labtrack_magics = TrackMagics(ipython)
         ipython.register_magics(ipython._labtrack_magics)
+        from labtrack.magics import warmup
+
+        warmup.start_after_this_cell(ipython)
 
 
 def register_if_in_ipython() -> None:
