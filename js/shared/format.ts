@@ -57,3 +57,23 @@ export function formatRelativeTime(ms: number | null | undefined, now: number = 
   if (seconds < 30 * 86400) return `${Math.round(seconds / 86400)} d ago`;
   return formatAbsoluteTime(ms).slice(0, 10);
 }
+
+/**
+ * A param as text, float32 values in their shortest form: Keras logs a float32 learning rate
+ * 0.001 as "0.0010000000474974513" (the float64 printout of the nearest float32); that shows as
+ * "0.001", the shortest decimal that reads back as the same float32. Other text is unchanged.
+ */
+export function formatParam(text: string | null | undefined): string {
+  if (text === null || text === undefined) return "";
+  const s = String(text).trim();
+  // Only long printouts with a fraction or exponent: short ones ("0.1") are as short as they
+  // get, and an integer ("1073741824000") must keep its digits.
+  if (s.length < 10 || !/^[-+]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][-+]?\d+)?$/.test(s)) return String(text);
+  const x = Number(s);
+  if (!Number.isFinite(x) || x === 0 || Math.fround(x) !== x) return String(text);
+  for (let p = 1; p <= 9; p++) {
+    const short = x.toPrecision(p);
+    if (Math.fround(Number.parseFloat(short)) === x) return String(Number(short));
+  }
+  return String(text);
+}

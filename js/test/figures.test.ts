@@ -262,3 +262,16 @@ describe("compare", () => {
     expect(metrics.querySelector("tr.lt-current th")!.textContent).toBe("loss");
   });
 });
+
+describe("float32 params", () => {
+  it("show short in the comparison's params, the stored value in the title", () => {
+    const state = fixtures.compare();
+    const lr = state.params.find((p) => p.key === "lr")!;
+    lr.values[0] = "0.0010000000474974513";
+    const cell = Array.from(paramsTable(state, false).querySelectorAll("tbody tr"))
+      .find((tr) => tr.querySelector("th")!.textContent === "lr")!
+      .querySelector("td")!;
+    expect(cell.textContent).toBe("0.001");
+    expect(cell.title).toBe("0.0010000000474974513");
+  });
+});

@@ -74,6 +74,17 @@ describe("runs_table", () => {
     expect(el.querySelector(".lt-countline")!.textContent).toBe("5 runs");
   });
 
+  it("shows a float32 param in its shortest form, the stored value in the title", () => {
+    const state = fixtures.runsTable();
+    state.data["params.lr"]![0] = "0.0010000000474974513";
+    mount(state);
+    const first = rows().find((r) => r.dataset.index === "0")!;
+    const index = state.visible_columns.indexOf("params.lr");
+    const cell = first.querySelectorAll<HTMLElement>(".lt-td")[index]!;
+    expect(cell.textContent).toBe("0.001");
+    expect(cell.title).toBe("0.0010000000474974513");
+  });
+
   it("shows a run name full of markup as text", () => {
     mount();
     expect(el.querySelector("img")).toBeNull();

@@ -3,7 +3,14 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { toFloat64 } from "../shared/buffers";
 import { h, plotlyText, replaceChildren } from "../shared/dom";
 import { ema } from "../shared/ema";
-import { formatAbsoluteTime, formatCount, formatDuration, formatNumber, formatRelativeTime } from "../shared/format";
+import {
+  formatAbsoluteTime,
+  formatCount,
+  formatDuration,
+  formatNumber,
+  formatParam,
+  formatRelativeTime,
+} from "../shared/format";
 import { Disposer, onChange } from "../shared/model";
 import { keepDrawn } from "../shared/redraw";
 import { isDark, readTheme, watchTheme } from "../shared/theme";
@@ -215,5 +222,25 @@ describe("keepDrawn", () => {
     await vi.advanceTimersByTimeAsync(16);
     expect(drawn).toEqual([false, false, false, true]);
     expect(model.listenerCount()).toBe(0);
+  });
+});
+
+describe("formatParam", () => {
+  it("shows a float32 printed as float64 in its shortest round-trip form", () => {
+    expect(formatParam("0.0010000000474974513")).toBe("0.001");
+    expect(formatParam("0.10000000149011612")).toBe("0.1");
+    expect(formatParam("-2.5999999046325684")).toBe("-2.6");
+    expect(formatParam("9.99999993922529e-09")).toBe("1e-8");
+  });
+
+  it("leaves float64 values, short numbers and text as they are", () => {
+    expect(formatParam("0.001")).toBe("0.001");
+    expect(formatParam("0.30000000000000004")).toBe("0.30000000000000004"); // not a float32
+    expect(formatParam("123456789012")).toBe("123456789012");
+    expect(formatParam("1073741824000")).toBe("1073741824000"); // a float32 too, but an integer
+    expect(formatParam("adam")).toBe("adam");
+    expect(formatParam("0x1234567890")).toBe("0x1234567890");
+    expect(formatParam("[0.0010000000474974513]")).toBe("[0.0010000000474974513]");
+    expect(formatParam(null)).toBe("");
   });
 });

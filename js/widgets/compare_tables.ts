@@ -2,7 +2,7 @@
 
 import { runSwatch } from "../shared/colors";
 import { h } from "../shared/dom";
-import { formatNumber } from "../shared/format";
+import { formatNumber, formatParam } from "../shared/format";
 import type { CompareState } from "../shared/types";
 import { statusBadge } from "./table/cells";
 
@@ -26,7 +26,9 @@ export function paramsTable(state: CompareState, onlyDiffering: boolean): HTMLTa
     .map((p) =>
       h("tr", { class: p.differs ? "lt-differs" : "" }, [
         h("th", { text: p.key, attrs: { scope: "row" }, title: p.differs ? "differs between the runs" : "" }),
-        ...p.values.map((v) => h("td", { text: v ?? "", class: v === null ? "lt-missing" : "" })),
+        ...p.values.map((v) =>
+          h("td", { text: formatParam(v), title: v ?? "", class: v === null ? "lt-missing" : "" }),
+        ),
       ]),
     );
   return h("table", { class: "lt-compare-table" }, [h("thead", {}, [headerRow(state)]), h("tbody", {}, rows)]);

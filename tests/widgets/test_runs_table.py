@@ -81,3 +81,36 @@ def test_refresh_picks_up_new_runs(sweep):
         pass
     table.refresh()
     assert table.data["run_name"][0] == "e"
+
+
+def test_float32_params_show_short_in_the_fallback_and_are_stored_unchanged(tracking_uri):
+    import numpy as np
+
+    lt.set_experiment("keras")
+    with lt.start_run(run_name="k"):
+        lt.log_param("learning_rate", float(np.float32(0.001)))  # as Keras logs it
+        lt.log_param("eps", 0.30000000000000004)  # a float64: not shortened
+    table = lt.runs("keras", columns=["run_name", "params.learning_rate", "params.eps"])
+    assert table.data["params.learning_rate"] == ["0.0010000000474974513"]  # stored as logged
+    text = table.fallback_text()
+    assert "0.001 " in text + " " and "0.0010000000474974513" not in text
+    assert "0.30000000000000004" in text
+    assert "<td>0.001</td>" in table.fallback_html()
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("0.0010000000474974513", "0.001"),
+        ("-2.5999999046325684", "-2.6"),
+        ("0.30000000000000004", "0.30000000000000004"),
+        ("1073741824000", "1073741824000"),
+        ("adam", "adam"),
+        ("0.1", "0.1"),
+        (None, None),
+    ],
+)
+def test_short_param(text, shown):
+    from labtrack.widgets._data import short_param
+
+    assert short_param(text) == shown

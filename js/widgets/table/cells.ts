@@ -1,7 +1,7 @@
 // What a table cell shows for each column dtype; text only (no markup from values).
 
 import { h } from "../../shared/dom";
-import { formatAbsoluteTime, formatDuration, formatNumber, formatRelativeTime } from "../../shared/format";
+import { formatAbsoluteTime, formatDuration, formatNumber, formatParam, formatRelativeTime } from "../../shared/format";
 import type { Cell, Column, Dtype } from "../../shared/types";
 
 const STATUSES = new Set(["RUNNING", "FINISHED", "FAILED", "KILLED", "SCHEDULED"]);
@@ -46,7 +46,8 @@ export function fillCell(cell: HTMLElement, column: Column, value: Cell | undefi
       if (typeof v === "number") cell.title = String(v);
       return;
     default:
-      cell.textContent = String(v);
+      // A param's float32 printout shows short; the title keeps the value as stored.
+      cell.textContent = column.group === "params" ? formatParam(String(v)) : String(v);
       cell.title = String(v);
   }
 }

@@ -8,6 +8,7 @@ of the series), so spikes and dips survive however long the history is.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -134,6 +135,25 @@ def json_values(values) -> list:
         else:
             out.append(value)
     return out
+
+
+_DECIMAL = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][-+]?\d+)?")
+
+
+def short_param(text):
+    """A param's text with a float32 printout in its shortest form, as the widgets show it:
+    Keras logs a float32 0.001 as ``"0.0010000000474974513"``, shown ``"0.001"`` (the shortest
+    decimal reading back as the same float32). Other values are returned unchanged."""
+    if not isinstance(text, str) or len(text.strip()) < 10 or not _DECIMAL.fullmatch(text.strip()):
+        return text
+    value = float(text)
+    if not math.isfinite(value) or value == 0 or float(np.float32(value)) != value:
+        return text
+    for digits in range(1, 10):
+        short = float(f"{value:.{digits}g}")
+        if float(np.float32(short)) == value:
+            return repr(short)
+    return text
 
 
 def table_columns(frame: pd.DataFrame) -> list[Column]:

@@ -13,6 +13,10 @@ DEFAULT_VISIBLE = ("run_name", "status", "start_time", "duration")
 FALLBACK_ROWS = 50
 
 
+def _same(value):
+    return value
+
+
 class RunsTable(RunsWidget):
     """The runs of one or more experiments. ``widget.selected`` holds the selected run ids.
 
@@ -78,7 +82,11 @@ class RunsTable(RunsWidget):
         names = self.visible_columns
         labels = {c["name"]: c["label"] for c in self.columns}
         count = len(self.data.get("run_id", []))
-        rows = [[self.data[n][i] for n in names] for i in range(min(count, limit or count))]
+        shown = [_data.short_param if n.startswith("params.") else _same for n in names]
+        rows = [
+            [show(self.data[n][i]) for n, show in zip(names, shown, strict=True)]
+            for i in range(min(count, limit or count))
+        ]
         return [labels.get(n, n) for n in names], rows
 
     def fallback_table(self) -> tuple[list[str], list[list], str]:
