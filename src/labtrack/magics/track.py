@@ -46,6 +46,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tags", action="append", default=[], metavar="k=v,k2=v2", help="tags to set"
     )
+    parser.add_argument("--group", help="the run's group (lt.chart/lt.runs group_by=...)")
     parser.add_argument("--nested", action="store_true", help="start a child of the active run")
     parser.add_argument("--resume", metavar="RUN_ID", help="continue an existing run")
     parser.add_argument("--no-source", action="store_true", help="do not record the cell's source")
@@ -127,6 +128,7 @@ class TrackMagics(Magics):
             tags=tags,
             experiment_id=self._experiment_id(args.experiment),
             log_system_metrics=args.system or None,  # None: as LABTRACK_LOG_SYSTEM_METRICS says
+            group=args.group,
         )
         with run:
             # Variables known now are logged with the values the cell starts from; the cell
@@ -191,6 +193,7 @@ class TrackMagics(Magics):
                 tags=tags,
                 experiment_id=self._experiment_id(args.experiment),
                 log_system_metrics=args.system or None,  # None: as LABTRACK_LOG_SYSTEM_METRICS says
+                group=args.group,
             )
             self.line_run = run
             self.history = None if args.no_source else CellHistory(state.client(), run.info.run_id)

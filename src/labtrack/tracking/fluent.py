@@ -256,6 +256,17 @@ def restore_experiment(experiment_id: str) -> None:
 # -- runs -----------------------------------------------------------------------------------
 
 
+#: The tag holding a run's group (``start_run(group=...)``): a tag, so HTTP stores and
+#: searches (``tags.labtrack.group = 'adam'``) carry it as any other.
+GROUP_TAG = "labtrack.group"
+
+
+def _check_group(group) -> str:
+    if not isinstance(group, str) or not group.strip():
+        raise InvalidParameter(f"group must be a non-empty string, got {group!r}")
+    return group
+
+
 def start_run(
     run_id: str | None = None,
     experiment_id: str | None = None,
@@ -265,6 +276,7 @@ def start_run(
     tags: dict | None = None,
     description: str | None = None,
     log_system_metrics: bool | None = None,
+    group: str | None = None,
 ) -> ActiveRun:
     """Start a run (or resume one by ``run_id``) and make it active.
 
@@ -277,11 +289,17 @@ def start_run(
     None (the default) leaves it to ``LABTRACK_LOG_SYSTEM_METRICS``. A bad value there raises
     ``InvalidParameter`` before any run starts (see ``labtrack.tracking.system_metrics``).
 
+    ``group`` puts the run in a group (the tag ``labtrack.group``): ``lt.chart(...,
+    group_by="tags.labtrack.group")`` draws a group's mean and range, ``lt.runs(group_by=...)``
+    groups its rows.
+
     >>> with lt.start_run(run_name="baseline") as run:  # doctest: +SKIP
     ...     lt.log_param("lr", 0.01)
     """
     client = _client()
     sampling = system_metrics.settings_for_run(log_system_metrics)  # refused before a run exists
+    if group is not None:
+        tags = {**(tags or {}), GROUP_TAG: _check_group(group)}
     with _lock:
         _end_dangling_run(nested)
         if parent_run_id is None and nested and _stack:
