@@ -2,13 +2,22 @@
 // run's or a model version's details in the main area.
 
 import { ILabShell, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette, MainAreaWidget } from "@jupyterlab/apputils";
+import { ICommandPalette, MainAreaWidget, Notification } from "@jupyterlab/apputils";
+import { ServerConnection } from "@jupyterlab/services";
 
 import { restApi } from "./api";
 import { DetailsView, type Subject, subjectId } from "./details";
 import { askPromotion, confirmArchive } from "./dialogs";
 import { labtrackIcon } from "./icon";
-import { SidebarModel } from "./model";
+import {
+  type Alert,
+  type AlertPage,
+  type AlertsApi,
+  AlertWatcher,
+  alertMessage,
+  notificationType,
+  SidebarModel,
+} from "./model";
 import { SidebarPanel } from "./sidebar";
 
 const COMMANDS = {
@@ -76,7 +85,40 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => shell.activateById(panel.id),
     });
     palette?.addItem({ command: COMMANDS.show, category: "labtrack" });
+
+    // Alerts (lt.alert, lt.alert_when) show as notifications whether or not the panel is open.
+    const showAlert = (alert: Alert) =>
+      Notification.emit(alertMessage(alert), notificationType(alert.level), {
+        // An error stays until dismissed; the others leave on their own (and stay listed in
+        // the notification center).
+        autoClose: alert.level === "ERROR" ? false : ALERT_SECONDS * 1000,
+        actions: [
+          {
+            label: "Open run",
+            caption: `Open the details of run ${alert.run_id}`,
+            callback: () => void app.commands.execute(COMMANDS.openRun, { runId: alert.run_id }),
+          },
+        ],
+      });
+    new AlertWatcher(alertsApi(api.stamp, app.serviceManager.serverSettings), showAlert).start();
   },
 };
+
+// How long an INFO or WARN alert's notification stays on screen.
+const ALERT_SECONDS = 15;
+
+/** The `alerts` route (`labtrack.sidebar.alerts`), beside the panel's `stamp`. */
+function alertsApi(stamp: () => Promise<string>, settings: ServerConnection.ISettings): AlertsApi {
+  return {
+    stamp,
+    async alerts(after) {
+      const query = after === null ? "" : `?after=${encodeURIComponent(String(after))}`;
+      const url = `${settings.baseUrl.replace(/\/?$/, "/")}labtrack/api/alerts${query}`;
+      const response = await ServerConnection.makeRequest(url, {}, settings);
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      return (await response.json()) as AlertPage;
+    },
+  };
+}
 
 export default plugin;

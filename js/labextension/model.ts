@@ -213,3 +213,106 @@ export class SidebarModel {
 export function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+// -- alerts ---------------------------------------------------------------------------------
+
+export type AlertLevel = "INFO" | "WARN" | "ERROR";
+
+/** An alert as the server's `alerts` route sends it (`labtrack.sidebar.alerts`). */
+export interface Alert {
+  id: number;
+  run_id: string;
+  experiment_id: string | null;
+  title: string;
+  text: string;
+  level: AlertLevel;
+  timestamp: number;
+  metric_key: string | null;
+  metric_value: number | null;
+  step: number | null;
+}
+
+/** A page of alerts newer than a cursor, and the cursor to ask with next. */
+export interface AlertPage {
+  alerts: Alert[];
+  cursor: number;
+}
+
+/** What the watcher asks the server: the store's stamp (as the panel does) and the alerts
+ * after a cursor (null: none, only the newest id, where a page opened now starts). */
+export interface AlertsApi {
+  stamp(): Promise<string>;
+  alerts(after: number | null): Promise<AlertPage>;
+}
+
+// A burst bigger than this many pages waits for the next ticks.
+const MAX_PAGES_PER_POLL = 10;
+
+/** Shows each new alert of the store once (`show`), oldest first. It polls while the page is
+ * open, whether or not the panel is visible: the cheap stamp every tick, the alerts route only
+ * when the stamp moved. Alerts logged before the page opened are not shown. */
+export class AlertWatcher {
+  private cursor: number | null = null;
+  private lastStamp: string | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private polling: Promise<void> | null = null;
+
+  constructor(
+    readonly api: AlertsApi,
+    readonly show: (alert: Alert) => void,
+  ) {}
+
+  /** One look; a look asked for during another is that one. */
+  poll(): Promise<void> {
+    this.polling ??= this.look().finally(() => (this.polling = null));
+    return this.polling;
+  }
+
+  private async look(): Promise<void> {
+    let stamp: string;
+    try {
+      stamp = await this.api.stamp();
+      if (stamp === this.lastStamp && this.cursor !== null) return;
+      for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages++) {
+        const page = await this.api.alerts(this.cursor);
+        const first = this.cursor === null;
+        for (const alert of page.alerts) {
+          if (!first && alert.id > (this.cursor ?? 0)) this.show(alert);
+        }
+        const moved = page.cursor !== this.cursor;
+        this.cursor = Math.max(page.cursor, this.cursor ?? 0);
+        if (first || !moved || page.alerts.length === 0) break;
+      }
+    } catch {
+      return; // the server is away (restarting, offline): try again at the next tick
+    }
+    this.lastStamp = stamp;
+  }
+
+  /** Look every `interval` ms until `stop()`. */
+  start(interval = POLL_MS): void {
+    if (this.timer !== null) return;
+    void this.poll();
+    this.timer = setInterval(() => void this.poll(), interval);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/** The JupyterLab notification type of an alert's level. */
+export function notificationType(level: AlertLevel): "info" | "warning" | "error" {
+  return level === "ERROR" ? "error" : level === "WARN" ? "warning" : "info";
+}
+
+// JupyterLab cuts a notification's message at 140 characters.
+const MESSAGE_LIMIT = 140;
+
+/** The notification's one line: the alert's title, then its text. */
+export function alertMessage(alert: Alert): string {
+  const text = alert.text.trim().replace(/\s+/g, " ");
+  const line = text ? `${alert.title}: ${text}` : alert.title;
+  return line.length <= MESSAGE_LIMIT ? line : `${line.slice(0, MESSAGE_LIMIT - 1)}…`;
+}
