@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from labtrack.autolog import _samples
 from labtrack.autolog._common import (
     FitCall,
     configure,
@@ -41,6 +42,7 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     registered_model_name: str | None = None,
     extra_tags: dict[str, str] | None = None,
+    log_samples: int | tuple | None = None,
 ) -> None:
     """Log every ``keras.Model.fit`` as ``mlflow.keras.autolog()`` does: ``fit``'s arguments
     as params (``epochs``, ``batch_size``, ``validation_split``, ..., defaults included; not
@@ -58,9 +60,17 @@ def autolog(
     ``log_every_epoch=False`` with ``log_every_n_steps=n`` logs each n-th training step's
     ``logs`` instead, at step = the optimizer's iteration count.
 
+    ``log_samples`` (labtrack's, off by default) logs sample predictions after each epoch,
+    as the media table ``samples/predictions`` at step = epoch (see ``lt.media``): give an
+    int ``n`` for the first ``n`` samples of ``validation_data`` (else of ``x`` and ``y``),
+    or the samples as ``(x, y)`` or ``(x,)``. Columns: ``sample``, ``target``,
+    ``prediction`` (a class, the argmax of the outputs, or a regressor's value), and for
+    classifiers ``score`` and ``correct``.
+
     >>> import labtrack as lt                                    # doctest: +SKIP
     >>> lt.keras.autolog()
     >>> model.fit(x, y, epochs=3, validation_split=0.2)   # metrics loss, val_loss at steps 0..2
+    >>> lt.keras.autolog(log_samples=8)                 # and 8 validation predictions per epoch
     """
     # MLflow's rule: per epoch or every n steps, one of the two.
     if log_every_epoch == (log_every_n_steps is not None):
@@ -87,6 +97,7 @@ def autolog(
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         registered_model_name=registered_model_name,
         extra_tags=extra_tags,
+        log_samples=_samples.check_option(log_samples),
     )
 
 
@@ -108,6 +119,10 @@ def _before_fit(call: FitCall) -> None:
     callback = _callback_class()(
         call.run_id, options.get("log_every_epoch", True), options.get("log_every_n_steps")
     )
+    if options.get("log_samples") is not None:
+        callback.samples = safely(
+            FLAVOR, "take the samples to predict", _samples_of, options["log_samples"], arguments
+        )
     call.set_argument("callbacks", [*user_callbacks, callback])
     params = functools.partial(_training_params, arguments, call.state["early_stopping"])
     safely(
@@ -118,6 +133,15 @@ def _before_fit(call: FitCall) -> None:
         safely(FLAVOR, "log an input example", log_input_example, call.run_id, x)
     if call.config.options.get("log_datasets"):
         safely(FLAVOR, "log the datasets", _log_datasets, call.run_id, arguments)
+
+
+def _samples_of(option: Any, arguments: dict[str, Any]) -> tuple[Any, Any] | None:
+    """``log_samples``' samples: its own, or the first n of the validation or training data."""
+    validation = arguments.get("validation_data")
+    candidates = [(arguments.get("x"), arguments.get("y"))]
+    if isinstance(validation, (tuple, list)) and len(validation) >= 2:
+        candidates.insert(0, (validation[0], validation[1]))
+    return _samples.first(option, *candidates)
 
 
 def _log_datasets(run_id: str, arguments: dict[str, Any]) -> None:
@@ -210,6 +234,7 @@ def _callback_class() -> type:
             super().__init__()
             self.run_id = run_id
             self.every_epoch, self.every_n_steps = every_epoch, every_n_steps
+            self.samples: tuple[Any, Any] | None = None  # (x, y) to predict after each epoch
 
         def on_train_begin(self, logs=None):
             # In on_train_begin, not before fit: by now Keras has built the model.
@@ -256,6 +281,13 @@ def _callback_class() -> type:
         def on_epoch_end(self, epoch, logs=None):
             if logs and self.every_epoch:
                 self._log(logs, epoch, "epoch")
+            if self.samples is not None:
+                safely(FLAVOR, "log sample predictions", self._log_samples, epoch)
+
+        def _log_samples(self, epoch: int) -> None:
+            x, y = self.samples
+            outputs = self.model.predict(x, verbose=0)
+            _samples.log_predictions(self.run_id, outputs, y, epoch)
 
         def on_train_batch_end(self, batch, logs=None):
             if logs and self.every_n_steps:

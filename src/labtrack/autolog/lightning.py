@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from labtrack.autolog import _samples
 from labtrack.autolog._common import FitCall, get_config, param_value, patch, safely, wrap_fit
 from labtrack.autolog._torch import FLAVOR, log_pytorch_model, model_params, to_float
 from labtrack.tracking import fluent
@@ -201,11 +202,13 @@ def _callback_class(namespace: str) -> type:
             self.checkpoints: _Checkpoints | None = None
             self.step_metrics: set[str] = set()
             self.epoch_metrics: set[str] = set()
+            self.samples: Any = None  # log_samples: an int or (x, y) until first used
 
         def start(self, run_id: str, options: dict[str, Any], checkpoints: Any) -> None:
             self.run_id, self.checkpoints = run_id, checkpoints
             self.every_n_step = options.get("log_every_n_step")
             self.every_n_epoch = options.get("log_every_n_epoch") or 1
+            self.samples = options.get("log_samples")
             self.step_metrics.clear()
             self.epoch_metrics.clear()
 
@@ -260,6 +263,26 @@ def _callback_class(namespace: str) -> type:
                 )
             if self.checkpoints is not None and self.checkpoints.save_freq == "epoch":
                 safely(FLAVOR, "log a checkpoint", self.checkpoints.consider, trainer)
+            if self.samples is not None:
+                safely(FLAVOR, "log sample predictions", self._log_samples, trainer, pl_module)
+
+        def _log_samples(self, trainer, pl_module) -> None:
+            if not isinstance(self.samples, tuple):  # n: taken once the loaders exist
+                self.samples = _samples.first(
+                    self.samples,
+                    *(_first_batch(loader) for loader in _loaders(trainer)),
+                )
+            import torch
+
+            x, y = self.samples
+            training = pl_module.training
+            pl_module.eval()
+            try:
+                with torch.no_grad():
+                    outputs = pl_module(torch.as_tensor(x).to(pl_module.device))
+            finally:
+                pl_module.train(training)
+            _samples.log_predictions(self.run_id, outputs, y, pl_module.current_epoch)
 
         @rank_zero_only
         def on_train_batch_end(self, trainer, pl_module, *args):
@@ -303,6 +326,27 @@ def _callback_class(namespace: str) -> type:
             self._log(trainer, dict(trainer.callback_metrics), None)
 
     return LabtrackAutologCallback
+
+
+def _loaders(trainer: Any) -> list[Any]:
+    """The trainer's validation loaders, then its training ones (whichever it has)."""
+    found = []
+    for loaders in (trainer.val_dataloaders, trainer.train_dataloader):
+        if isinstance(loaders, (list, tuple)):
+            found.extend(loaders)
+        elif isinstance(loaders, Mapping):
+            found.extend(loaders.values())
+        elif loaders is not None:
+            found.append(loaders)
+    return found
+
+
+def _first_batch(loader: Any) -> tuple[Any, Any]:
+    """A loader's first batch as ``(x, y)``: a batch is ``(x, y, ...)`` or ``x`` alone."""
+    batch = next(iter(loader))
+    if isinstance(batch, (list, tuple)):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    return batch, None
 
 
 def logger_class() -> type:

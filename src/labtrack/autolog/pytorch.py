@@ -49,6 +49,7 @@ def autolog(
     disable_for_unsupported_versions: bool = False,
     registered_model_name: str | None = None,
     extra_tags: dict[str, str] | None = None,
+    log_samples: int | tuple | None = None,
 ) -> None:
     """Log every Lightning ``Trainer.fit`` (``lightning.pytorch`` or ``pytorch_lightning``) as
     ``mlflow.pytorch.autolog()`` does: each epoch's ``trainer.callback_metrics`` (what the
@@ -70,9 +71,18 @@ def autolog(
     ``log_datasets`` and ``log_model_signatures`` are accepted: MLflow's Lightning
     autologging logs no datasets, and labtrack's PyTorch model records no signature.
 
+    ``log_samples`` (labtrack's, off by default) logs sample predictions at the end of each
+    training epoch (the module in eval mode, without gradients), as the media table
+    ``samples/predictions`` at step = epoch (see ``lt.media``): give an int ``n`` for the
+    first ``n`` samples of the first validation batch (else training batch), which must be
+    ``(x, y, ...)`` or ``x``, or the samples as ``(x, y)`` or ``(x,)``. Columns: ``sample``,
+    ``target``, ``prediction`` (the argmax of the outputs, or a regressor's value), and for
+    classifiers ``score`` and ``correct``.
+
     >>> import labtrack as lt                                   # doctest: +SKIP
     >>> lt.pytorch.autolog()
     >>> trainer.fit(model, train_loader)
+    >>> lt.pytorch.autolog(log_samples=(x_val[:8], y_val[:8]))   # their predictions per epoch
     """
     if checkpoint and checkpoint_save_best_only and checkpoint_mode not in ("min", "max"):
         raise InvalidParameter(f"checkpoint_mode must be 'min' or 'max', got {checkpoint_mode!r}")
@@ -86,7 +96,7 @@ def autolog(
         raise InvalidParameter(
             f"checkpoint_save_freq must be 'epoch' or a positive int, got {checkpoint_save_freq!r}"
         )
-    from labtrack.autolog import lightning, tensorboard_writer
+    from labtrack.autolog import _samples, lightning, tensorboard_writer
 
     patches = {module: lightning.installer(module) for module in lightning.MODULES}
     patches[tensorboard_writer.MODULE] = tensorboard_writer.install
@@ -103,6 +113,7 @@ def autolog(
         disable_for_unsupported_versions=disable_for_unsupported_versions,
         registered_model_name=registered_model_name,
         extra_tags=extra_tags,
+        log_samples=_samples.check_option(log_samples),
         checkpoint=checkpoint
         and {
             "monitor": checkpoint_monitor,

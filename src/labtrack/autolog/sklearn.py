@@ -3,11 +3,12 @@
 A ``fit`` (or ``fit_transform``, ``fit_predict``) logs the estimator's params, the tags
 ``estimator_name`` and ``estimator_class``, MLflow's ``training_*`` metrics, the artifacts
 ``estimator.html`` and, for a classifier, ``training_confusion_matrix.png`` (and the ROC and
-precision-recall curves for two classes), and the model under ``model/``. A parameter search
-adds ``best_*`` params, ``best_cv_score``, ``cv_results.csv``, ``best_estimator/`` and one
-child run per candidate. After training, ``model.score(X_test, y_test)`` and the
-``sklearn.metrics`` functions called on a model's predictions log post-training metrics
-named as MLflow names them (``LogisticRegression_score_X_test``, ``accuracy_score_X_test``).
+precision-recall curves for two classes, from ``predict_proba`` or ``decision_function``),
+and the model under ``model/``. A parameter search adds ``best_*`` params,
+``best_cv_score``, ``cv_results.csv``, ``best_estimator/`` and one child run per candidate.
+After training, ``model.score(X_test, y_test)`` and the ``sklearn.metrics`` functions called
+on a model's predictions log post-training metrics named as MLflow names them
+(``LogisticRegression_score_X_test``, ``accuracy_score_X_test``).
 
 Which methods are patched: those defined in a subclass of ``BaseEstimator``, the ones that
 exist when scikit-learn is imported (found by walking ``__subclasses__``) and those defined
@@ -416,7 +417,9 @@ def _classifier_plots(estimator, X, y, sample_weight) -> dict[str, Any]:
             estimator, X, y, sample_weight=sample_weight, normalize="true", cmap="Blues", ax=ax
         ).ax_.set_title("Normalized confusion matrix")
     }
-    if len(np.unique(y)) == 2:
+    # The curves need scores: without predict_proba or decision_function there are none.
+    scores = hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")
+    if len(np.unique(y)) == 2 and scores:
         plots["roc_curve"] = lambda ax: m.RocCurveDisplay.from_estimator(
             estimator, X, y, sample_weight=sample_weight, ax=ax
         ).ax_.set_title("ROC curve")
