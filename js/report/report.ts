@@ -10,7 +10,7 @@ import { buildLineFigure } from "../shared/chart";
 import { runSwatch } from "../shared/colors";
 import { h, replaceChildren } from "../shared/dom";
 import { formatAbsoluteTime, formatCount } from "../shared/format";
-import { markdownElement } from "../shared/markdown";
+import { renderMarkdown } from "../shared/markdown";
 import { readTheme, type Theme } from "../shared/theme";
 import type { Column, CompareState, Figure, Series, SortKey } from "../shared/types";
 import { buildParcoordsFigure } from "../widgets/compare_figure";
@@ -127,7 +127,11 @@ function plot(className: string, figure: (theme: Theme) => Figure | null, plots:
 function lineFigure(series: Series[], metric: string, theme: Theme): Figure {
   const figure = buildLineFigure(series, { metrics: [metric], xAxis: "step", smoothing: 0, logY: false }, theme);
   const runs = new Set(series.map((s) => s.run_id)).size;
-  figure.layout = { ...figure.layout, height: 320, showlegend: runs <= LEGEND_MAX_RUNS };
+  // The legend goes under the plot: beside it, long run names would squeeze the curves.
+  const legend = { ...(figure.layout.legend as object), orientation: "h", x: 0, y: -0.22, yanchor: "top" };
+  const showlegend = runs <= LEGEND_MAX_RUNS;
+  const height = showlegend ? 340 + 22 * Math.ceil(runs / 3) : 320;
+  figure.layout = { ...figure.layout, height, showlegend, legend };
   return figure;
 }
 
@@ -171,6 +175,25 @@ function compareSection(data: ReportData, state: CompareState, series: Series[],
   );
 }
 
+/**
+ * A note as sanitized Markdown, with images that are not inlined shown by their alt text:
+ * the report loads nothing (its policy would refuse it, and it must read the same offline).
+ * The sanitized HTML is parsed in an inert template, so nothing is fetched before that.
+ */
+export function noteElement(text: string): HTMLElement {
+  const template = document.createElement("template");
+  template.innerHTML = renderMarkdown(text); // sanitized by DOMPurify
+  for (const image of template.content.querySelectorAll("img")) {
+    if (!isInlineImage(image.getAttribute("src"))) {
+      const alt = image.getAttribute("alt");
+      image.replaceWith(alt ? `[${alt}]` : "");
+    }
+  }
+  const el = h("div", { class: "lt-markdown" });
+  el.append(template.content);
+  return el;
+}
+
 function notesSection(data: ReportData): HTMLElement | null {
   if (!data.notes.length) return null;
   return section(
@@ -179,7 +202,7 @@ function notesSection(data: ReportData): HTMLElement | null {
     data.notes.map((note) =>
       h("article", { class: "lt-report-note" }, [
         h("h3", {}, [runSwatch(note.run_id), h("span", { text: note.run_name || note.run_id })]),
-        markdownElement(note.note),
+        noteElement(note.note),
       ]),
     ),
   );

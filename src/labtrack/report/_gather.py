@@ -193,8 +193,8 @@ def _param_columns(frame: pd.DataFrame, params: list[str] | None) -> list[str]:
 
 
 def _scatter(frame: pd.DataFrame, metric: str, params: list[str] | None) -> dict | None:
-    """The primary metric against the first param that varies (numeric ones first); a log
-    x axis when that param spans orders of magnitude (learning rates)."""
+    """The primary metric against the param with the most distinct values (numeric ones
+    first); a log x axis when that param spans orders of magnitude (learning rates)."""
     import pandas as pd
 
     from labtrack.widgets import _data
@@ -203,9 +203,9 @@ def _scatter(frame: pd.DataFrame, metric: str, params: list[str] | None) -> dict
         return None
     candidates = _param_columns(frame, params)
     numeric = [c for c in candidates if pd.to_numeric(frame[c], errors="coerce").notna().all()]
-    x = (numeric or candidates or [None])[0]
-    if x is None:
+    if not candidates:
         return None
+    x = max(numeric or candidates, key=lambda c: frame[c].nunique())  # the first of equals
     points, x_kind, y_kind = _data.scatter_points(frame, x, f"metrics.{metric}")
     positive = [v for v in points["x"] if isinstance(v, (int, float)) and v > 0]
     log_x = (
