@@ -7,7 +7,10 @@ import { type Theme, themeAxis, themeLayout } from "../shared/theme";
 import type { Figure } from "../shared/types";
 import type { Histogram, HistogramSeries } from "./media_types";
 
-const RIDGE_HEIGHT = 2.5; // a full-height curve spans this many step gaps
+// The tallest curve spans this many step gaps, or this share of all the steps if more: a
+// few steps overlap a little, many (TensorBoard's look) overlap a lot.
+const RIDGE_GAPS = 2.5;
+const RIDGE_SHARE = 0.2;
 
 /** `#rrggbb` at `alpha`; other colour strings are returned unchanged. */
 export function withAlpha(color: string, alpha: number): string {
@@ -46,7 +49,7 @@ export function buildRidgeline(
   let peak = 1;
   for (const counts of series.counts) for (const count of counts) peak = Math.max(peak, count);
   if (chosen) for (const count of chosen.histogram.counts) peak = Math.max(peak, count);
-  const scale = (gap * RIDGE_HEIGHT) / peak;
+  const scale = Math.max(gap * RIDGE_GAPS, span * RIDGE_SHARE) / peak;
   const data: Record<string, unknown>[] = steps.map((step, i) => {
     const { x, y } = outline(series.edges[i], series.counts[i], step, scale);
     const age = steps.length > 1 ? i / (steps.length - 1) : 1; // 0 oldest .. 1 newest
