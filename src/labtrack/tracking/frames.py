@@ -14,6 +14,7 @@ INFO_COLUMNS = ("run_id", "experiment_id", "status", "artifact_uri", "start_time
 
 def runs_frame(columns: RunColumns) -> pd.DataFrame:
     """One row per run: the info columns, then ``metrics.*``, ``params.*`` and ``tags.*`` (sorted)."""
+    import numpy as np
     import pandas as pd
 
     count = len(columns.runs)
@@ -25,23 +26,26 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
         "start_time": _utc_times([row.start_time for row in columns.runs]),
         "end_time": _utc_times([row.end_time for row in columns.runs]),
     }
-    wide = []
+    # Pivoted in plain Python, one pass over the (run, key, value) rows: for a few thousand
+    # runs this is several times faster than building a long DataFrame and pivoting it.
+    position = {row.id: index for index, row in enumerate(columns.runs)}
     for prefix, triples in (
         ("metrics", columns.metrics),
         ("params", columns.params),
         ("tags", columns.tags),
     ):
-        if triples:
-            long = pd.DataFrame(triples, columns=["pk", "key", "value"])
-            table = long.pivot(index="pk", columns="key", values="value")
-            table = table.reindex(
-                index=[row.id for row in columns.runs], columns=sorted(table.columns)
+        missing = float("nan") if prefix == "metrics" else None  # text: None, as in MLflow
+        pivot: dict[str, list] = {}
+        for pk, key, value in triples:
+            column = pivot.get(key)
+            if column is None:
+                column = pivot[key] = [missing] * count
+            column[position[pk]] = value
+        for key in sorted(pivot):
+            data[f"{prefix}.{key}"] = (
+                np.array(pivot[key], dtype=float) if prefix == "metrics" else pivot[key]
             )
-            table.columns = [f"{prefix}.{key}" for key in table.columns]
-            if prefix != "metrics":  # text columns: a missing value is None, as in MLflow
-                table = table.astype(object).where(table.notna(), None)
-            wide.append(table.reset_index(drop=True))
-    frame = pd.concat([pd.DataFrame(data), *wide], axis=1)
+    frame = pd.DataFrame(data)
     if not count:
         frame = pd.DataFrame({name: pd.Series(dtype="object") for name in INFO_COLUMNS})
     return frame
