@@ -80,6 +80,7 @@ export interface CompareRun {
   run_id: string;
   run_name: string;
   status: string;
+  note: string; // Markdown (the tag mlflow.note.content); "" for none
 }
 
 export interface CompareParam {

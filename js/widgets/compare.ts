@@ -1,10 +1,12 @@
-// lt.compare(): params (differences marked), metrics (best marked), the overlaid curves of
-// `metric`, and parallel coordinates of params -> metric.
+// lt.compare(): each run's note (Markdown, editable), params (differences marked), metrics
+// (best marked), the overlaid curves of `metric`, and parallel coordinates of params -> metric.
 
 import { buildLineFigure } from "../shared/chart";
+import { runSwatch } from "../shared/colors";
 import { checkboxControl, selectControl } from "../shared/controls";
 import { h, replaceChildren, widgetRoot } from "../shared/dom";
 import { commit, Disposer, type RenderProps } from "../shared/model";
+import { kernelNotes, type NoteEditor, noteEditor } from "../shared/notes";
 import { draw, plotRoot } from "../shared/plotly";
 import { keepDrawn } from "../shared/redraw";
 import type { Theme } from "../shared/theme";
@@ -20,6 +22,9 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
     schedule();
   });
   const metricSelect = selectControl("metric", [], disposer, (value) => commit(model, "metric", value));
+  const notesArea = h("div", { class: "lt-compare-notes" });
+  const notes = kernelNotes(model, disposer);
+  const editors = new Map<string, NoteEditor>(); // by run: kept across redraws, so are edits
   const params = h("div", { class: "lt-table-wrap" });
   const metrics = h("div", { class: "lt-table-wrap" });
   const curvesArea = h("div", { class: "lt-plot-area" });
@@ -27,6 +32,8 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
   const parcoordsNote = h("div", { class: "lt-footnote" });
   const empty = h("div", { class: "lt-empty" });
   const body = h("div", {}, [
+    h("div", { class: "lt-section-head" }, [h("h4", { text: "Notes" })]),
+    notesArea,
     h("div", { class: "lt-section-head" }, [h("h4", { text: "Params" }), diffToggle.wrap]),
     params,
     h("div", { class: "lt-section-head" }, [h("h4", { text: "Metrics" })]),
@@ -60,6 +67,24 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
     empty.textContent = state.runs.length ? "" : model.get("empty_message") || "No runs to compare.";
     body.hidden = !state.runs.length;
     if (!state.runs.length) return;
+    replaceChildren(
+      notesArea,
+      state.runs.map((run) => {
+        let editor = editors.get(run.run_id);
+        if (!editor) {
+          editor = noteEditor((text) => notes.set(run.run_id, text), disposer, `note of ${run.run_name}`);
+          editors.set(run.run_id, editor);
+        }
+        editor.show(run.note ?? "");
+        return h("div", { class: "lt-compare-note", title: run.run_id }, [
+          h("div", { class: "lt-compare-note-head" }, [
+            runSwatch(run.run_id),
+            h("span", { class: "lt-run-name", text: run.run_name || run.run_id }),
+          ]),
+          editor.el,
+        ]);
+      }),
+    );
     replaceChildren(params, [
       state.params.length
         ? paramsTable(state, onlyDiffering)

@@ -6,6 +6,7 @@
 import { runSwatch } from "../shared/colors";
 import { h, replaceChildren, widgetRoot } from "../shared/dom";
 import { Disposer, type RenderProps } from "../shared/model";
+import { selectedRunNote } from "../shared/notes";
 import { coalesce } from "../shared/schedule";
 import type { RunsTableState } from "../shared/types";
 import { type Change, HEADER_HEIGHT, ROW_HEIGHT, RunsTableModel } from "./runs_table_model";
@@ -40,6 +41,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   );
   const empty = h("div", { class: "lt-empty" });
   const countLine = h("div", { class: "lt-countline" });
+  const note = selectedRunNote(widgetModel, disposer); // one selected run: its note, editable
   const root = widgetRoot("lt-runs", [
     h("div", { class: "lt-toolbar" }, [
       filter,
@@ -49,6 +51,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     empty,
     scroller,
     countLine,
+    note.el,
   ]);
   el.appendChild(root);
   disposer.add(() => root.remove());
@@ -172,6 +175,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     },
   };
   disposer.add(table.subscribe((change) => redraw[change]()));
+  disposer.add(table.subscribe(() => note.follow(table.selected)));
 
   // Filter: applied on Enter (a query per keystroke would hammer the store); Escape reverts.
   disposer.listen<KeyboardEvent>(filter, "keydown", (event) => {
@@ -210,6 +214,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   filter.value = table.filter;
   renderError();
   renderAll();
+  note.follow(table.selected);
   return () => disposer.dispose();
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from labtrack.errors import InvalidParameter
+from labtrack.widgets import notes
 from labtrack.widgets._source import RunSource
 from labtrack.widgets.comparison import Compare
 from labtrack.widgets.media import Media
@@ -26,12 +27,16 @@ def runs(
     max_results: int = 100_000,
 ) -> RunsTable:
     """A table of runs (default: the active experiment's); ``.selected`` gives the chosen ids.
+    Selecting one run shows its note (Markdown) below the table, editable in place.
 
     >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
     """
-    return RunsTable(
+    table = RunsTable(
         RunSource(experiment, max_results=max_results), filter=filter, visible_columns=columns
     )
+    # A run's note is shown and edited below the table (js/shared/notes.ts).
+    notes.accept_note_edits(table, table.source.client, lambda: table.data.get("run_id", []))
+    return table
 
 
 def chart(

@@ -1,4 +1,4 @@
-"""``lt.compare()``: runs side by side: params (differences marked), metrics, curves."""
+"""``lt.compare()``: runs side by side: notes, params (differences marked), metrics, curves."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import math
 import traitlets as t
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data, contract
+from labtrack.widgets import _data, contract, notes
 from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._source import RunSource
 
 
 class Compare(RunsWidget):
     """Two or more runs compared; ``metric`` is overlaid and drives parallel coordinates.
+    Each run's note (its Markdown description) is shown and can be edited in place.
 
     >>> lt.compare([run_a, run_b], metric="val_acc")   # doctest: +SKIP
     """
@@ -41,6 +42,7 @@ class Compare(RunsWidget):
         self.lower_is_better = lower_is_better
         super().__init__(selected=list(run_ids), **kwargs)
         self._load(metric)
+        notes.accept_note_edits(self, source.client, lambda: self.selected, self._note_saved)
 
     @t.observe("metric")
     def _on_metric(self, change) -> None:
@@ -50,7 +52,12 @@ class Compare(RunsWidget):
         client = self.source.client
         runs = [client.get_run(run_id) for run_id in self.selected]
         compared: list[contract.CompareRun] = [
-            {"run_id": r.info.run_id, "run_name": r.info.run_name, "status": r.info.status}
+            {
+                "run_id": r.info.run_id,
+                "run_name": r.info.run_name,
+                "status": r.info.status,
+                "note": notes.note_of(r),
+            }
             for r in runs
         ]
         self.runs = compared
@@ -92,6 +99,9 @@ class Compare(RunsWidget):
         self.series = lines
         if self.metric != chosen:
             self.metric = chosen
+
+    def _note_saved(self, run_id: str, note: str) -> None:
+        self.runs = [{**r, "note": note} if r["run_id"] == run_id else r for r in self.runs]
 
     def _metric_row(self, key: str, values: list) -> contract.MetricRow:
         clean = [None if v is None or math.isnan(v) else v for v in values]

@@ -114,6 +114,7 @@ class CompareRun(TypedDict):
     run_id: str
     run_name: str
     status: str
+    note: str  # the run's description (tag mlflow.note.content), Markdown; "" for none
 
 
 class ParamRow(TypedDict):
