@@ -44,6 +44,18 @@ export interface Series {
 
 export type XAxis = "step" | "relative" | "wall";
 
+/** One group's line (lt.chart(group_by=...)): the mean over its runs and their min-max band. */
+export interface GroupSeries {
+  group: string;
+  metric: string;
+  runs: number;
+  x: Bytes;
+  mean: Bytes;
+  low: Bytes;
+  high: Bytes;
+  points: number;
+}
+
 export interface MetricChartState {
   metrics: string[];
   selected: string[];
@@ -51,6 +63,8 @@ export interface MetricChartState {
   smoothing: number;
   log_y: boolean;
   series: Series[];
+  group_by: string;
+  groups: GroupSeries[];
   live: boolean;
   empty_message: string;
 }

@@ -91,6 +91,33 @@ describe("metric_chart widget", () => {
     expect(el.childElementCount).toBe(0);
   });
 
+  it("draws groups with their bands when group_by is set, and runs again without it", async () => {
+    const group = {
+      group: "adam",
+      metric: "loss",
+      runs: 2,
+      x: [0, 1],
+      mean: [2, 3],
+      low: [1, 2],
+      high: [3, 4],
+      points: 2,
+    };
+    const model = new FakeModel({ ...fixtures.metricChart(), group_by: "params.optimizer", groups: [group] });
+    const cleanup = metricChart.render({ model, el });
+    const figure = drawn.figures.at(-1)!.figure;
+    expect(figure.data.map((t) => t.fill)).toEqual([undefined, "tonexty", undefined]);
+    expect(figure.data[2]!.name).toBe("adam (2 runs)");
+    expect(el.querySelector<HTMLElement>(".lt-group-label")!.textContent).toBe("grouped by params.optimizer");
+    expect(el.querySelector("select")!.closest("label")!.hidden).toBe(true); // steps only
+    expect(el.querySelector(".lt-footnote")!.textContent).toContain("min to max");
+
+    model.set("group_by", "");
+    await frame();
+    expect(drawn.figures.at(-1)!.figure.data.every((t) => t.fill === undefined)).toBe(true);
+    expect(el.querySelector<HTMLElement>(".lt-group-label")!.hidden).toBe(true);
+    cleanup();
+  });
+
   it("shows the empty message when there is nothing to draw", () => {
     const model = new FakeModel({
       ...fixtures.metricChart(),

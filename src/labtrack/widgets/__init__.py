@@ -46,11 +46,14 @@ def chart(
     x_axis: str = "step",
     smoothing: float = 0.0,
     log_y: bool = False,
+    group_by: str | None = None,
 ) -> MetricChart:
     """Metric(s) over steps, one line per run; live while runs log.
 
     ``runs`` takes run ids, runs, or a DataFrame from ``search_runs``; by default the
     latest runs that log the metric are drawn, and new ones join as they start.
+    ``group_by`` (a ``search_runs`` column: ``"params.optimizer"``, ``"tags.labtrack.group"``)
+    draws each group's mean over its runs with a min-max band instead.
     """
     names = [metrics] if isinstance(metrics, str) else list(metrics)
     return MetricChart(
@@ -60,6 +63,7 @@ def chart(
         x_axis=x_axis,
         smoothing=smoothing,
         log_y=log_y,
+        group_by=group_by or "",
     )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labtrack.widgets.contract import Column, ScatterPoints, Series
+from labtrack.widgets.contract import Column, GroupSeries, ScatterPoints, Series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,6 +108,64 @@ def series(
         "x_exact": exact,
         "points": len(small_y),
         "total_points": len(y) if total_points is None else total_points,
+    }
+
+
+NO_GROUP = "(none)"  # the group of runs that have no value in the group_by column
+
+
+def group_label(value) -> str:
+    """A group's name as shown (legend, header row) and coloured: missing values are one group."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_GROUP
+    return str(value)
+
+
+def group_series(
+    group: str,
+    metric: str,
+    histories: list[tuple[np.ndarray, np.ndarray]],
+    max_points: int = MAX_POINTS_PER_SERIES,
+) -> GroupSeries:
+    """One group's line: at each step, the mean, min and max over the group's runs of
+    ``metric``, from each run's (steps, values). Runs log different steps (and long histories
+    come downsampled): over ``max_points`` distinct steps, steps are binned into that many
+    equal bins (a run's points in a bin averaged first), so every run counts once per x."""
+    import pandas as pd
+
+    parts = [
+        pd.DataFrame(
+            {
+                "run": i,
+                "step": np.asarray(steps, dtype=np.int64),
+                "value": np.asarray(values, float),
+            }
+        )
+        for i, (steps, values) in enumerate(histories)
+    ]
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"run": [], "step": np.array([], dtype=np.int64), "value": []})
+    )
+    frame = frame[np.isfinite(frame["value"])]  # a NaN or inf point would blank the mean
+    x = frame["step"].astype(float)
+    if frame["step"].nunique() > max_points:
+        low, high = x.min(), x.max()
+        width = (high - low) / max_points
+        bins = np.minimum(((x - low) / width).astype(np.int64), max_points - 1)
+        x = low + (bins + 0.5) * width  # the bin's middle
+    per_run = frame.assign(x=x).groupby(["x", "run"])["value"].mean()
+    stats = per_run.groupby(level="x").agg(["mean", "min", "max"])
+    return {
+        "group": group,
+        "metric": metric,
+        "runs": len(histories),
+        "x": float_bytes(stats.index.to_numpy(dtype=float)),
+        "mean": float_bytes(stats["mean"].to_numpy()),
+        "low": float_bytes(stats["min"].to_numpy()),
+        "high": float_bytes(stats["max"].to_numpy()),
+        "points": len(stats),
     }
 
 

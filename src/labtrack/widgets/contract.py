@@ -70,6 +70,19 @@ class Series(TypedDict):
     total_points: int  # points in the full history
 
 
+class GroupSeries(TypedDict):
+    """One group's line in ``lt.chart(group_by=...)``: mean and min-max band over its runs."""
+
+    group: str  # the group's name (the group_by column's value; "(none)" for runs without)
+    metric: str
+    runs: int  # runs in the group that log the metric
+    x: bytes  # float64 steps (bin middles when the steps were binned)
+    mean: bytes  # float64, one per x
+    low: bytes  # float64 min over the runs
+    high: bytes  # float64 max over the runs
+    points: int  # points in x
+
+
 class MetricChartState(TypedDict):
     """``MetricChart`` (``lt.chart()``)."""
 
@@ -79,6 +92,8 @@ class MetricChartState(TypedDict):
     smoothing: float  # EMA weight in [0, 1)
     log_y: bool
     series: list[Series]
+    group_by: str  # a search_runs column ("params.optimizer"); "": one line per run
+    groups: list[GroupSeries]  # with group_by: one line per group and metric (series empty)
     live: bool  # some drawn run is still RUNNING in this store
     empty_message: str
 

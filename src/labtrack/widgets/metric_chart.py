@@ -23,6 +23,11 @@ class MetricChart(RunsWidget):
 
     >>> lt.chart("val_acc")                       # doctest: +SKIP
     >>> lt.chart(["loss", "val_loss"], runs=[run_a, run_b], smoothing=0.6)   # doctest: +SKIP
+
+    With ``group_by`` (a ``search_runs`` column such as ``"params.optimizer"`` or
+    ``"tags.labtrack.group"``), it draws one line per group instead: the mean over the group's
+    runs at each step, with a band from their min to their max (all the experiment's runs
+    that log the metric, or the ``selected`` ones).
     """
 
     state_type = contract.MetricChartState
@@ -33,6 +38,8 @@ class MetricChart(RunsWidget):
     smoothing = t.Float(0.0).tag(sync=True)
     log_y = t.Bool(False).tag(sync=True)
     series = t.List(t.Dict()).tag(sync=True)
+    group_by = t.Unicode("").tag(sync=True)
+    groups = t.List(t.Dict()).tag(sync=True)
     live = t.Bool(False).tag(sync=True)
 
     def __init__(
@@ -46,6 +53,9 @@ class MetricChart(RunsWidget):
     ):
         if not metrics:
             raise InvalidParameter("chart needs at least one metric name")
+        if kwargs.get("group_by") and kwargs.get("x_axis", "step") != "step":
+            # Runs' clocks don't line up: a mean over runs is taken at the same step.
+            raise InvalidParameter("group_by draws groups over steps: leave x_axis='step'")
         self.source = source
         self.max_points = max_points
         self._stamps: dict | None = None  # None: never drawn
@@ -63,7 +73,7 @@ class MetricChart(RunsWidget):
             raise t.TraitError(f"smoothing must be in [0, 1), got {value}")
         return value
 
-    @t.observe("selected", "metrics", "x_axis")
+    @t.observe("selected", "metrics", "x_axis", "group_by")
     def _redraw(self, change) -> None:
         if self._initialized:
             with self._lock:
@@ -81,6 +91,10 @@ class MetricChart(RunsWidget):
         return not self.selected
 
     def _poll(self) -> None:
+        if self.group_by:
+            self._poll_groups()
+            return
+        self.groups = []
         drawn = self._latest_runs() if self.follow_latest else list(self.selected)
         runs = {run.info.run_id: run for run in self._runs(drawn)}
         stamps = {
@@ -98,6 +112,52 @@ class MetricChart(RunsWidget):
         ]
         self.live = any(run.info.status == RunStatus.RUNNING for run in runs.values())
         self.empty_message = "" if self.series else self._empty_message()
+
+    def _poll_groups(self) -> None:
+        frame = self.source.frame()
+        if self.selected:
+            frame = frame[frame["run_id"].isin(self.selected)]
+        if self.group_by not in frame.columns and not frame.empty:
+            names = sorted(c for c in frame.columns if c.startswith(("params.", "tags.")))
+            raise InvalidParameter(
+                f"group_by: no column {self.group_by!r}; some there are: {names}"
+            )
+        columns = [f"metrics.{m}" for m in self.metrics if f"metrics.{m}" in frame.columns]
+        frame = frame[frame[columns].notna().any(axis=1)] if columns else frame.iloc[:0]
+        # One query tells whether anything changed: latest values, statuses, groups (NaN as
+        # None: NaN != NaN would redraw at every poll).
+        stamps: tuple = ()
+        if not frame.empty:
+            stamped = frame[["run_id", "status", self.group_by, *columns]].astype(object)
+            stamps = tuple(stamped.where(stamped.notna(), None).itertuples(index=False, name=None))
+        if stamps == self._stamps:
+            return
+        self._stamps = stamps
+        self.series = []
+        self.groups = list(self._group_lines(frame))
+        self.live = bool((frame["status"] == RunStatus.RUNNING).any()) if len(frame) else False
+        self.empty_message = "" if self.groups else self._empty_message()
+
+    def _group_lines(self, frame) -> Iterable[dict]:
+        client = self.source.client
+        labels = [_data.group_label(v) for v in frame[self.group_by].tolist()]
+        members: dict[str, list[int]] = {}
+        for row, label in enumerate(labels):
+            members.setdefault(label, []).append(row)
+        for label in sorted(members, key=lambda name: (name == _data.NO_GROUP, name)):
+            rows = frame.iloc[members[label]]
+            for metric in self.metrics:
+                column = f"metrics.{metric}"
+                if column not in rows.columns:
+                    continue
+                histories = []
+                for run_id in rows.loc[rows[column].notna(), "run_id"]:
+                    steps, _, values, _ = client.get_metric_history_for_chart(
+                        run_id, metric, self.max_points
+                    )
+                    histories.append((steps, values))
+                if histories:
+                    yield _data.group_series(label, metric, histories, self.max_points)
 
     def _lines(self, run) -> Iterable[dict]:
         have = {m.key for m in run.data.latest_metrics}
@@ -153,6 +213,12 @@ class MetricChart(RunsWidget):
         import numpy as np
 
         rows = []
+        if self.groups:
+            for line in self.groups:
+                mean = np.frombuffer(line["mean"], dtype="<f8")
+                last = float(mean[-1]) if len(mean) else None
+                rows.append([line["group"], line["metric"], line["runs"], last])
+            return [self.group_by, "metric", "runs", "last mean"], rows
         for line in self.series:
             y = np.frombuffer(line["y"], dtype="<f8")
             last = float(y[-1]) if len(y) else None
