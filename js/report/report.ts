@@ -4,7 +4,7 @@
 // and the widgets look alike and give each run the same colour. No HTML from the data: text
 // goes in through textContent, notes through the Markdown sanitizer.
 
-import Plotly from "plotly.js/lib/core";
+import Plotly, { type PlotlyElement } from "plotly.js/lib/core";
 import parcoords from "plotly.js/src/traces/parcoords/strict";
 import { buildLineFigure } from "../shared/chart";
 import { runSwatch } from "../shared/colors";
@@ -13,8 +13,8 @@ import { formatAbsoluteTime, formatCount } from "../shared/format";
 import { renderMarkdown } from "../shared/markdown";
 import { readTheme, type Theme } from "../shared/theme";
 import type { Column, CompareState, Figure, Series, SortKey } from "../shared/types";
-import { buildParcoordsFigure } from "../widgets/compare_figure";
 import { metricsTable, paramsTable } from "../widgets/compare_tables";
+import { type Brush, brushesOf, type ParallelState, parallelFigure, runsInBrushes } from "../widgets/parallel_figure";
 import { buildScatterFigure } from "../widgets/scatter_figure";
 import { columnWidth, fillCell, isNumericColumn } from "../widgets/table/cells";
 import { nextSort, sortOrder } from "../widgets/table/sort";
@@ -49,14 +49,22 @@ function section(id: string, title: string, children: (Node | string)[], note = 
   ]);
 }
 
+interface RunTable {
+  el: HTMLElement;
+  /** Show only these runs' rows (null: every run), saying how many are shown. */
+  only: (runIds: string[] | null, why: string) => void;
+}
+
 /** The run table: sortable by clicking a header (shift-click adds a key), as the widget's. */
-function runTable(data: ReportData): HTMLElement {
+function runTable(data: ReportData): RunTable {
   const columns = data.table.columns.filter(
     (c) => c.name !== "run_id" && (c.name !== "experiment_id" || data.experiments.length > 1),
   );
   const values = data.table.data;
   const count = (values.run_id ?? []).length;
   let sort: SortKey[] = [];
+  let shown: Set<string> | null = null;
+  const note = h("p", { class: "lt-muted lt-report-shown", attrs: { hidden: true } });
   const head = h("tr");
   const body = h("tbody");
   const table = h("table", { class: "lt-report-table" }, [h("thead", {}, [head]), body]);
@@ -103,25 +111,61 @@ function runTable(data: ReportData): HTMLElement {
       sortOrder(values, sort, count).map((row) =>
         h(
           "tr",
-          { attrs: { "data-run-id": String(values.run_id[row]) } },
+          {
+            attrs: {
+              "data-run-id": String(values.run_id[row]),
+              hidden: shown !== null && !shown.has(String(values.run_id[row])),
+            },
+          },
           columns.map((column) => cell(column, row)),
         ),
       ),
     );
   };
   render();
-  return h("div", { class: "lt-table-wrap lt-report-runs" }, [table]);
+  const only = (runIds: string[] | null, why: string) => {
+    shown = runIds === null ? null : new Set(runIds);
+    note.hidden = runIds === null;
+    note.textContent = runIds === null ? "" : `${formatCount(runIds.length)} of ${formatCount(count)} runs ${why}.`;
+    render();
+  };
+  return { el: h("div", {}, [note, h("div", { class: "lt-table-wrap lt-report-runs" }, [table])]), only };
 }
 
 interface Plot {
   root: HTMLElement;
   figure: (theme: Theme) => Figure | null;
+  /** Called once, after the first draw (to listen to Plotly's events). */
+  drawn?: (root: PlotlyElement) => void;
 }
 
-function plot(className: string, figure: (theme: Theme) => Figure | null, plots: Plot[]): HTMLElement {
+function plot(
+  className: string,
+  figure: (theme: Theme) => Figure | null,
+  plots: Plot[],
+  drawn?: (root: PlotlyElement) => void,
+): HTMLElement {
   const root = h("div", { class: `lt-plot ${className}` });
-  plots.push({ root, figure });
+  plots.push({ root, figure, drawn });
   return root;
+}
+
+/** Parallel coordinates whose brushes pick the run table's rows (as lt.parallel selects runs
+ * in a linked lt.runs); the brushes survive a theme switch. */
+function parallelPlot(state: ParallelState, table: RunTable | null, plots: Plot[]): HTMLElement {
+  let brushes: (Brush | null)[] = [];
+  const onBrush = (drawn: PlotlyElement) => {
+    const data = (drawn as unknown as { data?: { dimensions?: { constraintrange?: Brush }[] }[] }).data;
+    brushes = brushesOf(data?.[0]?.dimensions);
+    const brushed = brushes.some((b) => b !== null);
+    table?.only(brushed ? runsInBrushes(state, brushes) : null, "inside the parallel coordinates' ranges");
+  };
+  return plot(
+    "lt-report-parallel",
+    (theme) => parallelFigure(state, theme, brushes),
+    plots,
+    (drawn) => drawn.on("plotly_restyle", () => onBrush(drawn)),
+  );
 }
 
 function lineFigure(series: Series[], metric: string, theme: Theme): Figure {
@@ -153,8 +197,11 @@ function chartsSection(data: ReportData, series: Series[], plots: Plot[]): HTMLE
 }
 
 function compareSection(data: ReportData, state: CompareState, series: Series[], plots: Plot[]): HTMLElement {
-  const ids = new Set(state.runs.map((r) => r.run_id));
-  const curves = series.filter((s) => ids.has(s.run_id) && s.metric === state.metric);
+  const rank = new Map(state.runs.map((r, i) => [r.run_id, i]));
+  // best first, in the legend too
+  const curves = series
+    .filter((s) => rank.has(s.run_id) && s.metric === state.metric)
+    .sort((a, b) => (rank.get(a.run_id) ?? 0) - (rank.get(b.run_id) ?? 0));
   const direction = data.lower_is_better ? "lowest" : "highest";
   return section(
     "compare",
@@ -262,15 +309,18 @@ function header(data: ReportData, onToggle: () => void): HTMLElement {
 
 function drawAll(plots: Plot[]): void {
   const theme = readTheme(document.body);
-  for (const { root, figure } of plots) {
-    const built = figure(theme);
+  for (const plot of plots) {
+    const built = plot.figure(theme);
     if (!built) {
-      root.hidden = true;
+      plot.root.hidden = true;
       continue;
     }
-    Plotly.react(root, built.data, built.layout, CONFIG).catch((error: unknown) =>
-      console.error("labtrack report: drawing a figure failed", error),
-    );
+    Plotly.react(plot.root, built.data, built.layout, CONFIG)
+      .then((drawn) => {
+        plot.drawn?.(drawn); // Plotly keeps handlers across react(): attach once
+        plot.drawn = undefined;
+      })
+      .catch((error: unknown) => console.error("labtrack report: drawing a figure failed", error));
   }
 }
 
@@ -283,8 +333,9 @@ export function renderReport(root: HTMLElement, data: ReportData): () => void {
   const redraw = () => drawAll(plots);
   const runs = (data.table.data.run_id ?? []).length;
   const { scatter, parallel, compare } = data;
+  const table = runs ? runTable(data) : null;
   const sections = [
-    section("runs", "Runs", runs ? [runTable(data)] : [h("p", { class: "lt-muted", text: "No runs match." })]),
+    section("runs", "Runs", table ? [table.el] : [h("p", { class: "lt-muted", text: "No runs match." })]),
     chartsSection(data, series, plots),
     scatter
       ? section("scatter", `${scatter.y} vs ${scatter.x}`, [
@@ -295,8 +346,9 @@ export function renderReport(root: HTMLElement, data: ReportData): () => void {
       ? section(
           "parallel",
           "Parallel coordinates",
-          [plot("lt-report-parallel", (theme) => buildParcoordsFigure(parallel, theme), plots)],
-          `Each run is a line through its params to ${parallel.metric}; drag along an axis to pick a range.`,
+          [parallelPlot(parallel, table, plots)],
+          `Each run is a line through its params to ${parallel.metric}; drag along an axis to show only ` +
+            "the runs in that range in the table above.",
         )
       : null,
     compare ? compareSection(data, compare, series, plots) : null,

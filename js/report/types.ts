@@ -1,6 +1,7 @@
 // The report's payload, as src/labtrack/report/_gather.py writes it into the page.
 
 import type { Column, CompareState, ScatterState } from "../shared/types";
+import type { ParallelState } from "../widgets/parallel_figure";
 
 /** Evenly spaced x (steps usually are), or base64 little-endian float64. */
 export type EncodedX = { start: number; step: number; count: number } | { f64: string };
@@ -45,7 +46,7 @@ export interface ReportData {
   table: { columns: Column[]; data: Record<string, (string | number | boolean | null)[]> };
   series: EncodedSeries[];
   scatter: ScatterState | null;
-  parallel: CompareState | null;
+  parallel: ParallelState | null;
   compare: CompareState | null;
   notes: Note[];
   images: ReportImage[];

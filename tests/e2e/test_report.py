@@ -19,13 +19,16 @@ HOSTILE_NAME = '</script><img src=x onerror="window.__pwned=1">'
 
 @pytest.fixture
 def report_file(tracking_uri, tmp_path):
+    """The report of five runs (one with a hostile name), and the runs' ids by name."""
     lt.set_experiment("report-e2e")
+    ids = {}
     rng = np.random.default_rng(0)
     for i, (lr, optimizer) in enumerate(
         [(0.1, "sgd"), (0.01, "adam"), (0.001, "adam"), (0.3, "sgd"), (0.03, "rmsprop")]
     ):
         name = HOSTILE_NAME if i == 4 else f"run-{i}"
-        with lt.start_run(run_name=name):
+        with lt.start_run(run_name=name) as run:
+            ids[name] = run.info.run_id
             lt.log_params({"lr": lr, "optimizer": optimizer, "layers": 2 + i % 3})
             for step in range(200):
                 decay = 1 / (1 + step * lr)
@@ -45,7 +48,7 @@ def report_file(tracking_uri, tmp_path):
                 )
             gradient = np.linspace(0, 1, 64 * 64 * 3).reshape(64, 64, 3)
             lt.log_image(np.roll(gradient, i * 10, axis=1), key="samples", step=199)
-    return lt.report("report-e2e", tmp_path / "report.html", metric="val_acc")
+    return lt.report("report-e2e", tmp_path / "report.html", metric="val_acc"), ids
 
 
 def _open(page, path, scheme: str):
@@ -74,6 +77,19 @@ def _open(page, path, scheme: str):
     return errors, blocked
 
 
+# Where the parallel coordinates draw the axis titled `label` (its brush area), in the page.
+AXIS = """(label) => {
+  for (const axis of document.querySelectorAll('.lt-report-parallel .parcoords .y-axis')) {
+    const title = axis.querySelector('.axis-title');
+    if (title && title.textContent === label) {
+      const r = axis.querySelector('.axis-brush rect.background').getBoundingClientRect();
+      return { x: r.x + r.width / 2, top: r.y, bottom: r.y + r.height };
+    }
+  }
+  return null;
+}"""
+
+
 def _column(page, label: str) -> list[str]:
     return page.eval_on_selector_all(
         ".lt-report-runs tbody tr",
@@ -87,7 +103,8 @@ def _column(page, label: str) -> list[str]:
 
 
 def test_report_from_file_offline_in_both_themes(report_file, page, ui):
-    errors, blocked = _open(page, report_file, "light")
+    path, run_ids = report_file
+    errors, blocked = _open(page, path, "light")
 
     # every metric charted, as SVG, with one line per run
     charts = page.locator(".lt-report-grid .lt-report-chart")
@@ -135,6 +152,22 @@ def test_report_from_file_offline_in_both_themes(report_file, page, ui):
     ui.screenshot(page.locator(".lt-report"), "report_dark")
     page.locator(".lt-theme-toggle").click()
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+    # brushing the lr axis's upper half (0.15 to 0.3) leaves the one run there in the table
+    page.locator(".lt-report-parallel").scroll_into_view_if_needed()
+    axis = page.evaluate(AXIS, "lr")
+    page.mouse.move(axis["x"], (axis["top"] + axis["bottom"]) / 2)
+    page.mouse.down()
+    page.mouse.move(axis["x"], axis["top"] - 20, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.lt-report-runs tbody tr:not([hidden])').length === 1"
+    )
+    visible = page.locator(".lt-report-runs tbody tr:not([hidden])")
+    assert visible.get_attribute("data-run-id") == run_ids["run-3"]
+    assert page.locator(".lt-report-shown").inner_text() == (
+        "1 of 5 runs inside the parallel coordinates' ranges."
+    )
 
     assert errors == []
     assert blocked == []

@@ -34,8 +34,11 @@ def test_report_carries_table_series_scatter_parallel_and_best_runs(sweep, tmp_p
     scatter = data["scatter"]
     assert (scatter["x"], scatter["y"], scatter["log_x"]) == ("params.lr", "metrics.acc", True)
     # parallel coordinates over the params that differ (not seed), coloured by the metric
-    assert [p["key"] for p in data["parallel"]["params"]] == ["lr", "optimizer"]
-    assert len(data["parallel"]["runs"]) == 4
+    parallel = data["parallel"]
+    assert parallel["params"] == ["lr", "optimizer"]
+    assert [axis["label"] for axis in parallel["axes"]] == ["lr", "optimizer", "acc"]
+    assert [axis["kind"] for axis in parallel["axes"]] == ["number", "category", "number"]
+    assert sorted(parallel["runs"]["run_name"]) == ["a", "b", "c", "d"]
     # acc goes up: the highest first; the run with the largest lr learns fastest here
     best = [run["run_name"] for run in data["compare"]["runs"]]
     assert best == ["d", "a", "b", "c"]
@@ -68,7 +71,7 @@ def test_runs_filter_and_metrics_narrow_the_report(sweep, tmp_path, payload):
     run = lt.get_run(sweep["b"])
     data = payload(lt.report("sweep", tmp_path / "r.html", runs=[run], params=["seed"]))
     assert data["table"]["data"]["run_name"] == ["b"]
-    assert [p["key"] for p in data["parallel"]["params"]] == ["seed"]
+    assert data["parallel"]["params"] == ["seed"]
 
 
 def test_the_active_experiment_by_default(sweep, tmp_path, monkeypatch, payload):

@@ -124,7 +124,7 @@ def gather(
     run_names = dict(zip(frame["run_id"], names.fillna("").astype(str), strict=True))
     payload["series"] = _series(client, frame, metrics, run_names, max_points)
     payload["scatter"] = _scatter(frame, metric, params)
-    payload["parallel"] = _parallel(frame, metric, params, run_names)
+    payload["parallel"] = _parallel(frame, metric, params)
     ranked = _ranked(frame, metric, lower)[:best]
     if len(ranked) >= 1 and best:
         payload["compare"] = _compare(frame, ranked, metric, lower, run_names)
@@ -255,22 +255,31 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _parallel(frame, metric: str, params: list[str] | None, run_names: dict) -> dict | None:
-    """Every run as a line through its params to the primary metric (the shape of the
-    comparison's state, so the comparison's figure code draws it)."""
-    columns = _param_columns(frame, params)
-    if params is None:
-        columns = columns[:PARALLEL_PARAMS]
-    if not metric or not columns:
+def _parallel(frame, metric: str, params: list[str] | None) -> dict | None:
+    """Every run with the primary metric as a line through its params to the metric: the
+    state ``lt.parallel`` draws from (its figure code draws the report's too)."""
+    from labtrack.widgets.parallel import Parallel
+
+    if not metric:
         return None
-    run_ids = list(frame["run_id"])
+    frame = frame[frame[f"metrics.{metric}"].notna()]
+    logged = [c[len("params.") :] for c in frame.columns if c.startswith("params.")]
+    if params is None:
+        chosen = Parallel._varying(frame, logged)[:PARALLEL_PARAMS]
+    else:
+        chosen = [c[len("params.") :] for c in _param_columns(frame, params)]
+    if frame.empty or not chosen:
+        return None
+    axes = [Parallel._axis(frame, f"params.{p}") for p in chosen]
+    axes.append(Parallel._axis(frame, f"metrics.{metric}"))
+    names = frame.get("tags.mlflow.runName", frame["run_id"])
     return {
-        "runs": _runs_info(frame, run_ids, run_names),
-        "params": _param_rows(frame, run_ids, columns),
-        "metrics": [_metric_row(frame, run_ids, metric, lower_is_better(metric))],
-        "series": [],
+        "params": chosen,
         "metric": metric,
+        "runs": {"run_id": list(frame["run_id"]), "run_name": [str(n) for n in names]},
+        "axes": axes,
         "selected": [],
+        "empty_message": "",
     }
 
 
