@@ -71,18 +71,23 @@ describe("media widget", () => {
     expect(el.childElementCount).toBe(0);
   });
 
-  it("asks the kernel for a step on release, and swaps the images it sends back", async () => {
+  it("asks the kernel for the step dragged to, and swaps the images it sends back", async () => {
     const model = new FakeModel(state());
     const cleanup = media.render({ model, el });
     const before = srcs(el);
     const revoked = vi.spyOn(URL, "revokeObjectURL");
     const slider = el.querySelector<HTMLInputElement>('input[type="range"]')!;
+    slider.value = "0";
+    fire(slider, "input"); // dragging: the label follows at once, the kernel is asked soon after
+    expect(el.querySelector(".lt-media-step-label")!.textContent).toBe("0");
     slider.value = "1";
-    fire(slider, "input"); // dragging: only the label follows
+    fire(slider, "input");
     expect(el.querySelector(".lt-media-step-label")!.textContent).toBe("1");
     expect(model.saves).toBe(0);
-    fire(slider, "change");
+    await vi.advanceTimersByTimeAsync(150);
     expect([model.get("step"), model.saves]).toEqual([1, 1]);
+    fire(slider, "change"); // released on the step already asked for: nothing more to send
+    expect(model.saves).toBe(1);
     // The kernel answers with step 1's payload; run "b" has none there and shows its step 0.
     const current: MediaCell[] = model.get("current").map((cell, i) => ({
       ...cell,

@@ -22,6 +22,7 @@ import {
   stepIndex,
 } from "./media_types";
 
+const DRAG_ASK_MS = 150;
 const MIME: Partial<Record<MediaKind, string>> = { image: "image/png", audio: "audio/wav" };
 
 /** One run's card: a header in the run's colour and the step's content below it. */
@@ -174,7 +175,13 @@ function render({ model, el }: RenderProps<MediaState>): () => void {
     title,
     kindBadge,
     h("span", { class: "lt-spacer" }),
-    h("label", { class: "lt-slider lt-media-steps" }, ["step", prev, slider, next, stepLabel]),
+    h("div", { class: "lt-slider lt-media-steps", attrs: { role: "group", "aria-label": "step" } }, [
+      "step",
+      prev,
+      slider,
+      next,
+      stepLabel,
+    ]),
     live,
   ]);
   const empty = h("div", { class: "lt-empty" });
@@ -191,11 +198,26 @@ function render({ model, el }: RenderProps<MediaState>): () => void {
     stepLabel.textContent = String(steps[bounded]);
     if (steps[bounded] !== model.get("step")) commit(model, "step", steps[bounded]);
   };
-  // While dragging only the label follows; the kernel is asked on release (or a key press).
+  // While dragging, the label follows at once and the kernel is asked for the step under the
+  // thumb every DRAG_ASK_MS at most (each ask reads that step's files); on release, at once.
+  let asking = 0;
+  const stopAsking = () => {
+    clearTimeout(asking);
+    asking = 0;
+  };
+  disposer.add(stopAsking);
   disposer.listen(slider, "input", () => {
     stepLabel.textContent = String(steps[Number(slider.value)] ?? "");
+    if (!asking)
+      asking = window.setTimeout(() => {
+        asking = 0;
+        choose(Number(slider.value));
+      }, DRAG_ASK_MS);
   });
-  disposer.listen(slider, "change", () => choose(Number(slider.value)));
+  disposer.listen(slider, "change", () => {
+    stopAsking();
+    choose(Number(slider.value));
+  });
   disposer.listen(prev, "click", () => choose(Number(slider.value) - 1));
   disposer.listen(next, "click", () => choose(Number(slider.value) + 1));
 
