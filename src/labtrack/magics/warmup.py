@@ -45,19 +45,14 @@ def _warm_up() -> None:
         from labtrack.tracking.client import TrackingClient  # noqa: F401  (SQLAlchemy, the store)
 
         context.package_versions()
-        if tracking_uri.is_tracking_uri_set() or _store_exists(tracking_uri.get_tracking_uri()):
+        if tracking_uri.is_tracking_uri_set() or _default_store_exists():
             state.client()
     except Exception:  # noqa: BLE001  (the first cell meets the same problem and reports it)
         pass
 
 
-def _store_exists(uri: str) -> bool:
-    """Whether the default SQLite store has a database already (no file is created here)."""
-    import os
+def _default_store_exists() -> bool:
+    """Whether the default store (no URI named) has its database already; none is made here."""
+    from labtrack import env
 
-    from sqlalchemy.engine import make_url
-
-    url = make_url(uri)
-    return (
-        url.get_backend_name() == "sqlite" and bool(url.database) and (os.path.exists(url.database))
-    )
+    return (env.default_home() / "labtrack.db").exists()
