@@ -56,7 +56,7 @@ interface RunTable {
 }
 
 /** The run table: sortable by clicking a header (shift-click adds a key), as the widget's. */
-function runTable(data: ReportData): RunTable {
+export function runTable(data: ReportData): RunTable {
   const columns = data.table.columns.filter(
     (c) => c.name !== "run_id" && (c.name !== "experiment_id" || data.experiments.length > 1),
   );
