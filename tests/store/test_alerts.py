@@ -95,3 +95,8 @@ def test_a_version_5_store_gets_the_alerts_table_and_keeps_its_runs(tmp_path):
     run_id = _run(store)
     assert store.alerts.add_alert(run_id, "after the upgrade", "", "WARN").level == "WARN"
     store.close()
+
+
+def test_an_alert_reads_as_one_short_line(store):
+    alert = store.alerts.add_alert(_run(store), "val_loss diverged", "a long text " * 50, "WARN")
+    assert repr(alert) == f"<Alert {alert.id} WARN 'val_loss diverged' on run {alert.run_id}>"

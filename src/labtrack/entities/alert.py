@@ -14,7 +14,7 @@ MAX_TITLE = 250
 MAX_TEXT = 10_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Alert:
     """One alert: ``id`` grows with every alert of a store (the sidebar's cursor), ``level``
     is one of ``LEVELS``, ``timestamp`` in milliseconds since the epoch. An alert fired by a
@@ -30,6 +30,10 @@ class Alert:
     metric_key: str | None = None
     metric_value: float | None = None
     step: int | None = None
+
+    def __repr__(self) -> str:
+        # One short line: what a notebook shows when a cell ends with lt.alert(...).
+        return f"<Alert {self.id} {self.level} {self.title!r} on run {self.run_id}>"
 
     def to_dictionary(self) -> dict:
         """The alert as JSON-ready values (a non-finite value as its name, as JSON has none)."""
