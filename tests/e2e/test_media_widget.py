@@ -28,13 +28,24 @@ for name in ["adam", "sgd"]:
             image = np.zeros((48, 48, 3), dtype=np.uint8) + 235
             image[shape] = 70
             lt.log_image(image, key="samples", step=step)
+            predicted = [(d + step * (name == "adam")) % 10 for d in range(5)]
+            lt.log_table(
+                {"digit": list(range(5)), "predicted": predicted, "note": ["<b>bold?</b>"] * 5},
+                key="predictions",
+                step=step,
+            )
         for step in range(30):
             spread = 1.0 + step / (20 if name == "adam" else 40)
             lt.log_histogram(rng.normal(step / 15, spread, 2000), key="weights/fc1", step=step)
 print("logged")
 """
 
-CELLS = [SETUP, 'images = lt.media("samples")\nimages', 'lt.media("weights/fc1")']
+CELLS = [
+    SETUP,
+    'images = lt.media("samples")\nimages',
+    'lt.media("weights/fc1")',
+    'lt.media("predictions")',
+]
 
 # The index-th code cell's media widget as the DOM shows it.
 SHOWN = """(index) => {
@@ -123,6 +134,17 @@ def test_histograms_over_steps_with_the_chosen_one_on_top(media_notebook, ui):
     ui.screenshot(ui.cell_output(page, 2), "media_histograms_light")
 
 
+def test_tables_show_their_cells_as_text(media_notebook, ui):
+    page = media_notebook
+    _wait(page, 3, "shown.runs.length === 2", "two runs' tables")
+    cells = ui.cell_output(page, 3).locator(".lt-media-table td")
+    assert cells.first.inner_text() == "0"
+    notes = ui.cell_output(page, 3).locator(".lt-media-table td", has_text="<b>bold?</b>")
+    assert notes.count() == 10  # the markup shows as text in both runs' tables
+    assert ui.cell_output(page, 3).locator(".lt-media-table b").count() == 0
+    ui.screenshot(ui.cell_output(page, 3), "media_tables_light")
+
+
 def test_both_widgets_in_the_dark_theme(media_notebook, ui):
     page = media_notebook
     ui.set_theme(page, "JupyterLab Dark")
@@ -143,5 +165,6 @@ def test_both_widgets_in_the_dark_theme(media_notebook, ui):
         assert fills and all(card == fill for card, fill in fills), fills
         ui.screenshot(ui.cell_output(page, 1), "media_images_dark")
         ui.screenshot(ui.cell_output(page, 2), "media_histograms_dark")
+        ui.screenshot(ui.cell_output(page, 3), "media_tables_dark")
     finally:
         ui.set_theme(page, "JupyterLab Light")
