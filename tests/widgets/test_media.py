@@ -92,6 +92,18 @@ def test_default_is_the_latest_runs_having_the_key(pictures):
         widget.close()
 
 
+def test_selecting_runs_elsewhere_shows_just_them(pictures):
+    """``selected`` is linked to the run table in a dashboard: choosing runs there shows them."""
+    widget = lt.media("samples", experiment="media")
+    widget.step = 0
+    widget.selected = [pictures["a"]]
+    assert [r["run_name"] for r in widget.runs] == ["a"]
+    assert _widths(widget) == [(2, 30)]  # a new choice of runs opens on their latest step
+    widget.selected = []
+    assert [r["run_name"] for r in widget.runs] == ["b", "a"]
+    widget.close()
+
+
 def test_bad_keys_kinds_and_runs_are_refused_at_the_call(pictures):
     for key in ["../secrets", "a//b", "", "x<script>", 3]:
         with pytest.raises(InvalidParameter, match="media key"):
