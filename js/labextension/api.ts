@@ -82,5 +82,6 @@ export function restApi(settings: ServerConnection.ISettings = ServerConnection.
     setAlias: (name, alias, version) =>
       request<RegisteredModel>(["models", name, "aliases", alias], send("PUT", { version })),
     deleteAlias: (name, alias) => request<RegisteredModel>(["models", name, "aliases", alias], { method: "DELETE" }),
+    setNote: (runId, note) => request<RunDetail>(["runs", runId, "note"], send("PUT", { note })),
   };
 }

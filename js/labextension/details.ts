@@ -1,10 +1,13 @@
-// A run's or a model version's details in the main area: params, metrics, tags, artifacts
-// (folders open on demand), and for a version its registry history. Text only via textContent.
+// A run's or a model version's details in the main area: a run's note (sanitized Markdown,
+// editable), params, metrics, tags, artifacts (folders open on demand), and for a version its
+// registry history. Text only via textContent, the note only through DOMPurify.
 
 import { Widget } from "@lumino/widgets";
 
 import { h, replaceChildren } from "../shared/dom";
 import { formatAbsoluteTime, formatNumber } from "../shared/format";
+import { Disposer } from "../shared/model";
+import { noteEditor } from "../shared/notes";
 import { runLabel, versionBadges } from "./logic";
 import { message } from "./model";
 import type { Api, Artifact, HistoryEvent, ModelVersion, RunDetail } from "./types";
@@ -18,7 +21,12 @@ export function subjectId(subject: Subject): string {
     : `labtrack-version-${encodeURIComponent(subject.name)}-${subject.version}`;
 }
 
+/** MLflow's run description tag: the note the table, the comparison and this view edit. */
+export const NOTE_TAG = "mlflow.note.content";
+
 export class DetailsView extends Widget {
+  private parts = new Disposer(); // the listeners of what load() drew last
+
   constructor(
     private readonly api: Api,
     readonly subject: Subject,
@@ -33,7 +41,14 @@ export class DetailsView extends Widget {
     void this.load();
   }
 
+  override dispose(): void {
+    this.parts.dispose();
+    super.dispose();
+  }
+
   async load(): Promise<void> {
+    this.parts.dispose();
+    this.parts = new Disposer();
     replaceChildren(this.node, [h("div", { class: "lt-sb-loading", text: "Loading…" })]);
     try {
       const parts =
@@ -59,6 +74,7 @@ export class DetailsView extends Widget {
         ["Ended", formatAbsoluteTime(run.end_time)],
         ["User", run.user_id],
       ]),
+      this.noteSection(run),
       table(
         "Metrics (latest)",
         Object.entries(run.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)]),
@@ -70,6 +86,16 @@ export class DetailsView extends Widget {
         this.artifactList(run.run_id, run.artifacts),
       ]),
     ];
+  }
+
+  private noteSection(run: RunDetail): HTMLElement {
+    const editor = noteEditor(
+      async (text) => (await this.api.setNote(run.run_id, text)).tags[NOTE_TAG] ?? "",
+      this.parts,
+      `note of run ${run.run_name}`,
+    );
+    editor.show(run.tags[NOTE_TAG] ?? "");
+    return h("section", { class: "lt-details-section lt-details-note" }, [h("h3", { text: "Note" }), editor.el]);
   }
 
   private async versionParts(name: string, version: string): Promise<HTMLElement[]> {

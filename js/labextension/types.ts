@@ -105,4 +105,6 @@ export interface Api {
   archive(name: string, version: string): Promise<RegisteredModel>;
   setAlias(name: string, alias: string, version: string): Promise<RegisteredModel>;
   deleteAlias(name: string, alias: string): Promise<RegisteredModel>;
+  /** Set a run's note (its description, Markdown; "" clears it); the run as it now is. */
+  setNote(runId: string, note: string): Promise<RunDetail>;
 }

@@ -13,7 +13,7 @@ import {
   versionKey,
 } from "../labextension/logic";
 import { SidebarModel } from "../labextension/model";
-import type { Api, ModelVersion, RegisteredModel, RunSummary, Stage } from "../labextension/types";
+import type { Api, ModelVersion, RegisteredModel, RunDetail, RunSummary, Stage } from "../labextension/types";
 import { renderTree, type TreeActions } from "../labextension/view";
 import { XSS } from "./helpers";
 
@@ -49,6 +49,11 @@ class FakeApi implements Api {
   }
   async artifacts() {
     return clone(api.artifacts.files);
+  }
+  async setNote(runId: string, note: string) {
+    await this.guard(`note ${runId}`);
+    const run = clone(api.run) as RunDetail;
+    return { ...run, run_id: runId, tags: { ...run.tags, "mlflow.note.content": note } };
   }
   async models(query: string) {
     await this.guard(`models ${query}`);

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from labtrack.sidebar import alerts, registry, tracking
+from labtrack.sidebar import alerts, notes, registry, tracking
 
 _SEGMENT = r"([^/]+)"  # one URL-encoded path segment (a model name may hold any character)
 
@@ -14,6 +14,7 @@ ROUTES = [
     (rf"experiments/{_SEGMENT}/runs", tracking.RunsHandler),
     (rf"runs/{_SEGMENT}", tracking.RunHandler),
     (rf"runs/{_SEGMENT}/artifacts", tracking.ArtifactsHandler),
+    (rf"runs/{_SEGMENT}/note", notes.NoteHandler),
     (r"models", registry.ModelsHandler),
     (rf"models/{_SEGMENT}", registry.ModelHandler),
     (rf"models/{_SEGMENT}/history", registry.HistoryHandler),
