@@ -14,6 +14,7 @@ from labtrack.errors import InvalidParameter
 from labtrack.widgets import contract
 from labtrack.widgets.media import MAX_HISTOGRAM_STEPS, MAX_TABLE_ROWS, png_size
 
+from ..tracking_server.conftest import start_server, stop_server
 from ..waiting import wait_until
 from .test_contract import _jsonable, _shape, _state, _typed_dicts_checked
 
@@ -243,3 +244,22 @@ def test_state_matches_the_front_end_fixture(pictures):
         if state[key] and fixture[key] not in ([], {}, None, ""):
             assert _shape(state[key]) == _shape(fixture[key]), f"media.{key} changed shape"
     widget.close()
+
+
+def test_media_through_labtrack_server(tmp_path):
+    """Over HTTP the widget reads the same layout through the server's artifact API."""
+    server = start_server(tmp_path)
+    try:
+        lt.set_tracking_uri(server.url)
+        lt.set_experiment("over-http")
+        with lt.start_run(run_name="remote") as run:
+            for step in range(3):
+                lt.log_image(_image(step, 10 * (step + 1)), key="samples", step=step)
+        widget = lt.media("samples")
+        assert widget.runs[0]["steps"] == [0, 1, 2] and _widths(widget) == [(2, 30)]
+        widget.step = 0
+        assert _widths(widget) == [(0, 10)]
+        assert widget.runs[0]["run_id"] == run.info.run_id
+        widget.close()
+    finally:
+        stop_server(server)
