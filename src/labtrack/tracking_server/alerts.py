@@ -11,6 +11,7 @@ it (``LABTRACK_ALERT_WEBHOOK`` there), so a server never posts an alert twice.
 from __future__ import annotations
 
 from labtrack.entities.alert import check_level, check_title_and_text
+from labtrack.errors import InvalidParameter
 from labtrack.tracking_server import protocol as p
 from labtrack.tracking_server.handlers import Service, endpoint
 
@@ -42,7 +43,10 @@ def create_alert(svc: Service, message: p.Message, user: str | None) -> dict:
 def search_alerts(svc: Service, message: p.Message, user: str | None) -> dict:
     """``POST labtrack/alerts/search``: alerts oldest first, of ``run_ids`` (every run's when
     absent), at or after ``since`` (ms), with an id above ``after_id``, of ``levels``."""
-    run_ids = p.strings(message, "run_ids") if "run_ids" in message else None
+    given = [name for name in ("run_ids", "run_id") if name in message]
+    # ``run_id`` (one run, or repeated in a query string) is read as ``run_ids``, as MLflow
+    # names the field elsewhere.
+    run_ids = [i for name in given for i in p.strings(message, name)] if given else None
     levels = p.strings(message, "levels") or None
     found = svc.client.search_alerts(
         run_ids,
@@ -57,4 +61,8 @@ def search_alerts(svc: Service, message: p.Message, user: str | None) -> dict:
 @endpoint("GET labtrack/alerts/last-id")
 def last_alert_id(svc: Service, message: p.Message, user: str | None) -> dict:
     """``GET labtrack/alerts/last-id``: the newest alert's id (0 when there is none)."""
+    if message:
+        raise InvalidParameter(
+            f"labtrack/alerts/last-id takes no parameters, got {sorted(message)}"
+        )
     return {"last_id": svc.client.store.alerts.last_alert_id()}

@@ -26,7 +26,6 @@ from starlette.routing import Route
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, LabtrackError
-from labtrack.tracking_server import alerts as _alerts  # noqa: F401  (registers its routes)
 from labtrack.tracking_server import handlers, protocol
 from labtrack.tracking_server.artifacts import Destination, relative_path
 

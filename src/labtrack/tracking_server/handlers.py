@@ -835,3 +835,7 @@ def get_model_version_download_uri(svc: Service, message: p.Message, user: str |
 def dumps(message: dict) -> bytes:
     """A response message as JSON bytes (NaN never appears: numbers are already encoded)."""
     return json.dumps(message, allow_nan=False).encode()
+
+
+# labtrack's own routes, kept in their modules, register here so ENDPOINTS lists every route.
+from labtrack.tracking_server import alerts as _alerts  # noqa: E402, F401
