@@ -84,7 +84,10 @@ def gather(
         wanted = [_run_id(run) for run in runs]
         unknown = sorted(set(wanted) - set(frame["run_id"])) if not frame.empty else wanted
         if unknown:
-            raise InvalidParameter(f"runs not in {experiment_names}: {unknown}")
+            where = f"{experiment_names}" + (
+                f" matching {filter_string!r}" if filter_string else ""
+            )
+            raise InvalidParameter(f"runs not in {where}: {unknown}")
         frame = frame.set_index("run_id", drop=False).loc[wanted].reset_index(drop=True)
     logged = sorted(c[len("metrics.") :] for c in frame.columns if c.startswith("metrics."))
     if metrics is None:
