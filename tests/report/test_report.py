@@ -94,6 +94,9 @@ def test_bad_arguments_are_refused_at_the_call(sweep, tmp_path):
         lt.report("sweep", tmp_path / "r.html", runs=["0" * 32])
     with pytest.raises(InvalidParameter, match="no param columns"):
         lt.report("sweep", tmp_path / "r.html", params=["depth"])
+    with pytest.raises(InvalidParameter, match="more than 3 runs match: narrow them"):
+        lt.report("sweep", tmp_path / "r.html", max_runs=3)
+    assert lt.report("sweep", tmp_path / "ok.html", runs=[sweep["a"]], max_runs=1).is_file()
     with pytest.raises(InvalidParameter, match="is a folder"):
         lt.report("sweep", tmp_path)
     assert not (tmp_path / "r.html").exists()

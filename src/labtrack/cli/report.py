@@ -60,6 +60,7 @@ def add_commands(sub) -> None:
         default=1000,
         help="points per metric curve at most, peaks and dips kept (1000)",
     )
+    p.add_argument("--max-runs", type=int, default=1000, help="refuse more runs than this (1000)")
     p.add_argument("--title", help="the report's title")
     p.set_defaults(func=report)
 
@@ -84,6 +85,7 @@ def report(args: argparse.Namespace) -> int:
         params=_names(args.params),
         best=args.best,
         title=args.title,
+        max_runs=args.max_runs,
         client=TrackingClient(args.tracking_uri),
     )
     size = path.stat().st_size

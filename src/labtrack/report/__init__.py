@@ -34,6 +34,7 @@ def report(
     best: int = 5,
     title: str | None = None,
     max_image_size: int = 512,
+    max_runs: int = 1000,
     client: TrackingClient | None = None,
 ) -> Path:
     """Write a report of ``experiment``'s runs (default: the active experiment's) to ``path``
@@ -45,7 +46,8 @@ def report(
     ranks the ``best`` runs for the comparison (``lower_is_better`` by default for losses
     and errors), is the scatter's y and colours the parallel coordinates, whose axes are
     ``params`` (default: the params that differ). Images are each key's latest step of the
-    compared runs, at most ``max_image_size`` pixels a side.
+    compared runs, at most ``max_image_size`` pixels a side. More than ``max_runs`` runs is
+    refused (``InvalidParameter``): narrow them with ``filter`` or ``runs``.
 
     >>> lt.report("svm-iris", "svm.html", metric="val_acc")  # doctest: +SKIP
     PosixPath('svm.html')
@@ -71,6 +73,7 @@ def report(
         best=best,
         max_points=max_points,
         max_image_size=max_image_size,
+        max_runs=max_runs,
         title=title,
     )
     target = Path(path)

@@ -67,6 +67,7 @@ def gather(
     best: int = 5,
     max_points: int = 1000,
     max_image_size: int = 512,
+    max_runs: int = 1000,
     title: str | None = None,
 ) -> dict[str, Any]:
     """The report's payload (see ``js/report/types.ts``): table, series, scatter, parallel
@@ -79,7 +80,10 @@ def gather(
         )
     if best < 0:
         raise InvalidParameter(f"best must be 0 or more, got {best}")
-    frame = client.search_runs_frame(experiment_ids, filter_string)
+    # One more than allowed tells there are too many without reading them all; runs named
+    # by id are looked for among all.
+    limit = None if runs is not None else max_runs + 1
+    frame = client.search_runs_frame(experiment_ids, filter_string, max_results=limit)
     if runs is not None:
         wanted = [_run_id(run) for run in runs]
         unknown = sorted(set(wanted) - set(frame["run_id"])) if not frame.empty else wanted
@@ -89,6 +93,11 @@ def gather(
             )
             raise InvalidParameter(f"runs not in {where}: {unknown}")
         frame = frame.set_index("run_id", drop=False).loc[wanted].reset_index(drop=True)
+    if len(frame) > max_runs:
+        raise InvalidParameter(
+            f"more than {max_runs} runs match: narrow them with a filter or runs=, "
+            "or raise max_runs (every run's curves go into the file)"
+        )
     logged = sorted(c[len("metrics.") :] for c in frame.columns if c.startswith("metrics."))
     if metrics is None:
         # system/... metrics (CPU, memory) after the run's own
