@@ -11,8 +11,8 @@ import pytest
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import contract
-from labtrack.widgets.media import MAX_HISTOGRAM_STEPS, MAX_TABLE_ROWS, png_size
+from labtrack.widgets import contract, media_viewer
+from labtrack.widgets.media_viewer import MAX_HISTOGRAM_STEPS, MAX_TABLE_ROWS, png_size
 
 from ..tracking_server.conftest import start_server, stop_server
 from ..waiting import wait_until
@@ -217,6 +217,18 @@ def test_new_steps_appear_while_a_run_logs_and_the_slider_follows(tracking_uri):
     finally:
         lt.end_run()
     wait_until(lambda: not widget.live, what="the widget to stop being live")
+    widget.close()
+
+
+def test_media_logged_later_to_a_finished_run_appears(pictures, monkeypatch):
+    """An evaluation logging to a finished run through a Client shows up too (ended runs'
+    listings are asked again every ENDED_RELIST_SECONDS; zero here)."""
+    monkeypatch.setattr(media_viewer, "ENDED_RELIST_SECONDS", 0.0)
+    widget = lt.media("samples", runs=[pictures["b"]])
+    assert widget.runs[0]["steps"] == [0, 2]
+    lt.Client().log_image(pictures["b"], _image(7, 50), key="samples", step=9)
+    wait_until(lambda: widget.runs[0]["steps"] == [0, 2, 9], what="step 9 to appear")
+    assert _widths(widget) == [(9, 50)]
     widget.close()
 
 

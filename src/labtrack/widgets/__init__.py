@@ -13,7 +13,7 @@ from labtrack.errors import InvalidParameter
 from labtrack.widgets import notes
 from labtrack.widgets._source import RunSource
 from labtrack.widgets.comparison import Compare
-from labtrack.widgets.media import Media
+from labtrack.widgets.media_viewer import Media
 from labtrack.widgets.metric_chart import MetricChart
 from labtrack.widgets.parallel import Parallel
 from labtrack.widgets.runs_table import RunsTable

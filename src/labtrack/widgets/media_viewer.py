@@ -10,6 +10,7 @@ nature: their distribution over steps is the view (as TensorBoard draws it), so 
 from __future__ import annotations
 
 import threading
+import time
 
 import traitlets as t
 
@@ -24,6 +25,9 @@ RECENT_RUNS = 6  # runs shown side by side when none are named
 MAX_HISTOGRAM_STEPS = 40  # a ridgeline of more is unreadable (TensorBoard samples too)
 MAX_TABLE_ROWS = 100
 MAX_TEXT_CHARS = 20_000
+# An ended run's media listing is reused this long: a finished run rarely gets more media
+# (an evaluation logged later through a Client), and each listing asks the artifact store.
+ENDED_RELIST_SECONDS = 30.0
 KINDS = ("image", "histogram", "table", "text", "audio")  # the preferred kind first
 HOW_TO_LOG = {
     "image": "lt.log_image(image, key={key!r}, step=step)",
@@ -71,7 +75,7 @@ class Media(RunsWidget):
         self._fixed_kind = kind
         self._stamps: dict | None = None  # None: never looked
         self._items: dict[str, list] = {}  # run id -> its MediaItems of this key and kind
-        self._listings: dict[str, tuple] = {}  # run id -> (status, end time, items): ended runs
+        self._listings: dict[str, tuple] = {}  # ended runs: id -> (status, end, expiry, items)
         self._histogram_cache: dict[str, dict] = {}  # path -> histogram (logged files are final)
         self._follow = True  # the slider stays on the last step as new ones arrive
         self._lock = threading.RLock()  # the poller thread and the kernel both update
@@ -164,19 +168,20 @@ class Media(RunsWidget):
         return next((kind for kind in KINDS if kind in found), "")
 
     def _media_of(self, run) -> list:
-        """The run's media under the key; an ended run's listing is kept, not asked again."""
+        """The run's media under the key; an ended run's listing is reused for a while."""
         from labtrack.tracking.media import list_media
 
         run_id, status, end = run.info.run_id, run.info.status, run.info.end_time
         cached = self._listings.get(run_id)
-        if cached is not None and cached[:2] == (status, end):
-            return cached[2]
+        now = time.monotonic()
+        if cached is not None and cached[:2] == (status, end) and now < cached[2]:
+            return cached[3]
         try:
             items = list_media(self.source.client, run_id, self.key)
         except Exception:  # a run whose artifacts are gone shows nothing, not an error
             items = []
         if status != RunStatus.RUNNING:
-            self._listings[run_id] = (status, end, items)
+            self._listings[run_id] = (status, end, now + ENDED_RELIST_SECONDS, items)
         return items
 
     def _runs(self, run_ids: list[str]) -> list:
