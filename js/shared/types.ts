@@ -19,6 +19,21 @@ export interface SortKey {
   descending: boolean;
 }
 
+/** A numeric column over a group's runs. */
+export interface Aggregate {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** A group of the run table's rows (lt.runs(group_by=...)), grouped by the kernel. */
+export interface TableGroup {
+  name: string;
+  rows: number[]; // indices into data's lists
+  count: number;
+  aggregates: Record<string, Aggregate>;
+}
+
 export interface RunsTableState {
   columns: Column[];
   visible_columns: string[];
@@ -28,6 +43,8 @@ export interface RunsTableState {
   error: string;
   selected: string[];
   empty_message: string;
+  group_by: string;
+  groups: TableGroup[];
 }
 
 export interface Series {

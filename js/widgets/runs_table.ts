@@ -4,17 +4,61 @@
 // draws it and turns DOM events into its calls.
 
 import { runSwatch } from "../shared/colors";
+import { selectControl } from "../shared/controls";
 import { h, replaceChildren, widgetRoot } from "../shared/dom";
+import { formatCount, formatDuration, formatNumber } from "../shared/format";
 import { Disposer, type RenderProps } from "../shared/model";
 import { selectedRunNote } from "../shared/notes";
 import { coalesce } from "../shared/schedule";
-import type { RunsTableState } from "../shared/types";
+import type { Aggregate, Column, RunsTableState, TableGroup } from "../shared/types";
 import { type Change, HEADER_HEIGHT, ROW_HEIGHT, RunsTableModel } from "./runs_table_model";
 import { columnWidth, fillCell, isNumericColumn } from "./table/cells";
 import { columnChooser } from "./table/chooser";
 import { revealRow } from "./table/virtual";
 
 export { HEADER_HEIGHT, ROW_HEIGHT };
+
+/** Columns the table can group by: text columns (params, tags, status, ...), not numbers or times. */
+export function groupableColumns(columns: Column[]): Column[] {
+  return columns.filter((c) => (c.dtype === "string" || c.dtype === "status") && c.name !== "run_id");
+}
+
+/** A numeric column's aggregate as a header cell shows it: the mean, then [min, max]. */
+export function aggregateText(column: Column, aggregate: Aggregate): { text: string; range: string; title: string } {
+  const show = column.dtype === "duration" ? formatDuration : formatNumber;
+  return {
+    text: show(aggregate.mean),
+    range: ` [${show(aggregate.min)}, ${show(aggregate.max)}]`,
+    title: `${column.label}: mean ${aggregate.mean}, min ${aggregate.min}, max ${aggregate.max}`,
+  };
+}
+
+/** Fill a group's header row: toggle, colour, name and run count, then aggregates. */
+function fillGroupRow(element: HTMLElement, columns: Column[], group: TableGroup, collapsed: boolean): void {
+  element.classList.add("lt-group-row");
+  element.setAttribute("aria-expanded", String(!collapsed));
+  columns.forEach((column, i) => {
+    const cell = element.children[i] as HTMLElement;
+    cell.className = isNumericColumn(column) ? "lt-td lt-num" : "lt-td";
+    if (i === 0) {
+      cell.className = "lt-td lt-group-name";
+      cell.title = `${group.name}: ${group.count} ${group.count === 1 ? "run" : "runs"} (click to ${collapsed ? "show" : "hide"} them)`;
+      cell.append(
+        h("span", { class: "lt-group-toggle", text: collapsed ? "▸" : "▾" }),
+        runSwatch(group.name),
+        h("span", { text: group.name }),
+        h("span", { class: "lt-group-count", text: ` · ${formatCount(group.count)}` }),
+      );
+      return;
+    }
+    const aggregate = group.aggregates[column.name];
+    if (!aggregate) return;
+    const shown = aggregateText(column, aggregate);
+    cell.classList.add("lt-agg");
+    cell.title = shown.title;
+    cell.append(shown.text, h("span", { class: "lt-agg-range", text: shown.range }));
+  });
+}
 
 function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => void {
   const disposer = new Disposer();
@@ -31,6 +75,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     },
   });
   const chooser = columnChooser(disposer, (name, show) => table.showColumn(name, show));
+  const groupSelect = selectControl("group by", [], disposer, (value) => table.setGroupBy(value));
   const error = h("div", { class: "lt-error", attrs: { role: "alert" } });
   const header = h("div", { class: "lt-thead", attrs: { role: "row" } });
   const body = h("div", { class: "lt-tbody", attrs: { role: "rowgroup" } });
@@ -45,6 +90,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   const root = widgetRoot("lt-runs", [
     h("div", { class: "lt-toolbar" }, [
       filter,
+      h("label", { class: "lt-field lt-group-by" }, ["group ", groupSelect]),
       h("div", { class: "lt-popover-anchor" }, [chooser.button, chooser.panel]),
     ]),
     error,
@@ -90,6 +136,19 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   function fillRow(element: HTMLElement, position: number, now: number): void {
     element.dataset.index = String(position);
     element.style.transform = `translateY(${position * ROW_HEIGHT}px)`;
+    element.classList.remove("lt-group-row");
+    element.removeAttribute("aria-expanded");
+    for (const cell of element.children) {
+      (cell as HTMLElement).textContent = "";
+      cell.removeAttribute("title");
+    }
+    const header = table.groupAt(position);
+    if (header) {
+      fillGroupRow(element, table.columns, header.group, header.collapsed);
+      element.dataset.group = header.group.name;
+      return;
+    }
+    delete element.dataset.group;
     table.columns.forEach((column, i) => {
       const cell = element.children[i] as HTMLElement;
       cell.className = isNumericColumn(column) ? "lt-td lt-num" : "lt-td";
@@ -155,7 +214,21 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     filter.setAttribute("aria-invalid", String(!!text));
   }
 
+  function renderGroupBy(): void {
+    const options = groupableColumns(table.allColumns);
+    replaceChildren(groupSelect, [
+      h("option", { text: "none", attrs: { value: "" } }),
+      ...options.map((c) => h("option", { text: c.group === "info" ? c.label : c.name, attrs: { value: c.name } })),
+    ]);
+    // A group_by the table does not list (a column passed from Python) still shows as chosen.
+    if (table.groupBy && !options.some((c) => c.name === table.groupBy)) {
+      groupSelect.appendChild(h("option", { text: table.groupBy, attrs: { value: table.groupBy } }));
+    }
+    groupSelect.value = table.groupBy;
+  }
+
   function renderAll(): void {
+    renderGroupBy();
     renderHeader();
     renderStatus();
     renderRows(true);
@@ -193,6 +266,10 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
   disposer.listen<MouseEvent>(body, "click", (event) => {
     const row = (event.target as Element).closest<HTMLElement>(".lt-tr");
     if (!row) return;
+    if (row.dataset.group !== undefined) {
+      table.toggleGroup(row.dataset.group); // a group's header: show or hide its runs
+      return;
+    }
     table.click(Number(row.dataset.index), { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey });
     scroller.focus({ preventScroll: true });
   });

@@ -6,7 +6,7 @@
 
 import { formatCount } from "../shared/format";
 import { commit, type Model, onChange } from "../shared/model";
-import type { Cell, Column, RunsTableState, SortKey } from "../shared/types";
+import type { Cell, Column, RunsTableState, SortKey, TableGroup } from "../shared/types";
 import { toggleColumn } from "./table/chooser";
 import { clickSelection, type Modifiers, moveSelection, type Selection, toggleSelection } from "./table/selection";
 import { nextSort, sortOrder } from "./table/sort";
@@ -32,6 +32,31 @@ export interface SortMark {
   ariaSort: "ascending" | "descending" | "none";
 }
 
+/** A display row: a group's header (lt.runs(group_by=...)) or a run (its index in `data`). */
+export type Item = { kind: "group"; group: TableGroup; collapsed: boolean } | { kind: "run"; index: number };
+
+/**
+ * Display rows: with groups, each group's header, then (unless collapsed) its runs in `order`
+ * (the sorted order, so sorting applies within groups); without, the runs in `order`.
+ */
+export function groupItems(order: number[], groups: TableGroup[], collapsed: ReadonlySet<string>): Item[] {
+  if (!groups.length) return order.map((index) => ({ kind: "run", index }));
+  const groupOf = new Map<number, number>();
+  groups.forEach((group, g) => {
+    for (const row of group.rows) groupOf.set(row, g);
+  });
+  const members: number[][] = groups.map(() => []);
+  for (const index of order) {
+    const g = groupOf.get(index);
+    if (g !== undefined) members[g].push(index);
+  }
+  return groups.flatMap((group, g): Item[] => {
+    const closed = collapsed.has(group.name);
+    const header: Item = { kind: "group", group, collapsed: closed };
+    return closed ? [header] : [header, ...members[g].map((index): Item => ({ kind: "run", index }))];
+  });
+}
+
 /** The line under the grid and whether the grid shows at all. */
 export interface Status {
   count: number;
@@ -49,10 +74,14 @@ export function pageRows(viewport: number): number {
 export class RunsTableModel {
   /** The visible columns, in order (names the kernel does not know are skipped). */
   columns: Column[] = [];
-  /** Data row indices in display (sorted) order. */
+  /** Display rows: group headers (when grouped) and runs. */
+  items: Item[] = [];
+  /** Data row index per display position (-1 for a group's header), in display (sorted) order. */
   order: number[] = [];
-  /** Run ids in display order. */
+  /** Run ids per display position ("" for a group's header). */
   ids: string[] = [];
+  /** Names of the groups whose runs are hidden (the table's own state, not the kernel's). */
+  private readonly collapsed = new Set<string>();
   /** Display position of the keyboard cursor; -1 before the first click or key. */
   cursor = -1;
   /** Run id that shift-click and shift-arrow ranges start from. */
@@ -63,7 +92,7 @@ export class RunsTableModel {
   constructor(readonly model: Model<RunsTableState>) {
     this.recompute();
     this.stops.push(
-      onChange(model, ["data", "sort", "columns", "visible_columns", "empty_message"], () => {
+      onChange(model, ["data", "sort", "columns", "visible_columns", "empty_message", "groups", "group_by"], () => {
         this.recompute();
         this.emit("table");
       }),
@@ -86,8 +115,10 @@ export class RunsTableModel {
   private recompute(): void {
     const data = this.data;
     const runIds = data.run_id ?? [];
-    this.order = sortOrder(data, this.sort, runIds.length);
-    this.ids = this.order.map((i) => String(runIds[i]));
+    const sorted = sortOrder(data, this.sort, runIds.length);
+    this.items = groupItems(sorted, this.groups, this.collapsed);
+    this.order = this.items.map((item) => (item.kind === "run" ? item.index : -1));
+    this.ids = this.items.map((item) => (item.kind === "run" ? String(runIds[item.index]) : ""));
     const byName = new Map(this.allColumns.map((c) => [c.name, c]));
     this.columns = this.visibleColumns.flatMap((name) => {
       const column = byName.get(name);
@@ -127,6 +158,22 @@ export class RunsTableModel {
     return this.model.get("selected") ?? [];
   }
 
+  /** The column the kernel groups rows by ("" for none). */
+  get groupBy(): string {
+    return this.model.get("group_by") ?? "";
+  }
+
+  /** The kernel's groups (empty when not grouped). */
+  get groups(): TableGroup[] {
+    return this.groupBy ? (this.model.get("groups") ?? []) : [];
+  }
+
+  /** The group whose header is at display `position`, or null for a run's row. */
+  groupAt(position: number): { group: TableGroup; collapsed: boolean } | null {
+    const item = this.items[position];
+    return item?.kind === "group" ? item : null;
+  }
+
   /** The value `column` shows at display `position`. */
   value(position: number, column: string): Cell | undefined {
     return this.data[column]?.[this.order[position]];
@@ -148,15 +195,17 @@ export class RunsTableModel {
   }
 
   status(): Status {
-    const count = this.ids.length;
+    const count = (this.data.run_id ?? []).length;
     const empty = count === 0;
     const chosen = this.selected.length;
+    const groups = this.groups.length;
+    const grouped = groups ? ` in ${formatCount(groups)} ${groups === 1 ? "group" : "groups"}` : "";
     return {
       count,
       empty,
       emptyText: empty ? this.model.get("empty_message") || "No runs match this filter." : "",
-      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${chosen ? ` · ${formatCount(chosen)} selected` : ""}`,
-      gridHeight: HEADER_HEIGHT + Math.min(Math.max(count, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
+      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${grouped}${chosen ? ` · ${formatCount(chosen)} selected` : ""}`,
+      gridHeight: HEADER_HEIGHT + Math.min(Math.max(this.items.length, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
     };
   }
 
@@ -176,6 +225,18 @@ export class RunsTableModel {
   /** A header click: sort by `column` alone, or (multi) as a further key. */
   sortBy(column: string, multi: boolean): void {
     commit(this.model, "sort", nextSort(this.sort, column, multi));
+  }
+
+  /** Group rows by `column` ("" for no grouping): the kernel sends the groups back. */
+  setGroupBy(column: string): void {
+    commit(this.model, "group_by", column);
+  }
+
+  /** Collapse a group's runs under its header, or show them again. */
+  toggleGroup(name: string): void {
+    if (!this.collapsed.delete(name)) this.collapsed.add(name);
+    this.recompute();
+    this.emit("table");
   }
 
   /** Show (appended last) or hide a column. */
@@ -230,8 +291,13 @@ export class RunsTableModel {
     const moved = position !== this.cursor;
     this.cursor = position;
     const selection = next({ selected: this.selected, anchor: this.anchor });
-    this.anchor = selection.anchor;
-    commit(this.model, "selected", selection.selected);
+    // A group's header ("" in ids) is no run: never selected, never an anchor.
+    this.anchor = selection.anchor || null;
+    commit(
+      this.model,
+      "selected",
+      selection.selected.filter((id) => id !== ""),
+    );
     // The kernel's model sends no change event for an equal selection: repaint the cursor anyway.
     if (moved) this.emit("cursor");
   }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labtrack.widgets.contract import Column, GroupSeries, ScatterPoints, Series
+from labtrack.widgets.contract import Column, GroupSeries, ScatterPoints, Series, TableGroup
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,6 +111,7 @@ def series(
     }
 
 
+GROUP_KEY = "labtrack.group"  # the tag start_run(group=...) sets (fluent.GROUP_TAG)
 NO_GROUP = "(none)"  # the group of runs that have no value in the group_by column
 
 
@@ -222,6 +223,9 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
     for name in frame.columns:
         group, _, key = name.partition(".")
         if group in ("metrics", "params", "tags") and key:
+            if key == GROUP_KEY and group == "tags":
+                columns.append({"name": name, "label": "group", "group": group, "dtype": "string"})
+                continue
             if group == "tags" and key.startswith(("mlflow.", "labtrack.")):
                 continue  # bookkeeping tags stay reachable by filter, not in the chooser
             dtype = "number" if group == "metrics" else "string"
@@ -229,6 +233,37 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
                 group, key = "system", key.removeprefix(SYSTEM_PREFIX)
             columns.append({"name": name, "label": key, "group": group, "dtype": dtype})
     return columns
+
+
+def table_groups(values: list, data: dict[str, list], columns: list[Column]) -> list[TableGroup]:
+    """The run table's groups: rows sharing a value of the group_by column (``values``, one
+    per row of ``data``), by name with runs without a value last, and the mean, min and max
+    of each numeric column over the group's runs."""
+    import pandas as pd
+
+    labels = [group_label(value) for value in values]
+    numeric = [c["name"] for c in columns if c["dtype"] in ("number", "duration")]
+    frame = pd.DataFrame(
+        {
+            n: pd.to_numeric(pd.Series(data.get(n, []), dtype=object), errors="coerce")
+            for n in numeric
+        },
+        index=range(len(labels)),
+    )
+    frame["_group"] = labels
+    groups: list[TableGroup] = []
+    for name, part in sorted(
+        frame.groupby("_group", sort=False), key=lambda item: (item[0] == NO_GROUP, item[0])
+    ):
+        stats = part[numeric].agg(["mean", "min", "max"]) if numeric else None
+        aggregates = {
+            column: {key: float(stats.at[key, column]) for key in ("mean", "min", "max")}
+            for column in numeric
+            if part[column].notna().any()
+        }
+        rows = part.index.tolist()
+        groups.append({"name": name, "rows": rows, "count": len(rows), "aggregates": aggregates})
+    return groups
 
 
 def table_data(frame: pd.DataFrame, columns: list[Column]) -> dict[str, list]:

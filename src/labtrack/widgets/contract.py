@@ -53,6 +53,25 @@ class RunsTableState(TypedDict):
     error: str  # why the filter failed, shown in place ("" when fine)
     selected: list[str]
     empty_message: str  # what to do when there are no runs
+    group_by: str  # a search_runs column whose values group the rows; "" for none
+    groups: list[TableGroup]  # with group_by: the groups in display order
+
+
+class Aggregate(TypedDict):
+    """A numeric column over a group's runs (runs without a value left out)."""
+
+    mean: float
+    min: float
+    max: float
+
+
+class TableGroup(TypedDict):
+    """One group of the run table's rows (``lt.runs(group_by=...)``)."""
+
+    name: str  # the group_by column's value as text; "(none)" for runs without one
+    rows: list[int]  # indices into ``data``'s lists
+    count: int
+    aggregates: dict[str, Aggregate]  # numeric column name -> its mean, min and max
 
 
 class Series(TypedDict):

@@ -22,6 +22,11 @@ class RunsTable(RunsWidget):
 
     >>> table = lt.runs("svm-iris", filter="metrics.acc > 0.9")   # doctest: +SKIP
     >>> table.selected                                               # doctest: +SKIP
+
+    ``group_by`` (a ``search_runs`` column, e.g. ``"params.optimizer"`` or
+    ``"tags.labtrack.group"``; also chosen in the table) groups the rows under a header per
+    group with its run count and the mean, min and max of each numeric column; sorting
+    applies within groups.
     """
 
     state_type = contract.RunsTableState
@@ -33,24 +38,48 @@ class RunsTable(RunsWidget):
     sort = t.List(t.Dict()).tag(sync=True)
     filter = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
+    group_by = t.Unicode("").tag(sync=True)
+    groups = t.List(t.Dict()).tag(sync=True)
 
     def __init__(
         self,
         source: RunSource,
         filter: str = "",
         visible_columns: list[str] | None = None,
+        group_by: str = "",
         **kwargs,
     ):
         self.source = source
         self._requested_columns = visible_columns
+        self._frame = None
         super().__init__(**kwargs)
         self.filter = filter  # the observer queries
         if not filter:
             self.refresh()
+        if group_by and self._frame is not None and not self._frame.empty:
+            if group_by not in self._frame.columns and group_by not in self.data:
+                names = sorted(c for c in self._frame.columns if c.startswith(("params.", "tags.")))
+                raise InvalidParameter(f"group_by: no column {group_by!r}; some there are: {names}")
+        self.group_by = group_by  # the observer groups
 
     @t.observe("filter")
     def _on_filter(self, change) -> None:
         self.refresh()
+
+    @t.observe("group_by")
+    def _on_group_by(self, change) -> None:
+        self._regroup()
+
+    def _regroup(self) -> None:
+        frame = self._frame
+        if not self.group_by or frame is None:
+            self.groups = []
+            return
+        if self.group_by in frame.columns:
+            values = frame[self.group_by].tolist()
+        else:  # a column the table makes (run_name, duration, ...)
+            values = self.data.get(self.group_by, [None] * len(frame))
+        self.groups = _data.table_groups(values, self.data, self.columns)
 
     def refresh(self) -> None:
         """Query the store again (new runs, new values) with the current filter."""
@@ -74,6 +103,8 @@ class RunsTable(RunsWidget):
         self.error = ""
         self.columns = columns
         self.data = _data.table_data(frame, columns)
+        self._frame = frame
+        self._regroup()
         present = set(self.data.get("run_id", []))
         self.selected = [run_id for run_id in self.selected if run_id in present]
         self.empty_message = "" if not frame.empty else self.source.empty_message(self.filter)
@@ -90,7 +121,13 @@ class RunsTable(RunsWidget):
         return [labels.get(n, n) for n in names], rows
 
     def fallback_table(self) -> tuple[list[str], list[list], str]:
-        header, rows = self._rows(FALLBACK_ROWS)
+        if self.groups:  # rows in group order, the group's name first
+            header, rows = self._rows()
+            order = [(g["name"], i) for g in self.groups for i in g["rows"]][:FALLBACK_ROWS]
+            header = ["group", *header]
+            rows = [[name, *rows[i]] for name, i in order]
+        else:
+            header, rows = self._rows(FALLBACK_ROWS)
         total = len(self.data.get("run_id", []))
         caption = f"{total} runs" + (
             f" (first {FALLBACK_ROWS} shown)" if total > FALLBACK_ROWS else ""
