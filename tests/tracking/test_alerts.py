@@ -270,3 +270,13 @@ def test_redact_keeps_the_host_and_hides_path_query_and_credentials():
     )
     assert alerts.redact("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080/…"
     assert math.isfinite(len(alerts.redact("http://[::1")))  # unparsable: still a string
+
+
+def test_points_written_before_a_cancel_are_still_checked(run):
+    condition = lt.alert_when("val_loss", above=2.0)
+    lt.log_metric("val_loss", 3.0)
+    lt.flush()  # written: the writer thread has yet to check it
+    condition.cancel()
+    client = lt.Client()
+    wait_until(lambda: client.store.alerts.search_alerts(), what="the alert")
+    assert client.store.alerts.search_alerts()[0].metric_value == 3.0

@@ -307,16 +307,26 @@ class AlertConditions:
         with self._lock:
             self._items = [c for c in self._items if c is not condition]
 
+    def snapshot(self) -> list[AlertCondition]:
+        """The conditions now: a batch written now is checked against these, even if one is
+        cancelled before the writer thread gets to it."""
+        return self._items
+
     def clear(self) -> None:
         """Stop checking every condition."""
         with self._lock:
             self._items = []
 
-    def check(self, points: Iterable[Point], run_uuid: Callable[[int], str]) -> list[Alert]:
-        """Fire the conditions these points meet, in the order they were logged; the alerts
-        stored. A run that is gone, or a store that refuses the alert, is logged and skipped:
-        an alert never stops the writer."""
-        conditions = self._items
+    def check(
+        self,
+        points: Iterable[Point],
+        run_uuid: Callable[[int], str],
+        conditions: list[AlertCondition] | None = None,
+    ) -> list[Alert]:
+        """Fire the conditions (``conditions``, else the current ones) these points meet, in
+        the order they were logged; the alerts stored. A run that is gone, or a store that
+        refuses the alert, is logged and skipped: an alert never stops the writer."""
+        conditions = self._items if conditions is None else conditions
         if not conditions:
             return []
         fired: list[Alert] = []

@@ -111,7 +111,8 @@ class MetricWriter:
         self._unrecorded: list[Rejected] = []  # ... and how many are not on record yet
         # lt.alert_when's conditions, checked on this thread against the batches written.
         self.alert_conditions = AlertConditions(store)
-        self._unchecked: deque[list[MetricRow]] = deque()
+        # Each written batch with the conditions active then.
+        self._unchecked: deque[tuple[list[MetricRow], list]] = deque()
 
     def add(self, row: MetricRow) -> None:
         """Buffer one point (the hot path: a lock and an append)."""
@@ -253,7 +254,7 @@ class MetricWriter:
                 raise
             self._record_refused()
             if batch and self.alert_conditions:
-                self._unchecked.append(batch)
+                self._unchecked.append((batch, self.alert_conditions.snapshot()))
             if self._away_since is not None:
                 self._away_since = None
                 warnings.warn(
@@ -469,9 +470,10 @@ class MetricWriter:
         """Check lt.alert_when's conditions against the batches written since the last
         check (on the writer thread; at exit, on the exiting one)."""
         while self._unchecked:
-            batch = self._unchecked.popleft()
+            batch, conditions = self._unchecked.popleft()
             # Every point's run key was made by this process (run_pk): its uuid is known.
-            self.alert_conditions.check(batch, self.store.runs.run_uuids_by_pk().__getitem__)
+            uuid_of = self.store.runs.run_uuids_by_pk().__getitem__
+            self.alert_conditions.check(batch, uuid_of, conditions)
 
     def _reset_after_fork(self) -> None:
         self._buffer_lock = threading.Lock()
