@@ -8,7 +8,7 @@ import { decodeSeries, decodeX, isInlineImage } from "./data";
 import { noteElement, runTable } from "./report";
 import type { EncodedSeries, ReportData } from "./types";
 
-// What src/labtrack/report/_gather.py writes (encode_y, encode_x) for these numbers.
+// What src/labtrack/html_report/_gather.py writes (encode_y, encode_x) for these numbers.
 const Y_F32 = "AAAAPwAAAMAAAMB/bxKDOg=="; // [0.5, -2, NaN, 0.001] as float32
 const X_F64 = "AAAAAAAAAAAAAAAAAAAIQP///////z9D"; // [0, 3, 2**53 - 1] as float64
 

@@ -1,4 +1,4 @@
-// The report's payload, as src/labtrack/report/_gather.py writes it into the page.
+// The report's payload, as src/labtrack/html_report/_gather.py writes it into the page.
 
 import type { Column, CompareState, ScatterState } from "../shared/types";
 import type { ParallelState } from "../widgets/parallel_figure";

@@ -91,9 +91,9 @@ _LAZY = {
     "compare": ("labtrack.widgets", "compare"),
     "dashboard": ("labtrack.widgets", "dashboard"),
     # The shareable HTML report (reads the bundle only when called).
-    "report": ("labtrack.report", "report"),
-    "media": ("labtrack.widgets", "media"),
+    "report": ("labtrack.html_report", "report"),
     "parallel": ("labtrack.widgets", "parallel"),
+    "media": ("labtrack.widgets", "media"),
     # Models and the registry (load the model flavors' libraries only when a model needs them).
     "log_model": ("labtrack.models", "log_model"),
     "load_model": ("labtrack.models", "load_model"),

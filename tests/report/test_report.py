@@ -13,7 +13,7 @@ from PIL import Image
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter, NotFound
-from labtrack.report import _gather, _html
+from labtrack.html_report import _gather, _html
 
 
 def test_report_carries_table_series_scatter_parallel_and_best_runs(sweep, tmp_path, payload):
@@ -192,14 +192,6 @@ def test_an_experiment_without_runs_gives_a_report_saying_so(tracking_uri, tmp_p
     data = payload(lt.report("empty", tmp_path / "r.html"))
     assert data["table"]["data"]["run_id"] == []
     assert data["series"] == [] and data["compare"] is None
-
-
-def test_lt_report_is_the_function_however_the_module_was_imported(sweep, tmp_path):
-    import labtrack.report
-
-    assert callable(lt.report)
-    assert lt.report(experiment="sweep", path=tmp_path / "a.html").is_file()
-    assert labtrack.report.report("sweep", tmp_path / "b.html").is_file()
 
 
 def test_script_json_escapes_markup_and_reads_back():

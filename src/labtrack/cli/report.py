@@ -71,7 +71,7 @@ def _names(text: str | None) -> list[str] | None:
 
 def report(args: argparse.Namespace) -> int:
     """Write the report and print where."""
-    from labtrack.report import report as write_report
+    from labtrack.html_report import report as write_report
     from labtrack.tracking.client import TrackingClient
 
     path = write_report(

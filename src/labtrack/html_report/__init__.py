@@ -8,8 +8,6 @@ Its figures are drawn by the same code as the notebook widgets', with Plotly inl
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,7 +50,7 @@ def report(
     >>> lt.report("svm-iris", "svm.html", metric="val_acc")  # doctest: +SKIP
     PosixPath('svm.html')
     """
-    from labtrack.report import _gather, _html
+    from labtrack.html_report import _gather, _html
     from labtrack.widgets._source import RunSource
 
     if isinstance(runs, (str, bytes)):
@@ -81,14 +79,3 @@ def report(
         raise InvalidParameter(f"{str(target)!r} is a folder: give the report's file name")
     target.write_text(_html.page(payload), encoding="utf-8")
     return target
-
-
-class _CallableModule(types.ModuleType):
-    """``import labtrack.report`` makes ``labtrack.report`` this module, hiding the function
-    ``lt.report``: calling the module calls the function, so both spellings work."""
-
-    def __call__(self, *args, **kwargs) -> Path:
-        return report(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
