@@ -55,11 +55,24 @@ describe("parallelFigure", () => {
     const s = state();
     const t = trace(parallelFigure(s, LIGHT));
     expect(t.type).toBe("parcoords");
-    expect(t.dimensions.map((d) => d.label)).toEqual(["lr", "optimizer", "acc"]);
+    expect(t.dimensions.map((d) => d.label)).toEqual(["lr (log)", "optimizer", "acc"]); // 0.001 to 0.3
     expect(t.dimensions[1]!.ticktext).toEqual(["adam", "sgd"]);
     expect(t.dimensions[1]!.values).toEqual(s.axes[1]!.values.map((v) => (v === "adam" ? 0 : 1)));
     expect(t.line.color).toEqual(s.axes[2]!.values);
     expect(t.line.showscale).toBe(true);
+  });
+
+  it("draws positive numbers spanning decades on a log axis labelled in their own units", () => {
+    const dim = dimensionOf("lr", "number", [1e-5, 3e-4, 0.1, null]);
+    expect(dim.label).toBe("lr (log)");
+    expect(dim.values.slice(0, 3).map((v) => Math.round(v * 100) / 100)).toEqual([-5, -3.52, -1]);
+    expect(dim.values[3]).toBeNaN();
+    expect(dim.ticktext).toEqual(["1e-5", "1e-4", "0.001", "0.01", "0.1"]);
+    expect(dimensionOf("batch", "number", [16, 32, 128]).label).toBe("batch"); // under 2 decades
+    expect(dimensionOf("delta", "number", [-1, 0.001, 10]).label).toBe("delta"); // not all positive
+    const s = state();
+    s.axes[0] = { ...s.axes[0]!, values: [1e-4, 1e-3, 1e-2, 1e-1] };
+    expect(runsInBrushes(s, [[-3.5, -1.5], null, null])).toEqual(s.runs.run_id.slice(1, 3)); // log units
   });
 
   it("escapes Plotly markup in labels and categories", () => {
@@ -99,6 +112,7 @@ describe("parallelFigure", () => {
 describe("runsInBrushes", () => {
   it("keeps the runs inside every brush (several ranges on one axis count as one or the other)", () => {
     const s = state();
+    s.axes[0] = { ...s.axes[0]!, values: [0.3, 0.01, 0.1, 0.005] }; // within 2 decades: linear
     const ids = s.runs.run_id;
     const lr = s.axes[0]!.values as number[];
     const sgd = (s.axes[1]!.values as string[]).map((v) => v === "sgd");
@@ -107,13 +121,13 @@ describe("runsInBrushes", () => {
     expect(
       runsInBrushes(s, [
         [
-          [0, 0.002],
+          [0, 0.006],
           [0.05, 0.2],
         ],
         null,
         null,
       ]),
-    ).toEqual(ids.filter((_, i) => lr[i]! <= 0.002 || (lr[i]! >= 0.05 && lr[i]! <= 0.2)));
+    ).toEqual(ids.filter((_, i) => lr[i]! <= 0.006 || (lr[i]! >= 0.05 && lr[i]! <= 0.2)));
     expect(runsInBrushes(s, [null, null, null])).toEqual([]);
   });
 

@@ -43,7 +43,8 @@ const FADED_UPTO = 0.12;
 export function dimensionOf(label: string, kind: "number" | "category", values: Cell[]): Dimension {
   const text = plotlyText(label);
   if (kind === "number") {
-    return { label: text, values: values.map((v) => (typeof v === "number" ? v : v === null ? NaN : Number(v))) };
+    const numbers = values.map((v) => (typeof v === "number" ? v : v === null ? NaN : Number(v)));
+    return logDimension(text, numbers) ?? { label: text, values: numbers };
   }
   const categories = [...new Set(values.map((v) => (v === null ? MISSING : String(v))))].sort();
   const index = new Map(categories.map((c, i) => [c, i]));
@@ -54,6 +55,31 @@ export function dimensionOf(label: string, kind: "number" | "category", values: 
     tickvals: categories.map((_, i) => i),
     ticktext: categories.map(plotlyText),
     range: categories.length > 1 ? [0, categories.length - 1] : [-1, 1],
+  };
+}
+
+// Positive values spanning this many powers of ten (a learning rate from 1e-5 to 1e-1) are
+// drawn on a log axis; on a linear one all but the largest would crowd at its bottom.
+const LOG_DECADES = 2;
+
+function powerLabel(power: number): string {
+  return power >= -3 && power <= 4 ? String(10 ** power) : `1e${power}`;
+}
+
+/** A log10 axis labelled in the values' own units, or null when a linear one reads fine. */
+function logDimension(label: string, values: number[]): Dimension | null {
+  const present = values.filter(Number.isFinite);
+  if (!present.length || present.some((v) => v <= 0)) return null;
+  const low = Math.log10(Math.min(...present));
+  const high = Math.log10(Math.max(...present));
+  if (high - low < LOG_DECADES) return null;
+  const powers: number[] = [];
+  for (let p = Math.ceil(low); p <= Math.floor(high); p++) powers.push(p);
+  return {
+    label: `${label} (log)`,
+    values: values.map((v) => (Number.isFinite(v) && v > 0 ? Math.log10(v) : NaN)),
+    tickvals: powers,
+    ticktext: powers.map(powerLabel),
   };
 }
 
