@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     root: new URL(".", import.meta.url).pathname,
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "report/**/*.test.ts"],
     environment: "happy-dom",
   },
 });
