@@ -161,13 +161,13 @@ describe("media widget", () => {
 
   it("draws each run's histograms over steps with the chosen step on top", async () => {
     const base = state();
-    const series: HistogramSeries[] = base.runs.map((run) => ({
+    const series: HistogramSeries[] = base.runs.map((run, i) => ({
       run_id: run.run_id,
       steps: [0, 5, 10],
       edges: [
         [0, 1, 2],
         [1, 2, 3],
-        [2, 3, 4],
+        [2, 3, 4 + 10 * i], // the second run's values reach further
       ],
       counts: [
         [1, 3],
@@ -190,6 +190,11 @@ describe("media widget", () => {
     const figure = drawn.figures[0].figure;
     expect(figure.data).toHaveLength(4); // three steps and the chosen one
     expect((figure.data.at(-1)!.line as { color: string }).color).toBe(runColor(base.runs[0].run_id));
+    // both runs' plots share one x range: every value either shows
+    expect(drawn.figures.map((d) => (d.figure.layout.xaxis as { range: number[] }).range)).toEqual([
+      [0, 14],
+      [0, 14],
+    ]);
     model.set("step", 10);
     await frame();
     expect(drawn.figures).toHaveLength(4); // redrawn in the same plots

@@ -9,7 +9,7 @@ import { commit, Disposer, type RenderProps } from "../shared/model";
 import { draw, type PlotlyElement, plotRoot } from "../shared/plotly";
 import { keepDrawn } from "../shared/redraw";
 import type { Theme } from "../shared/theme";
-import { buildRidgeline } from "./media_figure";
+import { buildRidgeline, valueRange } from "./media_figure";
 import {
   allSteps,
   asBytes,
@@ -98,6 +98,7 @@ function fillCard(
   chosen: number,
   histograms: HistogramSeries | undefined,
   theme: Theme,
+  xRange: [number, number] | null,
 ): void {
   card.name.textContent = run.run_name || run.run_id;
   const step = cell?.step ?? null;
@@ -114,7 +115,7 @@ function fillCard(
     }
     const series = histograms ?? { run_id: run.run_id, steps: [], edges: [], counts: [] };
     const current = cell?.histogram && step !== null ? { step, histogram: cell.histogram } : null;
-    void draw(card.plot, buildRidgeline(series, current, runColor(run.run_id), theme)).catch((error: unknown) =>
+    void draw(card.plot, buildRidgeline(series, current, runColor(run.run_id), theme, xRange)).catch((error: unknown) =>
       console.error("labtrack: drawing the histograms failed", error),
     );
     return;
@@ -245,6 +246,14 @@ function render({ model, el }: RenderProps<MediaState>): () => void {
 
     const cells = new Map((model.get("current") ?? []).map((cell) => [cell.run_id, cell]));
     const histograms = new Map((model.get("histograms") ?? []).map((series) => [series.run_id, series]));
+    // Runs side by side share the x axis, so their distributions compare by position.
+    const xRange =
+      kind === "histogram"
+        ? valueRange([
+            ...[...histograms.values()].flatMap((series) => series.edges.map((edges) => ({ edges }))),
+            ...[...cells.values()].flatMap((cell) => (cell.histogram ? [cell.histogram] : [])),
+          ])
+        : null;
     const keep = new Set(runs.map((run) => run.run_id));
     for (const [runId, card] of cards) {
       if (!keep.has(runId) || (card.plot !== null) !== (kind === "histogram")) {
@@ -259,7 +268,7 @@ function render({ model, el }: RenderProps<MediaState>): () => void {
         card = makeCard(run);
         cards.set(run.run_id, card);
       }
-      fillCard(card, kind, run, cells.get(run.run_id), chosen, histograms.get(run.run_id), theme);
+      fillCard(card, kind, run, cells.get(run.run_id), chosen, histograms.get(run.run_id), theme, xRange);
       return card.root;
     });
     ordered.forEach((node, i) => {

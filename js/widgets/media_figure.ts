@@ -33,15 +33,28 @@ function outline(edges: number[], counts: number[], base: number, scale: number)
   return { x, y };
 }
 
+/** The values every histogram given spans: one x range for runs shown side by side. */
+export function valueRange(histograms: { edges: number[] }[]): [number, number] | null {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const { edges } of histograms) {
+    if (!edges.length) continue;
+    low = Math.min(low, edges[0]);
+    high = Math.max(high, edges[edges.length - 1]);
+  }
+  return low <= high ? [low, high] : null;
+}
+
 /**
  * A run's histograms over steps, with `chosen` (the slider's step) highlighted.
- * `color` is the run's colour (runColor).
+ * `color` is the run's colour (runColor); `xRange`, when given, the x axis's range.
  */
 export function buildRidgeline(
   series: HistogramSeries,
   chosen: { step: number; histogram: Histogram } | null,
   color: string,
   theme: Theme,
+  xRange: [number, number] | null = null,
 ): Figure {
   const steps = series.steps;
   const span = steps.length > 1 ? steps[steps.length - 1] - steps[0] : 1;
@@ -88,7 +101,7 @@ export function buildRidgeline(
       margin: { l: 8, r: 48, t: 8, b: 32 },
       height: 260,
       hovermode: "closest",
-      xaxis: { ...axis, zeroline: false },
+      xaxis: { ...axis, zeroline: false, ...(xRange ? { range: xRange, autorange: false } : {}) },
       yaxis: {
         ...axis,
         autorange: "reversed",
