@@ -3,36 +3,17 @@
 import { plotlyText } from "../shared/dom";
 import { sequentialScale, type Theme, textHalo, themeLayout } from "../shared/theme";
 import type { CompareParam, CompareState, Figure } from "../shared/types";
-
-const MISSING = "(none)";
-
-export interface Dimension {
-  label: string;
-  values: number[];
-  tickvals?: number[];
-  ticktext?: string[];
-  range?: [number, number];
-}
+import { type Dimension, dimensionOf } from "./parallel_figure";
 
 function isNumeric(values: (string | null)[]): boolean {
   const present = values.filter((v): v is string => v !== null);
   return present.length > 0 && present.every((v) => v.trim() !== "" && Number.isFinite(Number(v)));
 }
 
-/** A param as an axis: numbers as they are, text as category indices labelled by tick text. */
+/** A param as an axis, as lt.parallel draws one: numbers as they are (a log axis across
+ * decades), text as category indices labelled by tick text. */
 export function paramDimension(param: CompareParam): Dimension {
-  const label = plotlyText(param.key);
-  if (isNumeric(param.values)) return { label, values: param.values.map((v) => (v === null ? NaN : Number(v))) };
-  const categories = [...new Set(param.values.map((v) => v ?? MISSING))].sort();
-  const index = new Map(categories.map((c, i) => [c, i]));
-  return {
-    label,
-    // biome-ignore lint/style/noNonNullAssertion: categories holds every value, so each one has an index.
-    values: param.values.map((v) => index.get(v ?? MISSING)!),
-    tickvals: categories.map((_, i) => i),
-    ticktext: categories.map(plotlyText),
-    range: categories.length > 1 ? [0, categories.length - 1] : [-1, 1],
-  };
+  return dimensionOf(param.key, isNumeric(param.values) ? "number" : "category", param.values);
 }
 
 /** Params that differ between the runs (all of them when none does), then the metric. */
