@@ -106,3 +106,26 @@ def test_the_http_store_signs_in_to_add_alerts(world, monkeypatch):  # noqa: F81
     with pytest.raises(AccessDenied):
         client.alert(world.run_id, "a reader may not")
     assert client.search_alerts() == []
+
+
+def test_mlflow_server_keeps_no_alerts_and_says_so(mlflow_python, tmp_path):
+    from ..rest_store.conftest import mlflow_server
+
+    running = mlflow_server(mlflow_python, tmp_path).start()
+    try:
+        client = lt.Client(running.url)
+        run_id = client.create_run(client.create_experiment("no alerts")).info.run_id
+        with pytest.raises(InvalidParameter, match="keeps no alerts"):
+            client.alert(run_id, "t")
+        assert client.search_alerts() == [] and client.last_alert_id() == 0
+        # An export to it copies the runs and leaves their alerts behind.
+        src = f"sqlite:///{tmp_path / 'src.db'}"
+        source = lt.Client(src)
+        source_run = source.create_run(source.create_experiment("vision")).info.run_id
+        source.alert(source_run, "stays behind")
+        source.set_terminated(source_run)
+        from labtrack.transfer.mlflow import export_mlflow
+
+        assert export_mlflow(src, running.url).runs_copied == 1
+    finally:
+        running.stop()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from labtrack.artifacts.base import relative_parts
 from labtrack.entities import Dataset, DatasetInput, InputTag, Metric, RunInfo, RunStatus
+from labtrack.entities.alert import Alert, check_level, check_title_and_text
 from labtrack.entities.run import check_run_id
 from labtrack.errors import InvalidParameter, NotFound
 from labtrack.transfer import TransferError
@@ -140,6 +141,7 @@ def export_bundle(
                             for item in source.run_inputs(run)
                         ],
                         "logged_models": logged.get(info.run_id, []),
+                        "alerts": [a.to_dictionary() for a in source.run_alerts(run)],
                     }
                 )
             bundle.writestr(MANIFEST, json.dumps(manifest, indent=1))
@@ -203,6 +205,7 @@ class BundleSource(Source):
         self._artifacts: dict[str, list[str]] = {}
         self._inputs: dict[str, list[DatasetInput]] = {}
         self._logged: dict[str, list[LoggedModelRecord]] = {}  # by experiment
+        self._alerts: dict[str, list[Alert]] = {}
         try:
             for experiment in manifest["experiments"]:
                 name = str(experiment["name"])
@@ -247,9 +250,15 @@ class BundleSource(Source):
             raise self._bad(f"{MANIFEST} lacks or garbles a field ({error!r})") from None
 
     def _read_extras(self, record: RunRecord, run: dict) -> None:
-        """A run's dataset inputs and logged models (bundles written before these were kept
-        have neither)."""
+        """A run's dataset inputs, logged models and alerts (bundles written before these
+        were kept have none)."""
         from labtrack.store.rest.convert import logged_model
+
+        alerts = [Alert.from_dictionary(item) for item in run.get("alerts", ())]
+        for alert in alerts:
+            check_level(alert.level)
+            check_title_and_text(alert.title, alert.text)
+        self._alerts[record.info.run_id] = alerts
 
         self._inputs[record.info.run_id] = [
             DatasetInput(
@@ -265,6 +274,10 @@ class BundleSource(Source):
             self._logged.setdefault(record.info.experiment_id, []).append(
                 LoggedModelRecord(model, item.get("path") or model.name)
             )
+
+    def run_alerts(self, run: RunRecord) -> list[Alert]:
+        """The alerts on a run, as exported."""
+        return list(self._alerts.get(run.info.run_id, ()))
 
     def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
         """The datasets a run used, as exported."""

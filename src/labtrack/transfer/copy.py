@@ -33,7 +33,7 @@ from labtrack.entities import (
     RunTag,
     ViewType,
 )
-from labtrack.errors import AlreadyExists, NotFound
+from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
 from labtrack.transfer import TransferError
 from labtrack.transfer.sources import (
     ClientSource,
@@ -145,6 +145,13 @@ def _value_key(value: float) -> str:
 
 def _point_key(m: Metric) -> tuple:
     return (m.step, m.timestamp, _value_key(m.value))
+
+
+def _alert_key(alert) -> tuple:
+    value = alert.metric_value
+    return (alert.timestamp, alert.title, alert.text, alert.level, alert.metric_key, alert.step) + (
+        None if value is None else _value_key(value),
+    )
 
 
 def _input_key(item) -> tuple:
@@ -334,6 +341,7 @@ class Copier:
         had = found.data if found is not None else None
         self._params_and_tags(run, run_id, had)
         self._inputs(run, run_id, had is not None)
+        self._alerts(run, run_id, had is not None)
         for key in run.metric_keys:
             self._metric(run, run_id, key, had is not None)
         if self.dst.writer.spool_pending:  # points only on local disk: not complete yet
@@ -425,6 +433,37 @@ class Copier:
             inputs = [i for i in inputs if _input_key(i) not in known]
         if inputs:
             self.dst.log_inputs(run_id, datasets=inputs)
+
+    def _alerts(self, run: RunRecord, run_id: str, existed: bool) -> None:
+        """The alerts on the run that the destination's run lacks, with their times and
+        points (not posted to a webhook again). A destination without alerts (an MLflow
+        server) keeps none."""
+        alerts = self.source.run_alerts(run)
+        if alerts and existed:
+            known = Counter(_alert_key(a) for a in self.dst.search_alerts(run_ids=[run_id]))
+            missing = []
+            for alert in alerts:  # as many copies of a repeated alert as the source has
+                if known[_alert_key(alert)]:
+                    known[_alert_key(alert)] -= 1
+                else:
+                    missing.append(alert)
+            alerts = missing
+        for alert in alerts:
+            try:
+                self.dst.store.alerts.add_alert(
+                    run_id,
+                    alert.title,
+                    alert.text,
+                    alert.level,
+                    alert.timestamp,
+                    alert.metric_key,
+                    alert.metric_value,
+                    alert.step,
+                )
+            except InvalidParameter as error:
+                if "keeps no alerts" not in str(error):
+                    raise
+                return
 
     def _metric(self, run: RunRecord, run_id: str, key: str, existed: bool) -> None:
         points = self.source.metric_history(run, key)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 from labtrack.entities import DatasetInput, LoggedModel, Metric, RunInfo, ViewType
+from labtrack.entities.alert import Alert
 
 if TYPE_CHECKING:
     from labtrack.artifacts import ArtifactRepository
@@ -113,6 +114,10 @@ class Source:
 
     def run_inputs(self, run: RunRecord) -> list[DatasetInput]:
         """The datasets a run used, with the tags of each use."""
+        return []
+
+    def run_alerts(self, run: RunRecord) -> list[Alert]:
+        """The alerts on a run (``lt.alert``), oldest first."""
         return []
 
     def logged_model_files(self, record: LoggedModelRecord) -> dict[str, int | None]:
@@ -231,6 +236,10 @@ class ClientSource(Source):
         """The datasets a run used (``get_run``'s inputs)."""
         inputs = self.client.get_run(run.info.run_id).inputs
         return list(inputs.dataset_inputs) if inputs is not None else []
+
+    def run_alerts(self, run: RunRecord) -> list[Alert]:
+        """The alerts on a run, oldest first (``search_alerts``)."""
+        return list(self.client.search_alerts(run_ids=[run.info.run_id], max_results=10_000))
 
     def models(self) -> list[ModelRecord]:
         """Every registered model with its versions and aliases."""
