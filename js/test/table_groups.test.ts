@@ -92,7 +92,8 @@ describe("runs_table view with groups", () => {
     expect(cells[0]!.textContent).toBe("▾adam · 3");
     expect(cells[0]!.querySelector<HTMLElement>(".lt-swatch")!.dataset.color).toBe(runColor("adam"));
     const acc = cells[4]!; // metrics.acc
-    expect(acc.textContent).toBe("0.763 [0.5, 0.91]");
+    expect(acc.textContent).toBe("0.7630.5 – 0.91"); // the mean, then "min – max" under it
+    expect(acc.querySelector(".lt-agg-range")!.textContent).toBe("0.5 – 0.91");
     expect(acc.title).toContain("mean 0.763");
     expect(rowAt(1).classList.contains("lt-group-row")).toBe(false);
     expect(el.querySelector(".lt-countline")!.textContent).toBe("5 runs in 2 groups");
@@ -124,6 +125,6 @@ describe("group helpers", () => {
     expect(names).toEqual(["run_name", "status", "experiment_id", "params.lr", "params.optimizer", "tags.team"]);
     const duration = { name: "duration", label: "duration", group: "info" as const, dtype: "duration" as const };
     expect(aggregateText(duration, { mean: 65, min: 3.2, max: 7384 }).text).toBe("1m 05s");
-    expect(aggregateText(duration, { mean: 65, min: 3.2, max: 7384 }).range).toBe(" [3.2s, 2h 03m]");
+    expect(aggregateText(duration, { mean: 65, min: 3.2, max: 7384 }).range).toBe("3.2s – 2h 03m");
   });
 });

@@ -23,12 +23,12 @@ export function groupableColumns(columns: Column[]): Column[] {
   return columns.filter((c) => (c.dtype === "string" || c.dtype === "status") && c.name !== "run_id");
 }
 
-/** A numeric column's aggregate as a header cell shows it: the mean, then [min, max]. */
+/** A numeric column's aggregate as a header cell shows it: the mean, and under it "min – max". */
 export function aggregateText(column: Column, aggregate: Aggregate): { text: string; range: string; title: string } {
   const show = column.dtype === "duration" ? formatDuration : formatNumber;
   return {
     text: show(aggregate.mean),
-    range: ` [${show(aggregate.min)}, ${show(aggregate.max)}]`,
+    range: `${show(aggregate.min)} – ${show(aggregate.max)}`,
     title: `${column.label}: mean ${aggregate.mean}, min ${aggregate.min}, max ${aggregate.max}`,
   };
 }

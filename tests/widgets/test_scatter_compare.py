@@ -65,3 +65,15 @@ def test_dashboard_links_selection(sweep):
     scatter.selected = [sweep["c"]]  # a click in the scatter
     assert table.selected == [sweep["c"]] and chart.selected == [sweep["c"]]
     chart.close()
+
+
+def test_scatter_shows_a_float32_param_in_its_shortest_form(tracking_uri):
+    import numpy as np
+
+    lt.set_experiment("keras-scatter")
+    for rate in (0.001, 0.01):
+        with lt.start_run():
+            lt.log_param("learning_rate", float(np.float32(rate)))  # as Keras logs it
+            lt.log_metric("acc", 0.9)
+    points = lt.scatter("params.learning_rate", "metrics.acc", experiment="keras-scatter")
+    assert sorted(points.points["x"]) == [0.001, 0.01]

@@ -324,9 +324,12 @@ def scatter_points(
 
 
 def _numeric_or_text(column: pd.Series) -> tuple[list, str]:
-    """Params are stored as text: a column whose values all parse as numbers is numeric."""
+    """Params are stored as text: a column whose values all parse as numbers is numeric.
+    A float32 printout counts as its shortest form (0.001, not 0.0010000000474974513), so
+    axes and hovers show what was meant."""
     import pandas as pd
 
+    column = column.map(short_param)
     numbers = pd.to_numeric(column, errors="coerce")
     present = column.notna()
     if present.any() and numbers[present].notna().all():
