@@ -19,6 +19,7 @@ from labtrack.entities import Param, RunStatus
 from labtrack.projects.parameters import swept_names
 from labtrack.projects.processes import ChildProcesses
 from labtrack.projects.runner import KIND_TAG, Outcome, Target, run_target
+from labtrack.tracking.fluent import GROUP_TAG
 from labtrack.tracking.validation import ERROR_TAG, MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ def run_sweep(
                 client,
                 experiment_id,
                 run_name=f"{base_name} {label}".strip(),
-                tags={**git, PARENT_TAG: parent_id},
+                # The sweep is the children's group: lt.chart(group_by="tags.labtrack.group")
+                # draws each sweep's mean and range.
+                tags={**git, PARENT_TAG: parent_id, GROUP_TAG: parent.info.run_name},
                 capture_git=False,
                 processes=processes,
             )
