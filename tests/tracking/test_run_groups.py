@@ -35,3 +35,15 @@ def test_a_bad_group_is_refused_before_any_run_starts(tracking_uri, group):
         lt.start_run(group=group)
     assert lt.active_run() is None
     assert lt.search_runs(experiment_names=["bad-groups"]).empty
+
+
+def test_the_client_creates_a_run_in_a_group(tracking_uri):
+    from labtrack.tracking.client import TrackingClient
+
+    client = TrackingClient(tracking_uri)
+    experiment_id = client.create_experiment("client-groups")
+    run = client.create_run(experiment_id, group="adam", tags={"team": "vision"})
+    client.set_terminated(run.info.run_id)
+    assert client.get_run(run.info.run_id).data.tags["labtrack.group"] == "adam"
+    with pytest.raises(InvalidParameter, match="group"):
+        client.create_run(experiment_id, group="")

@@ -19,8 +19,7 @@ from labtrack.entities import Param, RunStatus
 from labtrack.projects.parameters import swept_names
 from labtrack.projects.processes import ChildProcesses
 from labtrack.projects.runner import KIND_TAG, Outcome, Target, run_target
-from labtrack.tracking.fluent import GROUP_TAG
-from labtrack.tracking.validation import ERROR_TAG, MAX_TAG_VALUE_LENGTH
+from labtrack.tracking.validation import ERROR_TAG, GROUP_TAG, MAX_TAG_VALUE_LENGTH
 
 if TYPE_CHECKING:
     from labtrack.tracking.client import TrackingClient

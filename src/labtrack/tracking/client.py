@@ -191,9 +191,11 @@ class TrackingClient:
         start_time: int | None = None,
         tags: dict | None = None,
         run_name: str | None = None,
+        group: str | None = None,
     ) -> Run:
         """Create a RUNNING run in an experiment and return it; unlike ``lt.start_run`` it does not
-        become the active run, and it is ended with ``set_terminated``.
+        become the active run, and it is ended with ``set_terminated``. ``group`` puts it in a
+        run group (the tag ``labtrack.group``), as ``start_run(group=...)`` does.
 
         ``start_time`` is in milliseconds since the epoch (now by default); ``run_name`` (or the
         ``mlflow.runName`` tag) names it, else a random name is chosen. Raises ``NotFound`` for
@@ -203,6 +205,8 @@ class TrackingClient:
         >>> client.log_metric(run.info.run_id, "loss", 0.4)
         >>> client.set_terminated(run.info.run_id)
         """
+        if group is not None:
+            tags = {**(tags or {}), v.GROUP_TAG: v.validate_group(group)}
         tags = v.validate_tags(tags or {})
         if start_time is not None:
             start_time = v.validate_timestamp(start_time)

@@ -40,6 +40,7 @@ from labtrack.tracking.operations import (
     finished,
     settle_metrics,
 )
+from labtrack.tracking.validation import GROUP_TAG, validate_group
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -256,17 +257,6 @@ def restore_experiment(experiment_id: str) -> None:
 # -- runs -----------------------------------------------------------------------------------
 
 
-#: The tag holding a run's group (``start_run(group=...)``): a tag, so HTTP stores and
-#: searches (``tags.labtrack.group = 'adam'``) carry it as any other.
-GROUP_TAG = "labtrack.group"
-
-
-def _check_group(group) -> str:
-    if not isinstance(group, str) or not group.strip():
-        raise InvalidParameter(f"group must be a non-empty string, got {group!r}")
-    return group
-
-
 def start_run(
     run_id: str | None = None,
     experiment_id: str | None = None,
@@ -299,7 +289,7 @@ def start_run(
     client = _client()
     sampling = system_metrics.settings_for_run(log_system_metrics)  # refused before a run exists
     if group is not None:
-        tags = {**(tags or {}), GROUP_TAG: _check_group(group)}
+        tags = {**(tags or {}), GROUP_TAG: validate_group(group)}
     with _lock:
         _end_dangling_run(nested)
         if parent_run_id is None and nested and _stack:

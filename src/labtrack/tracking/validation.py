@@ -169,6 +169,16 @@ def validate_name(name: object, what: str, limit: int) -> str:
     return name
 
 
+#: A run's group (``start_run(group=...)``): a tag, so HTTP stores and searches
+#: (``tags.labtrack.group = 'adam'``) carry it as any other.
+GROUP_TAG = "labtrack.group"
+
+
+def validate_group(group: object) -> str:
+    """A run's group: a non-blank string that fits in a tag value."""
+    return validate_name(group, "group", MAX_TAG_VALUE_LENGTH)
+
+
 def validate_run_name(name: object) -> str:
     """A run's name: a non-blank string of at most 250 characters."""
     return validate_name(name, "run name", MAX_RUN_NAME_LENGTH)

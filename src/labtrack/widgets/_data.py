@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from labtrack.tracking.validation import GROUP_TAG
 from labtrack.widgets.contract import Column, GroupSeries, ScatterPoints, Series, TableGroup
 
 if TYPE_CHECKING:
@@ -111,7 +112,6 @@ def series(
     }
 
 
-GROUP_KEY = "labtrack.group"  # the tag start_run(group=...) sets (fluent.GROUP_TAG)
 NO_GROUP = "(none)"  # the group of runs that have no value in the group_by column
 
 
@@ -223,7 +223,7 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
     for name in frame.columns:
         group, _, key = name.partition(".")
         if group in ("metrics", "params", "tags") and key:
-            if key == GROUP_KEY and group == "tags":
+            if key == GROUP_TAG and group == "tags":
                 columns.append({"name": name, "label": "group", "group": group, "dtype": "string"})
                 continue
             if group == "tags" and key.startswith(("mlflow.", "labtrack.")):
