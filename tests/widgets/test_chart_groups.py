@@ -103,3 +103,30 @@ def test_group_series_aligns_runs_on_steps_and_bins_many_steps():
     assert floats(line["x"])[0] == pytest.approx(49.95)
     empty = _data.group_series("g", "m", [])
     assert empty["points"] == 0 and empty["runs"] == 0
+
+
+def test_polling_a_grouped_chart_rereads_only_the_runs_still_logging(grouped, monkeypatch):
+    from labtrack.widgets import MetricChart
+    from labtrack.widgets._source import RunSource
+
+    source = RunSource("grouped")
+    read = []
+    real = source.client.get_metric_history_for_chart
+
+    def counted(run_id, key, max_points):  # the real read, counted
+        read.append(run_id)
+        return real(run_id, key, max_points)
+
+    monkeypatch.setattr(source.client, "get_metric_history_for_chart", counted)
+    chart = MetricChart(source, ["loss"], group_by="tags.labtrack.group", poll=False)
+    try:
+        assert len(read) == 4
+        read.clear()
+        with lt.start_run(run_name="live", group="sgd") as live:
+            lt.log_metric("loss", 4.0, step=0)
+            chart.poll()
+            assert read == [live.info.run_id]  # the four ended runs come from the cache
+            sgd = next(line for line in chart.groups if line["group"] == "sgd")
+            assert sgd["runs"] == 2 and floats(sgd["low"])[0] == 4.0
+    finally:
+        chart.close()

@@ -59,6 +59,8 @@ class MetricChart(RunsWidget):
         self.source = source
         self.max_points = max_points
         self._stamps: dict | None = None  # None: never drawn
+        # group_by: the histories of ended runs, kept across polls (only live runs change).
+        self._ended: dict[tuple[str, str], tuple[tuple, tuple]] = {}
         self._lock = threading.RLock()  # the poller thread and the kernel both redraw
         self._initialized = False
         super().__init__(metrics=list(metrics), selected=list(runs or []), **kwargs)
@@ -151,11 +153,19 @@ class MetricChart(RunsWidget):
                 if column not in rows.columns:
                     continue
                 histories = []
-                for run_id in rows.loc[rows[column].notna(), "run_id"]:
-                    steps, _, values, _ = client.get_metric_history_for_chart(
-                        run_id, metric, self.max_points
-                    )
-                    histories.append((steps, values))
+                for run_id, status, last in rows.loc[
+                    rows[column].notna(), ["run_id", "status", column]
+                ].itertuples(index=False, name=None):
+                    key, stamp = (run_id, metric), (status, last)
+                    kept = self._ended.get(key)
+                    if kept is None or kept[0] != stamp:
+                        steps, _, values, _ = client.get_metric_history_for_chart(
+                            run_id, metric, self.max_points
+                        )
+                        kept = (stamp, (steps, values))
+                        if status != RunStatus.RUNNING:
+                            self._ended[key] = kept
+                    histories.append(kept[1])
                 if histories:
                     yield _data.group_series(label, metric, histories, self.max_points)
 
