@@ -221,7 +221,7 @@ def test_a_version_4_store_upgrades_and_keeps_its_runs_and_registry(tmp_path):
     connection.run_write(engine, to_v4)
     engine.dispose()
     store = SqlStore(f"sqlite:///{path}")
-    assert store.schema_version == schema.SCHEMA_VERSION == 5
+    assert store.schema_version == schema.SCHEMA_VERSION == 6
     run = store.runs.get_run("a" * 32)
     assert run.data.params == {"lr": "0.1"}
     model = store.logged_models.create_logged_model("1", "m", source_run_id="a" * 32)

@@ -99,6 +99,7 @@ class World:
             "value": "v",
             "alias": "champion",
             "path": f"{self.experiment_id}/{self.run_id}/artifacts",
+            "title": "t",  # an alert's
             # MLflow's auth API: users and grants.
             "username": "bob",
             "password": PASSWORD,  # what bob's already is: the walks change no one's password
