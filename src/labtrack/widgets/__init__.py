@@ -25,14 +25,19 @@ def runs(
     filter: str = "",
     columns: list[str] | None = None,
     max_results: int = 100_000,
+    group_by: str | None = None,
 ) -> RunsTable:
     """A table of runs (default: the active experiment's); ``.selected`` gives the chosen ids.
+    ``group_by`` (a ``search_runs`` column) groups the rows, with counts and aggregates.
     Selecting one run shows its note (Markdown) below the table, editable in place.
 
     >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
     """
     table = RunsTable(
-        RunSource(experiment, max_results=max_results), filter=filter, visible_columns=columns
+        RunSource(experiment, max_results=max_results),
+        filter=filter,
+        visible_columns=columns,
+        group_by=group_by or "",
     )
     # A run's note is shown and edited below the table (js/shared/notes.ts).
     notes.accept_note_edits(table, table.source.client, lambda: table.data.get("run_id", []))
@@ -213,8 +218,8 @@ __all__ = [
     "chart",
     "compare",
     "dashboard",
-    "media",
     "parallel",
+    "media",
     "runs",
     "scatter",
 ]
