@@ -80,7 +80,10 @@ export class DetailsView extends Widget {
         Object.entries(run.metrics).map(([k, v]) => [k, v === null ? "–" : formatNumber(v)]),
       ),
       table("Parameters", Object.entries(run.params)),
-      table("Tags", Object.entries(run.tags)),
+      table(
+        "Tags",
+        Object.entries(run.tags).filter(([key]) => key !== NOTE_TAG), // shown above, as the note
+      ),
       h("section", { class: "lt-details-section" }, [
         h("h3", { text: "Artifacts" }),
         this.artifactList(run.run_id, run.artifacts),
@@ -93,6 +96,7 @@ export class DetailsView extends Widget {
       async (text) => (await this.api.setNote(run.run_id, text)).tags[NOTE_TAG] ?? "",
       this.parts,
       `note of run ${run.run_name}`,
+      "lt-sb-button",
     );
     editor.show(run.tags[NOTE_TAG] ?? "");
     return h("section", { class: "lt-details-section lt-details-note" }, [h("h3", { text: "Note" }), editor.el]);

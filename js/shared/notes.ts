@@ -68,11 +68,16 @@ export interface NoteEditor {
  * Cancel (Ctrl/Cmd+Enter saves, Escape cancels). `save` writes the text and resolves with the
  * note as stored, which is then shown; a failure is shown beside the buttons.
  */
-export function noteEditor(save: (text: string) => Promise<string>, disposer: Disposer, what = "note"): NoteEditor {
+export function noteEditor(
+  save: (text: string) => Promise<string>,
+  disposer: Disposer,
+  what = "note",
+  buttonClass = "lt-button", // the sidebar passes its own button style
+): NoteEditor {
   let note = "";
   let editing = false;
   const view = h("div", { class: "lt-note-view" });
-  const edit = h("button", { class: "lt-button lt-note-edit", text: "Edit note", attrs: { type: "button" } });
+  const edit = h("button", { class: `${buttonClass} lt-note-edit`, text: "Edit note", attrs: { type: "button" } });
   const input = h("textarea", {
     class: "lt-note-input",
     attrs: {
@@ -82,8 +87,8 @@ export function noteEditor(save: (text: string) => Promise<string>, disposer: Di
       placeholder: "Markdown: **bold**, lists, [links](https://…)",
     },
   });
-  const saveButton = h("button", { class: "lt-button lt-note-save", text: "Save", attrs: { type: "button" } });
-  const cancel = h("button", { class: "lt-button", text: "Cancel", attrs: { type: "button" } });
+  const saveButton = h("button", { class: `${buttonClass} lt-note-save`, text: "Save", attrs: { type: "button" } });
+  const cancel = h("button", { class: buttonClass, text: "Cancel", attrs: { type: "button" } });
   const status = h("span", { class: "lt-note-status", attrs: { role: "status" } });
   const form = h("div", { class: "lt-note-form" }, [input, h("div", {}, [saveButton, cancel, status])]);
   const el = h("div", { class: "lt-note" }, [view, edit, form]);

@@ -48,6 +48,9 @@ describe("run details: the note", () => {
     await settle();
     expect(saved).toEqual([[run.run_id, "**kept** for the paper"]]);
     expect(section.querySelector("strong")?.textContent).toBe("kept");
+    const tags = Array.from(view.node.querySelectorAll("th")).map((th) => th.textContent);
+    expect(tags).not.toContain(NOTE_TAG); // shown once, as the note, not again among the tags
+    expect(tags).toContain("mlflow.runName");
     view.dispose();
   });
 

@@ -55,6 +55,11 @@ def notebook(lab, browser, ui):
     context.close()
 
 
+def _settled(page) -> None:
+    """Wait until JupyterLab's theme-change splash is gone (a screenshot would show it)."""
+    page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)
+
+
 def _kernel_json(page, ui, source: str) -> dict:
     import json
 
@@ -87,7 +92,7 @@ def test_dragging_along_an_axis_selects_the_runs_inside_the_brush(notebook, ui):
     assert all(v < low or v > high for v in split["outside"]), split  # exactly the brushed band
     ui.screenshot(output, "parallel_brushed_light")
     ui.set_theme(notebook, "JupyterLab Dark")
-    output.locator(".parcoords .axis-brush .background").first.wait_for()
+    _settled(notebook)
     ui.screenshot(output, "parallel_dark")
     ui.set_theme(notebook, "JupyterLab Light")
 
@@ -124,7 +129,47 @@ def test_a_note_written_under_the_table_shows_rendered_in_the_comparison(noteboo
     assert notebook.title() != "pwned"
     ui.screenshot(compare, "notes_compare_light")
     ui.set_theme(notebook, "JupyterLab Dark")
-    note.locator(".lt-markdown strong").wait_for()
+    _settled(notebook)
     ui.screenshot(compare, "notes_compare_dark")
     ui.screenshot(table, "notes_table_dark")
     ui.set_theme(notebook, "JupyterLab Light")
+
+
+def test_the_sidebar_run_details_show_and_edit_the_note(lab, browser, notebook, ui):
+    import labtrack as lt
+
+    client = lt.Client(lab["env"]["LABTRACK_TRACKING_URI"])
+    (experiment,) = [e for e in client.search_experiments() if e.name == "parallel-e2e"]
+    run = client.search_runs([experiment.experiment_id], order_by=["attributes.run_name"])[0]
+    client.set_tag(
+        run.info.run_id,
+        "mlflow.note.content",
+        "## Baseline\n<script>document.title='pwned'</script>",
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{lab['url']}/lab?token={lab['token']}&reset")
+    page.wait_for_function(
+        "() => window.jupyterapp?.commands.hasCommand('labtrack:open-run')", timeout=90_000
+    )
+    page.evaluate(
+        "(runId) => { window.jupyterapp.commands.execute('labtrack:open-run', {runId}); }",
+        run.info.run_id,
+    )
+    section = page.locator(".jp-MainAreaWidget .lt-details .lt-details-note").last
+    section.locator(".lt-markdown h2").wait_for(timeout=60_000)
+    assert section.locator(".lt-markdown h2").inner_text() == "Baseline"
+    assert section.locator("script").count() == 0 and page.title() != "pwned"
+    section.locator(".lt-note-edit").click()
+    section.locator("textarea").fill("Baseline: *keep* for the paper")
+    section.locator("textarea").press("Control+Enter")
+    section.locator(".lt-markdown em").wait_for(timeout=30_000)
+    note = client.get_run(run.info.run_id).data.tags["mlflow.note.content"]
+    assert note == "Baseline: *keep* for the paper"
+    details = page.locator(".jp-MainAreaWidget .lt-details").last
+    ui.screenshot(details, "notes_sidebar_light")
+    ui.set_theme(page, "JupyterLab Dark")
+    _settled(page)
+    ui.screenshot(details, "notes_sidebar_dark")
+    ui.set_theme(page, "JupyterLab Light")
+    context.close()
