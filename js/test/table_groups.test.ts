@@ -53,6 +53,10 @@ describe("RunsTableModel with groups", () => {
     expect(model.get("selected")).toEqual(["c3", "e5", "a1", "d4"]);
     table.pressKey("Home", false, 300); // the cursor on a header selects nothing
     expect(model.get("selected")).toEqual([]);
+    expect(table.pressKey("Enter", false, 300)).toBe("selected"); // and collapses its group
+    expect(table.ids).toEqual(["", "", "d4", "b2"]);
+    table.pressKey(" ", false, 300);
+    expect(table.ids).toHaveLength(7);
     table.dispose();
   });
 

@@ -252,7 +252,8 @@ export class RunsTableModel {
   /**
    * A key pressed in the grid: arrows, Page Up/Down (by `pageRows(viewport)`), Home and End
    * move the cursor and select its row (shift: extend from the anchor); space toggles the
-   * cursor's row; Escape clears the selection.
+   * cursor's row (on a group's header, space or Enter collapses the group); Escape clears
+   * the selection.
    */
   pressKey(key: string, extend: boolean, viewport: number): KeyOutcome {
     const cursor = this.cursor;
@@ -268,6 +269,11 @@ export class RunsTableModel {
     if (key in moves) {
       this.moveCursor(cursor < 0 ? 0 : moves[key], extend);
       return "moved";
+    }
+    const header = this.groupAt(cursor);
+    if ((key === " " || key === "Enter") && header) {
+      this.toggleGroup(header.group.name); // on a group's header: hide or show its runs
+      return "selected";
     }
     if (key === " " && cursor >= 0) {
       this.select(cursor, (current) => toggleSelection(this.ids, current, cursor));
