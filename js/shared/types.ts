@@ -4,7 +4,7 @@
 export type Bytes = DataView | ArrayBufferLike | ArrayBufferView | number[];
 
 export type Dtype = "number" | "string" | "time" | "duration" | "status";
-export type Group = "info" | "metrics" | "params" | "tags";
+export type Group = "info" | "metrics" | "system" | "params" | "tags";
 export type Cell = string | number | boolean | null;
 
 export interface Column {

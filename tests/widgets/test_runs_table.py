@@ -114,3 +114,17 @@ def test_short_param(text, shown):
     from labtrack.widgets._data import short_param
 
     assert short_param(text) == shown
+
+
+def test_system_metrics_are_a_column_group_of_their_own_and_not_shown_by_default(tracking_uri):
+    lt.set_experiment("system-columns")
+    with lt.start_run():
+        lt.log_metrics({f"system/m{i}": float(i) for i in range(5)})  # sorted before "val_acc"
+        lt.log_metric("val_acc", 0.9)
+    lt.flush()
+    table = lt.runs("system-columns")
+    groups = {c["name"]: (c["group"], c["label"], c["dtype"]) for c in table.columns}
+    assert groups["metrics.system/m0"] == ("system", "m0", "number")
+    assert groups["metrics.val_acc"] == ("metrics", "val_acc", "number")
+    assert "metrics.val_acc" in table.visible_columns
+    assert not [name for name in table.visible_columns if "system/" in name]

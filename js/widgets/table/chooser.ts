@@ -4,7 +4,7 @@ import { h } from "../../shared/dom";
 import type { Disposer } from "../../shared/model";
 import type { Column, Group } from "../../shared/types";
 
-const GROUPS: Group[] = ["info", "metrics", "params", "tags"];
+const GROUPS: Group[] = ["info", "metrics", "system", "params", "tags"];
 
 /** `visible` with `name` shown (appended at the end) or hidden. */
 export function toggleColumn(visible: string[], name: string, show: boolean): string[] {

@@ -31,7 +31,7 @@ class Column(TypedDict):
 
     name: str
     label: str  # what the header shows ("acc")
-    group: Literal["info", "metrics", "params", "tags"]
+    group: Literal["info", "metrics", "system", "params", "tags"]
     dtype: Literal["number", "string", "time", "duration", "status"]
 
 

@@ -93,7 +93,7 @@ class RunsTable(RunsWidget):
         if not self.visible_columns:
             wanted = self._requested_columns or [
                 *DEFAULT_VISIBLE,
-                *[n for n in names if n.startswith("metrics.")][:4],
+                *[c["name"] for c in columns if c["group"] == "metrics"][:4],  # not system/
                 *[n for n in names if n.startswith("params.")][:4],
             ]
             unknown = [n for n in wanted if n not in names] if self._requested_columns else []
