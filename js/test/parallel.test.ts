@@ -67,7 +67,8 @@ describe("parallelFigure", () => {
     expect(dim.label).toBe("lr (log)");
     expect(dim.values.slice(0, 3).map((v) => Math.round(v * 100) / 100)).toEqual([-5, -3.52, -1]);
     expect(dim.values[3]).toBeNaN();
-    expect(dim.ticktext).toEqual(["1e-5", "1e-4", "0.001", "0.01", "0.1"]);
+    expect(dim.ticktext).toEqual(["1e-5", "1e-4", "0.001", "0.01", "0.1"]); // the ends are powers
+    expect(dimensionOf("lr", "number", [0.00015, 0.095]).ticktext).toEqual(["0.00015", "0.001", "0.01", "0.095"]);
     expect(dimensionOf("batch", "number", [16, 32, 128]).label).toBe("batch"); // under 2 decades
     expect(dimensionOf("delta", "number", [-1, 0.001, 10]).label).toBe("delta"); // not all positive
     const s = state();

@@ -73,13 +73,19 @@ function logDimension(label: string, values: number[]): Dimension | null {
   const low = Math.log10(Math.min(...present));
   const high = Math.log10(Math.max(...present));
   if (high - low < LOG_DECADES) return null;
-  const powers: number[] = [];
-  for (let p = Math.ceil(low); p <= Math.floor(high); p++) powers.push(p);
+  const ticks: [number, string][] = [];
+  for (let p = Math.ceil(low); p <= Math.floor(high); p++) ticks.push([p, powerLabel(p)]);
+  // The ends too, as a linear axis labels them: Plotly draws the axis line only between the
+  // outer ticks it is given.
+  const end = (power: number): [number, string] => [power, String(Number((10 ** power).toPrecision(2)))];
+  if (ticks[0]?.[0] !== low) ticks.unshift(end(low));
+  if (ticks[ticks.length - 1]?.[0] !== high) ticks.push(end(high));
   return {
     label: `${label} (log)`,
     values: values.map((v) => (Number.isFinite(v) && v > 0 ? Math.log10(v) : NaN)),
-    tickvals: powers,
-    ticktext: powers.map(powerLabel),
+    tickvals: ticks.map(([v]) => v),
+    ticktext: ticks.map(([, text]) => text),
+    range: [low, high],
   };
 }
 
