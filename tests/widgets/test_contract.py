@@ -111,7 +111,7 @@ def _typed_dicts_checked(value, hint, where: str) -> set[str]:
 @pytest.mark.parametrize(
     ("name", "state_type", "nested"),
     [
-        ("runs_table", contract.RunsTableState, {"Column"}),
+        ("runs_table", contract.RunsTableState, {"Column", "TablePage", "TableWindow"}),
         ("metric_chart", contract.MetricChartState, {"Series"}),
         ("scatter", contract.ScatterState, {"ScatterPoints"}),
         ("compare", contract.CompareState, {"CompareRun", "ParamRow", "MetricRow", "Series"}),

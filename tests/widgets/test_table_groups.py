@@ -25,7 +25,12 @@ def grouped(tracking_uri):
 
 
 def _names(table, group):
-    return sorted(table.data["run_name"][i] for i in group["rows"])
+    """The names of a group's runs, from the display rows the kernel pages out."""
+    page = table.rows(0, table.row_count)
+    names = dict(zip(table.data["run_id"], table.data["run_name"], strict=True))
+    g = table.groups.index(group)
+    heads = [i for i, at in enumerate(page["group"]) if at >= 0] + [len(page["group"])]
+    return sorted(names[r] for r in page["run_id"][heads[g] + 1 : heads[g + 1]])
 
 
 def test_rows_are_grouped_with_counts_and_aggregates(grouped):
@@ -83,7 +88,8 @@ def test_table_groups_aggregates_numbers_and_skips_text():
         {"name": "params.p", "label": "p", "group": "params", "dtype": "string"},
     ]
     data = {"metrics.m": [1.0, None, 3.0, 10.0], "params.p": ["x", "y", "z", "w"]}
-    groups = _data.table_groups(["b", "b", "b", None], data, columns)
-    assert [(g["name"], g["rows"]) for g in groups] == [("b", [0, 1, 2]), ("(none)", [3])]
+    groups, row_group = _data.table_groups(["b", "b", "b", None], data, columns)
+    assert [(g["name"], g["count"]) for g in groups] == [("b", 3), ("(none)", 1)]
+    assert row_group == [0, 0, 0, 1]
     assert groups[0]["aggregates"] == {"metrics.m": {"mean": 2.0, "min": 1.0, "max": 3.0}}
-    assert _data.table_groups([], {}, columns) == []
+    assert _data.table_groups([], {}, columns) == ([], [])

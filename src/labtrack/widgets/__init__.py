@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import notes
 from labtrack.widgets._source import RunSource
 from labtrack.widgets.comparison import Compare
 from labtrack.widgets.media_viewer import Media
@@ -33,15 +32,12 @@ def runs(
 
     >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
     """
-    table = RunsTable(
+    return RunsTable(
         RunSource(experiment, max_results=max_results),
         filter=filter,
         visible_columns=columns,
         group_by=group_by or "",
     )
-    # A run's note is shown and edited below the table (js/shared/notes.ts).
-    notes.accept_note_edits(table, table.source.client, lambda: table.data.get("run_id", []))
-    return table
 
 
 def chart(

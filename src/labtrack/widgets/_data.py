@@ -235,23 +235,25 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
     return columns
 
 
-def table_groups(values: list, data: dict[str, list], columns: list[Column]) -> list[TableGroup]:
+def table_groups(values: list, data, columns: list[Column]) -> tuple[list[TableGroup], list[int]]:
     """The run table's groups: rows sharing a value of the group_by column (``values``, one
-    per row of ``data``), by name with runs without a value last, and the mean, min and max
-    of each numeric column over the group's runs."""
+    per row of ``data``, a column name -> values mapping), by name with runs without a value
+    last, and the mean, min and max of each numeric column over the group's runs. Also each
+    row's group (an index into the groups)."""
     import pandas as pd
 
     labels = [group_label(value) for value in values]
     numeric = [c["name"] for c in columns if c["dtype"] in ("number", "duration")]
     frame = pd.DataFrame(
         {
-            n: pd.to_numeric(pd.Series(data.get(n, []), dtype=object), errors="coerce")
+            n: pd.to_numeric(pd.Series(list(data.get(n, [])), dtype=object), errors="coerce")
             for n in numeric
         },
         index=range(len(labels)),
     )
     frame["_group"] = labels
     groups: list[TableGroup] = []
+    row_group = [0] * len(labels)
     for name, part in sorted(
         frame.groupby("_group", sort=False), key=lambda item: (item[0] == NO_GROUP, item[0])
     ):
@@ -261,32 +263,80 @@ def table_groups(values: list, data: dict[str, list], columns: list[Column]) -> 
             for column in numeric
             if part[column].notna().any()
         }
-        rows = part.index.tolist()
-        groups.append({"name": name, "rows": rows, "count": len(rows), "aggregates": aggregates})
-    return groups
+        for row in part.index:
+            row_group[row] = len(groups)
+        groups.append({"name": name, "count": len(part), "aggregates": aggregates})
+    return groups, row_group
+
+
+def table_values(frame: pd.DataFrame, columns: list[Column]) -> dict[str, pd.Series]:
+    """Column name -> its values, one per run in the frame's order (positional index): the
+    frame's own columns, and those the table makes (run name, start in epoch ms, duration
+    in seconds, None while running)."""
+    import pandas as pd
+
+    if frame.empty:
+        return {column["name"]: pd.Series([], dtype=object) for column in columns}
+    frame = frame.reset_index(drop=True)
+    start = _epoch_ms(frame["start_time"])
+    end = frame["end_time"]
+    values: dict[str, pd.Series] = {}
+    for column in columns:
+        name = column["name"]
+        if name == "run_name":
+            values[name] = frame.get("tags.mlflow.runName", frame["run_id"])
+        elif name == "start_time":
+            values[name] = start
+        elif name == "duration":
+            values[name] = ((_epoch_ms(end) - start) / 1000.0).where(end.notna())
+        else:
+            values[name] = frame[name]
+    return values
 
 
 def table_data(frame: pd.DataFrame, columns: list[Column]) -> dict[str, list]:
     """Column name -> JSON values, one per run, in the frame's order."""
-    data: dict[str, list] = {}
-    if frame.empty:
-        return {column["name"]: [] for column in columns}
-    start = _epoch_ms(frame["start_time"])
-    end = frame["end_time"]
-    for column in columns:
-        name = column["name"]
-        if name == "run_name":
-            values = frame.get("tags.mlflow.runName", frame["run_id"])
-        elif name == "start_time":
-            values = start
-        elif name == "duration":
-            ended = end.notna()
-            seconds = ((_epoch_ms(end) - start) / 1000.0).where(ended)
-            values = seconds
-        else:
-            values = frame[name]
-        data[name] = json_values(values.tolist())
-    return data
+    return {
+        name: json_values(values.tolist()) for name, values in table_values(frame, columns).items()
+    }
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(value) -> tuple:
+    """A value's place in the run table's order: numbers first by value, then text
+    naturally and case-blind ("run-2" before "Run-10"), as the front end's collator did."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return (0, float(value))
+    parts = _DIGITS.split(str(value).casefold())
+    return (1, tuple(int(part) if i % 2 else part for i, part in enumerate(parts)))
+
+
+def sort_ranks(values: pd.Series) -> np.ndarray:
+    """One float per value that orders as the table sorts the column (NaN where missing):
+    the numbers themselves for a numeric column, else each distinct value's rank."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    present = values[values.notna()]
+    distinct = sorted(set(present.tolist()), key=_natural)  # few distinct values, usually
+    rank = {value: float(i) for i, value in enumerate(distinct)}
+    out = np.full(len(values), np.nan)
+    out[values.notna().to_numpy()] = [rank[value] for value in present.tolist()]
+    return out
+
+
+def sort_order(keys: list[tuple[np.ndarray, bool]], count: int) -> np.ndarray:
+    """Row indices in display order for sort keys (``sort_ranks``, descending), first key
+    first: missing values last whichever the direction, ties in the frame's order."""
+    columns: list[np.ndarray] = [np.arange(count)]  # least significant first, for lexsort
+    for ranks, descending in reversed(keys):
+        missing = np.isnan(ranks)
+        value = np.where(missing, 0.0, -ranks if descending else ranks)
+        columns += [value, missing]
+    return np.lexsort(columns) if len(columns) > 1 else np.arange(count)
 
 
 def _epoch_ms(times: pd.Series) -> pd.Series:

@@ -42,19 +42,43 @@ class SortKey(TypedDict):
     descending: bool
 
 
+class TableWindow(TypedDict):
+    """The display rows the front end wants, ``start`` to ``end`` (exclusive): what is in
+    view plus a margin. The kernel answers with a ``TablePage``."""
+
+    start: int
+    end: int
+
+
+class TablePage(TypedDict):
+    """Display rows ``start`` onwards, as the kernel sends them: only these travel, whatever
+    the number of runs. Entry ``i`` of every list is display row ``start + i``."""
+
+    start: int
+    run_id: list[str]  # "" for a group's header
+    group: list[int]  # index into ``groups`` for a group's header, -1 for a run
+    data: dict[str, list]  # visible column name -> values (None on a group's header)
+
+
 class RunsTableState(TypedDict):
-    """``RunsTable`` (``lt.runs()``)."""
+    """``RunsTable`` (``lt.runs()``). The runs stay in the kernel, which sorts, filters and
+    groups them; the front end asks for the window of rows in view (``window``) and draws
+    the ``page`` it gets back, so 100,000 runs cost the browser what 100 do."""
 
     columns: list[Column]  # every column available
     visible_columns: list[str]  # shown, in order (front end may change it)
-    data: dict[str, list]  # column name -> values, one per run, in row order; always has run_id
-    sort: list[SortKey]  # applied by the front end
+    sort: list[SortKey]  # set by the front end, applied by the kernel
     filter: str  # filter language text; the front end sets it, Python re-queries
     error: str  # why the filter failed, shown in place ("" when fine)
     selected: list[str]
     empty_message: str  # what to do when there are no runs
     group_by: str  # a search_runs column whose values group the rows; "" for none
     groups: list[TableGroup]  # with group_by: the groups in display order
+    collapsed: list[str]  # names of the groups whose runs are hidden (the front end sets it)
+    run_count: int  # runs matching the filter
+    row_count: int  # display rows: runs, and group headers when grouped
+    window: TableWindow  # set by the front end as it scrolls
+    page: TablePage  # the rows of ``window``, set by the kernel
 
 
 class Aggregate(TypedDict):
@@ -69,7 +93,6 @@ class TableGroup(TypedDict):
     """One group of the run table's rows (``lt.runs(group_by=...)``)."""
 
     name: str  # the group_by column's value as text; "(none)" for runs without one
-    rows: list[int]  # indices into ``data``'s lists
     count: int
     aggregates: dict[str, Aggregate]  # numeric column name -> its mean, min and max
 

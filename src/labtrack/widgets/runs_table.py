@@ -1,16 +1,28 @@
-"""``lt.runs()``: a sortable, filterable, virtualized table of runs."""
+"""``lt.runs()``: a sortable, filterable table of runs, paged from the kernel.
+
+The runs stay in the kernel (a DataFrame from ``search_runs``): it filters them (in SQL),
+sorts and groups them (numpy and pandas), and sends the browser only the window of rows in
+view (``page``, for the ``window`` the front end asks as it scrolls). Selections that reach
+beyond the rows in view (a shift-click range, select-all) come as custom messages and are
+made here, over every run the table holds.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import traitlets as t
 
 from labtrack.errors import InvalidParameter
-from labtrack.widgets import _data, contract
+from labtrack.widgets import _data, contract, notes
 from labtrack.widgets._base import RunsWidget
 from labtrack.widgets._source import RunSource
 
 DEFAULT_VISIBLE = ("run_name", "status", "start_time", "duration")
 FALLBACK_ROWS = 50
+FIRST_WINDOW = 60  # rows sent before the front end asks: the first draw needs no round trip
+MAX_PAGE = 2000  # rows one page may carry, whatever window is asked
 
 
 def _same(value):
@@ -26,7 +38,7 @@ class RunsTable(RunsWidget):
     ``group_by`` (a ``search_runs`` column, e.g. ``"params.optimizer"`` or
     ``"tags.labtrack.group"``; also chosen in the table) groups the rows under a header per
     group with its run count and the mean, min and max of each numeric column; sorting
-    applies within groups.
+    applies within groups. A selected run's note is shown below the table and can be edited.
     """
 
     state_type = contract.RunsTableState
@@ -34,12 +46,16 @@ class RunsTable(RunsWidget):
 
     columns = t.List(t.Dict()).tag(sync=True)
     visible_columns = t.List(t.Unicode()).tag(sync=True)
-    data = t.Dict().tag(sync=True)
     sort = t.List(t.Dict()).tag(sync=True)
     filter = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
     group_by = t.Unicode("").tag(sync=True)
     groups = t.List(t.Dict()).tag(sync=True)
+    collapsed = t.List(t.Unicode()).tag(sync=True)
+    run_count = t.Int(0).tag(sync=True)
+    row_count = t.Int(0).tag(sync=True)
+    window = t.Dict({"start": 0, "end": FIRST_WINDOW}).tag(sync=True)
+    page = t.Dict({"start": 0, "run_id": [], "group": [], "data": {}}).tag(sync=True)
 
     def __init__(
         self,
@@ -52,15 +68,63 @@ class RunsTable(RunsWidget):
         self.source = source
         self._requested_columns = visible_columns
         self._frame = None
+        self._values: dict = {}  # column name -> pandas Series, one value per run
+        self._ranks: dict[str, np.ndarray] = {}  # sort_ranks per column, until the next query
+        self._row_of: dict[str, int] = {}  # run id -> its row in the frame
+        self._order = np.arange(0)  # rows in sorted order
+        self._row_group = np.arange(0)  # each row's group (an index into groups)
+        self._display = np.arange(0)  # display rows: a run's row, or -(g + 1) for group g
+        self._anchor: str | None = None  # the run a shift-click range starts from
+        self._full_data: dict[str, list] | None = None
         super().__init__(**kwargs)
         self.filter = filter  # the observer queries
         if not filter:
             self.refresh()
         if group_by and self._frame is not None and not self._frame.empty:
-            if group_by not in self._frame.columns and group_by not in self.data:
+            if group_by not in self._frame.columns and group_by not in self._values:
                 names = sorted(c for c in self._frame.columns if c.startswith(("params.", "tags.")))
                 raise InvalidParameter(f"group_by: no column {group_by!r}; some there are: {names}")
         self.group_by = group_by  # the observer groups
+        self.on_msg(self._on_message)
+        # A run's note is shown and edited below the table (js/shared/notes.ts): any run the
+        # table holds, not only those in view.
+        notes.accept_note_edits(self, source.client, lambda: self._row_of)
+
+    # The data, the sort and the groups
+
+    @property
+    def data(self) -> dict[str, list]:
+        """Every column's JSON values, one per run in the store's order (newest first). Kept
+        in the kernel: the browser gets only ``page``."""
+        if self._full_data is None:
+            self._full_data = {n: _data.json_values(v.tolist()) for n, v in self._values.items()}
+        return self._full_data
+
+    @t.validate("sort")
+    def _valid_sort(self, proposal) -> list:
+        for key in proposal["value"]:
+            if not (
+                isinstance(key, Mapping)
+                and set(key) == {"column", "descending"}
+                and isinstance(key["column"], str)
+                and isinstance(key["descending"], bool)
+            ):
+                raise InvalidParameter(
+                    f"sort: each key is {{'column': str, 'descending': bool}}, got {key!r}"
+                )
+        return proposal["value"]
+
+    @t.validate("window")
+    def _valid_window(self, proposal) -> dict:
+        window = proposal["value"]
+        start, end = window.get("start"), window.get("end")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not (
+            0 <= start <= end
+        ):
+            raise InvalidParameter(
+                f"window: {{'start': int, 'end': int}}, 0 <= start <= end; got {window!r}"
+            )
+        return {"start": start, "end": end}
 
     @t.observe("filter")
     def _on_filter(self, change) -> None:
@@ -68,18 +132,23 @@ class RunsTable(RunsWidget):
 
     @t.observe("group_by")
     def _on_group_by(self, change) -> None:
-        self._regroup()
+        with self.hold_sync():
+            self._regroup()
+            self._arrange()
 
-    def _regroup(self) -> None:
-        frame = self._frame
-        if not self.group_by or frame is None:
-            self.groups = []
-            return
-        if self.group_by in frame.columns:
-            values = frame[self.group_by].tolist()
-        else:  # a column the table makes (run_name, duration, ...)
-            values = self.data.get(self.group_by, [None] * len(frame))
-        self.groups = _data.table_groups(values, self.data, self.columns)
+    @t.observe("sort")
+    def _on_sort(self, change) -> None:
+        with self.hold_sync():
+            self._sort()
+            self._arrange()
+
+    @t.observe("collapsed")
+    def _on_collapsed(self, change) -> None:
+        self._arrange()
+
+    @t.observe("window", "visible_columns")
+    def _on_window(self, change) -> None:
+        self._send_page()
 
     def refresh(self) -> None:
         """Query the store again (new runs, new values) with the current filter."""
@@ -90,45 +159,187 @@ class RunsTable(RunsWidget):
             return
         columns = _data.table_columns(frame)
         names = [c["name"] for c in columns]
-        if not self.visible_columns:
-            wanted = self._requested_columns or [
-                *DEFAULT_VISIBLE,
-                *[c["name"] for c in columns if c["group"] == "metrics"][:4],  # not system/
-                *[n for n in names if n.startswith("params.")][:4],
-            ]
-            unknown = [n for n in wanted if n not in names] if self._requested_columns else []
-            if unknown and not frame.empty:
-                raise InvalidParameter(f"unknown columns {unknown}; available: {names}")
-            self.visible_columns = [n for n in wanted if n in names]
-        self.error = ""
-        self.columns = columns
-        self.data = _data.table_data(frame, columns)
-        self._frame = frame
-        self._regroup()
-        present = set(self.data.get("run_id", []))
-        self.selected = [run_id for run_id in self.selected if run_id in present]
-        self.empty_message = "" if not frame.empty else self.source.empty_message(self.filter)
+        with self.hold_sync():
+            if not self.visible_columns:
+                wanted = (
+                    self._requested_columns
+                    or [
+                        *DEFAULT_VISIBLE,
+                        *[c["name"] for c in columns if c["group"] == "metrics"][:4],  # not system/
+                        *[n for n in names if n.startswith("params.")][:4],
+                    ]
+                )
+                unknown = [n for n in wanted if n not in names] if self._requested_columns else []
+                if unknown and not frame.empty:
+                    raise InvalidParameter(f"unknown columns {unknown}; available: {names}")
+                self.visible_columns = [n for n in wanted if n in names]
+            self.error = ""
+            self.columns = columns
+            self._frame = frame
+            self._values = _data.table_values(frame, columns)
+            self._full_data = None
+            self._ranks = {}
+            run_ids = self._values.get("run_id")
+            self._row_of = {run_id: i for i, run_id in enumerate(run_ids.tolist())}
+            self.run_count = len(frame)
+            self._sort()
+            self._regroup()
+            self._arrange()
+            self.selected = [run_id for run_id in self.selected if run_id in self._row_of]
+            self.empty_message = "" if not frame.empty else self.source.empty_message(self.filter)
 
-    def _rows(self, limit: int | None = None) -> tuple[list[str], list[list]]:
+    def _sort(self) -> None:
+        keys = []
+        for key in self.sort:
+            name = key["column"]
+            if name not in self._values:
+                continue  # a column this query lacks: the order ignores it
+            if name not in self._ranks:
+                self._ranks[name] = _data.sort_ranks(self._values[name])
+            keys.append((self._ranks[name], key["descending"]))
+        self._order = _data.sort_order(keys, self.run_count)
+
+    def _regroup(self) -> None:
+        if not self.group_by or self._frame is None:
+            self.groups = []
+            return
+        if self.group_by in self._values:  # a column the table makes (run_name, duration, ...)
+            values = self._values[self.group_by].tolist()
+        elif self.group_by in self._frame.columns:
+            values = self._frame[self.group_by].tolist()
+        else:
+            values = [None] * self.run_count
+        groups, row_group = _data.table_groups(values, self._values, self.columns)
+        self._row_group = np.asarray(row_group, dtype=np.int64)
+        self.groups = groups
+
+    def _arrange(self) -> None:
+        """The display rows from the sort, the groups and the collapsed ones, then the page."""
+        if not self.groups:
+            display = self._order
+        else:
+            closed = set(self.collapsed)
+            ordered = self._order[np.argsort(self._row_group[self._order], kind="stable")]
+            bounds = np.cumsum([0, *(g["count"] for g in self.groups)])
+            parts = []
+            for g, group in enumerate(self.groups):
+                parts.append(np.array([-(g + 1)]))
+                if group["name"] not in closed:
+                    parts.append(ordered[bounds[g] : bounds[g + 1]])
+            display = np.concatenate(parts)
+        self._display = np.asarray(display, dtype=np.int64)
+        self.row_count = len(self._display)
+        self._send_page()
+
+    def _send_page(self) -> None:
+        start = min(self.window["start"], self.row_count)
+        end = min(self.window["end"], self.row_count, start + MAX_PAGE)
+        self.page = self.rows(start, end)
+
+    def rows(self, start: int, end: int) -> contract.TablePage:
+        """Display rows ``start`` to ``end`` (exclusive) in the visible columns, as ``page``."""
+        shown = self._display[start:end]
+        runs = shown >= 0
+        at = shown[runs]
+        data = {}
+        for name in self.visible_columns:
+            if name not in self._values:
+                continue
+            values = np.full(len(shown), None, dtype=object)
+            values[runs] = _data.json_values(self._values[name].take(at).tolist())
+            data[name] = values.tolist()
+        run_ids = np.full(len(shown), "", dtype=object)
+        if len(at):
+            run_ids[runs] = self._values["run_id"].take(at).tolist()
+        return {
+            "start": int(start),
+            "run_id": run_ids.tolist(),
+            "group": np.where(runs, -1, -shown - 1).tolist(),
+            "data": data,
+        }
+
+    # Selection over every run the table holds
+
+    def _run_at(self, position: int) -> str | None:
+        if not 0 <= position < len(self._display) or self._display[position] < 0:
+            return None  # out of range, or a group's header: never selected
+        return self._values["run_id"].iat[int(self._display[position])]
+
+    def select(self, position: int, toggle: bool = False, range: bool = False, key: bool = False):
+        """Select as a click on display row ``position`` does (``toggle``: ctrl/cmd,
+        ``range``: shift, from the last row clicked without shift), or (``key``) as the
+        arrow keys do: move there and select it alone or extend the range."""
+        run_id = self._run_at(position)
+        if run_id is None:
+            return
+        current = list(self.selected)
+        anchor = self._anchor if self._anchor in self._row_of else None
+        if range and anchor is not None:
+            where = np.flatnonzero(self._display == self._row_of[anchor])
+            if len(where):
+                low, high = sorted((int(where[0]), position))
+                rows = self._display[low : high + 1]
+                span = self._values["run_id"].take(rows[rows >= 0]).tolist()
+                if toggle:
+                    chosen = set(current)
+                    span = current + [r for r in span if r not in chosen]
+                self.selected = span
+                return
+        self._anchor = run_id
+        if key:
+            self.selected = [run_id]
+        elif toggle or range:
+            self.selected = (
+                [r for r in current if r != run_id] if run_id in current else [*current, run_id]
+            )
+        else:  # clicking the only selected row again clears the selection
+            self.selected = [] if current == [run_id] else [run_id]
+
+    def select_all(self) -> None:
+        """Select every run the filter matches, in display order (collapsed groups too)."""
+        self.selected = self._values["run_id"].take(self._order).tolist() if self.run_count else []
+
+    def _on_message(self, _widget, content, _buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "select_all":
+            self.select_all()
+        elif kind == "select" and isinstance(content.get("position"), int):
+            self.select(
+                content["position"],
+                toggle=bool(content.get("toggle")),
+                range=bool(content.get("range")),
+                key=bool(content.get("key")),
+            )
+
+    # Static views
+
+    def _rows(self, limit: int | None = None) -> tuple[list[str], list[list], list[int]]:
+        """Header, and the first ``limit`` display rows' cells (group headers left out)
+        with each row's group."""
         names = self.visible_columns
         labels = {c["name"]: c["label"] for c in self.columns}
-        count = len(self.data.get("run_id", []))
+        order = self._order
+        if self.groups:
+            order = order[np.argsort(self._row_group[order], kind="stable")]
+        order = order[:limit]
         shown = [_data.short_param if n.startswith("params.") else _same for n in names]
+        columns = [_data.json_values(self._values[n].take(order).tolist()) for n in names]
         rows = [
-            [show(self.data[n][i]) for n, show in zip(names, shown, strict=True)]
-            for i in range(min(count, limit or count))
+            [show(column[i]) for column, show in zip(columns, shown, strict=True)]
+            for i in range(len(order))
         ]
-        return [labels.get(n, n) for n in names], rows
+        return (
+            [labels.get(n, n) for n in names],
+            rows,
+            self._row_group[order].tolist() if self.groups else [],
+        )
 
     def fallback_table(self) -> tuple[list[str], list[list], str]:
+        header, rows, groups = self._rows(FALLBACK_ROWS)
         if self.groups:  # rows in group order, the group's name first
-            header, rows = self._rows()
-            order = [(g["name"], i) for g in self.groups for i in g["rows"]][:FALLBACK_ROWS]
             header = ["group", *header]
-            rows = [[name, *rows[i]] for name, i in order]
-        else:
-            header, rows = self._rows(FALLBACK_ROWS)
-        total = len(self.data.get("run_id", []))
+            rows = [[self.groups[g]["name"], *row] for g, row in zip(groups, rows, strict=True)]
+        total = self.run_count
         caption = f"{total} runs" + (
             f" (first {FALLBACK_ROWS} shown)" if total > FALLBACK_ROWS else ""
         )

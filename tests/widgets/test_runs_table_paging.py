@@ -1,0 +1,165 @@
+"""lt.runs() paged from the kernel: only the window of rows asked for travels; sorting,
+filtering, grouping and selections over every run happen in the kernel."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import labtrack as lt
+from labtrack.entities import Metric, Param
+from labtrack.errors import InvalidParameter
+from labtrack.widgets import notes
+from labtrack.widgets._source import RunSource
+from labtrack.widgets.runs_table import MAX_PAGE, RunsTable
+
+
+@pytest.fixture
+def many(tracking_uri):
+    """300 runs: run-0 .. run-299 (newest last), param k = i % 3, metric m = i % 10 except
+    every 7th run that has none."""
+    lt.set_experiment("many")
+    client = lt.Client()
+    experiment = client.get_experiment_by_name("many").experiment_id
+    ids = []
+    for i in range(300):
+        run = client.create_run(experiment, run_name=f"run-{i}", start_time=1_700_000_000_000 + i)
+        metrics = [] if i % 7 == 0 else [Metric("m", float(i % 10), 0, 0)]
+        client.log_batch(run.info.run_id, metrics=metrics, params=[Param("k", f"k{i % 3}")])
+        client.set_terminated(run.info.run_id)
+        ids.append(run.info.run_id)
+    client.flush()
+    return ids
+
+
+def _names(table, start=0, end=None):
+    page = table.rows(start, table.row_count if end is None else end)
+    return page["data"]["run_name"]
+
+
+def test_only_the_window_travels_and_moving_it_sends_those_rows(many):
+    table = lt.runs("many", columns=["run_name", "metrics.m"])
+    assert table.run_count == table.row_count == 300
+    assert table.page["start"] == 0 and len(table.page["run_id"]) == table.window["end"] < 300
+    assert table.page["data"]["run_name"][:2] == ["run-299", "run-298"]  # newest first
+    assert set(table.page["data"]) == {"run_name", "metrics.m"}  # visible columns only
+    assert "data" not in table.keys  # the full columns stay in the kernel
+    table.window = {"start": 290, "end": 400}
+    assert table.page["start"] == 290 and table.page["data"]["run_name"][-1] == "run-0"
+    assert len(table.page["run_id"]) == 10
+    table.visible_columns = ["run_name", "params.k"]
+    assert set(table.page["data"]) == {"run_name", "params.k"}
+    table.window = {"start": 0, "end": 10 * MAX_PAGE}
+    assert len(table.page["run_id"]) == 300  # capped at MAX_PAGE rows, here all of them
+
+
+def test_synced_state_stays_small_whatever_the_number_of_runs(many):
+    table = lt.runs("many")
+    synced = {name: getattr(table, name) for name in table.keys if not name.startswith("_")}
+    size = len(json.dumps({k: v for k, v in synced.items() if k not in ("layout", "comm")}))
+    assert size < 20_000  # 300 runs of every column would be far more
+
+
+def test_sorting_happens_in_the_kernel_numbers_and_natural_text_missing_last(many):
+    table = lt.runs("many", columns=["run_name", "metrics.m"])
+    table.sort = [{"column": "metrics.m", "descending": True}]
+    page = table.rows(0, 300)
+    values = page["data"]["metrics.m"]
+    present = [v for v in values if v is not None]
+    assert present == sorted(present, reverse=True) and len(present) == 300 - 43
+    assert values[len(present) :] == [None] * 43  # missing last, descending too
+    assert table.page["data"]["metrics.m"][0] == 9.0  # the page follows the sort
+    table.sort = [{"column": "run_name", "descending": False}]
+    assert _names(table, 0, 12) == [f"run-{i}" for i in range(12)]  # run-2 before run-10
+    table.sort = [
+        {"column": "params.k", "descending": False},
+        {"column": "run_name", "descending": True},
+    ]
+    assert _names(table, 0, 2) == ["run-297", "run-294"]  # k0, then names descending
+    table.sort = []
+    assert _names(table, 0, 1) == ["run-299"]  # the store's order again
+
+
+def test_bad_sort_or_window_is_refused_at_the_call(many):
+    table = lt.runs("many")
+    with pytest.raises(InvalidParameter, match="sort"):
+        table.sort = [{"column": "metrics.m"}]
+    with pytest.raises(InvalidParameter, match="window"):
+        table.window = {"start": 5, "end": 2}
+
+
+def test_filtering_requeries_and_pages_the_matching_runs(many):
+    table = lt.runs("many", columns=["run_name", "params.k"])
+    table.filter = "params.k = 'k1'"
+    assert table.run_count == 100 and set(table.rows(0, 100)["data"]["params.k"]) == {"k1"}
+
+
+def test_click_toggle_and_shift_ranges_reach_beyond_the_window(many):
+    table = lt.runs("many", columns=["run_name"])
+    table.sort = [{"column": "run_name", "descending": False}]
+    table.select(5)
+    assert table.selected == [many[5]]
+    table.select(250, range=True)  # far outside the page the browser holds
+    assert table.selected == many[5:251]
+    table.select(2, toggle=True)
+    assert table.selected == [*many[5:251], many[2]]
+    table.select(2, toggle=True)
+    table.select(0, toggle=True, range=True)  # from the anchor (row 2) to row 0, added
+    assert table.selected == [*many[5:251], many[0], many[1], many[2]]
+    table.select(3)
+    table.select(3)  # clicking the only selected row again clears the selection
+    assert table.selected == []
+    table.select(4, key=True)
+    table.select(4, key=True)  # a key move selects, never clears
+    assert table.selected == [many[4]]
+
+
+def test_select_all_takes_every_run_the_filter_matches_through_a_message(many):
+    table = lt.runs("many")
+    table.filter = "params.k = 'k2'"
+    table._on_message(table, {"type": "select_all"}, [])
+    assert sorted(table.selected) == sorted(many[2::3])
+    table._on_message(table, {"type": "select", "position": 0, "range": False}, [])
+    assert table.selected == [many[299]]
+    table._on_message(table, {"type": "select", "position": "x"}, [])  # ignored
+    assert table.selected == [many[299]]
+
+
+def test_groups_are_computed_over_every_run_and_collapse_in_the_kernel(many):
+    table = lt.runs("many", columns=["run_name", "metrics.m"], group_by="params.k")
+    assert [(g["name"], g["count"]) for g in table.groups] == [
+        ("k0", 100),
+        ("k1", 100),
+        ("k2", 100),
+    ]
+    assert table.row_count == 303
+    page = table.rows(0, 303)
+    assert [i for i, g in enumerate(page["group"]) if g >= 0] == [0, 101, 202]
+    assert page["run_id"][0] == "" and page["data"]["run_name"][0] is None
+    assert table.groups[1]["aggregates"]["metrics.m"]["max"] == 9.0
+    table.sort = [{"column": "run_name", "descending": False}]
+    assert _names(table, 1, 3) == ["run-0", "run-3"]  # sorted within the group
+    table.collapsed = ["k0"]
+    assert table.row_count == 203 and table.rows(0, 2)["group"] == [0, 1]
+    table.select(1)  # a header is never selected
+    assert table.selected == []
+    table.select(2)
+    table.select(101, range=True)
+    assert len(table.selected) == 100 and many[1] in table.selected
+    header, rows, _ = table.fallback_table()
+    assert header[0] == "group" and rows[0][:2] == ["k0", "run-0"]
+
+
+def test_a_table_built_directly_accepts_note_edits_for_any_run_it_holds(many):
+    table = RunsTable(RunSource("many"), visible_columns=["run_name"])
+    sent = []
+    table.send = sent.append
+    far = many[0]  # the last row: never in the first page
+    assert far not in table.page["run_id"]
+    table._handle_custom_msg({"type": "set_note", "run_id": far, "note": "*kept*"}, [])
+    assert sent[-1] == {"run_id": far, "type": "note", "note": "*kept*"}
+    assert notes.note_of(lt.get_run(far)) == "*kept*"
+    table.filter = "params.k = 'k1'"  # run-0 has k0: no longer held
+    table._handle_custom_msg({"type": "get_note", "run_id": far}, [])
+    assert sent[-1]["type"] == "note_error"
