@@ -52,6 +52,30 @@ def add_commands(sub) -> None:
     p.add_argument(
         "--kernel", help="Jupyter kernel for notebooks (default: this Python interpreter)"
     )
+    p.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="where sweep runs execute: processes here (default), or tasks on a Dask cluster "
+        "(a LocalCluster of worker processes here unless --scheduler is given)",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--sampler",
+        choices=("grid", "random", "optuna"),
+        default="grid",
+        help="grid: every combination (default); random: --trials draws from ranges "
+        "(-P lr=loguniform:1e-4:1e-1, uniform:A:B, int:A:B) and values (-P layers=1,2,3); "
+        "optuna: TPE picks each trial by --metric (needs --executor dask)",
+    )
+    p.add_argument("--trials", type=int, help="points a random or optuna sweep runs")
+    p.add_argument("--seed", type=int, help="seed of the random or optuna sampler")
+    p.add_argument(
+        "--early-stop",
+        metavar="METRIC[:min|max]",
+        help="on Dask: stop a run whose METRIC at its latest step is worse than the median "
+        "of the finished runs at that step",
+    )
     p.set_defaults(func=run)
 
     p = sub.add_parser(
@@ -71,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     _use_store(args)
     given = {
-        name: values if len(values) > 1 else values[0]
+        name: _given(name, values, args.sampler)
         for name, values in parse_assignments(args.param).items()
     }
     result = execute(
@@ -84,18 +108,35 @@ def run(args: argparse.Namespace) -> int:
         metric=args.metric,
         maximize=args.maximize,
         kernel_name=args.kernel,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        sampler=args.sampler,
+        trials=args.trials,
+        seed=args.seed,
+        early_stop=args.early_stop,
     )
     outcomes = [result] if isinstance(result, Outcome) else result.outcomes
     width = max(len(outcome.run_name) for outcome in outcomes)
     for outcome in outcomes:
         line = f"{outcome.status:<8}  {outcome.run_name:<{width}}  {outcome.run_id}  {outcome.seconds:6.1f}s"
         print(line + (f"  {outcome.error}" if outcome.error else ""))
+    stopped = set() if isinstance(result, Outcome) else result.stopped
     if not isinstance(result, Outcome):
         _print_best(result)
-    failed = [outcome for outcome in outcomes if outcome.status != "FINISHED"]
+    failed = [o for o in outcomes if o.status != "FINISHED" and o.run_id not in stopped]
     if failed:
         print(f"labtrack: {len(failed)} of {len(outcomes)} runs failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _given(name: str, values: list[str], sampler: str):
+    """One -P's value: a list sweeps (or is a choice), one value is fixed; for a sampler, a
+    range or ``choice:a,b`` is kept whole (its commas split no sweep)."""
+    from labtrack.projects.sampling import parse_distribution
+
+    if sampler != "grid" and parse_distribution(name, ",".join(values)) is not None:
+        return ",".join(values)
+    return values if len(values) > 1 else values[0]
 
 
 def _print_best(result) -> None:

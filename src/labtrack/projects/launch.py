@@ -13,11 +13,12 @@ from typing import Any
 from labtrack.entities import Run, RunStatus
 from labtrack.errors import ExecutionFailed, InvalidParameter, NotFound
 from labtrack.projects.command import EntryPointTarget
+from labtrack.projects.early_stop import EarlyStop
 from labtrack.projects.mlproject import find_mlproject_file, load_project
 from labtrack.projects.notebook import NotebookTarget
 from labtrack.projects.parameters import expand_grid, resolve
 from labtrack.projects.runner import Outcome, Target, run_target
-from labtrack.projects.sweep import SweepResult, run_sweep
+from labtrack.projects.sweep import SweepResult, minimizes, run_sweep
 from labtrack.tracking import fluent, state
 
 
@@ -33,6 +34,12 @@ def run(
     metric: str | None = None,
     maximize: bool | None = None,
     kernel_name: str | None = None,
+    executor: Any = None,
+    scheduler: str | None = None,
+    sampler: str = "grid",
+    trials: int | None = None,
+    seed: int | None = None,
+    early_stop: str | EarlyStop | None = None,
 ) -> Run:
     """Run a notebook (papermill, values injected after its cell tagged ``parameters``) or an
     MLproject folder's entry point as a tracked run, and return the run.
@@ -42,6 +49,19 @@ def run(
     unless the name looks like a loss or an error; ``maximize`` decides otherwise). Without
     ``metric`` a sweep returns its parent run. (A parameter whose one value is a list is
     given as a list of that list: ``{"layers": [[64, 32]]}``.)
+
+    ``sampler="random"`` draws ``trials`` points instead (``seed`` repeats them): a list is a
+    choice, ``"uniform:0:1"``, ``"loguniform:1e-4:1e-1"``, ``"int:1:8"`` and ``"choice:a,b"``
+    are ranges and choices (``labtrack.projects.sampling``). ``sampler="optuna"`` lets
+    Optuna's TPE pick each of ``trials`` points from the results so far (by ``metric``).
+
+    ``executor`` runs every point as a task on a Dask cluster: a ``distributed.Client``,
+    ``"dask"`` (a LocalCluster of worker processes, or the scheduler at ``scheduler``) or a
+    scheduler address. The workers log into this store, which must be one they reach
+    (PostgreSQL or ``labtrack server``; a SQLite file only when they run on this host).
+    There ``early_stop="loss:min"`` (``METRIC[:min|max]``) stops a point whose metric is
+    worse, at its latest step, than the median of the finished points at that step;
+    ``sampler="optuna"`` needs an executor too.
 
     Code in the notebook or command logs into this run (``lt.log_metric``, ``lt.start_run``,
     ``%%track``). A failed execution is recorded (status FAILED, the ``labtrack.error`` tag,
@@ -61,6 +81,12 @@ def run(
         metric=metric,
         maximize=maximize,
         kernel_name=kernel_name,
+        executor=executor,
+        scheduler=scheduler,
+        sampler=sampler,
+        trials=trials,
+        seed=seed,
+        early_stop=early_stop,
     )
     raise_if_failed(result)
     client = state.client()
@@ -81,26 +107,89 @@ def execute(
     metric: str | None = None,
     maximize: bool | None = None,
     kernel_name: str | None = None,
+    executor: Any = None,
+    scheduler: str | None = None,
+    sampler: str = "grid",
+    trials: int | None = None,
+    seed: int | None = None,
+    early_stop: str | EarlyStop | None = None,
 ) -> Outcome | SweepResult:
     """What ``run`` does, returning how it went instead of raising for failed executions."""
     target = resolve_target(uri, entry_point, kernel_name)
-    specs = target.parameters
-    grid = [resolve(specs, values, target.label) for values in expand_grid(parameters or {})]
     if jobs < 1:
         raise InvalidParameter(f"jobs must be at least 1, got {jobs}")
+    points = _sampler(target, parameters or {}, sampler, trials, seed, metric, maximize)
+    stopper = EarlyStop.parse(early_stop) if isinstance(early_stop, str) else early_stop
+    local = executor in (None, "local")
+    if local and scheduler:
+        raise InvalidParameter("a scheduler address goes with executor='dask'")
+    if local and (stopper is not None or points.adaptive):
+        raise InvalidParameter(
+            "early stopping and the optuna sampler run on Dask: give executor='dask' "
+            "(--executor dask; without a scheduler it starts a LocalCluster here)"
+        )
     experiment = experiment_for(experiment_name, experiment_id)
-    if len(grid) == 1:
-        return run_target(target, grid[0], state.client(), experiment, run_name=run_name)
-    return run_sweep(
-        target,
-        grid,
-        state.client(),
-        experiment,
-        run_name=run_name,
-        jobs=jobs,
-        metric=metric,
-        maximize=maximize,
-    )
+    sweep = {"run_name": run_name, "jobs": jobs, "metric": metric, "maximize": maximize}
+    if local:
+        if points.size == 1 and sampler == "grid":
+            return run_target(
+                target, points.points[0], state.client(), experiment, run_name=run_name
+            )
+        return run_sweep(target, None, state.client(), experiment, sampler=points, **sweep)
+    from labtrack.projects import executors
+
+    dask, owned = executors.dask_client(executor, scheduler)
+    try:
+        executors.check_cluster(dask, state.client(), target)
+        return run_sweep(
+            target,
+            None,
+            state.client(),
+            experiment,
+            sampler=points,
+            executor=dask,
+            early_stop=stopper,
+            **sweep,
+        )
+    finally:
+        if owned:
+            executors.close_client(dask)
+
+
+def _sampler(
+    target: Target,
+    given: dict[str, Any],
+    sampler: str,
+    trials: int | None,
+    seed: int | None,
+    metric: str | None,
+    maximize: bool | None,
+):
+    """The points to run, every one checked against the target's parameters first."""
+    from labtrack.projects import sampling
+
+    specs = target.parameters
+    if sampler not in sampling.SAMPLERS:
+        raise InvalidParameter(
+            f"sampler must be one of {', '.join(sampling.SAMPLERS)}, got {sampler!r}"
+        )
+    if sampler == "grid":
+        if trials is not None or seed is not None:
+            raise InvalidParameter("trials and seed go with sampler='random' or 'optuna'")
+        return sampling.GridSampler(
+            [resolve(specs, values, target.label) for values in expand_grid(given)]
+        )
+    space, fixed = sampling.search_space(given)
+    corners = [
+        resolve(specs, values, target.label) for values in sampling.corner_points(space, fixed)
+    ]
+    fixed = {name: value for name, value in corners[0].items() if name not in space}
+    if sampler == "random":
+        return sampling.RandomSampler(space, fixed, trials, seed)
+    if not metric:
+        raise InvalidParameter("the optuna sampler needs a metric to optimize (--metric)")
+    maximize = not minimizes(metric) if maximize is None else maximize
+    return sampling.OptunaSampler(space, fixed, trials, maximize=maximize, seed=seed)
 
 
 def resolve_target(

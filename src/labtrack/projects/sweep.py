@@ -3,8 +3,10 @@ several at once, and the best child by a metric. An interrupt stops the whole sw
 running children are terminated and recorded KILLED, the ones not started never start.
 
 Children run in threads of this process, each waiting on its own child process (a notebook
-worker with its own kernel, or the entry point's command). One failing child does not stop
-the others; the parent ends FAILED if any did.
+worker with its own kernel, or the entry point's command), or as tasks on a Dask cluster
+(``labtrack.projects.executors``). One failing child does not stop the others; the parent
+ends FAILED if any did. The points are a grid's, or a sampler's (``labtrack.projects.sampling``:
+random draws, Optuna), and on Dask a bad point can be stopped early (``early_stop``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labtrack.entities import Param, RunStatus
-from labtrack.projects.parameters import swept_names
+from labtrack.projects.parameters import resolve
 from labtrack.projects.processes import ChildProcesses
 from labtrack.projects.runner import KIND_TAG, Outcome, Target, run_target
 from labtrack.tracking.validation import ERROR_TAG, GROUP_TAG, MAX_TAG_VALUE_LENGTH
@@ -38,10 +40,15 @@ class SweepResult:
     maximize: bool = True
     best: Outcome | None = None
     best_value: float | None = None
+    stopped: frozenset[str] = frozenset()  # run ids stopped early: not failures
 
     @property
     def failed(self) -> list[Outcome]:
-        return [outcome for outcome in self.outcomes if outcome.status != RunStatus.FINISHED]
+        return [
+            outcome
+            for outcome in self.outcomes
+            if outcome.status != RunStatus.FINISHED and outcome.run_id not in self.stopped
+        ]
 
 
 def minimizes(metric: str) -> bool:
@@ -54,7 +61,7 @@ def minimizes(metric: str) -> bool:
 
 def run_sweep(
     target: Target,
-    grid: list[dict[str, Any]],
+    grid: list[dict[str, Any]] | None,
     client: TrackingClient,
     experiment_id: str,
     *,
@@ -62,12 +69,21 @@ def run_sweep(
     jobs: int = 1,
     metric: str | None = None,
     maximize: bool | None = None,
+    sampler: Any = None,
+    executor: Any = None,
+    early_stop: Any = None,
 ) -> SweepResult:
-    """Run every combination in ``grid`` (already validated) as a child of a new parent run."""
+    """Run every combination in ``grid`` (already validated), or the points ``sampler``
+    asks for, as children of a new parent run: in threads here, or as Dask tasks when
+    ``executor`` is a ``distributed.Client`` (where ``early_stop``, an ``EarlyStop``, may
+    stop bad points)."""
+    from labtrack.projects.sampling import GridSampler
     from labtrack.tracking.context import git_tags, source_tags
 
+    sampler = sampler or GridSampler(grid)
+    specs = target.parameters
     base_name = run_name or target.default_run_name
-    swept = swept_names(grid)
+    swept = sampler.swept
     git = git_tags(target.source_folder)  # read once, for the parent and every child
     parent = client.create_run(
         experiment_id,
@@ -77,7 +93,7 @@ def run_sweep(
             **git,
             **target.tags(),
             KIND_TAG: f"{target.kind}-sweep",
-            "labtrack.sweep.size": str(len(grid)),
+            "labtrack.sweep.size": str(sampler.size),
             "labtrack.sweep.parameters": ",".join(swept),
         },
     )
@@ -85,37 +101,101 @@ def run_sweep(
     status = RunStatus.KILLED
     try:
         # What every child shares is the parent's params too.
-        client.log_batch(
-            parent_id, params=[Param(k, v) for k, v in grid[0].items() if k not in swept]
-        )
-
-        processes = ChildProcesses()
-
-        def run_child(values: dict[str, Any]) -> Outcome:
-            label = " ".join(f"{name}={values[name]}" for name in swept)
-            return run_target(
-                target,
-                values,
-                client,
-                experiment_id,
-                run_name=f"{base_name} {label}".strip(),
-                # The sweep is the children's group: lt.chart(group_by="tags.labtrack.group")
-                # draws each sweep's mean and range.
-                tags={**git, PARENT_TAG: parent_id, GROUP_TAG: parent.info.run_name},
-                capture_git=False,
-                processes=processes,
-            )
-
-        if jobs <= 1:
-            outcomes = [run_child(values) for values in grid]
+        client.log_batch(parent_id, params=[Param(k, v) for k, v in sampler.fixed.items()])
+        # The sweep is the children's group: lt.chart(group_by="tags.labtrack.group")
+        # draws each sweep's mean and range.
+        child_tags = {**git, PARENT_TAG: parent_id, GROUP_TAG: parent.info.run_name}
+        stopped: set[str] = set()
+        if executor is not None:
+            outcomes = _run_on_dask(
+                executor, target, sampler, client, experiment_id, parent_id,
+                base_name, child_tags, jobs, metric, early_stop, stopped,
+            )  # fmt: skip
         else:
-            outcomes = _run_in_threads(run_child, grid, jobs, processes)
-        result = _with_best(client, SweepResult(parent_id, outcomes, metric), metric, maximize)
+            processes = ChildProcesses()
+
+            def run_child(values: dict[str, Any]) -> Outcome:
+                values = resolve(specs, values, target.label)  # a sampler's draws are raw
+                return run_target(
+                    target,
+                    values,
+                    client,
+                    experiment_id,
+                    run_name=f"{base_name} {sampler.label(values)}".strip(),
+                    tags=child_tags,
+                    capture_git=False,
+                    processes=processes,
+                )
+
+            if jobs <= 1:
+                outcomes = [run_child(values) for values in sampler.points]
+            else:
+                outcomes = _run_in_threads(run_child, sampler.points, jobs, processes)
+        result = _with_best(
+            client,
+            SweepResult(parent_id, outcomes, metric, stopped=frozenset(stopped)),
+            metric,
+            maximize,
+        )
         status = RunStatus.FAILED if result.failed else RunStatus.FINISHED
         _record_result(client, result)
         return result
     finally:
         client.set_terminated(parent_id, status)
+
+
+def _run_on_dask(
+    dask,
+    target: Target,
+    sampler,
+    client: TrackingClient,
+    experiment_id: str,
+    parent_id: str,
+    base_name: str,
+    child_tags: dict[str, str],
+    jobs: int,
+    metric: str | None,
+    early_stop,
+    stopped: set[str],
+) -> list[Outcome]:
+    """The sampler's points as Dask tasks (all at once, or as many as the cluster runs at
+    a time for a sampler that learns from results). An interrupt ends the parent, which
+    stops the points on the workers, and waits for them to record that."""
+    from labtrack.projects import executors
+    from labtrack.projects.early_stop import STOPPED_TAG
+    from labtrack.projects.sampling import FAILED, FINISHED, STOPPED
+
+    specs = target.parameters  # read once, not for every point
+
+    def submit(index: int, values: dict[str, Any]):
+        values = resolve(specs, values, target.label)
+        return executors.submit_execution(
+            dask,
+            target,
+            values,
+            tracking_uri=client.tracking_uri,
+            experiment_id=experiment_id,
+            parent_run_id=parent_id,
+            run_name=f"{base_name} {sampler.label(values)}".strip(),
+            tags=child_tags,
+            early_stop=early_stop,
+        )
+
+    def told(outcome: Outcome) -> tuple[str, float | None]:
+        run = client.get_run(outcome.run_id)
+        if STOPPED_TAG in run.data.tags:
+            stopped.add(outcome.run_id)
+            return STOPPED, None
+        if outcome.status != RunStatus.FINISHED:
+            return FAILED, None
+        return FINISHED, run.data.metrics.get(metric) if metric else None
+
+    in_flight = max(jobs, executors.worker_threads(dask)) if sampler.adaptive else sampler.size
+    try:
+        return executors.run_points(dask, sampler, submit, told, in_flight)
+    except BaseException:
+        executors.stop_children(client, experiment_id, parent_id)
+        raise
 
 
 def _run_in_threads(
