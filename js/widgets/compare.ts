@@ -50,8 +50,8 @@ function render({ model, el }: RenderProps<CompareState>): () => void {
   const root = widgetRoot("lt-compare", [empty, body]);
   el.appendChild(root);
   disposer.add(() => root.remove());
-  const curves = plotRoot(curvesArea, disposer);
-  const parcoords = plotRoot(parcoordsArea, disposer);
+  const curves = plotRoot(curvesArea, disposer, model);
+  const parcoords = plotRoot(parcoordsArea, disposer, model);
   const failed = (error: unknown) => console.error("labtrack: drawing the comparison failed", error);
 
   const redraw = (theme: Theme) => {

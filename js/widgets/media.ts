@@ -99,6 +99,7 @@ function fillCard(
   histograms: HistogramSeries | undefined,
   theme: Theme,
   xRange: [number, number] | null,
+  host: object, // the widget's model: where Plotly comes from
 ): void {
   card.name.textContent = run.run_name || run.run_id;
   const step = cell?.step ?? null;
@@ -110,7 +111,7 @@ function fillCard(
     // The plot stays; only its figure changes with the step (and the theme).
     if (!card.plot) {
       replaceChildren(card.body, []);
-      card.plot = plotRoot(card.body, card.disposer);
+      card.plot = plotRoot(card.body, card.disposer, host);
       card.shown = "histogram";
     }
     const series = histograms ?? { run_id: run.run_id, steps: [], edges: [], counts: [] };
@@ -268,7 +269,7 @@ function render({ model, el }: RenderProps<MediaState>): () => void {
         card = makeCard(run);
         cards.set(run.run_id, card);
       }
-      fillCard(card, kind, run, cells.get(run.run_id), chosen, histograms.get(run.run_id), theme, xRange);
+      fillCard(card, kind, run, cells.get(run.run_id), chosen, histograms.get(run.run_id), theme, xRange, model);
       return card.root;
     });
     ordered.forEach((node, i) => {

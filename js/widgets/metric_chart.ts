@@ -54,7 +54,7 @@ function render({ model, el }: RenderProps<MetricChartState>): () => void {
   const root = widgetRoot("lt-chart", [toolbar, empty, plotArea, footnote]);
   el.appendChild(root);
   disposer.add(() => root.remove());
-  const plot = plotRoot(plotArea, disposer);
+  const plot = plotRoot(plotArea, disposer, model);
 
   const redraw = (theme: Theme) => {
     const series = model.get("series") ?? [];

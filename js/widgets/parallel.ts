@@ -21,7 +21,7 @@ function render({ model, el }: RenderProps<ParallelState>): () => void {
   const root = widgetRoot("lt-parallel", [toolbar, empty, plotArea]);
   el.appendChild(root);
   disposer.add(() => root.remove());
-  const plot = plotRoot(plotArea, disposer);
+  const plot = plotRoot(plotArea, disposer, model);
 
   let brushes: (Brush | null)[] = [];
   let axesKey = "";

@@ -29,7 +29,7 @@ function render({ model, el }: RenderProps<ScatterState>): () => void {
   const root = widgetRoot("lt-scatter", [toolbar, empty, plotArea]);
   el.appendChild(root);
   disposer.add(() => root.remove());
-  const plot = plotRoot(plotArea, disposer);
+  const plot = plotRoot(plotArea, disposer, model);
   let listening = false;
 
   const redraw = (theme: Theme) => {

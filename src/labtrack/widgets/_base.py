@@ -8,8 +8,10 @@ from typing import ClassVar
 
 import anywidget
 import traitlets as t
+from ipywidgets import widget_serialization
 
 from labtrack.errors import LabtrackError
+from labtrack.widgets._plotly import PlotlyProvider, provider, uses_plotly
 
 STATIC = Path(__file__).parent / "static"
 
@@ -20,6 +22,9 @@ class RunsWidget(anywidget.AnyWidget):
 
     selected = t.List(t.Unicode()).tag(sync=True)
     empty_message = t.Unicode("").tag(sync=True)
+    # The kernel's PlotlyProvider, for widgets whose front end draws with Plotly (their modules
+    # leave it out: see labtrack.widgets._plotly); None for the others.
+    _plotly = t.Instance(PlotlyProvider, allow_none=True).tag(sync=True, **widget_serialization)
 
     #: The TypedDict in ``labtrack.widgets.contract`` that the synced state follows.
     state_type: ClassVar[type]
@@ -39,6 +44,8 @@ class RunsWidget(anywidget.AnyWidget):
                 f"labtrack's widget bundle {type(self)._esm.name} is missing: reinstall labtrack "
                 "(pip install labtrack), or run `npm ci && npm run build` in a source checkout"
             )
+        if uses_plotly(self._bundle_name):
+            kwargs.setdefault("_plotly", provider())
         super().__init__(**kwargs)
 
     def fallback_table(self) -> tuple[list[str], list[list], str] | None:
