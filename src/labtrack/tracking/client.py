@@ -244,6 +244,7 @@ class TrackingClient:
         """
         if name is not None:
             v.validate_run_name(name)
+        self.writer.write_queued(run_id)  # a queued name tag must not undo this rename later
         self.store.runs.update_run(run_id, status=status, run_name=name)
 
     def set_terminated(
@@ -261,6 +262,7 @@ class TrackingClient:
         # since the run has ended all the same.
         self.writer.flush(end=end, deferred=False, report=False)
         self.writer.live_runs.discard(run_id)
+        self.writer.release_run(run_id)
 
     def delete_run(self, run_id: str) -> None:
         """Mark a run deleted: searches no longer return it unless asked for deleted runs;
@@ -349,14 +351,15 @@ class TrackingClient:
     ) -> object:
         """Log one parameter of a run; values are stored as strings.
 
-        The param is written before the call returns, whatever ``synchronous`` says. As in
-        MLflow, the call returns ``value``, or with ``synchronous=False`` a ``RunOperations``
-        whose ``wait()`` returns at once. Logging a key again with the same value is fine; with
-        a different value it raises ``InvalidState`` (params do not change). ``NotFound`` if
-        there is no such run; ``InvalidParameter`` if ``synchronous`` is not a bool or None.
+        The param is written before the call returns (for the run ``lt.start_run`` made in
+        this process, with its next metric points: see ``log_batch``). As in MLflow, the call
+        returns ``value``, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
+        returns at once. Logging a key again with the same value is fine; with a different
+        value it raises ``InvalidState`` (params do not change). ``NotFound`` if there is no
+        such run; ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
         check_synchronous(synchronous)
-        self.store.runs.log_params(run_id, v.validate_params({key: value}))
+        self._log_params_and_tags(run_id, v.validate_params({key: value}), {}, synchronous)
         return finished(synchronous, value)
 
     def set_tag(
@@ -365,18 +368,21 @@ class TrackingClient:
         """Set a tag on a run, replacing any earlier value (stored as a string). As in MLflow,
         ``mlflow.runName`` is the run's name: setting it renames the run (``log_batch`` too).
 
-        The tag is written before the call returns, whatever ``synchronous`` says; as in MLflow
-        the call returns None, or with ``synchronous=False`` a ``RunOperations`` whose
-        ``wait()`` returns at once. Raises ``NotFound`` if there is no such run and
+        The tag is written before the call returns (for the run ``lt.start_run`` made in this
+        process, with its next metric points: see ``log_batch``); as in MLflow the call
+        returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
+        returns at once. Raises ``NotFound`` if there is no such run and
         ``InvalidParameter`` if ``synchronous`` is not a bool or None.
         """
         check_synchronous(synchronous)
-        self.store.runs.set_tags(run_id, _checked_tags({key: value}))
+        self._log_params_and_tags(run_id, {}, _checked_tags({key: value}), synchronous)
         return finished(synchronous)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""
-        self.store.runs.delete_tag(run_id, v.validate_key(key, "tag"))
+        key = v.validate_key(key, "tag")
+        self.writer.write_queued(run_id)  # the tag may still wait to be written
+        self.store.runs.delete_tag(run_id, key)
 
     def log_batch(
         self,
@@ -391,6 +397,13 @@ class TrackingClient:
     ) -> RunOperations | None:
         """Log many values at once. Everything is validated before anything is written; params
         and tags go in one transaction, metrics through the background writer.
+
+        The params and tags of the run ``lt.start_run`` made in this process travel with its
+        metric points instead: checked here (a param logged before with another value raises
+        ``InvalidState`` at once), written in the writer's next transaction, within
+        ``LABTRACK_FLUSH_INTERVAL`` and at the latest when the run ends or this process reads
+        or flushes (``synchronous=True`` writes them before returning). A run's start, params,
+        tags, points and end so cost two transactions rather than one per call.
 
         ``synchronous`` as for ``log_metric``: True persists the metrics before returning,
         False returns a ``RunOperations`` whose ``wait()`` persists them. ``model_id`` and the
@@ -413,7 +426,7 @@ class TrackingClient:
                 )
             )
         if param_values or tag_values:  # one transaction: all of them or, on a conflict, none
-            self.store.runs.log_params_and_tags(run_id, param_values, tag_values)
+            self._log_params_and_tags(run_id, param_values, tag_values, None)
         if rows and model_id is not None:
             points = [Metric(key, value, ts, step) for _, key, value, ts, step in rows]
             if self.link_logged_model_metrics(
@@ -423,6 +436,16 @@ class TrackingClient:
         if rows:
             self.writer.add_many(rows)
         return settle_metrics(synchronous, self.flush)
+
+    def _log_params_and_tags(
+        self, run_id: str, params: dict, tags: dict, synchronous: bool | None
+    ) -> None:
+        """Write validated params and tags: with the run's points where the writer takes them
+        (a run this process started), else in a transaction of their own."""
+        if not self.writer.defer_params_and_tags(run_id, params, tags):
+            self.store.runs.log_params_and_tags(run_id, params, tags)
+        elif synchronous:
+            self.flush()
 
     # -- logged models and datasets (MLflow 3) --------------------------------------------
 

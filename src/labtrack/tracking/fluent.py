@@ -328,6 +328,8 @@ def start_run(
                 all_tags["mlflow.note.content"] = description
             experiment = experiment_id if experiment_id is not None else active_experiment_id()
             run = client.create_run(str(experiment), tags=all_tags, run_name=run_name)
+            # This process's own run: its params and tags go into the store with its points.
+            client.writer.adopt_run(run.info.run_id)
         active = ActiveRun(run, client, resumed=run_id is not None)
         if run_id is None:
             _capture_git_state(client, run.info.run_id, source_folder())
@@ -582,8 +584,9 @@ def log_metrics(
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log one parameter of the active run (one is started if none is).
 
-    Values are stored as strings. The param is written before the call returns, whatever
-    ``synchronous`` says: as in MLflow the call returns ``value``, or with
+    Values are stored as strings. The param is checked at once and written with the run's
+    metric points (``Client.log_batch`` says when; ``synchronous=True`` writes it before
+    returning): as in MLflow the call returns ``value``, or with
     ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once. Logging a key
     again with the same value is fine; with a different value it raises ``InvalidState``
     (params describe the run's input and do not change). ``InvalidParameter`` if
@@ -600,8 +603,9 @@ def log_params(
     """Log several parameters at once, into the active run (one is started if none is) or into
     ``run_id``; all are validated before any is written, and all go in one transaction.
 
-    They are written before the call returns, whatever ``synchronous`` says: as in MLflow the
-    call returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
+    They are checked at once and written with the run's metric points (``Client.log_batch``
+    says when; ``synchronous=True`` writes them before returning): as in MLflow the call
+    returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
     returns at once. Raises ``InvalidParameter`` if ``params`` is not a dict, a key is invalid
     or ``synchronous`` is not a bool or None, and ``InvalidState`` if a key was already logged
     with a different value.
@@ -614,7 +618,9 @@ def log_params(
         raise InvalidParameter(f"log_params takes a dict, got {type(params).__name__}")
     check_synchronous(synchronous)
     client, target = _logging_target(run_id)
-    client.log_batch(target, params=[Param(k, v) for k, v in params.items()])
+    client.log_batch(
+        target, params=[Param(k, v) for k, v in params.items()], synchronous=synchronous or None
+    )
     return finished(synchronous)
 
 
@@ -622,8 +628,9 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperati
     """Set a tag on the active run (one is started if none is), replacing any earlier value.
 
     Values are stored as strings. Keys under ``mlflow.`` are MLflow's system tags (for
-    instance ``mlflow.note.content`` is the run's description). The tag is written before the
-    call returns, whatever ``synchronous`` says: as in MLflow the call returns None, or with
+    instance ``mlflow.note.content`` is the run's description). The tag is written with the
+    run's metric points (``Client.log_batch`` says when; ``synchronous=True`` writes it
+    before returning): as in MLflow the call returns None, or with
     ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once.
     ``InvalidParameter`` if ``synchronous`` is not a bool or None.
     """
@@ -635,9 +642,10 @@ def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperati
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
     """Set several tags on the active run (one is started if none is) in one transaction.
 
-    They are written before the call returns, whatever ``synchronous`` says: as in MLflow the
-    call returns None, or with ``synchronous=False`` a ``RunOperations`` whose ``wait()``
-    returns at once. Raises ``InvalidParameter`` if ``tags`` is not a dict, a key is invalid or
+    They are written with the run's metric points (``Client.log_batch`` says when;
+    ``synchronous=True`` writes them before returning): as in MLflow the call returns None,
+    or with ``synchronous=False`` a ``RunOperations`` whose ``wait()`` returns at once.
+    Raises ``InvalidParameter`` if ``tags`` is not a dict, a key is invalid or
     ``synchronous`` is not a bool or None.
     """
     from labtrack.entities import RunTag
@@ -646,7 +654,9 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperat
         raise InvalidParameter(f"set_tags takes a dict, got {type(tags).__name__}")
     check_synchronous(synchronous)
     client, target = _logging_target()
-    client.log_batch(target, tags=[RunTag(k, v) for k, v in tags.items()])
+    client.log_batch(
+        target, tags=[RunTag(k, v) for k, v in tags.items()], synchronous=synchronous or None
+    )
     return finished(synchronous)
 
 

@@ -23,6 +23,11 @@ Nothing logged is lost on the way:
   batch is written.
 - A ``multiprocessing`` child (fork or spawn, a ``Pool`` worker included) persists what it
   logged before it exits, although such children skip ``atexit``.
+The params and tags of a run this process started (``adopt_run``) travel the same way:
+checked at the call site (a param logged again with another value raises there), then
+persisted with the run's next points, so a short run costs two transactions (its start;
+its params, tags, points and end), not one per call. While the store is away they are
+written by the caller, as before, so an outage is reported where they are logged.
 Errors surface in the caller's ``flush()``, never as a traceback from the thread. The same
 thread sends heartbeats for this process's live runs and for every run it wrote points
 to: a process that logs to a run another process started keeps that run alive too (it
@@ -44,7 +49,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from labtrack import env
-from labtrack.errors import InvalidParameter, LabtrackError, NotFound
+from labtrack.errors import InvalidParameter, InvalidState, LabtrackError, NotFound
 from labtrack.store.spool import (
     ReplayReport,
     RunEnd,
@@ -56,6 +61,7 @@ from labtrack.store.spool import (
 )
 from labtrack.store.sql import failures
 from labtrack.store.sql.metrics import MetricRow, Rejected
+from labtrack.store.sql.runs import param_conflict
 from labtrack.store.sql.store import SqlStore
 from labtrack.tracking.alerts import AlertConditions
 
@@ -113,6 +119,12 @@ class MetricWriter:
         self.alert_conditions = AlertConditions(store)
         # Each written batch with the conditions active then.
         self._unchecked: deque[tuple[list[MetricRow], list]] = deque()
+        # Runs this process started (adopt_run) -> their params as logged here: a changed
+        # value is refused at the call site. Only stores that can write them with points.
+        self._defers = hasattr(store.runs, "params_and_tags_work")
+        self._own_params: dict[str, dict[str, str]] = {}
+        self._meta: dict[str, tuple[dict, dict]] = {}  # run uuid -> (params, tags) to write
+        self._conflicts: list[InvalidState] = []  # found in the store at write: for flush()
 
     def add(self, row: MetricRow) -> None:
         """Buffer one point (the hot path: a lock and an append)."""
@@ -137,6 +149,56 @@ class MetricWriter:
                 self.flush()  # the loop outpaces the writer: catch up rather than grow
             elif not self._wake.is_set():  # set() costs ~10 us; once is enough
                 self._wake.set()
+
+    def adopt_run(self, run_uuid: str) -> None:
+        """Take on a run this process just created: its params and tags may wait in memory,
+        like its points, and go into the store with them (``defer_params_and_tags``)."""
+        if self._defers:
+            self._own_params[run_uuid] = {}
+        # It names this process as its owner: no keeper to register with its first points.
+        self._kept_runs.add(self.store.runs.run_pk(run_uuid))
+
+    def release_run(self, run_uuid: str) -> None:
+        """The run ended (its params and tags are written): later ones are written at once."""
+        self._own_params.pop(run_uuid, None)
+
+    def defer_params_and_tags(
+        self, run_uuid: str, params: dict[str, str], tags: dict[str, str]
+    ) -> bool:
+        """Queue a run's validated params and tags to be written with its next points (within
+        ``interval``, at ``flush()`` and at the run's end, in one transaction with them).
+
+        Only for a run adopted by this process, and while the store answers; otherwise
+        returns False and queues nothing, and the caller writes them itself. A param logged
+        before with another value raises ``InvalidState`` here, queueing nothing.
+        """
+        known = self._own_params.get(run_uuid)
+        if known is None or self._away_since is not None:
+            return False
+        with self._buffer_lock:
+            for key, value in params.items():
+                if known.get(key, value) != value:
+                    raise param_conflict(run_uuid, key, known[key], value)
+            known.update(params)
+            queued_params, queued_tags = self._meta.setdefault(run_uuid, ({}, {}))
+            queued_params.update(params)
+            queued_tags.update(tags)
+        if self._thread is None:
+            self._start()
+        return True
+
+    def write_queued(self, run_uuid: str) -> None:
+        """Write the run's queued params and tags now (with everything else buffered), before
+        a change that must come after them (a deleted tag, a new name)."""
+        if run_uuid in self._meta:
+            self.flush(deferred=False, report=False)
+
+    def _requeue_meta(self, meta: dict[str, tuple[dict, dict]]) -> None:
+        """Put params and tags that were not written back, under anything queued since."""
+        with self._buffer_lock:
+            for run_uuid, (params, tags) in meta.items():
+                newer = self._meta.get(run_uuid, ({}, {}))
+                self._meta[run_uuid] = ({**params, **newer[0]}, {**tags, **newer[1]})
 
     @property
     def pending(self) -> int:
@@ -175,18 +237,23 @@ class MetricWriter:
             self._persist(end, retry_now=True)
         except Exception as error:
             ends = len(self._ends)
-            what = f"{self.pending} metric points" + (
-                ""
-                if not ends
-                else " and the run's end"
-                if ends == 1
-                else f" and the ends of {ends} runs"
+            what = (
+                f"{self.pending} metric points"
+                + (f", the params and tags of {len(self._meta)} run(s)" if self._meta else "")
+                + (
+                    ""
+                    if not ends
+                    else " and the run's end"
+                    if ends == 1
+                    else f" and the ends of {ends} runs"
+                )
             )
             raise LabtrackError(
                 f"could not persist {what} to {self.store_display}: {failures.describe(error)}. "
                 "They are kept in memory and retried; call flush() again once the store is reachable."
             ) from error
         self._report_rejected(raise_error=report)
+        self._report_conflicts(raise_error=report)
         if self._unchecked and self._thread is not None:
             self._wake.set()  # conditions are checked on the writer thread, not the caller's
         if deferred:
@@ -230,8 +297,9 @@ class MetricWriter:
                 self._ends.append(end)  # from here on kept until written, like the points
             with self._buffer_lock:
                 batch, self._buffer = self._buffer, []
+                meta, self._meta = self._meta, {}
             ends, self._ends = self._ends, []
-            if not batch and not ends and not self._spool_pending:
+            if not batch and not ends and not meta and not self._spool_pending:
                 return
             batch_id = uuid.uuid4().hex if self._claims_batches and batch else None
             try:
@@ -243,9 +311,12 @@ class MetricWriter:
                     raise _StillAway()  # don't wait on a dead server every tick
                 if self._spool_pending:
                     self._replay_spool_or_do_without()  # older points first
-                if batch or ends:
-                    self._insert(batch, ends, batch_id)
+                if batch or ends or meta:
+                    self._insert(batch, ends, batch_id, meta)
             except BaseException as error:
+                # The spool holds points and ends: params and tags wait here (rarely more than
+                # a run's: once the store is away, callers write them themselves).
+                self._requeue_meta(meta)
                 if failures.is_store_away(error) and self._spill(batch, ends, batch_id, error):
                     return  # safe on local disk: logging goes on
                 with self._buffer_lock:
@@ -277,8 +348,18 @@ class MetricWriter:
             ):  # an unreadable spool must not stop logging; `labtrack spool` shows it
                 pass
 
-    def _insert(self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None) -> None:
+    def _insert(
+        self,
+        batch: list[MetricRow],
+        ends: list[RunEnd],
+        batch_id: str | None,
+        meta: dict[str, tuple[dict, dict]],
+    ) -> None:
         work = []
+        conflicts: list[list[InvalidState]] = []
+        for run_uuid, (params, tags) in meta.items():  # before the points and the run's end
+            conflicts.append([])
+            work.append(self.store.runs.params_and_tags_work(run_uuid, params, tags, conflicts[-1]))
         runs = {row[0] for row in batch}
         new_runs = runs - self._kept_runs
         if new_runs:  # first points here: keep those runs alive from this very transaction
@@ -292,6 +373,8 @@ class MetricWriter:
             batch, _in_order(work) if work else None, batch_id=batch_id
         )
         self._confirmed_claims = [batch_id] if batch_id else []
+        for found in conflicts:
+            self._conflicts.extend(found)
         self._kept_runs |= new_runs
         self._written_runs |= runs
         self._set_aside(result.rejected)
@@ -439,6 +522,24 @@ class MetricWriter:
             raise InvalidParameter(message)
         warnings.warn(f"labtrack: {message}", stacklevel=3)
 
+    def _report_conflicts(self, raise_error: bool) -> None:
+        """Tell the caller about params another process had logged with other values before
+        this one's queued ones reached the store (those were left out; the rest is written)."""
+        conflicts, self._conflicts = self._conflicts, []
+        if not conflicts:
+            return
+        error = (
+            conflicts[0]
+            if len(conflicts) == 1
+            else InvalidState(
+                f"{len(conflicts)} params were not written: "
+                + "; ".join(str(conflict) for conflict in conflicts[:3])
+            )
+        )
+        if raise_error:
+            raise error
+        warnings.warn(f"labtrack: {error}", stacklevel=3)
+
     def _start(self) -> None:
         with self._buffer_lock:
             if self._thread is not None:
@@ -488,6 +589,7 @@ class MetricWriter:
         self._written_runs, self._kept_runs = set(), set()  # a new process keeps runs anew
         self._away_since, self._next_try = None, 0.0  # it tries the store itself first
         self._ends, self._confirmed_claims = [], []
+        self._own_params, self._meta, self._conflicts = {}, {}, []  # the parent writes its own
         self._unreported = 0
         self.rejected, self._unrecorded = [], []
         self._unchecked = deque()  # the parent checks its own points

@@ -6,6 +6,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 
+# For process_identity (a run's owner): loaded with the store, which a notebook's warm-up
+# thread imports, rather than in the first run's start (~50 ms).
+import psutil  # noqa: F401
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
@@ -104,15 +107,10 @@ class Runs:
         """Insert a RUNNING run owned by this process; one transaction, no read-back."""
         run_uuid = uuid.uuid4().hex
         start = start_time or now_ms()
-        e = schema.experiments
         owner = _owner_columns()
 
         def work(conn: Connection) -> tuple[RunInfo, int]:
-            experiment = conn.execute(
-                sa.select(e.c.name, e.c.artifact_location, e.c.lifecycle_stage).where(
-                    e.c.experiment_id == int(experiment_id)
-                )
-            ).first()
+            experiment = conn.execute(_EXPERIMENT, {"experiment_id": int(experiment_id)}).first()
             if experiment is None:
                 raise NotFound(f"no experiment with id {experiment_id!r}")
             if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
@@ -129,7 +127,7 @@ class Runs:
                 heartbeat_time=start,
                 **owner,
             )
-            pk = conn.execute(r.insert().values(**values)).inserted_primary_key[0]
+            pk = conn.execute(r.insert(), values).inserted_primary_key[0]
             if tags:
                 conn.execute(
                     t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
@@ -286,9 +284,9 @@ class Runs:
 
         def work(conn: Connection) -> None:
             if values:
-                conn.execute(r.update().where(r.c.id == pk).values(**values))
+                conn.execute(_UPDATE_RUN, {**values, "run_pk": pk})
             if values.get("status") in _ENDED:  # who kept it alive no longer matters
-                conn.execute(rp.delete().where(rp.c.run_id == pk))
+                conn.execute(_DELETE_KEEPERS, {"run_pk": pk})
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
                 self._upsert_rows(conn, t, [{"run_id": pk, "key": RUN_NAME_TAG, "value": run_name}])
 
@@ -311,33 +309,49 @@ class Runs:
         self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]
     ) -> None:
         """Params and tags in one transaction: a conflicting param leaves nothing written."""
+        self.db.write(self.params_and_tags_work(run_uuid, params, tags))
+
+    def params_and_tags_work(
+        self,
+        run_uuid: str,
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+        conflicts: list[InvalidState] | None = None,
+    ) -> Callable[[Connection], None]:
+        """``log_params_and_tags``' work, to run inside another write (the writer persists a
+        run's params and tags with its points). A param stored with another value raises
+        ``InvalidState``; with ``conflicts`` it is left out and its error appended there
+        instead (the rest is written), so one param cannot hold a batch of points hostage."""
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
+            if conflicts is not None:
+                conflicts.clear()  # the work may run again, in a retried transaction
             if params:
-                self._insert_params(conn, pk, run_uuid, params)
+                self._insert_params(conn, pk, run_uuid, params, conflicts)
             self._upsert_rows(
                 conn, t, [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
             )
             if RUN_NAME_TAG in tags:  # as in MLflow, the tag is the run's name: rename it
                 conn.execute(r.update().where(r.c.id == pk).values(name=tags[RUN_NAME_TAG]))
 
-        self.db.write(work)
+        return work
 
     @staticmethod
-    def _insert_params(conn: Connection, pk: int, run_uuid: str, params: Mapping[str, str]) -> None:
-        existing = dict(
-            conn.execute(
-                sa.select(p.c.key, p.c.value).where(p.c.run_id == pk, p.c.key.in_(list(params)))
-            ).all()
-        )
+    def _insert_params(
+        conn: Connection,
+        pk: int,
+        run_uuid: str,
+        params: Mapping[str, str],
+        conflicts: list[InvalidState] | None = None,
+    ) -> None:
+        existing = dict(conn.execute(_PARAMS_OF_RUN, {"pk": pk, "keys": list(params)}).all())
         for key, value in params.items():
             if key in existing and existing[key] != value:
-                raise InvalidState(
-                    f"param {key!r} of run {run_uuid} was already logged as {existing[key]!r}; "
-                    f"it cannot change to {value!r} (params are immutable: log a new run, "
-                    "or use a tag or a metric for values that change)"
-                )
+                error = param_conflict(run_uuid, key, existing[key], value)
+                if conflicts is None:
+                    raise error
+                conflicts.append(error)
         new = [{"run_id": pk, "key": k, "value": v} for k, v in params.items() if k not in existing]
         if new:
             conn.execute(p.insert(), new)
@@ -353,14 +367,7 @@ class Runs:
 
     def _upsert_rows(self, conn: Connection, table: sa.Table, rows: list[dict]) -> None:
         if rows:
-            statement = self.db.upsert(conn, table)
-            conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[table.c.run_id, table.c.key],
-                    set_={"value": statement.excluded.value},
-                ),
-                rows,
-            )
+            conn.execute(_value_upsert(conn, table), rows)
 
     # -- liveness -------------------------------------------------------------------------
     #
@@ -508,6 +515,41 @@ class Runs:
             return killed
 
         return self.db.write(work)
+
+
+# Built once: composing a statement costs more than running it on a short run's rows.
+_PARAMS_OF_RUN = sa.select(p.c.key, p.c.value).where(
+    p.c.run_id == sa.bindparam("pk"), p.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+_EXPERIMENT = sa.select(
+    schema.experiments.c.name,
+    schema.experiments.c.artifact_location,
+    schema.experiments.c.lifecycle_stage,
+).where(schema.experiments.c.experiment_id == sa.bindparam("experiment_id"))
+_UPDATE_RUN = r.update().where(r.c.id == sa.bindparam("run_pk"))  # SET: the columns given
+_DELETE_KEEPERS = rp.delete().where(rp.c.run_id == sa.bindparam("run_pk"))
+_value_upserts: dict[tuple[str, str], sa.Insert] = {}
+
+
+def _value_upsert(conn: Connection, table: sa.Table) -> sa.Insert:
+    """INSERT of (run_id, key, value) rows replacing a key's value, built once per dialect and
+    table (SQLAlchemy rebuilds ``excluded`` on every access: about a millisecond)."""
+    statement = _value_upserts.get((conn.dialect.name, table.name))
+    if statement is None:
+        insert = Database.upsert(conn, table)
+        statement = _value_upserts[(conn.dialect.name, table.name)] = insert.on_conflict_do_update(
+            index_elements=[table.c.run_id, table.c.key], set_={"value": insert.excluded.value}
+        )
+    return statement
+
+
+def param_conflict(run_uuid: str, key: str, logged: str, value: str) -> InvalidState:
+    """The error for a param logged again with another value (params do not change)."""
+    return InvalidState(
+        f"param {key!r} of run {run_uuid} was already logged as {logged!r}; "
+        f"it cannot change to {value!r} (params are immutable: log a new run, "
+        "or use a tag or a metric for values that change)"
+    )
 
 
 def _owner_columns() -> dict:
