@@ -4,6 +4,8 @@
 // imports; then @jupyterlab/builder links those to the running JupyterLab's shared copies.
 // The builder reads JupyterLab's core metadata from @jupyterlab/core-meta: no jupyterlab Python
 // package and no network needed. `--dev`: unminified, with source maps.
+// The widgets' Plotly (static/plotly.<hash>.js of js/build.mjs, which runs first) is copied into
+// the extension's static assets, where its loader (js/labextension/plotly.ts) finds it.
 
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +20,8 @@ const root = join(here, "..");
 const dev = process.argv.includes("--dev");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const require = createRequire(import.meta.url);
+const widgetsStatic = join(root, "src", "labtrack", "widgets", "static");
+const plotlyFile = JSON.parse(readFileSync(join(widgetsStatic, "manifest.json"), "utf8")).plotly;
 
 rmSync(join(here, "labextension", "lib"), { recursive: true, force: true });
 await esbuild.build({
@@ -30,6 +34,7 @@ await esbuild.build({
   sourcemap: dev ? "inline" : false,
   logLevel: "warning",
   external: ["@jupyterlab/*", "@lumino/*", "react", "react-dom"],
+  define: { __LABTRACK_PLOTLY_FILE__: JSON.stringify(plotlyFile) },
 });
 
 // The builder wants a directory whose package.json is JupyterLab's core package.json.
@@ -42,4 +47,5 @@ const result = spawnSync(process.execPath, [builder, "--core-path", core, ...(de
 });
 rmSync(core, { recursive: true, force: true });
 if (result.status !== 0) process.exit(result.status ?? 1);
+copyFileSync(join(widgetsStatic, plotlyFile), join(root, pkg.jupyterlab.outputDir, "static", plotlyFile));
 console.log(`${pkg.jupyterlab.outputDir} (JupyterLab extension "${pkg.name}")`);

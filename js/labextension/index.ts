@@ -18,6 +18,7 @@ import {
   notificationType,
   SidebarModel,
 } from "./model";
+import { providePlotly } from "./plotly";
 import { SidebarPanel } from "./sidebar";
 
 const COMMANDS = {
@@ -33,6 +34,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   requires: [ILabShell],
   optional: [ICommandPalette],
   activate(app: JupyterFrontEnd, shell: ILabShell, palette: ICommandPalette | null) {
+    providePlotly(); // the chart widgets' Plotly, from this extension instead of the kernel
     const api = restApi(app.serviceManager.serverSettings);
     const model = new SidebarModel(api);
 
