@@ -39,27 +39,27 @@ class Experiments:
 
     def ensure_default(self) -> None:
         """Create the default experiment (id 0) unless it exists."""
+        self.db.write(self.default_work)
 
-        def work(conn: Connection) -> None:
-            exists = conn.execute(
-                sa.select(e.c.experiment_id).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
-            ).first()
-            if exists is None:
-                # Several processes may open a new store at once: on PostgreSQL the check
-                # above does not see another's uncommitted insert, so a conflict is fine.
-                conn.execute(
-                    self.db.upsert(conn, e)
-                    .values(
-                        experiment_id=DEFAULT_EXPERIMENT_ID,
-                        name=DEFAULT_EXPERIMENT_NAME,
-                        artifact_location=self.experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
-                        creation_time=now_ms(),
-                        last_update_time=now_ms(),
-                    )
-                    .on_conflict_do_nothing()
+    def default_work(self, conn: Connection) -> None:
+        """``ensure_default``'s work, to run inside another write (a new store's creation)."""
+        exists = conn.execute(
+            sa.select(e.c.experiment_id).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
+        ).first()
+        if exists is None:
+            # Several processes may open a new store at once: on PostgreSQL the check
+            # above does not see another's uncommitted insert, so a conflict is fine.
+            conn.execute(
+                self.db.upsert(conn, e)
+                .values(
+                    experiment_id=DEFAULT_EXPERIMENT_ID,
+                    name=DEFAULT_EXPERIMENT_NAME,
+                    artifact_location=self.experiment_artifact_location(DEFAULT_EXPERIMENT_ID),
+                    creation_time=now_ms(),
+                    last_update_time=now_ms(),
                 )
-
-        self.db.write(work)
+                .on_conflict_do_nothing()
+            )
 
     def experiment_artifact_location(self, experiment_id: int) -> str:
         """Where a new experiment keeps its artifacts: ``<artifact_root>/<id>`` (joined with

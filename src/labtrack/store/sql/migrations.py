@@ -1,9 +1,11 @@
 """Schema versions and the ordered migrations between them.
 
 A new store is created from the current tables in ``schema.py`` and stamped with
-``SCHEMA_VERSION``; an older store is brought up by applying each migration after its
-version, in one transaction under the database's write lock (SQLite ``BEGIN IMMEDIATE``,
-a PostgreSQL advisory lock), so that several processes opening one store never race.
+``SCHEMA_VERSION`` (on SQLite by running the DDL compiled from them ahead of time,
+``new_store_ddl.py``: compiling it on the spot cost a new store's first cell ~0.1 s); an
+older store is brought up by applying each migration after its version, in one transaction
+under the database's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so
+that several processes opening one store never race.
 ``tests/store/test_schema.py`` proves that migrating every old version gives the same
 schema as creating a new store.
 """
@@ -120,8 +122,44 @@ def check_version(version: int | None) -> None:
         )
 
 
-def upgrade(engine: Engine) -> tuple[int | None, int]:
-    """Create or migrate the store to the current schema. Returns (version before, after)."""
+def compile_new_store_ddl(dialect_name: str) -> tuple[str, ...]:
+    """The statements ``metadata.create_all`` runs on an empty database of this dialect, in
+    its order, as SQL text (what ``new_store_ddl.py`` holds, compiled ahead of time)."""
+    statements: list[str] = []
+    mock = sa.create_mock_engine(
+        f"{dialect_name}://",
+        lambda sql, *_args, **_kwargs: statements.append(
+            str(sql.compile(dialect=mock.dialect)).strip()
+        ),
+    )
+    schema.metadata.create_all(mock, checkfirst=False)
+    # create_all follows each table with its indexes, in no set order: sort those.
+    groups: list[list[str]] = []
+    for statement in statements:
+        if statement.startswith("CREATE TABLE") or not groups:
+            groups.append([statement])
+        else:
+            groups[-1].append(statement)
+    return tuple(statement for table, *rest in groups for statement in [table, *sorted(rest)])
+
+
+def create_new_store(conn: Connection) -> None:
+    """Create the current tables in an empty database (the caller has checked it is empty)."""
+    from labtrack.store.sql import new_store_ddl
+
+    if conn.dialect.name == "sqlite" and new_store_ddl.SCHEMA_VERSION == schema.SCHEMA_VERSION:
+        for statement in new_store_ddl.statements():
+            conn.exec_driver_sql(statement)
+    else:  # an empty database: nothing to check first
+        schema.metadata.create_all(conn, checkfirst=False)
+    conn.execute(schema.schema_info.insert().values(version=schema.SCHEMA_VERSION))
+
+
+def upgrade(
+    engine: Engine, when_created: Callable[[Connection], None] | None = None
+) -> tuple[int | None, int]:
+    """Create or migrate the store to the current schema. Returns (version before, after).
+    ``when_created(conn)`` runs in the transaction that creates a new store (its first rows)."""
 
     def work(conn: Connection) -> tuple[int | None, int]:
         if conn.dialect.name == "postgresql":
@@ -129,8 +167,9 @@ def upgrade(engine: Engine) -> tuple[int | None, int]:
         before = read_version(conn)
         check_version(before)
         if before is None:
-            schema.metadata.create_all(conn)
-            conn.execute(schema.schema_info.insert().values(version=schema.SCHEMA_VERSION))
+            create_new_store(conn)
+            if when_created is not None:
+                when_created(conn)
         elif before < schema.SCHEMA_VERSION:
             for version in range(before + 1, schema.SCHEMA_VERSION + 1):
                 MIGRATIONS[version](conn)

@@ -59,8 +59,10 @@ class SqlStore:
         self.alerts = Alerts(db)
         try:
             if upgrade and not self.read_only:
-                migrations.upgrade(self.engine)
-                self.experiments.ensure_default()
+                # A new store gets its default experiment in the transaction that creates it.
+                before, _ = migrations.upgrade(self.engine, self.experiments.default_work)
+                if before is not None:
+                    self.experiments.ensure_default()
             else:
                 self._check_version()
         except BaseException:
