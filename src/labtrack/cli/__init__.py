@@ -69,6 +69,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.serve",
     "labtrack.cli.tracking_server",
     "labtrack.cli.projects",
+    "labtrack.cli.pipeline",  # pipeline run, pipeline resume
     "labtrack.cli.transfer",  # sync, import, export
     "labtrack.cli.mlflow_alias",
     "labtrack.cli.report",
