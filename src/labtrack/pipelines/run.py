@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -467,46 +466,57 @@ class _LocalSubmit:
 
 
 class _DaskSubmit:
-    """Steps as tasks of a Dask cluster; each worker opens the store by its URI."""
+    """Steps as tasks of a Dask cluster (``labtrack.projects.executors``, as sweeps use it);
+    each worker opens the store by its URI. The parent run's status is the tasks' go signal."""
 
-    def __init__(self, dask_client, tracking_uri: str, owned: bool):
-        self.dask, self.uri, self.owned = dask_client, tracking_uri, owned
+    def __init__(self, executor: Any, scheduler: str | None, store: TrackingClient):
+        from labtrack.projects import executors
+
+        self.executors = executors
+        self.dask, self.owned = executors.dask_client(executor, scheduler)
+        self.store = store
         self.futures: list = []
+        self.checked: set[Path] = set()
+        self.parent: tuple[str, str] | None = None  # (experiment id, parent run id)
 
     def __call__(self, target, values, experiment_id, run_name, tags) -> Future:
-        task = self.dask.submit(
-            execute_step, self.uri, target, values, experiment_id, run_name, tags, pure=False
+        if target.source_folder not in self.checked:  # workers must see the store and code
+            self.executors.check_cluster(self.dask, self.store, target)
+            self.checked.add(target.source_folder)
+        self.parent = (experiment_id, tags[PARENT_TAG])
+        task = self.executors.submit_execution(
+            self.dask,
+            target,
+            values,
+            tracking_uri=self.store.tracking_uri,
+            experiment_id=experiment_id,
+            parent_run_id=tags[PARENT_TAG],
+            run_name=run_name,
+            tags=tags,
         )
         self.futures.append(task)
         return _concurrent(task)
 
     def stop(self) -> None:
         self.dask.cancel([f for f in self.futures if not f.done()])
+        if self.parent is not None:  # ends the parent KILLED: the workers stop their steps
+            self.executors.stop_children(self.store, *self.parent)
 
     def close(self) -> None:
         if self.owned:
-            cluster = getattr(self.dask, "cluster", None)
-            self.dask.close()
-            if cluster is not None:
-                cluster.close()
+            self.executors.close_client(self.dask)
 
 
 def _concurrent(task) -> Future:
-    """A Dask future as a ``concurrent.futures.Future`` (one way of waiting for both kinds)."""
+    """A Dask future as a ``concurrent.futures.Future``: one way to wait for either kind."""
     future: Future = Future()
-    lock = threading.Lock()
+    future.set_running_or_notify_cancel()
 
-    def settle(done) -> None:
-        with lock:
-            if future.done():
-                return
-            if done.status == "finished":
-                future.set_result(done.result())
-            elif done.status == "cancelled":
-                future.cancel()
-                future.set_running_or_notify_cancel()
-            else:
-                future.set_exception(done.exception() or RuntimeError(f"task {done.status}"))
+    def settle(done) -> None:  # Dask calls it once, in a thread of its own
+        if done.status == "finished":
+            future.set_result(done.result())
+        else:
+            future.set_exception(done.exception() or RuntimeError(f"Dask task {done.status}"))
 
     task.add_done_callback(settle)
     return future
@@ -523,7 +533,7 @@ class _steps_executor:
                 raise InvalidParameter("scheduler is for executor='dask'")
             self.submit = _LocalSubmit(state.client, jobs)
         elif executor == "dask" or _is_dask_client(executor):
-            self.submit = _dask_submit(executor, scheduler, state.client().tracking_uri)
+            self.submit = _DaskSubmit(executor, scheduler, state.client())
         else:
             raise InvalidParameter(
                 f"executor must be 'local', 'dask' or a distributed.Client, got {executor!r}"
@@ -538,16 +548,3 @@ class _steps_executor:
 
 def _is_dask_client(value: Any) -> bool:
     return type(value).__module__.startswith("distributed") and hasattr(value, "submit")
-
-
-def _dask_submit(executor: Any, scheduler: str | None, tracking_uri: str) -> _DaskSubmit:
-    if _is_dask_client(executor):
-        return _DaskSubmit(executor, tracking_uri, owned=False)
-    try:
-        import distributed
-    except ImportError:
-        raise InvalidParameter("executor='dask' needs Dask: pip install 'labtrack[dask]'") from None
-    if scheduler:
-        return _DaskSubmit(distributed.Client(scheduler), tracking_uri, owned=True)
-    cluster = distributed.LocalCluster(processes=True, threads_per_worker=1)
-    return _DaskSubmit(distributed.Client(cluster), tracking_uri, owned=True)
