@@ -29,15 +29,27 @@ export interface Aggregate {
 /** A group of the run table's rows (lt.runs(group_by=...)), grouped by the kernel. */
 export interface TableGroup {
   name: string;
-  rows: number[]; // indices into data's lists
   count: number;
   aggregates: Record<string, Aggregate>;
+}
+
+/** The display rows the table asks the kernel for: `start` to `end` (exclusive). */
+export interface TableWindow {
+  start: number;
+  end: number;
+}
+
+/** Display rows from `start` on, as the kernel sends them; entry i of each list is row start + i. */
+export interface TablePage {
+  start: number;
+  run_id: string[]; // "" on a group's header
+  group: number[]; // index into groups on a group's header, -1 on a run
+  data: Record<string, Cell[]>; // visible columns only
 }
 
 export interface RunsTableState {
   columns: Column[];
   visible_columns: string[];
-  data: Record<string, Cell[]>;
   sort: SortKey[];
   filter: string;
   error: string;
@@ -45,6 +57,11 @@ export interface RunsTableState {
   empty_message: string;
   group_by: string;
   groups: TableGroup[];
+  collapsed: string[];
+  run_count: number;
+  row_count: number;
+  window: TableWindow;
+  page: TablePage;
 }
 
 export interface Series {

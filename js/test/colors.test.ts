@@ -95,9 +95,9 @@ describe("every widget shows a run in its runColor", () => {
     const state = fixtures.runsTable();
     const stop = runsTable.render({ model: new FakeModel(state), el });
     const rows = Array.from(el.querySelectorAll<HTMLElement>(".lt-tr"));
-    expect(rows.length).toBe(state.data.run_id!.length);
+    expect(rows.length).toBe(state.page.run_id.length);
     for (const row of rows) {
-      const id = String(state.data.run_id![Number(row.dataset.index)]);
+      const id = state.page.run_id[Number(row.dataset.index)]!;
       expect(row.querySelector<HTMLElement>(".lt-td .lt-swatch")!.dataset.color).toBe(runColor(id));
     }
     stop();

@@ -145,7 +145,7 @@ describe("the run table's note panel", () => {
     const disposer = new Disposer();
     const panel = selectedRunNote(model, disposer);
     el.appendChild(panel.el);
-    const [first, second] = model.get("data").run_id as string[];
+    const [first, second] = model.get("page").run_id;
     model.stored.set(first!, "# Heading\nbody");
     panel.follow([]);
     expect(panel.el.hidden).toBe(true);

@@ -1,30 +1,29 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
-import type { RunsTableState } from "../shared/types";
 import widget, { HEADER_HEIGHT, ROW_HEIGHT } from "../widgets/runs_table";
-import { FakeModel, fixtures, XSS } from "./helpers";
+import { fixtures, XSS } from "./helpers";
+import { fixtureColumns, type PagedModel, pagedModel } from "./paged";
 
 let el: HTMLElement;
 const cleanups: (() => void)[] = [];
 
-function mount(state: RunsTableState = fixtures.runsTable()): FakeModel<RunsTableState> {
-  const model = new FakeModel(state);
+function mount(model: PagedModel = pagedModel()): PagedModel {
   cleanups.push(widget.render({ model, el }));
   return model;
 }
 
-function manyRuns(count: number): RunsTableState {
-  const state = fixtures.runsTable();
-  state.data = {
-    run_id: Array.from({ length: count }, (_, i) => `id${i}`),
-    run_name: Array.from({ length: count }, (_, i) => `run-${i}`),
-    status: Array.from({ length: count }, (_, i) => (i % 3 ? "FINISHED" : "RUNNING")),
-    start_time: Array.from({ length: count }, (_, i) => 1714563907000 + i * 1000),
-    duration: Array.from({ length: count }, (_, i) => i),
-    "metrics.acc": Array.from({ length: count }, (_, i) => (i % 10 === 0 ? null : ((i * 37) % 101) / 100)),
-  };
-  state.visible_columns = ["run_name", "status", "start_time", "duration", "metrics.acc"];
-  return state;
+function manyRuns(count: number): PagedModel {
+  return pagedModel(
+    {
+      run_id: Array.from({ length: count }, (_, i) => `id${i}`),
+      run_name: Array.from({ length: count }, (_, i) => `run-${i}`),
+      status: Array.from({ length: count }, (_, i) => (i % 3 ? "FINISHED" : "RUNNING")),
+      start_time: Array.from({ length: count }, (_, i) => 1714563907000 + i * 1000),
+      duration: Array.from({ length: count }, (_, i) => i),
+      "metrics.acc": Array.from({ length: count }, (_, i) => (i % 10 === 0 ? null : ((i * 37) % 101) / 100)),
+    },
+    ["run_name", "status", "start_time", "duration", "metrics.acc"],
+  );
 }
 
 const rows = () => Array.from(el.querySelectorAll<HTMLElement>(".lt-tr"));
@@ -75,11 +74,11 @@ describe("runs_table", () => {
   });
 
   it("shows a float32 param in its shortest form, the stored value in the title", () => {
-    const state = fixtures.runsTable();
-    state.data["params.lr"]![0] = "0.0010000000474974513";
-    mount(state);
+    const columns = fixtureColumns();
+    columns["params.lr"]![0] = "0.0010000000474974513";
+    mount(pagedModel(columns));
     const first = rows().find((r) => r.dataset.index === "0")!;
-    const index = state.visible_columns.indexOf("params.lr");
+    const index = fixtures.runsTable().visible_columns.indexOf("params.lr");
     const cell = first.querySelectorAll<HTMLElement>(".lt-td")[index]!;
     expect(cell.textContent).toBe("0.001");
     expect(cell.title).toBe("0.0010000000474974513");
@@ -91,9 +90,9 @@ describe("runs_table", () => {
     expect(rowNames()).toContain(XSS);
   });
 
-  it("renders only a window of 10,000 rows and follows the scroll", () => {
+  it("renders only a window of 10,000 rows, asks the kernel for the rows in view as it scrolls", () => {
     vi.useFakeTimers();
-    mount(manyRuns(10_000));
+    const model = mount(manyRuns(10_000));
     expect(rows().length).toBeGreaterThan(10);
     expect(rows().length).toBeLessThan(100);
     expect(el.querySelector<HTMLElement>(".lt-tbody")!.style.height).toBe(`${10_000 * ROW_HEIGHT}px`);
@@ -111,6 +110,31 @@ describe("runs_table", () => {
     const row5000 = rows().find((r) => r.dataset.index === "5000")!;
     expect(row5000.style.transform).toBe(`translateY(${5000 * ROW_HEIGHT}px)`);
     expect(row5000.querySelector(".lt-td")!.textContent).toBe("run-5000");
+    // Only the rows in view and a margin were asked for and sent, never all 10,000.
+    const asked = model.windows.at(-1)!;
+    expect(asked.start).toBeLessThanOrEqual(4980);
+    expect(asked.end).toBeGreaterThan(5000);
+    expect(asked.end - asked.start).toBeLessThan(400);
+    expect(model.get("page").run_id.length).toBeLessThan(400);
+    const sent = model.windows.length;
+    scroller.scrollTop = 5002 * ROW_HEIGHT; // still inside the page: nothing asked
+    scroller.dispatchEvent(new Event("scroll"));
+    vi.advanceTimersToNextFrame();
+    expect(model.windows).toHaveLength(sent);
+  });
+
+  it("shows a placeholder for rows the kernel has not sent yet, then fills them", () => {
+    const model = mount(manyRuns(1000));
+    model.paused = true;
+    model.set("page", { start: 0, run_id: [], group: [], data: {} });
+    const row = rows().find((r) => r.dataset.index === "0")!;
+    expect(row.classList.contains("lt-loading")).toBe(true);
+    expect(row.querySelector(".lt-td")!.textContent).toBe("");
+    expect(model.windows.at(-1)).toEqual({ start: 0, end: expect.any(Number) }); // asked again
+    model.resume();
+    const filled = rows().find((r) => r.dataset.index === "0")!;
+    expect(filled.classList.contains("lt-loading")).toBe(false);
+    expect(filled.querySelector(".lt-td")!.textContent).toBe("run-0");
   });
 
   it("sorts on header click (nulls last) and multi-sorts on shift-click", () => {
@@ -151,76 +175,61 @@ describe("runs_table", () => {
     expect(error.hidden).toBe(true);
   });
 
-  it("selects rows: click, ctrl-click toggle, shift-click range, highlighted", () => {
+  it("sends clicks to the kernel, which selects (ranges reach rows never sent); highlights follow", () => {
     const model = mount();
     const at = (i: number) =>
       rows()
         .find((r) => r.dataset.index === String(i))!
         .querySelector(".lt-td")!;
     click(at(1));
-    expect(model.get("selected")).toEqual(["b2"]);
     click(at(3), { ctrlKey: true });
-    expect(model.get("selected")).toEqual(["b2", "d4"]);
     click(at(4), { shiftKey: true });
-    expect(model.get("selected")).toEqual(["d4", "e5"]);
-    click(at(0), { metaKey: true });
-    expect(model.get("selected")).toEqual(["d4", "e5", "a1"]);
+    click(at(0), { metaKey: true, shiftKey: true });
+    expect(model.sent).toEqual([
+      { type: "select", position: 1, toggle: false, range: false, key: false },
+      { type: "select", position: 3, toggle: true, range: false, key: false },
+      { type: "select", position: 4, toggle: false, range: true, key: false },
+      { type: "select", position: 0, toggle: true, range: true, key: false },
+    ]);
+    // The kernel (or a linked widget) changes the selection: the highlight follows.
+    model.set("selected", ["d4", "e5", "a1"]);
     expect(el.querySelectorAll(".lt-tr.lt-selected")).toHaveLength(3);
     expect(el.querySelector(".lt-countline")!.textContent).toBe("5 runs · 3 selected");
-    // The kernel (or a linked widget) changes the selection: the highlight follows.
     model.set("selected", ["c3"]);
     expect(
       rows()
         .filter((r) => r.classList.contains("lt-selected"))
         .map((r) => r.dataset.index),
     ).toEqual(["2"]);
+    expect(el.querySelector(".lt-tr.lt-cursor")!.getAttribute("data-index")).toBe("0");
   });
 
-  it("moves the selection with the arrow keys and toggles with space", () => {
+  it("moves the cursor with the arrow keys and asks the kernel to select; space, Escape, ctrl+A", () => {
     const model = mount();
     const scroller = el.querySelector<HTMLElement>(".lt-scroll")!;
     key(scroller, "ArrowDown");
-    expect(model.get("selected")).toEqual(["a1"]);
     key(scroller, "ArrowDown");
-    expect(model.get("selected")).toEqual(["b2"]);
     key(scroller, "ArrowDown", { shiftKey: true });
-    expect(model.get("selected")).toEqual(["b2", "c3"]);
-    key(scroller, "ArrowUp");
-    expect(model.get("selected")).toEqual(["b2"]);
     key(scroller, " ");
+    key(scroller, "a", { ctrlKey: true });
+    expect(model.sent).toEqual([
+      { type: "select", position: 0, toggle: false, range: false, key: true },
+      { type: "select", position: 1, toggle: false, range: false, key: true },
+      { type: "select", position: 2, toggle: false, range: true, key: true },
+      { type: "select", position: 2, toggle: true, range: false, key: false },
+      { type: "select_all" },
+    ]);
+    expect(el.querySelector(".lt-tr.lt-cursor")!.getAttribute("data-index")).toBe("2");
+    model.set("selected", ["b2"]);
+    key(scroller, "Escape");
     expect(model.get("selected")).toEqual([]);
-    key(scroller, " ");
-    expect(model.get("selected")).toEqual(["b2"]);
-    expect(el.querySelector(".lt-tr.lt-cursor")!.getAttribute("data-index")).toBe("1");
     const event = new KeyboardEvent("keydown", { key: "ArrowDown", bubbles: true, cancelable: true });
     scroller.dispatchEvent(event);
     expect(event.defaultPrevented).toBe(true); // the notebook must not scroll or move cells
   });
 
-  it("moves the cursor's highlight even when the selection stays the same", () => {
-    // Backbone (the real widget model) sends no change event when a value is set to an equal one.
-    class EqualityModel<S extends object> extends FakeModel<S> {
-      override set<K extends keyof S & string>(k: K, value: S[K]): void {
-        if (JSON.stringify(this.get(k)) !== JSON.stringify(value)) super.set(k, value);
-      }
-    }
-    const model = new EqualityModel(fixtures.runsTable());
-    cleanups.push(widget.render({ model, el }));
-    const at = (i: number) =>
-      rows()
-        .find((r) => r.dataset.index === String(i))!
-        .querySelector(".lt-td")!;
-    click(at(1));
-    click(at(3), { shiftKey: true });
-    model.set("selected", ["b2", "c3"]); // from the kernel
-    click(at(2), { shiftKey: true }); // the range from the anchor: the same two rows
-    expect(model.get("selected")).toEqual(["b2", "c3"]);
-    expect(el.querySelectorAll(".lt-tr.lt-cursor")).toHaveLength(1);
-    expect(el.querySelector(".lt-tr.lt-cursor")!.getAttribute("data-index")).toBe("2");
-  });
-
-  it("keeps the keyboard cursor in view", () => {
-    mount(manyRuns(1000));
+  it("keeps the keyboard cursor in view, its row fetched and drawn at once", () => {
+    const model = mount(manyRuns(1000));
     const scroller = el.querySelector<HTMLElement>(".lt-scroll")!;
     key(scroller, "ArrowDown");
     key(scroller, "End");
@@ -228,7 +237,8 @@ describe("runs_table", () => {
     expect(scroller.scrollTop).toBe(1000 * ROW_HEIGHT - viewport);
     const cursorRow = el.querySelector(".lt-tr.lt-cursor"); // drawn at once, not a frame later
     expect(cursorRow?.getAttribute("data-index")).toBe("999");
-    expect(cursorRow?.classList.contains("lt-selected")).toBe(true);
+    expect(cursorRow?.querySelector(".lt-td")?.textContent).toBe("run-999");
+    expect(model.sent.at(-1)).toEqual({ type: "select", position: 999, toggle: false, range: false, key: true });
   });
 
   it("lets the column chooser show and hide columns", () => {
@@ -257,15 +267,14 @@ describe("runs_table", () => {
   });
 
   it("shows the empty message instead of the grid", () => {
-    const state = fixtures.runsTable();
-    state.data = Object.fromEntries(Object.keys(state.data).map((k) => [k, []]));
-    state.empty_message = "No runs yet. Log one with lt.start_run().";
-    const model = mount(state);
+    const model = pagedModel({ run_id: [] });
+    model.set("empty_message", "No runs yet. Log one with lt.start_run().");
+    mount(model);
     expect(el.querySelector<HTMLElement>(".lt-empty")!.hidden).toBe(false);
     expect(el.querySelector(".lt-empty")!.textContent).toBe("No runs yet. Log one with lt.start_run().");
     expect(el.querySelector<HTMLElement>(".lt-scroll")!.hidden).toBe(true);
     expect(el.querySelector(".lt-countline")!.textContent).toBe("0 runs");
-    model.set("data", fixtures.runsTable().data);
+    model.load(fixtureColumns());
     model.set("empty_message", "");
     expect(el.querySelector<HTMLElement>(".lt-empty")!.hidden).toBe(true);
     expect(rows()).toHaveLength(5);

@@ -3,73 +3,96 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runColor } from "../shared/colors";
 import type { RunsTableState, TableGroup } from "../shared/types";
 import widget, { aggregateText, groupableColumns } from "../widgets/runs_table";
-import { groupItems, RunsTableModel } from "../widgets/runs_table_model";
+import { RunsTableModel } from "../widgets/runs_table_model";
 import { FakeModel, fixtures } from "./helpers";
 
 // The fixture's runs: a1 run-10 adam 0.91, b2 run-2 sgd -, c3 <img..> adam 0.5, d4 baseline sgd 0.973,
-// e5 run-1 adam 0.88. The kernel groups them by params.optimizer:
+// e5 run-1 adam 0.88. The kernel groups them by params.optimizer and pages the display rows:
+// each group's header, then its runs.
 const GROUPS: TableGroup[] = [
-  { name: "adam", rows: [0, 2, 4], count: 3, aggregates: { "metrics.acc": { mean: 0.763, min: 0.5, max: 0.91 } } },
-  { name: "sgd", rows: [1, 3], count: 2, aggregates: { "metrics.acc": { mean: 0.973, min: 0.973, max: 0.973 } } },
+  { name: "adam", count: 3, aggregates: { "metrics.acc": { mean: 0.763, min: 0.5, max: 0.91 } } },
+  { name: "sgd", count: 2, aggregates: { "metrics.acc": { mean: 0.973, min: 0.973, max: 0.973 } } },
 ];
 
-function grouped(): RunsTableState {
-  return { ...fixtures.runsTable(), group_by: "params.optimizer", groups: GROUPS };
+/** The kernel's state, grouped; `collapsed` groups' runs left out as the kernel does. */
+function grouped(collapsed: string[] = []): RunsTableState {
+  const state = fixtures.runsTable();
+  const members: [number, string[]][] = [
+    [0, ["a1", "c3", "e5"]],
+    [1, ["b2", "d4"]],
+  ];
+  const rows = members.flatMap(([g, ids]): (number | string)[] => [
+    g,
+    ...(collapsed.includes(GROUPS[g]!.name) ? [] : ids),
+  ]);
+  const index = new Map(state.page.run_id.map((id, i) => [id, i]));
+  const data = Object.fromEntries(
+    Object.entries(state.page.data).map(([name, values]) => [
+      name,
+      rows.map((row) => (typeof row === "number" ? null : values[index.get(row)!]!)),
+    ]),
+  );
+  return {
+    ...state,
+    group_by: "params.optimizer",
+    groups: GROUPS,
+    collapsed,
+    row_count: rows.length,
+    page: {
+      start: 0,
+      run_id: rows.map((row) => (typeof row === "number" ? "" : row)),
+      group: rows.map((row) => (typeof row === "number" ? row : -1)),
+      data,
+    },
+  };
 }
 
-describe("groupItems", () => {
-  it("puts each group's header before its runs, in the sorted order, and hides collapsed ones", () => {
-    const order = [4, 3, 2, 1, 0]; // as some sort left them
-    expect(groupItems(order, GROUPS, new Set()).map((i) => (i.kind === "group" ? i.group.name : i.index))).toEqual([
-      "adam",
-      4,
-      2,
-      0,
-      "sgd",
-      3,
-      1,
-    ]);
-    const closed = groupItems(order, GROUPS, new Set(["adam"]));
-    expect(closed.map((i) => (i.kind === "group" ? `${i.group.name}:${i.collapsed}` : i.index))).toEqual([
-      "adam:true",
-      "sgd:false",
-      3,
-      1,
-    ]);
-    expect(groupItems(order, [], new Set()).map((i) => (i.kind === "run" ? i.index : -1))).toEqual(order);
-  });
-});
+/** A widget model that records the messages sent to the kernel and regroups on `collapsed`. */
+class GroupedModel extends FakeModel<RunsTableState> {
+  readonly sent: object[] = [];
+  send(content: object): void {
+    this.sent.push(content);
+  }
+  override set<K extends keyof RunsTableState & string>(key: K, value: RunsTableState[K]): void {
+    super.set(key, value);
+    if (key === "collapsed") {
+      const state = grouped(value as string[]);
+      super.set("row_count", state.row_count);
+      super.set("page", state.page);
+    }
+  }
+}
 
 describe("RunsTableModel with groups", () => {
-  it("sorts within groups, counts runs and groups, and never selects a header", () => {
-    const model = new FakeModel(grouped());
+  it("knows the headers in the kernel's page, counts runs and groups, never selects a header", () => {
+    const model = new GroupedModel(grouped());
     const table = new RunsTableModel(model);
-    table.sortBy("metrics.acc", false);
-    expect(table.ids).toEqual(["", "c3", "e5", "a1", "", "d4", "b2"]); // missing values last
+    expect(table.groupAt(0)).toEqual({ group: GROUPS[0], collapsed: false });
+    expect(table.groupAt(1)).toBeNull();
+    expect(table.runId(0)).toBe("");
+    expect(table.runId(5)).toBe("b2");
     expect(table.status().countText).toBe("5 runs in 2 groups");
     expect(table.status().gridHeight).toBe(30 + 7 * 28 + 2);
-    table.click(1, { toggle: false, range: false });
-    table.click(5, { toggle: false, range: true }); // a range across the sgd header
-    expect(model.get("selected")).toEqual(["c3", "e5", "a1", "d4"]);
-    table.pressKey("Home", false, 300); // the cursor on a header selects nothing
-    expect(model.get("selected")).toEqual([]);
-    expect(table.pressKey("Enter", false, 300)).toBe("selected"); // and collapses its group
-    expect(table.ids).toEqual(["", "", "d4", "b2"]);
+    model.set("selected", ["a1"]);
+    expect(table.isSelected(0)).toBe(false);
+    expect(table.isSelected(1)).toBe(true);
+    table.pressKey("Home", false, 300); // the cursor on a header
+    expect(table.pressKey("Enter", false, 300)).toBe("selected"); // collapses its group
+    expect(model.get("collapsed")).toEqual(["adam"]);
+    expect(table.rowCount).toBe(4);
+    expect(table.groupAt(0)).toEqual({ group: GROUPS[0], collapsed: true });
     table.pressKey(" ", false, 300);
-    expect(table.ids).toHaveLength(7);
+    expect(model.get("collapsed")).toEqual([]);
+    expect(table.rowCount).toBe(7);
     table.dispose();
   });
 
-  it("collapses a group and commits group_by to the kernel", () => {
-    const model = new FakeModel(grouped());
+  it("commits group_by to the kernel", () => {
+    const model = new GroupedModel(grouped());
     const table = new RunsTableModel(model);
-    table.toggleGroup("adam");
-    expect(table.ids).toEqual(["", "", "b2", "d4"]);
-    table.toggleGroup("adam");
-    expect(table.ids).toHaveLength(7);
     table.setGroupBy("");
     expect(model.get("group_by")).toBe("");
-    expect(table.ids).toEqual(["a1", "b2", "c3", "d4", "e5"]); // ungrouped at once, groups ignored
+    expect(table.groups).toEqual([]); // ungrouped at once, the kernel's groups ignored
     table.dispose();
   });
 });
@@ -88,7 +111,7 @@ describe("runs_table view with groups", () => {
   const rowAt = (i: number) => el.querySelector<HTMLElement>(`.lt-tr[data-index="${i}"]`)!;
 
   it("draws a header per group with its colour, count and aggregates", () => {
-    stops.push(widget.render({ model: new FakeModel(grouped()), el }));
+    stops.push(widget.render({ model: new GroupedModel(grouped()), el }));
     const header = rowAt(0);
     expect(header.classList.contains("lt-group-row")).toBe(true);
     expect(header.getAttribute("aria-expanded")).toBe("true");
@@ -104,14 +127,14 @@ describe("runs_table view with groups", () => {
   });
 
   it("collapses a group on a click on its header, and groups by the control's column", () => {
-    const model = new FakeModel(grouped());
+    const model = new GroupedModel(grouped());
     stops.push(widget.render({ model, el }));
     rowAt(0)
       .querySelector<HTMLElement>(".lt-td")!
       .dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(el.querySelectorAll(".lt-tr")).toHaveLength(4); // both headers, then sgd's two runs
     expect(rowAt(0).getAttribute("aria-expanded")).toBe("false");
-    expect(model.get("selected")).toEqual([]); // a header click selects nothing
+    expect(model.sent).toEqual([]); // a header click selects nothing
     const select = el.querySelector<HTMLSelectElement>(".lt-group-by select")!;
     expect(select.value).toBe("params.optimizer");
     expect(Array.from(select.options).map((o) => o.value)).toContain("tags.team");

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 
 import { toggleColumn } from "../widgets/table/chooser";
-import { clickSelection, moveSelection, toggleSelection } from "../widgets/table/selection";
 import { nextSort, sortOrder } from "../widgets/table/sort";
 import { revealRow, visibleWindow } from "../widgets/table/virtual";
 
@@ -86,57 +85,6 @@ describe("nextSort", () => {
       { column: "lr", descending: true },
     ]);
     expect(nextSort(sort, "lr", true)).toEqual([{ column: "acc", descending: true }]);
-  });
-});
-
-describe("selection", () => {
-  const order = ["a", "b", "c", "d", "e"];
-  const none = { selected: [] as string[], anchor: null };
-  const plain = { toggle: false, range: false };
-
-  it("selects one row on click; clicking it again clears", () => {
-    const one = clickSelection(order, none, 1, plain);
-    expect(one).toEqual({ selected: ["b"], anchor: "b" });
-    expect(clickSelection(order, { selected: ["a", "c"], anchor: "a" }, 1, plain).selected).toEqual(["b"]);
-    expect(clickSelection(order, one, 1, plain).selected).toEqual([]);
-  });
-
-  it("toggles with ctrl/cmd", () => {
-    const two = clickSelection(order, { selected: ["a"], anchor: "a" }, 2, { toggle: true, range: false });
-    expect(two).toEqual({ selected: ["a", "c"], anchor: "c" });
-    expect(clickSelection(order, two, 0, { toggle: true, range: false }).selected).toEqual(["c"]);
-  });
-
-  it("selects a range from the anchor with shift, either direction, keeping the anchor", () => {
-    const start = { selected: ["b"], anchor: "b" };
-    expect(clickSelection(order, start, 3, { toggle: false, range: true })).toEqual({
-      selected: ["b", "c", "d"],
-      anchor: "b",
-    });
-    expect(clickSelection(order, start, 0, { toggle: false, range: true }).selected).toEqual(["a", "b"]);
-    // A second shift-click re-ranges from the same anchor.
-    const next = clickSelection(order, { selected: ["b", "c", "d"], anchor: "b" }, 4, { toggle: false, range: true });
-    expect(next.selected).toEqual(["b", "c", "d", "e"]);
-  });
-
-  it("adds the range to the selection with ctrl+shift", () => {
-    const out = clickSelection(order, { selected: ["a", "d"], anchor: "d" }, 4, { toggle: true, range: true });
-    expect(out.selected).toEqual(["a", "d", "e"]);
-  });
-
-  it("treats shift without an anchor as a toggle", () => {
-    expect(clickSelection(order, none, 2, { toggle: false, range: true })).toEqual({ selected: ["c"], anchor: "c" });
-  });
-
-  it("moves and extends with the arrow keys; space toggles", () => {
-    expect(moveSelection(order, { selected: ["b"], anchor: "b" }, 2, false)).toEqual({ selected: ["c"], anchor: "c" });
-    expect(moveSelection(order, { selected: ["b"], anchor: "b" }, 3, true).selected).toEqual(["b", "c", "d"]);
-    expect(toggleSelection(order, { selected: ["b"], anchor: "b" }, 3).selected).toEqual(["b", "d"]);
-    expect(toggleSelection(order, { selected: ["b", "d"], anchor: "b" }, 3).selected).toEqual(["b"]);
-  });
-
-  it("ignores positions outside the table", () => {
-    expect(clickSelection(order, none, 9, plain)).toBe(none);
   });
 });
 

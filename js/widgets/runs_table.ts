@@ -1,5 +1,6 @@
-// lt.runs(): a virtualized, sortable, filterable table of runs. Sorting happens here over
-// `data`; filtering is the kernel's (Enter sets `filter`, a bad one comes back as `error`).
+// lt.runs(): a virtualized, sortable, filterable table of runs, paged from the kernel: only
+// the rows in view (plus a margin) come to the browser; sorting, filtering (Enter sets
+// `filter`, a bad one comes back as `error`), grouping and selecting are the kernel's.
 // The state and its transitions are RunsTableModel's (runs_table_model.ts); this file only
 // draws it and turns DOM events into its calls.
 
@@ -142,6 +143,9 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       (cell as HTMLElement).textContent = "";
       cell.removeAttribute("title");
     }
+    // A row the kernel has not sent yet: an empty placeholder until its page comes.
+    element.classList.toggle("lt-loading", !table.loaded(position));
+    element.setAttribute("aria-busy", String(!table.loaded(position)));
     const header = table.groupAt(position);
     if (header) {
       fillGroupRow(element, table.columns, header.group, header.collapsed);
@@ -149,13 +153,15 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       return;
     }
     delete element.dataset.group;
+    const runId = table.runId(position);
     table.columns.forEach((column, i) => {
       const cell = element.children[i] as HTMLElement;
       cell.className = isNumericColumn(column) ? "lt-td lt-num" : "lt-td";
       cell.textContent = "";
       cell.removeAttribute("title");
+      if (!runId) return;
       fillCell(cell, column, table.value(position, column.name), now);
-      if (i === 0) cell.prepend(runSwatch(table.ids[position])); // the run's colour in every widget
+      if (i === 0) cell.prepend(runSwatch(runId)); // the run's colour in every widget
     });
   }
 
@@ -195,6 +201,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       paintRow(element, position, selected);
     }
     for (const element of spare) element.remove();
+    table.request(win); // last: the page may come back at once and redraw these rows
   }
 
   function renderStatus(): void {
@@ -242,6 +249,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       renderRows();
     },
     cursor: () => renderRows(),
+    rows: () => renderRows(true),
     error: renderError,
     filter: () => {
       if (document.activeElement !== filter) filter.value = table.filter;
@@ -274,7 +282,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     scroller.focus({ preventScroll: true });
   });
   disposer.listen<KeyboardEvent>(scroller, "keydown", (event) => {
-    const outcome = table.pressKey(event.key, event.shiftKey, viewport());
+    const outcome = table.pressKey(event.key, event.shiftKey, viewport(), event.ctrlKey || event.metaKey);
     if (outcome === "ignored") return;
     if (outcome === "moved" && table.cursor >= 0) {
       scroller.scrollTop = revealRow(table.cursor, scroller.scrollTop, viewport(), ROW_HEIGHT);

@@ -1,15 +1,16 @@
 // The run table's state and what a person can do to it, without the DOM: which columns show,
-// the rows in sorted order, the keyboard cursor, the selection's anchor, and the transitions
-// (sort, filter, choose columns, click, keys). Shared state lives in the widget's traitlets
-// (sort, filter, visible_columns, selected go to Python); the rest is the table's own.
+// which display rows the kernel has sent (the page), the keyboard cursor, and the transitions
+// (sort, filter, group, choose columns, click, keys). The runs stay in the kernel: it sorts,
+// filters and groups them and sends the window of rows in view (`window` -> `page`), so the
+// browser holds a few hundred rows whatever the number of runs. Selections are made by the
+// kernel too (custom messages): a shift-click range or select-all reaches runs never sent.
 // The view (runs_table.ts) draws it and forwards events; this is unit-tested on its own.
 
 import { formatCount } from "../shared/format";
 import { commit, type Model, onChange } from "../shared/model";
-import type { Cell, Column, RunsTableState, SortKey, TableGroup } from "../shared/types";
+import type { Cell, Column, RunsTableState, SortKey, TableGroup, TablePage } from "../shared/types";
 import { toggleColumn } from "./table/chooser";
-import { clickSelection, type Modifiers, moveSelection, type Selection, toggleSelection } from "./table/selection";
-import { nextSort, sortOrder } from "./table/sort";
+import { nextSort } from "./table/sort";
 import { type RowWindow, visibleWindow } from "./table/virtual";
 
 export const ROW_HEIGHT = 28;
@@ -17,10 +18,11 @@ export const HEADER_HEIGHT = 30;
 const MAX_VISIBLE_ROWS = 15;
 
 /**
- * What changed, so the view redraws no more than it must: "table" (rows, order or columns:
- * rebuild), "selection" and "cursor" (repaint the rows in view), "error", "filter".
+ * What changed, so the view redraws no more than it must: "table" (order, groups or columns:
+ * rebuild), "rows" (a page of rows came: refill those in view), "selection" and "cursor"
+ * (repaint the rows in view), "error", "filter".
  */
-export type Change = "table" | "selection" | "cursor" | "error" | "filter";
+export type Change = "table" | "rows" | "selection" | "cursor" | "error" | "filter";
 
 /** What a key did in the grid: nothing (not a table key), moved the cursor (the view brings
  * it into view), or changed the selection in place. */
@@ -32,30 +34,17 @@ export interface SortMark {
   ariaSort: "ascending" | "descending" | "none";
 }
 
-/** A display row: a group's header (lt.runs(group_by=...)) or a run (its index in `data`). */
-export type Item = { kind: "group"; group: TableGroup; collapsed: boolean } | { kind: "run"; index: number };
+/** Rows asked for beyond those in view, each way: scrolling that far needs no round trip. */
+export const PAGE_MARGIN = 150;
 
-/**
- * Display rows: with groups, each group's header, then (unless collapsed) its runs in `order`
- * (the sorted order, so sorting applies within groups); without, the runs in `order`.
- */
-export function groupItems(order: number[], groups: TableGroup[], collapsed: ReadonlySet<string>): Item[] {
-  if (!groups.length) return order.map((index) => ({ kind: "run", index }));
-  const groupOf = new Map<number, number>();
-  groups.forEach((group, g) => {
-    for (const row of group.rows) groupOf.set(row, g);
-  });
-  const members: number[][] = groups.map(() => []);
-  for (const index of order) {
-    const g = groupOf.get(index);
-    if (g !== undefined) members[g].push(index);
-  }
-  return groups.flatMap((group, g): Item[] => {
-    const closed = collapsed.has(group.name);
-    const header: Item = { kind: "group", group, collapsed: closed };
-    return closed ? [header] : [header, ...members[g].map((index): Item => ({ kind: "run", index }))];
-  });
+/** Modifier keys of a click: ctrl/cmd toggles, shift selects a range from the anchor. */
+export interface Modifiers {
+  toggle: boolean;
+  range: boolean;
 }
+
+/** The widget model with the channel to the kernel that anywidget's model has. */
+export type TableChannel = Model<RunsTableState> & { send?(content: object): void };
 
 /** The line under the grid and whether the grid shows at all. */
 export interface Status {
@@ -74,32 +63,35 @@ export function pageRows(viewport: number): number {
 export class RunsTableModel {
   /** The visible columns, in order (names the kernel does not know are skipped). */
   columns: Column[] = [];
-  /** Display rows: group headers (when grouped) and runs. */
-  items: Item[] = [];
-  /** Data row index per display position (-1 for a group's header), in display (sorted) order. */
-  order: number[] = [];
-  /** Run ids per display position ("" for a group's header). */
-  ids: string[] = [];
-  /** Names of the groups whose runs are hidden (the table's own state, not the kernel's). */
-  private readonly collapsed = new Set<string>();
   /** Display position of the keyboard cursor; -1 before the first click or key. */
   cursor = -1;
-  /** Run id that shift-click and shift-arrow ranges start from. */
-  private anchor: string | null = null;
+  /** The window last asked of the kernel (not asked again while its page is on its way). */
+  private asked: { start: number; end: number } | null = null;
   private readonly listeners = new Set<(change: Change) => void>();
   private readonly stops: (() => void)[] = [];
 
-  constructor(readonly model: Model<RunsTableState>) {
+  constructor(readonly model: TableChannel) {
     this.recompute();
     this.stops.push(
-      onChange(model, ["data", "sort", "columns", "visible_columns", "empty_message", "groups", "group_by"], () => {
-        this.recompute();
-        this.emit("table");
-      }),
+      onChange(
+        model,
+        ["sort", "columns", "visible_columns", "empty_message", "groups", "group_by", "collapsed", "row_count"],
+        () => {
+          this.asked = null; // what the kernel sends now answers the window it holds
+          this.recompute();
+          this.emit("table");
+        },
+      ),
+      onChange(model, ["page"], () => this.emit("rows")),
       onChange(model, ["selected"], () => this.emit("selection")),
       onChange(model, ["error"], () => this.emit("error")),
       onChange(model, ["filter"], () => this.emit("filter")),
     );
+  }
+
+  /** The widget model as shared state (its `send` aside). */
+  private get kernel(): Model<RunsTableState> {
+    return this.model;
   }
 
   /** Call `listener` after every change; returns the function that stops it. */
@@ -113,22 +105,27 @@ export class RunsTableModel {
   }
 
   private recompute(): void {
-    const data = this.data;
-    const runIds = data.run_id ?? [];
-    const sorted = sortOrder(data, this.sort, runIds.length);
-    this.items = groupItems(sorted, this.groups, this.collapsed);
-    this.order = this.items.map((item) => (item.kind === "run" ? item.index : -1));
-    this.ids = this.items.map((item) => (item.kind === "run" ? String(runIds[item.index]) : ""));
     const byName = new Map(this.allColumns.map((c) => [c.name, c]));
     this.columns = this.visibleColumns.flatMap((name) => {
       const column = byName.get(name);
       return column ? [column] : [];
     });
-    if (this.cursor >= this.ids.length) this.cursor = this.ids.length - 1;
+    if (this.cursor >= this.rowCount) this.cursor = this.rowCount - 1;
   }
 
-  get data(): Record<string, Cell[]> {
-    return this.model.get("data") ?? {};
+  /** Display rows: runs, and group headers when grouped. */
+  get rowCount(): number {
+    return this.model.get("row_count") ?? 0;
+  }
+
+  /** Runs matching the filter. */
+  get runCount(): number {
+    return this.model.get("run_count") ?? 0;
+  }
+
+  /** The rows the kernel sent last. */
+  get page(): TablePage {
+    return this.model.get("page") ?? { start: 0, run_id: [], group: [], data: {} };
   }
 
   get sort(): SortKey[] {
@@ -168,19 +165,46 @@ export class RunsTableModel {
     return this.groupBy ? (this.model.get("groups") ?? []) : [];
   }
 
-  /** The group whose header is at display `position`, or null for a run's row. */
-  groupAt(position: number): { group: TableGroup; collapsed: boolean } | null {
-    const item = this.items[position];
-    return item?.kind === "group" ? item : null;
+  /** Names of the groups whose runs are hidden. */
+  get collapsed(): string[] {
+    return this.model.get("collapsed") ?? [];
   }
 
-  /** The value `column` shows at display `position`. */
+  /** Where display `position` is in the page, or -1 when the kernel has not sent it (yet). */
+  private slot(position: number): number {
+    const page = this.page;
+    const at = position - page.start;
+    return at >= 0 && at < page.run_id.length && position < this.rowCount ? at : -1;
+  }
+
+  /** Whether the kernel has sent display row `position`. */
+  loaded(position: number): boolean {
+    return this.slot(position) >= 0;
+  }
+
+  /** The run at display `position` ("" for a group's header or a row not sent yet). */
+  runId(position: number): string {
+    const at = this.slot(position);
+    return at < 0 ? "" : this.page.run_id[at];
+  }
+
+  /** The group whose header is at display `position`, or null for a run's row. */
+  groupAt(position: number): { group: TableGroup; collapsed: boolean } | null {
+    const at = this.slot(position);
+    const g = at < 0 ? -1 : (this.page.group[at] ?? -1);
+    const group = g >= 0 ? this.groups[g] : undefined;
+    return group ? { group, collapsed: this.collapsed.includes(group.name) } : null;
+  }
+
+  /** The value `column` shows at display `position` (undefined when not sent). */
   value(position: number, column: string): Cell | undefined {
-    return this.data[column]?.[this.order[position]];
+    const at = this.slot(position);
+    return at < 0 ? undefined : this.page.data[column]?.[at];
   }
 
   isSelected(position: number, selected: ReadonlySet<string> = new Set(this.selected)): boolean {
-    return selected.has(this.ids[position]);
+    const id = this.runId(position);
+    return id !== "" && selected.has(id);
   }
 
   sortMark(column: string): SortMark {
@@ -195,7 +219,7 @@ export class RunsTableModel {
   }
 
   status(): Status {
-    const count = (this.data.run_id ?? []).length;
+    const count = this.runCount;
     const empty = count === 0;
     const chosen = this.selected.length;
     const groups = this.groups.length;
@@ -205,57 +229,79 @@ export class RunsTableModel {
       empty,
       emptyText: empty ? this.model.get("empty_message") || "No runs match this filter." : "",
       countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${grouped}${chosen ? ` · ${formatCount(chosen)} selected` : ""}`,
-      gridHeight: HEADER_HEIGHT + Math.min(Math.max(this.items.length, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
+      gridHeight: HEADER_HEIGHT + Math.min(Math.max(this.rowCount, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
     };
   }
 
   /** The rows to render for a view scrolled to `scrollTop`, `viewport` px high (below the header). */
   window(scrollTop: number, viewport: number): RowWindow {
-    return visibleWindow(scrollTop, viewport, ROW_HEIGHT, this.ids.length);
+    return visibleWindow(scrollTop, viewport, ROW_HEIGHT, this.rowCount);
   }
 
-  // Transitions. Those of shared state go to the kernel (commit); the table redraws when the
-  // change comes back as a traitlet event, so a kernel-side change draws the same way.
+  /**
+   * Ask the kernel for the rows of `win` (plus PAGE_MARGIN each way) unless its page holds
+   * them or they were just asked for; returns whether it asked.
+   */
+  request(win: RowWindow): boolean {
+    const page = this.page;
+    const held = win.start >= page.start && Math.min(win.end, this.rowCount) <= page.start + page.run_id.length;
+    const asked = this.asked !== null && win.start >= this.asked.start && win.end <= this.asked.end;
+    if (held || asked || win.end <= win.start) return false;
+    this.asked = { start: Math.max(0, win.start - PAGE_MARGIN), end: win.end + PAGE_MARGIN };
+    commit(this.kernel, "window", this.asked);
+    return true;
+  }
+
+  // Transitions. Those of shared state go to the kernel (commit or a message); the table
+  // redraws when the change comes back, so a kernel-side change draws the same way.
 
   /** Apply filter text (the kernel re-queries; a bad filter comes back as `error`). */
   applyFilter(text: string): void {
-    commit(this.model, "filter", text.trim());
+    commit(this.kernel, "filter", text.trim());
   }
 
   /** A header click: sort by `column` alone, or (multi) as a further key. */
   sortBy(column: string, multi: boolean): void {
-    commit(this.model, "sort", nextSort(this.sort, column, multi));
+    this.asked = null; // the page the kernel sends back is a new one
+    commit(this.kernel, "sort", nextSort(this.sort, column, multi));
   }
 
   /** Group rows by `column` ("" for no grouping): the kernel sends the groups back. */
   setGroupBy(column: string): void {
-    commit(this.model, "group_by", column);
+    this.asked = null;
+    commit(this.kernel, "group_by", column);
   }
 
-  /** Collapse a group's runs under its header, or show them again. */
+  /** Collapse a group's runs under its header, or show them again (the kernel rearranges). */
   toggleGroup(name: string): void {
-    if (!this.collapsed.delete(name)) this.collapsed.add(name);
-    this.recompute();
-    this.emit("table");
+    const collapsed = this.collapsed;
+    this.asked = null;
+    commit(
+      this.kernel,
+      "collapsed",
+      collapsed.includes(name) ? collapsed.filter((n) => n !== name) : [...collapsed, name],
+    );
   }
 
   /** Show (appended last) or hide a column. */
   showColumn(name: string, show: boolean): void {
-    commit(this.model, "visible_columns", toggleColumn(this.visibleColumns, name, show));
+    this.asked = null;
+    commit(this.kernel, "visible_columns", toggleColumn(this.visibleColumns, name, show));
   }
 
   /** A click on the row at display `position`; the cursor goes there. */
   click(position: number, modifiers: Modifiers): void {
-    this.select(position, (current) => clickSelection(this.ids, current, position, modifiers));
+    this.moveTo(position);
+    this.send({ type: "select", position, toggle: modifiers.toggle, range: modifiers.range, key: false });
   }
 
   /**
    * A key pressed in the grid: arrows, Page Up/Down (by `pageRows(viewport)`), Home and End
    * move the cursor and select its row (shift: extend from the anchor); space toggles the
    * cursor's row (on a group's header, space or Enter collapses the group); Escape clears
-   * the selection.
+   * the selection; ctrl/cmd+A selects every run the filter matches.
    */
-  pressKey(key: string, extend: boolean, viewport: number): KeyOutcome {
+  pressKey(key: string, extend: boolean, viewport: number, ctrl = false): KeyOutcome {
     const cursor = this.cursor;
     const page = pageRows(viewport);
     const moves: Record<string, number> = {
@@ -264,11 +310,18 @@ export class RunsTableModel {
       PageDown: cursor + page,
       PageUp: cursor - page,
       Home: 0,
-      End: this.ids.length - 1,
+      End: this.rowCount - 1,
     };
     if (key in moves) {
-      this.moveCursor(cursor < 0 ? 0 : moves[key], extend);
+      if (!this.rowCount) return "moved";
+      const to = Math.min(this.rowCount - 1, Math.max(0, cursor < 0 ? 0 : moves[key]));
+      this.moveTo(to);
+      this.send({ type: "select", position: to, toggle: false, range: extend, key: true });
       return "moved";
+    }
+    if (ctrl && key.toLowerCase() === "a") {
+      this.send({ type: "select_all" });
+      return "selected";
     }
     const header = this.groupAt(cursor);
     if ((key === " " || key === "Enter") && header) {
@@ -276,36 +329,29 @@ export class RunsTableModel {
       return "selected";
     }
     if (key === " " && cursor >= 0) {
-      this.select(cursor, (current) => toggleSelection(this.ids, current, cursor));
+      this.send({ type: "select", position: cursor, toggle: true, range: false, key: false });
       return "selected";
     }
     if (key === "Escape") {
-      this.select(cursor, () => ({ selected: [], anchor: null }));
+      commit(this.kernel, "selected", []);
       return "selected";
     }
     return "ignored";
   }
 
-  private moveCursor(position: number, extend: boolean): void {
-    if (!this.ids.length) return;
-    const to = Math.min(this.ids.length - 1, Math.max(0, position));
-    this.select(to, (current) => moveSelection(this.ids, current, to, extend));
+  /** Move the cursor to `position`; a move is a change of its own (the selection may stay). */
+  private moveTo(position: number): void {
+    if (position === this.cursor) return;
+    this.cursor = position;
+    this.emit("cursor");
   }
 
-  /** Move the cursor to `position` and commit the selection `next` makes of the current one. */
-  private select(position: number, next: (current: Selection) => Selection): void {
-    const moved = position !== this.cursor;
-    this.cursor = position;
-    const selection = next({ selected: this.selected, anchor: this.anchor });
-    // A group's header ("" in ids) is no run: never selected, never an anchor.
-    this.anchor = selection.anchor || null;
-    commit(
-      this.model,
-      "selected",
-      selection.selected.filter((id) => id !== ""),
-    );
-    // The kernel's model sends no change event for an equal selection: repaint the cursor anyway.
-    if (moved) this.emit("cursor");
+  private send(content: object): void {
+    if (typeof this.model.send !== "function") {
+      console.warn("labtrack: no kernel channel here; selections need a running kernel");
+      return;
+    }
+    this.model.send(content);
   }
 
   /** Stop listening to the widget model and drop every listener. */
