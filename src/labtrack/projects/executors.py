@@ -103,7 +103,7 @@ def check_cluster(client: distributed.Client, store: TrackingClient, target: Tar
     store or the target: a SQLite file or a local artifact root when a worker runs on
     another host, a notebook or project folder a worker does not see at the same path."""
     client.wait_for_workers(1, timeout=60)
-    here = socket.gethostname()
+    here = _this_host()
     elsewhere = sorted({host for host in client.run(socket.gethostname).values() if host != here})
     if elsewhere:
         if store.database_path is not None:
@@ -125,6 +125,10 @@ def check_cluster(client: distributed.Client, store: TrackingClient, target: Tar
             f"Dask workers {', '.join(blind)} do not see {folder}: the {target.kind} must be "
             "at the same path on every worker (a shared folder)"
         )
+
+
+def _this_host() -> str:
+    return socket.gethostname()
 
 
 def submit_execution(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from labtrack.entities import Param, RunStatus
@@ -238,10 +238,10 @@ def _with_best(
             if value is not None and not math.isnan(value):
                 scored.append((value, outcome))
     if not scored:
-        return SweepResult(result.parent_run_id, result.outcomes, metric, maximize)
+        return replace(result, maximize=maximize)
     pick = max if maximize else min
     value, best = pick(scored, key=lambda pair: pair[0])
-    return SweepResult(result.parent_run_id, result.outcomes, metric, maximize, best, value)
+    return replace(result, maximize=maximize, best=best, best_value=value)
 
 
 def _record_result(client: TrackingClient, result: SweepResult) -> None:
