@@ -94,6 +94,7 @@ _LAZY = {
     "report": ("labtrack.html_report", "report"),
     "parallel": ("labtrack.widgets", "parallel"),
     "media": ("labtrack.widgets", "media"),
+    "pipeline_view": ("labtrack.widgets", "pipeline_view"),
     # Models and the registry (load the model flavors' libraries only when a model needs them).
     "log_model": ("labtrack.models", "log_model"),
     "load_model": ("labtrack.models", "load_model"),
@@ -237,6 +238,7 @@ __all__ = [
     "MlflowClient",
     "MlflowException",
     "parallel",
+    "pipeline_view",
     "register_model",
     "report",
     "restore_experiment",

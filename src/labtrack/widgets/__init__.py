@@ -15,6 +15,7 @@ from labtrack.widgets.comparison import Compare
 from labtrack.widgets.media_viewer import Media
 from labtrack.widgets.metric_chart import MetricChart
 from labtrack.widgets.parallel import Parallel
+from labtrack.widgets.pipeline_view import PipelineView
 from labtrack.widgets.runs_table import RunsTable
 from labtrack.widgets.scatter_plot import Scatter
 
@@ -130,6 +131,18 @@ def media(
     )
 
 
+def pipeline_view(run) -> PipelineView:
+    """A pipeline run (its parent run, or the id) as a graph of its steps, each coloured by
+    its status, live while it runs; clicking a step shows its params and metrics.
+
+    >>> lt.pipeline_view(result.parent_run_id)                  # doctest: +SKIP
+    """
+    from labtrack.tracking import state
+
+    run_id = run if isinstance(run, str) else run.info.run_id
+    return PipelineView(state.client(), run_id)
+
+
 def dashboard(
     experiment: str | list[str] | None = None,
     metric: str | None = None,
@@ -209,6 +222,7 @@ __all__ = [
     "Media",
     "MetricChart",
     "Parallel",
+    "PipelineView",
     "RunsTable",
     "Scatter",
     "chart",
@@ -216,6 +230,7 @@ __all__ = [
     "dashboard",
     "parallel",
     "media",
+    "pipeline_view",
     "runs",
     "scatter",
 ]

@@ -291,3 +291,32 @@ class MediaState(TypedDict):
     live: bool  # a shown run is still RUNNING
     selected: list[str]  # the runs shown; empty: the latest runs that have the key
     empty_message: str
+
+
+class PipelineStep(TypedDict):
+    """One step of a pipeline as ``PipelineView`` shows it."""
+
+    name: str
+    needs: list[str]
+    when: str  # its condition, "" for none
+    # A run status, or SKIPPED (its condition was false), REUSED (an earlier run stands for
+    # it), PENDING (not started), NOT_RUN (the pipeline ended without it)
+    status: str
+    run_id: str  # its child run, "" before it has one
+    reused_from: str  # the earlier run it reuses, ""
+    params: dict[str, str]
+    metrics: dict[str, float]
+    error: str  # why it failed or was skipped, ""
+
+
+class PipelineViewState(TypedDict):
+    """``PipelineView`` (``lt.pipeline_view()``): a pipeline run's graph and step statuses."""
+
+    parent_run_id: str
+    name: str  # the pipeline's
+    status: str  # the parent run's
+    steps: list[PipelineStep]  # in dependency order
+    step: str  # the clicked step ("" for none); the front end sets it
+    live: bool  # the pipeline is still RUNNING
+    selected: list[str]  # the clicked step's run id
+    empty_message: str
