@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 PARENT_TAG = "mlflow.parentRunId"
 PIPELINE_TAG = "labtrack.pipeline"  # on the parent: the pipeline's name
 FILE_TAG = "labtrack.pipeline.file"
+STEPS_TAG = "labtrack.pipeline.steps"  # on the parent: how many steps
 STEP_TAG = "labtrack.pipeline.step"  # on each child: its step's name
 STATUS_TAG = "labtrack.pipeline.status"  # on each child: executed, reused or skipped
 REUSED_TAG = "labtrack.pipeline.reused_from"
@@ -193,6 +194,7 @@ class _Driver:
             KIND_TAG: "pipeline",
             PIPELINE_TAG: pipeline.name,
             FILE_TAG: str(pipeline.path),
+            STEPS_TAG: str(len(pipeline.steps)),  # the sidebar shows progress out of it
             PARAMETERS_TAG: json.dumps(self.values, sort_keys=True),
         }
         if self.resumed_from:

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from labtrack.sidebar import alerts, notes, registry, tracking
+from labtrack.sidebar import alerts, notes, pipelines, registry, tracking
 
 _SEGMENT = r"([^/]+)"  # one URL-encoded path segment (a model name may hold any character)
 
 ROUTES = [
     (r"stamp", tracking.StampHandler),
     (r"alerts", alerts.AlertsHandler),
+    (r"pipelines", pipelines.PipelinesHandler),
     (r"experiments", tracking.ExperimentsHandler),
     (rf"experiments/{_SEGMENT}/runs", tracking.RunsHandler),
     (rf"runs/{_SEGMENT}", tracking.RunHandler),
