@@ -163,3 +163,18 @@ def test_a_table_built_directly_accepts_note_edits_for_any_run_it_holds(many):
     table.filter = "params.k = 'k1'"  # run-0 has k0: no longer held
     table._handle_custom_msg({"type": "get_note", "run_id": far}, [])
     assert sent[-1]["type"] == "note_error"
+
+
+def test_sort_ranks_numbers_first_then_text_naturally_and_case_blind():
+    import numpy as np
+    import pandas as pd
+
+    from labtrack.widgets import _data
+
+    values = pd.Series(["run-10", "Run-2", None, 3, "a", 1.5, "run-2"], dtype=object)
+    ranks = _data.sort_ranks(values)
+    assert np.isnan(ranks[2])
+    order = _data.sort_order([(ranks, False)], len(values)).tolist()
+    assert [values[i] for i in order] == [1.5, 3, "a", "Run-2", "run-2", "run-10", None]
+    descending = _data.sort_order([(ranks, True)], len(values)).tolist()
+    assert [values[i] for i in descending] == ["run-10", "Run-2", "run-2", "a", 3, 1.5, None]

@@ -90,6 +90,7 @@ def test_table_groups_aggregates_numbers_and_skips_text():
     data = {"metrics.m": [1.0, None, 3.0, 10.0], "params.p": ["x", "y", "z", "w"]}
     groups, row_group = _data.table_groups(["b", "b", "b", None], data, columns)
     assert [(g["name"], g["count"]) for g in groups] == [("b", 3), ("(none)", 1)]
-    assert row_group == [0, 0, 0, 1]
+    assert row_group.tolist() == [0, 0, 0, 1]
     assert groups[0]["aggregates"] == {"metrics.m": {"mean": 2.0, "min": 1.0, "max": 3.0}}
-    assert _data.table_groups([], {}, columns) == ([], [])
+    groups, row_group = _data.table_groups([], {}, columns)
+    assert groups == [] and len(row_group) == 0

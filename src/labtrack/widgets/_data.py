@@ -235,7 +235,7 @@ def table_columns(frame: pd.DataFrame) -> list[Column]:
     return columns
 
 
-def table_groups(values: list, data, columns: list[Column]) -> tuple[list[TableGroup], list[int]]:
+def table_groups(values: list, data, columns: list[Column]) -> tuple[list[TableGroup], np.ndarray]:
     """The run table's groups: rows sharing a value of the group_by column (``values``, one
     per row of ``data``, a column name -> values mapping), by name with runs without a value
     last, and the mean, min and max of each numeric column over the group's runs. Also each
@@ -244,16 +244,16 @@ def table_groups(values: list, data, columns: list[Column]) -> tuple[list[TableG
 
     labels = [group_label(value) for value in values]
     numeric = [c["name"] for c in columns if c["dtype"] in ("number", "duration")]
-    frame = pd.DataFrame(
-        {
-            n: pd.to_numeric(pd.Series(list(data.get(n, [])), dtype=object), errors="coerce")
-            for n in numeric
-        },
-        index=range(len(labels)),
-    )
+
+    def numbers(column) -> pd.Series:
+        if not isinstance(column, pd.Series):
+            column = pd.Series(list(column), dtype=object)
+        return pd.to_numeric(column.reset_index(drop=True), errors="coerce")
+
+    frame = pd.DataFrame({n: numbers(data.get(n, [])) for n in numeric}, index=range(len(labels)))
     frame["_group"] = labels
     groups: list[TableGroup] = []
-    row_group = [0] * len(labels)
+    row_group = np.zeros(len(labels), dtype=np.int64)
     for name, part in sorted(
         frame.groupby("_group", sort=False), key=lambda item: (item[0] == NO_GROUP, item[0])
     ):
@@ -263,8 +263,7 @@ def table_groups(values: list, data, columns: list[Column]) -> tuple[list[TableG
             for column in numeric
             if part[column].notna().any()
         }
-        for row in part.index:
-            row_group[row] = len(groups)
+        row_group[part.index.to_numpy()] = len(groups)
         groups.append({"name": name, "count": len(part), "aggregates": aggregates})
     return groups, row_group
 
@@ -301,31 +300,37 @@ def table_data(frame: pd.DataFrame, columns: list[Column]) -> dict[str, list]:
     }
 
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGIT_RUN = r"\d+"
 
 
-def _natural(value) -> tuple:
-    """A value's place in the run table's order: numbers first by value, then text
-    naturally and case-blind ("run-2" before "Run-10"), as the front end's collator did."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return (0, float(value))
-    parts = _DIGITS.split(str(value).casefold())
-    return (1, tuple(int(part) if i % 2 else part for i, part in enumerate(parts)))
+def _pad_digits(match: re.Match) -> str:
+    return match.group(0).zfill(24)
 
 
 def sort_ranks(values: pd.Series) -> np.ndarray:
     """One float per value that orders as the table sorts the column (NaN where missing):
-    the numbers themselves for a numeric column, else each distinct value's rank."""
+    the numbers themselves for a numeric column; else numbers first by value, then text
+    naturally and case-blind ("run-2" before "Run-10": digit runs compared as numbers, by
+    zero-padding them), as the front end's collator did. Worked out once per distinct
+    value, so a column of few values ranks at once whatever the number of runs."""
     import pandas as pd
 
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=float, na_value=np.nan)
-    present = values[values.notna()]
-    distinct = sorted(set(present.tolist()), key=_natural)  # few distinct values, usually
-    rank = {value: float(i) for i, value in enumerate(distinct)}
-    out = np.full(len(values), np.nan)
-    out[values.notna().to_numpy()] = [rank[value] for value in present.tolist()]
-    return out
+    codes, distinct = pd.factorize(values.reset_index(drop=True))  # -1 where missing
+    distinct = pd.Series(distinct, dtype=object)  # the work below is per distinct value
+    is_number = distinct.map(
+        lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    ).to_numpy(dtype=bool)
+    rank = np.empty(len(distinct))
+    numbers = distinct[is_number].astype(float)
+    rank[is_number] = numbers.to_numpy()
+    text = distinct[~is_number].astype(str).str.casefold()
+    if text.str.contains(_DIGIT_RUN, regex=True).any():
+        text = text.str.replace(_DIGIT_RUN, _pad_digits, regex=True)
+    order, _ = pd.factorize(text, sort=True)  # ranks among the distinct texts
+    rank[~is_number] = order + (numbers.max() + 1 if len(numbers) else 0.0)  # after numbers
+    return np.where(codes >= 0, rank[codes], np.nan)
 
 
 def sort_order(keys: list[tuple[np.ndarray, bool]], count: int) -> np.ndarray:
