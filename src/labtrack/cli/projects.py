@@ -89,7 +89,6 @@ def add_commands(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from labtrack.projects import execute
     from labtrack.projects.parameters import parse_assignments
     from labtrack.projects.runner import Outcome
 
@@ -98,7 +97,29 @@ def run(args: argparse.Namespace) -> int:
         name: _given(name, values, args.sampler)
         for name, values in parse_assignments(args.param).items()
     }
-    result = execute(
+    try:
+        result = _execute(args, given)
+    except KeyboardInterrupt:  # the runs were recorded KILLED on the way out
+        print("labtrack: interrupted; the runs under way were stopped (KILLED)", file=sys.stderr)
+        return 130
+    outcomes = [result] if isinstance(result, Outcome) else result.outcomes
+    width = max(len(outcome.run_name) for outcome in outcomes)
+    for outcome in outcomes:
+        line = f"{outcome.status:<8}  {outcome.run_name:<{width}}  {outcome.run_id}  {outcome.seconds:6.1f}s"
+        print(line + (f"  {outcome.error}" if outcome.error else ""))
+    stopped = set() if isinstance(result, Outcome) else result.stopped
+    if not isinstance(result, Outcome):
+        _print_best(result)
+    failed = [o for o in outcomes if o.status != "FINISHED" and o.run_id not in stopped]
+    if failed:
+        print(f"labtrack: {len(failed)} of {len(outcomes)} runs failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _execute(args: argparse.Namespace, given: dict):
+    from labtrack.projects import execute
+
+    return execute(
         args.target,
         args.entry_point,
         given,
@@ -115,18 +136,6 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         early_stop=args.early_stop,
     )
-    outcomes = [result] if isinstance(result, Outcome) else result.outcomes
-    width = max(len(outcome.run_name) for outcome in outcomes)
-    for outcome in outcomes:
-        line = f"{outcome.status:<8}  {outcome.run_name:<{width}}  {outcome.run_id}  {outcome.seconds:6.1f}s"
-        print(line + (f"  {outcome.error}" if outcome.error else ""))
-    stopped = set() if isinstance(result, Outcome) else result.stopped
-    if not isinstance(result, Outcome):
-        _print_best(result)
-    failed = [o for o in outcomes if o.status != "FINISHED" and o.run_id not in stopped]
-    if failed:
-        print(f"labtrack: {len(failed)} of {len(outcomes)} runs failed", file=sys.stderr)
-    return 1 if failed else 0
 
 
 def _given(name: str, values: list[str], sampler: str):
