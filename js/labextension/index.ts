@@ -18,6 +18,7 @@ import {
   notificationType,
   SidebarModel,
 } from "./model";
+import { PipelinesSection, pipelinesApi } from "./pipelines";
 import { providePlotly } from "./plotly";
 import { SidebarPanel } from "./sidebar";
 
@@ -78,6 +79,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (await confirmArchive(name, version)) await model.archive(name, version);
       },
     });
+    // Running pipelines, above the models and experiments, fetched again when the store changed.
+    const pipelines = new PipelinesSection(pipelinesApi(app.serviceManager.serverSettings), (runId) =>
+      app.commands.execute(COMMANDS.openRun, { runId }),
+    );
+    panel.node.querySelector(".lt-sb-body")?.before(pipelines.node);
+    model.subscribe(() => pipelines.schedule());
+    panel.disposed.connect(() => pipelines.dispose());
     panel.title.icon = labtrackIcon;
     panel.title.caption = "labtrack: models and experiments";
     shell.add(panel, "left", { rank: 650 });
