@@ -17,7 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 WORKLOADS = ("import", "hot_loop", "many_runs", "search", "history")
-SYSTEMS = ("raw", "labtrack", "mlflow")
+SYSTEMS = ("raw", "labtrack", "mlflow", "trackio")
+# The workloads a system has a counterpart for (all of them where not listed): Trackio's
+# Python API has no search into a DataFrame and no history read.
+SYSTEM_WORKLOADS = {"trackio": ("import", "hot_loop", "many_runs")}
 
 # What each workload measures at full size ("target") and what each system actually runs.
 # A system that runs fewer units than the target (MLflow: its calls cost milliseconds) has
@@ -29,6 +32,7 @@ SIZES: dict[str, dict[str, dict]] = {
         "many_runs": {
             "target": {"runs": 1_000, "params": 10, "tags": 5, "keys": 3, "steps": 100},
             "mlflow": {"runs": 4},
+            "trackio": {"runs": 20},
         },
         "search": {
             "target": {"runs": 10_000, "params": 10, "tags": 5, "keys": 3, "repeats": 5},
@@ -42,6 +46,7 @@ SIZES: dict[str, dict[str, dict]] = {
         "many_runs": {
             "target": {"runs": 200, "params": 10, "tags": 5, "keys": 3, "steps": 100},
             "mlflow": {"runs": 3, "repeats": 1},
+            "trackio": {"runs": 10, "repeats": 1},
         },
         "search": {
             "target": {"runs": 2_000, "params": 10, "tags": 5, "keys": 3, "repeats": 5},

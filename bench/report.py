@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 from common import SCALE_UNIT, SIZES
 
-SYSTEM_LABELS = {"raw": "floor (sqlite3)", "labtrack": "labtrack", "mlflow": "mlflow"}
+SYSTEM_LABELS = {
+    "raw": "floor (sqlite3)",
+    "labtrack": "labtrack",
+    "mlflow": "mlflow",
+    "trackio": "trackio",
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ def build(mode: str, results: list[dict]) -> dict:
                 "scaled": scaled,
                 "labtrack/floor": ratio(values, "labtrack", "raw") if row.ratios else None,
                 "mlflow/labtrack": ratio(values, "mlflow", "labtrack") if row.ratios else None,
+                "trackio/labtrack": ratio(values, "trackio", "labtrack") if row.ratios else None,
             }
         )
     for (system, workload), result in sorted(by_key.items()):
@@ -189,7 +195,11 @@ def format_ratio(value: float | None) -> str:
     return f"{value:,.2f}x" if value < 10 else f"{value:,.0f}x"
 
 
-RATIOS = (("labtrack/floor", ("labtrack", "raw")), ("mlflow/labtrack", ("mlflow", "labtrack")))
+RATIOS = (
+    ("labtrack/floor", ("labtrack", "raw")),
+    ("mlflow/labtrack", ("mlflow", "labtrack")),
+    ("trackio/labtrack", ("trackio", "labtrack")),
+)
 
 
 def format_table(report: dict, systems: list[str]) -> str:

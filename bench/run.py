@@ -30,12 +30,13 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from common import SYSTEMS, WORKLOADS, size_for  # noqa: E402
+from common import SYSTEM_WORKLOADS, SYSTEMS, WORKLOADS, size_for  # noqa: E402
 from report import build, format_table  # noqa: E402
 
 REPO = BENCH.parent
 DEFAULT_MLFLOW_VENV = BENCH / ".venv-mlflow"
 MLFLOW_PACKAGES = ("mlflow-skinny", "sqlalchemy", "alembic", "pandas")
+TRACKIO_PACKAGES = ("trackio",)  # in the same bench-only virtualenv
 WORKER_TIMEOUT_S = 1200
 
 
@@ -130,6 +131,21 @@ def mlflow_python(explicit: str | None) -> str:
     return str(python)
 
 
+def trackio_python() -> str:
+    """The interpreter for the Trackio worker: the bench virtualenv's, Trackio installed into
+    it when missing."""
+    python = venv_python(DEFAULT_MLFLOW_VENV)
+    if not python.exists():
+        log(f"creating {DEFAULT_MLFLOW_VENV.relative_to(REPO)} (a bench-only virtualenv)")
+        subprocess.run([sys.executable, "-m", "venv", str(DEFAULT_MLFLOW_VENV)], check=True)
+    if subprocess.run([str(python), "-c", "import trackio"], capture_output=True).returncode:
+        log(f"installing {' '.join(TRACKIO_PACKAGES)} into {DEFAULT_MLFLOW_VENV.relative_to(REPO)}")
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", *TRACKIO_PACKAGES], check=True
+        )
+    return str(python)
+
+
 # -- workers ----------------------------------------------------------------------------------
 
 
@@ -140,7 +156,7 @@ def worker_env(system: str, scratch: Path) -> dict[str, str]:
         if not k.startswith(("LABTRACK_", "MLFLOW_")) and k != "PYTHONPATH"
     }
     env["LABTRACK_HOME"] = str(scratch)  # nothing may touch the user's default store
-    if system != "mlflow":  # labtrack from this checkout, never from the MLflow virtualenv
+    if system not in ("mlflow", "trackio"):  # labtrack from this checkout, not the bench venv
         env["PYTHONPATH"] = os.pathsep.join(
             [str(REPO / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
@@ -242,10 +258,18 @@ def main(argv: list[str] | None = None) -> int:
     pythons = {"raw": sys.executable, "labtrack": sys.executable}
     if "mlflow" in args.only:
         pythons["mlflow"] = mlflow_python(args.mlflow_python)
+    if "trackio" in args.only:
+        pythons["trackio"] = trackio_python()
 
     results, started = [], time.perf_counter()
     # Systems interleaved per workload; with --rounds, the whole list again and again.
-    jobs = [(w, s) for _ in range(args.rounds) for w in args.workloads for s in args.only]
+    jobs = [
+        (w, s)
+        for _ in range(args.rounds)
+        for w in args.workloads
+        for s in args.only
+        if w in SYSTEM_WORKLOADS.get(s, WORKLOADS)
+    ]
     for number, (workload, system) in enumerate(jobs, 1):
         size = size_for(mode, workload, system)
         if args.repeats:
