@@ -54,7 +54,7 @@ def dask():
     """Two worker processes with one thread each: two points run at once."""
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -220,3 +220,19 @@ def test_a_sqlite_store_is_refused_when_workers_run_on_another_host(
     with pytest.raises(InvalidParameter, match="cannot share: log to PostgreSQL"):
         lt.run(steps_project, parameters={"a": [1, 2]}, experiment_name="far", executor=dask)
     assert lt.search_runs(experiment_names=["far"]).empty  # refused before any run
+
+
+def test_dask_client_starts_a_local_cluster_of_processes_or_joins_a_scheduler(dask):
+    from labtrack.projects.executors import close_client, dask_client
+
+    assert dask_client(dask) == (dask, False)  # the caller's client, left to the caller
+    own, owned = dask_client("dask")
+    try:
+        assert owned and os.getpid() not in own.run(os.getpid).values()  # worker processes
+    finally:
+        close_client(own)
+    assert own.status == "closed" and own.labtrack_owns_cluster.status.name == "closed"
+    joined, owned = dask_client(dask.scheduler.address)
+    assert owned and joined.scheduler_info()["id"] == dask.scheduler_info()["id"]
+    close_client(joined)
+    assert dask.status == "running"  # joining a scheduler does not close its cluster

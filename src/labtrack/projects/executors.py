@@ -76,7 +76,7 @@ def dask_client(executor: Any, scheduler: str | None = None) -> tuple[distribute
         n_workers=min(os.cpu_count() or 1, 4),
         threads_per_worker=1,
         processes=True,  # each point in its own worker process, as on a cluster
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: several sweeps (or notebooks) at once
     )
     client = distributed.Client(cluster)
     client.labtrack_owns_cluster = cluster
