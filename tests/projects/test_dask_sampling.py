@@ -105,3 +105,22 @@ def test_bad_sampler_input_is_refused_before_anything_runs(client, score_project
         with pytest.raises(InvalidParameter, match=reason):
             lt.run(score_project, **kwargs)
     assert client.search_runs([experiment]) == []
+
+
+def test_optuna_hears_finished_trials_values_and_stopped_ones_as_pruned():
+    optuna = pytest.importorskip("optuna")
+    from labtrack.projects.sampling import FAILED, FINISHED, STOPPED, OptunaSampler
+
+    space = {"x": Uniform(-1.0, 1.0), "k": Choice(("a", "b"))}
+    sampler = OptunaSampler(space, {"fixed": 3}, trials=3, maximize=False, seed=0)
+    asked = [sampler.ask() for _ in range(3)]
+    assert sampler.ask() is None  # three trials, no more
+    for (trial, values), (ended, value) in zip(
+        asked, [(FINISHED, 0.25), (STOPPED, None), (FAILED, None)], strict=True
+    ):
+        assert values["fixed"] == 3 and -1 <= values["x"] <= 1 and values["k"] in ("a", "b")
+        sampler.tell(trial, ended, value)
+    states = [t.state for t in sampler.study.trials]
+    State = optuna.trial.TrialState
+    assert states == [State.COMPLETE, State.PRUNED, State.FAIL]
+    assert sampler.study.best_value == 0.25 and sampler.study.direction.name == "MINIMIZE"

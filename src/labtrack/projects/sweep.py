@@ -183,7 +183,8 @@ def _run_on_dask(
 
     def told(outcome: Outcome) -> tuple[str, float | None]:
         run = client.get_run(outcome.run_id)
-        if STOPPED_TAG in run.data.tags:
+        # KILLED too: a point that finished as the rule fired counts as finished
+        if outcome.status == RunStatus.KILLED and STOPPED_TAG in run.data.tags:
             stopped.add(outcome.run_id)
             return STOPPED, None
         if outcome.status != RunStatus.FINISHED:
