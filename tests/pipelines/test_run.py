@@ -208,3 +208,47 @@ def test_a_pipeline_object_runs_as_its_file(write_pipeline, ran):
     assert lt.get_run(result.parent_run_id).info.experiment_id == (
         lt.get_experiment_by_name("pipes").experiment_id
     )
+
+
+def test_a_declared_metric_never_logged_fails_the_step_that_reads_it(write_pipeline, ran):
+    path = write_pipeline("""
+        steps:
+          train: {entry_point: step, parameters: {name: train}, metrics: [accuracy]}
+          register:
+            entry_point: step
+            needs: [train]
+            parameters: {name: register, value: "${steps.train.metrics.accuracy}"}
+    """)
+    result = run_pipeline(path)
+
+    assert ran() == ["train"]
+    assert result.steps["register"].status == "FAILED"
+    assert "logged no metric 'accuracy'" in result.steps["register"].error
+    run = lt.get_run(result.steps["register"].run_id)
+    assert "logged no metric 'accuracy'" in run.data.tags["labtrack.error"]
+
+
+def test_a_notebook_step_gets_its_parameters_from_an_earlier_step(write_pipeline, tmp_path):
+    import nbformat
+
+    path = write_pipeline("""
+        steps:
+          score: {entry_point: step, parameters: {name: score, value: 0.25}, metrics: [score]}
+          report:
+            notebook: report.ipynb
+            needs: [score]
+            parameters: {score: "${steps.score.metrics.score}"}
+    """)
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell("score = 0.0")
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [
+        parameters,
+        nbformat.v4.new_code_cell("import labtrack as lt\nlt.log_metric('doubled', 2 * score)"),
+    ]
+    nbformat.write(notebook, path.parent / "report.ipynb")
+
+    result = run_pipeline(path)
+
+    assert result.steps["report"].status == "FINISHED", result.steps["report"].error
+    assert lt.get_run(result.steps["report"].run_id).data.metrics["doubled"] == 0.5
