@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -51,16 +52,20 @@ class Database:
         """``statement`` restricted to rows whose ``column`` is one of ``values``, as the
         statements to run: on PostgreSQL one, with the values as a single array parameter
         (one plan, however many values; a 50,000-item IN list costs seconds to render and
-        plan); elsewhere one per chunk of values, under SQLite's bound-variable limit."""
+        plan); on SQLite an IN list, or for more values than its bound-variable limit allows,
+        one JSON array read with ``json_each``."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects import postgresql
 
             array = sa.bindparam("values", values, type_=postgresql.ARRAY(column.type), unique=True)
             return [statement.where(column == sa.any_(array))]
-        return [
-            statement.where(column.in_(values[i : i + _VALUES_PER_STATEMENT]))
-            for i in range(0, len(values), _VALUES_PER_STATEMENT)
-        ]
+        if len(values) > _VALUES_PER_STATEMENT:
+            # Many values: one JSON array parameter, as PostgreSQL's array (binding thousands
+            # of IN-list parameters, chunk after chunk, cost more than reading the rows).
+            array = sa.bindparam("values", json.dumps(values), unique=True)
+            each = sa.select(sa.column("value")).select_from(sa.func.json_each(array))
+            return [statement.where(column.in_(each))]
+        return [statement.where(column.in_(values))]
 
     @staticmethod
     def tuples(conn: Connection, statements: list[sa.Select]) -> list[tuple]:

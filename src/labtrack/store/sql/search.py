@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from labtrack.entities import Run, ViewType
 from labtrack.errors import InvalidParameter
@@ -79,49 +76,31 @@ class RunSearch:
     ) -> RunColumns:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
-        with self._snapshot() as conn:
+        with self.db.connect() as conn:
+            # The filtered, ordered query runs once; the page's data is then read by run key.
             runs = conn.execute(page_query(query, max_results, offset)).all()
             runs, token = split_page(runs, max_results, offset)
             if not runs:
                 return RunColumns([], [], [], [], None)
-            # The page's data is read by a subquery that names the page's runs, not by lists
-            # of thousands of run keys: binding those cost more than reading the rows. In one
-            # snapshot, so the subquery names exactly the runs read above.
-            page = query.with_only_columns(r.c.id)
-            if max_results is None and not offset:
-                page = page.order_by(None)  # every match: no order needed
-            else:
-                page = page.limit(len(runs)).offset(offset or None)
-            params = self._in_page(
-                conn, sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, page
-            )
-            tags = self._in_page(conn, sa.select(t.c.run_id, t.c.key, t.c.value), t.c.run_id, page)
-            metrics = self._in_page(
+            keys = [row.id for row in runs]
+            params = self._by_run(conn, sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, keys)
+            tags = self._by_run(conn, sa.select(t.c.run_id, t.c.key, t.c.value), t.c.run_id, keys)
+            metrics = self._by_run(
                 conn,
                 sa.select(
                     lm.c.run_id, mk.c.key, sa.case((lm.c.is_nan, sa.null()), else_=lm.c.value)
                 ).join(mk, mk.c.id == lm.c.key_id),
                 lm.c.run_id,
-                page,
+                keys,
             )
         metrics = [
             (pk, key, float("nan") if value is None else value) for pk, key, value in metrics
         ]
         return RunColumns(runs, params, tags, metrics, token)
 
-    def _in_page(self, conn, statement: sa.Select, run_column, page: sa.Select) -> list[tuple]:
-        """``statement``'s rows whose ``run_column`` is one of the runs ``page`` selects, as
-        plain tuples."""
-        return self.db.tuples(conn, [statement.where(run_column.in_(page.scalar_subquery()))])
-
-    @contextmanager
-    def _snapshot(self) -> Iterator[Connection]:
-        """A connection whose reads see one state of the store. SQLite's read transaction
-        does that already; PostgreSQL's default gives each statement its own."""
-        with self.db.connect() as conn:
-            if self.db.dialect == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            yield conn
+    def _by_run(self, conn, statement: sa.Select, run_column, keys: list[int]) -> list[tuple]:
+        """``statement``'s rows whose ``run_column`` is one of ``keys``, as plain tuples."""
+        return self.db.tuples(conn, self.db.where_in(statement, run_column, keys))
 
     def search_runs(
         self,
