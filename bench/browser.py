@@ -1,13 +1,21 @@
 """Time from running a cell to a drawn widget, measured in a real browser.
 
-    python bench/browser.py [--runs 10000] [--points 1000000]
+    python bench/browser.py [--runs 100000] [--points 1000000]
 
-Builds a store with ``--runs`` runs (10 params, 5 tags, 3 metrics each) and one run with a
-``--points``-point metric history, opens JupyterLab in headless Chromium (Debian's
-``chromium``, or LABTRACK_CHROMIUM), then, for each widget, runs its cell and waits in the
-page until it is drawn: the table's rows and run count, the chart's line. The clock starts
-in the browser when the cell is sent to the kernel and stops when the page shows the result,
-so it covers the kernel's query, the transfer and the drawing. Median of a few repeats.
+Builds a store with ``--runs`` runs (10 params, 5 tags, 2 metrics each, written straight
+into the store's tables by tests/e2e/bulk_runs.py) and one run with a ``--points``-point
+metric history, opens JupyterLab in headless Chromium (Debian's ``chromium``, or
+LABTRACK_CHROMIUM), then, for each widget, runs its cell and waits in the page until it is
+drawn: the table's rows and run count, the chart's line. The clock starts in the browser
+when the cell is sent to the kernel and stops when the page shows the result, so it covers
+the kernel's query, the transfer and the drawing. Median of a few repeats.
+
+The run table is paged from the kernel, so its scrolling and sorting are timed too: a jump
+to a far row until that row is drawn (the page asked of the kernel and received), and a
+header click until the first row shows the new order (the kernel's sort, the new page).
+The page's JavaScript heap (after a garbage collection, through the Chrome DevTools
+Protocol) is read before the table and after it was scrolled through and sorted: paging
+keeps it bounded whatever the number of runs.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
 )
 
+import bulk_runs  # noqa: E402
 import lab_harness  # noqa: E402
 
 
@@ -36,20 +45,11 @@ def build_store(uri: str, runs: int, points: int) -> None:
     import numpy as np
 
     import labtrack as lt
-    from labtrack.entities import Metric, Param, RunTag
+    from labtrack.entities import Metric
 
     lt.set_tracking_uri(uri)
-    experiment = lt.create_experiment("bench-table")
+    bulk_runs.add_runs(uri, "bench-table", runs, params=10, tags=5)
     client = lt.Client()
-    for i in range(runs):
-        run = client.create_run(experiment, run_name=f"run-{i}")
-        client.log_batch(
-            run.info.run_id,
-            metrics=[Metric(f"m{k}", i * 0.001 + k, 0, 0) for k in range(3)],
-            params=[Param(f"p{j}", str((i * j) % 97)) for j in range(10)],
-            tags=[RunTag(f"t{j}", f"v{i % 7}") for j in range(5)],
-        )
-        client.set_terminated(run.info.run_id)
     long = client.create_run(lt.create_experiment("bench-chart"), run_name="long")
     values = np.cumsum(np.random.default_rng(0).normal(size=points))
     for start in range(0, points, 100_000):
@@ -99,11 +99,72 @@ def time_cell(page, index: int, condition: str, arg) -> float:
     )
 
 
+# Scroll the table (the first cell output's) to a row and wait until that row is drawn.
+SCROLL = """async ([index, row]) => {
+    const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+    const scroller = cell.outputArea.node.querySelector('.lt-scroll');
+    const start = performance.now();
+    scroller.scrollTop = row * 28;
+    scroller.dispatchEvent(new Event('scroll'));
+    const drawn = () => {
+        const el = scroller.querySelector(`.lt-tr[data-index='${row}']`);
+        return el && !el.classList.contains('lt-loading') && el.textContent !== '';
+    };
+    while (!drawn()) {
+        await new Promise(requestAnimationFrame);
+        if (performance.now() - start > 60000) throw new Error('row not drawn in 60 s');
+    }
+    return performance.now() - start;
+}"""
+
+# Click a header and wait until the first row shows another run (the kernel's new order).
+SORT = """async ([index, column]) => {
+    const cell = window.jupyterapp.shell.currentWidget.content.widgets[index];
+    const node = cell.outputArea.node;
+    node.querySelector('.lt-scroll').scrollTop = 0;
+    const first = () => node.querySelector(".lt-tr[data-index='0']:not(.lt-loading)")?.textContent;
+    const before = first();
+    const start = performance.now();
+    node.querySelector(`.lt-th[data-column='${column}']`).click();
+    while (first() === before || first() === undefined) {
+        await new Promise(requestAnimationFrame);
+        if (performance.now() - start > 60000) throw new Error('not re-sorted in 60 s');
+    }
+    return performance.now() - start;
+}"""
+
+
+def heap_mb(cdp) -> float:
+    """The page's used JavaScript heap after a garbage collection, in MB."""
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "JSHeapUsedSize") / 1e6
+
+
+def table_interaction(page, cdp, index: int, runs: int, repeats: int) -> dict[str, float]:
+    """Scrolling and sorting the drawn table (cell ``index``), and the heap around them."""
+    import random
+
+    rng = random.Random(0)
+    scrolls = [
+        page.evaluate(SCROLL, [index, rng.randrange(runs)]) for _ in range(max(5, repeats * 3))
+    ]
+    first_sort = page.evaluate(SORT, [index, "metrics.acc"])  # ranks the column in the kernel
+    resorts = [page.evaluate(SORT, [index, "metrics.acc"]) for _ in range(repeats)]
+    page.evaluate(SCROLL, [index, runs - 1])
+    return {
+        "scroll to a far row (ms)": statistics.median(scrolls),
+        "first sort by a metric (ms)": first_sort,
+        "re-sort (ms)": statistics.median(resorts),
+        "JS heap after scrolling and sorting (MB)": heap_mb(cdp),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=100_000)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
@@ -124,16 +185,30 @@ def main() -> None:
                 executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
             lab_harness.open_notebook(page, lab, "bench.ipynb", cells)
             page.locator(".lt-tr").first.wait_for(timeout=180_000)  # the first run-all: warm-up
             for index, (label, (_, condition)) in enumerate(CASES.items(), start=1):
                 arg = args.runs if "table" in label else None
                 times = [time_cell(page, index, condition, arg) for _ in range(args.repeats)]
                 results[label.format(runs=args.runs, points=args.points)] = statistics.median(times)
+            page.evaluate(
+                "() => { window.jupyterapp.shell.currentWidget.content.widgets[2]"
+                ".outputArea.model.clear(); }"
+            )  # the chart's Plotly out of the heap reading: the table's alone
+            before = heap_mb(cdp)
+            table = table_interaction(page, cdp, 1, args.runs, args.repeats)
             browser.close()
     print(f"cell run -> widget drawn, in the browser (median of {args.repeats})")
     for label, ms in results.items():
         print(f"  {label:<36} {ms / 1000:6.2f} s")
+    print(f"run table of {args.runs:,} runs, paged from the kernel")
+    print(f"  {'JS heap with the table drawn (MB)':<44} {before:8.1f}")
+    for label, value in table.items():
+        print(f"  {label:<44} {value:8.1f}")
+    results.update({f"run table: {label}": value for label, value in table.items()})
+    results["run table: JS heap with the table drawn (MB)"] = before
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "browser.json").write_text(json.dumps(results, indent=2))
