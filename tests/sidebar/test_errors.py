@@ -119,7 +119,12 @@ async def test_numbers_beyond_64_bits_in_a_body_are_never_a_500(store, jp_fetch)
     where a number fits: a route that reads a version from its body (an alias) answers 400;
     the others do their work."""
     for pattern, method in _with_body(_every_route_and_method()):
-        body = {"version": int(BEYOND_64_BITS), "stage": "Staging", "comment": BEYOND_64_BITS}
+        body = {
+            "version": int(BEYOND_64_BITS),
+            "stage": "Staging",
+            "comment": BEYOND_64_BITS,
+            "note": BEYOND_64_BITS,  # a run's note: text, whatever it says
+        }
         try:
             await jp_fetch(
                 "labtrack", "api", *_real_path(pattern, store), method=method, body=json.dumps(body)
