@@ -117,3 +117,25 @@ def test_reproduce_a_notebook_run_from_its_recorded_source(client, notebook, tmp
     assert again.data.tags["labtrack.reproduces"] == original.info.run_id
     assert again.info.experiment_id == original.info.experiment_id
     assert again.data.params == {"n": "4"}
+
+
+def test_a_notebook_run_from_a_lab_kernel_is_not_taken_for_that_lab_notebook(
+    tracking_uri, notebook, tmp_path, capsys, monkeypatch
+):
+    """A Jupyter server names its notebook to the kernel in JPY_SESSION_NAME; a notebook that
+    kernel runs (lt.run from a cell) must not inherit it: its source would be the wrong
+    notebook, and its saved widgets would count on the lab's extension for Plotly."""
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "outer.ipynb"))
+    path = notebook(
+        tmp_path / "inner.ipynb",
+        "x = 1",
+        """
+        import os
+        import labtrack as lt
+        lt.log_param("session", str(os.environ.get("JPY_SESSION_NAME")))
+        """,
+    )
+    code = main(["--tracking-uri", tracking_uri, "run", str(path), "--experiment", "nested"])
+    assert code == 0, capsys.readouterr()
+    (run_id,) = lt.search_runs(experiment_names=["nested"])["run_id"]
+    assert lt.get_run(run_id).data.params["session"] == "None"

@@ -145,6 +145,9 @@ def child_environment(client: TrackingClient, run_id: str) -> dict[str, str]:
     environment[env.TRACKING_URI.name] = client.tracking_uri
     environment["PYTHONUNBUFFERED"] = "1"  # stdout and stderr interleave as they happened
     environment["PYTHONPATH"] = _pythonpath_with_labtrack(environment.get("PYTHONPATH", ""))
+    # A Jupyter server names its notebook to the kernel (JPY_SESSION_NAME): a notebook run from
+    # a lab kernel is another notebook, with no server, whose saved widgets must carry Plotly.
+    environment.pop("JPY_SESSION_NAME", None)
     return environment
 
 
