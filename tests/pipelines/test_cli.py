@@ -41,3 +41,41 @@ def test_bad_input_is_an_error_before_anything_runs(write_pipeline, ran, trackin
     assert "unknown parameter epochs" in capsys.readouterr().err
     assert main(["pipeline", "run", str(path), "-P", "fail=1,2"]) == 2
     assert ran() == []
+
+
+def test_ctrl_c_stops_the_running_steps_and_ends_the_pipeline_killed(
+    write_pipeline, tracking_uri, tmp_path
+):
+    import signal
+    import subprocess
+    import sys
+
+    from labtrack.tracking.client import TrackingClient
+
+    from ..waiting import wait_until
+
+    path = write_pipeline("""
+        steps:
+          stuck: {entry_point: step, parameters: {name: stuck, wait_for: never}}
+          after: {entry_point: step, needs: [stuck], parameters: {name: after}}
+    """)
+    command = [sys.executable, "-m", "labtrack.cli", "--tracking-uri", tracking_uri]
+    process = subprocess.Popen([*command, "pipeline", "run", str(path)])
+    client = TrackingClient(tracking_uri)
+
+    def running_step():
+        runs = client.search_runs(["0"], "tags.`labtrack.pipeline.step` = 'stuck'")
+        started = (tmp_path / "trace" / "started-stuck").exists()
+        return runs and started and runs[0].info.status == "RUNNING" and runs[0]
+
+    try:
+        wait_until(running_step, timeout=60, what="the stuck step to run")
+        stuck = running_step()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) != 0
+    finally:
+        process.kill()
+    assert client.get_run(stuck.info.run_id).info.status == "KILLED"
+    parent = client.get_run(stuck.data.tags["mlflow.parentRunId"])
+    assert parent.info.status == "KILLED"
+    assert not client.search_runs(["0"], "tags.`labtrack.pipeline.step` = 'after'")
