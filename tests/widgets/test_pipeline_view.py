@@ -146,11 +146,13 @@ def test_steps_follow_the_pipeline_live_and_a_click_selects_a_run(pipeline_file,
 def test_a_reused_step_shows_as_reused(pipeline_file):
     run_pipeline(pipeline_file)
     second = run_pipeline(pipeline_file)
-    view = PipelineView(lt.MlflowClient(), second.parent_run_id, poll=False)
+    view = lt.pipeline_view(second)  # what run_pipeline returned
+    assert view.parent_run_id == second.parent_run_id
     steps = {s["name"]: s for s in view.steps}
     assert steps["prepare"]["status"] == "REUSED"
     assert steps["prepare"]["reused_from"] == second.steps["prepare"].source_run_id
     assert not view.live
+    view.close()
 
 
 def test_a_run_that_is_not_a_pipeline_is_refused(tracking_uri):

@@ -132,14 +132,18 @@ def media(
 
 
 def pipeline_view(run) -> PipelineView:
-    """A pipeline run (its parent run, or the id) as a graph of its steps, each coloured by
-    its status, live while it runs; clicking a step shows its params and metrics.
+    """A pipeline run (its parent run, its id, or what ``run_pipeline`` returned) as a graph of
+    its steps, each coloured by its status, live while it runs; clicking a step shows its
+    params and metrics.
 
-    >>> lt.pipeline_view(result.parent_run_id)                  # doctest: +SKIP
+    >>> lt.pipeline_view(run_pipeline("pipeline.yaml"))         # doctest: +SKIP
     """
     from labtrack.tracking import state
 
-    run_id = run if isinstance(run, str) else run.info.run_id
+    if hasattr(run, "parent_run_id"):  # a PipelineResult
+        run_id = run.parent_run_id
+    else:
+        run_id = run if isinstance(run, str) else run.info.run_id
     return PipelineView(state.client(), run_id)
 
 

@@ -55,6 +55,7 @@ class PipelineView(RunsWidget):
             raise InvalidParameter(f"run {parent_run_id} is not a pipeline run")
         self.client = client
         self._graph: list[dict] | None = None
+        self._ended = False  # an ended pipeline's runs no longer change: no more reads
         self._lock = threading.RLock()
         super().__init__(parent_run_id=parent_run_id, name=run.data.tags[PIPELINE_TAG], **kwargs)
         self.poll()
@@ -63,6 +64,8 @@ class PipelineView(RunsWidget):
     def poll(self) -> None:
         """Read the parent and its children again, and update the steps."""
         with self._lock:
+            if self._ended:
+                return
             parent = self.client.get_run(self.parent_run_id)
             graph = self._read_graph()
             children = self.client.search_runs(
@@ -80,6 +83,7 @@ class PipelineView(RunsWidget):
                 self.steps = steps
             self.status = parent.info.status
             self.live = not ended
+            self._ended = ended
 
     def _read_graph(self) -> list[dict]:
         if self._graph is None:  # written once, when the pipeline starts
