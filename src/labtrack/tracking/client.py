@@ -727,6 +727,17 @@ class TrackingClient:
         )
         return PagedList(runs, token)
 
+    def count_runs(
+        self,
+        experiment_ids: str | list[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """How many runs ``search_runs`` would find, counted in the store (none is read)."""
+        self._before_read()
+        ids = [experiment_ids] if isinstance(experiment_ids, (str, int)) else list(experiment_ids)
+        return self.store.search.count_runs([str(i) for i in ids], filter_string, run_view_type)
+
     def search_runs_frame(
         self,
         experiment_ids: list[str],

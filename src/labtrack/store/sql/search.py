@@ -65,6 +65,15 @@ class RunSearch:
         query = order_runs(sa.select(r).where(condition), orders, r)
         return query.order_by(r.c.start_time.desc(), r.c.id.desc())
 
+    def count_runs(
+        self, experiment_ids: list[str], filter_string: str | None, view_type: int
+    ) -> int:
+        """How many runs match: one count in SQL, no run read."""
+        query = self._matching_runs(experiment_ids, filter_string, view_type, None)
+        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        with self.db.connect() as conn:
+            return int(conn.execute(counted).scalar_one())
+
     def search_run_columns(
         self,
         experiment_ids: list[str],
