@@ -178,3 +178,99 @@ def test_sort_ranks_numbers_first_then_text_naturally_and_case_blind():
     assert [values[i] for i in order] == [1.5, 3, "a", "Run-2", "run-2", "run-10", None]
     descending = _data.sort_order([(ranks, True)], len(values)).tolist()
     assert [values[i] for i in descending] == ["run-10", "Run-2", "run-2", "a", 3, 1.5, None]
+
+
+@pytest.fixture
+def big(monkeypatch):
+    """Tables of over 100 runs load in the background after their first 50."""
+    from labtrack.widgets import runs_table
+
+    monkeypatch.setattr(runs_table, "SYNC_RUNS", 100)
+    monkeypatch.setattr(runs_table, "FIRST_LOAD", 50)
+    return runs_table._LOADS  # held, it keeps a table as first drawn
+
+
+def test_a_big_table_shows_its_first_page_and_count_before_the_rest_loads(many, big):
+    with big:  # the background load waits
+        table = lt.runs("many", columns=["run_name", "metrics.m"])
+        sent = []
+        table.send = sent.append
+        assert table.loading and table.run_count == table.row_count == 300  # the scrollbar's
+        assert table.page["data"]["run_name"][:2] == ["run-299", "run-298"]  # newest first
+        assert len(table.rows(0, 300)["run_id"]) == 50  # only the first runs are held
+        assert table.fallback_table()[2] == "300 runs (first 50 shown)"
+        table._on_message(table, {"type": "get_loading"}, [])
+        assert sent == [{"type": "loading", "runs": 300}]
+    assert table.wait(timeout=60) and not table.loading
+    assert sent[-1] == {"type": "loading", "runs": 0}
+    assert _names(table)[-1] == "run-0" and len(table.data["run_id"]) == 300
+
+
+def test_sorting_grouping_and_selecting_during_the_load_wait_for_it(many, big):
+    with big:
+        table = lt.runs("many", columns=["run_name", "metrics.m"])
+        table.sort = [{"column": "run_name", "descending": False}]
+        assert table.page["run_id"] == [] and table.row_count == 300  # sorted rows wait
+        table.sort = []
+        assert table.page["data"]["run_name"][0] == "run-299"  # the first page again
+        table._on_message(table, {"type": "select", "position": 0}, [])
+        assert table.selected == [many[299]]  # a row held: answered at once
+        table.group_by = "params.k"
+        assert table.groups == [] and table.page["run_id"] == []
+        table.sort = [{"column": "run_name", "descending": False}]
+    assert table.wait(timeout=60)
+    assert [(g["name"], g["count"]) for g in table.groups] == [
+        ("k0", 100),
+        ("k1", 100),
+        ("k2", 100),
+    ]
+    assert _names(table, 1, 3) == ["run-0", "run-3"]  # sorted within the group
+    assert table.selected == [many[299]]
+
+
+def test_selections_reaching_rows_still_loading_are_answered_once_they_are_in(many, big):
+    with big:
+        table = lt.runs("many")
+        table._on_message(table, {"type": "select", "position": 0}, [])
+        table._on_message(table, {"type": "select", "position": 200, "range": True}, [])
+        assert table.selected == [many[299]]  # row 200 is not held yet
+    table.wait(timeout=60)
+    assert table.selected == many[99:][::-1]  # rows 0 to 200, newest first
+    with big:
+        table.refresh()
+        table._on_message(table, {"type": "select_all"}, [])
+        assert table.selected == many[99:][::-1]  # kept while loading
+    table.wait(timeout=60)
+    assert sorted(table.selected) == sorted(many)
+
+
+def test_a_filter_during_the_load_queries_again_and_the_old_load_is_dropped(many, big):
+    with big:
+        table = lt.runs("many", columns=["run_name", "params.k"])
+        table.filter = "params.k = 'k1'"  # 100 runs: read at once
+        assert not table.loading and table.run_count == 100
+        table.filter = "params.k != 'k1'"  # 200: the first page from SQL, the rest to load
+        assert table.loading and table.run_count == 200
+        assert set(table.page["data"]["params.k"]) == {"k0", "k2"}
+    assert table.wait(timeout=60)
+    assert table.run_count == 200 and set(table.data["params.k"]) == {"k0", "k2"}
+
+
+def test_a_failed_background_load_shows_in_the_table_not_as_a_thread_traceback(
+    many, big, monkeypatch
+):
+    import threading
+
+    import sqlalchemy as sa
+
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    engine = lt.Client().store.engine
+    with big:
+        table = lt.runs("many", columns=["run_name"])
+        with engine.begin() as conn:  # the store breaks under the load
+            conn.execute(sa.text("ALTER TABLE params RENAME TO params_gone"))
+    table.wait(timeout=60)
+    assert table.error.startswith("labtrack could not load every run:")
+    assert table.loading and table.page["data"]["run_name"][0] == "run-299"  # what it had
+    assert raised == []

@@ -5,10 +5,19 @@ sorts and groups them (numpy and pandas), and sends the browser only the window 
 view (``page``, for the ``window`` the front end asks as it scrolls). Selections that reach
 beyond the rows in view (a shift-click range, select-all) come as custom messages and are
 made here, over every run the table holds.
+
+A big table draws before its runs are read: the first ``FIRST_LOAD`` runs in the store's
+order come from one limited query, with a count of the runs for the scrollbar, and the rest
+load on a background thread. Until then the table shows those rows and the total; a sort or
+group waits for the load (its rows show as loading), a filter queries again, and selections
+beyond the rows held wait too. The front end learns of the load through a custom message,
+``{"type": "loading", "runs": n}`` (0 once every run is in the kernel), which it may also
+ask for with ``{"type": "get_loading"}``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,6 +32,12 @@ DEFAULT_VISIBLE = ("run_name", "status", "start_time", "duration")
 FALLBACK_ROWS = 50
 FIRST_WINDOW = 60  # rows sent before the front end asks: the first draw needs no round trip
 MAX_PAGE = 2000  # rows one page may carry, whatever window is asked
+SYNC_RUNS = 2000  # up to this many runs are read before the table shows: about 0.2 s
+FIRST_LOAD = 500  # a bigger table first reads this many (a scroll's worth), the rest later
+
+# One background load at a time in a kernel: each is CPU-bound, and one a newer query
+# superseded while it waited is skipped.
+_LOADS = threading.Lock()
 
 
 def _same(value):
@@ -76,6 +91,12 @@ class RunsTable(RunsWidget):
         self._display = np.arange(0)  # display rows: a run's row, or -(g + 1) for group g
         self._anchor: str | None = None  # the run a shift-click range starts from
         self._full_data: dict[str, list] | None = None
+        self._lock = threading.RLock()  # the kernel's thread and the background load
+        self._generation = 0  # queries so far: a load answering an older one is dropped
+        self._partial = False  # only the first runs are held; the rest are loading
+        self._loader: threading.Thread | None = None
+        self._deferred: list[dict] = []  # selections that wait for every run
+        self._grouped_at_start = bool(group_by)  # groups need every run: read them at once
         super().__init__(**kwargs)
         self.filter = filter  # the observer queries
         if not filter:
@@ -95,7 +116,8 @@ class RunsTable(RunsWidget):
     @property
     def data(self) -> dict[str, list]:
         """Every column's JSON values, one per run in the store's order (newest first). Kept
-        in the kernel: the browser gets only ``page``."""
+        in the kernel: the browser gets only ``page``. Waits for the background load."""
+        self.wait()
         if self._full_data is None:
             self._full_data = {n: _data.json_values(v.tolist()) for n, v in self._values.items()}
         return self._full_data
@@ -132,31 +154,101 @@ class RunsTable(RunsWidget):
 
     @t.observe("group_by")
     def _on_group_by(self, change) -> None:
-        with self.hold_sync():
+        with self._lock, self.hold_sync():
             self._regroup()
             self._arrange()
 
     @t.observe("sort")
     def _on_sort(self, change) -> None:
-        with self.hold_sync():
+        with self._lock, self.hold_sync():
             self._sort()
             self._arrange()
 
     @t.observe("collapsed")
     def _on_collapsed(self, change) -> None:
-        self._arrange()
+        with self._lock:
+            self._arrange()
 
     @t.observe("window", "visible_columns")
     def _on_window(self, change) -> None:
-        self._send_page()
+        with self._lock:
+            self._send_page()
+
+    @property
+    def loading(self) -> bool:
+        """Whether runs are still loading in the background (the first ones are shown)."""
+        return self._partial
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every run the filter matches is in the kernel (a big table loads
+        them in the background after its first page); returns whether they are."""
+        loader = self._loader
+        if loader is not None and loader is not threading.current_thread():
+            loader.join(timeout)
+        return not self._partial
 
     def refresh(self) -> None:
-        """Query the store again (new runs, new values) with the current filter."""
-        try:
-            frame = self.source.frame(self.filter)
-        except InvalidParameter as error:  # a bad filter is shown in place; the rows stay
-            self.error = str(error)
-            return
+        """Query the store again (new runs, new values) with the current filter. Up to
+        ``SYNC_RUNS`` runs are read at once; beyond, the first ``FIRST_LOAD`` are (the
+        table shows them and the count) and the rest load on a background thread."""
+        with self._lock:
+            self._generation += 1
+            self._deferred.clear()  # they were made on the runs of the last query
+            filter_string = self.filter
+            client, ids = self.source.client, self.source.experiment_ids
+            try:
+                count = min(client.count_runs(ids, filter_string), self.source.max_results)
+                first = count > SYNC_RUNS and not self._grouped_at_start
+                frame = self._query(filter_string, FIRST_LOAD if first else None)
+                partial = len(frame) < count
+                if partial and self._requested_columns:
+                    known = {c["name"] for c in _data.table_columns(frame)}
+                    if not set(self._requested_columns) <= known:  # older runs may have them
+                        frame, partial = self._query(filter_string, None), False
+            except InvalidParameter as error:  # a bad filter is shown in place; the rows stay
+                self.error = str(error)
+                return
+            self._install(frame, count if partial else len(frame), partial)
+            if partial:
+                self._start_load(self._generation, filter_string)
+
+    def _query(self, filter_string: str, limit: int | None):
+        """The runs matching ``filter_string``, in the store's order: the first ``limit``."""
+        source = self.source
+        most = source.max_results if limit is None else min(limit, source.max_results)
+        return source.client.search_runs_frame(
+            source.experiment_ids, filter_string, max_results=most
+        )
+
+    def _start_load(self, generation: int, filter_string: str) -> None:
+        def load() -> None:
+            with _LOADS:
+                if generation != self._generation:
+                    return  # a newer query came while this one waited
+                try:
+                    frame = self._query(filter_string, None)
+                except Exception as error:  # shown in the table, never a thread traceback
+                    with self._lock:
+                        if generation == self._generation:
+                            self.error = f"labtrack could not load every run: {error}"
+                    return
+            with self._lock:
+                if generation == self._generation:
+                    self._install(frame, len(frame), partial=False)
+                    deferred, self._deferred = self._deferred, []
+                    for content in deferred:  # in the order they came
+                        self._on_message(self, content, [])
+
+        self._loader = threading.Thread(target=load, name="labtrack-runs-table-load", daemon=True)
+        self._loader.start()
+
+    def _announce(self) -> None:
+        """Tell the front end how many runs are loading (0: every run is here)."""
+        if getattr(self, "comm", None) is not None:
+            self.send({"type": "loading", "runs": self.run_count if self._partial else 0})
+
+    def _install(self, frame, count: int, partial: bool) -> None:
+        """Hold ``frame``'s runs (``partial``: the first of ``count``) and show them."""
         columns = _data.table_columns(frame)
         names = [c["name"] for c in columns]
         with self.hold_sync():
@@ -181,14 +273,20 @@ class RunsTable(RunsWidget):
             self._ranks = {}
             run_ids = self._values.get("run_id")
             self._row_of = {run_id: i for i, run_id in enumerate(run_ids.tolist())}
-            self.run_count = len(frame)
+            self._partial = partial
+            self.run_count = count
             self._sort()
             self._regroup()
             self._arrange()
-            self.selected = [run_id for run_id in self.selected if run_id in self._row_of]
-            self.empty_message = "" if not frame.empty else self.source.empty_message(self.filter)
+            if not partial:  # the selection may name runs beyond the first ones
+                self.selected = [run_id for run_id in self.selected if run_id in self._row_of]
+            self.empty_message = "" if count else self.source.empty_message(self.filter)
+        self._announce()
 
     def _sort(self) -> None:
+        if self._partial:  # sorted once every run is here: the first rows keep the store's order
+            self._order = np.arange(len(self._row_of))
+            return
         keys = []
         for key in self.sort:
             name = key["column"]
@@ -200,7 +298,7 @@ class RunsTable(RunsWidget):
         self._order = _data.sort_order(keys, self.run_count)
 
     def _regroup(self) -> None:
-        if not self.group_by or self._frame is None:
+        if not self.group_by or self._frame is None or self._partial:
             self.groups = []
             return
         if self.group_by in self._values:  # a column the table makes (run_name, duration, ...)
@@ -215,6 +313,14 @@ class RunsTable(RunsWidget):
 
     def _arrange(self) -> None:
         """The display rows from the sort, the groups and the collapsed ones, then the page."""
+        if self._partial:
+            # While loading, the first runs show in the store's order, which is the table's
+            # only without a sort or groups; otherwise every row waits (shown as loading).
+            waits = bool(self.sort or self.group_by)
+            self._display = np.arange(0 if waits else len(self._row_of), dtype=np.int64)
+            self.row_count = self.run_count
+            self._send_page()
+            return
         if not self.groups:
             display = self._order
         else:
@@ -296,20 +402,36 @@ class RunsTable(RunsWidget):
             self.selected = [] if current == [run_id] else [run_id]
 
     def select_all(self) -> None:
-        """Select every run the filter matches, in display order (collapsed groups too)."""
+        """Select every run the filter matches, in display order (collapsed groups too);
+        waits for the background load."""
+        self.wait()
+        self._select_all()
+
+    def _select_all(self) -> None:
         self.selected = self._values["run_id"].take(self._order).tolist() if self.run_count else []
 
     def _on_message(self, _widget, content, _buffers) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
-        if kind == "select_all":
-            self.select_all()
-        elif kind == "select" and isinstance(content.get("position"), int):
-            self.select(
-                content["position"],
-                toggle=bool(content.get("toggle")),
-                range=bool(content.get("range")),
-                key=bool(content.get("key")),
-            )
+        with self._lock:
+            if kind == "get_loading":
+                self._announce()
+            elif kind == "select_all" and self._partial:
+                self._deferred.append(content)  # needs every run: answered once loaded
+            elif kind == "select_all":
+                self._select_all()
+            elif kind == "select" and isinstance(content.get("position"), int):
+                if self._partial and content["position"] >= len(self._display):
+                    self._deferred.append(content)  # a row still loading
+                else:
+                    self._select(content)
+
+    def _select(self, content: dict) -> None:
+        self.select(
+            content["position"],
+            toggle=bool(content.get("toggle")),
+            range=bool(content.get("range")),
+            key=bool(content.get("key")),
+        )
 
     # Static views
 
