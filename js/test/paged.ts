@@ -1,6 +1,7 @@
 // A stand-in for the kernel behind the paged run table: it holds every run's columns and
 // answers the table as RunsTable (src/labtrack/widgets/runs_table.py) does: a new window,
-// sort or column choice sends back the page of those rows; custom messages are recorded.
+// sort or column choice sends back the page of those rows; custom messages are recorded,
+// except the question how many runs are loading, which it answers (`loading`).
 
 import type { Cell, RunsTableState } from "../shared/types";
 import { sortOrder } from "../widgets/table/sort";
@@ -13,6 +14,9 @@ export class PagedModel extends FakeModel<RunsTableState> {
   paused = false;
   /** Windows the table asked for, in order. */
   readonly windows: { start: number; end: number }[] = [];
+  /** Runs the stand-in says are loading, as a big table's kernel does after the first page. */
+  loading = 0;
+  private readonly custom = new Set<(message: unknown) => void>();
 
   constructor(
     state: RunsTableState,
@@ -35,7 +39,27 @@ export class PagedModel extends FakeModel<RunsTableState> {
   }
 
   send(content: object): void {
-    this.sent.push(content as Record<string, unknown>);
+    if ((content as { type?: string }).type === "get_loading") this.tell({ type: "loading", runs: this.loading });
+    else this.sent.push(content as Record<string, unknown>);
+  }
+
+  /** A custom message from the kernel. */
+  tell(content: object): void {
+    for (const callback of [...this.custom]) callback(content);
+  }
+
+  override on(event: string, callback: () => void): void {
+    if (event === "msg:custom") this.custom.add(callback);
+    else super.on(event, callback);
+  }
+
+  override off(event?: string | null, callback?: (() => void) | null): void {
+    if (event === "msg:custom" && callback) this.custom.delete(callback);
+    else super.off(event, callback);
+  }
+
+  override listenerCount(): number {
+    return super.listenerCount() + this.custom.size;
   }
 
   /** Replace every run (a new query) and send the counts and page. */

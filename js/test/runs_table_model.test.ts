@@ -252,6 +252,21 @@ describe("RunsTableModel: selection and the keyboard cursor", () => {
   });
 });
 
+describe("RunsTableModel: a big table's runs loading in the kernel", () => {
+  it("asks whether runs are loading and says so under the grid until they are in", () => {
+    const model = manyRuns(3);
+    model.loading = 100_000; // a kernel that drew the first page and loads the rest
+    const { table, changes } = open(model);
+    expect(table.loadingRuns).toBe(100_000);
+    expect(table.status().countText).toBe("3 runs · loading 100,000 runs…");
+    model.tell({ type: "loading", runs: 0 });
+    expect(changes).toContain("loading");
+    expect(table.status().countText).toBe("3 runs");
+    model.tell({ type: "note", runs: 5 }); // another feature's message
+    expect(table.loadingRuns).toBe(0);
+  });
+});
+
 describe("RunsTableModel: lifetime", () => {
   it("stops listening to the widget model on dispose", () => {
     const { model, table } = open();

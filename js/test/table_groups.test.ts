@@ -47,11 +47,12 @@ function grouped(collapsed: string[] = []): RunsTableState {
   };
 }
 
-/** A widget model that records the messages sent to the kernel and regroups on `collapsed`. */
+/** A widget model that records the messages sent to the kernel (but the question whether
+ * runs are loading: none are) and regroups on `collapsed`. */
 class GroupedModel extends FakeModel<RunsTableState> {
   readonly sent: object[] = [];
   send(content: object): void {
-    this.sent.push(content);
+    if ((content as { type?: string }).type !== "get_loading") this.sent.push(content);
   }
   override set<K extends keyof RunsTableState & string>(key: K, value: RunsTableState[K]): void {
     super.set(key, value);

@@ -251,6 +251,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     cursor: () => renderRows(),
     rows: () => renderRows(true),
     error: renderError,
+    loading: renderStatus,
     filter: () => {
       if (document.activeElement !== filter) filter.value = table.filter;
     },

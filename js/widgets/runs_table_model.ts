@@ -4,6 +4,8 @@
 // filters and groups them and sends the window of rows in view (`window` -> `page`), so the
 // browser holds a few hundred rows whatever the number of runs. Selections are made by the
 // kernel too (custom messages): a shift-click range or select-all reaches runs never sent.
+// A big table's runs load in the kernel after its first page: the kernel says how many are
+// loading in a custom message ({type: "loading", runs}), asked for once here.
 // The view (runs_table.ts) draws it and forwards events; this is unit-tested on its own.
 
 import { formatCount } from "../shared/format";
@@ -22,7 +24,7 @@ const MAX_VISIBLE_ROWS = 15;
  * rebuild), "rows" (a page of rows came: refill those in view), "selection" and "cursor"
  * (repaint the rows in view), "error", "filter".
  */
-export type Change = "table" | "rows" | "selection" | "cursor" | "error" | "filter";
+export type Change = "table" | "rows" | "selection" | "cursor" | "error" | "filter" | "loading";
 
 /** What a key did in the grid: nothing (not a table key), moved the cursor (the view brings
  * it into view), or changed the selection in place. */
@@ -46,12 +48,18 @@ export interface Modifiers {
 /** The widget model with the channel to the kernel that anywidget's model has. */
 export type TableChannel = Model<RunsTableState> & { send?(content: object): void };
 
+/** anywidget's custom messages from the kernel. */
+interface MessageEvents {
+  on(event: "msg:custom", callback: (message: unknown) => void): void;
+  off(event: "msg:custom", callback: (message: unknown) => void): void;
+}
+
 /** The line under the grid and whether the grid shows at all. */
 export interface Status {
   count: number;
   empty: boolean;
   emptyText: string; // "" unless empty
-  countText: string; // "5 runs · 2 selected"
+  countText: string; // "5 runs · 2 selected", "100,000 runs · loading…"
   gridHeight: number; // px: header plus up to MAX_VISIBLE_ROWS rows
 }
 
@@ -65,6 +73,8 @@ export class RunsTableModel {
   columns: Column[] = [];
   /** Display position of the keyboard cursor; -1 before the first click or key. */
   cursor = -1;
+  /** Runs the kernel is still loading (0: every run is there; sorting and far rows wait). */
+  loadingRuns = 0;
   /** The window last asked of the kernel (not asked again while its page is on its way). */
   private asked: { start: number; end: number } | null = null;
   private readonly listeners = new Set<(change: Change) => void>();
@@ -87,6 +97,16 @@ export class RunsTableModel {
       onChange(model, ["error"], () => this.emit("error")),
       onChange(model, ["filter"], () => this.emit("filter")),
     );
+    const events = model as unknown as MessageEvents;
+    const onMessage = (message: unknown) => {
+      const content = message as { type?: string; runs?: unknown };
+      if (content?.type !== "loading" || typeof content.runs !== "number") return;
+      this.loadingRuns = content.runs;
+      this.emit("loading");
+    };
+    events.on("msg:custom", onMessage);
+    this.stops.push(() => events.off("msg:custom", onMessage));
+    this.send({ type: "get_loading" }, true); // a load started before this view was drawn
   }
 
   /** The widget model as shared state (its `send` aside). */
@@ -228,7 +248,7 @@ export class RunsTableModel {
       count,
       empty,
       emptyText: empty ? this.model.get("empty_message") || "No runs match this filter." : "",
-      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${grouped}${chosen ? ` · ${formatCount(chosen)} selected` : ""}`,
+      countText: `${formatCount(count)} ${count === 1 ? "run" : "runs"}${grouped}${chosen ? ` · ${formatCount(chosen)} selected` : ""}${this.loadingRuns ? ` · loading ${formatCount(this.loadingRuns)} runs…` : ""}`,
       gridHeight: HEADER_HEIGHT + Math.min(Math.max(this.rowCount, 1), MAX_VISIBLE_ROWS) * ROW_HEIGHT + 2,
     };
   }
@@ -346,8 +366,9 @@ export class RunsTableModel {
     this.emit("cursor");
   }
 
-  private send(content: object): void {
+  private send(content: object, quiet = false): void {
     if (typeof this.model.send !== "function") {
+      if (quiet) return;
       console.warn("labtrack: no kernel channel here; selections need a running kernel");
       return;
     }
