@@ -274,3 +274,16 @@ def test_a_failed_background_load_shows_in_the_table_not_as_a_thread_traceback(
     assert table.error.startswith("labtrack could not load every run:")
     assert table.loading and table.page["data"]["run_name"][0] == "run-299"  # what it had
     assert raised == []
+
+
+def test_groups_or_columns_only_older_runs_have_are_read_at_once(many, big):
+    client = lt.Client()
+    client.log_param(many[0], "old", "yes")  # the oldest run: not in the first page
+    client.flush()
+    with big:  # no background load could finish here
+        grouped = lt.runs("many", group_by="params.k")
+        assert not grouped.loading and [g["count"] for g in grouped.groups] == [100, 100, 100]
+        table = lt.runs("many", columns=["run_name", "params.old"])
+        assert not table.loading and table.rows(299, 300)["data"]["params.old"] == ["yes"]
+        with pytest.raises(InvalidParameter, match="unknown columns"):
+            lt.runs("many", columns=["params.nowhere"])

@@ -106,6 +106,7 @@ class RunsTable(RunsWidget):
                 names = sorted(c for c in self._frame.columns if c.startswith(("params.", "tags.")))
                 raise InvalidParameter(f"group_by: no column {group_by!r}; some there are: {names}")
         self.group_by = group_by  # the observer groups
+        self._grouped_at_start = False
         self.on_msg(self._on_message)
         # A run's note is shown and edited below the table (js/shared/notes.ts): any run the
         # table holds, not only those in view.
@@ -201,9 +202,9 @@ class RunsTable(RunsWidget):
                 first = count > SYNC_RUNS and not self._grouped_at_start
                 frame = self._query(filter_string, FIRST_LOAD if first else None)
                 partial = len(frame) < count
-                if partial and self._requested_columns:
+                if partial and self._requested_columns and not self.visible_columns:
                     known = {c["name"] for c in _data.table_columns(frame)}
-                    if not set(self._requested_columns) <= known:  # older runs may have them
+                    if not set(self._requested_columns) <= known:  # older runs may: read all
                         frame, partial = self._query(filter_string, None), False
             except InvalidParameter as error:  # a bad filter is shown in place; the rows stay
                 self.error = str(error)
