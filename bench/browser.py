@@ -75,7 +75,7 @@ CASES = {
         "lt.runs('bench-table', max_results={runs})",
         [
             TABLE_DRAWN,
-            "(out) => !/loading/.test(out.querySelector('.lt-countline')?.textContent ?? 'loading')",
+            "(out) => out.querySelector('.lt-countline')?.dataset.loading === '0'",
         ],
     ),
     "metric chart, {points:,}-point run": (
@@ -206,7 +206,7 @@ def main() -> None:
             page.locator(".lt-tr").first.wait_for(timeout=180_000)  # the first run-all: warm-up
             page.wait_for_function(  # its runs loaded: no load of it competes with the timings
                 "() => [...document.querySelectorAll('.lt-countline')]"
-                ".every((line) => !line.textContent.includes('loading'))",
+                ".every((line) => line.dataset.loading === '0')",
                 timeout=180_000,
             )
             for index, (label, (_, conditions)) in enumerate(CASES.items(), start=1):

@@ -211,6 +211,8 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     scroller.hidden = status.empty;
     scroller.style.height = `${status.gridHeight}px`;
     countLine.textContent = status.countText;
+    // Runs loading in the kernel, once it said ("0": all there): for tests and benchmarks.
+    if (table.loadingRuns !== null) countLine.dataset.loading = String(table.loadingRuns);
   }
 
   function renderError(): void {

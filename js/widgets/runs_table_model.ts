@@ -73,8 +73,9 @@ export class RunsTableModel {
   columns: Column[] = [];
   /** Display position of the keyboard cursor; -1 before the first click or key. */
   cursor = -1;
-  /** Runs the kernel is still loading (0: every run is there; sorting and far rows wait). */
-  loadingRuns = 0;
+  /** Runs the kernel is still loading (0: every run is there; sorting and far rows wait);
+   * null until the kernel said. */
+  loadingRuns: number | null = null;
   /** The window last asked of the kernel (not asked again while its page is on its way). */
   private asked: { start: number; end: number } | null = null;
   private readonly listeners = new Set<(change: Change) => void>();

@@ -34,6 +34,9 @@ FIRST_WINDOW = 60  # rows sent before the front end asks: the first draw needs n
 MAX_PAGE = 2000  # rows one page may carry, whatever window is asked
 SYNC_RUNS = 2000  # up to this many runs are read before the table shows: about 0.2 s
 FIRST_LOAD = 500  # a bigger table first reads this many (a scroll's worth), the rest later
+# The rest load once the front end has drawn the first page (it asks get_loading then): a load
+# holding the GIL would slow the kernel sending it. Without a front end, after this long.
+DRAW_WAIT = 2.0
 
 # One background load at a time in a kernel: each is CPU-bound, and one a newer query
 # superseded while it waited is skipped.
@@ -96,6 +99,7 @@ class RunsTable(RunsWidget):
         self._partial = False  # only the first runs are held; the rest are loading
         self._loader: threading.Thread | None = None
         self._deferred: list[dict] = []  # selections that wait for every run
+        self._drawn = threading.Event()  # the front end drew the first page (or none will)
         self._grouped_at_start = bool(group_by)  # groups need every run: read them at once
         super().__init__(**kwargs)
         self.filter = filter  # the observer queries
@@ -184,6 +188,7 @@ class RunsTable(RunsWidget):
         """Block until every run the filter matches is in the kernel (a big table loads
         them in the background after its first page); returns whether they are."""
         loader = self._loader
+        self._drawn.set()  # someone waits for the runs: no first draw to leave room for
         if loader is not None and loader is not threading.current_thread():
             loader.join(timeout)
         return not self._partial
@@ -223,6 +228,7 @@ class RunsTable(RunsWidget):
 
     def _start_load(self, generation: int, filter_string: str) -> None:
         def load() -> None:
+            self._drawn.wait(DRAW_WAIT)
             with _LOADS:
                 if generation != self._generation:
                     return  # a newer query came while this one waited
@@ -414,7 +420,8 @@ class RunsTable(RunsWidget):
     def _on_message(self, _widget, content, _buffers) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         with self._lock:
-            if kind == "get_loading":
+            if kind == "get_loading":  # a view was drawn: the runs may load now
+                self._drawn.set()
                 self._announce()
             elif kind == "select_all" and self._partial:
                 self._deferred.append(content)  # needs every run: answered once loaded
