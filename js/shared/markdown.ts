@@ -34,17 +34,32 @@ function sanitizer(): DOMPurify {
 
 /** `text` as sanitized HTML ("" for a blank note). */
 export function renderMarkdown(text: string): string {
-  if (!text.trim()) return "";
-  return sanitizer().sanitize(parser.parse(text) as string, CONFIG);
+  const box = document.createElement("div");
+  box.append(sanitizedFragment(text));
+  return box.innerHTML;
+}
+
+/** The note parsed and sanitized. Images come only from inside the note (`data:` URLs): one
+ * fetched from elsewhere would tell its server who opened the run, and when; such an image
+ * shows as its alt text. */
+function sanitizedFragment(text: string): DocumentFragment {
+  if (!text.trim()) return document.createDocumentFragment();
+  const html = parser.parse(text) as string;
+  const fragment = sanitizer().sanitize(html, { ...CONFIG, RETURN_DOM_FRAGMENT: true });
+  for (const image of fragment.querySelectorAll("img")) {
+    image.removeAttribute("srcset");
+    if (!/^data:image\/(png|jpeg|gif|webp);base64,/.test(image.getAttribute("src") ?? "")) {
+      const alt = image.getAttribute("alt");
+      image.replaceWith(alt ? `[${alt}]` : "");
+    }
+  }
+  return fragment;
 }
 
 /** An element holding `text` rendered and sanitized (no innerHTML of unsanitized text). */
 export function markdownElement(text: string, className = "lt-markdown"): HTMLElement {
   const el = document.createElement("div");
   el.className = className;
-  if (text.trim()) {
-    const fragment = sanitizer().sanitize(parser.parse(text) as string, { ...CONFIG, RETURN_DOM_FRAGMENT: true });
-    el.appendChild(fragment);
-  }
+  el.appendChild(sanitizedFragment(text));
   return el;
 }

@@ -41,6 +41,18 @@ describe("renderMarkdown", () => {
     }
   });
 
+  it("shows images from elsewhere as their alt text, and keeps inlined ones", () => {
+    const el = rendered(
+      '![chart](https://tracker.example/p.gif?u=1) <img src="x.png" srcset="https://a.example/y 2x" alt="y">',
+    );
+    expect(el.querySelector("img")).toBeNull();
+    expect(el.textContent).toContain("[chart]");
+    expect(el.textContent).toContain("[y]");
+    const inline = "data:image/png;base64,iVBORw0KGgo=";
+    const kept = rendered(`![dot](${inline})`).querySelector("img");
+    expect(kept?.getAttribute("src")).toBe(inline);
+  });
+
   it("drops javascript: and data:text/html links, in Markdown and in HTML", () => {
     for (const hostile of [
       "[click](javascript:alert(1))",
