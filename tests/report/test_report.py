@@ -187,6 +187,15 @@ def test_notes_and_the_latest_image_of_each_key_downscaled(sweep, tmp_path, payl
         assert image.size == (300, 225)
 
 
+def test_an_image_file_that_is_not_an_image_is_left_out_not_fatal(sweep, tmp_path, payload):
+    with lt.start_run(run_id=sweep["d"]):
+        lt.log_image(np.zeros((8, 8), dtype=np.uint8), key="fine", step=0)
+    # A file in the image layout that PIL cannot read (written by hand, or truncated).
+    lt.Client()._artifacts(sweep["d"]).write_bytes("images/broken/step_0.png", b"not a png")
+    data = payload(lt.report("sweep", tmp_path / "r.html", best=1))
+    assert [image["key"] for image in data["images"]] == ["fine"]
+
+
 def test_an_experiment_without_runs_gives_a_report_saying_so(tracking_uri, tmp_path, payload):
     lt.set_experiment("empty")
     data = payload(lt.report("empty", tmp_path / "r.html"))

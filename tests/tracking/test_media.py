@@ -85,7 +85,8 @@ def test_files_outside_the_layout_are_not_media(client, run_id):
 
 
 @pytest.mark.parametrize(
-    "key", ["", "a/../b", "..", "/abs", "trailing/", "a//b", "./a", "tab\there", "é", 3]
+    "key",
+    ["", "a/../b", "..", "/abs", "trailing/", "a//b", "./a", "tab\there", "é", 3, "a\n", "..\n"],
 )
 def test_bad_keys_are_refused_naming_the_key(client, run_id, key):
     for call in (

@@ -13,6 +13,7 @@ and ``correct``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 from labtrack.errors import InvalidParameter
@@ -44,9 +45,10 @@ def check_option(log_samples: Any) -> Any:
     )
 
 
-def first(option: Any, *candidates: tuple[Any, Any]) -> tuple[Any, Any] | None:
+def first(option: Any, candidates: Iterable[tuple[Any, Any]]) -> tuple[Any, Any] | None:
     """The samples to predict: the option's own ``(x, y)``, or, for an int ``n``, the first
-    ``n`` of the first candidate ``(x, y)`` whose ``x`` can be sliced (None if none can)."""
+    ``n`` of the first candidate ``(x, y)`` whose ``x`` can be sliced. ``candidates`` is read
+    lazily: a candidate may cost a batch from a data loader."""
     if option is None or isinstance(option, tuple):
         return option
     for x, y in candidates:

@@ -141,7 +141,7 @@ def _samples_of(option: Any, arguments: dict[str, Any]) -> tuple[Any, Any] | Non
     candidates = [(arguments.get("x"), arguments.get("y"))]
     if isinstance(validation, (tuple, list)) and len(validation) >= 2:
         candidates.insert(0, (validation[0], validation[1]))
-    return _samples.first(option, *candidates)
+    return _samples.first(option, candidates)
 
 
 def _log_datasets(run_id: str, arguments: dict[str, Any]) -> None:

@@ -269,8 +269,7 @@ def _callback_class(namespace: str) -> type:
         def _log_samples(self, trainer, pl_module) -> None:
             if not isinstance(self.samples, tuple):  # n: taken once the loaders exist
                 self.samples = _samples.first(
-                    self.samples,
-                    *(_first_batch(loader) for loader in _loaders(trainer)),
+                    self.samples, (_first_batch(loader) for loader in _loaders(trainer))
                 )
             import torch
 

@@ -356,7 +356,10 @@ def _images(client, run_ids: list[str], run_names: dict, max_size: int) -> list[
             if item.kind == "image":
                 latest[item.key] = item  # sorted by step: the last one wins
         for key, item in latest.items():
-            png, width, height = _thumbnail(read_media(client, item), max_size)
+            try:
+                png, width, height = _thumbnail(read_media(client, item), max_size)
+            except Exception:  # noqa: BLE001  (not an image PIL reads, or a bomb: left out)
+                continue
             images.append(
                 {
                     "run_id": run_id,

@@ -302,6 +302,8 @@ class _Driver:
             return self._record_failed(
                 self.pipeline.steps[name], f"{type(error).__name__}: {error}"
             )
+        if outcome is None:  # the parent ended (Ctrl+C) before the step's run existed
+            return StepResult(name, RunStatus.KILLED, error="the pipeline was stopped")
         return StepResult(name, outcome.status, outcome.run_id, outcome.run_id, error=outcome.error)
 
     # -- references --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from labtrack.errors import InvalidParameter
 from labtrack.projects.early_stop import STOPPED_TAG, EarlyStop
 from labtrack.projects.processes import ChildProcesses
 from labtrack.projects.runner import Outcome, Target, run_target
+from labtrack.projects.sampling import FAILED
 from labtrack.tracking.validation import ERROR_TAG, error_tag_value
 
 if TYPE_CHECKING:
@@ -78,7 +79,11 @@ def dask_client(executor: Any, scheduler: str | None = None) -> tuple[distribute
         processes=True,  # each point in its own worker process, as on a cluster
         dashboard_address=":0",  # a free port: several sweeps (or notebooks) at once
     )
-    client = distributed.Client(cluster)
+    try:
+        client = distributed.Client(cluster)
+    except BaseException:
+        cluster.close()  # not left running behind an error
+        raise
     client.labtrack_owns_cluster = cluster
     return client, True
 
@@ -248,7 +253,10 @@ class _Watcher(threading.Thread):
             if stop:
                 if reason is not None:  # before the process ends: the run reads why at once
                     self.reason = reason
-                    self.client.set_tag(self.processes.run_id, STOPPED_TAG, reason)
+                    try:
+                        self.client.set_tag(self.processes.run_id, STOPPED_TAG, reason)
+                    except Exception:  # noqa: BLE001  (the rule fired: stop the point all the same)
+                        pass
                 self.processes.stop()
                 return
 
@@ -338,7 +346,9 @@ def run_points(
         for future in pending:
             index, token = asked[future.key]
             outcome = future.result()
-            if outcome is not None:
+            if outcome is None:  # the sweep was ended before the point's run existed
+                sampler.tell(token, FAILED, None)  # an Optuna trial must not stay RUNNING
+            else:
                 outcomes[index] = outcome
                 sampler.tell(token, *told(outcome))
             top_up()

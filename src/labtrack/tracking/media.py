@@ -65,7 +65,7 @@ class MediaItem:
 def validate_key(key: object) -> str:
     """``key`` if it can name media: letters, digits, ``_ - . /`` and spaces, with ``/`` only
     between non-empty parts and no ``.``/``..`` part. Raises ``InvalidParameter`` naming it."""
-    if not isinstance(key, str) or not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.fullmatch(key):  # not match: "$" lets a final "\n" by
         raise InvalidParameter(
             f"media key {key!r} must be a non-empty string of letters, digits, "
             "'_', '-', '.', '/' and spaces"
@@ -113,7 +113,7 @@ def list_media(client: TrackingClient, run_id: str, key: str | None = None) -> l
                     if key is None:
                         pending.append(f"{current}/{name}")
                     continue
-                match = _STEP_FILE.match(name)
+                match = _STEP_FILE.fullmatch(name)
                 if match is None or match.group(2) != suffix or current == folder:
                     continue
                 items.append(
