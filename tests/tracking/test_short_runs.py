@@ -74,6 +74,12 @@ def _status(engine, run_id: str) -> str | None:
 def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     with lt.start_run():  # the first run of a store creates its experiment and metric keys
         lt.log_metric("loss", 1.0, step=0)
+    # The writer's own ticks (every 0.1 s, and heartbeats) would split the run's writes on a
+    # slow machine: here only the run's start and its end write.
+    writer = current_client().writer
+    monkeypatch.setattr(writer, "interval", 3600.0)
+    monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
+    writer._wake.set()  # the thread's current wait ends; its next one is an hour
     begun = _transactions(monkeypatch)
     with lt.start_run() as run:
         lt.log_params({f"p{i}": i for i in range(10)})

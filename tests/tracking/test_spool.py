@@ -157,6 +157,9 @@ LOGGER = """
             for _ in range(int(count[0])):
                 lt.log_metric("x", float(step), step=step)
                 step += 1
+        elif command == "params":  # queued for the writer, as short runs' params are
+            lt.log_params({"lr": "0.1", "layers": "3"})
+            lt.set_tag("stage", "outage")
         elif command == "flush":
             lt.flush()
         elif command == "end":
@@ -384,3 +387,27 @@ def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert _history(run_id) == [1, 2]
+
+
+@needs_restartable_postgres
+def test_params_and_tags_queued_when_the_store_went_away_are_spooled_and_replayed(
+    tracking_uri, capsys
+):
+    """The writer holds a run's params and tags for its next write: if the store goes away
+    meanwhile, they go to the spool with the points and the run's end, never lost at exit."""
+    logger = Logger(tracking_uri)
+    try:
+        logger("log 10")
+        logger("flush")
+        _cluster("stop")
+        logger("params")  # queued: the writer has not seen the store go yet
+        logger("end")
+        stderr = logger.exit()
+        assert "is written by the next process that opens the store" in stderr
+    finally:
+        _cluster("start")
+    assert cli(["--tracking-uri", tracking_uri, "spool", "replay"]) == 0
+    run = lt.get_run(logger.run_id)
+    assert run.data.params == {"lr": "0.1", "layers": "3"}
+    assert run.data.tags["stage"] == "outage"
+    assert run.info.status == "FINISHED"

@@ -80,11 +80,14 @@ def spool_path(uri: str, home: Path | None = None) -> Path:
 
 @dataclass
 class SpoolEntry:
-    """What one flush could not write: points, and the ends of runs after them."""
+    """What one flush could not write: runs' params and tags, points, and the ends of runs
+    after them."""
 
     batch_id: str
     points: list[SpooledPoint] = field(default_factory=list)
     ends: list[RunEnd] = field(default_factory=list)
+    # run uuid -> (params, tags) the writer had queued (runs this process started)
+    meta: dict[str, tuple[dict, dict]] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,14 +145,15 @@ class Spool:
         points: Sequence[SpooledPoint],
         ends: Sequence[RunEnd] = (),
         batch_id: str | None = None,
+        meta: dict[str, tuple[dict, dict]] | None = None,
     ) -> str:
         """Append one entry, durably, under ``batch_id`` (a new id if None); returns the id.
         Raises OSError or sqlite3.Error if the local disk cannot take it either."""
         batch_id = batch_id or uuid.uuid4().hex
         # One entry, one write: what one flush could not write is spooled whole or not at all.
-        payload = json.dumps(
-            {"points": list(points), "ends": list(ends)}
-        )  # NaN, inf: JSON's extension
+        payload = json.dumps(  # NaN, inf: JSON's extension
+            {"points": list(points), "ends": list(ends), "meta": meta or {}}
+        )
         with fork_guard.writing(), self._connect(create=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
@@ -268,7 +272,10 @@ class _StoreFailure(Exception):
 def _entry(batch_id: str, payload: str) -> SpoolEntry:
     data = json.loads(payload)
     return SpoolEntry(
-        batch_id, [tuple(p) for p in data["points"]], [tuple(end) for end in data["ends"]]
+        batch_id,
+        [tuple(p) for p in data["points"]],
+        [tuple(end) for end in data["ends"]],
+        {run: (params, tags) for run, (params, tags) in data.get("meta", {}).items()},
     )
 
 

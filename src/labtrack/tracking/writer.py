@@ -314,11 +314,11 @@ class MetricWriter:
                 if batch or ends or meta:
                     self._insert(batch, ends, batch_id, meta)
             except BaseException as error:
-                # The spool holds points and ends: params and tags wait here (rarely more than
-                # a run's: once the store is away, callers write them themselves).
+                if failures.is_store_away(error) and self._spill(
+                    batch, ends, batch_id, error, meta
+                ):
+                    return  # safe on local disk, params and tags too: logging goes on
                 self._requeue_meta(meta)
-                if failures.is_store_away(error) and self._spill(batch, ends, batch_id, error):
-                    return  # safe on local disk: logging goes on
                 with self._buffer_lock:
                     self._buffer[:0] = batch  # nothing lost: back in front, in order
                 self._ends[:0] = ends
@@ -390,19 +390,24 @@ class MetricWriter:
             raise
 
     def _spill(
-        self, batch: list[MetricRow], ends: list[RunEnd], batch_id: str | None, error: BaseException
+        self,
+        batch: list[MetricRow],
+        ends: list[RunEnd],
+        batch_id: str | None,
+        error: BaseException,
+        meta: dict[str, tuple[dict, dict]] | None = None,
     ) -> bool:
         """Move what the store cannot take now into the spool. False if the spool cannot
         take it either (the local disk is full too): the caller keeps it in memory."""
         now = time.monotonic()
         self._next_try = now + _RETRY_AWAY_SECONDS
-        if batch or ends:
+        if batch or ends or meta:
             if self._spool_broken:
                 return False
             try:
                 # The batch's own id: if the store did commit it (the answer was lost on the
                 # way), the replay finds that id recorded and writes nothing.
-                self.spool.add(self._spooled_points(batch), ends, batch_id=batch_id)
+                self.spool.add(self._spooled_points(batch), ends, batch_id=batch_id, meta=meta)
             except Exception:
                 return False
             self._spool_pending = True
@@ -464,16 +469,23 @@ class MetricWriter:
                 rows.append((self.store.runs.run_pk(point[0]), *point[1:]))
             except NotFound:  # the run is gone from the store (a store made anew at that URI)
                 orphans.append((point, "its run does not exist in this store"))
-        ends = [
+        conflicts: list[InvalidState] = []
+        work = [  # a run's params and tags before its points and its end, as when logged
+            self.store.runs.params_and_tags_work(run_uuid, params, tags, conflicts)
+            for run_uuid, (params, tags) in entry.meta.items()
+            if self._run_exists(run_uuid)
+        ]
+        work += [
             self.store.runs.run_update(run_uuid, status=status, end_time=end_time)
             for run_uuid, status, end_time in entry.ends
             if self._run_exists(run_uuid)
         ]
         result = self.store.metrics.insert_metrics(
-            rows, _in_order(ends) if ends else None, batch_id=entry.batch_id
+            rows, _in_order(work) if work else None, batch_id=entry.batch_id
         )
         if not result.already_written:
             self._set_aside(result.rejected + orphans)
+            self._conflicts.extend(conflicts)
         return not result.already_written
 
     def _run_exists(self, run_uuid: str) -> bool:
