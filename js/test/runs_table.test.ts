@@ -287,3 +287,17 @@ describe("runs_table", () => {
     expect(el.childElementCount).toBe(0);
   });
 });
+
+describe("runs_table view while the kernel loads the runs", () => {
+  it("says how many runs are loading under the grid, and marks the line once they are in", () => {
+    const model = pagedModel();
+    model.loading = 7; // the kernel drew the first page and loads the rest
+    mount(model);
+    const line = el.querySelector<HTMLElement>(".lt-countline")!;
+    expect(line.textContent).toContain("· loading 7 runs…");
+    expect(line.dataset.loading).toBe("7");
+    model.tell({ type: "loading", runs: 0 });
+    expect(line.textContent).not.toContain("loading");
+    expect(line.dataset.loading).toBe("0");
+  });
+});
