@@ -8,6 +8,7 @@ interval, and a param another process logged first, which is reported rather tha
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter, InvalidState
+from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.tracking.state import client as current_client
 
 
@@ -36,10 +38,37 @@ def _transactions(monkeypatch) -> list[str]:
         if conn.get_execution_options().get("labtrack_write"):  # not reads (which begin too)
             begun.append("begin")
 
+    wait_for_source_capture()  # earlier runs' git state is written by a thread of its own
+    _park_the_writer_thread(monkeypatch)  # its last tick writes what was pending: not counted
     sa.event.listen(engine, "begin", count)
-    monkeypatch.setattr(current_client().writer, "interval", 3600)  # no tick in between
-    current_client().writer._wake.set()  # the writer thread starts its next (long) wait now
     return begun
+
+
+class _Parked(threading.Event):
+    """The writer thread's wake-up event, telling when the thread waits on it."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout=None):
+        self.waiting.set()
+        return super().wait(timeout)
+
+
+def _park_the_writer_thread(monkeypatch) -> None:
+    """No tick of the writer's own from now on (the next would come within its interval, at
+    any point of a run on a loaded machine): the thread ends its current wait and starts one
+    of an hour; only a flush, or a full buffer, writes then."""
+    writer = current_client().writer
+    if writer._thread is None:
+        writer._start()
+    current, parked = writer._wake, _Parked()
+    monkeypatch.setattr(writer, "interval", 3600.0)
+    monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
+    monkeypatch.setattr(writer, "_wake", parked)
+    current.set()
+    assert parked.waiting.wait(30), "the writer thread did not come back to its wait"
 
 
 def _wait_for(condition, timeout: float = 10.0):
@@ -74,12 +103,9 @@ def _status(engine, run_id: str) -> str | None:
 def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     with lt.start_run():  # the first run of a store creates its experiment and metric keys
         lt.log_metric("loss", 1.0, step=0)
-    # The writer's own ticks (every 0.1 s, and heartbeats) would split the run's writes on a
-    # slow machine: here only the run's start and its end write.
-    writer = current_client().writer
-    monkeypatch.setattr(writer, "interval", 3600.0)
-    monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
-    writer._wake.set()  # the thread's current wait ends; its next one is an hour
+    # Inside a git repository (this one) the run's git state is recorded by a write of its
+    # own when `git status` answers: not what is counted here.
+    monkeypatch.setattr("labtrack.tracking.context.in_git_repository", lambda folder: False)
     begun = _transactions(monkeypatch)
     with lt.start_run() as run:
         lt.log_params({f"p{i}": i for i in range(10)})
