@@ -29,7 +29,9 @@ def runs(
 ) -> RunsTable:
     """A table of runs (default: the active experiment's); ``.selected`` gives the chosen ids.
     ``group_by`` (a ``search_runs`` column) groups the rows, with counts and aggregates.
-    Selecting one run shows its note (Markdown) below the table, editable in place.
+    Selecting one run shows its note (Markdown) below the table, editable in place. Over
+    2,000 runs, the first page shows at once and the rest load in the background
+    (``table.wait()`` waits for them).
 
     >>> table = lt.runs(filter="params.kernel = 'rbf'", columns=["run_name", "metrics.acc"])  # doctest: +SKIP
     """
