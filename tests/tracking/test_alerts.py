@@ -257,10 +257,15 @@ def test_a_slow_webhook_times_out_and_a_full_queue_drops_rather_than_waits(run, 
     assert server.bodies[0]["text"].startswith("[INFO] slow")
 
 
-def test_a_webhook_that_is_not_http_is_refused_when_an_alert_is_sent(run, monkeypatch):
+def test_a_webhook_that_is_not_http_is_refused_at_the_call_before_anything_is_stored(
+    run, monkeypatch
+):
     monkeypatch.setenv("LABTRACK_ALERT_WEBHOOK", "ftp://example.com/secret")
     with pytest.raises(InvalidParameter, match="must be an http"):
         lt.alert("t")
+    with pytest.raises(InvalidParameter, match="must be an http"):
+        lt.alert_when("loss", above=1.0)
+    assert lt.search_alerts(run_ids=[run.info.run_id]) == []  # a retry adds no duplicate
     alerts._senders.clear()
 
 

@@ -164,8 +164,14 @@ def webhook_sender() -> WebhookSender | None:
 
 
 def post_alert(alert: Alert) -> None:
-    """Post ``alert`` to the webhook, if one is set (in the background)."""
-    sender = webhook_sender()
+    """Post ``alert`` to the webhook, if one is set (in the background). Never raises: the
+    alert is stored already, and a webhook set wrong since the call that checked it is
+    logged instead."""
+    try:
+        sender = webhook_sender()
+    except InvalidParameter as error:
+        logger.warning("labtrack: alert %r stored but not posted: %s", alert.title, error)
+        return
     if sender is not None:
         sender.send(webhook_payload(alert))
 

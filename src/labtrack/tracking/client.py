@@ -45,7 +45,7 @@ from labtrack.errors import InvalidParameter, InvalidState, ReadOnlyStore
 from labtrack.store import get_store
 from labtrack.tracking import media
 from labtrack.tracking import validation as v
-from labtrack.tracking.alerts import AlertCondition, check_condition, post_alert
+from labtrack.tracking.alerts import AlertCondition, check_condition, post_alert, webhook_sender
 from labtrack.tracking.naming import random_run_name
 from labtrack.tracking.operations import (
     RunOperations,
@@ -584,7 +584,9 @@ class TrackingClient:
         if not isinstance(run_id, str) or not run_id:
             raise InvalidParameter(f"run_id must be a run id string, got {run_id!r}")
         title, text = check_title_and_text(title, text)
-        stored = self.store.alerts.add_alert(run_id, title, text, check_level(level))
+        level = check_level(level)
+        webhook_sender()  # a bad LABTRACK_ALERT_WEBHOOK is refused before anything is stored
+        stored = self.store.alerts.add_alert(run_id, title, text, level)
         post_alert(stored)
         return stored
 
@@ -604,6 +606,7 @@ class TrackingClient:
         ``cancel()`` stops it. A condition that cannot be checked raises ``InvalidParameter``
         here."""
         condition = check_condition(metric, above, below, title, level, once)
+        webhook_sender()  # here, not on the writer thread when the condition fires
         return self.writer.alert_conditions.add(condition)
 
     def search_alerts(
