@@ -129,3 +129,20 @@ def test_mlflow_server_keeps_no_alerts_and_says_so(mlflow_python, tmp_path):
         assert export_mlflow(src, running.url).runs_copied == 1
     finally:
         running.stop()
+
+
+def test_a_reader_reads_past_a_full_page_of_alerts_they_may_not_read(world, monkeypatch):  # noqa: F811
+    """The server drops unreadable alerts from a page after taking it: a page of nothing but
+    other teams' alerts comes back empty, and the HTTP store reads on from where it ended
+    (a cursor such as the sidebar's would otherwise stay put forever)."""
+    world.users.store.grant_experiment("ada", world.experiment_id, "READ")
+    admin = basic("admin")
+    hidden = world.call("POST", "experiments/create", admin, name="other team")["experiment_id"]
+    run = world.call("POST", "runs/create", admin, experiment_id=hidden)["run"]["info"]["run_id"]
+    for i in range(5):
+        world.call("POST", "labtrack/alerts/create", admin, run_id=run, title=f"theirs {i}")
+    world.call("POST", "labtrack/alerts/create", admin, run_id=world.run_id, title="ours")
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "ada")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "a good long password")
+    client = lt.Client(world.server.url)
+    assert [a.title for a in client.search_alerts(max_results=2)] == ["ours"]

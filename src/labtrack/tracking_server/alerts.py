@@ -48,14 +48,20 @@ def search_alerts(svc: Service, message: p.Message, user: str | None) -> dict:
     # names the field elsewhere.
     run_ids = [i for name in given for i in p.strings(message, name)] if given else None
     levels = p.strings(message, "levels") or None
+    max_results = p.page_size(message, 1000)
     found = svc.client.search_alerts(
         run_ids,
         since=p.integer(message, "since"),
         after_id=p.integer(message, "after_id"),
         levels=levels,
-        max_results=p.page_size(message, 1000),
+        max_results=max_results,
     )
-    return {"alerts": [alert.to_dictionary() for alert in found]}
+    answer: dict = {"alerts": [alert.to_dictionary() for alert in found]}
+    if len(found) == max_results:
+        # A full page, before the alerts this user may not read are dropped from it (auth's
+        # rules do that after this answer): where to go on from, even if none is left.
+        answer["next_after_id"] = found[-1].id
+    return answer
 
 
 @endpoint("GET labtrack/alerts/last-id")

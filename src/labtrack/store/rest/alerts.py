@@ -71,11 +71,17 @@ class RestAlerts:
                 if v is not None
             }
         )
-        try:
-            answer = self.http.call("POST", "labtrack/alerts/search", body)
-        except NotFound:
-            return []  # a server without the route (mlflow server): no alerts there
-        return [Alert.from_dictionary(item) for item in answer.get("alerts") or ()]
+        while True:
+            try:
+                answer = self.http.call("POST", "labtrack/alerts/search", body)
+            except NotFound:
+                return []  # a server without the route (mlflow server): no alerts there
+            found = [Alert.from_dictionary(item) for item in answer.get("alerts") or ()]
+            # A full page of alerts this user may not read comes back empty: read on from
+            # where it ended, or a cursor kept at the last alert seen would never move.
+            if found or answer.get("next_after_id") is None:
+                return found
+            body["after_id"] = answer["next_after_id"]
 
     def last_alert_id(self) -> int:
         """The newest alert's id (0 when there is none, or on a server without alerts)."""

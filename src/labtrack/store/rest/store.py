@@ -506,6 +506,14 @@ class RestRunSearch:
             if not token or (max_results is not None and len(runs) >= max_results):
                 return runs, token
 
+    def count_runs(
+        self, experiment_ids: list[str], filter_string: str | None, view_type: int
+    ) -> int:
+        """How many runs match. MLflow's REST API has no count: the pages are read and
+        counted (the SQL store counts without reading a run)."""
+        runs, _ = self.search_runs(experiment_ids, filter_string, view_type)
+        return len(runs)
+
     def search_run_columns(
         self,
         experiment_ids: list[str],
