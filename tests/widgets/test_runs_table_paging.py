@@ -287,3 +287,27 @@ def test_groups_or_columns_only_older_runs_have_are_read_at_once(many, big):
         assert not table.loading and table.rows(299, 300)["data"]["params.old"] == ["yes"]
         with pytest.raises(InvalidParameter, match="unknown columns"):
             lt.runs("many", columns=["params.nowhere"])
+
+
+def test_a_failure_showing_the_loaded_runs_shows_in_the_table_not_as_a_thread_traceback(
+    many, big, monkeypatch
+):
+    import threading
+
+    from labtrack.widgets.runs_table import RunsTable
+
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    with big:
+        table = lt.runs("many", columns=["run_name"])
+        install = RunsTable._install
+
+        def install_then_fail(self, frame, count, partial):
+            if not partial:  # what the background load installs
+                raise RuntimeError("the frame cannot be shown")
+            install(self, frame, count, partial)
+
+        monkeypatch.setattr(RunsTable, "_install", install_then_fail)
+    table.wait(timeout=60)
+    assert table.error == "labtrack could not show every run: the frame cannot be shown"
+    assert raised == []

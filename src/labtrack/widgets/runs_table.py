@@ -240,11 +240,15 @@ class RunsTable(RunsWidget):
                             self.error = f"labtrack could not load every run: {error}"
                     return
             with self._lock:
-                if generation == self._generation:
+                if generation != self._generation:
+                    return
+                try:
                     self._install(frame, len(frame), partial=False)
                     deferred, self._deferred = self._deferred, []
                     for content in deferred:  # in the order they came
                         self._on_message(self, content, [])
+                except Exception as error:  # shown in the table, never a thread traceback
+                    self.error = f"labtrack could not show every run: {error}"
 
         self._loader = threading.Thread(target=load, name="labtrack-runs-table-load", daemon=True)
         self._loader.start()
