@@ -78,10 +78,10 @@ def _open(page, path, scheme: str):
 
 
 # Where the parallel coordinates draw the axis titled `label` (its brush area), in the page.
-AXIS = """(label) => {
+AXIS = r"""(label) => {
   for (const axis of document.querySelectorAll('.lt-report-parallel .parcoords .y-axis')) {
     const title = axis.querySelector('.axis-title');
-    if (title && title.textContent === label) {
+    if (title && title.textContent.replace(/ \(log\)$/, '') === label) {
       const r = axis.querySelector('.axis-brush rect.background').getBoundingClientRect();
       return { x: r.x + r.width / 2, top: r.y, bottom: r.y + r.height };
     }
@@ -153,10 +153,11 @@ def test_report_from_file_offline_in_both_themes(report_file, page, ui):
     page.locator(".lt-theme-toggle").click()
     page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
 
-    # brushing the lr axis's upper half (0.15 to 0.3) leaves the one run there in the table
+    # lr spans two decades: a log axis, 0.3 at its top and 0.1 a fifth of the way down; a
+    # brush over its top tenth leaves the one run there in the table
     page.locator(".lt-report-parallel").scroll_into_view_if_needed()
     axis = page.evaluate(AXIS, "lr")
-    page.mouse.move(axis["x"], (axis["top"] + axis["bottom"]) / 2)
+    page.mouse.move(axis["x"], axis["top"] + (axis["bottom"] - axis["top"]) * 0.1)
     page.mouse.down()
     page.mouse.move(axis["x"], axis["top"] - 20, steps=8)
     page.mouse.up()
