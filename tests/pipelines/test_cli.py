@@ -69,10 +69,10 @@ def test_ctrl_c_stops_the_running_steps_and_ends_the_pipeline_killed(
         return runs and started and runs[0].info.status == "RUNNING" and runs[0]
 
     try:
-        wait_until(running_step, timeout=60, what="the stuck step to run")
+        wait_until(running_step, timeout=150, what="the stuck step to run")  # a loaded machine
         stuck = running_step()
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) != 0
+        assert process.wait(timeout=120) != 0
     finally:
         process.kill()
     assert client.get_run(stuck.info.run_id).info.status == "KILLED"
