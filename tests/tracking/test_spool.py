@@ -390,17 +390,22 @@ def test_a_run_end_the_spool_cannot_take_is_kept_until_the_store_answers(
 
 
 @needs_restartable_postgres
-def test_params_and_tags_queued_when_the_store_went_away_are_spooled_and_replayed(
-    tracking_uri, capsys
+@pytest.mark.parametrize("noticed", [False, True], ids=["unnoticed", "noticed"])
+def test_params_and_tags_logged_while_the_store_is_away_are_spooled_and_replayed(
+    tracking_uri, capsys, noticed
 ):
-    """The writer holds a run's params and tags for its next write: if the store goes away
-    meanwhile, they go to the spool with the points and the run's end, never lost at exit."""
+    """The writer holds a run's params and tags for its next write: whether the store went
+    away before the writer noticed or after, they go to the spool with the points and the
+    run's end, and the call never fails (and nothing is lost at exit)."""
     logger = Logger(tracking_uri)
     try:
         logger("log 10")
         logger("flush")
         _cluster("stop")
-        logger("params")  # queued: the writer has not seen the store go yet
+        if noticed:
+            logger("log 10")
+            assert logger("flush") == "True"  # the writer has seen the store go: it spools
+        logger("params")
         logger("end")
         stderr = logger.exit()
         assert "is written by the next process that opens the store" in stderr

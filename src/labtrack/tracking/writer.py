@@ -168,12 +168,13 @@ class MetricWriter:
         """Queue a run's validated params and tags to be written with its next points (within
         ``interval``, at ``flush()`` and at the run's end, in one transaction with them).
 
-        Only for a run adopted by this process, and while the store answers; otherwise
-        returns False and queues nothing, and the caller writes them itself. A param logged
-        before with another value raises ``InvalidState`` here, queueing nothing.
+        Only for a run adopted by this process; otherwise returns False and queues nothing,
+        and the caller writes them itself. While the store is away they go to the spool with
+        the points, as points do: logging never fails for an outage. A param logged before
+        with another value raises ``InvalidState`` here, queueing nothing.
         """
         known = self._own_params.get(run_uuid)
-        if known is None or self._away_since is not None:
+        if known is None:
             return False
         with self._buffer_lock:
             for key, value in params.items():
