@@ -22,6 +22,9 @@ from labtrack._version import __version__ as __version__  # re-exported
 # function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
 # the attribute would otherwise be the package.
 from labtrack.autolog import autolog
+
+# Eager for the same reason: `lt.deployments()` is a function of the package of that name.
+from labtrack.deployments import deployments
 from labtrack.entities import RunStatus, ViewType
 from labtrack.errors import LabtrackError, MlflowException
 from labtrack.tracking.fluent import (
@@ -198,6 +201,7 @@ __all__ = [
     "delete_experiment_tag",
     "delete_run",
     "delete_tag",
+    "deployments",
     "disable_system_metrics_logging",
     "enable_system_metrics_logging",
     "end_run",

@@ -151,6 +151,20 @@ SERVE_MAX_BODY_MB = EnvVar(
     "larger one is refused with 413. Overridden by --max-body-mb (serve(max_body_mb=...)).",
 )
 
+DEPLOYMENT_INTERVAL = EnvVar(
+    "LABTRACK_DEPLOYMENT_INTERVAL",
+    "10",
+    "Seconds between the traffic metrics a deployment (labtrack serve --deployment) logs; "
+    "also how often it checks the alias it follows, unless LABTRACK_DEPLOYMENT_ALIAS_INTERVAL "
+    "is set.",
+)
+DEPLOYMENT_ALIAS_INTERVAL = EnvVar(
+    "LABTRACK_DEPLOYMENT_ALIAS_INTERVAL",
+    None,
+    "Seconds between a deployment's checks of the alias it serves (models:/name@alias): a "
+    "promotion is served without a restart (default: LABTRACK_DEPLOYMENT_INTERVAL).",
+)
+
 SERVER_AUTH = EnvVar(
     "LABTRACK_SERVER_AUTH",
     "0",
@@ -228,6 +242,8 @@ ALL = (
     RUN_ID,
     MLFLOW_RUN_ID,
     SERVE_MAX_BODY_MB,
+    DEPLOYMENT_INTERVAL,
+    DEPLOYMENT_ALIAS_INTERVAL,
     SERVER_AUTH,
     SERVER_DEFAULT_PERMISSION,
     ALERT_WEBHOOK,
