@@ -108,6 +108,8 @@ _LAZY = {
     "search_model_versions": ("labtrack.registry", "search_model_versions"),
     "set_model_version_tag": ("labtrack.registry", "set_model_version_tag"),
     "serve": ("labtrack.serving", "serve"),
+    # Drift and live accuracy of a deployment (pandas and scipy load when it runs).
+    "monitor": ("labtrack.deployments.monitor", "monitor"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
     # Tables (pandas) and model evaluation (scikit-learn): loaded on first use.
@@ -241,6 +243,7 @@ __all__ = [
     "media",
     "MlflowClient",
     "MlflowException",
+    "monitor",
     "parallel",
     "pipeline_view",
     "register_model",

@@ -73,6 +73,7 @@ _COMMAND_MODULES: list[str] = [
     "labtrack.cli.transfer",  # sync, import, export
     "labtrack.cli.mlflow_alias",
     "labtrack.cli.report",
+    "labtrack.cli.monitor",  # monitor NAME: a deployment's drift per window
 ]
 
 
