@@ -14,7 +14,16 @@ import * as esbuild from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const outdir = join(root, "src", "labtrack", "widgets", "static");
-export const WIDGETS = ["runs_table", "metric_chart", "scatter", "compare", "parallel", "media", "pipeline_view"];
+export const WIDGETS = [
+  "runs_table",
+  "metric_chart",
+  "scatter",
+  "compare",
+  "parallel",
+  "media",
+  "pipeline_view",
+  "monitor",
+];
 const dev = process.argv.includes("--dev");
 
 // plotly's registry `require`s maplibre's stylesheet for map traces, which we never register:

@@ -48,7 +48,14 @@ def plotly_source() -> str:
 
 def test_widget_modules_leave_plotly_out_and_it_is_built_once(plotly_source):
     manifest = _plotly.manifest()
-    assert manifest["plotly_widgets"] == ["compare", "media", "metric_chart", "parallel", "scatter"]
+    assert manifest["plotly_widgets"] == [
+        "compare",
+        "media",
+        "metric_chart",
+        "monitor",
+        "parallel",
+        "scatter",
+    ]
     assert len(plotly_source) > 1_000_000
     # A line of Plotly's own code that every copy of it carries.
     marker = "plotly_afterplot"
