@@ -270,20 +270,20 @@ def _missing(value) -> bool:
 def _parallel(frame, metric: str, params: list[str] | None) -> dict | None:
     """Every run with the primary metric as a line through its params to the metric: the
     state ``lt.parallel`` draws from (its figure code draws the report's too)."""
-    from labtrack.widgets.parallel import Parallel
+    from labtrack.widgets.parallel import parallel_axis, varying_params
 
     if not metric:
         return None
     frame = frame[frame[f"metrics.{metric}"].notna()]
     logged = [c[len("params.") :] for c in frame.columns if c.startswith("params.")]
     if params is None:
-        chosen = Parallel._varying(frame, logged)[:PARALLEL_PARAMS]
+        chosen = varying_params(frame, logged)[:PARALLEL_PARAMS]
     else:
         chosen = [c[len("params.") :] for c in _param_columns(frame, params)]
     if frame.empty or not chosen:
         return None
-    axes = [Parallel._axis(frame, f"params.{p}") for p in chosen]
-    axes.append(Parallel._axis(frame, f"metrics.{metric}"))
+    axes = [parallel_axis(frame, f"params.{p}") for p in chosen]
+    axes.append(parallel_axis(frame, f"metrics.{metric}"))
     names = frame.get("tags.mlflow.runName", frame["run_id"])
     return {
         "params": chosen,

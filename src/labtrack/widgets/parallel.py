@@ -24,6 +24,20 @@ def _key(name: object, group: str, what: str) -> str:
     return name.removeprefix(f"{group}.")
 
 
+def varying_params(frame, params: list[str]) -> list[str]:
+    """The params of ``frame`` (a ``search_runs`` DataFrame) with more than one value (a
+    missing one counts); all when none varies: the default axes, here and in the report."""
+    varying = [p for p in params if frame[f"params.{p}"].astype(object).fillna("").nunique() > 1]
+    return varying or params
+
+
+def parallel_axis(frame, name: str) -> contract.ParallelAxis:
+    """One axis of the figure: the column ``name`` (``params.lr``, ``metrics.loss``) of
+    ``frame`` as numbers, or as text when any value is not a number."""
+    values, kind = _data._numeric_or_text(frame[name])
+    return {"name": name, "label": name.partition(".")[2], "kind": kind, "values": values}
+
+
 class Parallel(RunsWidget):
     """Parallel coordinates: a line per run through its params and ``metric``.
 
@@ -86,9 +100,9 @@ class Parallel(RunsWidget):
             )
             return
         frame = frame[frame[f"metrics.{metric}"].notna()]
-        chosen = self._asked_params or self._varying(frame, params)
-        axes = [self._axis(frame, f"params.{p}") for p in chosen]
-        axes.append(self._axis(frame, f"metrics.{metric}"))
+        chosen = self._asked_params or varying_params(frame, params)
+        axes = [parallel_axis(frame, f"params.{p}") for p in chosen]
+        axes.append(parallel_axis(frame, f"metrics.{metric}"))
         names = frame.get("tags.mlflow.runName", frame["run_id"])
         runs: contract.ParallelRuns = {
             "run_id": [str(v) for v in frame["run_id"]],
@@ -98,19 +112,6 @@ class Parallel(RunsWidget):
         self.empty_message = "" if runs["run_id"] else f"No run logs {metric!r}."
         if self.metric != metric:
             self.metric = metric  # the observer refreshes once more, with the same result
-
-    @staticmethod
-    def _varying(frame, params: list[str]) -> list[str]:
-        """The params with more than one value (a missing one counts); all when none varies."""
-        varying = [
-            p for p in params if frame[f"params.{p}"].astype(object).fillna("").nunique() > 1
-        ]
-        return varying or params
-
-    @staticmethod
-    def _axis(frame, name: str) -> contract.ParallelAxis:
-        values, kind = _data._numeric_or_text(frame[name])
-        return {"name": name, "label": name.partition(".")[2], "kind": kind, "values": values}
 
     def _show_nothing(self, message: str) -> None:
         self.runs, self.axes, self.empty_message = dict(_NO_RUNS), [], message
