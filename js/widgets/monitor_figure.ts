@@ -44,6 +44,11 @@ const TESTS: Record<string, string> = { ks: "Kolmogorov-Smirnov", chi2: "chi-squ
 // p-values under this are drawn at it: a log axis has no 0, and 1e-300 would squash the rest.
 const P_FLOOR = 1e-12;
 
+/** Whether a feature row is the prediction's drift ("prediction" or "prediction.<output>"). */
+export function isPrediction(feature: string): boolean {
+  return feature === PREDICTION || feature.startsWith(`${PREDICTION}.`);
+}
+
 /** The color of a feature's lines: the same hash of its name as a run's or group's colour. */
 export function featureColor(feature: string): string {
   return runColor(`feature:${feature}`);
@@ -62,7 +67,7 @@ export function driftedWindows(state: MonitorState): [number, string[]][] {
 
 /** "3 features · 2 of 6 windows drifted (x, colour)", what the toolbar says. */
 export function summary(state: MonitorState): string {
-  const inputs = state.features.filter((f) => f.feature !== PREDICTION).length;
+  const inputs = state.features.filter((f) => !isPrediction(f.feature)).length;
   const windows = new Set(state.features.flatMap((f) => f.window_start)).size;
   const drifted = driftedWindows(state);
   const names = [...new Set(drifted.flatMap(([, features]) => features))];
@@ -87,7 +92,7 @@ export function monitorFigure(state: MonitorState, theme: Theme): Figure | null 
   const data: Record<string, unknown>[] = [];
   for (const f of state.features) {
     const color = featureColor(f.feature);
-    const prediction = f.feature === PREDICTION;
+    const prediction = isPrediction(f.feature);
     // Points sit at the middle of their window, so the shading of a drifted window is around them.
     const x = f.window_start.map((s) => s + half);
     const common = {

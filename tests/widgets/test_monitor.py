@@ -135,3 +135,38 @@ def test_state_matches_the_contract_and_the_front_end_fixture():
     for key, value in state.items():
         if value and fixture[key] not in ([], {}, None, ""):
             assert _shape(value) == _shape(fixture[key]), key
+
+
+def test_a_monitor_lt_monitor_computed_draws_its_shift_in_the_right_window():
+    from labtrack.deployments import drift
+    from labtrack.deployments.monitor import Monitor
+
+    rng = np.random.default_rng(7)
+    reference = pd.DataFrame({"x": rng.normal(0, 1, 2000), "colour": rng.choice(["r", "g"], 2000)})
+    start_ms = int(T0.timestamp() * 1000)
+    hours = np.repeat(np.arange(4), 300)
+    x = rng.normal(0, 1, len(hours)) + np.where(hours >= 2, 3.0, 0.0)  # shifts at hour 2
+    predictions = pd.DataFrame(
+        {
+            "request_id": [f"r{i}" for i in range(len(hours))],
+            "timestamp": start_ms + hours * HOUR_MS + rng.integers(0, HOUR_MS, len(hours)),
+            "input.x": x,
+            "input.colour": rng.choice(["r", "g"], len(hours)),
+            "prediction": (x > 0.5).astype(int),
+        }
+    )
+    feedback = pd.DataFrame(
+        {"request_id": predictions["request_id"], "label": 1, "timestamp": start_ms}
+    )
+    window = drift.parse_window("1h")
+    windows = drift.drift_table(reference, predictions, window, 0.2, 0.01)
+    accuracy = drift.accuracy_table(predictions, feedback, window)
+    monitor = Monitor("iris-prod", "r" * 32, window, 0.2, 0.01, windows, accuracy)
+    chart = MonitorChart(monitor)
+    assert [f["feature"] for f in chart.features] == ["x", "colour", "prediction"]
+    assert [start for start, _ in chart.drifted_windows()][:1] == [start_ms + 2 * HOUR_MS]
+    assert all(features != ["colour"] for _, features in chart.drifted_windows())
+    assert chart.window_ms == HOUR_MS and len(chart.accuracy["accuracy"]) == 4
+    data = monitor._repr_mimebundle_()[0]  # displaying the Monitor shows the chart
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "window (UTC)" in data["text/plain"]

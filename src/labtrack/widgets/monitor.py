@@ -19,7 +19,8 @@ import traitlets as t
 from labtrack.errors import InvalidParameter
 from labtrack.widgets._base import RunsWidget
 
-# The prediction's drift is a row of ``Monitor.windows`` under this feature name.
+# The prediction's drift is in the rows of ``Monitor.windows`` under this feature name (or
+# ``prediction.<output>`` for a model with several outputs).
 PREDICTION = "prediction"
 _WINDOW_COLUMNS = ("window_start", "feature", "psi", "test", "p_value", "n", "drifted")
 _ACCURACY_COLUMNS = ("window_start", "accuracy", "n")
@@ -29,7 +30,7 @@ class MonitorFeature(TypedDict):
     """One feature's drift over the windows, oldest first: entry ``i`` of each list is one
     window."""
 
-    feature: str  # "prediction" for the prediction's drift
+    feature: str  # "prediction" (or "prediction.<output>") for the prediction's drift
     test: Literal["ks", "chi2", ""]  # the two-sample test: Kolmogorov-Smirnov or chi-squared
     window_start: list[int]  # ms since the epoch (UTC)
     psi: list[float | None]
@@ -111,8 +112,9 @@ def monitor_state(monitor) -> MonitorState:
     windows = windows.assign(_ms=_ms(windows["window_start"])).sort_values("_ms", kind="stable")
     features: list[MonitorFeature] = []
     names = list(dict.fromkeys(str(f) for f in windows["feature"]))
-    # Inputs first in the Monitor's order, the prediction last: it reads as the outcome.
-    for name in [n for n in names if n != PREDICTION] + [n for n in names if n == PREDICTION]:
+    # Inputs first in the Monitor's order, the predictions last: they read as the outcome.
+    outputs = [n for n in names if n == PREDICTION or n.startswith(f"{PREDICTION}.")]
+    for name in [n for n in names if n not in outputs] + outputs:
         rows = windows[windows["feature"].astype(str) == name]
         tests = [str(v) for v in rows["test"].dropna().unique() if str(v) in ("ks", "chi2")]
         features.append(
