@@ -110,6 +110,8 @@ _LAZY = {
     "serve": ("labtrack.serving", "serve"),
     # Drift and live accuracy of a deployment (pandas and scipy load when it runs).
     "monitor": ("labtrack.deployments.monitor", "monitor"),
+    # Ground truth for a deployment's logged predictions (pandas and pyarrow load then).
+    "log_feedback": ("labtrack.deployments.predictions", "log_deployment_feedback"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
     # Tables (pandas) and model evaluation (scikit-learn): loaded on first use.
@@ -229,6 +231,7 @@ __all__ = [
     "log_artifacts",
     "log_audio",
     "log_dict",
+    "log_feedback",
     "log_figure",
     "log_histogram",
     "log_image",

@@ -77,10 +77,10 @@ class PredictionLog:
 
     ``sample_rate`` (0 < r <= 1) is the share of requests kept; at most ``max_buffered_rows``
     rows wait in memory (a request that does not fit is dropped and counted in
-    ``dropped_rows``); the buffer is written every ``flush_seconds``, or sooner once it is
-    half full. A write that fails (the store is away) is logged and its rows counted in
-    ``failed_rows``; the server is never told. ``close()`` writes what is left (it also runs
-    at interpreter exit).
+    ``dropped_rows``); the buffer is written every ``flush_seconds``, or sooner once
+    ``flush_rows`` rows wait (half the buffer by default). A write that fails (the store is
+    away) is logged and its rows counted in ``failed_rows``; the server is never told.
+    ``close()`` writes what is left (it also runs at interpreter exit).
 
     >>> log = PredictionLog(client, run_id, sample_rate=0.1)  # doctest: +SKIP
     >>> log.record(request_id, frame, predictions, latency_ms=3.2)  # doctest: +SKIP
@@ -93,6 +93,8 @@ class PredictionLog:
         sample_rate: float = 1.0,
         max_buffered_rows: int = 10_000,
         flush_seconds: float = 10.0,
+        *,
+        flush_rows: int | None = None,
     ) -> None:
         self.sample_rate = _sample_rate(sample_rate)
         if not _is_int(max_buffered_rows) or max_buffered_rows < 1:
@@ -103,8 +105,12 @@ class PredictionLog:
             raise InvalidParameter(
                 f"flush_seconds must be a positive number of seconds, got {flush_seconds!r}"
             )
+        if flush_rows is not None and (not _is_int(flush_rows) or flush_rows < 1):
+            raise InvalidParameter(f"flush_rows must be a positive integer, got {flush_rows!r}")
         self.run_id = run_id
         self.max_buffered_rows = int(max_buffered_rows)
+        # Written early once this many rows wait, so a busy server seldom fills the buffer.
+        self.flush_rows = max(1, self.max_buffered_rows // 2) if flush_rows is None else flush_rows
         self.flush_seconds = float(flush_seconds)
         # Resolved now, so a run that does not exist is an error where the log is made.
         self._repository = _repository(client, run_id)
@@ -128,12 +134,19 @@ class PredictionLog:
     # -- the request path: an append, never a wait on the store ---------------------------
 
     def record(
-        self, request_id: str, inputs: Any, outputs: Any, latency_ms: float | None = None
+        self,
+        request_id: str,
+        inputs: Any,
+        outputs: Any,
+        latency_ms: float | None = None,
+        *,
+        timestamp_ms: int | None = None,
     ) -> bool:
         """Keep one request (a sample of them: ``sample_rate``) to be written: ``inputs`` its
         DataFrame (or dict of columns, or array), ``outputs`` the model's predictions for its
-        rows. Returns whether it was kept. Never blocks on the store and never raises: a
-        request that does not fit in the buffer is dropped and counted in ``dropped_rows``.
+        rows, ``timestamp_ms`` when it came (now by default; given, it replays past traffic).
+        Returns whether it was kept. Never blocks on the store and never raises: a request
+        that does not fit in the buffer is dropped and counted in ``dropped_rows``.
         """
         try:
             if self._closed or (
@@ -143,7 +156,7 @@ class PredictionLog:
             rows = _row_count(inputs)
             sample = _Sample(
                 str(request_id),
-                time.time_ns() // 1_000_000,
+                time.time_ns() // 1_000_000 if timestamp_ms is None else int(timestamp_ms),
                 math.nan if latency_ms is None else float(latency_ms),
                 inputs,
                 outputs,
@@ -155,8 +168,8 @@ class PredictionLog:
                     return False
                 self._buffer.append(sample)
                 self._buffered_rows += rows
-                half_full = self._buffered_rows * 2 >= self.max_buffered_rows
-            if half_full:
+                due = self._buffered_rows >= self.flush_rows
+            if due:
                 self._wake.set()
             return True
         except Exception:  # a request is never failed by its own logging
@@ -235,7 +248,7 @@ class PredictionLog:
             for hour, group in _by_hour(samples):
                 rows = sum(sample.rows for sample in group)
                 try:
-                    data = _parquet_bytes(_predictions_frame(group))
+                    data = _parquet_bytes(_predictions_table(group))
                     self._repository.write_bytes(_part_path(PREDICTIONS_FOLDER, hour), data)
                 except Exception as error:  # the store is away: count the loss, keep serving
                     logger.warning(
@@ -315,9 +328,9 @@ def parse_feedback(body: Any) -> list[tuple[str, Any]]:
 def log_deployment_feedback(
     request_id: str | Iterable[tuple[str, Any]], label: Any = None, deployment: str | None = None
 ) -> int:
-    """``lt.log_feedback``: store the true ``label`` of the request ``request_id`` (its
-    response's ``X-Request-Id``) with the deployment named ``deployment``, by default the only
-    one running; or, with ``label`` left out, a list of ``(request_id, label)`` pairs. Live
+    """Store the true ``label`` of the request ``request_id`` (its response's
+    ``X-Request-Id``) with the deployment named ``deployment``, by default the only one
+    running (this is ``lt.log_feedback``); or, with ``label`` left out, a list of ``(request_id, label)`` pairs. Live
     accuracy (``lt.monitor``) joins them to the logged predictions. Returns the number of
     labels stored. Raises ``InvalidParameter`` when no deployment is named and not exactly one
     is running, ``NotFound`` for an unknown name.
@@ -515,132 +528,148 @@ def _part_path(folder: str, hour: int) -> str:
     )
 
 
-def _predictions_frame(samples: list[_Sample]) -> pd.DataFrame:
-    """One table of the samples' rows: the metadata, ``input.*`` and ``prediction*`` columns."""
+def _predictions_table(samples: list[_Sample]):
+    """One Arrow table of the samples' rows: the metadata, ``input.*`` and ``prediction*``
+    columns. This runs beside the server, holding the GIL: the inputs are joined by one
+    ``pd.concat`` (a DataFrame or a conversion per request cost about half a millisecond each),
+    the outputs column by column with NumPy."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     inputs = [_input_frame(sample.inputs) for sample in samples]
     counts = [len(frame) for frame in inputs]
     outputs = [
-        _output_frame(sample.outputs, count) for sample, count in zip(samples, counts, strict=True)
+        _output_columns(sample.outputs, rows) for sample, rows in zip(samples, counts, strict=True)
     ]
-    meta = pd.DataFrame(
-        {
-            "request_id": pd.Series(
-                np.repeat(np.array([s.request_id for s in samples], dtype=object), counts),
-                dtype=object,
-            ),
-            "timestamp": np.repeat(np.array([s.timestamp for s in samples], dtype="int64"), counts),
-            "latency_ms": np.repeat(
-                np.array([s.latency_ms for s in samples], dtype="float64"), counts
-            ),
-        }
-    )
-    parts = [meta]
-    for frames, prefix in ((inputs, INPUT_PREFIX), (outputs, "")):
-        combined = pd.concat(frames, ignore_index=True)
-        if prefix:
-            combined.columns = [f"{prefix}{column}" for column in combined.columns]
-        parts.append(combined)
-    return pd.concat(parts, axis=1)
+    arrays = {
+        "request_id": pa.array(np.repeat(np.array([s.request_id for s in samples]), counts)),
+        "timestamp": pa.array(
+            np.repeat(np.array([s.timestamp for s in samples], dtype="int64"), counts)
+        ),
+        "latency_ms": pa.array(
+            np.repeat(np.array([s.latency_ms for s in samples], dtype="float64"), counts)
+        ),
+    }
+    features = pd.concat(inputs, ignore_index=True)
+    for name, column in features.items():
+        arrays[f"{INPUT_PREFIX}{name}"] = _arrow_column(column)
+    for name in dict.fromkeys(name for columns in outputs for name in columns):
+        parts = [
+            columns[name] if name in columns else np.full(rows, None, dtype=object)
+            for columns, rows in zip(outputs, counts, strict=True)
+        ]
+        arrays[name] = _arrow_column(np.concatenate(parts))
+    return pa.table(arrays)
 
 
 def _input_frame(inputs: Any) -> pd.DataFrame:
-    """A request's input as a DataFrame with string column names."""
+    """A request's input as a DataFrame of at least one row (the request's own frame when it
+    is one)."""
     import pandas as pd
 
-    if isinstance(inputs, pd.DataFrame):
-        frame = inputs
-    elif isinstance(inputs, pd.Series):
-        frame = inputs.to_frame()
-    elif isinstance(inputs, dict):
-        try:
-            frame = pd.DataFrame(inputs)
-        except ValueError:  # scalars (one row), or tensors of other shapes: one row of each
-            frame = pd.DataFrame([{key: _cell(value) for key, value in inputs.items()}])
+    if isinstance(inputs, pd.DataFrame) and inputs.shape[1] and len(inputs):
+        return inputs
+    if isinstance(inputs, pd.Series):
+        return inputs.to_frame(0 if inputs.name is None else inputs.name)
+    if isinstance(inputs, dict) and inputs:
+        columns = {str(name): _rows(value) for name, value in inputs.items()}
+        if len({len(column) for column in columns.values()}) > 1:  # tensors of other shapes
+            columns = {name: _one_cell(value) for name, value in inputs.items()}
     else:
-        array = _as_array(inputs)
-        if array.ndim == 0:
-            array = array.reshape(1, 1)
-        elif array.ndim == 1:
-            array = array.reshape(-1, 1)
-        elif array.ndim > 2:  # an image per row: one column of nested lists
-            frame = pd.DataFrame({"0": list(array.tolist())})
-            return frame
-        frame = pd.DataFrame(array)
-    frame = frame.reset_index(drop=True)
-    frame.columns = [str(column) for column in frame.columns]
-    return frame
+        columns = {str(index): column for index, column in enumerate(_array_columns(inputs))}
+    return pd.DataFrame(columns)
 
 
-def _output_frame(outputs: Any, rows: int) -> pd.DataFrame:
-    """The model's predictions for ``rows`` input rows: a ``prediction`` column, or
-    ``prediction.<name or index>`` columns when it returns several outputs."""
+def _output_columns(outputs: Any, rows: int) -> dict[str, Any]:
+    """The predictions for ``rows`` input rows: a ``prediction`` column, or
+    ``prediction.<name or index>`` columns when the model returns several outputs."""
+    import numpy as np
     import pandas as pd
 
-    if isinstance(outputs, pd.Series):
-        frame = outputs.to_frame()
-    elif isinstance(outputs, pd.DataFrame):
-        frame = outputs
-    elif isinstance(outputs, dict):
-        try:
-            frame = pd.DataFrame(outputs)
-        except ValueError:
-            frame = pd.DataFrame([{key: _cell(value) for key, value in outputs.items()}])
+    if isinstance(outputs, pd.DataFrame) and outputs.shape[1]:
+        columns = {str(name): column.to_numpy() for name, column in outputs.items()}
+    elif isinstance(outputs, pd.Series):
+        columns = {"": outputs.to_numpy()}
+    elif isinstance(outputs, dict) and outputs:
+        columns = {str(name): _rows(value) for name, value in outputs.items()}
     else:
-        array = _as_array(outputs)
-        if array.ndim == 0 or (array.ndim >= 1 and len(array) != rows and rows == 1):
-            frame = pd.DataFrame({0: [_cell(outputs)]})
-        elif array.ndim == 1:
-            frame = pd.DataFrame({0: array})
-        elif array.ndim == 2:
-            frame = pd.DataFrame(array)
-        else:
-            frame = pd.DataFrame({0: list(array.tolist())})
-    frame = frame.reset_index(drop=True)
-    if len(frame) != rows:  # what the model returned does not line up with the rows
-        frame = pd.DataFrame({0: [None] * rows})
-    if frame.shape[1] == 1:
-        frame.columns = [PREDICTION_COLUMN]
-    else:
-        frame.columns = [f"{PREDICTION_COLUMN}.{column}" for column in frame.columns]
-    return frame
+        columns = {str(index): column for index, column in enumerate(_array_columns(outputs))}
+    if any(len(column) != rows for column in columns.values()):
+        # Not one prediction per row: one request's row keeps it whole, more get nothing.
+        columns = {"": _one_cell(outputs) if rows == 1 else np.full(rows, None, dtype=object)}
+    if len(columns) == 1:
+        return {PREDICTION_COLUMN: next(iter(columns.values()))}
+    return {f"{PREDICTION_COLUMN}.{name}": column for name, column in columns.items()}
+
+
+def _array_columns(value: Any) -> list:
+    """An array-like's columns: one for a scalar or a vector, one per column of a matrix, and
+    one of nested lists (a row each) for higher dimensions."""
+    array = _as_array(value)
+    if array.ndim == 2 and array.shape[1]:
+        return [array[:, index] for index in range(array.shape[1])]
+    return [_rows(array)]
+
+
+def _rows(value: Any):
+    """``value`` as a 1-d array with one entry per row (nested lists when a row is not a
+    scalar)."""
+    import numpy as np
+
+    array = _as_array(value)
+    if array.ndim == 0:
+        return array.reshape(1)
+    if array.ndim == 1:
+        return array
+    rows = np.empty(len(array), dtype=object)
+    for index, row in enumerate(array):
+        rows[index] = row.tolist()
+    return rows
+
+
+def _one_cell(value: Any):
+    import numpy as np
+
+    cell = np.empty(1, dtype=object)
+    tolist = getattr(value, "tolist", None)
+    cell[0] = tolist() if callable(tolist) else value
+    return cell
 
 
 def _as_array(value: Any):
     import numpy as np
 
     try:
-        array = np.asarray(value)
-    except ValueError:  # ragged lists
-        array = np.empty(len(value), dtype=object)
-        array[:] = list(value)
-    return array
+        return np.asarray(value)
+    except ValueError:  # ragged lists: one entry each
+        items = list(value)
+        array = np.empty(len(items), dtype=object)
+        for index, item in enumerate(items):
+            array[index] = item
+        return array
 
 
-def _cell(value: Any) -> Any:
-    tolist = getattr(value, "tolist", None)
-    return tolist() if callable(tolist) else value
+def _arrow_column(values: Any):
+    """A column (array or Series) as Arrow; one pyarrow cannot type (mixed objects) is
+    written as text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.array([None if value is None else str(value) for value in values])
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` as Parquet; columns pyarrow cannot type (mixed objects) are written as text."""
+def _parquet_bytes(data: Any) -> bytes:
+    """A DataFrame or an Arrow table as Parquet."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        frame = frame.copy()
-        for column in frame.columns:
-            try:
-                pa.array(frame[column], from_pandas=True)
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-                frame[column] = frame[column].map(lambda v: None if v is None else str(v))
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+    if not isinstance(data, pa.Table):
+        data = pa.table({str(name): _arrow_column(column) for name, column in data.items()})
     buffer = io.BytesIO()
-    pq.write_table(table, buffer)
+    pq.write_table(data, buffer)
     return buffer.getvalue()
 
 
