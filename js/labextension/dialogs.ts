@@ -5,6 +5,7 @@ import { Dialog, showDialog } from "@jupyterlab/apputils";
 import { Widget } from "@lumino/widgets";
 
 import { h } from "../shared/dom";
+import { type Deployment, modelLabel } from "./deployments";
 import { aliasProblem } from "./logic";
 import type { Promotion } from "./types";
 
@@ -90,6 +91,16 @@ export async function confirmArchive(name: string, version: string): Promise<boo
     title: `Archive ${name} version ${version}?`,
     body: "It moves to the Archived stage. Its files, aliases and history stay; you can promote it again later.",
     buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: "Archive" })],
+  });
+  return result.button.accept;
+}
+
+/** Confirmation before a deployment's server is stopped from the sidebar. */
+export async function confirmStop(d: Deployment): Promise<boolean> {
+  const result = await showDialog({
+    title: `Stop deployment ${d.name}?`,
+    body: `Its server (${d.url ?? `pid ${String(d.pid)}`}) stops answering requests; it serves ${modelLabel(d)}.`,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: "Stop" })],
   });
   return result.button.accept;
 }

@@ -6,8 +6,9 @@ import { ICommandPalette, MainAreaWidget, Notification } from "@jupyterlab/apput
 import { ServerConnection } from "@jupyterlab/services";
 
 import { restApi } from "./api";
+import { DeploymentsSection, deploymentsApi } from "./deployments";
 import { DetailsView, type Subject, subjectId } from "./details";
-import { askPromotion, confirmArchive } from "./dialogs";
+import { askPromotion, confirmArchive, confirmStop } from "./dialogs";
 import { labtrackIcon } from "./icon";
 import {
   type Alert,
@@ -86,6 +87,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     panel.node.querySelector(".lt-sb-body")?.before(pipelines.node);
     model.subscribe(() => pipelines.schedule());
     panel.disposed.connect(() => pipelines.dispose());
+    // Deployments (labtrack serve --deployment), under the running pipelines; the heartbeats
+    // of live ones move the store's stamp, so their traffic and health stay current.
+    const deployments = new DeploymentsSection(
+      deploymentsApi(app.serviceManager.serverSettings),
+      (runId) => app.commands.execute(COMMANDS.openRun, { runId }),
+      confirmStop,
+    );
+    pipelines.node.after(deployments.node);
+    model.subscribe(() => deployments.schedule());
+    panel.disposed.connect(() => deployments.dispose());
     panel.title.icon = labtrackIcon;
     panel.title.caption = "labtrack: models and experiments";
     shell.add(panel, "left", { rank: 650 });
