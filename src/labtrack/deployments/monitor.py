@@ -424,7 +424,8 @@ def _handle_new_drifts(client: TrackingClient, result: Monitor, pipeline: Any, a
 def _run_pipeline(pipeline: Any, deployment: str) -> tuple[str, str]:
     from labtrack.pipelines import run_pipeline
 
-    outcome = run_pipeline(pipeline, run_name=f"on drift of {deployment}")
+    # cache=False: retraining on drift must train again, not reuse the last retraining.
+    outcome = run_pipeline(pipeline, run_name=f"on drift of {deployment}", cache=False)
     note = f"\non_drift: pipeline {pipeline.name!r} ran as run {outcome.parent_run_id}"
     return outcome.parent_run_id, note + f" ({outcome.status})"
 

@@ -1,0 +1,280 @@
+"""``lt.monitor`` end to end on a deployment run: predictions written by ``PredictionLog`` in
+one-second windows (a synthetic stream whose ``x`` shifts at the third window), the drift
+found there and only there, logged as metrics, alerted once per window (webhook included),
+a pipeline run once on new drift; the reference from a run's logged dataset; the CLI."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import labtrack as lt
+from labtrack.cli import main
+from labtrack.deployments.monitor import HANDLED_TAG, Monitor
+from labtrack.deployments.predictions import PredictionLog, log_feedback, read_predictions
+from labtrack.deployments.record import start_deployment
+from labtrack.errors import InvalidParameter, NotFound
+
+from ..tracking.test_alerts import hook  # noqa: F401 (the webhook fixture)
+from ..waiting import wait_until
+
+WINDOW = "1s"  # metric steps are whole seconds: no shorter window
+ROWS = 300
+SHIFT = 2  # the first window of the stream where x has shifted
+
+
+def reference_frame(seed: int = 0, rows: int = 2000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {"x": rng.normal(0.0, 1.0, rows), "colour": rng.choice(["red", "blue"], rows)}
+    )
+
+
+def batch(rng: np.random.Generator, shifted: bool) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "x": rng.normal(1.5 if shifted else 0.0, 1.0, ROWS),
+            "colour": rng.choice(["red", "blue"], ROWS),
+        }
+    )
+
+
+def now_window() -> int:
+    return time.time_ns() // 1_000_000_000
+
+
+def send_stream(run_id: str, windows: int = 4, shift_at: int = 2, seed: int = 1) -> list:
+    """One request of ``ROWS`` rows per one-second window, each in a window of its own (the
+    next is sent once the clock is past the last one's); ``x`` shifts from window
+    ``shift_at`` (0-based). Returns the window starts (pd.Timestamp), in order."""
+    rng = np.random.default_rng(seed)
+    log = PredictionLog(lt.Client(), run_id, flush_seconds=60)
+    last = None
+    try:
+        for index in range(windows):
+            if last is not None:
+                wait_until(
+                    lambda last=last: now_window() > last, what="the next window", interval=0.01
+                )
+            inputs = batch(rng, shifted=index >= shift_at)
+            outputs = (inputs["colour"] == "red").astype(int).to_numpy()
+            assert log.record(f"req-{index}", inputs, outputs, latency_ms=2.0)
+            last = now_window()  # at or after the request's own timestamp
+    finally:
+        log.close()
+    # The timestamps PredictionLog gave, read back: each request is in a window of its own.
+    seen = (
+        read_predictions(lt.Client(), run_id).groupby("request_id")["timestamp"].agg(["min", "max"])
+    )
+    assert len(seen) == windows and (seen["min"] // 1000 == seen["max"] // 1000).all()
+    ordered = sorted(seen["min"] // 1000)
+    assert len(set(ordered)) == windows
+    return [pd.Timestamp(second * 1000, unit="ms", tz="UTC") for second in ordered]
+
+
+@pytest.fixture
+def deployment(tracking_uri):
+    """A recorded deployment (no server: its run is what the monitor reads)."""
+    running = start_deployment("iris", "models:/iris@champion", "http://127.0.0.1:1")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def drifting(deployment):
+    """The deployment with the four-window stream logged (clean, clean, shifted, shifted);
+    the window starts. Each test using it waits about 3 s for the clock."""
+    return send_stream(deployment.run_id)
+
+
+def alerts_of(run_id: str) -> list:
+    return lt.search_alerts(run_ids=[run_id])
+
+
+def test_the_shift_is_found_from_its_window_on_in_x_only_and_logged(deployment, drifting):
+    result = lt.monitor("iris", reference_frame(), window=WINDOW, psi_threshold=0.3, alert=False)
+
+    assert isinstance(result, Monitor) and result.run_id == deployment.run_id
+    assert sorted(result.windows["window_start"].unique()) == drifting
+    found = result.drifted_windows()
+    assert found["window_start"].tolist() == drifting[SHIFT:]  # no false alarm before the shift
+    assert found["features"].tolist() == [["x"]] * 2
+    assert set(result.windows["feature"]) == {"x", "colour", "prediction"}
+    assert (result.psi_threshold, result.p_value) == (0.3, 0.01)
+
+    client = lt.Client()
+    steps = [int(t.value // 1_000_000_000) for t in drifting]
+    for key in ("drift/psi/x", "drift/p_value/x", "drift/psi/colour", "drift/prediction_psi"):
+        history = client.get_metric_history(deployment.run_id, key)
+        assert sorted(m.step for m in history) == steps, key
+    psi_x = {m.step: m.value for m in client.get_metric_history(deployment.run_id, "drift/psi/x")}
+    assert all(psi_x[s] > 0.3 for s in steps[SHIFT:])
+    assert all(psi_x[s] < 0.3 for s in steps[:SHIFT])
+
+    # What the chart draws: a series per feature, the thresholds.
+    series = result.series()
+    assert (series["psi_threshold"], series["p_value"], series["window_ms"]) == (0.3, 0.01, 1000)
+    assert [point[0] for point in series["features"]["x"]] == [s * 1000 for s in steps]
+    assert [point[3] for point in series["features"]["x"]] == [False, False, True, True]
+
+    # A second look logs nothing new: the same steps, not a second point at each.
+    lt.monitor("iris", reference_frame(), window=WINDOW, psi_threshold=0.3, alert=False)
+    assert len(client.get_metric_history(deployment.run_id, "drift/psi/x")) == len(steps)
+    assert alerts_of(deployment.run_id) == []  # alert=False
+
+
+PIPELINE = """
+    name: retrain
+    steps:
+      retrain:
+        entry_point: main
+"""
+MLPROJECT = """
+    name: retrain
+    entry_points:
+      main:
+        command: "python retrain.py"
+"""
+RETRAIN = """
+    from pathlib import Path
+    with open(Path(__file__).parent.parent / "retrained.txt", "a") as trace:
+        trace.write("retrained\\n")
+"""
+
+
+def retrain_pipeline(folder: Path) -> Path:
+    """A one-step pipeline that appends a line to ``retrained.txt`` beside ``folder``."""
+    folder.mkdir()
+    for name, text in (("pipeline.yaml", PIPELINE), ("MLproject", MLPROJECT)):
+        (folder / name).write_text(textwrap.dedent(text).lstrip())
+    (folder / "retrain.py").write_text(textwrap.dedent(RETRAIN))
+    return folder / "pipeline.yaml"
+
+
+def test_new_drift_alerts_once_per_window_with_the_webhook_and_runs_the_pipeline_once(
+    deployment,
+    drifting,
+    hook,  # noqa: F811 (the fixture imported above)
+    tmp_path,
+):
+    server = hook()
+    pipeline = retrain_pipeline(tmp_path / "retrain")
+
+    first = lt.monitor("iris", reference_frame(), window=WINDOW, on_drift=pipeline, log=False)
+
+    stored = alerts_of(deployment.run_id)
+    assert [a.level for a in stored] == ["WARN"] * 2
+    assert all(a.title.startswith("Drift in iris at ") and a.title.endswith(": x") for a in stored)
+    assert all("psi" in a.text and "ks p" in a.text for a in stored)
+    assert first.new_drifts == drifting[SHIFT:] and first.alerts == stored
+    wait_until(lambda: len(server.bodies) == 2, what="two webhook posts")
+    # The pipeline ran once for both windows, and the alerts name its run.
+    assert (tmp_path / "retrained.txt").read_text() == "retrained\n"
+    assert lt.get_run(first.pipeline_run_id).info.status == "FINISHED"
+    assert all(first.pipeline_run_id in a.text for a in stored)
+
+    second = lt.monitor("iris", reference_frame(), window=WINDOW, on_drift=pipeline, log=False)
+
+    assert second.new_drifts == [] and second.alerts == [] and second.pipeline_run_id is None
+    assert len(alerts_of(deployment.run_id)) == 2
+    assert (tmp_path / "retrained.txt").read_text() == "retrained\n"  # not run again
+    handled = lt.Client().get_run(deployment.run_id).data.tags[HANDLED_TAG]
+    assert handled == ",".join(str(t.value // 1_000_000) for t in drifting[SHIFT:])
+
+
+def test_live_accuracy_comes_from_the_feedback_joined_on_request_ids(deployment):
+    log = PredictionLog(lt.Client(), deployment.run_id)
+    frame = pd.DataFrame({"x": [0.1], "colour": ["red"]})
+    for index in range(8):
+        log.record(f"r{index}", frame, [index % 2], latency_ms=1.0)
+    log.close()
+    # Labels for six of the eight: four right (r0, r1, r2, r3), two wrong (r4, r5).
+    labels = [("r0", 0), ("r1", 1), ("r2", 0), ("r3", "1"), ("r4", 1), ("r5", 0)]
+    log_feedback(lt.Client(), deployment.run_id, labels)
+
+    result = lt.monitor("iris", reference_frame(), window="1h", alert=False)
+
+    assert result.accuracy["n"].sum() == 6
+    weighted = (result.accuracy["accuracy"] * result.accuracy["n"]).sum() / 6
+    assert weighted == pytest.approx(4 / 6)
+    history = lt.Client().get_metric_history(deployment.run_id, "live/accuracy")
+    assert sorted(m.value for m in history) == sorted(result.accuracy["accuracy"])
+
+
+def test_a_bad_on_drift_file_is_refused_before_anything_is_computed(deployment, tmp_path):
+    with pytest.raises(InvalidParameter, match="no pipeline file"):
+        lt.monitor("iris", reference_frame(), on_drift=tmp_path / "missing.yaml")
+
+
+def test_the_reference_is_a_runs_logged_dataset_or_table(deployment, drifting, tmp_path):
+    path = tmp_path / "train.parquet"
+    reference_frame().to_parquet(path)
+    lt.set_experiment("training")
+    with lt.start_run() as training:
+        dataset = lt.data.from_pandas(reference_frame(), source=str(path), name="train")
+        lt.log_input(dataset, context="training")
+        lt.log_table(reference_frame(), "reference.parquet")
+    run_id = training.info.run_id
+
+    for reference in (run_id, f"runs:/{run_id}", f"runs:/{run_id}/reference.parquet"):
+        result = lt.monitor("iris", reference, window=WINDOW, alert=False, log=False)
+        assert result.drifted_windows()["window_start"].tolist() == drifting[SHIFT:], reference
+
+
+def test_a_run_without_a_readable_dataset_is_a_clear_error(deployment):
+    lt.set_experiment("training")
+    with lt.start_run() as bare:
+        pass
+    with lt.start_run() as in_code:
+        lt.log_input(lt.data.from_pandas(reference_frame(), name="made-here"))
+
+    with pytest.raises(InvalidParameter, match="logged no dataset"):
+        lt.monitor("iris", bare.info.run_id)
+    with pytest.raises(InvalidParameter, match="made in code"):
+        lt.monitor("iris", in_code.info.run_id)
+    with pytest.raises(InvalidParameter, match="reference must be"):
+        lt.monitor("iris", 42)
+
+
+def test_an_unknown_deployment_is_not_found_and_a_bad_argument_refused(deployment):
+    with pytest.raises(NotFound, match="no deployment named 'nope'"):
+        lt.monitor("nope", reference_frame())
+    with pytest.raises(InvalidParameter, match="window"):
+        lt.monitor("iris", reference_frame(), window="often")
+    with pytest.raises(InvalidParameter, match="alert must be True or False"):
+        lt.monitor("iris", reference_frame(), alert="yes")
+
+
+def test_no_predictions_yet_is_an_empty_monitor(deployment):
+    result = lt.monitor("iris", reference_frame(), alert=True)
+    assert result.windows.empty and result.accuracy.empty
+    assert result.drifted_windows().empty and result.new_drifts == []
+    assert result.series()["features"] == {}
+
+
+def test_labtrack_monitor_prints_the_table_and_the_drifted_windows(
+    deployment, drifting, tmp_path, capsys
+):
+    path = tmp_path / "reference.csv"
+    reference_frame().to_csv(path, index=False)
+
+    assert main(["monitor", "iris", "--reference", str(path), "--window", WINDOW]) == 0
+
+    out = capsys.readouterr().out
+    assert "window_start" in out and "psi" in out and "p_value" in out
+    drift_lines = [line for line in out.splitlines() if line.startswith("drift at ")]
+    assert len(drift_lines) == 2 and all(line.endswith(": x") for line in drift_lines)
+    assert alerts_of(deployment.run_id) == []  # the command reads only, unless --alert
+
+    assert main(["monitor", "iris", "--reference", str(path), "--window", WINDOW, "--alert"]) == 0
+    assert len(alerts_of(deployment.run_id)) == 2
+
+
+def test_labtrack_monitor_of_an_unknown_deployment_says_so(tracking_uri, capsys):
+    assert main(["monitor", "nope", "--reference", "x.csv"]) == 2
+    assert "no deployment named 'nope'" in capsys.readouterr().err
