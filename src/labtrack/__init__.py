@@ -22,9 +22,6 @@ from labtrack._version import __version__ as __version__  # re-exported
 # function: were the package `labtrack.autolog` loaded first (say by `import labtrack.sklearn`),
 # the attribute would otherwise be the package.
 from labtrack.autolog import autolog
-
-# Eager for the same reason: `lt.deployments()` is a function of the package of that name.
-from labtrack.deployments import deployments
 from labtrack.entities import RunStatus, ViewType
 from labtrack.errors import LabtrackError, MlflowException
 from labtrack.tracking.fluent import (
@@ -108,6 +105,8 @@ _LAZY = {
     "search_model_versions": ("labtrack.registry", "search_model_versions"),
     "set_model_version_tag": ("labtrack.registry", "set_model_version_tag"),
     "serve": ("labtrack.serving", "serve"),
+    # The package, callable: lt.deployments() is its table, lt.deployments.get_deployment...
+    "deployments": ("labtrack.deployments", None),
     # Drift and live accuracy of a deployment (pandas and scipy load when it runs).
     "monitor": ("labtrack.deployments.monitor", "monitor"),
     # Ground truth for a deployment's logged predictions (pandas and pyarrow load then).

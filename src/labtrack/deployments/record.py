@@ -135,7 +135,11 @@ class DeploymentRun:
         self._stopped = False
 
     def start(self) -> None:
-        """Start logging traffic (and checking the alias, if the model is served by one)."""
+        """Start logging traffic (and checking the alias, if the model is served by one);
+        the run ends FINISHED at interpreter exit if ``stop`` was not called before."""
+        import atexit
+
+        atexit.register(self.stop)
         self._thread.start()
 
     def set_model_version(self, version: str) -> None:
@@ -186,6 +190,9 @@ class DeploymentRun:
             return
         self._stopped = True
         self._stopping.set()
+        import atexit
+
+        atexit.unregister(self.stop)
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
         try:
@@ -206,6 +213,7 @@ def start_deployment(
     sample_rate: float = 1.0,
     client: Client | None = None,
     on_new_version: Callable[[Any, str], None] | None = None,
+    start: bool = True,
 ) -> DeploymentRun:
     """Record that this process serves ``model_uri`` at ``url`` as deployment ``name``, and
     keep the record up to date until ``stop()``: a RUNNING run of the ``Deployments``
@@ -213,7 +221,8 @@ def start_deployment(
 
     ``on_new_version(model, version)`` given, a ``models:/<name>@<alias>`` URI is followed:
     when the alias moves, the new version is loaded and handed to it (see
-    ``labtrack.deployments.follow``).
+    ``labtrack.deployments.follow``). With ``start=False`` the caller calls ``start()``
+    itself, once it can serve a new version.
     """
     from labtrack.client import Client
     from labtrack.errors import AlreadyExists
@@ -260,5 +269,77 @@ def start_deployment(
     except BaseException:
         client.set_terminated(run.info.run_id, "FAILED")
         raise
-    deployment.start()
+    if start:
+        deployment.start()
     return deployment
+
+
+def is_labtrack_serve(command_line: list[str]) -> bool:
+    """Whether a process's command line is ``labtrack serve ...`` (the console script, or
+    ``python -m labtrack``): the only processes a deployment's stop may terminate; a notebook
+    kernel serving in the background is not one of them."""
+    for index, word in enumerate(command_line):
+        program = os.path.basename(word).lower().removesuffix(".exe")
+        after_module = index > 0 and command_line[index - 1] == "-m"
+        if program == "labtrack" or (after_module and word in ("labtrack", "labtrack.cli")):
+            return _command(command_line[index + 1 :]) == "serve"
+    return False
+
+
+def _command(arguments: list[str]) -> str | None:
+    """The subcommand of ``labtrack``'s arguments, past its one global option."""
+    rest = iter(arguments)
+    for word in rest:
+        if word == "--tracking-uri":
+            next(rest, None)
+        elif not word.startswith("--tracking-uri="):
+            return word
+    return None
+
+
+def stop_local(client: Client, name: str, timeout: float = 15.0) -> d.Deployment:
+    """Stop deployment ``name`` served by ``labtrack serve`` on this machine (SIGTERM: it
+    ends its run FINISHED), wait up to ``timeout`` seconds for it to exit, and return it as
+    recorded then. ``InvalidState`` if it is not running, runs on another machine, or its
+    recorded process is not a ``labtrack serve`` process that still runs (its pid is checked
+    with its start time, so a pid the system gave to another process is never signalled).
+    """
+    import psutil
+
+    from labtrack import process_identity
+    from labtrack.errors import InvalidState
+
+    deployment = d.get_deployment(client, name)
+    where = f"deployment {name!r}"
+    if deployment.status != "RUNNING":
+        raise InvalidState(f"{where} is not running (it is {deployment.status})")
+    if not deployment.local:
+        raise InvalidState(
+            f"{where} runs on {deployment.host or 'an unknown host'}, not on this machine "
+            f"({process_identity.HOST}): stop it there"
+        )
+    started = client.get_run(deployment.run_id).data.tags.get(d.PID_START_TAG, "")
+    pid = deployment.pid
+    if pid is None or not started.isdigit():
+        raise InvalidState(f"{where} has no recorded process to stop")
+    state = process_identity.local_state(pid, int(started))
+    if state is not process_identity.LocalState.ALIVE:
+        raise InvalidState(f"{where}: its process {pid} is gone")
+    try:
+        process = psutil.Process(pid)
+        if process_identity.start_time_ms(pid) != int(started):  # checked again, just before
+            raise InvalidState(f"{where}: its process {pid} is gone")
+        if not is_labtrack_serve(process.cmdline()):
+            raise InvalidState(
+                f"{where} is served by process {pid}, which is not `labtrack serve` (a notebook "
+                "serving in the background, say): stop it there (server.stop())"
+            )
+        process.terminate()
+        process.wait(timeout)
+    except psutil.NoSuchProcess:
+        pass  # it exited meanwhile
+    except psutil.AccessDenied:
+        raise InvalidState(f"{where}: not allowed to stop process {pid}") from None
+    except psutil.TimeoutExpired:
+        raise InvalidState(f"{where}: process {pid} did not exit within {timeout:g} s") from None
+    return d.get_deployment(client, name)

@@ -21,16 +21,29 @@ STARTUP_TIMEOUT_SECONDS = 60.0
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, reporting when it is ready."""
+    """uvicorn's server, reporting when it is ready and when it has shut down."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]):
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[], None],
+        on_shutdown: Callable[[], None] | None = None,
+    ):
         super().__init__(config)
         self._on_started = on_started
+        self._on_shutdown = on_shutdown
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)
         if self.started:
             self._on_started()
+
+    async def shutdown(self, sockets=None) -> None:
+        await super().shutdown(sockets)
+        # Here, not after run() returns: uvicorn raises a SIGTERM it caught again once it has
+        # shut down, which ends the process before any code after run() could run.
+        if self._on_shutdown is not None:
+            self._on_shutdown()
 
 
 class ModelServer:
@@ -41,8 +54,17 @@ class ModelServer:
     ...     httpx.post(f"{server.url}/invocations", json={"inputs": [[5.1, 3.5, 1.4, 0.2]]})
     """
 
-    def __init__(self, server: _Server, stopped: threading.Event, url: str):
+    def __init__(
+        self,
+        server: _Server,
+        stopped: threading.Event,
+        url: str,
+        on_stop: Callable[[], None] | None = None,
+    ):
         self._server = server
+        self._on_stop = on_stop  # run once, after the server has stopped (a deployment's end)
+        # The deployment's record (labtrack.deployments.record.DeploymentRun), if any.
+        self.deployment = None
         # Set by the serving thread when it has closed its socket. Waiting on it, not on
         # Thread.join: a KeyboardInterrupt inside join() can leave the thread looking
         # finished while it still serves (CPython bpo-45274).
@@ -63,8 +85,13 @@ class ModelServer:
             self.stop()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving (requests in flight are answered first), then end the deployment's
+        record, if the server has one."""
         self._server.should_exit = True
         self._stopped.wait(timeout)
+        on_stop, self._on_stop = self._on_stop, None
+        if on_stop is not None:
+            on_stop()
 
     def __enter__(self) -> ModelServer:
         return self
@@ -93,15 +120,20 @@ def url_of(sock: socket.socket) -> str:
 
 
 def run_foreground(
-    app, sock: socket.socket, log_level: str, on_started: Callable[[], None]
+    app,
+    sock: socket.socket,
+    log_level: str,
+    on_started: Callable[[], None],
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted. From a plain process uvicorn runs on this thread and handles
-    Ctrl+C and SIGTERM; inside a running event loop (a Jupyter kernel) it cannot start its
-    own, so it runs on a thread while this one waits for the interrupt."""
+    """Serve until interrupted, then call ``on_stop``. From a plain process uvicorn runs on
+    this thread and handles Ctrl+C and SIGTERM; inside a running event loop (a Jupyter
+    kernel) it cannot start its own, so it runs on a thread while this one waits for the
+    interrupt."""
     if not _event_loop_running():
-        _Server(_config(app, log_level), on_started).run(sockets=[sock])
+        _Server(_config(app, log_level), on_started, on_stop).run(sockets=[sock])
         return
-    handle = run_in_background(app, sock, log_level)
+    handle = run_in_background(app, sock, log_level, on_stop)
     on_started()
     handle.wait()
 
@@ -116,8 +148,11 @@ def _event_loop_running() -> bool:
     return True
 
 
-def run_in_background(app, sock: socket.socket, log_level: str) -> ModelServer:
-    """Serve from a daemon thread; returns once the server accepts requests."""
+def run_in_background(
+    app, sock: socket.socket, log_level: str, on_stop: Callable[[], None] | None = None
+) -> ModelServer:
+    """Serve from a daemon thread; returns once the server accepts requests. ``on_stop``
+    runs once the returned handle has stopped the server."""
     ready, stopped = threading.Event(), threading.Event()
     failures: list[BaseException] = []
     server = _Server(_config(app, log_level), ready.set)
@@ -140,7 +175,7 @@ def run_in_background(app, sock: socket.socket, log_level: str) -> ModelServer:
         sock.close()
         reason = f": {failures[0]!r}" if failures else ""
         raise LabtrackError(f"the model server did not start{reason}")
-    return ModelServer(server, stopped, url)
+    return ModelServer(server, stopped, url, on_stop)
 
 
 def _config(app, log_level: str) -> uvicorn.Config:

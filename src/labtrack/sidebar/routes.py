@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from labtrack.sidebar import alerts, notes, pipelines, registry, tracking
+from labtrack.sidebar import alerts, deployments, notes, pipelines, registry, tracking
 
 _SEGMENT = r"([^/]+)"  # one URL-encoded path segment (a model name may hold any character)
 
@@ -11,6 +11,8 @@ ROUTES = [
     (r"stamp", tracking.StampHandler),
     (r"alerts", alerts.AlertsHandler),
     (r"pipelines", pipelines.PipelinesHandler),
+    (r"deployments", deployments.DeploymentsHandler),
+    (rf"deployments/{_SEGMENT}/stop", deployments.StopDeploymentHandler),
     (r"experiments", tracking.ExperimentsHandler),
     (rf"experiments/{_SEGMENT}/runs", tracking.RunsHandler),
     (rf"runs/{_SEGMENT}", tracking.RunHandler),
