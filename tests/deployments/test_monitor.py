@@ -19,6 +19,7 @@ from labtrack.deployments.monitor import HANDLED_TAG, Monitor
 from labtrack.deployments.predictions import PredictionLog, log_feedback, read_predictions
 from labtrack.deployments.record import start_deployment
 from labtrack.errors import InvalidParameter, NotFound
+from labtrack.widgets.monitor import MonitorChart
 
 from ..tracking.test_alerts import hook  # noqa: F401 (the webhook fixture)
 from ..waiting import wait_until
@@ -116,11 +117,11 @@ def test_the_shift_is_found_from_its_window_on_in_x_only_and_logged(deployment, 
     assert all(psi_x[s] > 0.3 for s in steps[SHIFT:])
     assert all(psi_x[s] < 0.3 for s in steps[:SHIFT])
 
-    # What the chart draws: a series per feature, the thresholds.
-    series = result.series()
-    assert (series["psi_threshold"], series["p_value"], series["window_ms"]) == (0.3, 0.01, 1000)
-    assert [point[0] for point in series["features"]["x"]] == [s * 1000 for s in steps]
-    assert [point[3] for point in series["features"]["x"]] == [False, False, True, True]
+    # Displayed, it is the chart widget, drawn from these windows and thresholds.
+    assert "<td>DRIFT</td>" in result._repr_mimebundle_()[0]["text/html"]  # (no kernel here)
+    chart = MonitorChart(result)
+    assert (chart.psi_threshold, chart.p_threshold, chart.window_ms) == (0.3, 0.01, 1000)
+    assert chart.drifted_windows() == [(s * 1000, ["x"]) for s in steps[SHIFT:]]
 
     # A second look logs nothing new: the same steps, not a second point at each.
     lt.monitor("iris", reference_frame(), window=WINDOW, psi_threshold=0.3, alert=False)
@@ -254,7 +255,7 @@ def test_no_predictions_yet_is_an_empty_monitor(deployment):
     result = lt.monitor("iris", reference_frame(), alert=True)
     assert result.windows.empty and result.accuracy.empty
     assert result.drifted_windows().empty and result.new_drifts == []
-    assert result.series()["features"] == {}
+    assert "0 windows" in repr(result)
 
 
 def test_labtrack_monitor_prints_the_table_and_the_drifted_windows(

@@ -74,33 +74,11 @@ class Monitor:
         grouped = drifted.groupby("window_start", sort=True)["feature"]
         return grouped.apply(lambda names: sorted(names)).reset_index(name="features")
 
-    def series(self) -> dict:
-        """What the chart draws, JSON-ready: per feature a list of ``[window_start ms, psi,
-        p_value, drifted]``, the accuracy as ``[window_start ms, accuracy, n]``, and the
-        thresholds."""
-        features: dict[str, list] = {}
-        for row in self.windows.itertuples(index=False):
-            features.setdefault(row.feature, []).append(
-                [_ms(row.window_start), _number(row.psi), _number(row.p_value), bool(row.drifted)]
-            )
-        accuracy = [
-            [_ms(row.window_start), _number(row.accuracy), int(row.n)]
-            for row in self.accuracy.itertuples(index=False)
-        ]
-        return {
-            "deployment": self.deployment,
-            "window_ms": int(self.window.value // 1_000_000),
-            "psi_threshold": self.psi_threshold,
-            "p_value": self.p_value,
-            "features": features,
-            "accuracy": accuracy,
-        }
-
     def _repr_mimebundle_(self, include=None, exclude=None):
         try:
             from labtrack.widgets.monitor import MonitorChart
         except ImportError:  # the widgets' dependencies are not installed: the table
-            return {"text/plain": repr(self), "text/html": self.windows.to_html(index=False)}
+            return {"text/plain": repr(self), "text/html": self.windows.to_html(index=False)}, {}
         return MonitorChart(self)._repr_mimebundle_(include=include, exclude=exclude)
 
     def __repr__(self) -> str:
@@ -114,12 +92,6 @@ class Monitor:
 
 def _ms(timestamp: pd.Timestamp) -> int:
     return int(timestamp.value // 1_000_000)
-
-
-def _number(value: float) -> float | None:
-    import math
-
-    return None if value is None or math.isnan(value) else float(value)
 
 
 def monitor(
