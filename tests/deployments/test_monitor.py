@@ -9,13 +9,14 @@ import textwrap
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
 import labtrack as lt
 from labtrack.cli import main
-from labtrack.deployments.monitor import HANDLED_TAG, Monitor
+from labtrack.deployments.monitor import HANDLED_TAG, Monitor, metric_key
 from labtrack.deployments.predictions import PredictionLog, log_feedback, read_predictions
 from labtrack.deployments.record import start_deployment
 from labtrack.errors import InvalidParameter, NotFound
@@ -279,3 +280,61 @@ def test_labtrack_monitor_prints_the_table_and_the_drifted_windows(
 def test_labtrack_monitor_of_an_unknown_deployment_says_so(tracking_uri, capsys):
     assert main(["monitor", "nope", "--reference", "x.csv"]) == 2
     assert "no deployment named 'nope'" in capsys.readouterr().err
+
+
+def test_a_served_deployment_is_monitored_against_the_data_its_model_was_trained_on(
+    tmp_path, tracking_uri, iris, iris_classifier
+):
+    X, y = iris
+    path = tmp_path / "train.parquet"
+    X.to_parquet(path)
+    with lt.start_run():
+        lt.log_input(lt.data.from_pandas(X, source=str(path), name="iris"), context="training")
+        lt.log_model(iris_classifier, "model", input_example=X[:3], registered_model_name="iris")
+    # Production sees longer petals than training did; the other features are as trained.
+    rows = X.sample(60, random_state=0)
+    rows["petal length (cm)"] += 3.0
+    with lt.serve(
+        "models:/iris/1", port=0, background=True, deployment="iris-prod", log_predictions=True
+    ) as server:
+        ids = []
+        for index in range(len(rows)):
+            response = httpx.post(
+                f"{server.url}/invocations",
+                json={"dataframe_records": rows.iloc[[index]].to_dict(orient="records")},
+                timeout=30,
+            )
+            ids.append(response.headers["X-Request-Id"])
+        labels = [
+            {"request_id": i, "label": int(y[r])} for i, r in zip(ids, rows.index, strict=True)
+        ]
+        answer = httpx.post(f"{server.url}/feedback", json=labels[:40], timeout=30)
+        assert answer.status_code == 200
+
+    result = lt.monitor("iris-prod", window="1h")  # reference: the training run's dataset
+
+    drifted = result.windows[result.windows["drifted"]]
+    assert set(drifted["feature"]) == {"petal length (cm)"}
+    assert result.windows.groupby("window_start")["drifted"].any().all()  # each window
+    assert result.windows["n"].groupby(result.windows["feature"]).sum().to_dict() == {
+        **{feature: 60 for feature in X.columns},
+        "prediction": 60,
+    }
+    assert result.accuracy["n"].sum() == 40
+    assert len(lt.search_alerts(run_ids=[result.run_id])) == len(result.new_drifts) >= 1
+
+
+@pytest.mark.parametrize(
+    ("feature", "key"),
+    [
+        ("x", "drift/psi/x"),
+        ("petal length (cm)", "drift/psi/petal length _cm_"),  # a name metrics cannot hold
+        ("..", "drift/psi/_"),
+        ("prediction", "drift/prediction_psi"),
+        ("prediction.proba", "drift/prediction_psi/proba"),
+    ],
+)
+def test_every_feature_name_gives_a_valid_metric_name(feature, key):
+    from labtrack.tracking.validation import validate_key
+
+    assert metric_key("psi", feature) == key == validate_key(key)

@@ -13,6 +13,7 @@ when drift is found: the loop of continuous training.
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,13 +326,24 @@ def _read_table_file(path: str) -> pd.DataFrame:
     raise InvalidParameter(f"reference: {path!r} is not a .parquet, .csv or .json table")
 
 
-def _metric_key(kind: str, feature: str) -> str:
+# What a metric name may not hold (labtrack.tracking.validation's rule, MLflow's): a feature
+# such as "petal length (cm)" is logged as drift/psi/petal length _cm_.
+_NOT_IN_KEYS = re.compile(r"[^\w\-. /:]")
+
+
+def metric_key(kind: str, feature: str) -> str:
+    """The metric of a feature's ``kind`` (``psi`` or ``p_value``): ``drift/<kind>/<feature>``,
+    or ``drift/prediction_<kind>`` for the prediction (``.../<output>`` for one of several);
+    characters a metric name cannot hold become ``_``, and so does a ``..`` path part."""
     from labtrack.deployments.drift import PREDICTION
 
     if feature == PREDICTION or feature.startswith(PREDICTION + "."):
         suffix = feature[len(PREDICTION) :].replace(".", "/")  # "" or "/<output>"
-        return f"drift/prediction_{kind}{suffix}"
-    return f"drift/{kind}/{feature}"
+        key = f"drift/prediction_{kind}{suffix}"
+    else:
+        key = f"drift/{kind}/{feature}"
+    parts = _NOT_IN_KEYS.sub("_", key).split("/")
+    return "/".join("_" if part.strip(".") == "" and part else part for part in parts)
 
 
 def _log_metrics(client: TrackingClient, result: Monitor) -> None:
@@ -344,7 +356,7 @@ def _log_metrics(client: TrackingClient, result: Monitor) -> None:
         step = _ms(row.window_start) // 1000
         for kind, value in (("psi", row.psi), ("p_value", row.p_value)):
             if value == value:  # NaN for an empty side: nothing to log
-                wanted.setdefault(_metric_key(kind, row.feature), {})[step] = float(value)
+                wanted.setdefault(metric_key(kind, row.feature), {})[step] = float(value)
     for row in result.accuracy.itertuples(index=False):
         wanted.setdefault("live/accuracy", {})[_ms(row.window_start) // 1000] = float(row.accuracy)
     now = int(time.time() * 1000)
@@ -420,4 +432,4 @@ def _text(result: Monitor, window_start: pd.Timestamp, features: list[str]) -> s
     return text[:9000]  # an alert's text holds 10,000 characters; the pipeline note follows
 
 
-__all__ = ["Monitor", "compute", "load_on_drift", "load_reference", "monitor"]
+__all__ = ["Monitor", "compute", "load_on_drift", "load_reference", "metric_key", "monitor"]
