@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from labtrack.entities import Alert
     from labtrack.tracking.client import TrackingClient
 
-# The windows whose drift was alerted on (ms since the epoch, comma-separated), so that a
-# second lt.monitor call does not alert on them again. The newest are kept: a tag holds 8000
-# characters, 500 windows of 14.
+# The drifted windows already handled (alerted on, or on_drift run for), as ms since the
+# epoch, comma-separated: a second lt.monitor call neither alerts on them again nor reruns the
+# pipeline. On the deployment run, so every process and store sees it. The newest are kept:
+# a tag holds 8000 characters, 500 windows of 14.
 HANDLED_TAG = "labtrack.monitor.drifted_windows"
 MAX_HANDLED = 500
 READ_SUFFIXES = (".parquet", ".pq", ".csv", ".json")
