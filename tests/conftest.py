@@ -118,6 +118,30 @@ def iris_classifier(iris):
     return LogisticRegression(max_iter=500).fit(X, y)
 
 
+# Fixtures that put a test's store on LABTRACK_TEST_POSTGRES when it is set.
+_STORE_FIXTURES = {"tracking_uri", "server", "shared_server"}
+
+
+def _on_the_test_store(item) -> bool:
+    """Whether a test runs on the store LABTRACK_TEST_POSTGRES names: through a store fixture,
+    by its ``store`` mark, or as a tracking-server test (each talks to a server on a store)."""
+    path = str(item.path).replace("\\", "/")
+    return (
+        bool(_STORE_FIXTURES & set(getattr(item, "fixturenames", ())))
+        or item.get_closest_marker("store") is not None
+        or "/tests/tracking_server/" in path
+    )
+
+
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: they are the slowest, and a JupyterLab server outlives each test."""
+    """Browser tests last: they are the slowest, and a JupyterLab server outlives each test.
+
+    With ``LABTRACK_TEST_STORE_PASS=1`` (.ci/run's PostgreSQL pass) only the tests that run
+    on the test store are kept: the others ran in the first pass, and would run the same."""
+    if os.environ.get("LABTRACK_TEST_STORE_PASS") == "1":
+        kept = [item for item in items if _on_the_test_store(item)]
+        dropped = [item for item in items if not _on_the_test_store(item)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
     items.sort(key=lambda item: "/e2e/" in str(item.path).replace("\\", "/"))

@@ -86,6 +86,7 @@ def test_a_search_reads_inputs_once_for_all_its_runs(tracking_uri, with_datasets
     assert statements.reading("run_input_tags") == (1 if with_datasets else 0)
 
 
+@pytest.mark.store  # its server's store
 def test_searched_runs_carry_their_inputs_over_http(tmp_path):
     server = start_server(tmp_path)
     try:

@@ -5,6 +5,7 @@ client, listed and read back the same way."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import labtrack as lt
 from labtrack.tracking.media import list_media, read_media
@@ -41,6 +42,7 @@ def test_media_in_a_bucket(client, bucket, s3_client):  # noqa: F811
     assert any(o["Key"].endswith("/artifacts/histograms/w/step_1.json") for o in listing)
 
 
+@pytest.mark.store  # its server's store
 def test_media_through_labtrack_server(tmp_path):
     server = start_server(tmp_path)
     try:

@@ -17,6 +17,8 @@ from ..conftest import _new_postgres_database
 from ..tracking_server.conftest import start_server, stop_server
 from .helpers import fill, snapshot
 
+pytestmark = pytest.mark.store  # their second store is on LABTRACK_TEST_POSTGRES when set
+
 
 def sqlite_uri(tmp_path, name: str) -> str:
     return f"sqlite:///{tmp_path / name / 'labtrack.db'}"
