@@ -47,7 +47,8 @@ describe("monitorFigure", () => {
     const x = s.features[0]!;
     expect(psi[0]!.x).toEqual(x.window_start.map((start) => start + HOUR / 2));
     expect(psi[0]!.y).toEqual(x.psi);
-    expect(psi[0]!.line!.color).toBe(featureColor("x"));
+    expect(psi.map((t) => t.line!.color)).toEqual([0, 1, 2].map(featureColor));
+    expect(new Set(Array.from({ length: 9 }, (_, i) => featureColor(i))).size).toBe(9); // all differ
     expect(psi[2]!.line!.dash).toBe("dot");
     const p = traces(figure).filter((t) => t.yaxis === "y2" && t.name === "x")[0]!;
     expect(p.y[3]).toBeCloseTo(1e-9);

@@ -4,10 +4,9 @@
 // where labels came back. Windows where a feature drifted are shaded across every row and their
 // points marked.
 
-import { runColor } from "../shared/colors";
 import { plotlyText } from "../shared/dom";
 import { formatCount } from "../shared/format";
-import { type Theme, themeAxis, themeLayout } from "../shared/theme";
+import { COLORWAY, type Theme, themeAxis, themeLayout } from "../shared/theme";
 import type { Figure } from "../shared/types";
 
 /** src/labtrack/widgets/monitor.py's MonitorFeature. */
@@ -49,9 +48,13 @@ export function isPrediction(feature: string): boolean {
   return feature === PREDICTION || feature.startsWith(`${PREDICTION}.`);
 }
 
-/** The color of a feature's lines: the same hash of its name as a run's or group's colour. */
-export function featureColor(feature: string): string {
-  return runColor(`feature:${feature}`);
+// The features' colours: the theme's colorway in order (a chart's few features must differ, which
+// hashing names into it does not promise), without its red, which marks drift.
+const FEATURE_COLORS = COLORWAY.filter((c) => c !== "#d62728");
+
+/** The colour of the `index`-th feature's lines. */
+export function featureColor(index: number): string {
+  return FEATURE_COLORS[index % FEATURE_COLORS.length] as string;
 }
 
 /** Window starts where some feature drifted, ascending, with the features that did. */
@@ -90,8 +93,8 @@ export function monitorFigure(state: MonitorState, theme: Theme): Figure | null 
   const rows = hasAccuracy(state) ? 3 : 2;
   const half = state.window_ms / 2;
   const data: Record<string, unknown>[] = [];
-  for (const f of state.features) {
-    const color = featureColor(f.feature);
+  for (const [index, f] of state.features.entries()) {
+    const color = featureColor(index);
     const prediction = isPrediction(f.feature);
     // Points sit at the middle of their window, so the shading of a drifted window is around them.
     const x = f.window_start.map((s) => s + half);
