@@ -54,7 +54,7 @@ def start_server(model_uri: str, store: str, name: str, extra: list[str], log: P
     command = [sys.executable, "-m", "labtrack.cli", "serve", model_uri, "--port", str(port)]
     environment = {
         **os.environ,
-        "PYTHONPATH": str(SRC),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")])),
         "LABTRACK_TRACKING_URI": store,
     }
     process = subprocess.Popen(

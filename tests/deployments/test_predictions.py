@@ -240,6 +240,8 @@ def test_record_never_raises_into_the_request(client):
         assert log.record("ragged", one_row(1.0), [[1, 2], [3]], 1.0)
         log.flush()  # a file of its own: next to numbers, lists would be written as text
         assert log.record("mixed", pd.DataFrame({"x": [1, "a"]}), [None, 2], None)
+        assert log.record("empty", pd.DataFrame({"x": []}), [], 1.0)  # no row to write
+    assert (log.buffered_rows, log.written_rows, log.failed_rows) == (0, 3, 0)
     frame = read_predictions(client, run_id).set_index("request_id")
     # one row, an output that is not one per row: the row keeps it whole
     assert [list(part) for part in frame.loc["ragged", "prediction"]] == [[1, 2], [3]]

@@ -46,6 +46,9 @@ PREDICTION_COLUMN = "prediction"
 # Request ids a label can name: whatever X-Request-Id a server handed out, within reason.
 _MAX_REQUEST_ID = 200
 _HOUR_MS = 3_600_000
+# The background thread turns the buffered requests into Arrow this often, this many at a time.
+_CONVERT_SECONDS = 0.1
+_STEP = 16
 # Remote stores answer one file at a time; a few at once hide their round trips.
 _READ_THREADS = 8
 
@@ -118,7 +121,8 @@ class PredictionLog:
         self._lock = threading.Lock()  # the buffer and the counters
         self._write_lock = threading.Lock()  # one writer at a time: the thread or flush()
         self._buffer: list[_Sample] = []
-        self._buffered_rows = 0
+        self._tables: dict[int, list] = {}  # converted, not yet written: Arrow tables by hour
+        self._buffered_rows = 0  # rows not written yet, in _buffer or _tables
         self._dropped_rows = 0
         self._failed_rows = 0
         self._written_rows = 0
@@ -231,38 +235,92 @@ class PredictionLog:
         self.close()
 
     def _run(self) -> None:
+        next_write = time.monotonic() + self.flush_seconds
         while not self._closed:
-            self._wake.wait(self.flush_seconds)
+            self._wake.wait(min(_CONVERT_SECONDS, max(0.0, next_write - time.monotonic())))
             self._wake.clear()
             if self._closed:
                 return  # close() writes the rest
-            self._write_pending()
+            try:
+                with self._write_lock:
+                    self._convert()
+                    if time.monotonic() >= next_write or self._buffered_rows >= self.flush_rows:
+                        next_write = time.monotonic() + self.flush_seconds
+                        self._write()
+            except Exception:  # never let the thread die: the next round tries again
+                logger.exception("the prediction log of run %s failed", self.run_id)
 
     def _write_pending(self) -> None:
         with self._write_lock:
-            with self._lock:
-                samples, self._buffer = self._buffer, []
-                self._buffered_rows = 0
-            if not samples:
-                return
-            for hour, group in _by_hour(samples):
-                rows = sum(sample.rows for sample in group)
+            self._convert()
+            self._write()
+
+    def _convert(self) -> None:
+        """Turn the buffered requests into Arrow tables, a few at a time with the GIL let go
+        in between (the server's threads wait at most one step for it). Done every
+        ``_CONVERT_SECONDS``, so the requests' objects die young: held until the write,
+        thousands of DataFrames made the collector's full passes (which hold the GIL for
+        tens of milliseconds) far more frequent in the server."""
+        with self._lock:
+            samples, self._buffer = self._buffer, []
+        for start in range(0, len(samples), _STEP):
+            step = samples[start : start + _STEP]
+            for hour, group in _by_hour(step):
                 try:
-                    data = _parquet_bytes(_predictions_table(group))
-                    self._repository.write_bytes(_part_path(PREDICTIONS_FOLDER, hour), data)
+                    table = _predictions_table(group)
+                except Exception:  # one odd request: keep the others of the step
+                    table = None
+                if table is not None:
+                    self._keep(hour, table, group)
+                    continue
+                for sample in group:
+                    try:
+                        self._keep(hour, _predictions_table([sample]), [sample])
+                    except Exception:
+                        logger.debug("a logged request could not be converted", exc_info=True)
+                        self._count(failed=sample.rows)
+            time.sleep(0)  # lets a waiting request thread take the GIL now
+
+    def _keep(self, hour: int, table, samples: list[_Sample]) -> None:
+        self._tables.setdefault(hour, []).append(table)
+        counted = sum(sample.rows for sample in samples)
+        if table.num_rows != counted:  # an empty request counted as one row, say
+            with self._lock:
+                self._buffered_rows += table.num_rows - counted
+
+    def _write(self) -> None:
+        """Write the converted tables: one Parquet file per hour (per table, where their
+        columns' types cannot be unified)."""
+        import pyarrow as pa
+
+        tables, self._tables = self._tables, {}
+        for hour, parts in sorted(tables.items()):
+            try:
+                files = [pa.concat_tables(parts, promote_options="permissive")]
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                files = parts
+            for table in files:
+                try:
+                    self._repository.write_bytes(
+                        _part_path(PREDICTIONS_FOLDER, hour), _parquet_bytes(table)
+                    )
                 except Exception as error:  # the store is away: count the loss, keep serving
                     logger.warning(
                         "%d logged predictions of run %s could not be written: %s",
-                        rows,
+                        table.num_rows,
                         self.run_id,
                         error,
                     )
-                    with self._lock:
-                        self._failed_rows += rows
+                    self._count(failed=table.num_rows)
                 else:
-                    with self._lock:
-                        self._written_rows += rows
-                        self._files += 1
+                    self._count(written=table.num_rows)
+
+    def _count(self, written: int = 0, failed: int = 0) -> None:
+        with self._lock:
+            self._buffered_rows -= written + failed
+            self._written_rows += written
+            self._failed_rows += failed
+            self._files += 1 if written else 0
 
 
 # -- feedback -----------------------------------------------------------------------------
