@@ -12,6 +12,7 @@ import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -440,3 +441,34 @@ def test_through_labtrack_server_the_artifact_proxy_holds_them(tmp_path):
         assert any(stored.rglob("predictions/date=*/hour=*/part-*.parquet"))
     finally:
         stop_server(server)
+
+
+def test_a_server_keeps_answering_while_its_predictions_cannot_be_stored(
+    client, iris, iris_classifier
+):
+    X, _ = iris
+    info = lt.log_model(iris_classifier, "model", input_example=X[:3])
+    lt.end_run()
+    rows = {"dataframe_records": X[:2].to_dict(orient="records")}
+    expected = iris_classifier.predict(X[:2]).tolist()
+    with lt.serve(
+        info.model_uri, port=0, background=True, deployment="fragile", log_predictions=True
+    ) as server:
+        log = server.deployment.prediction_log
+        folder = Path(repository_of(client, server.deployment.run_id).uri_of())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.write_text("the store went away")  # a file: no write gets past it, even as root
+        answer = httpx.post(f"{server.url}/invocations", json=rows, timeout=30)
+        assert answer.status_code == 200 and answer.json()["predictions"] == expected
+        wait_until(lambda: log.buffered_rows == 2, 15, "the request to be recorded")
+        log.flush()
+        assert (log.failed_rows, log.written_rows) == (2, 0)
+        folder.unlink()
+        folder.mkdir()
+        answer = httpx.post(f"{server.url}/invocations", json=rows, timeout=30)
+        assert answer.status_code == 200 and answer.json()["predictions"] == expected
+        kept = answer.headers["X-Request-Id"]
+        wait_until(lambda: log.buffered_rows == 2, 15, "the next request to be recorded")
+    assert (log.failed_rows, log.written_rows) == (2, 2)
+    assert read_predictions(client, server.deployment.run_id)["request_id"].tolist() == [kept] * 2
