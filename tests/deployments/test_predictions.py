@@ -472,3 +472,14 @@ def test_a_server_keeps_answering_while_its_predictions_cannot_be_stored(
         wait_until(lambda: log.buffered_rows == 2, 15, "the next request to be recorded")
     assert (log.failed_rows, log.written_rows) == (2, 2)
     assert read_predictions(client, server.deployment.run_id)["request_id"].tolist() == [kept] * 2
+
+
+def test_columns_whose_types_differ_between_batches_are_written_apart(client):
+    run_id = new_run(client)
+    with PredictionLog(client, run_id, flush_seconds=3600) as log:
+        for index in range(16):  # one conversion step, then a step where x is text
+            log.record(f"n{index}", pd.DataFrame({"x": [index]}), [0], 1.0)
+        log.record("text", pd.DataFrame({"x": ["a"]}), [0], 1.0)
+    assert (log.written_rows, log.files_written, log.failed_rows) == (17, 2, 0)
+    frame = read_predictions(client, run_id).set_index("request_id")
+    assert frame.loc["text", "input.x"] == "a" and frame.loc["n3", "input.x"] == 3

@@ -297,7 +297,7 @@ class PredictionLog:
         for hour, parts in sorted(tables.items()):
             try:
                 files = [pa.concat_tables(parts, promote_options="permissive")]
-            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            except Exception:  # types that cannot be unified: a file each, nothing lost
                 files = parts
             for table in files:
                 try:
