@@ -49,7 +49,7 @@ _HOUR_MS = 3_600_000
 # The background thread turns the buffered requests into Arrow this often, this many at a time.
 _CONVERT_SECONDS = 0.1
 _STEP = 16
-# Remote stores answer one file at a time; a few at once hide their round trips.
+# Files read at once by read_predictions (remote stores answer one at a time).
 _READ_THREADS = 8
 
 __all__ = [
@@ -550,22 +550,30 @@ def _hour_number(entry, day_number: int) -> int | None:
 
 
 def _read_frames(repository: ArtifactRepository, files: list[str], empty: dict) -> pd.DataFrame:
+    """The files as one DataFrame: read as Arrow tables (a few at once: pyarrow lets the GIL
+    go, and remote stores answer one file at a time) and turned into pandas once, at half
+    the cost of a ``pd.read_parquet`` per file (an hour holds hundreds of them)."""
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     if not files:
         return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in empty.items()})
 
-    def read(path: str) -> pd.DataFrame:
-        return pd.read_parquet(io.BytesIO(repository.read_bytes(path)))
+    def read(path: str):
+        return pq.read_table(io.BytesIO(repository.read_bytes(path)))
 
-    if repository.is_local or len(files) == 1:
-        frames = [read(path) for path in files]
+    if len(files) == 1:
+        tables = [read(files[0])]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(min(_READ_THREADS, len(files))) as pool:
-            frames = list(pool.map(read, files))
-    return pd.concat(frames, ignore_index=True)
+            tables = list(pool.map(read, files))
+    try:
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    except Exception:  # a column typed differently in two files: pandas makes it objects
+        return pd.concat([table.to_pandas() for table in tables], ignore_index=True)
 
 
 # -- building the files -------------------------------------------------------------------
