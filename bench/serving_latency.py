@@ -101,8 +101,8 @@ def main() -> int:
     import pandas as pd
 
     import labtrack as lt
-    from labtrack.deployments import get_deployment
-    from labtrack.deployments.predictions import read_predictions
+    from labtrack.production import get_deployment
+    from labtrack.production.predictions import read_predictions
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)

@@ -10,7 +10,7 @@ import { h, replaceChildren } from "../shared/dom";
 import { formatCount, formatRelativeTime } from "../shared/format";
 import { coalesce } from "../shared/schedule";
 
-/** One entry of `GET labtrack/api/deployments`: labtrack.deployments.Deployment's fields. */
+/** One entry of `GET labtrack/api/deployments`: labtrack.production.Deployment's fields. */
 export interface Deployment {
   name: string;
   status: "RUNNING" | "STOPPED" | "FAILED";

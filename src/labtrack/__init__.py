@@ -105,12 +105,12 @@ _LAZY = {
     "search_model_versions": ("labtrack.registry", "search_model_versions"),
     "set_model_version_tag": ("labtrack.registry", "set_model_version_tag"),
     "serve": ("labtrack.serving", "serve"),
-    # The package, callable: lt.deployments() is its table, lt.deployments.get_deployment...
-    "deployments": ("labtrack.deployments", None),
+    # Models in production: every deployment as a table (pandas loads when it is called).
+    "deployments": ("labtrack.production", "deployments"),
     # Drift and live accuracy of a deployment (pandas and scipy load when it runs).
-    "monitor": ("labtrack.deployments.monitor", "monitor"),
+    "monitor": ("labtrack.production.monitor", "monitor"),
     # Ground truth for a deployment's logged predictions (pandas and pyarrow load then).
-    "log_feedback": ("labtrack.deployments.predictions", "log_deployment_feedback"),
+    "log_feedback": ("labtrack.production.predictions", "log_deployment_feedback"),
     # Projects: parameterized notebook / MLproject runs and sweeps.
     "run": ("labtrack.projects", "run"),
     # Tables (pandas) and model evaluation (scikit-learn): loaded on first use.

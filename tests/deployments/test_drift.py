@@ -1,4 +1,4 @@
-"""Drift per window and feature (labtrack.deployments.drift), on synthetic streams whose
+"""Drift per window and feature (labtrack.production.drift), on synthetic streams whose
 distribution shifts at a known moment."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labtrack.deployments import drift
 from labtrack.errors import InvalidParameter
+from labtrack.production import drift
 
 HOUR_MS = 3_600_000
 START_MS = 1_764_500_400_000  # 2025-11-30 11:00 UTC: on the hour

@@ -16,10 +16,10 @@ import pytest
 
 import labtrack as lt
 from labtrack.cli import main
-from labtrack.deployments.monitor import HANDLED_TAG, Monitor, metric_key
-from labtrack.deployments.predictions import PredictionLog, log_feedback, read_predictions
-from labtrack.deployments.record import start_deployment
 from labtrack.errors import InvalidParameter, NotFound
+from labtrack.production.monitor import HANDLED_TAG, Monitor, metric_key
+from labtrack.production.predictions import PredictionLog, log_feedback, read_predictions
+from labtrack.production.record import start_deployment
 from labtrack.widgets.monitor import MonitorChart
 
 from ..tracking.test_alerts import hook  # noqa: F401 (the webhook fixture)

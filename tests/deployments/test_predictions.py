@@ -19,14 +19,14 @@ import pyarrow.parquet as pq
 import pytest
 
 import labtrack as lt
-from labtrack.deployments.predictions import (
+from labtrack.errors import InvalidParameter, NotFound
+from labtrack.production.predictions import (
     PredictionLog,
     log_feedback,
     parse_feedback,
     read_feedback,
     read_predictions,
 )
-from labtrack.errors import InvalidParameter, NotFound
 
 from ..conftest_s3 import bucket, s3_client, s3_endpoint  # noqa: F401  (fixtures)
 from ..waiting import wait_until
@@ -369,7 +369,7 @@ def test_rows_still_buffered_at_exit_are_written(tracking_uri, tmp_path):
     run_id = new_run(client)
     script = f"""
         import pandas as pd, labtrack as lt
-        from labtrack.deployments.predictions import PredictionLog
+        from labtrack.production.predictions import PredictionLog
         lt.set_tracking_uri({tracking_uri!r})
         log = PredictionLog(lt.Client(), {run_id!r}, flush_seconds=3600)
         log.record("at-exit", pd.DataFrame({{"x": [1.0]}}), [1], 1.0)
@@ -380,7 +380,7 @@ def test_rows_still_buffered_at_exit_are_written(tracking_uri, tmp_path):
 
 
 def test_lt_log_feedback_goes_to_the_only_running_deployment(client):
-    from labtrack.deployments.record import start_deployment
+    from labtrack.production.record import start_deployment
 
     iris = start_deployment(
         "iris", "models:/iris/1", "http://127.0.0.1:1", client=client, start=False

@@ -59,7 +59,7 @@ print("deployed", deployment("iris-prod").requests)
 """
 
 MONITOR = r"""
-from labtrack.deployments.predictions import PredictionLog, log_feedback
+from labtrack.production.predictions import PredictionLog, log_feedback
 
 # Six past hours of traffic replayed into the canary's run; petal length shifts from hour 3.
 run_id = deployment("iris-canary").run_id

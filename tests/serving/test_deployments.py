@@ -13,11 +13,11 @@ import httpx
 import pytest
 
 import labtrack as lt
-from labtrack import deployments as d
-from labtrack.deployments.follow import registry_tag
-from labtrack.deployments.predictions import read_feedback, read_predictions
-from labtrack.deployments.record import is_labtrack_serve, stop_local
+from labtrack import production as d
 from labtrack.errors import InvalidParameter, InvalidState, NotFound
+from labtrack.production.follow import registry_tag
+from labtrack.production.predictions import read_feedback, read_predictions
+from labtrack.production.record import is_labtrack_serve, stop_local
 
 from ..waiting import wait_until
 from .test_cli import start_cli, wait_for_line

@@ -12,7 +12,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 import labtrack as lt
-from labtrack import deployments as d
+from labtrack import production as d
 
 from ..serving.test_cli import start_cli, wait_for_line
 

@@ -31,6 +31,7 @@ def _real_path(pattern: str, store: dict) -> list[str]:
         "models": "iris-svm",
         "versions": "1",
         "aliases": "champion",
+        "deployments": "iris-prod",
     }
     path = re.sub(r"(\w+)/\(\[\^/\]\+\)", lambda m: f"{m[1]}/{values[m[1]]}", pattern)
     return path.split("/")
@@ -131,6 +132,9 @@ async def test_numbers_beyond_64_bits_in_a_body_are_never_a_500(store, jp_fetch)
             )
         except HTTPClientError as error:
             reply = json.loads(error.response.body)
+            if pattern.startswith("deployments/"):  # no server runs here to stop: a clear 404
+                assert error.code == 404, (pattern, method, reply)  # (test_deployments stops one)
+                continue
             assert (error.code, "/aliases/" in pattern) == (400, True), (pattern, method, reply)
             assert "beyond the signed 64-bit range" in reply["message"], (pattern, method)
         else:

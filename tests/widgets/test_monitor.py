@@ -21,7 +21,7 @@ T0 = pd.Timestamp("2026-11-30 08:00", tz="UTC")
 
 @dataclass
 class FakeMonitor:
-    """What lt.monitor() returns, as far as the chart reads it (labtrack.deployments.monitor)."""
+    """What lt.monitor() returns, as far as the chart reads it (labtrack.production.monitor)."""
 
     windows: pd.DataFrame
     accuracy: pd.DataFrame
@@ -138,8 +138,8 @@ def test_state_matches_the_contract_and_the_front_end_fixture():
 
 
 def test_a_monitor_lt_monitor_computed_draws_its_shift_in_the_right_window():
-    from labtrack.deployments import drift
-    from labtrack.deployments.monitor import Monitor
+    from labtrack.production import drift
+    from labtrack.production.monitor import Monitor
 
     rng = np.random.default_rng(7)
     reference = pd.DataFrame({"x": rng.normal(0, 1, 2000), "colour": rng.choice(["r", "g"], 2000)})

@@ -41,7 +41,7 @@ def monitor(args: argparse.Namespace) -> int:
     """Compute and print the windows table, the accuracy, and the drifted windows."""
     import pandas as pd
 
-    from labtrack.deployments import monitor as monitoring
+    from labtrack.production import monitor as monitoring
     from labtrack.tracking.client import TrackingClient
 
     if args.tracking_uri:  # on_drift's pipeline logs to the current store

@@ -141,7 +141,7 @@ def list_deployments(args: argparse.Namespace) -> int:
     """Print the deployments as a table, newest first."""
     import pandas as pd
 
-    from labtrack.deployments import deployments
+    from labtrack.production import deployments
     from labtrack.tracking.client import TrackingClient
 
     _use_store(args)
@@ -158,7 +158,7 @@ def list_deployments(args: argparse.Namespace) -> int:
 
 def stop_deployment(args: argparse.Namespace) -> int:
     """Stop a deployment ``labtrack serve`` runs on this machine."""
-    from labtrack.deployments.record import stop_local
+    from labtrack.production.record import stop_local
     from labtrack.tracking.client import TrackingClient
 
     _use_store(args)

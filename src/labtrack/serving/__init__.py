@@ -8,7 +8,7 @@
 Or from a shell: ``labtrack serve models:/iris@champion --port 5001``.
 
 With a deployment name the server is recorded in the store while it serves (see
-``labtrack.deployments``): ``lt.serve("models:/iris@champion", deployment="iris-prod")``
+``labtrack.production``): ``lt.serve("models:/iris@champion", deployment="iris-prod")``
 lists it in ``lt.deployments()`` and the sidebar, follows the alias, and with
 ``log_predictions=True`` keeps (a sample of) its requests for ``lt.monitor``.
 """
@@ -98,8 +98,8 @@ def serve(
 
 def _check_deployment(deployment: str | None, log_predictions: bool, sample_rate: float) -> None:
     """Refuse options that do not go together before anything is loaded."""
-    from labtrack.deployments import validate_name
     from labtrack.errors import InvalidParameter
+    from labtrack.production import validate_name
 
     if deployment is not None:
         validate_name(deployment)
@@ -114,7 +114,7 @@ def _check_deployment(deployment: str | None, log_predictions: bool, sample_rate
 
 def _record(deployment: str, location, url: str, log_predictions: bool, sample_rate: float, swap):
     """The deployment's run, created (with its prediction log, if asked for)."""
-    from labtrack.deployments.record import start_deployment
+    from labtrack.production.record import start_deployment
 
     recorded = start_deployment(
         deployment,
@@ -128,7 +128,7 @@ def _record(deployment: str, location, url: str, log_predictions: bool, sample_r
         start=False,
     )
     if log_predictions:
-        from labtrack.deployments.predictions import PredictionLog
+        from labtrack.production.predictions import PredictionLog
 
         try:
             recorded.prediction_log = PredictionLog(

@@ -5,7 +5,7 @@
 * ``GET /health``, ``GET /ping``: 200 once the model is loaded (it is, before the server starts);
 * ``GET /version``: labtrack's version and the model served;
 * ``POST /feedback`` (a deployment's server only): true labels of earlier requests,
-  ``{"request_id": ..., "label": ...}`` or a list of them (``labtrack.deployments.predictions``).
+  ``{"request_id": ..., "label": ...}`` or a list of them (``labtrack.production.predictions``).
 
 Every answer of ``POST /invocations`` carries an ``X-Request-Id`` header: the client's own,
 if it sent a short token (letters, digits, ``.``, ``_``, ``:``, ``-``; at most 64), else a new
@@ -34,7 +34,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -55,7 +54,7 @@ from labtrack.serving.payload import (
 )
 
 if TYPE_CHECKING:
-    from labtrack.deployments.record import DeploymentRun
+    from labtrack.production.record import DeploymentRun
 
 logger = logging.getLogger("labtrack.serving")
 
@@ -180,10 +179,9 @@ def build_app(
             latency_ms = (time.perf_counter() - started) * 1000
             deployment.traffic.add(latency_ms, error=response.status_code >= 400)
             if logged and deployment.prediction_log is not None:
-                # After the answer has gone: the request does not wait on its logging.
-                response.background = BackgroundTask(
-                    deployment.prediction_log.record, rid, *logged, latency_ms
-                )
+                # A locked append that never blocks or raises: cheaper here than handing
+                # it to the thread pool after the answer (bench/serving_latency.py).
+                deployment.prediction_log.record(rid, *logged, latency_ms)
         return response
 
     async def answer(request: Request, logged: list[Any]) -> JSONResponse:
@@ -220,7 +218,7 @@ def build_app(
         return response
 
     async def feedback(request: Request) -> JSONResponse:
-        from labtrack.deployments.predictions import log_feedback, parse_feedback
+        from labtrack.production.predictions import log_feedback, parse_feedback
 
         try:
             body = await read_body(request)

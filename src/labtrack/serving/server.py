@@ -63,7 +63,7 @@ class ModelServer:
     ):
         self._server = server
         self._on_stop = on_stop  # run once, after the server has stopped (a deployment's end)
-        # The deployment's record (labtrack.deployments.record.DeploymentRun), if any.
+        # The deployment's record (labtrack.production.record.DeploymentRun), if any.
         self.deployment = None
         # Set by the serving thread when it has closed its socket. Waiting on it, not on
         # Thread.join: a KeyboardInterrupt inside join() can leave the thread looking
@@ -107,11 +107,15 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: a free one), or a clear error."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family)
+        sock = socket.create_server((host, port), family=family)
     except OSError as error:
         raise InvalidState(
             f"cannot listen on {host}:{port}: {error.strerror or error}; choose another port (port=0 picks a free one)"
         ) from None
+    # Accepted connections inherit it: without it each small answer waits ~40 ms for the
+    # client's delayed ACK (Nagle's algorithm).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def url_of(sock: socket.socket) -> str:

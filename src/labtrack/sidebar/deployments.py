@@ -11,15 +11,15 @@ from labtrack.sidebar.base import StoreHandler
 
 
 def listed(client) -> list[dict]:
-    """Every deployment (``labtrack.deployments.Deployment`` fields), newest first."""
-    from labtrack.deployments import list_deployments
+    """Every deployment (``labtrack.production.Deployment`` fields), newest first."""
+    from labtrack.production import list_deployments
 
     return [deployment.to_dict() for deployment in list_deployments(client)]
 
 
 class DeploymentsHandler(StoreHandler):
     """``GET deployments`` -> ``{"deployments": [...]}``: each deployment's newest run as
-    ``labtrack.deployments.Deployment`` (status RUNNING, STOPPED or FAILED; ``local`` when
+    ``labtrack.production.Deployment`` (status RUNNING, STOPPED or FAILED; ``local`` when
     it runs on this server's machine, where the panel offers to stop it)."""
 
     _track_activity = False  # polled: must not keep an idle server from culling
@@ -39,7 +39,8 @@ class StopDeploymentHandler(StoreHandler):
     @web.authenticated
     @authorized
     async def post(self, name: str):
-        from labtrack.deployments.record import stop_local
+        from labtrack.production.record import stop_local
 
+        self.json_body()  # takes none, but a body that is not a JSON object is refused (400)
         deployment = await self.call(stop_local, name)
         self.reply({"deployment": deployment.to_dict()})

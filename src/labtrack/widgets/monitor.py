@@ -6,7 +6,7 @@ their threshold; the windows where a feature drifted (PSI over its threshold and
 own) shaded and their points marked; and the live accuracy per window where labels came back.
 
 The state is built from a Monitor's ``windows`` and ``accuracy`` DataFrames and its thresholds
-(``labtrack.deployments.monitor``), so any object carrying those draws: the widget reads no store.
+(``labtrack.production.monitor``), so any object carrying those draws: the widget reads no store.
 """
 
 from __future__ import annotations

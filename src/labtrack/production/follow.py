@@ -16,9 +16,9 @@ from labtrack.errors import NotFound
 
 if TYPE_CHECKING:
     from labtrack.client import Client
-    from labtrack.deployments.record import DeploymentRun
+    from labtrack.production.record import DeploymentRun
 
-logger = logging.getLogger("labtrack.deployments")
+logger = logging.getLogger("labtrack.production")
 
 _ALIAS_URI = re.compile(r"models:/(?P<name>.+)@(?P<alias>[^@/]+)")
 

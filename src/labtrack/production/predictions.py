@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from labtrack.artifacts import ArtifactRepository
     from labtrack.tracking.client import TrackingClient
 
-logger = logging.getLogger("labtrack.deployments")
+logger = logging.getLogger("labtrack.production")
 
 PREDICTIONS_FOLDER = "predictions"
 FEEDBACK_FOLDER = "feedback"
@@ -397,12 +397,12 @@ def log_deployment_feedback(
     >>> lt.log_feedback(response.headers["X-Request-Id"], "setosa")  # doctest: +SKIP
     """
     pairs = _feedback_pairs(request_id, label)  # bad input fails before the store is asked
-    from labtrack import deployments
+    from labtrack import production
     from labtrack.tracking import state
 
     client = state.client()
     if deployment is None:
-        running = [d for d in deployments.list_deployments(client) if d.status == "RUNNING"]
+        running = [d for d in production.list_deployments(client) if d.status == "RUNNING"]
         if len(running) != 1:
             names = ", ".join(sorted(d.name for d in running)) or "none"
             raise InvalidParameter(
@@ -411,7 +411,7 @@ def log_deployment_feedback(
             )
         target = running[0]
     else:
-        target = deployments.get_deployment(client, deployment)
+        target = production.get_deployment(client, deployment)
     return log_feedback(client, target.run_id, pairs)
 
 

@@ -1,5 +1,6 @@
-"""Deployments: models served with ``labtrack serve --deployment NAME`` (or
-``lt.serve(..., deployment=NAME)``), recorded in the store as runs.
+"""A model in production: deployments (models served with ``labtrack serve --deployment
+NAME`` or ``lt.serve(..., deployment=NAME)``, recorded in the store as runs), the predictions
+they log (``predictions``), and their drift (``drift``, ``monitor``).
 
 A deployment is a run of the experiment ``Deployments`` named after it, one run per start
 of a server; the newest run of a name is the deployment. So it gets what runs have:
@@ -10,16 +11,11 @@ permissions, on every store, ``labtrack server`` included.
 >>> lt.deployments()                                                    # doctest: +SKIP
      name   status              model_uri model_name model_version  ...  requests  local
 0  iris-prod  RUNNING  models:/iris@champion       iris             3  ...      1204   True
-
-``lt.deployments`` is this package, and calling it calls ``deployments()``: a function of
-the same name would be replaced by the package as soon as anything imported it.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-import types
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -183,16 +179,6 @@ def deployments(client: TrackingClient | None = None) -> pd.DataFrame:
     rows = [d.to_dict() for d in list_deployments(client or TrackingClient())]
     return pd.DataFrame(rows, columns=columns)
 
-
-class _CallablePackage(types.ModuleType):
-    """This package, callable: ``lt.deployments()`` is ``deployments()``."""
-
-    def __call__(self, client: TrackingClient | None = None) -> pd.DataFrame:
-        """``deployments(client)``: every deployment as a DataFrame."""
-        return deployments(client)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
 
 __all__ = [
     "EXPERIMENT",

@@ -4,7 +4,7 @@ serves, ended when it stops.
 ``start_deployment`` creates the run (in the experiment ``Deployments``, created on first
 use) with the deployment's tags, and starts a thread that logs the server's traffic every
 ``LABTRACK_DEPLOYMENT_INTERVAL`` seconds and, for a model served by alias, checks the alias
-(``labtrack.deployments.follow``). The run's liveness is the store's usual one: this process
+(``labtrack.production.follow``). The run's liveness is the store's usual one: this process
 keeps it alive with heartbeats, and once the process is gone the run reads as stopped.
 ``DeploymentRun.stop`` logs the last interval and ends the run FINISHED.
 """
@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from labtrack import deployments as d
 from labtrack import env
+from labtrack import production as d
 
 if TYPE_CHECKING:
     from labtrack.client import Client
-    from labtrack.deployments.follow import AliasFollower
+    from labtrack.production.follow import AliasFollower
 
 # Latencies kept per interval for its percentiles: beyond this, a uniform sample of them
 # (reservoir sampling), so memory stays bounded under any load.
@@ -167,7 +167,7 @@ class DeploymentRun:
     def _loop(self) -> None:
         import logging
 
-        logger = logging.getLogger("labtrack.deployments")
+        logger = logging.getLogger("labtrack.production")
         next_log = time.monotonic() + self._interval
         next_check = time.monotonic() + self._alias_interval
         while not self._stopping.wait(max(0.0, min(next_log, next_check) - time.monotonic())):
@@ -221,7 +221,7 @@ def start_deployment(
 
     ``on_new_version(model, version)`` given, a ``models:/<name>@<alias>`` URI is followed:
     when the alias moves, the new version is loaded and handed to it (see
-    ``labtrack.deployments.follow``). With ``start=False`` the caller calls ``start()``
+    ``labtrack.production.follow``). With ``start=False`` the caller calls ``start()``
     itself, once it can serve a new version.
     """
     from labtrack.client import Client
@@ -258,11 +258,11 @@ def start_deployment(
     deployment = DeploymentRun(client, name, run.info.run_id, model_version)
     try:
         if model_name and model_version:
-            from labtrack.deployments.follow import record_in_registry
+            from labtrack.production.follow import record_in_registry
 
             record_in_registry(client, name, model_name, str(model_version))
         if on_new_version is not None:
-            from labtrack.deployments.follow import follower_for
+            from labtrack.production.follow import follower_for
 
             deployment.follower = follower_for(deployment, model_uri, on_new_version)
         deployment.log_interval()  # version and zero traffic from the start: it is seen live

@@ -1,7 +1,7 @@
 """``lt.monitor``: drift and live accuracy of a deployment, from the predictions it logged.
 
 It reads the deployment run's prediction and feedback Parquet files, computes per window
-(``labtrack.deployments.drift``), logs the figures as metrics of the deployment run, stores one
+(``labtrack.production.drift``), logs the figures as metrics of the deployment run, stores one
 WARN alert per window newly found drifted (the webhook gets it too) and can run a pipeline
 when drift is found: the loop of continuous training.
 
@@ -128,7 +128,7 @@ def monitor(
 
     >>> m = lt.monitor("iris", reference=train_df, on_drift="retrain.yaml")  # doctest: +SKIP
     """
-    from labtrack.deployments import drift
+    from labtrack.production import drift
     from labtrack.tracking import state
 
     window = drift.parse_window(window)
@@ -180,8 +180,8 @@ def compute(
 ) -> Monitor:
     """``monitor`` on the store of ``client`` (the CLI's): the same computation, logging and
     alerts; ``pipeline`` is a loaded ``labtrack.pipelines.Pipeline`` or None."""
-    from labtrack.deployments import drift, get_deployment
-    from labtrack.deployments.predictions import read_feedback, read_predictions
+    from labtrack.production import drift, get_deployment
+    from labtrack.production.predictions import read_feedback, read_predictions
 
     window = drift.parse_window(window)
     psi_threshold, p_value = drift.check_thresholds(psi_threshold, p_value)
@@ -336,7 +336,7 @@ def metric_key(kind: str, feature: str) -> str:
     """The metric of a feature's ``kind`` (``psi`` or ``p_value``): ``drift/<kind>/<feature>``,
     or ``drift/prediction_<kind>`` for the prediction (``.../<output>`` for one of several);
     characters a metric name cannot hold become ``_``, and so does a ``..`` path part."""
-    from labtrack.deployments.drift import PREDICTION
+    from labtrack.production.drift import PREDICTION
 
     if feature == PREDICTION or feature.startswith(PREDICTION + "."):
         suffix = feature[len(PREDICTION) :].replace(".", "/")  # "" or "/<output>"
