@@ -166,7 +166,7 @@ export class DeploymentsSection {
       }
     });
     const actions: HTMLElement[] = [];
-    if (d.url && d.status === "RUNNING") {
+    if (d.url && d.status === "RUNNING" && isWebUrl(d.url)) {
       actions.push(
         h("a", {
           class: "lt-sb-link lt-sb-url",
@@ -219,4 +219,15 @@ export function deploymentsApi(settings: ServerConnection.ISettings): Deployment
       (await call<{ deployment: Deployment }>(`${base}/${encodeURIComponent(name)}/stop`, { method: "POST" }))
         .deployment,
   };
+}
+
+/** Whether a URL read from the store may be a link: http(s) only (a tag may say anything,
+ * `javascript:` included). */
+export function isWebUrl(url: string): boolean {
+  try {
+    const protocol = new URL(url).protocol;
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
 }

@@ -10,6 +10,7 @@ import {
   DeploymentsSection,
   describe,
   health,
+  isWebUrl,
   modelLabel,
   stoppable,
 } from "../labextension/deployments";
@@ -54,6 +55,21 @@ function fakeApi(deployments: Deployment[]) {
 }
 
 group("deployments section", () => {
+  it("links only a deployment's http(s) URL: a tag may say javascript:", async () => {
+    expect(isWebUrl("http://127.0.0.1:5001")).toBe(true);
+    expect(isWebUrl("https://models.example/iris")).toBe(true);
+    expect(isWebUrl("javascript:alert(1)")).toBe(false);
+    expect(isWebUrl("not a url")).toBe(false);
+    const section = new DeploymentsSection(
+      { list: async () => [PROD, { ...REMOTE, url: "javascript:alert(1)" }], stop: async () => PROD },
+      () => undefined,
+      async () => false,
+    );
+    await section.refresh();
+    const links = [...section.node.querySelectorAll<HTMLAnchorElement>("a.lt-sb-url")];
+    expect(links.map((a) => a.getAttribute("href"))).toEqual(["http://127.0.0.1:5001"]);
+  });
+
   it("says each deployment's health, model version, traffic and where it runs", () => {
     expect(health(PROD)).toBe("live");
     expect(health(OLD)).toBe("stopped");

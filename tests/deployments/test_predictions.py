@@ -226,6 +226,14 @@ def test_a_failing_store_loses_its_rows_but_never_the_request(client, tmp_path):
     assert list(read_predictions(client, run_id)["request_id"]) == ["kept"]
 
 
+def test_a_request_recorded_after_close_is_counted_dropped_never_silently_lost(client):
+    log = PredictionLog(client, new_run(client), flush_seconds=3600)
+    assert log.record("kept", one_row(1.0), [0], 1.0)
+    log.close()
+    assert not log.record("late", one_row(2.0), [0], 1.0)
+    assert (log.written_rows, log.dropped_rows, log.buffered_rows) == (1, 1, 0)
+
+
 def test_record_never_raises_into_the_request(client):
     run_id = new_run(client)
 
@@ -470,6 +478,17 @@ def test_a_server_keeps_answering_while_its_predictions_cannot_be_stored(
         assert answer.status_code == 200 and answer.json()["predictions"] == expected
         kept = answer.headers["X-Request-Id"]
         wait_until(lambda: log.buffered_rows == 2, 15, "the next request to be recorded")
+        log.flush()  # the predictions are written: only the feedback meets the broken store
+        kept_aside = folder.rename(folder.with_name("kept-aside"))
+        folder.write_text("the store went away again")
+        refused = httpx.post(
+            f"{server.url}/feedback", json={"request_id": kept, "label": 0}, timeout=30
+        )
+        assert refused.status_code == 500  # JSON saying so, not a traceback page
+        assert refused.json()["error_code"] == "INTERNAL_ERROR"
+        assert "feedback was not stored" in refused.json()["message"]
+        folder.unlink()
+        kept_aside.rename(folder)
     assert (log.failed_rows, log.written_rows) == (2, 2)
     assert read_predictions(client, server.deployment.run_id)["request_id"].tolist() == [kept] * 2
 

@@ -58,6 +58,9 @@ class AliasFollower:
         self.alias = alias
         self.on_new_version = on_new_version
         self._missing_reported = False
+        # Served and recorded apart: a record that failed (the store away) is retried at the
+        # next check, while the model swapped in stays swapped in.
+        self._served = deployment.model_version
 
     def check(self) -> str | None:
         """Serve the alias's version if it moved; returns the new version, else None. An
@@ -80,13 +83,15 @@ class AliasFollower:
                 )
             return None
         self._missing_reported = False
-        if version == self.deployment.model_version:
+        if version == self._served == self.deployment.model_version:
             return None
-        # The version itself, not the alias again: the alias may move while this loads.
-        model = load_model(resolve(f"models:/{self.model_name}/{version}").folder)
-        self.on_new_version(model, version)
-        self.deployment.set_model_version(version)
+        if version != self._served:
+            # The version itself, not the alias again: the alias may move while this loads.
+            model = load_model(resolve(f"models:/{self.model_name}/{version}").folder)
+            self.on_new_version(model, version)
+            self._served = version
         record_in_registry(client, self.deployment.name, self.model_name, version)
+        self.deployment.set_model_version(version)  # last: marks the move recorded
         logger.info(
             "deployment %s: now serving %s version %s (alias %r moved)",
             self.deployment.name,

@@ -153,9 +153,7 @@ class PredictionLog:
         that does not fit in the buffer is dropped and counted in ``dropped_rows``.
         """
         try:
-            if self._closed or (
-                self.sample_rate < 1.0 and self._random.random() >= self.sample_rate
-            ):
+            if self.sample_rate < 1.0 and self._random.random() >= self.sample_rate:
                 return False
             rows = _row_count(inputs)
             sample = _Sample(
@@ -167,7 +165,8 @@ class PredictionLog:
                 rows,
             )
             with self._lock:
-                if self._buffered_rows + rows > self.max_buffered_rows:
+                # Checked under the lock close() takes: a request kept is always written.
+                if self._closed or self._buffered_rows + rows > self.max_buffered_rows:
                     self._dropped_rows += rows
                     return False
                 self._buffer.append(sample)

@@ -143,9 +143,10 @@ class DeploymentRun:
         self._thread.start()
 
     def set_model_version(self, version: str) -> None:
-        """Record that ``version`` is served from now on (the tag; the metric follows)."""
-        self.model_version = version
+        """Record that ``version`` is served from now on (the tag; the metric follows). The
+        attribute changes only once the tag is written, so a failed write is tried again."""
         self.client.set_tag(self.run_id, d.MODEL_VERSION_TAG, version)
+        self.model_version = version
         self.log_interval()
 
     def log_interval(self) -> None:
@@ -297,7 +298,7 @@ def _command(arguments: list[str]) -> str | None:
     return None
 
 
-def stop_local(client: Client, name: str, timeout: float = 15.0) -> d.Deployment:
+def stop_local(client: Client, name: str, timeout: float = 45.0) -> d.Deployment:
     """Stop deployment ``name`` served by ``labtrack serve`` on this machine (SIGTERM: it
     ends its run FINISHED), wait up to ``timeout`` seconds for it to exit, and return it as
     recorded then. ``InvalidState`` if it is not running, runs on another machine, or its

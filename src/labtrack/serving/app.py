@@ -236,6 +236,11 @@ def build_app(
             return _error(error.status, error.error_code, str(error))
         except LabtrackError as error:
             return _error(error.http_status, error.error_code, str(error))
+        except Exception as error:  # the store failed: a JSON answer, the details in the log
+            logger.warning("feedback not stored: %s", _described(error))
+            return _error(
+                500, "INTERNAL_ERROR", f"the feedback was not stored: {_described(error)}"
+            )
         return JSONResponse({"stored": stored})
 
     async def health(request: Request) -> PlainTextResponse:

@@ -86,9 +86,14 @@ class ModelServer:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop serving (requests in flight are answered first), then end the deployment's
-        record, if the server has one."""
+        record, if the server has one. ``InvalidState`` if it still answers after
+        ``timeout`` seconds: its record stays live, and ``stop()`` may be called again."""
         self._server.should_exit = True
-        self._stopped.wait(timeout)
+        if not self._stopped.wait(timeout):
+            raise InvalidState(
+                f"the server at {self.url} did not stop within {timeout:g} s (requests still "
+                "being answered); call stop() again"
+            )
         on_stop, self._on_stop = self._on_stop, None
         if on_stop is not None:
             on_stop()
