@@ -406,19 +406,23 @@ def test_logs_what_the_real_mlflow_logs_for_the_same_script(mlflow_python, tmp_p
     params, estimator tags and artifacts (labtrack also keeps the model among the run's
     artifacts, where MLflow 3 logs a separate LoggedModel), post-training metric calls and
     search child runs."""
-    logged = {}
+    processes = {}
     for module, python in (("mlflow", mlflow_python), ("labtrack", sys.executable)):
         folder = tmp_path / module
         folder.mkdir()
-        done = subprocess.run(
+        # Both at once, each in its own folder: a test run uses one core otherwise.
+        processes[module] = subprocess.Popen(
             [python, str(SCRIPT), module, str(folder)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             cwd=folder,
-            timeout=600,
         )
-        assert done.returncode == 0, done.stderr[-3000:]
-        logged[module] = json.loads(done.stdout)
+    logged = {}
+    for module, process in processes.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-3000:]
+        logged[module] = json.loads(stdout)
     mlflow, ours = logged["mlflow"], logged["labtrack"]
     assert ours["runs"] == mlflow["runs"]
     assert ours["search"]["children"] == mlflow["search"]["children"] == 5

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,17 +52,22 @@ def _observed(stdout: str):
 
 
 def _run_both(name: str, mlflow_python: str, tmp_path: Path, extra: dict[str, str]):
-    """(MLflow's, labtrack's) pair of (observed, stored) for ``scripts/<name>.py``."""
-    outcomes = []
-    for tool, python in (("mlflow", [mlflow_python]), ("labtrack", [sys.executable])):
+    """(MLflow's, labtrack's) pair of (observed, stored) for ``scripts/<name>.py``. The two
+    tools run at the same time, each in its own folder: a test run uses one core otherwise."""
+
+    def run(tool: str, python: list[str]):
         folder = tmp_path / tool
         folder.mkdir()
         # On labtrack's side the same files run through the alias, unchanged.
         prefix = python if tool == "mlflow" else [*python, "-m", "labtrack.mlflow_alias"]
         observed = _observed(_run([*prefix, str(SCRIPTS / f"{name}.py")], folder, extra))
         stored = json.loads(_run([*prefix, str(SCRIPTS / "dump_store.py")], folder, extra))
-        outcomes.append((observed, stored))
-    return outcomes
+        return observed, stored
+
+    with ThreadPoolExecutor(2) as pool:
+        mlflow = pool.submit(run, "mlflow", [mlflow_python])
+        labtrack = pool.submit(run, "labtrack", [sys.executable])
+        return [mlflow.result(), labtrack.result()]
 
 
 def _differences(labtrack, mlflow, path: str = "") -> list[str]:
