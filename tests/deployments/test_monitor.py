@@ -17,8 +17,13 @@ import pytest
 import labtrack as lt
 from labtrack.cli import main
 from labtrack.errors import InvalidParameter, NotFound
-from labtrack.production.monitor import HANDLED_TAG, Monitor, metric_key
-from labtrack.production.predictions import PredictionLog, log_feedback, read_predictions
+from labtrack.production.monitor import ALERTED_TAG, ON_DRIFT_TAG, Monitor, metric_key
+from labtrack.production.predictions import (
+    FEEDBACK_FOLDER,
+    PredictionLog,
+    log_feedback,
+    read_predictions,
+)
 from labtrack.production.record import start_deployment
 from labtrack.widgets.monitor import MonitorChart
 
@@ -185,8 +190,9 @@ def test_new_drift_alerts_once_per_window_with_the_webhook_and_runs_the_pipeline
     assert second.new_drifts == [] and second.alerts == [] and second.pipeline_run_id is None
     assert len(alerts_of(deployment.run_id)) == 2
     assert (tmp_path / "retrained.txt").read_text() == "retrained\n"  # not run again
-    handled = lt.Client().get_run(deployment.run_id).data.tags[HANDLED_TAG]
-    assert handled == ",".join(str(t.value // 1_000_000) for t in drifting[SHIFT:])
+    tags = lt.Client().get_run(deployment.run_id).data.tags
+    for tag in (ALERTED_TAG, ON_DRIFT_TAG):
+        assert tags[tag] == ",".join(str(t.value // 1_000_000) for t in drifting[SHIFT:])
 
 
 def test_live_accuracy_comes_from_the_feedback_joined_on_request_ids(deployment):
@@ -322,6 +328,136 @@ def test_a_served_deployment_is_monitored_against_the_data_its_model_was_trained
     }
     assert result.accuracy["n"].sum() == 40
     assert len(lt.search_alerts(run_ids=[result.run_id])) == len(result.new_drifts) >= 1
+
+
+HOUR_MS = 3_600_000
+
+
+def write_windows(run_id: str, starts_ms: list[int], shift: float, prefix: str = "r") -> list:
+    """Predictions of 40 requests (one row each, prediction 0) in each one-second window of
+    ``starts_ms``, ``x`` shifted by ``shift``, written straight into the run's hour
+    partitions (no waiting on the clock); the request ids, in order."""
+    from labtrack.production.predictions import _parquet_bytes, _part_path, _repository
+
+    rng = np.random.default_rng(len(starts_ms))
+    rows = 40
+    timestamps = np.repeat(starts_ms, rows) + np.tile(np.arange(rows) * 10, len(starts_ms))
+    frame = pd.DataFrame(
+        {
+            "request_id": [f"{prefix}{index}" for index in range(len(timestamps))],
+            "timestamp": timestamps.astype("int64"),
+            "latency_ms": 1.0,
+            "input.x": rng.normal(shift, 1.0, len(timestamps)),
+            "input.colour": rng.choice(["red", "blue"], len(timestamps)),
+            "prediction": 0,
+        }
+    )
+    repository = _repository(lt.Client(), run_id)
+    for hour, part in frame.groupby(frame["timestamp"] // HOUR_MS):
+        repository.write_bytes(_part_path("predictions", hour), _parquet_bytes(part))
+    return frame["request_id"].tolist()
+
+
+def hours_ago(hours: int) -> int:
+    return (time.time_ns() // 1_000_000 // HOUR_MS - hours) * HOUR_MS
+
+
+def test_more_drifted_windows_than_the_record_keeps_are_still_alerted_once(deployment):
+    starts = [hours_ago(2) + second * 1000 for second in range(503)]
+    write_windows(deployment.run_id, starts, shift=3.0)
+
+    first = lt.monitor("iris", reference_frame(), window=WINDOW, log=False)
+    assert len(first.new_drifts) == len(first.alerts) == 503
+
+    second = lt.monitor("iris", reference_frame(), window=WINDOW, log=False)
+    assert second.new_drifts == [] and second.alerts == []
+    assert len(alerts_of(deployment.run_id)) == 503
+    # The record names a cut-off and the newest windows, and fits in a tag.
+    record = lt.Client().get_run(deployment.run_id).data.tags[ALERTED_TAG]
+    assert record.startswith(f"<={starts[3]},{starts[4]},") and len(record) < 8000
+
+
+def test_alerts_and_on_drift_each_keep_their_own_record(deployment, tmp_path):
+    path = tmp_path / "reference.csv"
+    reference_frame().to_csv(path, index=False)
+    pipeline = retrain_pipeline(tmp_path / "retrain")
+    trace = tmp_path / "retrained.txt"
+    start = hours_ago(2)
+    write_windows(deployment.run_id, [start, start + 1000], shift=3.0, prefix="a")
+
+    # A notebook's look alerts; a later monitor with --on-drift still retrains, once.
+    assert len(lt.monitor("iris", reference_frame(), window=WINDOW, log=False).alerts) == 2
+    command = ["monitor", "iris", "--reference", str(path), "--window", WINDOW, "--alert"]
+    assert main([*command, "--on-drift", str(pipeline)]) == 0
+    assert trace.read_text() == "retrained\n"
+    assert len(alerts_of(deployment.run_id)) == 2  # not alerted twice
+    assert main([*command, "--on-drift", str(pipeline)]) == 0
+    assert trace.read_text() == "retrained\n"
+
+    # Retraining without alerting leaves the alerts of the new windows to a later look.
+    write_windows(deployment.run_id, [start + 2000, start + 3000], shift=3.0, prefix="b")
+    retrained = lt.monitor("iris", reference_frame(), window=WINDOW, on_drift=pipeline, alert=False)
+    assert retrained.alerts == [] and len(retrained.new_drifts) == 2
+    assert trace.read_text() == "retrained\n" * 2
+    later = lt.monitor("iris", reference_frame(), window=WINDOW, log=False)
+    assert [a.title for a in later.alerts] == [
+        f"Drift in iris at {pd.Timestamp(ms, unit='ms', tz='UTC'):%Y-%m-%d %H:%M} UTC: x"
+        for ms in (start + 2000, start + 3000)
+    ]
+    assert len(alerts_of(deployment.run_id)) == 4
+
+
+def test_a_restarted_deployment_is_monitored_over_all_its_runs(tracking_uri):
+    start = hours_ago(3)
+    first = start_deployment("iris", "models:/iris@champion", "http://127.0.0.1:1")
+    try:
+        ids = write_windows(first.run_id, [start, start + 1000], shift=0.0, prefix="a")
+        ids += write_windows(first.run_id, [start + 2000], shift=3.0, prefix="b")
+        before = lt.monitor("iris", reference_frame(), window=WINDOW, log=False)
+        assert len(before.alerts) == 1
+    finally:
+        first.stop()
+    second = start_deployment("iris", "models:/iris@champion", "http://127.0.0.1:1")
+    try:
+        write_windows(second.run_id, [start + 3000], shift=3.0, prefix="c")
+        # Labels for the first run's requests arrive after the restart: stored on the new run.
+        assert lt.log_feedback([(i, 0) for i in ids[:30]], deployment="iris") == 30
+        after = lt.monitor("iris", reference_frame(), window=WINDOW)
+
+        assert after.run_id == second.run_id
+        expected = [pd.Timestamp(start + k * 1000, unit="ms", tz="UTC") for k in range(4)]
+        assert sorted(after.windows["window_start"].unique()) == expected
+        assert after.accuracy["n"].sum() == 30 and (after.accuracy["accuracy"] == 1.0).all()
+        assert after.new_drifts == expected[3:]  # the window alerted before the restart: not again
+        assert len(alerts_of(second.run_id)) == 1 and len(alerts_of(first.run_id)) == 1
+        assert lt.Client().list_artifacts(first.run_id, FEEDBACK_FOLDER) == []
+        assert lt.Client().get_metric_history(second.run_id, "live/accuracy")
+    finally:
+        second.stop()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("folder.parquet", None),  # a directory
+        ("text.parquet", "not parquet"),
+        ("empty.csv", ""),
+        ("broken.json", "{x"),
+    ],
+)
+def test_an_unreadable_reference_file_is_a_clear_error_naming_it(
+    deployment, tmp_path, capsys, name, content
+):
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_text(content)
+
+    with pytest.raises(InvalidParameter, match=f"reference: .*{name}"):
+        lt.monitor("iris", str(path))
+    assert main(["monitor", "iris", "--reference", str(path)]) == 2
+    assert name in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

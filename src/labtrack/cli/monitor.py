@@ -12,7 +12,8 @@ def add_commands(sub) -> None:
         description="Compare each window of the predictions a deployment logged "
         "(labtrack serve --deployment NAME --log-predictions) with a reference: PSI and a "
         "Kolmogorov-Smirnov (numbers) or chi-squared (categories) test per feature, "
-        "prediction drift, and accuracy where feedback came back. Reads only, unless --log, "
+        "prediction drift, and accuracy where feedback came back, over every run of the "
+        "deployment (a restart starts a new one). Reads only, unless --log, "
         "--alert or --on-drift.",
     )
     p.add_argument("name", metavar="NAME", help="the deployment's name")
@@ -28,12 +29,19 @@ def add_commands(sub) -> None:
     )
     p.add_argument("--features", help="comma-separated features to check (default: all)")
     p.add_argument(
-        "--log", action="store_true", help="log the figures as metrics of the deployment run"
+        "--log",
+        action="store_true",
+        help="log the figures as metrics of the deployment's newest run",
     )
     p.add_argument(
         "--alert", action="store_true", help="store a WARN alert per newly drifted window"
     )
-    p.add_argument("--on-drift", metavar="PIPELINE", help="run this pipeline on new drift")
+    p.add_argument(
+        "--on-drift",
+        metavar="PIPELINE",
+        help="run this pipeline once for drifted windows it never ran for (alerts sent by "
+        "an earlier --alert or lt.monitor do not count)",
+    )
     p.set_defaults(func=monitor)
 
 

@@ -1,9 +1,9 @@
 """``lt.monitor``: drift and live accuracy of a deployment, from the predictions it logged.
 
-It reads the deployment run's prediction and feedback Parquet files, computes per window
-(``labtrack.production.drift``), logs the figures as metrics of the deployment run, stores one
-WARN alert per window newly found drifted (the webhook gets it too) and can run a pipeline
-when drift is found: the loop of continuous training.
+It reads the prediction and feedback Parquet files of every run of the deployment (one per
+start of its server), computes per window (``labtrack.production.drift``), logs the figures as
+metrics of the newest run, stores one WARN alert per window newly found drifted (the webhook
+gets it too) and can run a pipeline when drift is found: the loop of continuous training.
 
 >>> monitor = lt.monitor("iris", reference=train_df, window="1h")  # doctest: +SKIP
 >>> monitor.drifted_windows()
@@ -24,15 +24,20 @@ from labtrack.errors import InvalidParameter, NotFound
 if TYPE_CHECKING:
     import pandas as pd
 
-    from labtrack.entities import Alert
+    from labtrack.entities import Alert, Run
+    from labtrack.production import Deployment
     from labtrack.tracking.client import TrackingClient
 
-# The drifted windows already handled (alerted on, or on_drift run for), as ms since the
-# epoch, comma-separated: a second lt.monitor call neither alerts on them again nor reruns the
-# pipeline. On the deployment run, so every process and store sees it. The newest are kept:
-# a tag holds 8000 characters, 500 windows of 14.
-HANDLED_TAG = "labtrack.monitor.drifted_windows"
+# The drifted windows already handled, one record per action so that neither silences the
+# other: ALERTED_TAG those alerted on, ON_DRIFT_TAG those an on_drift pipeline ran for. A later
+# lt.monitor call does neither again for them. On the deployment's runs, so every process and
+# store sees them. A record is ms since the epoch, comma-separated; a tag holds 8000
+# characters, so the newest MAX_HANDLED (of 14 each) are kept and the record then starts with
+# a cut-off, "<=<ms>": every window at or before it is handled too.
+ALERTED_TAG = "labtrack.monitor.alerted_windows"
+ON_DRIFT_TAG = "labtrack.monitor.on_drift_windows"
 MAX_HANDLED = 500
+_CUTOFF = "<="
 READ_SUFFIXES = (".parquet", ".pq", ".csv", ".json")
 
 
@@ -44,9 +49,9 @@ class Monitor:
     ``windows``: one row per window and feature (``window_start``, ``feature``, ``psi``,
     ``test``, ``statistic``, ``p_value``, ``n``, ``drifted``); prediction drift in the rows of
     feature ``prediction``. ``accuracy``: ``window_start``, ``accuracy``, ``n`` where labels
-    came back. ``new_drifts``: the windows this call found drifted for the first time;
-    ``alerts`` the alerts it stored; ``pipeline_run_id`` the pipeline run ``on_drift``
-    started, if any.
+    came back. ``new_drifts``: the drifted windows this call alerted on or ran ``on_drift``
+    for (each is done once per window); ``alerts`` the alerts it stored; ``pipeline_run_id``
+    the pipeline run ``on_drift`` started, if any.
     """
 
     deployment: str
@@ -108,7 +113,8 @@ def monitor(
     log: bool = True,
 ) -> Monitor:
     """Drift and live accuracy of ``deployment`` (its name, or a ``Deployment``) per
-    ``window`` of its logged predictions, against ``reference``: a DataFrame with columns
+    ``window`` of its logged predictions (and labels), those of every run of the name so
+    that a restart splits nothing, against ``reference``: a DataFrame with columns
     named like the features (a ``prediction`` column is the reference for prediction drift),
     or a run id / ``runs:/<id>`` whose logged dataset (``lt.log_input``) gives it; a
     ``runs:/<id>/<table>`` or a ``.parquet``/``.csv`` path names a table directly. None: the
@@ -119,12 +125,14 @@ def monitor(
     ``psi_threshold`` and p < ``p_value``. ``features``: the features to check (default: every
     input the reference has).
 
-    ``log``: the figures become metrics of the deployment run (``drift/psi/<feature>``,
+    ``log``: the figures become metrics of the deployment's newest run (``drift/psi/<feature>``,
     ``drift/p_value/<feature>``, ``drift/prediction_psi``, ``live/accuracy``; step = window
     start in seconds since the epoch; a repeat call logs only what changed). ``alert``: one
     WARN alert per window newly found drifted (never twice for a window).
-    ``on_drift``: a pipeline file run once (``labtrack.pipelines.run_pipeline``) when new
-    drift is found; the alerts name its run.
+    ``on_drift``: a pipeline file run once (``labtrack.pipelines.run_pipeline``) when drift
+    is found in windows it never ran for; the alerts name its run. Alerts and ``on_drift``
+    keep apart records of the windows they handled. ``InvalidParameter`` for a reference file
+    that cannot be read.
 
     >>> m = lt.monitor("iris", reference=train_df, on_drift="retrain.yaml")  # doctest: +SKIP
     """
@@ -180,27 +188,56 @@ def compute(
 ) -> Monitor:
     """``monitor`` on the store of ``client`` (the CLI's): the same computation, logging and
     alerts; ``pipeline`` is a loaded ``labtrack.pipelines.Pipeline`` or None."""
-    from labtrack.production import drift, get_deployment
-    from labtrack.production.predictions import read_feedback, read_predictions
+    from labtrack.production import drift
 
     window = drift.parse_window(window)
     psi_threshold, p_value = drift.check_thresholds(psi_threshold, p_value)
     name = _deployment_name(deployment)
-    target = get_deployment(client, name)
+    target, runs = _deployment_runs(client, name)
     if reference is None:
         reference = _training_run(client, target)
     reference_frame = load_reference(client, reference)
-    predictions = read_predictions(client, target.run_id)
+    predictions, feedback = _read_runs(client, runs)
     windows = drift.drift_table(
         reference_frame, predictions, window, psi_threshold, p_value, features
     )
-    accuracy = drift.accuracy_table(predictions, read_feedback(client, target.run_id), window)
+    accuracy = drift.accuracy_table(predictions, feedback, window)
     result = Monitor(name, target.run_id, window, psi_threshold, p_value, windows, accuracy)
     if log:
         _log_metrics(client, result)
     if alert or pipeline is not None:
-        _handle_new_drifts(client, result, pipeline, alert)
+        _handle_new_drifts(client, result, runs, pipeline, alert)
     return result
+
+
+def _deployment_runs(client: TrackingClient, name: str) -> tuple[Deployment, list[Run]]:
+    """The deployment ``name`` (its newest run) and every run of it: a server restart
+    starts a new run, and the windows and labels of the old ones still count."""
+    from labtrack import production
+
+    target = production.get_deployment(client, name)
+    runs = [run for run in production._runs(client) if run.data.tags.get(production.TAG) == name]
+    return target, runs
+
+
+def _read_runs(client: TrackingClient, runs: list[Run]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The predictions and the labels of all ``runs``, one frame each: predictions by
+    timestamp, one label per request id (the latest given, whichever run holds it)."""
+    import pandas as pd
+
+    from labtrack.production.predictions import read_feedback, read_predictions
+
+    def combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        filled = [frame for frame in frames if not frame.empty]
+        if len(filled) < 2:
+            return filled[0] if filled else frames[0]
+        frame = pd.concat(filled, ignore_index=True)
+        return frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
+
+    predictions = combined([read_predictions(client, run.info.run_id) for run in runs])
+    feedback = combined([read_feedback(client, run.info.run_id) for run in runs])
+    feedback = feedback.drop_duplicates("request_id", keep="last").reset_index(drop=True)
+    return predictions, feedback
 
 
 def _deployment_name(deployment: Any) -> str:
@@ -315,6 +352,8 @@ def _read_table_file(path: str) -> pd.DataFrame:
     import pandas as pd
 
     lower = path.lower()
+    if Path(path).is_dir():  # pandas would read a folder of Parquet files, or none, as a table
+        raise InvalidParameter(f"reference: {path!r} is a folder, not a table file")
     try:
         if lower.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
@@ -324,6 +363,9 @@ def _read_table_file(path: str) -> pd.DataFrame:
             return pd.read_json(path, orient="split")
     except FileNotFoundError:
         raise InvalidParameter(f"reference: no file {path!r}") from None
+    # pyarrow's ArrowInvalid and pandas' EmptyDataError and ParserError are ValueErrors.
+    except (OSError, ValueError) as error:
+        raise InvalidParameter(f"reference: cannot read {path!r}: {error}"[:500]) from None
     raise InvalidParameter(f"reference: {path!r} is not a .parquet, .csv or .json table")
 
 
@@ -379,31 +421,74 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _handle_new_drifts(client: TrackingClient, result: Monitor, pipeline: Any, alert: bool) -> None:
-    """Alert on (and run ``pipeline`` for) the drifted windows no earlier call handled."""
-    run = client.get_run(result.run_id)
-    handled_text = run.data.tags.get(HANDLED_TAG, "")
-    handled = {int(part) for part in handled_text.split(",") if part.strip().isdigit()}
-    drifted = result.drifted_windows()
-    new = [row for row in drifted.itertuples(index=False) if _ms(row.window_start) not in handled]
-    if not new:
-        return
-    result.new_drifts = [row.window_start for row in new]
-    pipeline_note = ""
+def _handle_new_drifts(
+    client: TrackingClient, result: Monitor, runs: list[Run], pipeline: Any, alert: bool
+) -> None:
+    """Run ``pipeline`` once for the drifted windows it never ran for, and alert (``alert``)
+    on those never alerted on; record on the newest run only what was done. The records of
+    all ``runs`` count: a restart does not make old windows new."""
+    drifted = list(result.drifted_windows().itertuples(index=False))
+    tags: dict[str, str] = {}
+    new: set = set()
+    note = ""
     if pipeline is not None:
-        result.pipeline_run_id, pipeline_note = _run_pipeline(pipeline, result.deployment)
+        handled = _handled(runs, ON_DRIFT_TAG)
+        retrain = [row.window_start for row in drifted if not _is_handled(handled, row)]
+        if retrain:
+            result.pipeline_run_id, note = _run_pipeline(pipeline, result.deployment)
+            tags[ON_DRIFT_TAG] = _handled_text(handled, retrain)
+            new.update(retrain)
     if alert:
-        for row in new:
+        handled = _handled(runs, ALERTED_TAG)
+        rows = [row for row in drifted if not _is_handled(handled, row)]
+        for row in rows:
             result.alerts.append(
                 client.alert(
                     result.run_id,
                     _title(result.deployment, row.window_start, row.features),
-                    _text(result, row.window_start, row.features) + pipeline_note,
+                    _text(result, row.window_start, row.features) + note,
                     "WARN",
                 )
             )
-    kept = sorted(handled | {_ms(row.window_start) for row in new})[-MAX_HANDLED:]
-    client.set_tag(result.run_id, HANDLED_TAG, ",".join(map(str, kept)))
+        if rows:
+            tags[ALERTED_TAG] = _handled_text(handled, [row.window_start for row in rows])
+            new.update(row.window_start for row in rows)
+    result.new_drifts = sorted(new)
+    for key, value in tags.items():
+        client.set_tag(result.run_id, key, value)
+
+
+def _handled(runs: list[Run], tag: str) -> tuple[int | None, set[int]]:
+    """The cut-off (None if there is none) and the windows (ms) that the ``tag`` records of
+    ``runs`` hold."""
+    cutoff, windows = None, set()
+    for run in runs:
+        for part in run.data.tags.get(tag, "").split(","):
+            part = part.strip()
+            if part.startswith(_CUTOFF) and part[len(_CUTOFF) :].isdigit():
+                cutoff = max(cutoff or 0, int(part[len(_CUTOFF) :]))
+            elif part.isdigit():
+                windows.add(int(part))
+    return cutoff, windows
+
+
+def _is_handled(handled: tuple[int | None, set[int]], row: Any) -> bool:
+    cutoff, windows = handled
+    ms = _ms(row.window_start)
+    return ms in windows or (cutoff is not None and ms <= cutoff)
+
+
+def _handled_text(handled: tuple[int | None, set[int]], new: list) -> str:
+    """The record of the ``handled`` windows and the ``new`` ones: the newest
+    ``MAX_HANDLED``, after a cut-off at the oldest of them once older ones are dropped."""
+    cutoff, windows = handled
+    every = windows | {_ms(start) for start in new}
+    kept = sorted(w for w in every if cutoff is None or w > cutoff)
+    if len(kept) > MAX_HANDLED:
+        kept = kept[-MAX_HANDLED:]
+        cutoff = kept.pop(0)
+    prefix = [] if cutoff is None else [f"{_CUTOFF}{cutoff}"]
+    return ",".join(prefix + [str(w) for w in kept])
 
 
 def _run_pipeline(pipeline: Any, deployment: str) -> tuple[str, str]:
