@@ -223,6 +223,39 @@ def test_a_promotion_is_served_without_a_restart_and_is_in_the_registry_history(
     assert took_up == [("1", "2"), (None, "1")]  # newest first
 
 
+def test_a_promotion_whose_record_failed_is_recorded_at_the_next_check(
+    fast_intervals, champion, iris
+):
+    """The store refuses the first record of the new version (as when it is away): the new
+    model is served at once, and the version is recorded at a later check, not never."""
+    from sklearn.dummy import DummyClassifier
+
+    X, y = iris
+    client = lt.Client()
+    with lt.serve(
+        "models:/iris@champion", port=0, background=True, deployment="iris-prod"
+    ) as server:
+        store, set_tag, failures = server.deployment.client, server.deployment.client.set_tag, []
+
+        def fails_once(run_id, key, value, *args, **kwargs):
+            if key == d.MODEL_VERSION_TAG and not failures:
+                failures.append(value)
+                raise ConnectionError("the store is away")
+            return set_tag(run_id, key, value, *args, **kwargs)
+
+        store.set_tag = fails_once
+        constant = DummyClassifier(strategy="constant", constant=2).fit(X, y)
+        info = lt.log_model(constant, "model", input_example=X[:3], registered_model_name="iris")
+        lt.end_run()
+        client.set_registered_model_alias("iris", "champion", info.registered_model_version)
+        wait_until(
+            lambda: d.get_deployment(client, "iris-prod").model_version == "2",
+            what="version 2 recorded after the first record failed",
+        )
+        assert failures == ["2"]
+        assert invoke(server, X[:3]).json() == {"predictions": [2, 2, 2]}
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
