@@ -125,32 +125,36 @@ class Deployment:
         return asdict(self)
 
 
-def _runs(client: TrackingClient, name: str | None = None) -> list[Run]:
-    """Every deployment run (of ``name`` only, if given), newest first."""
+def deployment_runs(
+    client: TrackingClient, name: str | None = None, newest_only: bool = False
+) -> list[Run]:
+    """Every deployment run (of ``name`` only, if given), newest first: a server's restart
+    starts a new run of its name. ``newest_only``: just the newest one."""
     experiment = client.get_experiment_by_name(EXPERIMENT)
     if experiment is None or experiment.lifecycle_stage != "active":
         return []
-    condition = f"tags.`{TAG}` = '{name}'" if name else f"tags.`{TAG}` LIKE '%'"
+    # validate_name lets no quote into the filter.
+    condition = f"tags.`{TAG}` = '{validate_name(name)}'" if name else f"tags.`{TAG}` LIKE '%'"
     runs: list[Run] = []
     token = None
     while True:
         page = client.search_runs(
             [experiment.experiment_id],
             condition,
-            max_results=1 if name else 1000,
+            max_results=1 if newest_only else 1000,
             order_by=["attributes.start_time DESC"],
             page_token=token,
         )
         runs.extend(page)
         token = page.token
-        if name or not token:
+        if newest_only or not token:
             return runs
 
 
 def list_deployments(client: TrackingClient) -> list[Deployment]:
     """Every deployment (the newest run of each name), most recently started first."""
     newest: dict[str, Deployment] = {}
-    for run in _runs(client):
+    for run in deployment_runs(client):
         deployment = Deployment.from_run(run)
         newest.setdefault(deployment.name, deployment)
     return list(newest.values())
@@ -159,7 +163,7 @@ def list_deployments(client: TrackingClient) -> list[Deployment]:
 def get_deployment(client: TrackingClient, name: str) -> Deployment:
     """The deployment called ``name`` (its newest run). ``NotFound`` if there is none,
     ``InvalidParameter`` for a name no deployment can have."""
-    runs = _runs(client, validate_name(name))
+    runs = deployment_runs(client, name, newest_only=True)
     if not runs:
         raise NotFound(f"no deployment named {name!r} (labtrack serve MODEL --deployment NAME)")
     return Deployment.from_run(runs[0])
@@ -183,6 +187,7 @@ def deployments(client: TrackingClient | None = None) -> pd.DataFrame:
 __all__ = [
     "EXPERIMENT",
     "Deployment",
+    "deployment_runs",
     "deployments",
     "get_deployment",
     "list_deployments",

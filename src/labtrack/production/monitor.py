@@ -216,7 +216,7 @@ def _deployment_runs(client: TrackingClient, name: str) -> tuple[Deployment, lis
     from labtrack import production
 
     target = production.get_deployment(client, name)
-    runs = [run for run in production._runs(client) if run.data.tags.get(production.TAG) == name]
+    runs = production.deployment_runs(client, name)
     return target, runs
 
 
