@@ -14,7 +14,7 @@ from tornado.httpclient import HTTPClientError
 import labtrack as lt
 from labtrack import production as d
 
-from ..serving.test_cli import start_cli, wait_for_line
+from ..serving.test_deployments import serve_cli
 
 
 @pytest.fixture
@@ -77,19 +77,8 @@ async def test_a_deployment_of_another_machine_is_not_stopped(store, jp_fetch):
 
 
 async def test_a_local_labtrack_serve_is_stopped(store, api, champion, tmp_path, tracking_uri):
-    process, lines = start_cli(
-        "--tracking-uri",
-        tracking_uri,
-        "serve",
-        "models:/iris@champion",
-        "--port",
-        "0",
-        "--deployment",
-        "cli",
-        tmp_path=tmp_path,
-    )
+    process = serve_cli(tmp_path, tracking_uri, "cli")
     try:
-        wait_for_line(lines, r"serving models:/iris@champion at")
         reply = await api("deployments", "cli", "stop", method="POST")
         assert reply["deployment"]["status"] == "STOPPED"
         assert reply["deployment"]["pid"] == process.pid
