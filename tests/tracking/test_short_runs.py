@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter, InvalidState
+from labtrack.store.sql import connection
 from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.tracking.state import client as current_client
 
@@ -32,15 +33,15 @@ def store(tracking_uri, monkeypatch):
 def _transactions(monkeypatch) -> list[str]:
     """The write transactions this process begins on the store from now on."""
     begun: list[str] = []
-    engine = current_client().store.engine
+    run_write = connection.run_write
 
-    def count(conn) -> None:
-        if conn.get_execution_options().get("labtrack_write"):  # not reads (which begin too)
-            begun.append("begin")
+    def counted(engine, work, *args, **kwargs):
+        begun.append("begin")
+        return run_write(engine, work, *args, **kwargs)
 
     wait_for_source_capture()  # earlier runs' git state is written by a thread of its own
     _park_the_writer_thread(monkeypatch)  # its last tick writes what was pending: not counted
-    sa.event.listen(engine, "begin", count)
+    monkeypatch.setattr(connection, "run_write", counted)  # every write goes through it
     return begun
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from labtrack.entities import Metric
-from labtrack.store.sql import connection, failures, schema
+from labtrack.store.sql import connection, driver, failures, schema
 from labtrack.store.sql.base import Database, now_ms
 from labtrack.store.sql.runs import Runs
 
@@ -164,7 +164,7 @@ class Metrics:
             for run_pk, key, value, timestamp, step in rows
         ]
         connection.insert_rows(conn, "metrics", _POINT_COLUMNS, points)
-        conn.execute(_latest_upsert(conn), _latest_points(points))
+        driver.execute(conn, _latest_upsert(conn), _latest_points(points))
         return key_ids
 
     def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:

@@ -30,7 +30,7 @@ from labtrack.entities import (
 from labtrack.entities.run import check_run_id
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
-from labtrack.store.sql import schema
+from labtrack.store.sql import driver, schema
 from labtrack.store.sql.base import Database, now_ms
 
 r, p, t = schema.runs, schema.params, schema.tags
@@ -109,12 +109,14 @@ class Runs:
         start = start_time or now_ms()
         owner = _owner_columns()
 
+        # Through the driver's cursor (``driver``): every run makes this write.
         def work(conn: Connection) -> tuple[RunInfo, int]:
-            experiment = conn.execute(_EXPERIMENT, {"experiment_id": int(experiment_id)}).first()
-            if experiment is None:
+            found = driver.fetch(conn, _EXPERIMENT, {"experiment_id": int(experiment_id)})
+            if not found:
                 raise NotFound(f"no experiment with id {experiment_id!r}")
-            if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-                raise InvalidState(f"experiment {experiment.name!r} is deleted; restore it first")
+            name, location, stage = found[0]
+            if stage != LifecycleStage.ACTIVE:
+                raise InvalidState(f"experiment {name!r} is deleted; restore it first")
             values = dict(
                 run_uuid=run_uuid,
                 experiment_id=int(experiment_id),
@@ -122,15 +124,17 @@ class Runs:
                 status=RunStatus.RUNNING,
                 start_time=start,
                 user_id=user_id,
-                artifact_uri=f"{experiment.artifact_location}/{run_uuid}/artifacts",
+                artifact_uri=f"{location}/{run_uuid}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
                 heartbeat_time=start,
                 **owner,
             )
-            pk = conn.execute(r.insert(), values).inserted_primary_key[0]
+            pk = driver.fetch(conn, _INSERT_RUN, values)[0][0]
             if tags:
-                conn.execute(
-                    t.insert(), [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()]
+                driver.execute(
+                    conn,
+                    _INSERT_TAG,
+                    [{"run_id": pk, "key": k, "value": v} for k, v in tags.items()],
                 )
             # The entity the row reads back as (get_run), from the values just inserted.
             return run_info(SimpleNamespace(**values, end_time=None)), pk
@@ -282,11 +286,11 @@ class Runs:
             values.update(end_time=None, heartbeat_time=now_ms(), **_owner_columns())
         pk = self.run_pk(run_uuid)
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> None:  # the end of every run: through the driver
             if values:
-                conn.execute(_UPDATE_RUN, {**values, "run_pk": pk})
+                driver.execute(conn, _UPDATE_RUN, {**values, "run_pk": pk})
             if values.get("status") in _ENDED:  # who kept it alive no longer matters
-                conn.execute(_DELETE_KEEPERS, {"run_pk": pk})
+                driver.execute(conn, _DELETE_KEEPERS, {"run_pk": pk})
             if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
                 self._upsert_rows(conn, t, [{"run_id": pk, "key": RUN_NAME_TAG, "value": run_name}])
 
@@ -345,16 +349,18 @@ class Runs:
         params: Mapping[str, str],
         conflicts: list[InvalidState] | None = None,
     ) -> None:
+        # Insert what is new; only if some key was there already (the driver counts fewer
+        # rows), read those back: the same value again is fine, another one a conflict.
+        rows = [{"run_id": pk, "key": k, "value": v} for k, v in params.items()]
+        if driver.execute(conn, _insert_new(conn, p), rows) == len(rows):
+            return
         existing = dict(conn.execute(_PARAMS_OF_RUN, {"pk": pk, "keys": list(params)}).all())
         for key, value in params.items():
-            if key in existing and existing[key] != value:
+            if existing.get(key, value) != value:
                 error = param_conflict(run_uuid, key, existing[key], value)
                 if conflicts is None:
                     raise error
                 conflicts.append(error)
-        new = [{"run_id": pk, "key": k, "value": v} for k, v in params.items() if k not in existing]
-        if new:
-            conn.execute(p.insert(), new)
 
     def delete_tag(self, run_uuid: str, key: str) -> None:
         pk = self.run_pk(run_uuid)
@@ -366,8 +372,7 @@ class Runs:
         self.db.write(work)
 
     def _upsert_rows(self, conn: Connection, table: sa.Table, rows: list[dict]) -> None:
-        if rows:
-            conn.execute(_value_upsert(conn, table), rows)
+        driver.execute(conn, _value_upsert(conn, table), rows)
 
     # -- liveness -------------------------------------------------------------------------
     #
@@ -526,6 +531,8 @@ _EXPERIMENT = sa.select(
     schema.experiments.c.artifact_location,
     schema.experiments.c.lifecycle_stage,
 ).where(schema.experiments.c.experiment_id == sa.bindparam("experiment_id"))
+_INSERT_RUN = r.insert().returning(r.c.id)
+_INSERT_TAG = t.insert()
 _UPDATE_RUN = r.update().where(r.c.id == sa.bindparam("run_pk"))  # SET: the columns given
 _DELETE_KEEPERS = rp.delete().where(rp.c.run_id == sa.bindparam("run_pk"))
 _value_upserts: dict[tuple[str, str], sa.Insert] = {}
@@ -540,6 +547,20 @@ def _value_upsert(conn: Connection, table: sa.Table) -> sa.Insert:
         statement = _value_upserts[(conn.dialect.name, table.name)] = insert.on_conflict_do_update(
             index_elements=[table.c.run_id, table.c.key], set_={"value": insert.excluded.value}
         )
+    return statement
+
+
+_new_inserts: dict[tuple[str, str], sa.Insert] = {}
+
+
+def _insert_new(conn: Connection, table: sa.Table) -> sa.Insert:
+    """INSERT of (run_id, key, value) rows that leaves a key already there as it is (built
+    once per dialect and table, like ``_value_upsert``)."""
+    statement = _new_inserts.get((conn.dialect.name, table.name))
+    if statement is None:
+        statement = _new_inserts[(conn.dialect.name, table.name)] = Database.upsert(
+            conn, table
+        ).on_conflict_do_nothing(index_elements=[table.c.run_id, table.c.key])
     return statement
 
 
