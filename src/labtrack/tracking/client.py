@@ -301,20 +301,28 @@ class TrackingClient:
         """
         if synchronous is not None:  # kept off the default path: it runs per point
             check_synchronous(synchronous)
-        key = v.validate_key(key)
-        value = v.validate_metric_value(key, value)
-        step = 0 if step is None else v.validate_step(step, key)
-        timestamp = (
-            int(time.time() * 1000) if timestamp is None else v.validate_timestamp(timestamp, key)
-        )
-        if model_id is not None:
-            point = Metric(key, value, timestamp, step)
-            if self.link_logged_model_metrics(
-                run_id, [point], model_id, dataset_name, dataset_digest
-            ):
-                return settle_metrics(synchronous, self.flush)
-        self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
+        if model_id is None:
+            self.buffer_metric(run_id, key, value, timestamp, step)
+            return settle_metrics(synchronous, self.flush)
+        row = v.metric_row(self.store.runs.run_pk(run_id), key, value, timestamp, step)
+        if not self.link_logged_model_metrics(
+            run_id, [Metric(*row[1:])], model_id, dataset_name, dataset_digest
+        ):
+            self.writer.add(row)
         return settle_metrics(synchronous, self.flush)
+
+    def buffer_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Validate one point and hand it to the background writer: all that a default
+        ``log_metric`` call does (it runs per point, so each check returns at once for the
+        common case). Raises ``InvalidParameter`` as ``log_metric`` does."""
+        self.writer.add(v.metric_row(self.store.runs.run_pk(run_id), key, value, timestamp, step))
 
     def link_logged_model_metrics(
         self,

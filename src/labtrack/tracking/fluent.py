@@ -506,7 +506,14 @@ def log_metric(
 
     >>> lt.log_metric("loss", 0.31, step=epoch)  # doctest: +SKIP
     """
-    if synchronous is not None:  # kept off the default path: it runs per point
+    if run_id is None and synchronous is None and model_id is None and dataset is None:
+        # The hot path (a training loop's call per point): the active run, when no model
+        # could claim the point, takes it in one call.
+        active = state.top_run()
+        if active is not None and _active_model.model_id is None and not _model_outputs:
+            active.client.buffer_metric(active.run_id, key, value, timestamp, step)
+            return None
+    if synchronous is not None:
         check_synchronous(synchronous)  # before _logging_target: a refused value starts no run
     client, target = _logging_target(run_id)
     if model_id is None and dataset is None:

@@ -88,8 +88,10 @@ class MetricWriter:
         self.live_runs: set[str] = set()
         self._written_runs: set[int] = set()  # run keys written to since the last heartbeat
         self._kept_runs: set[int] = set()  # run keys this process registered as a keeper of
-        self._buffer: list[MetricRow] = []
-        self._buffer_lock = threading.Lock()
+        # Points not yet persisted. A deque: appending to it is atomic, so the hot path
+        # takes no lock; the writer takes points off its front (``_take_buffered``).
+        self._buffer: deque[MetricRow] = deque()
+        self._buffer_lock = threading.Lock()  # for the queued params and tags, and _start
         self._flush_lock = threading.Lock()  # taken through _persisting()
         self._flush_owner: int | None = None
         self._wake = threading.Event()
@@ -127,19 +129,21 @@ class MetricWriter:
         self._conflicts: list[InvalidState] = []  # found in the store at write: for flush()
 
     def add(self, row: MetricRow) -> None:
-        """Buffer one point (the hot path: a lock and an append)."""
-        with self._buffer_lock:
-            self._buffer.append(row)
-            pending = len(self._buffer)
-        if pending >= self.max_rows or self._thread is None:  # inlined: the hot path
-            self._after_append(pending)
+        """Buffer one point (the hot path: one atomic append, no lock)."""
+        buffer = self._buffer
+        buffer.append(row)
+        if len(buffer) >= self.max_rows or self._thread is None:  # inlined: the hot path
+            self._after_append(len(buffer))
 
     def add_many(self, rows: list[MetricRow]) -> None:
         """Buffer many points at once."""
-        with self._buffer_lock:
-            self._buffer.extend(rows)
-            pending = len(self._buffer)
-        self._after_append(pending)
+        self._buffer.extend(rows)
+        self._after_append(len(self._buffer))
+
+    def _take_buffered(self) -> list[MetricRow]:
+        """The points buffered so far, taken off the buffer (points added meanwhile stay)."""
+        popleft = self._buffer.popleft
+        return [popleft() for _ in range(len(self._buffer))]
 
     def _after_append(self, pending: int) -> None:
         if self._thread is None:
@@ -296,8 +300,8 @@ class MetricWriter:
             self._notice_spooled_elsewhere()  # before the batch leaves the buffer: may raise
             if end is not None:
                 self._ends.append(end)  # from here on kept until written, like the points
+            batch = self._take_buffered()
             with self._buffer_lock:
-                batch, self._buffer = self._buffer, []
                 meta, self._meta = self._meta, {}
             ends, self._ends = self._ends, []
             if not batch and not ends and not meta and not self._spool_pending:
@@ -320,8 +324,7 @@ class MetricWriter:
                 ):
                     return  # safe on local disk, params and tags too: logging goes on
                 self._requeue_meta(meta)
-                with self._buffer_lock:
-                    self._buffer[:0] = batch  # nothing lost: back in front, in order
+                self._buffer.extendleft(reversed(batch))  # nothing lost: back in front, in order
                 self._ends[:0] = ends
                 raise
             self._record_refused()
@@ -595,7 +598,7 @@ class MetricWriter:
         self._flush_owner = None
         self._wake = threading.Event()
         self._thread = None
-        self._buffer = []  # the parent persists its own points
+        self._buffer = deque()  # the parent persists its own points
         self._deferred = deque()  # ... and does its own deferred work
         self._deferred_lock = threading.Lock()
         self.live_runs = set()
