@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -37,12 +38,7 @@ KEY_PACKAGES = (
 
 def source_tags() -> dict[str, str]:
     """Everything but git, which ``git_tags`` reads (slower: it runs git)."""
-    tags = {
-        "mlflow.user": current_user(),
-        "labtrack.host": socket.gethostname(),
-        "labtrack.python": platform.python_version(),
-        "labtrack.packages": json.dumps(package_versions(), sort_keys=True),
-    }
+    tags = dict(_process_tags())
     notebook = notebook_path()
     if notebook:
         tags["mlflow.source.type"] = "NOTEBOOK"
@@ -51,6 +47,16 @@ def source_tags() -> dict[str, str]:
         tags["mlflow.source.type"] = "LOCAL"
         tags["mlflow.source.name"] = _script_name()
     return {key: value for key, value in tags.items() if value}
+
+
+@lru_cache(maxsize=1)  # the same for every run of a process: read once, not per run
+def _process_tags() -> tuple[tuple[str, str], ...]:
+    return (
+        ("mlflow.user", current_user()),
+        ("labtrack.host", socket.gethostname()),
+        ("labtrack.python", platform.python_version()),
+        ("labtrack.packages", json.dumps(package_versions(), sort_keys=True)),
+    )
 
 
 def source_folder() -> Path:
@@ -69,7 +75,11 @@ def current_user() -> str:
 
 def _script_name() -> str:
     main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
+    return _resolved(getattr(main, "__file__", None) or "")
+
+
+@lru_cache(maxsize=8)  # a process runs one script: resolving it once is enough
+def _resolved(path: str) -> str:
     return str(Path(path).resolve()) if path else ""
 
 
@@ -110,9 +120,22 @@ def _ipython():
 
 
 def in_git_repository(folder: Path) -> bool:
-    """Whether ``folder`` lies in a git working tree (a few stat calls; git is not run)."""
+    """Whether ``folder`` lies in a git working tree (a few stat calls; git is not run).
+    The answer is kept for a few seconds: a loop of short runs asks it for every run."""
+    now = time.monotonic()
+    known = _git_answers.get(folder)
+    if known is not None and known[0] > now:
+        return known[1]
     resolved = folder.resolve()
-    return any((parent / ".git").exists() for parent in (resolved, *resolved.parents))
+    answer = any((parent / ".git").exists() for parent in (resolved, *resolved.parents))
+    if len(_git_answers) > 64:
+        _git_answers.clear()
+    _git_answers[folder] = (now + _GIT_ANSWER_SECONDS, answer)
+    return answer
+
+
+_GIT_ANSWER_SECONDS = 5.0
+_git_answers: dict[Path, tuple[float, bool]] = {}  # folder -> (valid until, answer)
 
 
 # git runs beside the user's kernel while their cell runs: at the lowest CPU priority, so that
