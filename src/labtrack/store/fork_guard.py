@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 # A fork waits at most this long for transactions to finish (a writer stuck on another
 # process's lock must not hang the fork), then goes ahead.
@@ -26,18 +24,20 @@ class _ForkGuard:
         self._in_flight = 0
         self._forking = False
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Around one write transaction."""
+    def writing(self) -> _ForkGuard:
+        """Around one write transaction (``with guard.writing():``). The guard is its own
+        context manager, not a generator's: every run's writes pass through it."""
+        return self
+
+    def __enter__(self) -> None:
         with self._condition:  # held by a fork in progress: wait for it
             self._in_flight += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._in_flight -= 1
-                if not self._in_flight:
-                    self._condition.notify_all()
+
+    def __exit__(self, *_exc) -> None:
+        with self._condition:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._condition.notify_all()
 
     def before_fork(self) -> None:
         self._condition.acquire()
