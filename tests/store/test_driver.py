@@ -4,6 +4,7 @@ through SQLAlchemy, on SQLite and (in CI's second pass) PostgreSQL."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 import labtrack as lt
@@ -146,3 +147,15 @@ def test_a_store_refusing_writes_is_reported_as_such_through_the_driver(tmp_path
         raise AssertionError("the refusal must be reported as a read-only store")
     finally:
         db.engine.dispose()  # the pooled connection keeps query_only: drop it
+
+
+def test_a_statement_that_needs_sqlalchemy_to_run_is_refused_at_its_first_use(tracking_uri):
+    _, pk = _a_run()
+    db = _database()
+    rename = r.update().where(r.c.id == sa.bindparam("run_pk")).values(name=sa.bindparam("n"))
+    in_list = sa.select(t.c.key).where(t.c.run_id.in_(sa.bindparam("pks", expanding=True)))
+    with db.engine.connect() as conn:
+        with pytest.raises(ValueError, match="no value for 'run_pk'"):
+            driver.execute(conn, rename, {"n": "forgotten the run"})  # not a silent NULL
+        with pytest.raises(ValueError, match="expanding"):
+            driver.fetch(conn, in_list, {"pks": [pk]})

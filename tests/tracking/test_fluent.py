@@ -72,6 +72,32 @@ def test_source_capture_records_git_commit_and_dirty_flag(tracking_uri, tmp_path
     assert lt.get_run(dirty.info.run_id).data.tags["labtrack.git.dirty"] == "true"
 
 
+def test_a_folder_that_becomes_a_repository_is_seen_at_the_next_run(
+    tracking_uri, tmp_path, monkeypatch
+):
+    """Source details read once per process must not hide a change: `git init` in the
+    folder of an earlier run, or another user name (MLflow reads LOGNAME), apply at once."""
+    import subprocess
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("LOGNAME", "first-user")
+    with lt.start_run() as before:
+        pass
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "init"], cwd=folder, check=True)
+    monkeypatch.setenv("LOGNAME", "second-user")
+    with lt.start_run() as after:
+        pass
+    fluent.wait_for_source_capture()
+    assert "mlflow.source.git.commit" not in lt.get_run(before.info.run_id).data.tags
+    tags = lt.get_run(after.info.run_id).data.tags
+    assert len(tags["mlflow.source.git.commit"]) == 40
+    assert (tags["mlflow.user"], lt.get_run(after.info.run_id).info.user_id) == ("second-user",) * 2
+
+
 def test_notebook_path_comes_from_the_jupyter_session(tracking_uri, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/notebooks/train.ipynb")
     with lt.start_run() as run:

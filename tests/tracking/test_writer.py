@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import labtrack as lt
-from labtrack.errors import LabtrackError
+from labtrack.errors import InvalidParameter, LabtrackError
 
 
 def test_points_are_buffered_then_persisted_by_flush(tracking_uri):
@@ -83,3 +83,45 @@ def test_a_large_batch_with_nan_and_inf_round_trips(tracking_uri):
     assert got[999] != got[999] and got[1000] == float("inf") and got[2499] == float("-inf")
     assert got[:999] == values[:999] and got[1001:2499] == values[1001:2499]
     assert client.get_run(run.info.run_id).data.metrics["x"] == float("-inf")
+
+
+def test_ctrl_c_while_a_flush_takes_the_buffer_loses_no_point(tracking_uri):
+    """Taking a large buffer takes a while; an interrupt landing then must find the points
+    either still buffered or in the batch that is put back."""
+    import signal
+    import threading
+
+    from labtrack.tracking.writer import MetricWriter
+
+    client = lt.Client()
+    run = client.create_run("0")
+    pk = client.store.runs.run_pk(run.info.run_id)
+    writer = MetricWriter(client.store)
+    writer._thread = threading.current_thread()  # no thread of its own: the test flushes
+    count = 500_000
+    writer._buffer.extend((pk, "m", float(i), i, i) for i in range(count))
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.005)  # lands while the flush takes the buffer
+    try:
+        writer.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    writer.flush()
+    steps = client.store.metrics.metric_history_arrays(run.info.run_id, "m")[0]
+    assert len(steps) == count
+
+
+def test_a_bad_point_is_refused_before_its_run_is_looked_up(tracking_uri):
+    """Validation comes first, as in MLflow: a bad key names the key, even for a run id the
+    store does not know."""
+    client = lt.Client()
+    with pytest.raises(InvalidParameter) as error:
+        client.log_metric("0" * 32, "bad//key", 1.0)
+    assert "bad//key" in str(error.value)

@@ -304,11 +304,11 @@ class TrackingClient:
         if model_id is None:
             self.buffer_metric(run_id, key, value, timestamp, step)
             return settle_metrics(synchronous, self.flush)
-        row = v.metric_row(self.store.runs.run_pk(run_id), key, value, timestamp, step)
+        key, value, timestamp, step = v.validate_point(key, value, timestamp, step)
         if not self.link_logged_model_metrics(
-            run_id, [Metric(*row[1:])], model_id, dataset_name, dataset_digest
+            run_id, [Metric(key, value, timestamp, step)], model_id, dataset_name, dataset_digest
         ):
-            self.writer.add(row)
+            self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
         return settle_metrics(synchronous, self.flush)
 
     def buffer_metric(
@@ -322,7 +322,8 @@ class TrackingClient:
         """Validate one point and hand it to the background writer: all that a default
         ``log_metric`` call does (it runs per point, so each check returns at once for the
         common case). Raises ``InvalidParameter`` as ``log_metric`` does."""
-        self.writer.add(v.metric_row(self.store.runs.run_pk(run_id), key, value, timestamp, step))
+        key, value, timestamp, step = v.validate_point(key, value, timestamp, step)  # first
+        self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
 
     def link_logged_model_metrics(
         self,

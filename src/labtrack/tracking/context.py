@@ -14,7 +14,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -38,7 +37,7 @@ KEY_PACKAGES = (
 
 def source_tags() -> dict[str, str]:
     """Everything but git, which ``git_tags`` reads (slower: it runs git)."""
-    tags = dict(_process_tags())
+    tags = {"mlflow.user": current_user(), **dict(_process_tags())}  # LOGNAME may change
     notebook = notebook_path()
     if notebook:
         tags["mlflow.source.type"] = "NOTEBOOK"
@@ -52,7 +51,6 @@ def source_tags() -> dict[str, str]:
 @lru_cache(maxsize=1)  # the same for every run of a process: read once, not per run
 def _process_tags() -> tuple[tuple[str, str], ...]:
     return (
-        ("mlflow.user", current_user()),
         ("labtrack.host", socket.gethostname()),
         ("labtrack.python", platform.python_version()),
         ("labtrack.packages", json.dumps(package_versions(), sort_keys=True)),
@@ -120,22 +118,15 @@ def _ipython():
 
 
 def in_git_repository(folder: Path) -> bool:
-    """Whether ``folder`` lies in a git working tree (a few stat calls; git is not run).
-    The answer is kept for a few seconds: a loop of short runs asks it for every run."""
-    now = time.monotonic()
-    known = _git_answers.get(folder)
-    if known is not None and known[0] > now:
-        return known[1]
-    resolved = folder.resolve()
-    answer = any((parent / ".git").exists() for parent in (resolved, *resolved.parents))
-    if len(_git_answers) > 64:
-        _git_answers.clear()
-    _git_answers[folder] = (now + _GIT_ANSWER_SECONDS, answer)
-    return answer
+    """Whether ``folder`` lies in a git working tree (a few stat calls; git is not run)."""
+    return any(os.path.exists(candidate) for candidate in _git_dirs(os.path.abspath(folder)))
 
 
-_GIT_ANSWER_SECONDS = 5.0
-_git_answers: dict[Path, tuple[float, bool]] = {}  # folder -> (valid until, answer)
+@lru_cache(maxsize=64)  # resolving a folder costs more than the stat calls: once per folder
+def _git_dirs(folder: str) -> tuple[str, ...]:
+    """Where a ``.git`` of ``folder``'s working tree could be: in it, or in a parent."""
+    resolved = Path(folder).resolve()
+    return tuple(str(parent / ".git") for parent in (resolved, *resolved.parents))
 
 
 # git runs beside the user's kernel while their cell runs: at the lowest CPU priority, so that

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import posixpath
 import re
-from time import time as _time
+import time
 
 from labtrack.errors import InvalidParameter
 
@@ -74,12 +74,12 @@ def validate_metric_value(key: str, value: object) -> float:
         ) from None
 
 
-def metric_row(
-    run_pk: int, key: object, value: object, timestamp: object = None, step: object = None
-) -> tuple[int, str, float, int, int]:
-    """A metric point of the run with key ``run_pk`` as the writer buffers it, ``(run_pk,
-    key, value, timestamp, step)``: each checked by its own rule, the step 0 and the
-    timestamp now (ms) when None. The checks' fast paths are inlined: this runs per point."""
+def validate_point(
+    key: object, value: object, timestamp: object = None, step: object = None
+) -> tuple[str, float, int, int]:
+    """A metric point as ``(key, value, timestamp, step)``: each checked by its own rule, the
+    step 0 and the timestamp now (ms) when None. The checks' fast paths are inlined: this
+    runs per point."""
     if type(key) is not str or key not in _valid_keys:
         key = validate_key(key)
     if type(value) is not float:
@@ -89,10 +89,10 @@ def metric_row(
     elif type(step) is not int or not INT64_MIN <= step <= INT64_MAX:  # type: ignore[operator]
         step = validate_step(step, key)  # type: ignore[arg-type]
     if timestamp is None:
-        timestamp = int(_time() * 1000)
+        timestamp = int(time.time() * 1000)
     else:
         timestamp = validate_timestamp(timestamp, key)  # type: ignore[arg-type]
-    return run_pk, key, value, timestamp, step  # type: ignore[return-value]
+    return key, value, timestamp, step  # type: ignore[return-value]
 
 
 def _abbreviated(value: object) -> str:

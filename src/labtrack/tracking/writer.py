@@ -1,6 +1,6 @@
 """The background writer: the hot path appends to a buffer; a thread persists it in batches.
 
-``log_metric`` costs the caller a lock and a list append. A daemon thread flushes the buffer
+``log_metric`` costs the caller an append to a deque (atomic: no lock). A daemon thread flushes the buffer
 in one transaction every ``LABTRACK_FLUSH_INTERVAL`` seconds, or sooner once
 ``LABTRACK_FLUSH_ROWS`` points wait; ``flush()`` (called by ``end_run``, before reads, and
 at interpreter exit) persists everything synchronously.
@@ -37,6 +37,7 @@ registers as the run's keeper in the transaction that stores its first points th
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import signal
 import sys
@@ -91,6 +92,7 @@ class MetricWriter:
         # Points not yet persisted. A deque: appending to it is atomic, so the hot path
         # takes no lock; the writer takes points off its front (``_take_buffered``).
         self._buffer: deque[MetricRow] = deque()
+        self._taking: list[MetricRow] = []  # taken off it for the write under way
         self._buffer_lock = threading.Lock()  # for the queued params and tags, and _start
         self._flush_lock = threading.Lock()  # taken through _persisting()
         self._flush_owner: int | None = None
@@ -141,9 +143,14 @@ class MetricWriter:
         self._after_append(len(self._buffer))
 
     def _take_buffered(self) -> list[MetricRow]:
-        """The points buffered so far, taken off the buffer (points added meanwhile stay)."""
-        popleft = self._buffer.popleft
-        return [popleft() for _ in range(len(self._buffer))]
+        """The batch to write: points a failed write left (``_taking``), then the points
+        buffered so far, taken off the buffer (points added meanwhile stay). One C call moves
+        them, so a signal's handler (Ctrl+C) runs before or after it, never half-way: every
+        point is in the buffer or in ``_taking`` until its batch is written or spooled."""
+        self._taking.extend(
+            itertools.starmap(self._buffer.popleft, itertools.repeat((), len(self._buffer)))
+        )
+        return self._taking
 
     def _after_append(self, pending: int) -> None:
         if self._thread is None:
@@ -208,7 +215,7 @@ class MetricWriter:
     @property
     def pending(self) -> int:
         """Points buffered in memory, not yet persisted or spooled."""
-        return len(self._buffer)
+        return len(self._buffer) + len(self._taking)
 
     @property
     def spool_pending(self) -> bool:
@@ -287,8 +294,8 @@ class MetricWriter:
         interrupted (by a signal handler) in the middle of logging or flushing."""
         if self._flush_owner == threading.get_ident():
             return False
-        # The writer thread holds this lock for a list swap only; if it is not free in a
-        # moment, the interrupted code of this very thread holds it.
+        # Others hold these locks for a moment only (queueing params and tags, a job); if
+        # one is not free in a moment, the interrupted code of this very thread holds it.
         for lock in (self._buffer_lock, self._deferred_lock):
             if not lock.acquire(timeout=0.5):
                 return False
@@ -318,13 +325,14 @@ class MetricWriter:
                     self._replay_spool_or_do_without()  # older points first
                 if batch or ends or meta:
                     self._insert(batch, ends, batch_id, meta)
+                self._taking = []  # written (interrupted just before, it is written again)
             except BaseException as error:
                 if failures.is_store_away(error) and self._spill(
                     batch, ends, batch_id, error, meta
                 ):
+                    self._taking = []
                     return  # safe on local disk, params and tags too: logging goes on
-                self._requeue_meta(meta)
-                self._buffer.extendleft(reversed(batch))  # nothing lost: back in front, in order
+                self._requeue_meta(meta)  # the points stay in _taking, before newer ones
                 self._ends[:0] = ends
                 raise
             self._record_refused()
@@ -598,7 +606,7 @@ class MetricWriter:
         self._flush_owner = None
         self._wake = threading.Event()
         self._thread = None
-        self._buffer = deque()  # the parent persists its own points
+        self._buffer, self._taking = deque(), []  # the parent persists its own points
         self._deferred = deque()  # ... and does its own deferred work
         self._deferred_lock = threading.Lock()
         self.live_runs = set()

@@ -364,6 +364,7 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
 
     The busy timeout already waits a minute for other writers; should that still run out
     (a very long transaction elsewhere), the whole transaction is retried from the start.
+    ``work`` must not commit or begin a transaction itself (savepoints are fine).
     """
     file = _files.get(engine)
     if file is not None and file.read_only:

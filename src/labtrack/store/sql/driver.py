@@ -5,10 +5,12 @@ SQLAlchemy's execution layer costs 25-60 us a statement (result set-up, events, 
 cache lookup); the driver itself takes about 1 us for the same statement. A short run makes
 about a dozen of them, which was most of its cost beyond the SQL (``bench/run.py``'s
 many-runs workload). Here a statement is still written once, in SQLAlchemy Core, and
-compiled once per dialect and set of parameter names; each call then only binds values.
+compiled once per dialect, driver and set of parameter names; each call then only binds
+values.
 
-Only for statements over plain columns (integers, strings, floats, booleans: no SQLAlchemy
-type conversion applies) with no expanding ``IN`` parameters. Errors are the driver's own,
+Only for module-level statements over plain columns (integers, strings, floats, booleans:
+no SQLAlchemy type conversion applies); one that needs SQLAlchemy's execution (a missing
+value, a Python-side default, an expanding ``IN``) is refused at its first use. Errors are the driver's own,
 as from ``connection.insert_rows``; a damaged or read-only SQLite file is reported as
 SQLAlchemy's error hook reports it (``connection.translated_errors``).
 """
@@ -28,47 +30,73 @@ from labtrack.store.sql import connection
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Per bound value, in the driver's order: the parameter name it comes from, or None
-    # with the literal the statement itself holds (``status == 'RUNNING'``).
-    binds: tuple[tuple[str | None, object], ...]
+    # Per bound value, in the driver's order: its bind name, and the parameter it comes
+    # from, or None with the literal the statement itself holds (``status == 'RUNNING'``).
+    binds: tuple[tuple[str, str | None, object], ...]
     named: bool  # the driver takes a dict by bind name (psycopg), else a sequence (sqlite3)
     statement: Executable  # kept alive: its id is part of the cache key
 
 
-_cache: dict[tuple[int, str, tuple[str, ...]], _Compiled] = {}
+# For module-level statements (one entry each per dialect and set of names): a statement
+# built per call would add an entry per call.
+_cache: dict[tuple[int, str, str, tuple[str, ...]], _Compiled] = {}
 _cache_lock = threading.Lock()
 
 
 def _compiled(conn: Connection, statement: Executable, names: tuple[str, ...]) -> _Compiled:
-    key = (id(statement), conn.dialect.name, names)
+    dialect = conn.dialect
+    key = (id(statement), dialect.name, dialect.driver, names)
     found = _cache.get(key)
     if found is not None:
         return found
-    compiled = statement.compile(dialect=conn.dialect, column_keys=list(names))
-    order = compiled.positiontup or list(compiled.binds)
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    _check_plain(statement, compiled, names)
     binds = []
-    for bind in order:
+    for bind in compiled.positiontup or list(compiled.binds):
         parameter = compiled.binds[bind]
         if parameter.key in names:
-            binds.append((parameter.key, None))
+            binds.append((bind, parameter.key, None))
         else:
-            binds.append((None, parameter.effective_value))
-    named = compiled.positiontup is None
-    entry = _Compiled(compiled.string, tuple(zip(order, binds, strict=True)), named, statement)  # type: ignore[arg-type]
+            binds.append((bind, None, parameter.effective_value))
+    entry = _Compiled(compiled.string, tuple(binds), compiled.positiontup is None, statement)
     with _cache_lock:
         _cache[key] = entry
     return entry
+
+
+def _check_plain(statement: Executable, compiled, names: tuple[str, ...]) -> None:
+    """Refuse, at its first use, a statement that needs what only SQLAlchemy's execution
+    does: a value the caller did not give, a default computed in Python, a bind name the
+    driver would see escaped, or a placeholder rendered at execution time."""
+    problems = [
+        f"no value for {parameter.key!r}"
+        for parameter in compiled.binds.values()
+        if parameter.required and parameter.key not in names
+    ]
+    table = getattr(statement, "table", None)
+    if table is not None and getattr(statement, "is_dml", False):
+        hook = "default" if getattr(statement, "is_insert", False) else "onupdate"
+        problems += [
+            f"column {column.key!r} has a Python-side {hook}"
+            for column in table.columns
+            if getattr(column, hook) is not None and column.key not in names
+        ]
+    if getattr(compiled, "escaped_bind_names", None):
+        problems.append(f"escaped bind names {sorted(compiled.escaped_bind_names)}")
+    if "POSTCOMPILE" in compiled.string:
+        problems.append("a placeholder rendered at execution (an expanding IN?)")
+    if problems:
+        raise ValueError(f"not a statement for the driver's cursor: {'; '.join(problems)}")
 
 
 def _values(compiled: _Compiled, params: Mapping[str, object]) -> Sequence | dict:
     if compiled.named:
         return {
             bind: params[name] if name is not None else literal
-            for bind, (name, literal) in compiled.binds  # type: ignore[misc]
+            for bind, name, literal in compiled.binds
         }
     return [
-        params[name] if name is not None else literal
-        for _bind, (name, literal) in compiled.binds  # type: ignore[misc]
+        params[name] if name is not None else literal for _bind, name, literal in compiled.binds
     ]
 
 
