@@ -12,7 +12,7 @@ import io
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from labtrack import env
@@ -301,29 +301,26 @@ class TrackingClient:
         """
         if synchronous is not None:  # kept off the default path: it runs per point
             check_synchronous(synchronous)
-        if model_id is None:
-            self.buffer_metric(run_id, key, value, timestamp, step)
-            return settle_metrics(synchronous, self.flush)
-        key, value, timestamp, step = v.validate_point(key, value, timestamp, step)
-        if not self.link_logged_model_metrics(
+        key, value, timestamp, step = v.validate_point(key, value, timestamp, step)  # first
+        if model_id is None or not self.link_logged_model_metrics(
             run_id, [Metric(key, value, timestamp, step)], model_id, dataset_name, dataset_digest
         ):
             self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
         return settle_metrics(synchronous, self.flush)
 
-    def buffer_metric(
-        self,
-        run_id: str,
-        key: str,
-        value: float,
-        timestamp: int | None = None,
-        step: int | None = None,
-    ) -> None:
-        """Validate one point and hand it to the background writer: all that a default
-        ``log_metric`` call does (it runs per point, so each check returns at once for the
-        common case). Raises ``InvalidParameter`` as ``log_metric`` does."""
-        key, value, timestamp, step = v.validate_point(key, value, timestamp, step)  # first
-        self.writer.add((self.store.runs.run_pk(run_id), key, value, timestamp, step))
+    def point_buffer(self, run_id: str) -> Callable[..., None]:
+        """``buffer(key, value, timestamp=None, step=None)`` for one run: validates a point
+        and hands it to the background writer, all that a default ``lt.log_metric`` call
+        does (the active run keeps one: its key and the writer are looked up once, not per
+        point). Raises ``InvalidParameter`` as ``log_metric`` does."""
+        run_pk = self.store.runs.run_pk(run_id)
+        add, validate = self.writer.add, v.validate_point
+
+        def buffer(key, value, timestamp=None, step=None) -> None:
+            key, value, timestamp, step = validate(key, value, timestamp, step)
+            add((run_pk, key, value, timestamp, step))
+
+        return buffer
 
     def link_logged_model_metrics(
         self,

@@ -18,8 +18,7 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -411,19 +410,26 @@ def _sqlite_write(conn: Connection, work: Callable[[Connection], T]) -> T:
         raise
 
 
-@contextmanager
-def translated_errors(engine: Engine) -> Iterator[None]:
-    """Around a call to the driver's own connection or cursor: a SQLite error that means a
-    damaged or read-only file becomes labtrack's, as SQLAlchemy's error hook (which the
-    driver's own calls bypass) makes it."""
-    try:
-        yield
-    except sqlite3.DatabaseError as error:
-        file = _files.get(engine)
-        translated = store_error(error, file) if file is not None else None
-        if translated is None:
-            raise
-        raise translated from error
+class translated_errors:
+    """Around a call to the driver's own connection or cursor (``with
+    translated_errors(engine):``): a SQLite error that means a damaged or read-only file
+    becomes labtrack's, as SQLAlchemy's error hook (which the driver's own calls bypass)
+    makes it. A class, not a generator: every statement of every run passes through it."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _kind, error, _traceback) -> None:
+        if isinstance(error, sqlite3.DatabaseError):
+            file = _files.get(self.engine)
+            translated = store_error(error, file) if file is not None else None
+            if translated is not None:
+                raise translated from error
 
 
 def upsert(conn: Connection, table: sa.Table):
