@@ -98,6 +98,48 @@ def test_a_folder_that_becomes_a_repository_is_seen_at_the_next_run(
     assert (tags["mlflow.user"], lt.get_run(after.info.run_id).info.user_id) == ("second-user",) * 2
 
 
+def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_its_start(
+    tracking_uri, tmp_path, monkeypatch
+):
+    import subprocess
+
+    from labtrack.tracking import context
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, check=True)
+    monkeypatch.chdir(repo)
+    calls = []
+    real_git_tags = context.git_tags
+    monkeypatch.setattr(
+        context, "git_tags", lambda folder: calls.append(1) or real_git_tags(folder)
+    )
+
+    def head() -> str:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+        ).stdout.strip()
+
+    first = head()
+    runs = []
+    for _ in range(30):
+        with lt.start_run() as run:
+            lt.log_metric("loss", 0.5)
+        runs.append(run.info.run_id)
+    fluent.wait_for_source_capture()  # else the runs captured last may see the next commit
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], cwd=repo, check=True)
+    with lt.start_run() as after_commit:
+        pass
+    fluent.wait_for_source_capture()
+    assert len(calls) < 30  # runs started while git ran waited for its next call
+    commits = [lt.get_run(run_id).data.tags.get("mlflow.source.git.commit") for run_id in runs]
+    assert commits == [first] * 30  # ... and every one of them got the state
+    assert lt.get_run(after_commit.info.run_id).data.tags["mlflow.source.git.commit"] == head()
+    assert head() != first
+
+
 def test_notebook_path_comes_from_the_jupyter_session(tracking_uri, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/notebooks/train.ipynb")
     with lt.start_run() as run:

@@ -64,7 +64,18 @@ def source_folder() -> Path:
 
 
 def current_user() -> str:
-    """The login name of whoever runs this process ("" where there is none)."""
+    """The login name of whoever runs this process ("" where there is none): the first of
+    the variables ``getpass.getuser`` reads (they may change, so they are read each time),
+    else the user database's name for this process's user id."""
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        user = os.environ.get(name)
+        if user:
+            return user
+    return _user_of(os.getuid() if hasattr(os, "getuid") else -1)
+
+
+@lru_cache(maxsize=4)  # the user database is a file: read once per user id, not per run
+def _user_of(_uid: int) -> str:
     try:
         return getpass.getuser()
     except Exception:  # no user database entry (containers)

@@ -21,6 +21,8 @@ import sys
 import threading
 import traceback
 import warnings
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from labtrack import env
@@ -61,6 +63,12 @@ class ActiveRun:
         self.run_id = run.info.run_id  # a plain attribute: read on every logging call
         self._in_with_block = False
         self.pid = os.getpid()
+
+    @cached_property
+    def buffer_point(self) -> Callable[..., None]:
+        """Validate a metric point of this run and buffer it: ``lt.log_metric``'s hot path
+        (``TrackingClient.point_buffer``), made at the run's first point."""
+        return self.client.point_buffer(self.run_id)
 
     @property
     def info(self):
@@ -340,43 +348,25 @@ def start_run(
         return active
 
 
-def _capture_git_state(client: TrackingClient, run_id: str, folder) -> threading.Thread | None:
+def _capture_git_state(client: TrackingClient, run_id: str, folder) -> None:
     """Record the git state in the background: running git takes longer than starting a run.
 
-    The tags land a few milliseconds after the run starts; at interpreter exit labtrack
-    waits for captures still under way (``wait_for_source_capture``). Outside a repository
-    no thread starts: starting one costs the caller more than the check.
+    The tags land a few milliseconds after the run starts, from one git call per folder
+    at a time (``labtrack.tracking.git_capture``); at interpreter exit labtrack waits for
+    captures still under way (``wait_for_source_capture``).
     """
-    from labtrack.entities import RunTag
-    from labtrack.tracking.context import git_tags, in_git_repository
+    from labtrack.tracking.git_capture import captures
 
-    if not in_git_repository(folder):
-        return None
-
-    def capture() -> None:
-        try:
-            tags = git_tags(folder)
-            if tags:
-                client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
-        except Exception:  # provenance is best effort; it never fails the user's run
-            pass
-
-    thread = threading.Thread(target=capture, name="labtrack-git-capture", daemon=True)
-    thread.start()
-    with _lock:
-        _process.captures[:] = [t for t in _process.captures if t.is_alive()]
-        _process.captures.append(thread)
-    return thread
+    captures.capture(client, run_id, folder)
 
 
 def wait_for_source_capture(timeout: float = 10.0) -> None:
     """Wait until the git state of every run started so far is recorded."""
-    while True:
-        with _lock:
-            if not _process.captures:
-                return
-            thread = _process.captures.pop()
-        thread.join(timeout)  # not under the lock: a capture may be waiting to log
+    if "labtrack.tracking.git_capture" not in sys.modules:
+        return  # no run was started: nothing to wait for, and nothing to import
+    from labtrack.tracking.git_capture import captures
+
+    captures.wait(timeout)
 
 
 def _end_dangling_run(nested: bool) -> None:
@@ -511,7 +501,7 @@ def log_metric(
         # could claim the point, takes it in one call.
         active = state.top_run()
         if active is not None and _active_model.model_id is None and not _model_outputs:
-            active.client.buffer_metric(active.run_id, key, value, timestamp, step)
+            active.buffer_point(key, value, timestamp, step)
             return None
     if synchronous is not None:
         check_synchronous(synchronous)  # before _logging_target: a refused value starts no run

@@ -49,7 +49,6 @@ class ProcessState:
     last_run_id: str | None = None  # the run end_run ended last
     uncaught: bool = False  # an exception reached sys.excepthook: runs open at exit FAILED
     lock: threading.RLock = field(default_factory=threading.RLock)
-    captures: list[threading.Thread] = field(default_factory=list)  # git captures under way
 
 
 _process = ProcessState()

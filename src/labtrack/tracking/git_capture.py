@@ -1,0 +1,89 @@
+"""A run's git state, recorded in the background, with one ``git status`` at a time per folder.
+
+Running git takes longer than starting a run (10-15 ms against a few), so it runs beside
+the run. A loop of short runs in a repository would start one git process per run;
+instead, the runs that start while git runs for their folder wait for the next call, which
+starts after they did. Each run still gets the state as of its start or later (a commit
+made before a run started is never missed), and a thousand short runs cost a few dozen
+git processes, not a thousand.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labtrack.tracking import context
+
+if TYPE_CHECKING:
+    from labtrack.tracking.client import TrackingClient
+
+
+class GitCaptures:
+    """The captures of this process: runs waiting per folder, and the folder's worker."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[Path, list[tuple[TrackingClient, str]]] = {}
+        self._workers: dict[Path, threading.Thread] = {}
+
+    def capture(self, client: TrackingClient, run_id: str, folder: Path) -> None:
+        """Record the git state of ``folder`` as tags of the run, soon (outside a repository
+        nothing runs: the check costs less than starting a thread)."""
+        if not context.in_git_repository(folder):
+            return
+        with self._lock:
+            self._waiting.setdefault(folder, []).append((client, run_id))
+            if folder in self._workers:
+                return  # its next git call starts after this run: it takes it along
+            worker = threading.Thread(
+                target=self._work, args=(folder,), name="labtrack-git-capture", daemon=True
+            )
+            self._workers[folder] = worker
+        worker.start()
+
+    def _work(self, folder: Path) -> None:
+        while True:
+            with self._lock:
+                runs = self._waiting.pop(folder, [])
+                if not runs:
+                    del self._workers[folder]
+                    return
+            try:
+                tags = context.git_tags(folder)
+            except Exception:  # provenance is best effort; it never fails the user's run
+                tags = {}
+            for client, run_id in runs if tags else ():
+                _record(client, run_id, tags)
+
+    def wait(self, timeout: float) -> None:
+        """Until every run that started so far has its git state recorded (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                workers = list(self._workers.values())
+            left = deadline - time.monotonic()
+            if not workers or left <= 0:
+                return
+            for worker in workers:
+                worker.join(max(0.0, deadline - time.monotonic()))
+
+    def _forget_after_fork(self) -> None:
+        # The parent's workers do not exist in a child; the child captures its own runs.
+        self.__init__()
+
+
+def _record(client: TrackingClient, run_id: str, tags: dict[str, str]) -> None:
+    from labtrack.entities import RunTag
+
+    try:
+        client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])
+    except Exception:  # the run or its store may be gone by now: provenance is best effort
+        pass
+
+
+captures = GitCaptures()
+os.register_at_fork(after_in_child=captures._forget_after_fork)
