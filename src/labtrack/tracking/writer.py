@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import operator
 import os
 import signal
 import sys
@@ -372,7 +373,7 @@ class MetricWriter:
         for run_uuid, (params, tags) in meta.items():  # before the points and the run's end
             conflicts.append([])
             work.append(self.store.runs.params_and_tags_work(run_uuid, params, tags, conflicts[-1]))
-        runs = {row[0] for row in batch}
+        runs = set(map(operator.itemgetter(0), batch))  # in C: it runs over every point
         new_runs = runs - self._kept_runs
         if new_runs:  # first points here: keep those runs alive from this very transaction
             work.append(self.store.runs.heartbeat_work(run_pks=new_runs))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -148,7 +149,7 @@ class Metrics:
         return InsertResult(rejected=written[1])
 
     def _insert_metrics(self, conn: Connection, rows: Sequence[MetricRow]) -> dict[str, int]:
-        key_ids = self._metric_key_ids(conn, {row[1] for row in rows})
+        key_ids = self._metric_key_ids(conn, set(map(_KEY, rows)))
         # Comprehensions, not a loop of appends: this runs on the writer thread, and every
         # bytecode it spends holding the GIL slows the training loop that is logging.
         # NaN is stored as NULL with is_nan set (x != x only for NaN).
@@ -345,16 +346,17 @@ def _point_columns(rows: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _latest_points(points: list[tuple]) -> list[dict]:
-    """The last point of each (run, key) in a batch: highest step, then latest timestamp.
-    Written for speed (an int key, no slices): it runs over every point of every flush."""
-    latest: dict[int, tuple] = {}
-    get = latest.get
-    for point in points:
-        pair = (point[0] << 32) | point[1]
-        best = get(pair)
-        if best is None or point[2] > best[2] or (point[2] == best[2] and point[3] >= best[3]):
-            latest[pair] = point
+    """The last point of each (run, key) in a batch: highest step, then latest timestamp
+    (of equals, the one logged last). It runs over every point of every flush: sorting
+    (stable, and about linear on points logged step by step) and keeping the last of each
+    pair does the comparing in C."""
+    ordered = sorted(points, key=_STEP_THEN_TIME)
+    latest = {(point[0], point[1]): point for point in ordered}
     return [dict(zip(_POINT_COLUMNS, point, strict=False)) for point in latest.values()]
+
+
+_STEP_THEN_TIME = operator.itemgetter(2, 3)
+_KEY = operator.itemgetter(1)  # of a MetricRow
 
 
 _latest_upserts: dict[str, object] = {}
