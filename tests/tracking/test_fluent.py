@@ -140,6 +140,57 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
     assert head() != first
 
 
+def test_a_git_capture_that_cannot_start_a_thread_costs_only_its_own_runs_tags(
+    tracking_uri, tmp_path, monkeypatch
+):
+    import subprocess
+    import threading
+
+    from labtrack.tracking import git_capture
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, check=True)
+    monkeypatch.chdir(repo)
+    real_start = threading.Thread.start
+    refused = []
+
+    def start_once_refused(thread):
+        if thread.name == "labtrack-git-capture" and not refused:
+            refused.append(thread)
+            raise RuntimeError("can't start new thread")
+        return real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_once_refused)
+    with lt.start_run() as without:
+        pass
+    with lt.start_run() as later:
+        pass
+    fluent.wait_for_source_capture()  # neither hangs nor raises on the thread never started
+    assert refused and git_capture.captures._workers == {}
+    assert "mlflow.source.git.commit" not in lt.get_run(without.info.run_id).data.tags
+    assert len(lt.get_run(later.info.run_id).data.tags["mlflow.source.git.commit"]) == 40
+
+
+def test_a_bad_first_point_is_refused_before_its_run_is_looked_up(tracking_uri, monkeypatch):
+    from labtrack.errors import InvalidParameter
+    from labtrack.tracking.state import client as current_client
+
+    with lt.start_run():
+        runs = current_client().store.runs
+
+        def no_lookup(run_id):
+            raise AssertionError("the run was looked up before the point was checked")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(runs, "run_pk", no_lookup)
+            with pytest.raises(InvalidParameter, match="bad//key"):
+                lt.log_metric("bad//key", 1.0)
+        lt.log_metric("loss", 1.0)  # a good point goes through as before
+
+
 def test_notebook_path_comes_from_the_jupyter_session(tracking_uri, monkeypatch):
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/notebooks/train.ipynb")
     with lt.start_run() as run:

@@ -22,7 +22,6 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from labtrack import env
@@ -61,14 +60,10 @@ class ActiveRun:
         self.client = client  # the store the run lives in, even if the tracking URI moves later
         self.resumed = resumed  # an existing run, continued: it may already have history
         self.run_id = run.info.run_id  # a plain attribute: read on every logging call
+        # Validates a metric point of this run and buffers it: lt.log_metric's hot path.
+        self.buffer_point: Callable[..., None] = client.point_buffer(self.run_id)
         self._in_with_block = False
         self.pid = os.getpid()
-
-    @cached_property
-    def buffer_point(self) -> Callable[..., None]:
-        """Validate a metric point of this run and buffer it: ``lt.log_metric``'s hot path
-        (``TrackingClient.point_buffer``), made at the run's first point."""
-        return self.client.point_buffer(self.run_id)
 
     @property
     def info(self):

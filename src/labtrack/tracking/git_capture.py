@@ -43,7 +43,13 @@ class GitCaptures:
                 target=self._work, args=(folder,), name="labtrack-git-capture", daemon=True
             )
             self._workers[folder] = worker
-        worker.start()
+        try:
+            worker.start()
+        except RuntimeError:  # no thread to be had (a process limit, interpreter exit)
+            with self._lock:  # provenance is best effort: these runs go without it
+                if self._workers.get(folder) is worker:
+                    del self._workers[folder]
+                    self._waiting.pop(folder, None)
 
     def _work(self, folder: Path) -> None:
         while True:
@@ -69,7 +75,10 @@ class GitCaptures:
             if not workers or left <= 0:
                 return
             for worker in workers:
-                worker.join(max(0.0, deadline - time.monotonic()))
+                if worker.ident is not None:  # registered a moment before it starts
+                    worker.join(max(0.0, deadline - time.monotonic()))
+            if all(worker.ident is None for worker in workers):
+                time.sleep(0.01)  # only threads about to start: let them
 
     def _forget_after_fork(self) -> None:
         # The parent's workers do not exist in a child; the child captures its own runs.
