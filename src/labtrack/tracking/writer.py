@@ -1,7 +1,7 @@
 """The background writer: the hot path appends to a buffer; a thread persists it in batches.
 
-``log_metric`` costs the caller an append to a deque (atomic: no lock). A daemon thread flushes the buffer
-in one transaction every ``LABTRACK_FLUSH_INTERVAL`` seconds, or sooner once
+``log_metric`` costs the caller an append to a deque (atomic: no lock). A daemon thread
+flushes the buffer in one transaction every ``LABTRACK_FLUSH_INTERVAL`` seconds, or sooner once
 ``LABTRACK_FLUSH_ROWS`` points wait; ``flush()`` (called by ``end_run``, before reads, and
 at interpreter exit) persists everything synchronously.
 
