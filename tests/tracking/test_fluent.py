@@ -98,6 +98,19 @@ def test_a_folder_that_becomes_a_repository_is_seen_at_the_next_run(
     assert (tags["mlflow.user"], lt.get_run(after.info.run_id).info.user_id) == ("second-user",) * 2
 
 
+_GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+
+
+def _repository_with_a_commit(folder):
+    """A new git repository in ``folder`` with one (empty) commit."""
+    import subprocess
+
+    folder.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    subprocess.run([*_GIT, "commit", "-q", "--allow-empty", "-m", "one"], cwd=folder, check=True)
+    return folder
+
+
 def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_its_start(
     tracking_uri, tmp_path, monkeypatch
 ):
@@ -105,11 +118,7 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
 
     from labtrack.tracking import context
 
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, check=True)
+    repo = _repository_with_a_commit(tmp_path / "repo")
     monkeypatch.chdir(repo)
     calls = []
     real_git_tags = context.git_tags
@@ -129,7 +138,7 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
             lt.log_metric("loss", 0.5)
         runs.append(run.info.run_id)
     fluent.wait_for_source_capture()  # else the runs captured last may see the next commit
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], cwd=repo, check=True)
+    subprocess.run([*_GIT, "commit", "-q", "--allow-empty", "-m", "two"], cwd=repo, check=True)
     with lt.start_run() as after_commit:
         pass
     fluent.wait_for_source_capture()
@@ -143,16 +152,11 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
 def test_a_git_capture_that_cannot_start_a_thread_costs_only_its_own_runs_tags(
     tracking_uri, tmp_path, monkeypatch
 ):
-    import subprocess
     import threading
 
     from labtrack.tracking import git_capture
 
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "one"], cwd=repo, check=True)
+    repo = _repository_with_a_commit(tmp_path / "repo")
     monkeypatch.chdir(repo)
     real_start = threading.Thread.start
     refused = []
