@@ -311,19 +311,10 @@ class TrackingClient:
     def point_buffer(self, run_id: str) -> Callable[..., None]:
         """``buffer(key, value, timestamp=None, step=None)`` for one run: validates a point
         and hands it to the background writer, all that a default ``lt.log_metric`` call
-        does (the active run keeps one: the writer, and the run's key after its first point,
-        are looked up once, not per point). Raises ``InvalidParameter`` as ``log_metric``
-        does, before any lookup."""
-        add, validate, run_pk = self.writer.add, v.validate_point, self.store.runs.run_pk
-        key_of_run: list[int] = []  # filled at the first valid point
-
-        def buffer(key, value, timestamp=None, step=None) -> None:
-            key, value, timestamp, step = validate(key, value, timestamp, step)
-            if not key_of_run:
-                key_of_run.append(run_pk(run_id))
-            add((key_of_run[0], key, value, timestamp, step))
-
-        return buffer
+        does (the active run keeps one: the run's key is looked up once, at its first valid
+        point, not per point). Raises ``InvalidParameter`` as ``log_metric`` does."""
+        run_pk = self.store.runs.run_pk
+        return self.writer.run_buffer(lambda: run_pk(run_id))
 
     def link_logged_model_metrics(
         self,

@@ -66,6 +66,7 @@ from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.runs import param_conflict
 from labtrack.store.sql.store import SqlStore
 from labtrack.tracking.alerts import AlertConditions
+from labtrack.tracking.validation import validate_point
 
 # While the store is away, try it again at most this often (each try may wait on a connect).
 _RETRY_AWAY_SECONDS = 1.0
@@ -137,6 +138,25 @@ class MetricWriter:
         buffer.append(row)
         if len(buffer) >= self.max_rows or self._thread is None:  # inlined: the hot path
             self._after_append(len(buffer))
+
+    def run_buffer(self, run_key: Callable[[], int]) -> Callable[..., None]:
+        """``buffer(key, value, timestamp=None, step=None)`` for one run: validates a point
+        (``validate_point``) and buffers it as ``add`` does, in one call: lt.log_metric's hot
+        path. ``run_key()``, the run's key in the store, is asked once, at the first valid
+        point (so a bad first point is refused before any lookup)."""
+        validate, buffer = validate_point, self._buffer
+        append = buffer.append
+        key_of_run: list[int] = []
+
+        def buffer_point(key, value, timestamp=None, step=None) -> None:
+            key, value, timestamp, step = validate(key, value, timestamp, step)
+            if not key_of_run:
+                key_of_run.append(run_key())
+            append((key_of_run[0], key, value, timestamp, step))
+            if len(buffer) >= self.max_rows or self._thread is None:  # as in add
+                self._after_append(len(buffer))
+
+        return buffer_point
 
     def add_many(self, rows: list[MetricRow]) -> None:
         """Buffer many points at once."""
@@ -607,7 +627,10 @@ class MetricWriter:
         self._flush_owner = None
         self._wake = threading.Event()
         self._thread = None
-        self._buffer, self._taking = deque(), []  # the parent persists its own points
+        # The parent persists its own points. Emptied, not replaced: run_buffer's closures
+        # hold the deque.
+        self._buffer.clear()
+        self._taking = []
         self._deferred = deque()  # ... and does its own deferred work
         self._deferred_lock = threading.Lock()
         self.live_runs = set()
