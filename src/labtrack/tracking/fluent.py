@@ -494,7 +494,10 @@ def log_metric(
     if run_id is None and synchronous is None and model_id is None and dataset is None:
         # The hot path (a training loop's call per point): the active run, when no model
         # could claim the point, takes it in one call.
-        active = state.top_run()
+        try:
+            active = _stack[-1]  # state.top_run(), inlined
+        except IndexError:
+            active = None
         if active is not None and _active_model.model_id is None and not _model_outputs:
             active.buffer_point(key, value, timestamp, step)
             return None

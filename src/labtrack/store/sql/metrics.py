@@ -351,11 +351,12 @@ def _latest_points(points: list[tuple]) -> list[dict]:
     (stable, and about linear on points logged step by step) and keeping the last of each
     pair does the comparing in C."""
     ordered = sorted(points, key=_STEP_THEN_TIME)
-    latest = {(point[0], point[1]): point for point in ordered}
+    latest = dict(zip(map(_RUN_AND_KEY, ordered), ordered, strict=True))  # the last one wins
     return [dict(zip(_POINT_COLUMNS, point, strict=False)) for point in latest.values()]
 
 
 _STEP_THEN_TIME = operator.itemgetter(2, 3)
+_RUN_AND_KEY = operator.itemgetter(0, 1)  # of a point
 _KEY = operator.itemgetter(1)  # of a MetricRow
 
 
