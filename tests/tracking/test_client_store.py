@@ -63,7 +63,7 @@ def test_close_closes_every_connection_and_the_client_still_works(tracking_uri):
     client = lt.Client(tracking_uri)
     opened = []
     sa_event.listen(client.store.engine, "connect", lambda dbapi, _record: opened.append(dbapi))
-    client.close()  # what the client opened before the listener counts too: none survives
+    client.close()  # from here on, every connection the client opens is counted
     experiment_id = client.create_experiment("kept")  # a write (its connection is kept)
     assert client.get_experiment(experiment_id).name == "kept"  # and a read
     assert opened
