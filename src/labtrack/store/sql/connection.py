@@ -16,7 +16,6 @@ import atexit
 import itertools
 import os
 import sqlite3
-import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -188,8 +187,6 @@ def _configure_sqlite(engine: Engine, file: SqliteFile | None) -> None:
 
     if file is None:
         return
-
-    event.listen(engine, "engine_disposed", _release_kept)
 
     @event.listens_for(engine, "handle_error")
     def _on_error(context):
@@ -373,14 +370,11 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
         raise ReadOnlyStore(read_only_message(file, file.read_only))
     for attempt in range(attempts):
         try:
-            with fork_guard.writing():
-                if file is not None:
-                    return _sqlite_write(engine, work)
-                with engine.connect() as conn:
-                    if engine.dialect.name == "sqlite":  # in memory
-                        return _in_sqlite_transaction(conn, work)
-                    with conn.begin():
-                        return work(conn)
+            with fork_guard.writing(), engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    return _sqlite_write(conn, work)
+                with conn.begin():
+                    return work(conn)
         except (sa.exc.OperationalError, sqlite3.OperationalError) as error:
             if not _is_locked(error) or attempt == attempts - 1:
                 raise
@@ -388,79 +382,7 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5
     raise AssertionError("unreachable")
 
 
-class _WriteConnection:
-    """The pooled connection a SQLite file's engine keeps for its writes (``_sqlite_write``).
-
-    Checking a connection out of the pool and back in costs ~40 us of SQLAlchemy's Python,
-    as much as the transaction it is for, and every run makes two. SQLite lets one writer in
-    at a time anyway, so one kept connection serves the process; a thread that finds it in
-    use takes a pooled one, as all writes did before. Kept on the engine itself (only a
-    cycle, which the garbage collector frees with the engine), released by ``dispose()``.
-    """
-
-    __slots__ = ("lock", "fairy", "pid")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.fairy = None  # the pool's connection, checked out while kept
-        self.pid = os.getpid()
-
-    def release(self, close: bool = False) -> None:
-        """Give the kept connection back to its pool (which resets or discards it), or with
-        ``close`` close it now (a disposed engine's pool would keep it open)."""
-        fairy, self.fairy = self.fairy, None
-        if fairy is None:
-            return
-        if self.pid != os.getpid():  # a forked child's copy of its parent's: never touch it
-            _abandoned.append(fairy)
-        elif close:
-            fairy.invalidate()
-        else:
-            fairy.close()
-
-
-_abandoned: list = []  # see _WriteConnection.release
-
-
-def _sqlite_write(engine: Engine, work: Callable[[Connection], T]) -> T:
-    kept = engine.__dict__.get(_KEPT)
-    if kept is None or kept.pid != os.getpid():  # first write, or a forked child's first
-        if kept is not None:
-            kept.release()
-        kept = engine.__dict__[_KEPT] = _WriteConnection()
-    if _closing or not kept.lock.acquire(blocking=False):
-        # Another thread is writing (or the process is exiting, see close_at_exit).
-        with engine.connect() as conn:
-            return _in_sqlite_transaction(conn, work)
-    try:
-        if kept.fairy is None:  # checked out as every connection is, errors translated
-            kept.fairy = engine.connect().connection
-        # A Connection object per write: no state carries over from one write to the next.
-        return _in_sqlite_transaction(Connection(engine, connection=kept.fairy), work)
-    except BaseException:
-        kept.release()  # whatever went wrong, the next write starts on a fresh connection
-        raise
-    finally:
-        if engine.__dict__.get(_KEPT) is not kept:  # disposed meanwhile (_release_kept)
-            kept.release(close=True)
-        kept.lock.release()
-
-
-def _release_kept(engine: Engine) -> None:
-    """On ``engine.dispose()``: the kept connection goes back to its pool, now or, if a
-    write is using it, when that write is done."""
-    kept = engine.__dict__.pop(_KEPT, None)
-    if kept is not None and kept.lock.acquire(blocking=False):
-        try:
-            kept.release(close=True)
-        finally:
-            kept.lock.release()
-
-
-_KEPT = "_labtrack_write_connection"
-
-
-def _in_sqlite_transaction(conn: Connection, work: Callable[[Connection], T]) -> T:
+def _sqlite_write(conn: Connection, work: Callable[[Connection], T]) -> T:
     """``work(conn)`` in a transaction begun IMMEDIATE (the write lock at once: no deadlock
     between two readers turning writers) and committed on the driver's own connection:
     SQLAlchemy's transaction costs ~60 us more, and every run makes two writes. Should
