@@ -157,13 +157,38 @@ def open_and_run_notebook(page, lab, name: str) -> None:
     cells once the kernel is idle (a fresh workspace: nothing else is open)."""
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    # Idle kernel, loaded document, and the command enabled: before that, run-all does nothing.
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel?.status === 'idle'",
+        "() => { const app = window.jupyterapp; const panel = app?.shell.currentWidget;"
+        " return !!panel && panel.context?.isReady && panel.sessionContext?.isReady"
+        " && panel.sessionContext.session?.kernel?.status === 'idle'"
+        " && app.commands.isEnabled('notebook:run-all-cells'); }",
         timeout=90_000,
     )
-    # Not awaited on purpose: returning the command's promise to evaluate() can hang.
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    # The first code cell shows [*] (queued) or a count once run-all took; under load the
+    # command can still come too early and do nothing, and only then is it issued again.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        # Not awaited on purpose: returning the command's promise to evaluate() can hang.
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        try:
+            page.wait_for_function(FIRST_CELL_QUEUED, timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+
+
+# Whether the notebook's first code cell with code was queued or has run (its prompt shows *
+# or a count; an empty cell is never run).
+FIRST_CELL_QUEUED = """() => {
+  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+  const code = cells.find((cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim());
+  if (!code) return true;
+  const prompt = code.node.querySelector('.jp-InputPrompt')?.textContent ?? '';
+  return code.model.executionCount !== null || /[*0-9]/.test(prompt);
+}"""
 
 
 def set_theme(page, theme: str, timeout: float = 30_000) -> None:
