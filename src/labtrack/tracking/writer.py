@@ -95,7 +95,7 @@ class MetricWriter:
         # takes no lock; the writer takes points off its front (``_take_buffered``).
         self._buffer: deque[MetricRow] = deque()
         self._taking: list[MetricRow] = []  # taken off it for the write under way
-        self._buffer_lock = threading.Lock()  # for the queued params and tags, and _start
+        self._meta_lock = threading.Lock()  # for the queued params and tags (_meta), and _start
         self._flush_lock = threading.Lock()  # taken through _persisting()
         self._flush_owner: int | None = None
         self._wake = threading.Event()
@@ -208,7 +208,7 @@ class MetricWriter:
         known = self._own_params.get(run_uuid)
         if known is None:
             return False
-        with self._buffer_lock:
+        with self._meta_lock:
             for key, value in params.items():
                 if known.get(key, value) != value:
                     raise param_conflict(run_uuid, key, known[key], value)
@@ -228,7 +228,7 @@ class MetricWriter:
 
     def _requeue_meta(self, meta: dict[str, tuple[dict, dict]]) -> None:
         """Put params and tags that were not written back, under anything queued since."""
-        with self._buffer_lock:
+        with self._meta_lock:
             for run_uuid, (params, tags) in meta.items():
                 newer = self._meta.get(run_uuid, ({}, {}))
                 self._meta[run_uuid] = ({**params, **newer[0]}, {**tags, **newer[1]})
@@ -317,7 +317,7 @@ class MetricWriter:
             return False
         # Others hold these locks for a moment only (queueing params and tags, a job); if
         # one is not free in a moment, the interrupted code of this very thread holds it.
-        for lock in (self._buffer_lock, self._deferred_lock):
+        for lock in (self._meta_lock, self._deferred_lock):
             if not lock.acquire(timeout=0.5):
                 return False
             lock.release()
@@ -329,7 +329,7 @@ class MetricWriter:
             if end is not None:
                 self._ends.append(end)  # from here on kept until written, like the points
             batch = self._take_buffered()
-            with self._buffer_lock:
+            with self._meta_lock:
                 meta, self._meta = self._meta, {}
             ends, self._ends = self._ends, []
             if not batch and not ends and not meta and not self._spool_pending:
@@ -586,7 +586,7 @@ class MetricWriter:
         warnings.warn(f"labtrack: {error}", stacklevel=3)
 
     def _start(self) -> None:
-        with self._buffer_lock:
+        with self._meta_lock:
             if self._thread is not None:
                 return
             self._thread = threading.Thread(target=self._run, name="labtrack-writer", daemon=True)
@@ -622,7 +622,7 @@ class MetricWriter:
             self.alert_conditions.check(batch, uuid_of, conditions)
 
     def _reset_after_fork(self) -> None:
-        self._buffer_lock = threading.Lock()
+        self._meta_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._flush_owner = None
         self._wake = threading.Event()
