@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +26,7 @@ class GitCaptures:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified as each folder's worker ends
         self._waiting: dict[Path, list[tuple[TrackingClient, str]]] = {}
         self._workers: dict[Path, threading.Thread] = {}
 
@@ -50,6 +50,7 @@ class GitCaptures:
                 if self._workers.get(folder) is worker:
                     del self._workers[folder]
                     self._waiting.pop(folder, None)
+                    self._idle.notify_all()
 
     def _work(self, folder: Path) -> None:
         while True:
@@ -57,6 +58,7 @@ class GitCaptures:
                 runs = self._waiting.pop(folder, [])
                 if not runs:
                     del self._workers[folder]
+                    self._idle.notify_all()
                     return
             try:
                 tags = context.git_tags(folder)
@@ -67,18 +69,8 @@ class GitCaptures:
 
     def wait(self, timeout: float) -> None:
         """Until every run that started so far has its git state recorded (or ``timeout``)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                workers = list(self._workers.values())
-            left = deadline - time.monotonic()
-            if not workers or left <= 0:
-                return
-            for worker in workers:
-                if worker.ident is not None:  # registered a moment before it starts
-                    worker.join(max(0.0, deadline - time.monotonic()))
-            if all(worker.ident is None for worker in workers):
-                time.sleep(0.01)  # only threads about to start: let them
+        with self._idle:
+            self._idle.wait_for(lambda: not self._workers, timeout)
 
     def _forget_after_fork(self) -> None:
         # The parent's workers do not exist in a child; the child captures its own runs.
