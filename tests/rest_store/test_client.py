@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 import labtrack as lt
-from labtrack.entities import Metric, Param
+from labtrack.entities import Metric, Param, ViewType
 from labtrack.errors import AlreadyExists, InvalidParameter, NotFound
 from labtrack.store.rest.store import MAX_METRICS_PER_BATCH, RestStore
 
@@ -232,3 +232,27 @@ def test_experiments_ordered_paged_and_untagged_over_http(server):
         if not token:
             break
     assert names == [f"{prefix}-{letter}" for letter in "cba"]
+
+
+def test_count_runs_matches_search_with_a_filter_and_a_view(server, monkeypatch):
+    client = lt.Client()
+    experiment = client.create_experiment(f"http-count-{server.kind}-{time.time_ns()}")
+    for i in range(5):
+        run = client.create_run(experiment)
+        client.log_batch(run.info.run_id, params=[Param("k", str(i % 2))])
+    client.delete_run(run.info.run_id)
+    client.flush()
+    assert client.count_runs(experiment) == 4  # the deleted run left out
+    assert client.count_runs(experiment, run_view_type=ViewType.ALL) == 5
+    assert client.count_runs(experiment, "params.k = '0'") == 2
+    assert client.count_runs(experiment, "params.k = '0'") == len(
+        client.search_runs(experiment, "params.k = '0'")
+    )
+    if server.kind == "labtrack":
+        # Counted in the server's SQL (labtrack/runs/count): no page of runs is read.
+        def read_pages(*_args, **_kwargs):
+            raise AssertionError("count_runs read the runs")
+
+        monkeypatch.setattr(client.store.search, "search_runs", read_pages)
+        assert client.count_runs(experiment, "params.k = '1'") == 2
+        assert client.count_runs(experiment, run_view_type=ViewType.DELETED_ONLY) == 1

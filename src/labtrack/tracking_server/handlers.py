@@ -358,6 +358,19 @@ def search_runs(svc: Service, message: p.Message, user: str | None) -> dict:
     return p.page("runs", [_run_json(svc, r) for r in runs], runs.token)
 
 
+@endpoint("POST labtrack/runs/count")
+def count_runs(svc: Service, message: p.Message, user: str | None) -> dict:
+    """``POST labtrack/runs/count`` (labtrack's own; MLflow has no count): how many runs
+    ``runs/search`` finds for the same ``experiment_ids``, ``filter`` and ``run_view_type``,
+    counted in SQL. The run table sizes its scrollbar with it before reading a run."""
+    count = svc.client.count_runs(
+        p.experiment_ids(message),
+        filter_string=p.string(message, "filter") or "",
+        run_view_type=p.view_type(message, "run_view_type"),
+    )
+    return {"count": count}
+
+
 # Where MLflow records the models logged in a run (a JSON list of their MLmodel contents).
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 

@@ -369,6 +369,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("mlflow/runs/log-inputs", "POST"): _update_run,
     # Searching runs reads every experiment it names (MLflow filters runs the same way).
     ("mlflow/runs/search", "POST"): _r(READ_ACCESS, experiment_ids_field),
+    ("mlflow/labtrack/runs/count", "POST"): _r(READ_ACCESS, experiment_ids_field),
     ("mlflow/metrics/get-history", "GET"): _read_run,
     ("mlflow/artifacts/list", "GET"): _read_run,
     # -- logged models (MLflow 3): their experiment's permissions
