@@ -1,5 +1,6 @@
 """The column-wise search (``RunSearch.search_run_columns``) on a real store: the ordered page
-is read once, then each page's params, tags and metrics by run key; metric ordering through
+is read once, then each page's params, tags and metrics by run key (a whole result on
+SQLite: by the same condition); metric ordering through
 ``order_runs``' join keeps MLflow's numbers, then NaN, then missing order."""
 
 from __future__ import annotations
@@ -49,21 +50,25 @@ def store(tracking_uri):
         (["metrics.loss DESC", "metrics.other ASC"], ["e", "a", "f", "c", "b", "d"]),
     ],
 )
-def test_pages_are_ordered_and_carry_only_their_runs_data(store, monkeypatch, order_by, expected):
+@pytest.mark.parametrize("max_results", [4, None])  # pages read by run keys; one whole result
+def test_pages_are_ordered_and_carry_only_their_runs_data(
+    store, monkeypatch, order_by, expected, max_results
+):
     client, experiment_id = store
     # Fewer keys per IN list than a page has runs, so SQLite reads a page in several chunks.
     monkeypatch.setattr(base, "_VALUES_PER_STATEMENT", 2)
+    name_of = _names(client, experiment_id)
     names, token = [], None
     while True:
         page = client.store.search.search_run_columns(
             [experiment_id],
             "metrics.other >= 0",
-            max_results=4,
+            max_results=max_results,
             order_by=order_by,
             page_token=token,
         )
-        pks = {row.id: row.name for row in page.runs}
-        names += [row.name for row in page.runs]
+        pks = {row[0]: name_of[row[1]] for row in page.runs}  # RUN_FIELDS: id, run_uuid, ...
+        names += list(pks.values())
         assert sorted(pks.values()) == sorted({pks[pk] for pk, _, _ in page.params})
         assert {(pks[pk], value) for pk, _, value in page.params} == {
             (name, f"p-{name}") for name in pks.values()
@@ -84,6 +89,26 @@ def test_pages_are_ordered_and_carry_only_their_runs_data(store, monkeypatch, or
         if token is None:
             break
     assert names == expected
+
+
+def _names(client, experiment_id) -> dict[str, str]:
+    """Run id -> run name, for the runs of the experiment."""
+    return {run.info.run_id: run.info.run_name for run in client.search_runs([experiment_id])}
+
+
+def test_a_whole_result_carries_only_the_matching_runs_data(store):
+    client, experiment_id = store
+    name_of = _names(client, experiment_id)
+    # One page holds every match: the runs' data is read by the filter itself, not by keys.
+    found = client.store.search.search_run_columns([experiment_id], "metrics.other >= 2")
+    pks = {row[0]: name_of[row[1]] for row in found.runs}
+    assert sorted(pks.values()) == ["c", "d", "e", "f"]  # "other" is 0 to 5, a to f
+    assert sorted((pks[pk], value) for pk, _, value in found.params) == [
+        (name, f"p-{name}") for name in "cdef"
+    ]
+    assert {pk for pk, _, _ in found.tags} == set(pks)
+    assert {pk for pk, _, _ in found.metrics} == set(pks)
+    assert found.next_page_token is None
 
 
 def test_order_runs_joins_each_metric_once_with_the_key_bound():

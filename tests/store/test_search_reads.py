@@ -89,11 +89,11 @@ def test_a_page_reads_the_data_of_its_own_runs(tracking_uri):
         columns = client.store.search.search_run_columns(
             [experiment], max_results=500, page_token=token
         )
-        keys = {row.id for row in columns.runs}
+        keys = {row[0] for row in columns.runs}  # RUN_FIELDS: id, run_uuid, ...
         assert {pk for pk, _, _ in columns.params} == keys
         assert {pk for pk, _, _ in columns.tags} == keys
         assert {pk for pk, _, _ in columns.metrics} == keys
-        seen += [row.name for row in columns.runs]
+        seen += [row[1] for row in columns.runs]
         token = columns.next_page_token
     assert token is None
-    assert seen == [f"r{i}" for i in reversed(range(RUNS))]
+    assert seen == [f"{i:032x}" for i in reversed(range(RUNS))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,17 +19,21 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
     import pandas as pd
 
     count = len(columns.runs)
+    # The run fields (``RUN_FIELDS``) as columns, transposed in one pass in C.
+    pks, run_ids, experiment_ids, statuses, artifact_uris, starts, ends = (
+        zip(*columns.runs, strict=True) if count else ((),) * 7
+    )
     data: dict[str, object] = {
-        "run_id": [row.run_uuid for row in columns.runs],
-        "experiment_id": [str(row.experiment_id) for row in columns.runs],
-        "status": [row.status for row in columns.runs],
-        "artifact_uri": [row.artifact_uri for row in columns.runs],
-        "start_time": _utc_times([row.start_time for row in columns.runs]),
-        "end_time": _utc_times([row.end_time for row in columns.runs]),
+        "run_id": list(run_ids),
+        "experiment_id": list(map(str, experiment_ids)),
+        "status": list(statuses),
+        "artifact_uri": list(artifact_uris),
+        "start_time": _utc_times(starts),
+        "end_time": _utc_times(ends),
     }
     # Pivoted in plain Python, one pass over the (run, key, value) rows: for a few thousand
     # runs this is several times faster than building a long DataFrame and pivoting it.
-    position = {row.id: index for index, row in enumerate(columns.runs)}
+    position = {pk: index for index, pk in enumerate(pks)}
     for prefix, triples in (
         ("metrics", columns.metrics),
         ("params", columns.params),
@@ -51,7 +56,7 @@ def runs_frame(columns: RunColumns) -> pd.DataFrame:
     return frame
 
 
-def _utc_times(milliseconds: list[int | None]) -> pd.DatetimeIndex:
+def _utc_times(milliseconds: Sequence[int | None]) -> pd.DatetimeIndex:
     """Milliseconds since the epoch as UTC datetimes with millisecond resolution, which
     holds every int64 exactly (``to_datetime(unit="ms")`` goes through a finer unit or float
     and fails or rounds far from today); None becomes NaT."""

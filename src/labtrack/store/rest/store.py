@@ -434,22 +434,6 @@ class RestMetrics:
         return None
 
 
-@dataclass(frozen=True)
-class _RunRow:
-    """A run as ``RunColumns.runs`` holds it (the columns ``runs_frame`` reads)."""
-
-    id: int
-    run_uuid: str
-    experiment_id: str
-    status: str
-    artifact_uri: str
-    start_time: int
-    end_time: int | None
-    name: str
-    lifecycle_stage: str
-    user_id: str
-
-
 class RestRunSearch:
     """Searching runs with ``runs/search``: filter and order are the server's."""
 
@@ -542,8 +526,8 @@ class RestRunSearch:
         rows, params, tags, metrics = [], [], [], []
         for pk, run in enumerate(runs):
             info = run.info
-            rows.append(
-                _RunRow(
+            rows.append(  # RUN_FIELDS
+                (
                     pk,
                     info.run_id,
                     info.experiment_id,
@@ -551,9 +535,6 @@ class RestRunSearch:
                     info.artifact_uri,
                     info.start_time,
                     info.end_time,
-                    info.run_name,
-                    info.lifecycle_stage,
-                    info.user_id,
                 )
             )
             params.extend((pk, key, value) for key, value in run.data.params.items())

@@ -18,16 +18,20 @@ from labtrack.store.sql.runs import Runs
 r, p, t = schema.runs, schema.params, schema.tags
 lm, mk = schema.latest_metrics, schema.metric_keys
 
+# A run's fields in ``RunColumns.runs``, in this order: what a DataFrame of runs shows (and
+# the run's key, which its params, tags and metrics name).
+RUN_FIELDS = ("id", "run_uuid", "experiment_id", "status", "artifact_uri", "start_time", "end_time")
+
 
 @dataclass(frozen=True)
 class RunColumns:
     """A page of runs in long form, cheap to pivot into a DataFrame.
 
-    ``runs`` are rows of the runs table in result order; ``params``, ``tags`` and
-    ``metrics`` are (run pk, key, value) triples for those runs.
+    ``runs`` are plain tuples of the ``RUN_FIELDS`` in result order; ``params``, ``tags``
+    and ``metrics`` are (run pk, key, value) triples for those runs.
     """
 
-    runs: list
+    runs: list[tuple]
     params: list[tuple[int, str, str]]
     tags: list[tuple[int, str, str]]
     metrics: list[tuple[int, str, float]]
@@ -86,12 +90,19 @@ class RunSearch:
         offset = decode_page_token(page_token)
         query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
         with self.db.connect() as conn:
-            # The filtered, ordered query runs once; the page's data is then read by run key.
-            runs = conn.execute(page_query(query, max_results, offset)).all()
+            # The filtered, ordered query runs once, straight from the driver (plain tuples).
+            fields = query.with_only_columns(*(r.c[name] for name in RUN_FIELDS))
+            runs = conn.execute(page_query(fields, max_results, offset)).cursor.fetchall()
             runs, token = split_page(runs, max_results, offset)
             if not runs:
                 return RunColumns([], [], [], [], None)
-            keys = [row.id for row in runs]
+            if token is None and not offset and self.db.dialect == "sqlite":
+                # Every matching run: their data is read by the same condition, in SQL (a
+                # list of hundreds of run keys costs more to bind than the query to run).
+                # SQLite's reads here share one snapshot, so it finds these very runs.
+                keys = query.with_only_columns(r.c.id).order_by(None)
+            else:
+                keys = [row[0] for row in runs]
             params = self._by_run(conn, sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, keys)
             tags = self._by_run(conn, sa.select(t.c.run_id, t.c.key, t.c.value), t.c.run_id, keys)
             metrics = self._by_run(
@@ -107,8 +118,13 @@ class RunSearch:
         ]
         return RunColumns(runs, params, tags, metrics, token)
 
-    def _by_run(self, conn, statement: sa.Select, run_column, keys: list[int]) -> list[tuple]:
-        """``statement``'s rows whose ``run_column`` is one of ``keys``, as plain tuples."""
+    def _by_run(
+        self, conn, statement: sa.Select, run_column, keys: list[int] | sa.Select
+    ) -> list[tuple]:
+        """``statement``'s rows whose ``run_column`` is one of ``keys`` (a list, or a select
+        of run keys), as plain tuples."""
+        if isinstance(keys, sa.Select):
+            return self.db.tuples(conn, [statement.where(run_column.in_(keys))])
         return self.db.tuples(conn, self.db.where_in(statement, run_column, keys))
 
     def search_runs(
