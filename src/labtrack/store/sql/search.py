@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from labtrack.entities import Run, ViewType
 from labtrack.errors import InvalidParameter
 from labtrack.store.filter import parse_filter, parse_order_by
-from labtrack.store.sql import schema
+from labtrack.store.sql import connection, schema
 from labtrack.store.sql.base import Database
 from labtrack.store.sql.filter_sql import filter_condition, order_runs
 from labtrack.store.sql.paging import decode_page_token, page_query, split_page
@@ -46,13 +46,10 @@ class RunSearch:
         self.db = db
         self.runs = runs
 
-    def _matching_runs(
-        self,
-        experiment_ids: list[str],
-        filter_string: str | None,
-        view_type: int,
-        order_by: list[str] | None,
-    ) -> sa.Select:
+    def _condition(
+        self, experiment_ids: list[str], filter_string: str | None, view_type: int
+    ) -> sa.ColumnElement[bool]:
+        """The WHERE condition on ``runs`` of a search: its experiments, view and filter."""
         try:
             experiment_pks = [int(i) for i in experiment_ids]
         except (TypeError, ValueError):
@@ -65,9 +62,31 @@ class RunSearch:
         node = parse_filter(filter_string)
         if node is not None:
             condition = condition & filter_condition(node, r, dialect_name=self.db.dialect)
+        return condition
+
+    def _matching_runs(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None,
+        view_type: int,
+        order_by: list[str] | None,
+    ) -> sa.Select:
+        condition = self._condition(experiment_ids, filter_string, view_type)
+        return self._ordered(condition, order_by)
+
+    @staticmethod
+    def _ordered(condition: sa.ColumnElement[bool], order_by: list[str] | None) -> sa.Select:
         orders = [parse_order_by(clause) for clause in order_by or []]
         query = order_runs(sa.select(r).where(condition), orders, r)
         return query.order_by(r.c.start_time.desc(), r.c.id.desc())
+
+    def _reads_share_a_snapshot(self) -> bool:
+        """Whether the reads of one connection here see one snapshot: a SQLite file this
+        process may write (WAL: a read transaction keeps the snapshot of its first read).
+        Not PostgreSQL (read committed), an in-memory store (one connection every thread
+        shares) or a read-only file (maybe opened immutable: no change detection)."""
+        file = connection.sqlite_file(self.db.engine)
+        return file is not None and file.read_only is None
 
     def count_runs(
         self, experiment_ids: list[str], filter_string: str | None, view_type: int
@@ -88,7 +107,8 @@ class RunSearch:
         page_token: str | None = None,
     ) -> RunColumns:
         offset = decode_page_token(page_token)
-        query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
+        condition = self._condition(experiment_ids, filter_string, view_type)
+        query = self._ordered(condition, order_by)
         with self.db.connect() as conn:
             # The filtered, ordered query runs once, straight from the driver (plain tuples).
             fields = query.with_only_columns(*(r.c[name] for name in RUN_FIELDS))
@@ -96,11 +116,11 @@ class RunSearch:
             runs, token = split_page(runs, max_results, offset)
             if not runs:
                 return RunColumns([], [], [], [], None)
-            if token is None and not offset and self.db.dialect == "sqlite":
+            if token is None and not offset and self._reads_share_a_snapshot():
                 # Every matching run: their data is read by the same condition, in SQL (a
-                # list of hundreds of run keys costs more to bind than the query to run).
-                # SQLite's reads here share one snapshot, so it finds these very runs.
-                keys = query.with_only_columns(r.c.id).order_by(None)
+                # list of hundreds of run keys costs more to bind than the query to run);
+                # in the same snapshot, it finds these very runs.
+                keys = sa.select(r.c.id).where(condition)
             else:
                 keys = [row[0] for row in runs]
             params = self._by_run(conn, sa.select(p.c.run_id, p.c.key, p.c.value), p.c.run_id, keys)
