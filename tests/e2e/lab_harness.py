@@ -165,30 +165,37 @@ def open_and_run_notebook(page, lab, name: str) -> None:
         " && app.commands.isEnabled('notebook:run-all-cells'); }",
         timeout=90_000,
     )
-    # The first code cell shows [*] (queued) or a count once run-all took; under load the
-    # command can still come too early and do nothing, and only then is it issued again.
+    # Run-all takes at once: the first code cell shows [*] (queued), or has run. Under load
+    # the command can still come too early and do nothing; only then is it issued again.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    before = page.evaluate(FIRST_CELL_COUNT)
     for attempt in range(3):
         # Not awaited on purpose: returning the command's promise to evaluate() can hang.
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         try:
-            page.wait_for_function(FIRST_CELL_QUEUED, timeout=30_000)
+            page.wait_for_function(FIRST_CELL_QUEUED, arg=before, timeout=15_000)
             return
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
 
 
-# Whether the notebook's first code cell with code was queued or has run (its prompt shows *
-# or a count; an empty cell is never run).
-FIRST_CELL_QUEUED = """() => {
-  const cells = window.jupyterapp.shell.currentWidget.content.widgets;
-  const code = cells.find((cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim());
+# The notebook's first code cell with code (an empty one is never run), and its count.
+_FIRST_CODE_CELL = """const cells = window.jupyterapp.shell.currentWidget.content.widgets;
+  const code = cells.find((cell) => cell.model.type === 'code' && cell.model.sharedModel.getSource().trim());"""
+FIRST_CELL_COUNT = f"""() => {{
+  {_FIRST_CODE_CELL}
+  return code ? code.model.executionCount : null;
+}}"""
+# Whether run-all took: that cell is queued or running ([*]), or its count changed (it ran,
+# or was cleared to run: a saved notebook may come with counts).
+FIRST_CELL_QUEUED = f"""(before) => {{
+  {_FIRST_CODE_CELL}
   if (!code) return true;
   const prompt = code.node.querySelector('.jp-InputPrompt')?.textContent ?? '';
-  return code.model.executionCount !== null || /[*0-9]/.test(prompt);
-}"""
+  return prompt.includes('*') || code.model.executionCount !== before;
+}}"""
 
 
 def set_theme(page, theme: str, timeout: float = 30_000) -> None:
