@@ -68,7 +68,8 @@ class GitCaptures:
                 _record(client, run_id, tags)
 
     def wait(self, timeout: float) -> None:
-        """Until every run that started so far has its git state recorded (or ``timeout``)."""
+        """Until every run that started so far has its git state recorded (or ``timeout``);
+        runs that start meanwhile are waited for too."""
         with self._idle:
             self._idle.wait_for(lambda: not self._workers, timeout)
 
