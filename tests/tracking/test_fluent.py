@@ -135,6 +135,17 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
         return real_git_tags(folder)
 
     monkeypatch.setattr(context, "git_tags", git_tags)
+    from labtrack.store.sql import connection
+
+    git_writes = []  # write transactions made by the capture's thread
+    real_run_write = connection.run_write
+
+    def run_write(*args, **kwargs):
+        if threading.current_thread().name == "labtrack-git-capture":
+            git_writes.append(1)
+        return real_run_write(*args, **kwargs)
+
+    monkeypatch.setattr(connection, "run_write", run_write)
 
     def head() -> str:
         return subprocess.run(
@@ -156,6 +167,9 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
     # Runs started while git ran waited for its next call: the first run's call (which may
     # already take a few more), one for the others, one for the run after the commit.
     assert 2 <= len(calls) <= 3
+    # The runs had ended by then: a call's tags went to all of its runs in one write, not
+    # one per run (the run after the commit took them with its end, or in one of its own).
+    assert len(git_writes) <= len(calls)
     commits = [lt.get_run(run_id).data.tags.get("mlflow.source.git.commit") for run_id in runs]
     assert commits == [first] * 30  # ... and every one of them got the state
     assert lt.get_run(after_commit.info.run_id).data.tags["mlflow.source.git.commit"] == head()

@@ -104,8 +104,8 @@ def _status(engine, run_id: str) -> str | None:
 def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     with lt.start_run():  # the first run of a store creates its experiment and metric keys
         lt.log_metric("loss", 1.0, step=0)
-    # Inside a git repository (this one) the run's git state is recorded by a write of its
-    # own when `git status` answers: not what is counted here.
+    # Inside a git repository (this one) the run's git state is recorded when `git status`
+    # answers, by a write of its own if the run ended meanwhile: not what is counted here.
     monkeypatch.setattr("labtrack.tracking.context.in_git_repository", lambda folder: False)
     begun = _transactions(monkeypatch)
     with lt.start_run() as run:
@@ -121,6 +121,21 @@ def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     assert data.tags["t4"] == "4" and data.tags["stage"] == "dev"
     assert data.metrics == {"loss": 0.01}
     assert lt.get_run(run.info.run_id).info.status == "FINISHED"
+
+
+def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch):
+    """How a git call's state reaches the runs that ended while git ran; a run gone from
+    the store meanwhile is left out."""
+    run_ids = []
+    for _ in range(3):
+        with lt.start_run() as run:
+            pass
+        run_ids.append(run.info.run_id)
+    begun = _transactions(monkeypatch)
+    current_client().set_tags_of_runs([*run_ids, "0" * 32], {"labtrack.git.dirty": "false"})
+    assert len(begun) == 1
+    for run_id in run_ids:
+        assert lt.get_run(run_id).data.tags["labtrack.git.dirty"] == "false"
 
 
 def test_a_changed_param_raises_at_the_call_site_before_anything_is_written(store, monkeypatch):

@@ -378,6 +378,17 @@ class TrackingClient:
         self._log_params_and_tags(run_id, {}, _checked_tags({key: value}), synchronous)
         return finished(synchronous)
 
+    def set_tags_of_runs(self, run_ids: Sequence[str], tags: dict[str, str]) -> None:
+        """The same tags on several runs: a run ``lt.start_run`` made in this process takes
+        them with its next points (as ``set_tag``), the others get them in one write
+        together rather than one each. A run no longer in the store is left out."""
+        tags = _checked_tags(tags)
+        others = [
+            run_id for run_id in run_ids if not self.writer.defer_params_and_tags(run_id, {}, tags)
+        ]
+        if others:
+            self.store.runs.set_tags_of_runs(others, tags)
+
     def delete_tag(self, run_id: str, key: str) -> None:
         """Remove a tag from a run. Raises ``NotFound`` if the run or the tag does not exist."""
         key = v.validate_key(key, "tag")

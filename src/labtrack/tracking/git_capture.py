@@ -64,8 +64,8 @@ class GitCaptures:
                 tags = context.git_tags(folder)
             except Exception:  # provenance is best effort; it never fails the user's run
                 tags = {}
-            for client, run_id in runs if tags else ():
-                _record(client, run_id, tags)
+            if tags:
+                _record(runs, tags)
 
     def wait(self, timeout: float) -> None:
         """Until every run that started so far has its git state recorded (or ``timeout``);
@@ -78,13 +78,17 @@ class GitCaptures:
         self.__init__()
 
 
-def _record(client: TrackingClient, run_id: str, tags: dict[str, str]) -> None:
-    from labtrack.entities import RunTag
-
-    try:
-        client.log_batch(run_id, tags=[RunTag(key, value) for key, value in tags.items()])
-    except Exception:  # the run or its store may be gone by now: provenance is best effort
-        pass
+def _record(runs: list[tuple[TrackingClient, str]], tags: dict[str, str]) -> None:
+    """The git state as tags of the runs, one write per client (runs that ended meanwhile
+    would otherwise cost a transaction each: in a loop of short runs, one per run)."""
+    run_ids: dict[int, tuple[TrackingClient, list[str]]] = {}
+    for client, run_id in runs:
+        run_ids.setdefault(id(client), (client, []))[1].append(run_id)
+    for client, ids in run_ids.values():
+        try:
+            client.set_tags_of_runs(ids, tags)
+        except Exception:  # the store may be gone by now: provenance is best effort
+            pass
 
 
 captures = GitCaptures()

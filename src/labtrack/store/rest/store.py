@@ -317,6 +317,12 @@ class RestRuns:
         """Set tags, replacing earlier values."""
         self.log_params_and_tags(run_uuid, {}, tags)
 
+    def set_tags_of_runs(self, run_uuids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """The same tags on several runs: a log-batch request each (the REST API has no
+        request for several runs)."""
+        for run_uuid in run_uuids:
+            self.set_tags(run_uuid, tags)
+
     def log_params_and_tags(
         self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]
     ) -> None:

@@ -315,6 +315,24 @@ class Runs:
         """Params and tags in one transaction: a conflicting param leaves nothing written."""
         self.db.write(self.params_and_tags_work(run_uuid, params, tags))
 
+    def set_tags_of_runs(self, run_uuids: Sequence[str], tags: Mapping[str, str]) -> None:
+        """The same tags on several runs, in one transaction: the git state shared by the
+        short runs that started while git ran for their folder. A run no longer in the store
+        is left out."""
+        works = []
+        for run_uuid in run_uuids:
+            try:
+                works.append(self.params_and_tags_work(run_uuid, {}, tags))
+            except NotFound:
+                continue
+
+        def work(conn: Connection) -> None:
+            for one_run in works:
+                one_run(conn)
+
+        if works:
+            self.db.write(work)
+
     def params_and_tags_work(
         self,
         run_uuid: str,
