@@ -255,7 +255,8 @@ def test_the_same_tags_on_several_runs_over_http(server):
     client.set_terminated(ended)
     lt.set_experiment(experiment_id=experiment_id)
     with lt.start_run() as live:
-        client.set_tags_of_runs([ended, live.info.run_id], {"team": "vision"})
+        gone = "0" * 32  # no such run: left out, the others still get the tags
+        client.set_tags_of_runs([ended, gone, live.info.run_id], {"team": "vision"})
     for run_id in (ended, live.info.run_id):
         assert client.get_run(run_id).data.tags["team"] == "vision"
 

@@ -319,9 +319,12 @@ class RestRuns:
 
     def set_tags_of_runs(self, run_uuids: Sequence[str], tags: Mapping[str, str]) -> None:
         """The same tags on several runs: a log-batch request each (the REST API has no
-        request for several runs)."""
+        request for several runs). A run no longer on the server is left out."""
         for run_uuid in run_uuids:
-            self.set_tags(run_uuid, tags)
+            try:
+                self.set_tags(run_uuid, tags)
+            except NotFound:
+                continue
 
     def log_params_and_tags(
         self, run_uuid: str, params: Mapping[str, str], tags: Mapping[str, str]
