@@ -159,3 +159,25 @@ def test_a_statement_that_needs_sqlalchemy_to_run_is_refused_at_its_first_use(tr
             driver.execute(conn, rename, {"n": "forgotten the run"})  # not a silent NULL
         with pytest.raises(ValueError, match="expanding"):
             driver.fetch(conn, in_list, {"pks": [pk]})
+
+
+def test_only_writes_that_check_their_runs_themselves_skip_the_foreign_key_checks(tracking_uri):
+    _, pk = _a_run()  # the run's two writes skipped them on SQLite
+    db = _database()
+    gone = pk + 1_000
+
+    def orphan_tag(conn):
+        conn.execute(t.insert().values(run_id=gone, key="k", value="v"))
+
+    with pytest.raises(sa.exc.IntegrityError):
+        db.write(orphan_tag)  # every other write is checked, as before
+    if db.dialect == "postgresql":
+        with pytest.raises(sa.exc.IntegrityError):
+            db.write(orphan_tag, foreign_keys=False)  # PostgreSQL always checks
+        return
+    db.write(orphan_tag, foreign_keys=False)  # SQLite leaves it to the work
+    with db.connect() as conn:
+        assert conn.execute(sa.select(t.c.key).where(t.c.run_id == gone)).all() == [("k",)]
+    db.write(lambda conn: conn.execute(t.delete().where(t.c.run_id == gone)))
+    with pytest.raises(sa.exc.IntegrityError):
+        db.write(orphan_tag)  # the unchecked engine did not change the checked one

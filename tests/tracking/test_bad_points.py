@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 import labtrack as lt
 from labtrack.entities import Metric
-from labtrack.errors import InvalidParameter
+from labtrack.errors import InvalidParameter, InvalidState
 from labtrack.store.sql import schema
 
 OUT_OF_RANGE = [2**63, np.uint64(2**63), -(2**63) - 1, 10**30, 2**63 + 0.0]
@@ -127,6 +127,60 @@ def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking
     assert [m.value for m in client.get_metric_history(kept, "x")] == [1.0, 2.0]
     client.set_terminated(kept)
     assert client.get_run(kept).info.status == "FINISHED"
+
+
+def _remove_run(tracking_uri: str, run_id: str) -> int:
+    """Remove a run outright, as another process (not labtrack) might; its integer key."""
+    other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
+    with other.begin() as conn:
+        pk = conn.execute(
+            sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == run_id)
+        ).scalar()
+        for table in (schema.tags, schema.params, schema.latest_metrics, schema.metrics):
+            conn.execute(table.delete().where(table.c.run_id == pk))
+        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
+    other.dispose()
+    return pk
+
+
+def _rows_of_run(tracking_uri: str, pk: int) -> dict[str, int]:
+    other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
+    with other.connect() as conn:
+        counts = {
+            table.name: conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.run_id == pk)
+            ).scalar()
+            for table in (schema.tags, schema.params, schema.latest_metrics, schema.metrics)
+        }
+    other.dispose()
+    return counts
+
+
+def test_what_waits_for_a_run_removed_from_the_store_is_reported_and_leaves_no_rows(tracking_uri):
+    # A run this process started: its params and tags wait in memory with its points, and
+    # the writer's transactions on SQLite check the runs once, not each row's foreign keys.
+    run = lt.start_run()
+    lt.log_params({"lr": 0.1, "depth": 3})
+    lt.set_tag("team", "vision")
+    lt.log_metric("loss", 1.0, step=1)
+    pk = _remove_run(tracking_uri, run.info.run_id)
+    with pytest.raises(InvalidParameter, match="its run no longer exists in the store"):
+        lt.flush()
+    with pytest.raises(InvalidState, match="no longer exists in the store: its params and tags"):
+        lt.flush()  # reported next: the points' error came first
+    lt.end_run()
+    lt.flush()
+    assert _rows_of_run(tracking_uri, pk) == {
+        "tags": 0,
+        "params": 0,
+        "latest_metrics": 0,
+        "metrics": 0,
+    }
+    with lt.start_run() as later:  # logging goes on
+        lt.log_param("lr", 0.2)
+        lt.log_metric("loss", 0.5, step=1)
+    stored = lt.Client().get_run(later.info.run_id)
+    assert stored.data.params == {"lr": "0.2"} and stored.data.metrics == {"loss": 0.5}
 
 
 @pytest.mark.parametrize("number", ["99999999999999999999999", str(2**31)])

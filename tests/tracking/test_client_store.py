@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -61,10 +64,40 @@ def test_database_path_is_the_sqlite_file_or_none(tracking_uri):
 def test_close_lets_go_of_idle_connections_and_the_client_still_works(tracking_uri):
     client = lt.Client(tracking_uri)
     experiment_id = client.create_experiment("kept")
-    assert client.store.engine.pool.checkedin() >= 1
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "loss", 0.5)
+    client.set_terminated(run_id)
+    # A run's writes on SQLite go through a second engine on the file (no foreign-key
+    # lookup per row): closing lets go of its connections too.
+    engines = [client.store.engine, *filter(None, [connection._unchecked.get(client.store.engine)])]
+    assert len(engines) == (2 if client.database_path else 1)
+    assert all(engine.pool.checkedin() >= 1 for engine in engines)
     client.close()
-    assert client.store.engine.pool.checkedin() == 0
+    assert all(engine.pool.checkedin() == 0 for engine in engines)
     assert client.get_experiment(experiment_id).name == "kept"
+    assert client.get_run(run_id).data.metrics == {"loss": 0.5}
+
+
+def test_a_forked_child_leaves_the_parents_connections_to_the_parent(tracking_uri):
+    client = lt.Client(tracking_uri)
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "loss", 0.5)
+    client.set_terminated(run_id)  # both of the file's engines now pool a connection
+    engines = [client.store.engine, *filter(None, [connection._unchecked.get(client.store.engine)])]
+    assert all(engine.pool.checkedin() >= 1 for engine in engines)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        signal.alarm(30)  # a child stuck on a lock another thread held at fork time dies
+        pooled = [engine.pool.checkedin() for engine in engines]
+        os.write(write_end, json.dumps(pooled).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        pooled_in_child = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert pooled_in_child == [0] * len(engines)  # a child opens its own
+    assert all(engine.pool.checkedin() >= 1 for engine in engines)  # the parent keeps its own
 
 
 def test_close_leaves_an_in_memory_store_open():

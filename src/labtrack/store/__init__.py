@@ -44,9 +44,10 @@ def forget_stores() -> None:
 def _after_fork_in_child() -> None:
     # Pooled connections belong to the parent; the child opens its own.
     for store in _stores.values():
-        engine = getattr(store, "engine", None)  # an HTTP store's client starts anew by itself
-        if engine is not None:
-            engine.dispose(close=False)
+        # An HTTP store has no connections of its own: its client starts anew by itself.
+        drop = getattr(store, "drop_inherited_connections", None)
+        if drop is not None:
+            drop()
 
 
 import os as _os  # noqa: E402

@@ -39,9 +39,10 @@ class Database:
         """A connection for reading (a context manager, as ``Engine.connect``)."""
         return self.engine.connect()
 
-    def write(self, work: Callable[[Connection], T]) -> T:
-        """``work(conn)`` in one write transaction; returns what it returns."""
-        return connection.run_write(self.engine, work)
+    def write(self, work: Callable[[Connection], T], foreign_keys: bool = True) -> T:
+        """``work(conn)`` in one write transaction; returns what it returns. With
+        ``foreign_keys=False``, SQLite does not check the rows' parents (``work`` does)."""
+        return connection.run_write(self.engine, work, foreign_keys=foreign_keys)
 
     @staticmethod
     def upsert(conn: Connection, table: sa.Table):

@@ -16,6 +16,7 @@ import atexit
 import itertools
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -83,13 +84,7 @@ def create_engine(uri: str) -> Engine:
             )
             _configure_sqlite(engine, None)
             return engine
-        file = _sqlite_file(path, dict(url.query))
-        # Our own connect function: a read-only file needs SQLite URI parameters.
-        pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
-        engine = sa.create_engine(url.set(query={}), creator=lambda: _connect(file), poolclass=pool)
-        _files[engine] = file
-        _configure_sqlite(engine, file)
-        return engine
+        return _sqlite_file_engine(url.set(query={}), _sqlite_file(path, dict(url.query)))
     if backend == "postgresql":
         if url.drivername == "postgresql":  # prefer psycopg 3, installed by labtrack[postgres]
             url = url.set(drivername="postgresql+psycopg")
@@ -100,6 +95,44 @@ def create_engine(uri: str) -> Engine:
     raise InvalidParameter(
         f"unsupported tracking URI scheme {url.drivername!r}: use sqlite:///path or postgresql://..."
     )
+
+
+def _sqlite_file_engine(url: sa.URL, file: SqliteFile, foreign_keys: bool = True) -> Engine:
+    # Our own connect function: a read-only file needs SQLite URI parameters.
+    pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
+    engine = sa.create_engine(url, creator=lambda: _connect(file), poolclass=pool)
+    _files[engine] = file
+    _configure_sqlite(engine, file, foreign_keys)
+    return engine
+
+
+# A SQLite file's second engine, for writes that check their rows' parents themselves: its
+# connections never check foreign keys. Switching the pragma on one connection back and
+# forth would cost more than the checks, as SQLite then compiles every statement anew.
+_unchecked: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_unchecked_lock = threading.Lock()
+
+
+def _unchecked_engine(engine: Engine) -> Engine:
+    file = _files.get(engine)
+    if file is None:  # PostgreSQL, or SQLite in memory (a second engine: another database)
+        return engine
+    with _unchecked_lock:
+        unchecked = _unchecked.get(engine)
+        if unchecked is None:
+            unchecked = _unchecked[engine] = _sqlite_file_engine(
+                engine.url, file, foreign_keys=False
+            )
+    return unchecked
+
+
+def dispose(engine: Engine, close: bool = True) -> None:
+    """``engine.dispose(close)``, and the same for the second engine ``run_write`` may have
+    opened on its SQLite file (``foreign_keys=False``)."""
+    engine.dispose(close=close)
+    unchecked = _unchecked.get(engine)
+    if unchecked is not None:
+        unchecked.dispose(close=close)
 
 
 def _sqlite_file(path: Path, query: dict) -> SqliteFile:
@@ -167,7 +200,7 @@ def _connect(file: SqliteFile) -> sqlite3.Connection:
     return sqlite3.connect(uri + "?immutable=1", uri=True, **options)
 
 
-def _configure_sqlite(engine: Engine, file: SqliteFile | None) -> None:
+def _configure_sqlite(engine: Engine, file: SqliteFile | None, foreign_keys: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let us issue BEGIN ourselves (pysqlite's implicit BEGIN is always deferred).
@@ -177,7 +210,7 @@ def _configure_sqlite(engine: Engine, file: SqliteFile | None) -> None:
         if file is None or not file.read_only:  # switching journal modes writes the file
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -358,16 +391,27 @@ def _is_locked(error: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = 5) -> T:
+def run_write(
+    engine: Engine,
+    work: Callable[[Connection], T],
+    attempts: int = 5,
+    foreign_keys: bool = True,
+) -> T:
     """Run ``work(conn)`` in one write transaction; on SQLite it holds the write lock throughout.
 
     The busy timeout already waits a minute for other writers; should that still run out
     (a very long transaction elsewhere), the whole transaction is retried from the start.
     ``work`` must not commit or begin a transaction itself (savepoints are fine).
+
+    With ``foreign_keys=False`` a SQLite file does not check the parent of each row written
+    (``work`` checks what it must, once): the write goes through a second engine on the
+    file, whose connections skip those checks. PostgreSQL checks them always.
     """
     file = _files.get(engine)
     if file is not None and file.read_only:
         raise ReadOnlyStore(read_only_message(file, file.read_only))
+    if not foreign_keys:
+        engine = _unchecked_engine(engine)
     for attempt in range(attempts):
         try:
             with fork_guard.writing(), engine.connect() as conn:

@@ -139,7 +139,9 @@ class Runs:
             # The entity the row reads back as (get_run), from the values just inserted.
             return run_info(SimpleNamespace(**values, end_time=None)), pk
 
-        info, pk = self.db.write(work)
+        # Its rows' parents are the experiment read above and the run inserted: no foreign-key
+        # lookup per row needed (SQLite's cost a run more than the read).
+        info, pk = self.db.write(work, foreign_keys=False)
         self._pks[run_uuid] = pk  # only once committed
         return info
 
@@ -287,11 +289,12 @@ class Runs:
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:  # the end of every run: through the driver
-            if values:
-                driver.execute(conn, _UPDATE_RUN, {**values, "run_pk": pk})
+            updated = driver.execute(conn, _UPDATE_RUN, {**values, "run_pk": pk}) if values else 0
             if values.get("status") in _ENDED:  # who kept it alive no longer matters
                 driver.execute(conn, _DELETE_KEEPERS, {"run_pk": pk})
-            if run_name is not None:  # MLflow mirrors the name in a tag; keep both in step
+            # MLflow mirrors the name in a tag; keep both in step (a run that is gone gets no
+            # tag: the writer's transactions on SQLite skip the foreign-key checks).
+            if run_name is not None and updated:
                 self._upsert_rows(conn, t, [{"run_id": pk, "key": RUN_NAME_TAG, "value": run_name}])
 
         return work
@@ -343,12 +346,22 @@ class Runs:
         """``log_params_and_tags``' work, to run inside another write (the writer persists a
         run's params and tags with its points). A param stored with another value raises
         ``InvalidState``; with ``conflicts`` it is left out and its error appended there
-        instead (the rest is written), so one param cannot hold a batch of points hostage."""
+        instead (the rest is written), so one param cannot hold a batch of points hostage.
+        A run removed from the store meanwhile raises ``NotFound`` (with ``conflicts``: an
+        ``InvalidState`` there, and nothing written)."""
         pk = self.run_pk(run_uuid)
 
         def work(conn: Connection) -> None:
             if conflicts is not None:
                 conflicts.clear()  # the work may run again, in a retried transaction
+            # Checked here, not left to the foreign keys: the writer's transactions on SQLite
+            # skip them (``Metrics.insert_metrics``).
+            if not driver.fetch(conn, _RUN_EXISTS, {"run_pk": pk}):
+                gone = f"run {run_uuid} no longer exists in the store: its params and tags"
+                if conflicts is None:
+                    raise NotFound(f"{gone} cannot be written")
+                conflicts.append(InvalidState(f"{gone} were not written"))
+                return
             if params:
                 self._insert_params(conn, pk, run_uuid, params, conflicts)
             self._upsert_rows(
@@ -552,6 +565,7 @@ _EXPERIMENT = sa.select(
 _INSERT_RUN = r.insert().returning(r.c.id)
 _INSERT_TAG = t.insert()
 _UPDATE_RUN = r.update().where(r.c.id == sa.bindparam("run_pk"))  # SET: the columns given
+_RUN_EXISTS = sa.select(r.c.id).where(r.c.id == sa.bindparam("run_pk"))
 _DELETE_KEEPERS = rp.delete().where(rp.c.run_id == sa.bindparam("run_pk"))
 _value_upserts: dict[tuple[str, str], sa.Insert] = {}
 

@@ -66,7 +66,7 @@ class SqlStore:
             else:
                 self._check_version()
         except BaseException:
-            self.engine.dispose()  # no connection left open on a file we could not use
+            connection.dispose(self.engine)  # no connection left open on a file we could not use
             raise
 
     def _check_version(self) -> None:
@@ -108,4 +108,9 @@ class SqlStore:
 
     def close(self) -> None:
         """Close the pooled connections (the store opens new ones if used again)."""
-        self.engine.dispose()
+        connection.dispose(self.engine)
+
+    def drop_inherited_connections(self) -> None:
+        """In a forked child: forget the parent's pooled connections without closing them
+        (they are the parent's); the child opens its own."""
+        connection.dispose(self.engine, close=False)
