@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter, InvalidState
-from labtrack.store.sql import connection
+from labtrack.store.sql import connection, schema
 from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.tracking.state import client as current_client
 
@@ -130,15 +130,24 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch):
     """How a git call's state reaches the runs that ended while git ran; a run gone from
     the store meanwhile is left out."""
     run_ids = []
-    for _ in range(3):
+    for _ in range(4):
         with lt.start_run() as run:
             pass
         run_ids.append(run.info.run_id)
+    *kept, removed = run_ids
+    with store.begin() as conn:  # another process removes one outright (its key is cached here)
+        pk = conn.execute(sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed))
+        pk = pk.scalar()
+        conn.execute(schema.tags.delete().where(schema.tags.c.run_id == pk))
+        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
     begun = _transactions(monkeypatch)
     current_client().set_tags_of_runs([*run_ids, "0" * 32], {"labtrack.git.dirty": "false"})
     assert len(begun) == 1
-    for run_id in run_ids:
+    for run_id in kept:
         assert lt.get_run(run_id).data.tags["labtrack.git.dirty"] == "false"
+    with store.connect() as conn:  # no tag was written for the removed run
+        tagged = sa.select(sa.func.count()).where(schema.tags.c.run_id == pk)
+        assert conn.execute(tagged).scalar() == 0
 
 
 def test_a_changed_param_raises_at_the_call_site_before_anything_is_written(store, monkeypatch):

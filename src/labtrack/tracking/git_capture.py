@@ -81,10 +81,10 @@ class GitCaptures:
 def _record(runs: list[tuple[TrackingClient, str]], tags: dict[str, str]) -> None:
     """The git state as tags of the runs, one write per client (runs that ended meanwhile
     would otherwise cost a transaction each: in a loop of short runs, one per run)."""
-    run_ids: dict[int, tuple[TrackingClient, list[str]]] = {}
+    run_ids: dict[TrackingClient, list[str]] = {}  # a client hashes by identity
     for client, run_id in runs:
-        run_ids.setdefault(id(client), (client, []))[1].append(run_id)
-    for client, ids in run_ids.values():
+        run_ids.setdefault(client, []).append(run_id)
+    for client, ids in run_ids.items():
         try:
             client.set_tags_of_runs(ids, tags)
         except Exception:  # the store may be gone by now: provenance is best effort

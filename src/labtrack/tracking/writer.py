@@ -62,6 +62,7 @@ from labtrack.store.spool import (
     display_uri,
 )
 from labtrack.store.sql import failures
+from labtrack.store.sql.base import in_order
 from labtrack.store.sql.metrics import MetricRow, Rejected
 from labtrack.store.sql.runs import param_conflict
 from labtrack.store.sql.store import SqlStore
@@ -403,7 +404,7 @@ class MetricWriter:
         if confirmed:  # committed for sure: their ids need not be kept any longer
             work.append(self.store.metrics.forget_batches_work(confirmed))
         result = self.store.metrics.insert_metrics(
-            batch, _in_order(work) if work else None, batch_id=batch_id
+            batch, in_order(work) if work else None, batch_id=batch_id
         )
         self._confirmed_claims = [batch_id] if batch_id else []
         for found in conflicts:
@@ -514,7 +515,7 @@ class MetricWriter:
             if self._run_exists(run_uuid)
         ]
         result = self.store.metrics.insert_metrics(
-            rows, _in_order(work) if work else None, batch_id=entry.batch_id
+            rows, in_order(work) if work else None, batch_id=entry.batch_id
         )
         if not result.already_written:
             self._set_aside(result.rejected + orphans)
@@ -641,14 +642,6 @@ class MetricWriter:
         self._unreported = 0
         self.rejected, self._unrecorded = [], []
         self._unchecked = deque()  # the parent checks its own points
-
-
-def _in_order(work: list[Callable]) -> Callable:
-    def run_all(conn) -> None:
-        for step in work:
-            step(conn)
-
-    return run_all
 
 
 _writers: dict[str, MetricWriter] = {}

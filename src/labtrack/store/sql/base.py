@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -20,6 +20,16 @@ _VALUES_PER_STATEMENT = 900
 def now_ms() -> int:
     """Now, in milliseconds since the epoch: the unit of every time the store keeps."""
     return int(time.time() * 1000)
+
+
+def in_order(works: Sequence[Callable[[Connection], object]]) -> Callable[[Connection], None]:
+    """One work that runs ``works`` one after another, in the transaction it is given."""
+
+    def run_all(conn: Connection) -> None:
+        for work in works:
+            work(conn)
+
+    return run_all
 
 
 class Database:

@@ -31,7 +31,7 @@ from labtrack.entities.run import check_run_id
 from labtrack.errors import AlreadyExists, InvalidParameter, InvalidState, NotFound
 from labtrack.process_identity import LocalState
 from labtrack.store.sql import driver, schema
-from labtrack.store.sql.base import Database, now_ms
+from labtrack.store.sql.base import Database, in_order, now_ms
 
 r, p, t = schema.runs, schema.params, schema.tags
 RUN_NAME_TAG = "mlflow.runName"  # MLflow keeps a run's name in this tag too
@@ -322,19 +322,14 @@ class Runs:
         """The same tags on several runs, in one transaction: the git state shared by the
         short runs that started while git ran for their folder. A run no longer in the store
         is left out."""
-        works = []
+        works, gone = [], []  # removed since their key was cached: in ``gone``, not written
         for run_uuid in run_uuids:
             try:
-                works.append(self.params_and_tags_work(run_uuid, {}, tags))
+                works.append(self.params_and_tags_work(run_uuid, {}, tags, gone))
             except NotFound:
                 continue
-
-        def work(conn: Connection) -> None:
-            for one_run in works:
-                one_run(conn)
-
         if works:
-            self.db.write(work)
+            self.db.write(in_order(works))
 
     def params_and_tags_work(
         self,
