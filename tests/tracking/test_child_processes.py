@@ -150,3 +150,81 @@ def test_a_fork_waits_for_a_write_transaction_in_flight(tracking_uri):
     releaser.join(60)
     assert child.exitcode == 0
     assert [m.step for m in client.get_metric_history(run_id, "x")] == [1]
+
+
+SIDE_THREAD_SCRIPT = """
+    import multiprocessing
+    import os
+    import signal
+    import sys
+    import threading
+    import time
+
+    import psutil
+
+    import labtrack as lt
+
+    def waiting_for_its_next_task(thread_id):
+        frame, names = sys._current_frames().get(thread_id), set()
+        while frame is not None:
+            names.add(frame.f_code.co_name)
+            frame = frame.f_back
+        return {{"worker", "get"}} <= names  # multiprocessing.pool.worker -> SimpleQueue.get
+
+    def sigterm_to_this_thread_once_the_worker_waits():
+        main = threading.main_thread().ident
+        while not waiting_for_its_next_task(main):
+            time.sleep(0.01)
+        # What the kernel does now and then with a process's SIGTERM: hand it to a thread
+        # other than the main one (here, this one; in the wild, OpenBLAS's).
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    def work(run_id):
+        client = lt.Client()
+        for step in range({points}):
+            client.log_metric(run_id, "w", float(step), step=step)
+        threading.Thread(target=sigterm_to_this_thread_once_the_worker_waits).start()
+        return os.getpid()
+
+    def gone(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    if __name__ == "__main__":
+        context = multiprocessing.get_context(sys.argv[1])
+        with lt.start_run() as run:
+            with context.Pool(1) as pool:
+                pid = pool.apply(work, (run.info.run_id,))
+                deadline = time.monotonic() + 30
+                while not gone(pid) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                points = len(lt.Client().get_metric_history(run.info.run_id, "w"))
+                print("exited", gone(pid), "points", points, flush=True)
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_pool_worker_whose_sigterm_another_thread_gets_still_persists_and_exits(
+    tracking_uri, tmp_path, method
+):
+    """Without the signal reaching its main thread, blocked in C while it waits for a task,
+    the worker never ran its SIGTERM handler, and the pool's terminate() waited forever."""
+    script = tmp_path / "side_thread.py"
+    script.write_text(textwrap.dedent(SIDE_THREAD_SCRIPT.format(points=POINTS)))
+    env = {
+        **os.environ,
+        "LABTRACK_TRACKING_URI": tracking_uri,
+        "PYTHONPATH": SRC,
+        "LABTRACK_FLUSH_INTERVAL": "3600",
+    }
+    done = subprocess.run(
+        [sys.executable, str(script), method],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"exited True points {POINTS}" in done.stdout, done.stdout + done.stderr

@@ -710,6 +710,11 @@ def _persist_before_a_child_exits() -> None:
         and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
     ):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # Waiting for its next task, the worker's main thread is blocked in C: a SIGTERM
+        # that another thread gets would never run the handler there.
+        from labtrack.tracking.signal_forwarding import forward_to_main_thread
+
+        forward_to_main_thread(signal.SIGTERM)
 
 
 def _exit_on_sigterm(signum, _frame) -> None:
