@@ -277,6 +277,17 @@ def test_count_runs_matches_search_with_a_filter_and_a_view(server, monkeypatch)
     )
     with pytest.raises(InvalidParameter):  # the server's 400, not a fallback to the pages
         client.count_runs(experiment, "params.k ==== 1")
+    asked = []
+    real_call = client.store.http.call
+    monkeypatch.setattr(
+        client.store.http,
+        "call",
+        lambda *args, **kw: asked.append(args[1]) or real_call(*args, **kw),
+    )
+    assert client.count_runs(experiment, "params.k = '1'") == 2
+    # labtrack server counts in one request; mlflow server, which has no such route, is not
+    # asked for it again: its pages are read.
+    assert asked == (["labtrack/runs/count"] if server.kind == "labtrack" else ["runs/search"])
     if server.kind == "labtrack":
         # Counted in the server's SQL (labtrack/runs/count): no page of runs is read.
         def read_pages(*_args, **_kwargs):

@@ -448,6 +448,7 @@ class RestRunSearch:
 
     def __init__(self, http: HttpClient):
         self.http = http
+        self._server_counts = True  # until a server without labtrack/runs/count says 404
 
     def _page(
         self,
@@ -510,11 +511,14 @@ class RestRunSearch:
             "filter": filter_string or "",
             "run_view_type": _view(view_type),
         }
-        try:
-            return int(self.http.call("POST", "labtrack/runs/count", body)["count"])
-        except NotFound:  # no such route (mlflow server), or no such experiment: as search does
-            pass
+        if self._server_counts:
+            try:
+                return int(self.http.call("POST", "labtrack/runs/count", body)["count"])
+            except NotFound:  # no such route (mlflow server), or no such experiment
+                pass
         runs, _ = self.search_runs(experiment_ids, filter_string, view_type)
+        # The search found the experiments: the route was missing. Not asked again.
+        self._server_counts = False
         return len(runs)
 
     def search_run_columns(
