@@ -175,7 +175,9 @@ class Metrics:
             for run_pk, key, value, timestamp, step in rows
         ]
         connection.insert_rows(conn, "metrics", _POINT_COLUMNS, points)
-        driver.execute(conn, _latest_upsert(conn), _latest_points(points))
+        one_run = len(set(map(_RUN, points))) == 1  # usually: then its keys are the pairs
+        pairs = len(key_ids) if one_run else None
+        driver.execute(conn, _latest_upsert(conn), _latest_points(points, pairs))
         return key_ids
 
     def get_metric_history(self, run_uuid: str, key: str) -> list[Metric]:
@@ -351,7 +353,7 @@ class _RunGone(Exception):
 def _check_runs_exist(conn: Connection, rows: Sequence[MetricRow]) -> None:
     """Raise ``_RunGone`` unless every run the points belong to is in the store: what the
     foreign keys of ``metrics`` and ``latest_metrics`` would check on each row."""
-    pks = list(set(map(operator.itemgetter(0), rows)))
+    pks = list(set(map(_RUN, rows)))
     if len(pks) <= _RUNS_PER_LIST:  # a list of each length is compiled once, then cached
         query, values = _COUNT_RUNS.format(", ".join("?" * len(pks))), pks
     else:  # more than SQLite binds at once
@@ -377,17 +379,30 @@ def _point_columns(rows: Sequence[tuple]) -> tuple[np.ndarray, np.ndarray, np.nd
     return tuple(np.ascontiguousarray(table[name]) for name in _POINT_DTYPE.names)  # type: ignore[return-value]
 
 
-def _latest_points(points: list[tuple]) -> list[dict]:
+def _latest_points(points: list[tuple], pairs: int | None) -> list[dict]:
     """The last point of each (run, key) in a batch: highest step, then latest timestamp
-    (of equals, the one logged last). It runs over every point of every flush: sorting
-    (stable, and about linear on points logged step by step) and keeping the last of each
-    pair does the comparing in C."""
-    ordered = sorted(points, key=_STEP_THEN_TIME)
-    latest = dict(zip(map(_RUN_AND_KEY, ordered), ordered, strict=True))  # the last one wins
+    (of equals, the one logged last). ``pairs``: how many (run, key) pairs the batch has,
+    when known (one run: its number of keys).
+
+    It runs over every point of every flush, so the work is done in C: two stable sorts on
+    plain integers (by time, then by step: the order of (step, time)), about linear on points
+    logged step by step; then, from the end, the first point of each pair, which with a
+    known number of pairs stops after a few points.
+    """
+    ordered = sorted(sorted(points, key=_TIME), key=_STEP)
+    if pairs is None:
+        latest = dict(zip(map(_RUN_AND_KEY, ordered), ordered, strict=True))  # the last one wins
+    else:
+        latest = {}
+        for point in reversed(ordered):
+            latest.setdefault(point[:2], point)
+            if len(latest) == pairs:
+                break
     return [dict(zip(_POINT_COLUMNS, point, strict=False)) for point in latest.values()]
 
 
-_STEP_THEN_TIME = operator.itemgetter(2, 3)
+_RUN = operator.itemgetter(0)  # of a point or a MetricRow
+_STEP, _TIME = operator.itemgetter(2), operator.itemgetter(3)  # of a point
 _RUN_AND_KEY = operator.itemgetter(0, 1)  # of a point
 _KEY = operator.itemgetter(1)  # of a MetricRow
 
