@@ -61,15 +61,20 @@ def test_database_path_is_the_sqlite_file_or_none(tracking_uri):
     assert lt.Client("sqlite:///:memory:").database_path is None
 
 
+def _engines_of(client) -> list:
+    """The store's engine, and on a SQLite file the second one its runs' writes go through
+    (no foreign-key lookup per row: ``connection.run_write``)."""
+    engine = client.store.engine
+    return [engine, *filter(None, [connection._unchecked.get(engine)])]
+
+
 def test_close_lets_go_of_idle_connections_and_the_client_still_works(tracking_uri):
     client = lt.Client(tracking_uri)
     experiment_id = client.create_experiment("kept")
     run_id = client.create_run(experiment_id).info.run_id
     client.log_metric(run_id, "loss", 0.5)
     client.set_terminated(run_id)
-    # A run's writes on SQLite go through a second engine on the file (no foreign-key
-    # lookup per row): closing lets go of its connections too.
-    engines = [client.store.engine, *filter(None, [connection._unchecked.get(client.store.engine)])]
+    engines = _engines_of(client)  # closing lets go of the second engine's connections too
     assert len(engines) == (2 if client.database_path else 1)
     assert all(engine.pool.checkedin() >= 1 for engine in engines)
     client.close()
@@ -83,7 +88,7 @@ def test_a_forked_child_leaves_the_parents_connections_to_the_parent(tracking_ur
     run_id = client.create_run("0").info.run_id
     client.log_metric(run_id, "loss", 0.5)
     client.set_terminated(run_id)  # both of the file's engines now pool a connection
-    engines = [client.store.engine, *filter(None, [connection._unchecked.get(client.store.engine)])]
+    engines = _engines_of(client)
     assert all(engine.pool.checkedin() >= 1 for engine in engines)
     read_end, write_end = os.pipe()
     pid = os.fork()

@@ -6,7 +6,7 @@ threads that native libraries start do not block it (importing numpy starts Open
 such a thread gets the signal, CPython's C-level handler only marks it as pending: a main
 thread blocked in C never runs the handler. That is how a ``Pool`` worker hung: waiting for
 its next task in C, it never ran the SIGTERM handler that persists its points and exits, and
-``Pool.terminate()`` then waited for it forever (about one run in fifty, on a loaded machine).
+``Pool.terminate()`` then waited for it forever (one run in about sixty, two at a time here).
 
 ``forward_to_main_thread(signum)`` closes that gap. The C-level handler also writes the
 signal's number to a wakeup fd (``signal.set_wakeup_fd``); a daemon thread of ours reads it

@@ -322,10 +322,12 @@ class Runs:
         """The same tags on several runs, in one transaction: the git state shared by the
         short runs that started while git ran for their folder. A run no longer in the store
         is left out."""
-        works, gone = [], []  # removed since their key was cached: in ``gone``, not written
+        works = []
         for run_uuid in run_uuids:
             try:
-                works.append(self.params_and_tags_work(run_uuid, {}, tags, gone))
+                # A list for what it cannot write: a run removed since its key was cached is
+                # then left out, not an error.
+                works.append(self.params_and_tags_work(run_uuid, {}, tags, []))
             except NotFound:
                 continue
         if works:
