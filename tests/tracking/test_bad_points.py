@@ -105,21 +105,13 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
     assert len(client.get_metric_history(run_id, "loss")) == 11
 
 
-def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking_uri):
+def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking_uri, remove_run):
     client = lt.Client()
     kept, removed = (client.create_run("0").info.run_id for _ in range(2))
     client.log_metric(kept, "x", 1.0, step=1)
     client.log_metric(removed, "x", 1.0, step=1)
     client.log_metric(kept, "x", 2.0, step=2)
-    # Another process removes a run outright while these points wait in the buffer.
-    other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
-    with other.begin() as conn:
-        pk = conn.execute(
-            sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed)
-        ).scalar()
-        conn.execute(schema.tags.delete().where(schema.tags.c.run_id == pk))
-        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
-    other.dispose()
+    remove_run(removed)  # by another process, while these points wait in the buffer
     with pytest.raises(
         InvalidParameter, match=f"run {removed}: its run no longer exists in the store"
     ):
@@ -127,20 +119,6 @@ def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking
     assert [m.value for m in client.get_metric_history(kept, "x")] == [1.0, 2.0]
     client.set_terminated(kept)
     assert client.get_run(kept).info.status == "FINISHED"
-
-
-def _remove_run(tracking_uri: str, run_id: str) -> int:
-    """Remove a run outright, as another process (not labtrack) might; its integer key."""
-    other = sa.create_engine(tracking_uri.replace("postgresql://", "postgresql+psycopg://"))
-    with other.begin() as conn:
-        pk = conn.execute(
-            sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == run_id)
-        ).scalar()
-        for table in (schema.tags, schema.params, schema.latest_metrics, schema.metrics):
-            conn.execute(table.delete().where(table.c.run_id == pk))
-        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
-    other.dispose()
-    return pk
 
 
 def _rows_of_run(tracking_uri: str, pk: int) -> dict[str, int]:
@@ -156,14 +134,16 @@ def _rows_of_run(tracking_uri: str, pk: int) -> dict[str, int]:
     return counts
 
 
-def test_what_waits_for_a_run_removed_from_the_store_is_reported_and_leaves_no_rows(tracking_uri):
+def test_what_waits_for_a_run_removed_from_the_store_is_reported_and_leaves_no_rows(
+    tracking_uri, remove_run
+):
     # A run this process started: its params and tags wait in memory with its points, and
     # the writer's transactions on SQLite check the runs once, not each row's foreign keys.
     run = lt.start_run()
     lt.log_params({"lr": 0.1, "depth": 3})
     lt.set_tag("team", "vision")
     lt.log_metric("loss", 1.0, step=1)
-    pk = _remove_run(tracking_uri, run.info.run_id)
+    pk = remove_run(run.info.run_id)
     with pytest.raises(InvalidParameter, match="its run no longer exists in the store"):
         lt.flush()
     with pytest.raises(InvalidState, match="no longer exists in the store: its params and tags"):

@@ -71,6 +71,28 @@ SCRIPT = """
 """
 
 
+def _run_script(script: Path, tracking_uri: str, *args: str, timeout: float):
+    """Run a test's script as a user would, logging to ``tracking_uri``; it must exit 0.
+
+    A long flush interval: without a flush at a child's exit, its points would still be in
+    memory when it ends."""
+    env = {
+        **os.environ,
+        "LABTRACK_TRACKING_URI": tracking_uri,
+        "PYTHONPATH": SRC,
+        "LABTRACK_FLUSH_INTERVAL": "3600",
+    }
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 @pytest.mark.parametrize(
     ("how", "method"),
     [
@@ -88,22 +110,7 @@ def test_every_point_a_child_logged_is_stored_when_the_parent_joins_it(
 ):
     script = tmp_path / "children.py"
     script.write_text(textwrap.dedent(SCRIPT.format(workers=WORKERS, points=POINTS)))
-    # A long flush interval: without a flush at the child's exit, its points would still
-    # be in memory when it ends.
-    env = {
-        **os.environ,
-        "LABTRACK_TRACKING_URI": tracking_uri,
-        "PYTHONPATH": SRC,
-        "LABTRACK_FLUSH_INTERVAL": "3600",
-    }
-    done = subprocess.run(
-        [sys.executable, str(script), how, method],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_script(script, tracking_uri, how, method, timeout=240)
     assert f"counts {[POINTS] * WORKERS}" in done.stdout, done.stdout + done.stderr
     runs = lt.search_runs(search_all_experiments=True)
     assert list(runs["status"]) == ["FINISHED"]
@@ -213,18 +220,5 @@ def test_a_pool_worker_whose_sigterm_another_thread_gets_still_persists_and_exit
     the worker never ran its SIGTERM handler, and the pool's terminate() waited forever."""
     script = tmp_path / "side_thread.py"
     script.write_text(textwrap.dedent(SIDE_THREAD_SCRIPT.format(points=POINTS)))
-    env = {
-        **os.environ,
-        "LABTRACK_TRACKING_URI": tracking_uri,
-        "PYTHONPATH": SRC,
-        "LABTRACK_FLUSH_INTERVAL": "3600",
-    }
-    done = subprocess.run(
-        [sys.executable, str(script), method],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_script(script, tracking_uri, method, timeout=120)
     assert f"exited True points {POINTS}" in done.stdout, done.stdout + done.stderr

@@ -126,7 +126,7 @@ def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     assert lt.get_run(run.info.run_id).info.status == "FINISHED"
 
 
-def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch):
+def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch, remove_run):
     """How a git call's state reaches the runs that ended while git ran; a run gone from
     the store meanwhile is left out."""
     run_ids = []
@@ -135,11 +135,7 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch):
             pass
         run_ids.append(run.info.run_id)
     *kept, removed = run_ids
-    with store.begin() as conn:  # another process removes one outright (its key is cached here)
-        pk = conn.execute(sa.select(schema.runs.c.id).where(schema.runs.c.run_uuid == removed))
-        pk = pk.scalar()
-        conn.execute(schema.tags.delete().where(schema.tags.c.run_id == pk))
-        conn.execute(schema.runs.delete().where(schema.runs.c.id == pk))
+    pk = remove_run(removed)  # by another process (its key is cached here)
     begun = _transactions(monkeypatch)
     current_client().set_tags_of_runs([*run_ids, "0" * 32], {"labtrack.git.dirty": "false"})
     assert len(begun) == 1
