@@ -340,3 +340,82 @@ def test_a_store_this_user_cannot_write_reads_and_refuses_writes(
         assert "new.db" in report["create"] and "not writable" in report["create"]
     else:
         assert "create" not in report and (folder / "new.db").exists()
+
+
+# -- threads of one process writing one file ---------------------------------------------------
+
+
+def _waiting_for_the_files_write_lock(thread) -> bool:
+    held = getattr(connection, "_held", None)
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None and held is not None:
+        if frame.f_code is held.__enter__.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+@pytest.mark.parametrize("second_store", [False, True], ids=["same-store", "another-store"])
+def test_a_threads_write_waits_in_the_process_for_anothers_not_in_sqlites_busy_wait(
+    tmp_path, second_store
+):
+    """SQLite's busy handler polls (it sleeps 1 ms, then 2, 5, 10 ms...), so a write meeting
+    another thread's short transaction lost a millisecond or more: the metric writer, the
+    git-state thread and the caller's own writes met on every short run. A thread now waits
+    on the file's lock in the process and begins only once the other has committed, even
+    through another store object on the same file."""
+    import threading
+
+    from sqlalchemy import event
+
+    from ..waiting import wait_until
+
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    stores = [SqlStore(uri)]
+    stores.append(SqlStore(uri) if second_store else stores[0])
+    began = []  # (thread, statement) in the order SQLite starts them
+
+    for store in stores:
+        store.engine.dispose()  # new connections from here on, each traced
+
+        @event.listens_for(store.engine, "connect")
+        def trace(dbapi_connection, _record):
+            dbapi_connection.set_trace_callback(
+                lambda sql: began.append((threading.current_thread().name, sql))
+            )
+
+    inside, release = threading.Event(), threading.Event()
+
+    def first_work(conn):
+        inside.set()
+        assert release.wait(timeout=60)
+
+    first = threading.Thread(
+        target=connection.run_write, args=(stores[0].engine, first_work), name="first"
+    )
+    second = threading.Thread(
+        target=connection.run_write, args=(stores[1].engine, lambda conn: None), name="second"
+    )
+    try:
+        first.start()
+        assert inside.wait(timeout=60)
+        second.start()
+        wait_until(
+            lambda: (
+                ("second", "BEGIN IMMEDIATE") in began or _waiting_for_the_files_write_lock(second)
+            ),
+            what="the second write to wait for the file",
+        )
+    finally:
+        release.set()
+        first.join(timeout=60)
+        second.join(timeout=60)
+    transactions = [entry for entry in began if entry[1] in ("BEGIN IMMEDIATE", "COMMIT")]
+    assert transactions == [
+        ("first", "BEGIN IMMEDIATE"),
+        ("first", "COMMIT"),
+        ("second", "BEGIN IMMEDIATE"),
+        ("second", "COMMIT"),
+    ]
+    for store in set(stores):
+        store.close()

@@ -3,6 +3,7 @@
 SQLite runs in WAL mode with a long busy timeout so several kernels can write one file.
 Write transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads and
 then writes can fail with "database is locked" without ever waiting on the busy timeout.
+Within one process, writers to a file also take a lock of its own first (``_write_lock``).
 
 A SQLite file this user cannot write (or a ``?mode=ro`` URI) opens read-only: reads work,
 writes raise ``ReadOnlyStore``. A damaged file raises ``CorruptStore`` wherever SQLite finds
@@ -20,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -56,6 +57,8 @@ class SqliteFile:
 
     path: Path
     read_only: str | None = None  # why it is read-only (in plain words), or None
+    # shared by every SqliteFile of the same file (`_write_lock`)
+    write_lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
 
     @property
     def uri(self) -> str:
@@ -144,7 +147,8 @@ def _sqlite_file(path: Path, query: dict) -> SqliteFile:
             f"unsupported options ?{given} in the SQLite URI of {path}: labtrack supports only ?mode=ro"
         )
     if path.exists():
-        return SqliteFile(path, "opened with ?mode=ro" if mode else _not_writable(path))
+        read_only = "opened with ?mode=ro" if mode else _not_writable(path)
+        return SqliteFile(path, read_only, _write_lock(path))
     if mode:
         raise StoreError(
             f"there is no labtrack store at {path} (opened with ?mode=ro, so none is created)"
@@ -159,7 +163,22 @@ def _sqlite_file(path: Path, query: dict) -> SqliteFile:
         raise StoreError(
             f"cannot create the labtrack store {path}: its folder is not writable by this user"
         )
-    return SqliteFile(path)
+    return SqliteFile(path, None, _write_lock(path))
+
+
+# One lock per SQLite file for the write transactions of this process's threads (the metric
+# writer, the git-state thread, the caller's own). Between processes SQLite's busy handler
+# makes a writer wait, but it polls: it sleeps 1 ms, then 2, 5, 10 ms..., so a thread
+# meeting another's 50 us transaction lost a millisecond or more. Waiting on this lock, it
+# goes on as soon as that transaction ends.
+_write_locks: dict[str, threading.RLock] = {}
+_write_locks_lock = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.RLock:
+    key = os.path.realpath(path)  # two URIs, one file: one lock
+    with _write_locks_lock:
+        return _write_locks.setdefault(key, threading.RLock())
 
 
 def _not_writable(path: Path) -> str | None:
@@ -415,6 +434,9 @@ def run_write(
     for attempt in range(attempts):
         try:
             with fork_guard.writing(), engine.connect() as conn:
+                if file is not None:
+                    with _held(file.write_lock):
+                        return _sqlite_write(conn, work)
                 if engine.dialect.name == "sqlite":
                     return _sqlite_write(conn, work)
                 with conn.begin():
@@ -424,6 +446,25 @@ def run_write(
                 raise
             time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+class _held:
+    """``with _held(lock):`` holds ``lock`` if it can be had within the busy timeout, and
+    goes on without it otherwise: SQLite's own lock still serializes the writes, and a
+    ``work`` that waits for another thread's write (which would wait for this lock) then
+    fails with "database is locked" as it did before, instead of hanging."""
+
+    __slots__ = ("lock", "acquired")
+
+    def __init__(self, lock: threading.RLock):
+        self.lock = lock
+
+    def __enter__(self) -> None:
+        self.acquired = self.lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+
+    def __exit__(self, *_exc) -> None:
+        if self.acquired:
+            self.lock.release()
 
 
 def _sqlite_write(conn: Connection, work: Callable[[Connection], T]) -> T:
