@@ -181,6 +181,49 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
     assert head() != first
 
 
+def test_git_calls_for_a_folder_start_apart_and_waiting_cuts_the_pause_short(
+    tracking_uri, tmp_path, monkeypatch
+):
+    """Back to back, git calls kept a core busy for as long as short runs kept starting;
+    they now start ``MIN_INTERVAL_S`` apart. ``wait_for_source_capture`` (at exit) does
+    not sit out the pause: it asks for the next call at once."""
+    import itertools
+    import time
+
+    from labtrack.tracking import context, git_capture
+
+    monkeypatch.chdir(_repository_with_a_commit(tmp_path / "repo"))
+    starts = []
+    real_git_tags = context.git_tags
+
+    def git_tags(folder):
+        starts.append(time.monotonic())
+        return real_git_tags(folder)
+
+    monkeypatch.setattr(context, "git_tags", git_tags)
+    runs = []
+    deadline = time.monotonic() + 60
+    while len(starts) < 3 and time.monotonic() < deadline:
+        with lt.start_run() as run:
+            lt.log_metric("loss", 0.5)
+        runs.append(run.info.run_id)
+    assert len(starts) >= 3
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    # (a call's start is stamped just before this hook records it: allow for the gap)
+    assert min(gaps) >= 0.9 * git_capture.MIN_INTERVAL_S
+    fluent.wait_for_source_capture()
+    assert all("mlflow.source.git.commit" in lt.get_run(r).data.tags for r in runs)
+
+    # A pause far longer than the wait's timeout: this run's call is due in an hour.
+    monkeypatch.setattr(git_capture, "MIN_INTERVAL_S", 3600.0)
+    calls_before = len(starts)
+    with lt.start_run() as run:
+        pass
+    fluent.wait_for_source_capture(timeout=30)
+    assert len(starts) == calls_before + 1
+    assert len(lt.get_run(run.info.run_id).data.tags["mlflow.source.git.commit"]) == 40
+
+
 def test_a_git_capture_that_cannot_start_a_thread_costs_only_its_own_runs_tags(
     tracking_uri, tmp_path, monkeypatch
 ):
