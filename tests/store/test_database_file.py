@@ -104,6 +104,45 @@ def test_a_copy_of_the_db_file_alone_holds_every_run_once_scripts_exit(tmp_path)
     assert points == 2 + 500
 
 
+CLOSING_SCRIPT = """
+    import threading
+    import labtrack as lt
+    from labtrack.store.sql import connection
+    from labtrack.tracking.state import client
+
+    def runs():
+        for i in range(3):
+            with lt.start_run():
+                lt.log_metric("acc", i)
+
+    wrote, done = threading.Event(), threading.Event()
+    def side_thread():  # alive past close_at_exit, keeping its write connection
+        runs()
+        wrote.set()
+        done.wait(60)
+
+    side = threading.Thread(target=side_thread)
+    side.start()
+    wrote.wait(60)
+    runs()
+    wal = client().database_path.with_name(client().database_path.name + "-wal")
+    before = wal.exists()
+    connection.close_at_exit()
+    after = wal.exists()
+    runs()  # a write after it still works, and closes its connection when done
+    print(before, after, wal.exists())
+    done.set()
+"""
+
+
+def test_close_at_exit_closes_the_connections_threads_keep_for_writes(tmp_path):
+    """The runs' writes keep one connection per thread: ``close_at_exit`` closes them
+    itself, so the -wal file is checkpointed and removed while the process still runs,
+    whatever state interpreter shutdown leaves them in."""
+    db = tmp_path / "store" / "labtrack.db"
+    assert _run_script(CLOSING_SCRIPT, db).stdout.split() == ["True", "False", "False"]
+
+
 # -- damage is labtrack's error, naming the file, wherever SQLite finds it ------------------
 
 

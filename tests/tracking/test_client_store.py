@@ -61,11 +61,13 @@ def test_database_path_is_the_sqlite_file_or_none(tracking_uri):
     assert lt.Client("sqlite:///:memory:").database_path is None
 
 
-def _engines_of(client) -> list:
-    """The store's engine, and on a SQLite file the second one its runs' writes go through
-    (no foreign-key lookup per row: ``connection.run_write``)."""
+def _open_connections(client) -> list[int]:
+    """The connections the store keeps open: those its engine pools, and on a SQLite file
+    those the threads that wrote keep on the second engine their runs' writes go through
+    (no foreign-key lookup per row, no pool checkout per write: ``connection.run_write``)."""
     engine = client.store.engine
-    return [engine, *filter(None, [connection._unchecked.get(engine)])]
+    unchecked = connection._unchecked.get(engine)
+    return [engine.pool.checkedin(), *([len(unchecked.open)] if unchecked else [])]
 
 
 def test_close_lets_go_of_idle_connections_and_the_client_still_works(tracking_uri):
@@ -74,11 +76,11 @@ def test_close_lets_go_of_idle_connections_and_the_client_still_works(tracking_u
     run_id = client.create_run(experiment_id).info.run_id
     client.log_metric(run_id, "loss", 0.5)
     client.set_terminated(run_id)
-    engines = _engines_of(client)  # closing lets go of the second engine's connections too
-    assert len(engines) == (2 if client.database_path else 1)
-    assert all(engine.pool.checkedin() >= 1 for engine in engines)
+    open_before = _open_connections(client)  # closing lets go of the threads' ones too
+    assert len(open_before) == (2 if client.database_path else 1)
+    assert all(count >= 1 for count in open_before)
     client.close()
-    assert all(engine.pool.checkedin() == 0 for engine in engines)
+    assert _open_connections(client) == [0] * len(open_before)
     assert client.get_experiment(experiment_id).name == "kept"
     assert client.get_run(run_id).data.metrics == {"loss": 0.5}
 
@@ -87,22 +89,49 @@ def test_a_forked_child_leaves_the_parents_connections_to_the_parent(tracking_ur
     client = lt.Client(tracking_uri)
     run_id = client.create_run("0").info.run_id
     client.log_metric(run_id, "loss", 0.5)
-    client.set_terminated(run_id)  # both of the file's engines now pool a connection
-    engines = _engines_of(client)
-    assert all(engine.pool.checkedin() >= 1 for engine in engines)
+    client.set_terminated(run_id)  # both of the file's engines now hold a connection
+    assert all(count >= 1 for count in _open_connections(client))
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child reports through the pipe
         signal.alarm(30)  # a child stuck on a lock another thread held at fork time dies
-        pooled = [engine.pool.checkedin() for engine in engines]
-        os.write(write_end, json.dumps(pooled).encode())
+        os.write(write_end, json.dumps(_open_connections(client)).encode())
         os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end) as pipe:
-        pooled_in_child = json.loads(pipe.read())
+        open_in_child = json.loads(pipe.read())
     os.waitpid(pid, 0)
-    assert pooled_in_child == [0] * len(engines)  # a child opens its own
-    assert all(engine.pool.checkedin() >= 1 for engine in engines)  # the parent keeps its own
+    assert open_in_child == [0] * len(_open_connections(client))  # a child opens its own
+    assert all(count >= 1 for count in _open_connections(client))  # the parent keeps its own
+
+
+def test_threads_keep_a_connection_each_yet_many_threads_write_at_once(tracking_uri):
+    """A thread keeps its write connection between writes; a pool of them would run dry
+    (SQLAlchemy's default lends 15) and the next thread would wait 30 s and fail."""
+    import threading
+
+    client = lt.Client(tracking_uri)
+    experiment_id = client.create_experiment("threads")
+    threads = 40
+    all_wrote = threading.Barrier(threads, timeout=60)
+    errors = []
+
+    def write() -> None:
+        try:
+            run_id = client.create_run(experiment_id).info.run_id
+            all_wrote.wait()  # every thread alive, each holding its connection
+            client.set_terminated(run_id)
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    workers = [threading.Thread(target=write) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert errors == []
+    runs = client.search_runs([experiment_id], max_results=100)
+    assert len(runs) == threads and {run.info.status for run in runs} == {"FINISHED"}
 
 
 def test_close_leaves_an_in_memory_store_open():

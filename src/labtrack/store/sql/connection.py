@@ -100,9 +100,11 @@ def create_engine(uri: str) -> Engine:
     )
 
 
-def _sqlite_file_engine(url: sa.URL, file: SqliteFile, foreign_keys: bool = True) -> Engine:
+def _sqlite_file_engine(
+    url: sa.URL, file: SqliteFile, foreign_keys: bool = True, pooled: bool = True
+) -> Engine:
     # Our own connect function: a read-only file needs SQLite URI parameters.
-    pool = sa.pool.NullPool if file.read_only else sa.pool.QueuePool
+    pool = sa.pool.QueuePool if pooled and not file.read_only else sa.pool.NullPool
     engine = sa.create_engine(url, creator=lambda: _connect(file), poolclass=pool)
     _files[engine] = file
     _configure_sqlite(engine, file, foreign_keys)
@@ -112,30 +114,60 @@ def _sqlite_file_engine(url: sa.URL, file: SqliteFile, foreign_keys: bool = True
 # A SQLite file's second engine, for writes that check their rows' parents themselves: its
 # connections never check foreign keys. Switching the pragma on one connection back and
 # forth would cost more than the checks, as SQLite then compiles every statement anew.
-_unchecked: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+class _UncheckedWrites:
+    """A SQLite file's second engine and the connection each thread keeps on it.
+
+    These writes are a short run's two transactions, and checking a connection out of a
+    pool and back in cost about a tenth of such a run: a thread keeps its connection
+    instead, used only while it holds the file's write lock (so ``close`` under that lock
+    never closes one in use). The engine pools nothing (NullPool): a thread's connection
+    closes when the thread ends, and however many threads write, none waits for a pool.
+    """
+
+    def __init__(self, url: sa.URL, file: SqliteFile):
+        self.engine = _sqlite_file_engine(url, file, foreign_keys=False, pooled=False)
+        self._threads = threading.local()
+        self.open: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+    def connection(self) -> Connection:
+        """This thread's connection; call it holding the file's write lock."""
+        conn = getattr(self._threads, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._threads.conn = self.engine.connect()
+            self.open.add(conn)
+        return conn
+
+    def close(self, close: bool = True) -> None:
+        """Let go of every thread's connection, closing it unless ``close`` is false (in a
+        forked child: they are the parent's)."""
+        file = _files[self.engine]
+        with _held(file.write_lock):
+            self._threads = threading.local()
+            kept, self.open = list(self.open), weakref.WeakSet()
+            for conn in kept if close else ():
+                conn.close()
+
+
+_unchecked: weakref.WeakKeyDictionary[Engine, _UncheckedWrites] = weakref.WeakKeyDictionary()
 _unchecked_lock = threading.Lock()
 
 
-def _unchecked_engine(engine: Engine) -> Engine:
-    file = _files.get(engine)
-    if file is None:  # PostgreSQL, or SQLite in memory (a second engine: another database)
-        return engine
+def _unchecked_writes(engine: Engine) -> _UncheckedWrites:
+    file = _files[engine]
     with _unchecked_lock:
         unchecked = _unchecked.get(engine)
         if unchecked is None:
-            unchecked = _unchecked[engine] = _sqlite_file_engine(
-                engine.url, file, foreign_keys=False
-            )
+            unchecked = _unchecked[engine] = _UncheckedWrites(engine.url, file)
     return unchecked
 
 
 def dispose(engine: Engine, close: bool = True) -> None:
-    """``engine.dispose(close)``, and the same for the second engine ``run_write`` may have
-    opened on its SQLite file (``foreign_keys=False``)."""
+    """``engine.dispose(close)``, and the same for the connections ``run_write`` may keep
+    on a second engine on its SQLite file (``foreign_keys=False``)."""
     engine.dispose(close=close)
     unchecked = _unchecked.get(engine)
     if unchecked is not None:
-        unchecked.dispose(close=close)
+        unchecked.close(close=close)
 
 
 def _sqlite_file(path: Path, query: dict) -> SqliteFile:
@@ -398,6 +430,8 @@ def close_at_exit() -> None:
     """
     global _closing
     _closing = True
+    for unchecked in list(_unchecked.values()):
+        unchecked.close()
     for engine in list(_files):
         engine.dispose()
 
@@ -429,18 +463,22 @@ def run_write(
     file = _files.get(engine)
     if file is not None and file.read_only:
         raise ReadOnlyStore(read_only_message(file, file.read_only))
-    if not foreign_keys:
-        engine = _unchecked_engine(engine)
+    # PostgreSQL always checks; in memory, a second engine would be another database.
+    unchecked = _unchecked_writes(engine) if not foreign_keys and file is not None else None
     for attempt in range(attempts):
         try:
-            with fork_guard.writing(), engine.connect() as conn:
-                if file is not None:
-                    with _held(file.write_lock):
+            with fork_guard.writing():
+                if file is None:
+                    with engine.connect() as conn:
+                        if engine.dialect.name == "sqlite":
+                            return _sqlite_write(conn, work)
+                        with conn.begin():
+                            return work(conn)
+                with _held(file.write_lock):
+                    if unchecked is not None and not _closing:
+                        return _sqlite_write(unchecked.connection(), work)
+                    with (unchecked.engine if unchecked else engine).connect() as conn:
                         return _sqlite_write(conn, work)
-                if engine.dialect.name == "sqlite":
-                    return _sqlite_write(conn, work)
-                with conn.begin():
-                    return work(conn)
         except (sa.exc.OperationalError, sqlite3.OperationalError) as error:
             if not _is_locked(error) or attempt == attempts - 1:
                 raise
