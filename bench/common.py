@@ -63,6 +63,18 @@ DEFAULT_REPEATS = 3
 SCALE_UNIT = {"hot_loop": "steps", "many_runs": "runs", "search": "runs", "history": "points"}
 
 
+def set_runs(mode: str, workload: str, runs: int) -> None:
+    """Make ``workload`` of ``mode`` run over ``runs`` runs (a system measured on fewer, such
+    as MLflow, stays at its own size if that is smaller still)."""
+    if runs < 1:
+        raise ValueError(f"runs must be at least 1, not {runs}")
+    spec = SIZES[mode][workload]
+    spec["target"]["runs"] = runs
+    for system, override in spec.items():
+        if system != "target" and "runs" in override:
+            override["runs"] = min(override["runs"], runs)
+
+
 def size_for(mode: str, workload: str, system: str) -> dict:
     """The size ``system`` runs ``workload`` at: the target, with its overrides applied."""
     spec = SIZES[mode][workload]

@@ -30,7 +30,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from common import SYSTEM_WORKLOADS, SYSTEMS, WORKLOADS, size_for  # noqa: E402
+from common import SYSTEM_WORKLOADS, SYSTEMS, WORKLOADS, set_runs, size_for  # noqa: E402
 from report import build, format_table  # noqa: E402
 
 REPO = BENCH.parent
@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--repeats", type=int, help="repetitions per workload (default: 3, 5 for import)"
+    )
+    parser.add_argument(
+        "--search-runs",
+        type=int,
+        help="runs the search workload reads (default: 10,000, 2,000 with --quick); with 500, "
+        "fixed costs per call weigh most",
     )
     parser.add_argument(
         "--rounds",
@@ -255,6 +261,8 @@ def repetitions(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     mode = "quick" if args.quick else "full"
+    if args.search_runs:
+        set_runs(mode, "search", args.search_runs)
     pythons = {"raw": sys.executable, "labtrack": sys.executable}
     if "mlflow" in args.only:
         pythons["mlflow"] = mlflow_python(args.mlflow_python)
