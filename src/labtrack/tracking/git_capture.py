@@ -9,7 +9,7 @@ made before a run started is never missed).
 Calls for one folder also start at least ``MIN_INTERVAL_S`` apart. Back to back, they kept
 a core busy with git for as long as short runs kept starting (one call per ten 1.5 ms
 runs), and each call's tags cost a write the runs' own writes had to wait for. A thousand
-short runs now cost about twenty git processes; their tags land within a few tenths of a
+1.5 ms runs now cost about fifteen git processes; their tags land within a few tenths of a
 second, and ``wait`` (at interpreter exit) cuts the pause short.
 """
 
