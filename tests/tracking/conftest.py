@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
-from labtrack.store.sql import schema
+from labtrack.store.sql import connection, schema
 
 
 @pytest.fixture
@@ -28,3 +29,24 @@ def remove_run(tracking_uri) -> Callable[[str], int]:
         return pk
 
     return remove
+
+
+@pytest.fixture
+def count_writes(monkeypatch) -> Callable[..., list[str]]:
+    """``count_writes(engine, thread=None)``: the write transactions begun on ``engine``
+    from then on (by the thread named ``thread`` only, if given), as a list that grows by
+    one at each: every write of a SQL store goes through ``connection.run_write``."""
+
+    def start(engine, thread: str | None = None) -> list[str]:
+        begun: list[str] = []
+        run_write = connection.run_write
+
+        def counted(write_engine, work, *args, **kwargs):
+            if write_engine is engine and thread in (None, threading.current_thread().name):
+                begun.append("begin")
+            return run_write(write_engine, work, *args, **kwargs)
+
+        monkeypatch.setattr(connection, "run_write", counted)
+        return begun
+
+    return start

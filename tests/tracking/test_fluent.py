@@ -112,7 +112,7 @@ def _repository_with_a_commit(folder):
 
 
 def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_its_start(
-    tracking_uri, tmp_path, monkeypatch
+    tracking_uri, tmp_path, monkeypatch, count_writes
 ):
     import subprocess
     import threading
@@ -135,22 +135,10 @@ def test_short_runs_in_a_repository_share_git_calls_yet_each_sees_the_state_at_i
         return real_git_tags(folder)
 
     monkeypatch.setattr(context, "git_tags", git_tags)
-    from labtrack.store.sql import connection
     from labtrack.tracking.state import client as current_client
 
-    git_writes = []  # write transactions made on the test's store by the capture's thread
-    real_run_write = connection.run_write
-    engine_of_the_test = current_client().store.engine
-
-    def run_write(engine, *args, **kwargs):
-        if (
-            engine is engine_of_the_test
-            and threading.current_thread().name == "labtrack-git-capture"
-        ):
-            git_writes.append(1)
-        return real_run_write(engine, *args, **kwargs)
-
-    monkeypatch.setattr(connection, "run_write", run_write)
+    # write transactions made on the test's store by the capture's thread
+    git_writes = count_writes(current_client().store.engine, "labtrack-git-capture")
 
     def head() -> str:
         return subprocess.run(

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 import labtrack as lt
 from labtrack.errors import InvalidParameter, InvalidState
-from labtrack.store.sql import connection, schema
+from labtrack.store.sql import schema
 from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.tracking.state import client as current_client
 
@@ -30,22 +30,12 @@ def store(tracking_uri, monkeypatch):
     engine.dispose()
 
 
-def _transactions(monkeypatch) -> list[str]:
+def _transactions(count_writes, monkeypatch) -> list[str]:
     """The write transactions this process begins on the test's store from now on (the
     writer threads of earlier tests' stores still send their heartbeats: not counted)."""
-    begun: list[str] = []
-    run_write = connection.run_write
-    engine_of_the_test = current_client().store.engine
-
-    def counted(engine, work, *args, **kwargs):
-        if engine is engine_of_the_test:
-            begun.append("begin")
-        return run_write(engine, work, *args, **kwargs)
-
     wait_for_source_capture()  # earlier runs' git state is written by a thread of its own
     _park_the_writer_thread(monkeypatch)  # its last tick writes what was pending: not counted
-    monkeypatch.setattr(connection, "run_write", counted)  # every write goes through it
-    return begun
+    return count_writes(current_client().store.engine)
 
 
 class _Parked(threading.Event):
@@ -104,13 +94,13 @@ def _status(engine, run_id: str) -> str | None:
         ).scalar()
 
 
-def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
+def test_a_short_run_costs_two_write_transactions(store, monkeypatch, count_writes):
     with lt.start_run():  # the first run of a store creates its experiment and metric keys
         lt.log_metric("loss", 1.0, step=0)
     # Inside a git repository (this one) the run's git state is recorded when `git status`
     # answers, by a write of its own if the run ended meanwhile: not what is counted here.
     monkeypatch.setattr("labtrack.tracking.context.in_git_repository", lambda folder: False)
-    begun = _transactions(monkeypatch)
+    begun = _transactions(count_writes, monkeypatch)
     with lt.start_run() as run:
         lt.log_params({f"p{i}": i for i in range(10)})
         lt.set_tags({f"t{i}": str(i) for i in range(5)})
@@ -126,7 +116,9 @@ def test_a_short_run_costs_two_write_transactions(store, monkeypatch):
     assert lt.get_run(run.info.run_id).info.status == "FINISHED"
 
 
-def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch, remove_run):
+def test_the_same_tags_on_ended_runs_take_one_transaction(
+    store, monkeypatch, remove_run, count_writes
+):
     """How a git call's state reaches the runs that ended while git ran; a run gone from
     the store meanwhile is left out."""
     run_ids = []
@@ -136,7 +128,7 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch, re
         run_ids.append(run.info.run_id)
     *kept, removed = run_ids
     pk = remove_run(removed)  # by another process (its key is cached here)
-    begun = _transactions(monkeypatch)
+    begun = _transactions(count_writes, monkeypatch)
     current_client().set_tags_of_runs([*run_ids, "0" * 32], {"labtrack.git.dirty": "false"})
     assert len(begun) == 1
     for run_id in kept:
@@ -146,9 +138,11 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(store, monkeypatch, re
         assert conn.execute(tagged).scalar() == 0
 
 
-def test_a_changed_param_raises_at_the_call_site_before_anything_is_written(store, monkeypatch):
+def test_a_changed_param_raises_at_the_call_site_before_anything_is_written(
+    store, monkeypatch, count_writes
+):
     with lt.start_run() as run:
-        begun = _transactions(monkeypatch)
+        begun = _transactions(count_writes, monkeypatch)
         lt.log_params({"lr": 0.1, "epochs": 3})
         with pytest.raises(InvalidState, match="'lr'.*already logged as '0.1'"):
             lt.log_params({"batch": 32, "lr": 0.2})  # all or nothing, as one transaction was
