@@ -384,19 +384,9 @@ def test_a_store_this_user_cannot_write_reads_and_refuses_writes(
 # -- threads of one process writing one file ---------------------------------------------------
 
 
-def _waiting_for_the_files_write_lock(thread) -> bool:
-    held = getattr(connection, "_held", None)
-    frame = sys._current_frames().get(thread.ident)
-    while frame is not None and held is not None:
-        if frame.f_code is held.__enter__.__code__:
-            return True
-        frame = frame.f_back
-    return False
-
-
 @pytest.mark.parametrize("second_store", [False, True], ids=["same-store", "another-store"])
 def test_a_threads_write_waits_in_the_process_for_anothers_not_in_sqlites_busy_wait(
-    tmp_path, second_store
+    tmp_path, second_store, monkeypatch
 ):
     """SQLite's busy handler polls (it sleeps 1 ms, then 2, 5, 10 ms...), so a write meeting
     another thread's short transaction lost a millisecond or more: the metric writer, the
@@ -424,6 +414,22 @@ def test_a_threads_write_waits_in_the_process_for_anothers_not_in_sqlites_busy_w
             )
 
     inside, release = threading.Event(), threading.Event()
+    waiting = threading.Event()  # the second thread found the file's lock taken: it waits
+    held = getattr(connection, "_held", None)
+    if held is not None:
+
+        class _Held(held):
+            __slots__ = ()
+
+            def __enter__(self):
+                if threading.current_thread().name == "second":
+                    if self.lock.acquire(blocking=False):
+                        self.lock.release()
+                    else:
+                        waiting.set()
+                return super().__enter__()
+
+        monkeypatch.setattr(connection, "_held", _Held)
 
     def first_work(conn):
         inside.set()
@@ -440,9 +446,7 @@ def test_a_threads_write_waits_in_the_process_for_anothers_not_in_sqlites_busy_w
         assert inside.wait(timeout=60)
         second.start()
         wait_until(
-            lambda: (
-                ("second", "BEGIN IMMEDIATE") in began or _waiting_for_the_files_write_lock(second)
-            ),
+            lambda: ("second", "BEGIN IMMEDIATE") in began or waiting.is_set(),
             what="the second write to wait for the file",
         )
     finally:

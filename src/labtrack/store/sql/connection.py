@@ -121,20 +121,31 @@ class _UncheckedWrites:
     pool and back in cost about a tenth of such a run: a thread keeps its connection
     instead, used only while it holds the file's write lock (so ``close`` under that lock
     never closes one in use). The engine pools nothing (NullPool): a thread's connection
-    closes when the thread ends, and however many threads write, none waits for a pool.
+    closes once the thread is gone, and however many threads write, none waits for a pool.
+
+    Kept by thread object, not in a ``threading.local``: a ``threading.local`` freed by the
+    garbage collector takes the interpreter's thread-list lock, which Python 3.11 before
+    3.11.9 already holds when a collection starts inside ``sys._current_frames()`` (as
+    Dask's profiler calls it): the process hangs (CPython gh-106883).
     """
 
     def __init__(self, url: sa.URL, file: SqliteFile):
         self.engine = _sqlite_file_engine(url, file, foreign_keys=False, pooled=False)
-        self._threads = threading.local()
-        self.open: weakref.WeakSet[Connection] = weakref.WeakSet()
+        self._by_thread: weakref.WeakKeyDictionary[threading.Thread, Connection] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @property
+    def open(self) -> list[Connection]:
+        """The connections threads keep now."""
+        return [conn for conn in list(self._by_thread.values()) if not conn.closed]
 
     def connection(self) -> Connection:
         """This thread's connection; call it holding the file's write lock."""
-        conn = getattr(self._threads, "conn", None)
+        thread = threading.current_thread()
+        conn = self._by_thread.get(thread)
         if conn is None or conn.closed or conn.invalidated:
-            conn = self._threads.conn = self.engine.connect()
-            self.open.add(conn)
+            conn = self._by_thread[thread] = self.engine.connect()
         return conn
 
     def close(self, close: bool = True) -> None:
@@ -142,8 +153,8 @@ class _UncheckedWrites:
         forked child: they are the parent's)."""
         file = _files[self.engine]
         with _held(file.write_lock):
-            self._threads = threading.local()
-            kept, self.open = list(self.open), weakref.WeakSet()
+            kept = list(self._by_thread.values())
+            self._by_thread = weakref.WeakKeyDictionary()
             for conn in kept if close else ():
                 conn.close()
 
