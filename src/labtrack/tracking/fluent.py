@@ -347,7 +347,8 @@ def _capture_git_state(client: TrackingClient, run_id: str, folder) -> None:
     """Record the git state in the background: running git takes longer than starting a run.
 
     The tags land a few milliseconds after the run starts, from one git call per folder
-    at a time (``labtrack.tracking.git_capture``); at interpreter exit labtrack waits for
+    at a time, calls at least 0.1 s apart (``labtrack.tracking.git_capture``): in a loop of
+    short runs, up to a few tenths of a second after. At interpreter exit labtrack waits for
     captures still under way (``wait_for_source_capture``).
     """
     from labtrack.tracking.git_capture import captures
