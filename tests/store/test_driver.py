@@ -4,6 +4,8 @@ through SQLAlchemy, on SQLite and (in CI's second pass) PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -159,6 +161,44 @@ def test_a_statement_that_needs_sqlalchemy_to_run_is_refused_at_its_first_use(tr
             driver.execute(conn, rename, {"n": "forgotten the run"})  # not a silent NULL
         with pytest.raises(ValueError, match="expanding"):
             driver.fetch(conn, in_list, {"pks": [pk]})
+
+
+def test_a_prepared_query_binds_its_own_values_and_runs_again_as_sqlalchemy_would(
+    tracking_uri,
+):
+    run_id, pk = _a_run()
+    _, other = _a_run()
+    db = _database()
+    # An IN list rendered at compile time, a literal, a limit: values of the statement itself.
+    query = (
+        sa.select(r.c.run_uuid, r.c.status)
+        .where(r.c.id.in_([pk, other, pk + 99]), r.c.status == "FINISHED")
+        .order_by(r.c.id)
+        .limit(1)
+    )
+    with db.engine.connect() as conn:
+        prepared = driver.prepare(conn, query)
+        assert prepared is not None
+        expected = [tuple(row) for row in conn.execute(query)]
+        assert driver.fetch_prepared(conn, prepared) == expected == [(run_id, "FINISHED")]
+        assert driver.fetch_prepared(conn, prepared) == expected  # as often as wanted
+
+
+def test_a_prepared_query_converts_its_values_as_sqlalchemy_does(tracking_uri):
+    _a_run()
+    db = _database()
+    # Values SQLAlchemy converts on the way in, on SQLite or on both dialects: a driver given
+    # the dict or the datetime itself would fail or compare something else.
+    query = sa.select(
+        sa.literal({"a": [1, "x"]}, sa.JSON),
+        sa.literal(datetime(2026, 1, 2, 3, 4, 5), sa.DateTime),
+        sa.literal(2.5, sa.Float),
+        sa.literal(True),
+    ).where(r.c.name.in_(["a", "b"]) | sa.true())
+    with db.engine.connect() as conn:
+        prepared = driver.prepare(conn, query)
+        assert prepared is not None
+        assert driver.fetch_prepared(conn, prepared) == conn.execute(query).cursor.fetchall()
 
 
 def test_only_writes_that_check_their_runs_themselves_skip_the_foreign_key_checks(tracking_uri):

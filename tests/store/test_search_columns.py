@@ -111,17 +111,20 @@ def test_a_whole_result_carries_only_the_matching_runs_data(store):
     assert found.next_page_token is None
 
 
-def test_a_whole_result_is_read_in_one_snapshot_by_the_search_itself(store, tracking_uri):
+def test_a_whole_result_is_read_in_one_snapshot_by_the_search_itself(
+    store, tracking_uri, statements
+):
     client, experiment_id = store
     name_of = _names(client, experiment_id)
     engine = client.store.engine
-    statements: list[tuple[str, object]] = []
     late: list[str] = []
 
-    def after(conn, cursor, statement, parameters, context, executemany) -> None:
-        statements.append((statement, parameters))
+    def after(statement: str) -> None:
         if statement.lstrip().startswith("SELECT runs.id") and not late:
-            # Another process adds a matching run once the runs are read, before their data.
+            # Another process adds a matching run once the runs are read, before their data
+            # (its statements, on the same engine here, are not the search's).
+            watched.after = None
+            searched = len(watched.seen)
             other = Client(tracking_uri)
             run = other.create_run(experiment_id, run_name="late")
             other.log_batch(
@@ -129,13 +132,12 @@ def test_a_whole_result_is_read_in_one_snapshot_by_the_search_itself(store, trac
             )
             other.flush()
             other.close()
+            del watched.seen[searched:]
             late.append(run.info.run_id)
 
-    sa.event.listen(engine, "after_cursor_execute", after)
-    try:
-        found = client.store.search.search_run_columns([experiment_id], "metrics.other >= 2")
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", after)
+    watched = statements(engine)
+    watched.after = after
+    found = client.store.search.search_run_columns([experiment_id], "metrics.other >= 2")
     assert late, "the runs were not read by the statement this test waits for"
     pks = {row[0]: name_of[row[1]] for row in found.runs}  # the late run is not among them
     assert sorted(pks.values()) == ["c", "d", "e", "f"]
@@ -143,13 +145,13 @@ def test_a_whole_result_is_read_in_one_snapshot_by_the_search_itself(store, trac
         assert {pk for pk, _, _ in triples} == set(pks)
     data_reads = [
         (sql, params)
-        for sql, params in statements
+        for sql, params in watched.seen
         if sql.lstrip().startswith("SELECT") and "FROM runs" not in sql.split("WHERE")[0]
     ]
     assert len(data_reads) == 3, data_reads  # params, tags, metrics
     if engine.dialect.name == "sqlite":
         # By the search's own condition (its values bound, no run key), however many match.
-        runs_params = next(params for sql, params in statements if "SELECT runs.id" in sql)
+        runs_params = next(params for sql, params in watched.seen if "SELECT runs.id" in sql)
         for sql, params in data_reads:
             assert "IN (SELECT runs.id" in sql and params == runs_params, (sql, params)
     assert len(client.store.search.search_run_columns([experiment_id], "").runs) == 7

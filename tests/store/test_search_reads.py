@@ -1,13 +1,17 @@
 """search_runs into a DataFrame reads a page's params, tags and metrics with one statement
 each, whatever the number of runs (lists of run keys, chunked under SQLite's variable limit,
 cost more to bind than the rows cost to read), and the page it reads them for is the page
-of runs it returns."""
+of runs it returns. A search repeated with the same arguments runs the queries compiled
+for the first, and still finds what was logged since."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 import labtrack as lt
+from labtrack.store.sql import driver, search
+from labtrack.tracking.fluent import wait_for_source_capture
 from labtrack.tracking.state import client as current_client
 
 RUNS = 1_200  # more than one chunk of run keys (900)
@@ -55,23 +59,32 @@ def _fill(experiment_id: str) -> None:
         )
 
 
-def test_a_search_reads_each_kind_of_data_with_one_statement(tracking_uri):
-    lt.set_tracking_uri(tracking_uri)
+@pytest.fixture
+def prepared(monkeypatch) -> list[str]:
+    """The queries compiled for the driver (``driver.prepare``) from here on, as SQL."""
+    texts: list[str] = []
+
+    def prepare(conn, statement):
+        found = original(conn, statement)
+        texts.append(found.sql if found else "(not prepared)")
+        return found
+
+    original = driver.prepare
+    monkeypatch.setattr(driver, "prepare", prepare)
+    return texts
+
+
+def test_a_search_reads_each_kind_of_data_with_one_statement(tracking_uri, statements):
     experiment = lt.create_experiment("many")
     _fill(experiment)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    engine = current_client().store.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+    watched = statements(current_client().store.engine)
+    for _ in range(2):  # the first search compiles its queries, the second reuses them
+        watched.seen.clear()
         frame = lt.search_runs(experiment_ids=[experiment])
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(reads) <= 5, reads  # the runs, params, tags, metrics (and a reaping check)
+        reads = [s for s in watched.sql if s.lstrip().upper().startswith("SELECT")]
+        # the runs, params, tags, metrics (and a reaping check)
+        assert 4 <= len(reads) <= 5, reads
+        assert sum("FROM params" in s for s in reads) == 1
     assert len(frame) == RUNS
     newest = frame.iloc[0]
     assert newest["params.a"] == str(RUNS - 1) and newest["tags.stage"] == f"s{RUNS - 1}"
@@ -97,3 +110,59 @@ def test_a_page_reads_the_data_of_its_own_runs(tracking_uri):
         token = columns.next_page_token
     assert token is None
     assert seen == [f"{i:032x}" for i in reversed(range(RUNS))]
+
+
+def _queries_of_a_search(tracking_uri: str) -> int:
+    """The queries a whole search compiles: its page of runs, and on SQLite their params,
+    tags and metrics (PostgreSQL reads those by the page's run keys: nothing to keep)."""
+    return 4 if tracking_uri.startswith("sqlite") else 1
+
+
+def test_a_repeated_search_runs_the_queries_compiled_for_the_first(tracking_uri, prepared):
+    experiment = lt.create_experiment("again")
+    with lt.start_run(experiment_id=experiment):
+        lt.log_param("lr", "0.1")
+    wait_for_source_capture()  # its git state, tagged in the background: no change below
+    first = lt.search_runs(experiment_ids=[experiment])
+    assert len(prepared) == _queries_of_a_search(tracking_uri)
+    prepared.clear()
+    assert lt.search_runs(experiment_ids=[experiment]).equals(first)
+    assert prepared == []
+    # What was logged since is found: the queries are kept, never their rows.
+    with lt.start_run(experiment_id=experiment):
+        lt.log_param("lr", "0.2")
+        lt.log_metric("loss", 0.5)
+    again = lt.search_runs(experiment_ids=[experiment])
+    assert prepared == []
+    assert list(again["params.lr"]) == ["0.2", "0.1"]
+    assert again["metrics.loss"].iloc[0] == 0.5
+    # Other arguments, other queries; their errors are raised, never kept.
+    lt.search_runs(experiment_ids=[experiment], filter_string="params.lr = '0.1'")
+    assert len(prepared) == _queries_of_a_search(tracking_uri)
+    for _ in range(2):
+        with pytest.raises(lt.MlflowException):
+            lt.search_runs(experiment_ids=[experiment], filter_string="params.lr ==")
+
+
+def test_a_store_keeps_a_bounded_number_of_compiled_queries(tracking_uri, prepared, monkeypatch):
+    monkeypatch.setattr(search, "QUERIES_KEPT", 6)
+    experiment = lt.create_experiment("bounded")
+    with lt.start_run(experiment_id=experiment):
+        lt.log_param("n", "1")
+    for n in range(7):
+        lt.search_runs(experiment_ids=[experiment], filter_string=f"params.n != '{n}'")
+    assert len(current_client().store.search._queries) <= 6
+    prepared.clear()
+    lt.search_runs(experiment_ids=[experiment], filter_string="params.n != '0'")
+    # the oldest went first, and are compiled again
+    assert len(prepared) == _queries_of_a_search(tracking_uri)
+
+
+def test_a_search_sqlalchemy_must_run_still_reads_the_same(tracking_uri, monkeypatch):
+    experiment = lt.create_experiment("unprepared")
+    _fill(experiment)
+    expected = lt.search_runs(experiment_ids=[experiment])
+    current_client().store.search._queries.clear()
+    monkeypatch.setattr(driver, "prepare", lambda conn, statement: None)
+    for _ in range(2):
+        assert lt.search_runs(experiment_ids=[experiment]).equals(expected)
