@@ -125,7 +125,9 @@ def check_targets(mode: str, rows: list[dict], by_key: dict) -> list[dict]:
     find = {(r["workload"], r["figure"]): r for r in rows}
     caller = find[("hot_loop", "caller_us_per_point")]
     persisted = find[("hot_loop", "persisted_s")]
-    search = find[("search", "query_s")]["values"].get("labtrack")
+    many_runs = find[("many_runs", "total_s")]
+    search_row = find[("search", "query_s")]
+    search = search_row["values"].get("labtrack")
     runs = target_size(mode, "search")["runs"]
     per_10k = None if search is None else search * 10_000 / runs
     imports = by_key.get(("labtrack", "import"), {})
@@ -148,6 +150,19 @@ def check_targets(mode: str, rows: list[dict], by_key: dict) -> list[dict]:
             per_10k,
             lambda x: x < 1.0,
             "{:.3f} s",
+        ),
+        target(
+            "many short runs within 2x of the raw floor",
+            many_runs["labtrack/floor"],
+            lambda x: x < 2,
+            "{:.2f}x",
+        ),
+        target(
+            f"search_runs over {runs:,} runs within 1.5x of the raw floor"
+            + ("" if runs == 500 else " (the issue's size: --search-runs 500)"),
+            search_row["labtrack/floor"],
+            lambda x: x <= 1.5,
+            "{:.2f}x",
         ),
     ]
     if "modules_after_import" in imports:
