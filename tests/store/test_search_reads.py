@@ -166,3 +166,17 @@ def test_a_search_sqlalchemy_must_run_still_reads_the_same(tracking_uri, monkeyp
     monkeypatch.setattr(driver, "prepare", lambda conn, statement: None)
     for _ in range(2):
         assert lt.search_runs(experiment_ids=[experiment]).equals(expected)
+
+
+def test_counts_and_searches_for_runs_reuse_their_compiled_queries_too(tracking_uri, prepared):
+    client = lt.Client()
+    experiment = lt.create_experiment("counted")
+    for runs in (1, 2):
+        with lt.start_run(experiment_id=experiment):
+            lt.log_param("n", str(runs))
+        prepared.clear()
+        assert client.count_runs(experiment, "params.n != 'x'") == runs
+        found = client.search_runs([experiment], "params.n != 'x'", max_results=10)
+        assert [run.data.params["n"] for run in found] == [str(n) for n in range(runs, 0, -1)]
+        # compiled for the first round; the second finds its new run with the same queries
+        assert len(prepared) == (2 if runs == 1 else 0)

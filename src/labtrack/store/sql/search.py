@@ -117,10 +117,14 @@ class RunSearch:
         self, experiment_ids: list[str], filter_string: str | None, view_type: int
     ) -> int:
         """How many runs match: one count in SQL, no run read."""
-        query = self._matching_runs(experiment_ids, filter_string, view_type, None)
-        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+
+        def counted() -> sa.Select:
+            query = self._matching_runs(experiment_ids, filter_string, view_type, None)
+            return sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+
+        arguments = ("count", tuple(experiment_ids), filter_string or "", view_type)
         with self.db.connect() as conn:
-            return int(conn.execute(counted).scalar_one())
+            return int(self._rows(conn, self._query(conn, arguments, counted))[0][0])
 
     def search_run_columns(
         self,
@@ -205,9 +209,14 @@ class RunSearch:
         page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
         offset = decode_page_token(page_token)
-        query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
-        query = query.with_only_columns(r.c.run_uuid)
+
+        def uuids_page() -> sa.Select:
+            query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
+            return page_query(query.with_only_columns(r.c.run_uuid), max_results, offset)
+
+        arguments = ("uuids", tuple(experiment_ids), filter_string or "", view_type)
+        arguments += (tuple(order_by or ()), max_results, offset)
         with self.db.connect() as conn:
-            run_uuids = list(conn.execute(page_query(query, max_results, offset)).scalars())
-        run_uuids, token = split_page(run_uuids, max_results, offset)
+            rows = self._rows(conn, self._query(conn, arguments, uuids_page))
+        run_uuids, token = split_page([row[0] for row in rows], max_results, offset)
         return self.runs.get_runs(run_uuids), token
