@@ -57,8 +57,11 @@ class SqliteFile:
 
     path: Path
     read_only: str | None = None  # why it is read-only (in plain words), or None
-    # shared by every SqliteFile of the same file (`_write_lock`)
-    write_lock: threading.RLock = field(default_factory=threading.RLock, compare=False, repr=False)
+    # the process's lock for writes to the file, shared by every SqliteFile of it
+    write_lock: threading.RLock = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "write_lock", _write_lock(self.path))  # frozen: set once
 
     @property
     def uri(self) -> str:
@@ -191,7 +194,7 @@ def _sqlite_file(path: Path, query: dict) -> SqliteFile:
         )
     if path.exists():
         read_only = "opened with ?mode=ro" if mode else _not_writable(path)
-        return SqliteFile(path, read_only, _write_lock(path))
+        return SqliteFile(path, read_only)
     if mode:
         raise StoreError(
             f"there is no labtrack store at {path} (opened with ?mode=ro, so none is created)"
@@ -206,7 +209,7 @@ def _sqlite_file(path: Path, query: dict) -> SqliteFile:
         raise StoreError(
             f"cannot create the labtrack store {path}: its folder is not writable by this user"
         )
-    return SqliteFile(path, None, _write_lock(path))
+    return SqliteFile(path)
 
 
 # One lock per SQLite file for the write transactions of this process's threads (the metric
