@@ -189,16 +189,28 @@ def test_a_prepared_query_converts_its_values_as_sqlalchemy_does(tracking_uri):
     db = _database()
     # Values SQLAlchemy converts on the way in, on SQLite or on both dialects: a driver given
     # the dict or the datetime itself would fail or compare something else.
+    moment = datetime(2026, 1, 2, 3, 4, 5)
     query = sa.select(
         sa.literal({"a": [1, "x"]}, sa.JSON),
-        sa.literal(datetime(2026, 1, 2, 3, 4, 5), sa.DateTime),
+        sa.literal(moment, sa.DateTime),
+        sa.literal(moment, _Moment()),  # a wrapped type: its dialect's conversion applies
         sa.literal(2.5, sa.Float),
         sa.literal(True),
-    ).where(r.c.name.in_(["a", "b"]) | sa.true())
+    ).where(
+        # the values of an IN list too (SQLite: converted, they equal the converted literal)
+        sa.literal(moment, sa.DateTime).in_([datetime(2020, 1, 1), moment])
+    )
     with db.engine.connect() as conn:
         prepared = driver.prepare(conn, query)
         assert prepared is not None
-        assert driver.fetch_prepared(conn, prepared) == conn.execute(query).cursor.fetchall()
+        rows = conn.execute(query).cursor.fetchall()
+        assert len(rows) == 1
+        assert driver.fetch_prepared(conn, prepared) == rows
+
+
+class _Moment(sa.types.TypeDecorator):
+    impl = sa.DateTime
+    cache_ok = True
 
 
 def test_only_writes_that_check_their_runs_themselves_skip_the_foreign_key_checks(tracking_uri):

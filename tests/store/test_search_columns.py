@@ -59,7 +59,7 @@ def test_pages_are_ordered_and_carry_only_their_runs_data(
     monkeypatch.setattr(base, "_VALUES_PER_STATEMENT", 2)
     name_of = _names(client, experiment_id)
     names, token = [], None
-    while True:
+    for _ in range(len(LOSSES) + 1):  # a page that never ends the paging fails below
         page = client.store.search.search_run_columns(
             [experiment_id],
             "metrics.other >= 0",

@@ -142,6 +142,12 @@ def test_a_repeated_search_runs_the_queries_compiled_for_the_first(tracking_uri,
     for _ in range(2):
         with pytest.raises(lt.MlflowException):
             lt.search_runs(experiment_ids=[experiment], filter_string="params.lr ==")
+    # Arguments are read once (an iterator of orders is not spent by the key), and the page
+    # size is part of it.
+    for order_by in (iter(["params.lr ASC"]), ["params.lr ASC"]):
+        ordered = lt.search_runs(experiment_ids=[experiment], order_by=order_by)
+        assert list(ordered["params.lr"]) == ["0.1", "0.2"]
+    assert len(lt.search_runs(experiment_ids=[experiment], max_results=1)) == 1
 
 
 def test_a_store_keeps_a_bounded_number_of_compiled_queries(tracking_uri, prepared, monkeypatch):

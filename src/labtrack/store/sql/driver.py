@@ -9,11 +9,14 @@ many-runs workload). Here a statement is still written once, in SQLAlchemy Core,
 compiled once per dialect, driver and set of parameter names; each call then only binds
 values.
 
-Only for module-level statements over plain columns (integers, strings, floats, booleans:
-no SQLAlchemy type conversion applies); one that needs SQLAlchemy's execution (a missing
-value, a Python-side default, an expanding ``IN``) is refused at its first use. Errors are the driver's own,
-as from ``connection.insert_rows``; a damaged or read-only SQLite file is reported as
-SQLAlchemy's error hook reports it (``connection.translated_errors``).
+``execute`` and ``fetch`` take module-level statements over plain columns (integers,
+strings, floats, booleans: no SQLAlchemy type conversion applies); one that needs
+SQLAlchemy's execution (a missing value, a Python-side default, an expanding ``IN``) is
+refused at its first use. ``prepare`` takes a statement built per call with its values, IN
+lists and conversions included, for a caller that keeps what it returns. Errors are the
+driver's own, as from ``connection.insert_rows`` (a lost PostgreSQL connection is not
+marked invalid here: the pool's reset on return finds it); a damaged or read-only SQLite
+file is reported as SQLAlchemy's error hook reports it (``connection.translated_errors``).
 """
 
 from __future__ import annotations
@@ -155,7 +158,7 @@ def prepare(conn: Connection, statement: Executable) -> Prepared | None:
     state = compiled.construct_expanded_state()  # IN lists rendered one value per bind
     converters = dict(state.processors)  # those of the values of IN lists
     for name, bind in compiled.binds.items():
-        convert = dialect.type_descriptor(bind.type).bind_processor(dialect)
+        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)  # as SQLAlchemy
         if convert is not None and name not in state.parameter_expansion:
             converters[name] = convert
     params = {

@@ -117,6 +117,7 @@ class RunSearch:
         self, experiment_ids: list[str], filter_string: str | None, view_type: int
     ) -> int:
         """How many runs match: one count in SQL, no run read."""
+        experiment_ids = list(experiment_ids)  # read once: the key and the query share it
 
         def counted() -> sa.Select:
             query = self._matching_runs(experiment_ids, filter_string, view_type, None)
@@ -136,6 +137,8 @@ class RunSearch:
         page_token: str | None = None,
     ) -> RunColumns:
         offset = decode_page_token(page_token)
+        # Read once (an iterator would be spent by the key): the key and the query share them.
+        experiment_ids, order_by = list(experiment_ids), list(order_by or [])
         where = (tuple(experiment_ids), filter_string or "", view_type)
         page = (*where, tuple(order_by or ()), max_results, offset)
 
@@ -209,6 +212,7 @@ class RunSearch:
         page_token: str | None = None,
     ) -> tuple[list[Run], str | None]:
         offset = decode_page_token(page_token)
+        experiment_ids, order_by = list(experiment_ids), list(order_by or [])  # read once
 
         def uuids_page() -> sa.Select:
             query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
