@@ -123,7 +123,7 @@ class RunSearch:
             query = self._matching_runs(experiment_ids, filter_string, view_type, None)
             return sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
 
-        arguments = ("count", tuple(experiment_ids), filter_string or "", view_type)
+        arguments = ("count", *_matching_key(experiment_ids, filter_string, view_type))
         with self.db.connect() as conn:
             return int(self._rows(conn, self._query(conn, arguments, counted))[0][0])
 
@@ -139,8 +139,8 @@ class RunSearch:
         offset = decode_page_token(page_token)
         # Read once (an iterator would be spent by the key): the key and the query share them.
         experiment_ids, order_by = list(experiment_ids), list(order_by or [])
-        where = (tuple(experiment_ids), filter_string or "", view_type)
-        page = (*where, tuple(order_by or ()), max_results, offset)
+        where = _matching_key(experiment_ids, filter_string, view_type)
+        page = (*where, tuple(order_by), max_results, offset)
 
         @functools.cache  # built only for the queries not compiled yet, and then once
         def condition() -> sa.ColumnElement[bool]:
@@ -218,9 +218,14 @@ class RunSearch:
             query = self._matching_runs(experiment_ids, filter_string, view_type, order_by)
             return page_query(query.with_only_columns(r.c.run_uuid), max_results, offset)
 
-        arguments = ("uuids", tuple(experiment_ids), filter_string or "", view_type)
-        arguments += (tuple(order_by or ()), max_results, offset)
+        arguments = ("uuids", *_matching_key(experiment_ids, filter_string, view_type))
+        arguments += (tuple(order_by), max_results, offset)
         with self.db.connect() as conn:
             rows = self._rows(conn, self._query(conn, arguments, uuids_page))
         run_uuids, token = split_page([row[0] for row in rows], max_results, offset)
         return self.runs.get_runs(run_uuids), token
+
+
+def _matching_key(experiment_ids: list[str], filter_string: str | None, view_type: int) -> tuple:
+    """What the runs a search matches depend on, in the key of a query compiled for it."""
+    return (tuple(experiment_ids), filter_string or "", view_type)
