@@ -17,17 +17,22 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=30
 settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Under pytest-xdist (.ci/run) each worker process has its own default store: the demo
+# notebooks log there, and two of them at once must not see each other's runs.
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("LABTRACK_HOME"):
+    os.environ["LABTRACK_HOME"] = os.path.join(
+        os.environ["LABTRACK_HOME"], os.environ["PYTEST_XDIST_WORKER"]
+    )
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     """No test reads or writes the user's default store."""
     monkeypatch.setenv("LABTRACK_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("LABTRACK_TRACKING_URI", raising=False)
-    monkeypatch.delenv("LABTRACK_EXPERIMENT_NAME", raising=False)
-    # MLflow's variables are honoured too: a developer's shell set up for MLflow must not send
-    # a test's runs to their store.
+    # Nor does it see a setting left by the shell or by an earlier test (MLflow's variables
+    # are honoured too: a shell set up for MLflow must not send a test's runs to its store).
     for variable in env.ALL:
-        if variable.name.startswith("MLFLOW_"):
+        if variable is not env.HOME:
             monkeypatch.delenv(variable.name, raising=False)
     yield
     while lt.active_run():

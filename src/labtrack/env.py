@@ -10,6 +10,8 @@ unchanged MLflow script configured by its environment logs where it means to.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +41,24 @@ class EnvVar:
         """The value (without fallback or default), removed from the environment: for a
         variable that applies once, as MLflow's ``MLFLOW_RUN_ID`` does."""
         return os.environ.pop(self.name, None) or None
+
+    @contextmanager
+    def set_within(self, value: str | None) -> Iterator[None]:
+        """The variable set to ``value`` inside the block (left as it is for None), and as it
+        was after: for code in a long-lived process, such as a kernel, that must not change
+        what later code there reads."""
+        if value is None:
+            yield
+            return
+        before = os.environ.get(self.name)
+        os.environ[self.name] = value
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(self.name, None)
+            else:
+                os.environ[self.name] = before
 
     def get_float(self) -> float:
         raw = self.get()

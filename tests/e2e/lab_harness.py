@@ -214,7 +214,9 @@ def set_theme(page, theme: str, timeout: float = 30_000) -> None:
 def cell_output(page, index: int):
     """The output area of the ``index``-th code cell, scrolled into view (JupyterLab virtualizes)."""
     cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
-    cell.scroll_into_view_if_needed()
+    # The DOM's own scroll, not Playwright's: that one waits for the cell to stop moving,
+    # which a cell whose output is still growing (a table loading) may not do in time.
+    cell.evaluate("(cell) => cell.scrollIntoView({block: 'nearest'})")
     return cell.locator(".jp-OutputArea")
 
 

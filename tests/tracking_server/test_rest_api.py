@@ -447,3 +447,16 @@ def test_a_model_version_source_stays_in_the_destination(shared_server):
         assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     for source in (f"runs:/{run_id}/model", inside, "s3://bucket/model"):
         assert create(source).status_code == 200, source
+
+
+def test_an_app_built_in_a_kernel_leaves_later_stores_their_own_artifact_root(tmp_path):
+    """build_app's destination is the root of that app's store only: a store opened later in
+    the same process keeps its artifacts beside itself, as before the app was built."""
+    from labtrack.tracking_server.app import build_app
+
+    build_app(f"sqlite:///{tmp_path / 'served.db'}", str(tmp_path / "served-artifacts"))
+    assert lt.Client(f"sqlite:///{tmp_path / 'served.db'}").store.artifact_root == str(
+        tmp_path / "served-artifacts"
+    )
+    later = lt.Client(f"sqlite:///{tmp_path / 'later' / 'labtrack.db'}")
+    assert later.store.artifact_root.startswith(str(tmp_path / "later"))

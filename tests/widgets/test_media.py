@@ -238,9 +238,10 @@ def test_a_run_starting_later_joins_the_default_view(tracking_uri):
     assert widget.runs == [] and widget.empty_message
     with lt.start_run(run_name="late"):
         lt.log_image(_image(1), key="samples", step=5)
-    wait_until(lambda: widget.runs, what="the new run to join")
+    # The poller sets runs, step and empty_message one after another (one message to the
+    # front end): wait for the last of them, not just the first.
+    wait_until(lambda: widget.runs and widget.empty_message == "", what="the new run to join")
     assert widget.runs[0]["run_name"] == "late" and widget.step == 5
-    assert widget.empty_message == ""
     widget.close()
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
@@ -260,11 +259,12 @@ def build_app(
     from labtrack.client import Client
     from labtrack.tracking_server import auth as server_auth
 
-    if artifacts_destination:
-        # Read by the store when it opens: new experiments keep their artifacts there.
-        os.environ[env.ARTIFACTS_URI.name] = artifacts_destination
-    client = Client(tracking_uri)
-    destination = Destination(artifacts_destination or client.store.artifact_root)
+    # Read by the store when it opens (new experiments keep their artifacts there), and only
+    # then: an app built in a kernel leaves the stores opened after it alone.
+    with env.ARTIFACTS_URI.set_within(artifacts_destination or None):
+        client = Client(tracking_uri)
+        artifact_root = client.store.artifact_root
+    destination = Destination(artifacts_destination or artifact_root)
     service = handlers.Service(client, destination)
 
     async def health(request: Request) -> Response:
