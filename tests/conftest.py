@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 
 import pytest
 from hypothesis import settings
@@ -34,6 +36,10 @@ def isolated_home(tmp_path, monkeypatch):
     for variable in env.ALL:
         if variable is not env.HOME:
             monkeypatch.delenv(variable.name, raising=False)
+    # Nor a SIGINT handler an earlier test left: Lightning ignores SIGINT once a fit is
+    # interrupted, and a test's subprocesses would inherit that and never see their Ctrl-C.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     while lt.active_run():
         lt.end_run()

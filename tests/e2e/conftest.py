@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: one JupyterLab and one Chromium per session.
+"""Fixtures for the browser tests: one JupyterLab per session, one Chromium per module.
 
 Screenshots go to ``artifacts-ci/screenshots/`` (git-ignored; CI keeps it). These tests
 run last (see ``pytest_collection_modifyitems`` in tests/conftest.py).
@@ -21,7 +21,11 @@ def lab(tmp_path_factory):
         yield handle
 
 
-@pytest.fixture(scope="session")
+# One Chromium per module, not per session: Playwright's sync API keeps an event loop
+# running on the main thread while it is open, and a test that runs its own loop there
+# (pytest-jupyter's, in tests/sidebar) fails if it comes after, on the same pytest-xdist
+# worker, while that loop is still open.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 

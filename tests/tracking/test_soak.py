@@ -72,6 +72,7 @@ def _kill_when_logged(victim: Writer, points: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.restarts_postgres
 def test_eight_writers_with_kills_and_a_server_restart_lose_and_duplicate_nothing(tracking_uri):
     postgres = tracking_uri.startswith("postgresql")
     restart = postgres and bool(CLUSTER)

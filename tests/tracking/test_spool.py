@@ -23,11 +23,16 @@ from ..waiting import wait_until
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 CLUSTER = os.environ.get("LABTRACK_TEST_PG_CLUSTER", "").split()  # e.g. "15 main"
-needs_restartable_postgres = pytest.mark.skipif(
+_skipped_without_a_cluster = pytest.mark.skipif(
     not (CLUSTER and os.environ.get("LABTRACK_TEST_POSTGRES")),
     reason="stops and starts a PostgreSQL cluster: set LABTRACK_TEST_POSTGRES and "
     "LABTRACK_TEST_PG_CLUSTER='VERSION NAME' (.ci/run's PostgreSQL pass does)",
 )
+
+
+def needs_restartable_postgres(test):
+    """Skipped without a cluster to restart; marked ``restarts_postgres`` (run alone)."""
+    return pytest.mark.restarts_postgres(_skipped_without_a_cluster(test))
 
 
 def _history(run_id: str, key: str = "x") -> list[int]:
