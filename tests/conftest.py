@@ -36,8 +36,9 @@ def isolated_home(tmp_path, monkeypatch):
     for variable in env.ALL:
         if variable is not env.HOME:
             monkeypatch.delenv(variable.name, raising=False)
-    # Nor a SIGINT handler an earlier test left: Lightning ignores SIGINT once a fit is
-    # interrupted, and a test's subprocesses would inherit that and never see their Ctrl-C.
+    # Nor a SIGINT handler an earlier test left (a library may ignore SIGINT, as Lightning
+    # does once a fit is interrupted): a test's subprocesses would inherit it and never see
+    # their Ctrl-C (seen under pytest-xdist, where the order of files changes).
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)
     yield

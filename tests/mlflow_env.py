@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_VENV = REPO / ".venv-mlflow"
@@ -55,15 +56,18 @@ def ensure_mlflow_python(venv: Path = DEFAULT_VENV) -> str:
             raise RuntimeError(f"{ENV_PYTHON}={explicit} cannot import mlflow and sklearn")
         return explicit
     python = _python_of(venv)
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    if installed_version(python) != MLFLOW_VERSION:
-        # The full package: its dependencies include scikit-learn, which the sklearn flavor needs.
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", MLFLOW_REQUIREMENT],
-            check=True,
-            timeout=INSTALL_TIMEOUT_SECONDS,
-        )
+    # pytest-xdist's workers all get here at once: one builds, the others wait and find it.
+    with FileLock(f"{venv}.lock", timeout=INSTALL_TIMEOUT_SECONDS):
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        if installed_version(python) != MLFLOW_VERSION:
+            # The full package: its dependencies include scikit-learn, which the sklearn
+            # flavor needs.
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", MLFLOW_REQUIREMENT],
+                check=True,
+                timeout=INSTALL_TIMEOUT_SECONDS,
+            )
     return str(python)
 
 
