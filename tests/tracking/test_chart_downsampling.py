@@ -6,11 +6,15 @@ Runs on SQLite, and on PostgreSQL when LABTRACK_TEST_POSTGRES is set."""
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 import labtrack as lt
+from labtrack.store.sql.base import Database
+from labtrack.store.sql.metrics import Metrics
 from labtrack.tracking import downsampling
 
 
@@ -43,6 +47,8 @@ def test_the_store_picks_what_the_numpy_rule_picks(tracking_uri, steps, buckets)
     values = _values(5000)
     points = [(steps(i), 1_700_000_000_000 + i % 3, v) for i, v in enumerate(values)]
     points += [(steps(10), 1_700_000_000_100, 5.0)]  # a second point at one step
+    # A tie at one step: the lowest point's twin, logged later with an earlier timestamp.
+    points += [(steps(3001), 1_699_999_999_000, -1000.0)]
     run_id = _logged(client, points)
 
     picked = client.store.metrics.metric_history_extremes(run_id, "loss", buckets)
@@ -74,3 +80,25 @@ def test_a_short_history_is_read_whole(tracking_uri):
     assert client.store.metrics.metric_history_extremes(run_id, "loss", 24) is None
     steps, _, values, total = client.get_metric_history_for_chart(run_id, "loss", 50)
     assert steps.tolist() == list(range(50)) and total == 50
+
+
+@pytest.mark.skipif(
+    not os.environ.get("LABTRACK_TEST_POSTGRES"),
+    reason="PostgreSQL reads a long history on two connections (SQLite on one)",
+)
+def test_a_long_history_is_picked_on_postgres_with_one_connection_to_spare(tracking_uri):
+    """The halves run on two connections at once, yet no thread holds one while waiting
+    for another: a pool with a single connection still serves the read (a tracking server's
+    pool may be short of them), instead of timing out."""
+    client = lt.Client()
+    run_id = _logged(client, [(i, 1_700_000_000_000 + i, float(i % 17)) for i in range(3000)])
+    url = tracking_uri.replace("postgresql://", "postgresql+psycopg://")
+    engine = sa.create_engine(url, pool_size=1, max_overflow=0, pool_timeout=5)
+    try:
+        one_connection = Metrics(Database(engine), client.store.runs)
+        picked = one_connection.metric_history_extremes(run_id, "loss", 50)
+    finally:
+        engine.dispose()
+    assert picked is not None and picked[3] == 3000
+    expected = client.store.metrics.metric_history_extremes(run_id, "loss", 50)
+    assert [c.tolist() for c in picked[:3]] == [c.tolist() for c in expected[:3]]

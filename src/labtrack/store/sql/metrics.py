@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -221,14 +224,13 @@ class Metrics:
         pk = self.runs.run_pk(run_uuid)
         with self.db.connect() as conn:
             key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()
-            if key_id is None:
-                return None
-            cursor = conn.connection.cursor()  # the driver's own: plain tuples, no Row objects
-            try:
-                pick = _extremes_sqlite if conn.dialect.name == "sqlite" else _extremes_postgres
-                picked = pick(cursor, pk, key_id, buckets)
-            finally:
-                cursor.close()
+        if key_id is None:
+            return None
+        if self.db.dialect == "sqlite":
+            with _driver_cursor(self.db) as cursor:
+                picked = _extremes_sqlite(cursor, pk, key_id, buckets)
+        else:
+            picked = _extremes_postgres(self.db, pk, key_id, buckets)
         if picked is None:
             return None
         rows, total = picked
@@ -237,9 +239,22 @@ class Metrics:
         return (*_point_columns([points[at] for at in sorted(points)]), total)
 
 
+def _step_ranges(low: int, high: int, buckets: int) -> list[tuple[int, int]]:
+    """The rule's ``buckets`` equal ranges of the steps from ``low`` to ``high``, as
+    inclusive (first, last) pairs, without the empty ones (more ranges than steps).
+
+    Python's integers: steps span up to 2**64 - 1, and every bound must be exact and stay
+    inside int64 (the last range ends at ``high``)."""
+    span = high - low + 1
+    bounds = [low + bucket * span // buckets for bucket in range(buckets + 1)]
+    return [(first, after - 1) for first, after in itertools.pairwise(bounds) if after > first]
+
+
 def _extremes_sqlite(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
-    """Each range is one query, with SQLite's rule that the other columns of a
-    ``min()``/``max()`` query come from that extreme row."""
+    """One query per extreme of each range, with SQLite's rule that the other columns of a
+    ``min()``/``max()`` query come from the extreme row: the first down the (run, key, step)
+    index, so the lowest step among ties. The earliest timestamp at that step is looked up
+    after (a step may hold several points)."""
     where = "FROM metrics WHERE run_id = ? AND key_id = ?"
     long = cursor.execute(
         f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)
@@ -254,65 +269,63 @@ def _extremes_sqlite(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, 
         ).fetchone()
         for order in ("ASC", "DESC")
     ]
-    # Python's integers: steps span up to 2**64 - 1, and every bound must be exact and stay
-    # inside int64 (inclusive ranges: the last one ends at ``high``).
-    low, high = rows[0][0], rows[1][0]
-    span, total = high - low + 1, 0
-    for bucket in range(buckets):
-        first, last = low + bucket * span // buckets, low + (bucket + 1) * span // buckets - 1
-        if last < first:
-            continue
+    in_range = f"{where} AND step BETWEEN ? AND ?"
+    earliest = f"SELECT min(timestamp) {where} AND step = ? AND value IS ?"
+    total = 0
+    for first, last in _step_ranges(rows[0][0], rows[1][0], buckets):
         bounds = (pk, key_id, first, last)
-        lowest = cursor.execute(
-            f"SELECT step, timestamp, min(value), count(*) {where} AND step BETWEEN ? AND ?",
-            bounds,
+        step, lowest, count = cursor.execute(
+            f"SELECT step, min(value), count(*) {in_range}", bounds
         ).fetchone()
-        if not lowest[3]:
+        if not count:
             continue
-        total += lowest[3]
-        if lowest[2] is None:  # nothing but NaN: the range's first point, drawn as a gap
-            rows.append(
-                cursor.execute(
-                    f"SELECT step, timestamp, value {where} AND step BETWEEN ? AND ? "
-                    "ORDER BY step, timestamp LIMIT 1",
-                    bounds,
-                ).fetchone()
-            )
-            continue
-        rows.append(lowest[:3])
-        rows.append(
-            cursor.execute(
-                f"SELECT step, timestamp, max(value) {where} AND step BETWEEN ? AND ?", bounds
-            ).fetchone()
-        )
+        total += count
+        if lowest is None:  # nothing but NaN: the range's first point, drawn as a gap
+            picked = [(cursor.execute(f"SELECT min(step) {in_range}", bounds).fetchone()[0], None)]
+        else:
+            picked = [
+                (step, lowest),
+                cursor.execute(f"SELECT step, max(value) {in_range}", bounds).fetchone(),
+            ]
+        for step, value in picked:
+            stamp = cursor.execute(earliest, (pk, key_id, step, value)).fetchone()[0]
+            rows.append((step, stamp, value))
     return rows, total
 
 
-# PostgreSQL has no bare-column rule: each range's extremes are two LATERAL top-1 queries
-# down the index. NULL is how NaN is stored; NULLS LAST keeps a NaN only for a range of NaNs,
-# as SQLite's min()/max() do. Bounds are computed in numeric: a span of 2**64 - 1 steps
-# overflows bigint.
-_POSTGRES_EXTREMES = """
-WITH span AS (
-    SELECT min(step)::numeric AS low, max(step)::numeric - min(step) + 1 AS width
-    FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s
-), ranges AS (
-    SELECT (low + div(g * width, %(buckets)s))::bigint AS first,
-           (low + div((g + 1) * width, %(buckets)s) - 1)::bigint AS last
-    FROM span, generate_series(0, %(buckets)s - 1) AS g
-    WHERE low + div(g * width, %(buckets)s) <= low + div((g + 1) * width, %(buckets)s) - 1
-)
+# PostgreSQL has no bare-column rule (the other columns of a min() query from the min row).
+# Its stand-in: the minimum of ARRAY[value, step >> 32, step & 0xFFFFFFFF], compared element
+# by element, is the row with the lowest value and, among ties, the lowest step; -value gives
+# the highest. One pass over each range's points instead of two sorted scans. The step travels
+# in two halves that float8 holds exactly (any int64); NULL is how NaN is stored, and an
+# array's NULL sorts after every number, so NaN is picked only in a range of nothing but NaN,
+# as SQLite's min()/max() do. Each range's point count comes with it.
+_POSTGRES_RANGE_EXTREMES = """
+SELECT picked.* FROM unnest(%(firsts)s::bigint[], %(lasts)s::bigint[]) AS ranges(first, last)
+CROSS JOIN LATERAL (
+    SELECT count(*),
+           min(ARRAY[value, step >> 32, step & 4294967295]),
+           min(ARRAY[-value, step >> 32, step & 4294967295])
+    FROM metrics
+    WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
+) AS picked
+"""
+# Among the points at a picked (step, value), the earliest: the rule's last tie-break.
+_POSTGRES_EARLIEST = """
 SELECT point.step, point.timestamp, point.value
-FROM ranges CROSS JOIN LATERAL (
-    (SELECT step, timestamp, value FROM metrics
-     WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
-     ORDER BY value ASC NULLS LAST, step, timestamp LIMIT 1)
-    UNION ALL
-    (SELECT step, timestamp, value FROM metrics
-     WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
-     ORDER BY value DESC NULLS LAST, step, timestamp LIMIT 1)
+FROM unnest(%(steps)s::bigint[], %(values)s::float8[]) AS picked(step, value)
+CROSS JOIN LATERAL (
+    SELECT step, timestamp, value FROM metrics
+    WHERE run_id = %(run)s AND key_id = %(key)s AND step = picked.step
+      AND value IS NOT DISTINCT FROM picked.value
+    ORDER BY timestamp LIMIT 1
 ) AS point
-UNION ALL
+"""
+_POSTGRES_LONG = (
+    "SELECT 1 FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s "
+    "ORDER BY step LIMIT 1 OFFSET %(offset)s"
+)
+_POSTGRES_ENDS = """
 (SELECT step, timestamp, value FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s
  ORDER BY step, timestamp LIMIT 1)
 UNION ALL
@@ -321,16 +334,73 @@ UNION ALL
 """
 
 
-def _extremes_postgres(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
-    cursor.execute("SELECT count(*) FROM metrics WHERE run_id = %s AND key_id = %s", (pk, key_id))
-    total = cursor.fetchone()[0]
-    if total <= 2 * buckets + 2:
+def _extremes_postgres(db: Database, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
+    """The ranges are read in two halves at once, each on a connection of the pool:
+    PostgreSQL runs a query on one core, and a server has more. Both halves cut the steps
+    found first, so a live run's new points cannot shift one half against the other. No
+    thread holds a connection while it waits for another (the pool may be short of them)."""
+    history = {"run": pk, "key": key_id}
+    with _driver_cursor(db) as cursor:
+        # With the statistics of a table that just grew (a new run's points), the planner
+        # takes a history for a few points and reads all of them in a bitmap scan (0.06-0.2 s
+        # for a million) where these need the first rows down the index.
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(_POSTGRES_LONG, {**history, "offset": 2 * buckets + 2})
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(_POSTGRES_ENDS, history)
+        ends = cursor.fetchall()
+    if not ends:  # the run was removed meanwhile
         return None
-    # The planner prices the thousand small LATERAL scans as one huge query and compiles it
-    # with JIT: 0.25 s of a 0.6 s read of a million points, for nothing.
-    cursor.execute("SET LOCAL jit = off")
-    cursor.execute(_POSTGRES_EXTREMES, {"run": pk, "key": key_id, "buckets": buckets})
-    return cursor.fetchall(), total
+    ranges = _step_ranges(ends[0][0], ends[-1][0], buckets)
+    middle = len(ranges) // 2
+    with ThreadPoolExecutor(max_workers=1) as other:
+        second = other.submit(_postgres_range_extremes, db, history, ranges[middle:])
+        extremes = _postgres_range_extremes(db, history, ranges[:middle])
+        extremes += second.result()  # its error, if any, is raised here
+    picked = set()
+    for count, lowest, highest in extremes:
+        if count:
+            picked.add(_picked_point(lowest, 1))
+            picked.add(_picked_point(highest, -1))
+    steps, values = [step for step, _ in picked], [value for _, value in picked]
+    with _driver_cursor(db) as cursor:
+        cursor.execute(_POSTGRES_EARLIEST, {**history, "steps": steps, "values": values})
+        return ends + cursor.fetchall(), sum(count for count, _, _ in extremes)
+
+
+def _postgres_range_extremes(
+    db: Database, history: dict, ranges: list[tuple[int, int]]
+) -> list[tuple]:
+    """(point count, lowest, highest) of each range; the extremes as the arrays of
+    ``_POSTGRES_RANGE_EXTREMES`` (None for an empty range)."""
+    if not ranges:
+        return []
+    firsts, lasts = [first for first, _ in ranges], [last for _, last in ranges]
+    with _driver_cursor(db) as cursor:
+        # The planner prices the thousand small LATERAL scans as one huge query and compiles
+        # it with JIT: 0.25 s of a 0.6 s read of a million points, for nothing.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(_POSTGRES_RANGE_EXTREMES, {**history, "firsts": firsts, "lasts": lasts})
+        return cursor.fetchall()
+
+
+@contextmanager
+def _driver_cursor(db: Database) -> Iterator:
+    """A cursor of the driver's own (plain tuples, no Row objects) on a connection of
+    ``db``'s pool, in a transaction that ends, with the connection, when the block does."""
+    with db.connect() as conn:
+        cursor = conn.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+
+def _picked_point(extreme: list, sign: int) -> tuple[int, float | None]:
+    """(step, value) of an extreme's array: ``sign`` -1 undoes the highest's negated value."""
+    value, high_half, low_half = extreme
+    return (int(high_half) << 32) + int(low_half), None if value is None else sign * value
 
 
 def _claim_batch(conn: Connection, batch_id: str) -> bool:
