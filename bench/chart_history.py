@@ -7,9 +7,11 @@ Logs one run with a ``--points``-point metric in each store, then times (median 
 key, 2000)`` (about 2,000 points picked in SQL by the rule of
 ``labtrack.tracking.downsampling``), against reading the whole history and downsampling it in
 numpy, which is what PostgreSQL did before the store picked the points there too. The stores
-take turns, one read each, so a moment of load elsewhere on the machine falls on both; the
-PostgreSQL/SQLite ratio is the median of each turn's. PostgreSQL runs where ``--postgres``
-(or LABTRACK_BENCH_POSTGRES) names a server whose user may create databases.
+take turns, one read each (in the opposite order every other turn), so a moment of load
+elsewhere on the machine falls on both; the PostgreSQL/SQLite ratio is the median of each
+turn's. Times are wall clock: PostgreSQL reads a long history on two connections, so on two
+cores where SQLite uses one. PostgreSQL runs where ``--postgres`` (or LABTRACK_BENCH_POSTGRES)
+names a server whose user may create databases.
 """
 
 from __future__ import annotations
@@ -71,15 +73,17 @@ def reads(client, run_id: str) -> dict[str, object]:
 
 
 def in_turns(stores: dict[str, dict], repeats: int) -> dict[str, dict[str, list[float]]]:
-    """Seconds of each read of each store, the stores taking turns read by read."""
+    """Seconds of each read of each store, the stores taking turns read by read, in the
+    opposite order every other turn (whatever a read leaves behind falls on both)."""
     times = {store: {what: [] for what in works} for store, works in stores.items()}
     for what in next(iter(stores.values())):
         for works in stores.values():
             works[what]()  # a first read warms the caches: not timed
-        for _ in range(repeats):
-            for store, works in stores.items():
+        for turn in range(repeats):
+            order = list(stores) if turn % 2 == 0 else list(reversed(stores))
+            for store in order:
                 started = time.perf_counter()
-                works[what]()
+                stores[store][what]()
                 times[store][what].append(time.perf_counter() - started)
     return times
 

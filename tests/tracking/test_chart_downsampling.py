@@ -21,9 +21,16 @@ from labtrack.tracking import downsampling
 def _values(count: int) -> list[float]:
     values = [round(math.sin(i / 97), 3) for i in range(count)]  # rounded: many ties
     values[1234], values[3001] = 1000.0, -1000.0
+    values[700], values[4200] = math.inf, -math.inf  # beyond every other value
+    values[4500:4560] = [0.0, -0.0] * 30  # ties of zeros of both signs
     for i in range(2000, 2300):  # NaN stretches: gaps, one of them a whole range
         values[i] = float("nan")
     return values
+
+
+def _whole_int64_range(i: int) -> int:
+    """Steps from -2**63 to 2**63 - 1; both 32-bit halves of most of them are not zero."""
+    return 2**63 - 1 if i == 4999 else -(2**63) + i * ((2**64 - 1) // 4999) + i % 7
 
 
 def _logged(client, points: list[tuple[int, int, float]]) -> str:
@@ -39,6 +46,7 @@ def _logged(client, points: list[tuple[int, int, float]]) -> str:
         pytest.param(lambda i: i, id="dense"),
         pytest.param(lambda i: i * i, id="sparse-uneven"),
         pytest.param(lambda i: -(2**62) + i * 2**50, id="huge-span"),
+        pytest.param(_whole_int64_range, id="whole-int64-range"),
     ],
 )
 @pytest.mark.parametrize("buckets", [1, 7, 99])
@@ -86,7 +94,7 @@ def test_a_short_history_is_read_whole(tracking_uri):
     not os.environ.get("LABTRACK_TEST_POSTGRES"),
     reason="PostgreSQL reads a long history on two connections (SQLite on one)",
 )
-def test_a_long_history_is_picked_on_postgres_with_one_connection_to_spare(tracking_uri):
+def test_a_long_history_is_picked_on_postgres_from_a_pool_of_one_connection(tracking_uri):
     """The halves run on two connections at once, yet no thread holds one while waiting
     for another: a pool with a single connection still serves the read (a tracking server's
     pool may be short of them), instead of timing out."""

@@ -251,10 +251,10 @@ def _step_ranges(low: int, high: int, buckets: int) -> list[tuple[int, int]]:
 
 
 def _extremes_sqlite(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, int] | None:
-    """One query per extreme of each range, with SQLite's rule that the other columns of a
-    ``min()``/``max()`` query come from the extreme row: the first down the (run, key, step)
-    index, so the lowest step among ties. The earliest timestamp at that step is looked up
-    after (a step may hold several points)."""
+    """Each range's extremes by SQLite's rule that the other columns of a ``min()``/``max()``
+    query come from the extreme row: the first it meets down the (run, key, step) index, so
+    the lowest step among ties. Then the earliest timestamp of that point's step (a step may
+    hold several points): up to four small queries per range, all in one read transaction."""
     where = "FROM metrics WHERE run_id = ? AND key_id = ?"
     long = cursor.execute(
         f"SELECT 1 {where} LIMIT 1 OFFSET ?", (pk, key_id, 2 * buckets + 2)
@@ -294,33 +294,20 @@ def _extremes_sqlite(cursor, pk: int, key_id: int, buckets: int) -> tuple[list, 
 
 
 # PostgreSQL has no bare-column rule (the other columns of a min() query from the min row).
-# Its stand-in: the minimum of ARRAY[value, step >> 32, step & 0xFFFFFFFF], compared element
-# by element, is the row with the lowest value and, among ties, the lowest step; -value gives
-# the highest. One pass over each range's points instead of two sorted scans. The step travels
-# in two halves that float8 holds exactly (any int64); NULL is how NaN is stored, and an
+# Its stand-in: the minimum of ARRAY[value, step, timestamp], compared element by element, is
+# the point with the lowest value and, among ties, the earliest; -value gives the highest.
+# One pass over each range's points instead of two sorted scans. Steps and timestamps travel
+# in 32-bit halves, which float8 holds exactly (any int64). NULL is how NaN is stored, and an
 # array's NULL sorts after every number, so NaN is picked only in a range of nothing but NaN,
 # as SQLite's min()/max() do. Each range's point count comes with it.
 _POSTGRES_RANGE_EXTREMES = """
 SELECT picked.* FROM unnest(%(firsts)s::bigint[], %(lasts)s::bigint[]) AS ranges(first, last)
 CROSS JOIN LATERAL (
-    SELECT count(*),
-           min(ARRAY[value, step >> 32, step & 4294967295]),
-           min(ARRAY[-value, step >> 32, step & 4294967295])
+    SELECT count(*), min(ARRAY[value, {point}]), min(ARRAY[-value, {point}])
     FROM metrics
     WHERE run_id = %(run)s AND key_id = %(key)s AND step BETWEEN ranges.first AND ranges.last
 ) AS picked
-"""
-# Among the points at a picked (step, value), the earliest: the rule's last tie-break.
-_POSTGRES_EARLIEST = """
-SELECT point.step, point.timestamp, point.value
-FROM unnest(%(steps)s::bigint[], %(values)s::float8[]) AS picked(step, value)
-CROSS JOIN LATERAL (
-    SELECT step, timestamp, value FROM metrics
-    WHERE run_id = %(run)s AND key_id = %(key)s AND step = picked.step
-      AND value IS NOT DISTINCT FROM picked.value
-    ORDER BY timestamp LIMIT 1
-) AS point
-"""
+""".format(point="step >> 32, step & 4294967295, timestamp >> 32, timestamp & 4294967295")
 _POSTGRES_LONG = (
     "SELECT 1 FROM metrics WHERE run_id = %(run)s AND key_id = %(key)s "
     "ORDER BY step LIMIT 1 OFFSET %(offset)s"
@@ -358,15 +345,13 @@ def _extremes_postgres(db: Database, pk: int, key_id: int, buckets: int) -> tupl
         second = other.submit(_postgres_range_extremes, db, history, ranges[middle:])
         extremes = _postgres_range_extremes(db, history, ranges[:middle])
         extremes += second.result()  # its error, if any, is raised here
-    picked = set()
-    for count, lowest, highest in extremes:
-        if count:
-            picked.add(_picked_point(lowest, 1))
-            picked.add(_picked_point(highest, -1))
-    steps, values = [step for step, _ in picked], [value for _, value in picked]
-    with _driver_cursor(db) as cursor:
-        cursor.execute(_POSTGRES_EARLIEST, {**history, "steps": steps, "values": values})
-        return ends + cursor.fetchall(), sum(count for count, _, _ in extremes)
+    picked = [
+        _picked_point(extreme, sign)
+        for count, lowest, highest in extremes
+        if count
+        for extreme, sign in ((lowest, 1), (highest, -1))
+    ]
+    return ends + picked, sum(count for count, _, _ in extremes)
 
 
 def _postgres_range_extremes(
@@ -388,8 +373,9 @@ def _postgres_range_extremes(
 @contextmanager
 def _driver_cursor(db: Database) -> Iterator:
     """A cursor of the driver's own (plain tuples, no Row objects) on a connection of
-    ``db``'s pool, in a transaction that ends, with the connection, when the block does."""
-    with db.connect() as conn:
+    ``db``'s pool, in a transaction that ends, with the connection, when the block does
+    (on SQLite the transaction's BEGIN is what gives every query one snapshot)."""
+    with db.connect() as conn, conn.begin():
         cursor = conn.connection.cursor()
         try:
             yield cursor
@@ -397,10 +383,15 @@ def _driver_cursor(db: Database) -> Iterator:
             cursor.close()
 
 
-def _picked_point(extreme: list, sign: int) -> tuple[int, float | None]:
-    """(step, value) of an extreme's array: ``sign`` -1 undoes the highest's negated value."""
-    value, high_half, low_half = extreme
-    return (int(high_half) << 32) + int(low_half), None if value is None else sign * value
+def _picked_point(extreme: list, sign: int) -> tuple[int, int, float | None]:
+    """(step, timestamp, value) of an extreme's array: ``sign`` -1 undoes the highest's
+    negated value."""
+    value, step_high, step_low, time_high, time_low = extreme
+    return (
+        (int(step_high) << 32) + int(step_low),
+        (int(time_high) << 32) + int(time_low),
+        None if value is None else sign * value,
+    )
 
 
 def _claim_batch(conn: Connection, batch_id: str) -> bool:
