@@ -6,6 +6,7 @@ run last (see ``pytest_collection_modifyitems`` in tests/conftest.py).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -43,6 +44,30 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A screenshot of each page a failed test had (``FAILED-<test>.png``): what the page
+    showed is most of what a browser test's failure in CI can tell."""
+    report = yield
+    if report.when == "call" and report.failed:
+        for number, page in enumerate(_pages(item.funcargs.values())):
+            with contextlib.suppress(Exception):  # a page already closed, a browser gone
+                lab_harness.screenshot(page, f"FAILED-{item.name}-{number}")
+    return report
+
+
+def _pages(values) -> list:
+    """The Playwright pages among a test's fixture values (some fixtures give a tuple)."""
+    from playwright.sync_api import Page
+
+    pages = []
+    for value in values:
+        for candidate in value if isinstance(value, tuple) else (value,):
+            if isinstance(candidate, Page):
+                pages.append(candidate)
+    return pages
 
 
 @pytest.fixture(scope="session")

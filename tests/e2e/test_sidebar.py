@@ -73,7 +73,13 @@ def test_the_panel_lists_models_and_experiments(sidebar, ui):
 def test_expanding_a_model_shows_its_versions(sidebar, ui):
     page, panel, _ = sidebar
     row = panel.locator(".lt-sb-model .lt-sb-row", has_text=MODEL).first
-    row.focus()
+    # The panel redraws its tree when the store changes (other tests' kernels may still
+    # write to it): a focus given to a row as it is replaced lands nowhere, so it is given
+    # until it holds. A redraw after that keeps the focus on the row (SidebarPanel.draw).
+    ui.wait_until(
+        lambda: row.focus() or row.evaluate("element => element === document.activeElement"),
+        what="the model's row to hold the focus",
+    )
     page.keyboard.press("Enter")  # by keyboard, as the tree promises
     _version(panel, 2).wait_for(timeout=15_000)
     assert row.get_attribute("aria-expanded") == "true"
