@@ -200,14 +200,14 @@ class Metrics:
             key_id = conn.execute(sa.select(mk.c.id).where(mk.c.key == key)).scalar()
             rows = []
             if key_id is not None:
-                cursor = conn.connection.cursor()  # the driver's own: plain tuples, no Row objects
-                cursor.execute(
-                    "SELECT step, timestamp, value FROM metrics WHERE run_id = {0} AND key_id = {0} "
-                    "ORDER BY step, timestamp".format(connection.placeholder(conn)),
-                    (pk, key_id),
-                )
-                rows = cursor.fetchall()
-                cursor.close()
+                with _driver_cursor(conn) as cursor:
+                    cursor.execute(
+                        "SELECT step, timestamp, value FROM metrics "
+                        "WHERE run_id = {0} AND key_id = {0} "
+                        "ORDER BY step, timestamp".format(connection.placeholder(conn)),
+                        (pk, key_id),
+                    )
+                    rows = cursor.fetchall()
         return _point_columns(rows)
 
     def metric_history_extremes(
@@ -227,7 +227,7 @@ class Metrics:
         if key_id is None:
             return None
         if self.db.dialect == "sqlite":
-            with _driver_cursor(self.db) as cursor:
+            with _read_cursor(self.db) as cursor:
                 picked = _extremes_sqlite(cursor, pk, key_id, buckets)
         else:
             picked = _extremes_postgres(self.db, pk, key_id, buckets)
@@ -327,7 +327,7 @@ def _extremes_postgres(db: Database, pk: int, key_id: int, buckets: int) -> tupl
     found first, so a live run's new points cannot shift one half against the other. No
     thread holds a connection while it waits for another (the pool may be short of them)."""
     history = {"run": pk, "key": key_id}
-    with _driver_cursor(db) as cursor:
+    with _read_cursor(db) as cursor:
         # With the statistics of a table that just grew (a new run's points), the planner
         # takes a history for a few points and reads all of them in a bitmap scan (0.06-0.2 s
         # for a million) where these need the first rows down the index.
@@ -362,7 +362,7 @@ def _postgres_range_extremes(
     if not ranges:
         return []
     firsts, lasts = [first for first, _ in ranges], [last for _, last in ranges]
-    with _driver_cursor(db) as cursor:
+    with _read_cursor(db) as cursor:
         # The planner prices the thousand small LATERAL scans as one huge query and compiles
         # it with JIT: 0.25 s of a 0.6 s read of a million points, for nothing.
         cursor.execute("SET LOCAL jit = off")
@@ -371,16 +371,25 @@ def _postgres_range_extremes(
 
 
 @contextmanager
-def _driver_cursor(db: Database) -> Iterator:
-    """A cursor of the driver's own (plain tuples, no Row objects) on a connection of
-    ``db``'s pool, in a transaction that ends, with the connection, when the block does
-    (on SQLite the transaction's BEGIN is what gives every query one snapshot)."""
-    with db.connect() as conn, conn.begin():
-        cursor = conn.connection.cursor()
-        try:
+def _read_cursor(db: Database) -> Iterator:
+    """``_driver_cursor`` on a connection of ``db``'s pool, in a transaction that ends, with
+    the connection, when the block does (on SQLite the transaction's BEGIN is what gives
+    every query one snapshot)."""
+    with db.connect() as conn, conn.begin(), _driver_cursor(conn) as cursor:
+        yield cursor
+
+
+@contextmanager
+def _driver_cursor(conn: Connection) -> Iterator:
+    """The driver's own cursor on ``conn`` (plain tuples, no Row objects; it does not make
+    SQLAlchemy begin), closed after the block. A damaged or read-only SQLite file is reported
+    as labtrack's error, as SQLAlchemy's execution reports it (``translated_errors``)."""
+    cursor = conn.connection.cursor()
+    try:
+        with connection.translated_errors(conn.engine):
             yield cursor
-        finally:
-            cursor.close()
+    finally:
+        cursor.close()
 
 
 def _picked_point(extreme: list, sign: int) -> tuple[int, int, float | None]:
