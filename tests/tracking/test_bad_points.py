@@ -11,6 +11,7 @@ import labtrack as lt
 from labtrack.entities import Metric
 from labtrack.errors import InvalidParameter, InvalidState
 from labtrack.store.sql import schema
+from labtrack.tracking.state import client as current_client
 
 OUT_OF_RANGE = [2**63, np.uint64(2**63), -(2**63) - 1, 10**30, 2**63 + 0.0]
 
@@ -105,8 +106,11 @@ def test_a_point_the_store_refuses_is_set_aside_and_the_rest_of_its_batch_is_wri
     assert len(client.get_metric_history(run_id, "loss")) == 11
 
 
-def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(tracking_uri, remove_run):
+def test_points_of_a_run_removed_from_the_store_do_not_block_other_runs(
+    tracking_uri, remove_run, park_writer
+):
     client = lt.Client()
+    park_writer(client.writer)  # the points wait in the buffer until the flush below
     kept, removed = (client.create_run("0").info.run_id for _ in range(2))
     client.log_metric(kept, "x", 1.0, step=1)
     client.log_metric(removed, "x", 1.0, step=1)
@@ -135,11 +139,12 @@ def _rows_of_run(tracking_uri: str, pk: int) -> dict[str, int]:
 
 
 def test_what_waits_for_a_run_removed_from_the_store_is_reported_and_leaves_no_rows(
-    tracking_uri, remove_run
+    tracking_uri, remove_run, park_writer
 ):
     # A run this process started: its params and tags wait in memory with its points, and
     # the writer's transactions on SQLite check the runs once, not each row's foreign keys.
     run = lt.start_run()
+    park_writer(current_client().writer)  # they wait until the flush below
     lt.log_params({"lr": 0.1, "depth": 3})
     lt.set_tag("team", "vision")
     lt.log_metric("loss", 1.0, step=1)

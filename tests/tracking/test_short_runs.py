@@ -8,7 +8,6 @@ interval, and a param another process logged first, which is reported rather tha
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -30,39 +29,12 @@ def store(tracking_uri, monkeypatch):
     engine.dispose()
 
 
-def _transactions(count_writes, monkeypatch) -> list[str]:
+def _transactions(count_writes, park_writer) -> list[str]:
     """The write transactions this process begins on the test's store from now on (the
     writer threads of earlier tests' stores still send their heartbeats: not counted)."""
     wait_for_source_capture()  # earlier runs' git state is written by a thread of its own
-    _park_the_writer_thread(monkeypatch)  # its last tick writes what was pending: not counted
+    park_writer(current_client().writer)  # its last tick writes what was pending: not counted
     return count_writes(current_client().store.engine)
-
-
-class _Parked(threading.Event):
-    """The writer thread's wake-up event, telling when the thread waits on it."""
-
-    def __init__(self):
-        super().__init__()
-        self.waiting = threading.Event()
-
-    def wait(self, timeout=None):
-        self.waiting.set()
-        return super().wait(timeout)
-
-
-def _park_the_writer_thread(monkeypatch) -> None:
-    """No tick of the writer's own from now on (the next would come within its interval, at
-    any point of a run on a loaded machine): the thread ends its current wait and starts one
-    of an hour; only a flush, or a full buffer, writes then."""
-    writer = current_client().writer
-    if writer._thread is None:
-        writer._start()
-    current, parked = writer._wake, _Parked()
-    monkeypatch.setattr(writer, "interval", 3600.0)
-    monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
-    monkeypatch.setattr(writer, "_wake", parked)
-    current.set()
-    assert parked.waiting.wait(30), "the writer thread did not come back to its wait"
 
 
 def _wait_for(condition, timeout: float = 10.0):
@@ -94,13 +66,13 @@ def _status(engine, run_id: str) -> str | None:
         ).scalar()
 
 
-def test_a_short_run_costs_two_write_transactions(store, monkeypatch, count_writes):
+def test_a_short_run_costs_two_write_transactions(store, monkeypatch, count_writes, park_writer):
     with lt.start_run():  # the first run of a store creates its experiment and metric keys
         lt.log_metric("loss", 1.0, step=0)
     # Inside a git repository (this one) the run's git state is recorded when `git status`
     # answers, by a write of its own if the run ended meanwhile: not what is counted here.
     monkeypatch.setattr("labtrack.tracking.context.in_git_repository", lambda folder: False)
-    begun = _transactions(count_writes, monkeypatch)
+    begun = _transactions(count_writes, park_writer)
     with lt.start_run() as run:
         lt.log_params({f"p{i}": i for i in range(10)})
         lt.set_tags({f"t{i}": str(i) for i in range(5)})
@@ -117,7 +89,7 @@ def test_a_short_run_costs_two_write_transactions(store, monkeypatch, count_writ
 
 
 def test_the_same_tags_on_ended_runs_take_one_transaction(
-    store, monkeypatch, remove_run, count_writes
+    store, remove_run, count_writes, park_writer
 ):
     """How a git call's state reaches the runs that ended while git ran; a run gone from
     the store meanwhile is left out."""
@@ -128,7 +100,7 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(
         run_ids.append(run.info.run_id)
     *kept, removed = run_ids
     pk = remove_run(removed)  # by another process (its key is cached here)
-    begun = _transactions(count_writes, monkeypatch)
+    begun = _transactions(count_writes, park_writer)
     current_client().set_tags_of_runs([*run_ids, "0" * 32], {"labtrack.git.dirty": "false"})
     assert len(begun) == 1
     for run_id in kept:
@@ -139,10 +111,10 @@ def test_the_same_tags_on_ended_runs_take_one_transaction(
 
 
 def test_a_changed_param_raises_at_the_call_site_before_anything_is_written(
-    store, monkeypatch, count_writes
+    store, count_writes, park_writer
 ):
     with lt.start_run() as run:
-        begun = _transactions(count_writes, monkeypatch)
+        begun = _transactions(count_writes, park_writer)
         lt.log_params({"lr": 0.1, "epochs": 3})
         with pytest.raises(InvalidState, match="'lr'.*already logged as '0.1'"):
             lt.log_params({"batch": 32, "lr": 0.2})  # all or nothing, as one transaction was
