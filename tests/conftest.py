@@ -145,6 +145,14 @@ def _on_the_test_store(item) -> bool:
     )
 
 
+def pytest_runtest_setup(item):
+    """A test marked ``postgres_only`` is skipped, with the marker's reason, unless
+    LABTRACK_TEST_POSTGRES names a server."""
+    marker = item.get_closest_marker("postgres_only")
+    if marker is not None and not os.environ.get("LABTRACK_TEST_POSTGRES"):
+        pytest.skip(f"needs LABTRACK_TEST_POSTGRES: {marker.kwargs['reason']}")
+
+
 def pytest_collection_modifyitems(config, items):
     """Browser tests last: they are the slowest, and a JupyterLab server outlives each test.
 

@@ -6,7 +6,6 @@ Runs on SQLite, and on PostgreSQL when LABTRACK_TEST_POSTGRES is set."""
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -90,9 +89,8 @@ def test_a_short_history_is_read_whole(tracking_uri):
     assert steps.tolist() == list(range(50)) and total == 50
 
 
-@pytest.mark.skipif(
-    not os.environ.get("LABTRACK_TEST_POSTGRES"),
-    reason="PostgreSQL reads a long history on two connections (SQLite on one)",
+@pytest.mark.postgres_only(
+    reason="PostgreSQL reads a long history on two connections (SQLite on one)"
 )
 def test_a_long_history_is_picked_on_postgres_from_a_pool_of_one_connection(tracking_uri):
     """The halves run on two connections at once, yet no thread holds one while waiting

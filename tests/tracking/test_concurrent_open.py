@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 import pytest
@@ -14,10 +13,7 @@ from labtrack.store.sql.store import SqlStore
 from ..waiting import wait_until
 
 
-@pytest.mark.skipif(
-    not os.environ.get("LABTRACK_TEST_POSTGRES"),
-    reason="a PostgreSQL race (SQLite's BEGIN IMMEDIATE serializes openers)",
-)
+@pytest.mark.postgres_only(reason="a PostgreSQL race (SQLite's BEGIN IMMEDIATE serializes openers)")
 def test_opening_a_store_while_another_opener_adds_the_default_experiment(tracking_uri):
     store = SqlStore(tracking_uri)
     with store.engine.begin() as conn:

@@ -265,10 +265,7 @@ def test_a_damaged_spool_file_does_not_stop_logging(tracking_uri, recwarn):
 
 # -- a PostgreSQL server behind a proxy this test controls ------------------------------------
 
-needs_postgres = pytest.mark.skipif(
-    not os.environ.get("LABTRACK_TEST_POSTGRES"),
-    reason="needs LABTRACK_TEST_POSTGRES (.ci/run's PostgreSQL pass)",
-)
+needs_postgres = pytest.mark.postgres_only(reason="a proxy in front of the PostgreSQL server")
 
 
 class Proxy:
