@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
@@ -13,6 +15,9 @@ import labtrack as lt
 from labtrack import env
 from labtrack.store import forget_stores
 from labtrack.tracking import state
+
+if TYPE_CHECKING:
+    from labtrack.tracking.writer import MetricWriter
 
 # CI runs the property tests derandomized: a failure there reproduces on every rerun.
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=300)
@@ -143,6 +148,38 @@ def _on_the_test_store(item) -> bool:
         or item.get_closest_marker("store") is not None
         or "/tests/tracking_server/" in path
     )
+
+
+class _Parked(threading.Event):
+    """A writer thread's wake-up event, telling when the thread waits on it."""
+
+    def __init__(self):
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def wait(self, timeout=None):
+        self.waiting.set()
+        return super().wait(timeout)
+
+
+@pytest.fixture
+def park_writer(monkeypatch) -> Callable[[MetricWriter], None]:
+    """``park_writer(writer)``: no tick of the writer thread's own from then on (the next
+    would come within its interval, at any point of a test on a loaded machine): the thread
+    ends its current wait and starts one of an hour; only a flush, or a full buffer, writes
+    then. What was pending is written by that last tick."""
+
+    def park(writer: MetricWriter) -> None:
+        if writer._thread is None:
+            writer._start()
+        current, parked = writer._wake, _Parked()
+        monkeypatch.setattr(writer, "interval", 3600.0)
+        monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
+        monkeypatch.setattr(writer, "_wake", parked)
+        current.set()
+        assert parked.waiting.wait(30), "the writer thread did not come back to its wait"
+
+    return park
 
 
 def pytest_runtest_setup(item):

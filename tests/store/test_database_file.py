@@ -108,6 +108,7 @@ CLOSING_SCRIPT = """
     import threading
     import labtrack as lt
     from labtrack.store.sql import connection
+    from labtrack.tracking.fluent import wait_for_source_capture
     from labtrack.tracking.state import client
 
     def runs():
@@ -125,11 +126,15 @@ CLOSING_SCRIPT = """
     side.start()
     wrote.wait(60)
     runs()
+    # In a git checkout the runs' git state is written later, on a thread of its own: a
+    # write in flight at a check below would hold the -wal file.
+    wait_for_source_capture()
     wal = client().database_path.with_name(client().database_path.name + "-wal")
     before = wal.exists()
     connection.close_at_exit()
     after = wal.exists()
     runs()  # a write after it still works, and closes its connection when done
+    wait_for_source_capture()
     print(before, after, wal.exists())
     done.set()
 """

@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from labtrack.store.sql import connection, schema
-from labtrack.tracking.writer import MetricWriter
 
 
 @pytest.fixture
@@ -30,38 +29,6 @@ def remove_run(tracking_uri) -> Callable[[str], int]:
         return pk
 
     return remove
-
-
-class _Parked(threading.Event):
-    """A writer thread's wake-up event, telling when the thread waits on it."""
-
-    def __init__(self):
-        super().__init__()
-        self.waiting = threading.Event()
-
-    def wait(self, timeout=None):
-        self.waiting.set()
-        return super().wait(timeout)
-
-
-@pytest.fixture
-def park_writer(monkeypatch) -> Callable[[MetricWriter], None]:
-    """``park_writer(writer)``: no tick of the writer thread's own from then on (the next
-    would come within its interval, at any point of a test on a loaded machine): the thread
-    ends its current wait and starts one of an hour; only a flush, or a full buffer, writes
-    then. What was pending is written by that last tick."""
-
-    def park(writer: MetricWriter) -> None:
-        if writer._thread is None:
-            writer._start()
-        current, parked = writer._wake, _Parked()
-        monkeypatch.setattr(writer, "interval", 3600.0)
-        monkeypatch.setattr(writer, "heartbeat_interval", 3600.0)
-        monkeypatch.setattr(writer, "_wake", parked)
-        current.set()
-        assert parked.waiting.wait(30), "the writer thread did not come back to its wait"
-
-    return park
 
 
 @pytest.fixture

@@ -190,9 +190,9 @@ def test_a_run_of_the_client_api_writes_params_before_the_call_returns(store):
     ],
     ids=["log_param", "log_params", "set_tag", "set_tags"],
 )
-def test_synchronous_true_writes_before_returning(store, call):
+def test_synchronous_true_writes_before_returning(store, call, park_writer):
     with lt.start_run() as run:
-        current_client().writer.interval = 3600  # the writer thread would not write it soon
+        park_writer(current_client().writer)  # its thread would not write it soon
         call()
         with store.connect() as conn:
             written = conn.execute(

@@ -60,7 +60,9 @@ def test_a_backlog_past_the_cap_is_persisted_by_the_logging_call(tracking_uri):
     run = client.create_run("0")
     client.flush()
     client.writer.interval = 3600  # the thread never flushes on its own here
-    client.writer.max_rows, client.writer.max_pending = 10, 50
+    # ... nor is it woken early: a buffer past max_rows wakes it, and under load its batch
+    # could leave fewer than 49 points pending and the 50th short of the cap.
+    client.writer.max_rows = client.writer.max_pending = 50
     for step in range(49):
         client.log_metric(run.info.run_id, "x", float(step), step=step)
     assert client.writer.pending == 49
