@@ -216,7 +216,9 @@ def cell_output(page, index: int):
     cell = page.locator(".jp-Notebook .jp-CodeCell").nth(index)
     # The DOM's own scroll, not Playwright's: that one waits for the cell to stop moving,
     # which a cell whose output is still growing (a table loading) may not do in time.
-    cell.evaluate("(cell) => cell.scrollIntoView({block: 'nearest'})")
+    # Playwright's 30 s default was not enough once: under a load of 40 on two cores a page
+    # drawing several Plotly charts answered after that; the callers wait 120 s for drawing.
+    cell.evaluate("(cell) => cell.scrollIntoView({block: 'nearest'})", timeout=120_000)
     return cell.locator(".jp-OutputArea")
 
 
