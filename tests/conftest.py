@@ -167,7 +167,8 @@ def park_writer(monkeypatch) -> Callable[[MetricWriter], None]:
     """``park_writer(writer)``: no tick of the writer thread's own from then on (the next
     would come within its interval, at any point of a test on a loaded machine): the thread
     ends its current wait and starts one of an hour; only a flush, or a full buffer, writes
-    then. What was pending is written by that last tick."""
+    then. What was pending is written by that last tick (if the thread was mid-tick, by the
+    tick in progress, which may miss what came after it began)."""
 
     def park(writer: MetricWriter) -> None:
         if writer._thread is None:
