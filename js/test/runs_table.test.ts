@@ -123,7 +123,7 @@ describe("runs_table", () => {
     expect(model.windows).toHaveLength(sent);
   });
 
-  it("shows a placeholder for rows the kernel has not sent yet, then fills them", () => {
+  it("shows a placeholder for rows the kernel has not sent yet, then fills them in place", () => {
     const model = mount(manyRuns(1000));
     model.paused = true;
     model.set("page", { start: 0, run_id: [], group: [], data: {} });
@@ -133,6 +133,9 @@ describe("runs_table", () => {
     expect(model.windows.at(-1)).toEqual({ start: 0, end: expect.any(Number) }); // asked again
     model.resume();
     const filled = rows().find((r) => r.dataset.index === "0")!;
+    // The same element, filled: a click pressed before the page came and released after it
+    // still has its row (a replaced one would send the click to the grid, and lose it).
+    expect(filled).toBe(row);
     expect(filled.classList.contains("lt-loading")).toBe(false);
     expect(filled.querySelector(".lt-td")!.textContent).toBe("run-0");
   });

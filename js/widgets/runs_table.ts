@@ -172,9 +172,14 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     element.setAttribute("aria-selected", String(isSelected));
   }
 
-  /** Render the rows in view, reusing the ones already there; `rebuild` drops them all. */
-  function renderRows(rebuild = false): void {
-    if (rebuild) {
+  /**
+   * Render the rows in view, reusing the ones already there: `"refill"` fills them again (a
+   * page came), `"rebuild"` drops them all (the columns changed). Refilled in place, a row
+   * under the pointer stays the same element, so a click whose press and release straddle a
+   * page's arrival still lands on its row.
+   */
+  function renderRows(how: "keep" | "refill" | "rebuild" = "keep"): void {
+    if (how === "rebuild") {
       for (const element of rendered.values()) element.remove();
       rendered.clear();
     }
@@ -197,6 +202,8 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
         element = spare.pop() ?? body.appendChild(createRow());
         fillRow(element, position, now);
         rendered.set(position, element);
+      } else if (how === "refill") {
+        fillRow(element, position, now);
       }
       paintRow(element, position, selected);
     }
@@ -240,7 +247,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
     renderGroupBy();
     renderHeader();
     renderStatus();
-    renderRows(true);
+    renderRows("rebuild");
     chooser.update(table.allColumns, table.visibleColumns);
   }
 
@@ -251,7 +258,7 @@ function render({ model: widgetModel, el }: RenderProps<RunsTableState>): () => 
       renderRows();
     },
     cursor: () => renderRows(),
-    rows: () => renderRows(true),
+    rows: () => renderRows("refill"),
     error: renderError,
     loading: renderStatus,
     filter: () => {
