@@ -38,6 +38,14 @@ def browser(tmp_path_factory):
         browser.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _kernels_shut_down_after_each_module():
+    """Each module's kernels end with it (its pages are closed by then: module fixtures made
+    after this one are torn down before it), so they do not load the next modules' tests."""
+    yield
+    lab_harness.shut_down_kernels()
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+import weakref
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ from ports import free_port  # noqa: E402
 from waiting import wait_until  # noqa: E402
 
 SCREENSHOTS = REPO / "artifacts-ci" / "screenshots"
+_LABS: list[dict] = []  # the labs running_lab has up, which shut_down_kernels reaches
 CHROMIUM = os.environ.get("LABTRACK_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -120,14 +122,39 @@ def running_lab(root: Path, store_uri: str | None = None):
         wait_until(up, 120, "JupyterLab to start", interval=0.2)
         if process.poll() is not None:
             raise RuntimeError((root / "lab.log").read_text())
-        yield {"url": url, "token": token, "root": root, "env": env}
+        handle = {"url": url, "token": token, "root": root, "env": env}
+        _LABS.append(handle)
+        yield handle
     finally:
+        _LABS[:] = [lab for lab in _LABS if lab["url"] != url]
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def _server_api(lab, method: str, path: str):
+    """Call the Jupyter server's REST API of ``lab``; the JSON answer (None when empty)."""
+    request = urllib.request.Request(
+        f"{lab['url']}{path}", method=method, headers={"Authorization": f"token {lab['token']}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def shut_down_kernels() -> None:
+    """Shut down every kernel of the labs running_lab has up, with their notebooks' sessions.
+    A kernel outlives the page that opened its notebook, and its widgets go on polling the
+    store: left alone, the browser tests of a CI run end with a dozen kernels loading the
+    machine that the next tests' pages draw on."""
+    for lab in list(_LABS):
+        for session in _server_api(lab, "GET", "/api/sessions"):
+            _server_api(lab, "DELETE", f"/api/sessions/{session['id']}")
+        for kernel in _server_api(lab, "GET", "/api/kernels"):  # one started without a session
+            _server_api(lab, "DELETE", f"/api/kernels/{kernel['id']}")
 
 
 def screenshot(locator_or_page, name: str) -> Path:
@@ -155,6 +182,7 @@ def open_notebook(page, lab, name: str, cells: list[str]) -> None:
 def open_and_run_notebook(page, lab, name: str) -> None:
     """Open the notebook file ``name`` (under the lab's root) in JupyterLab and run all its
     cells once the kernel is idle (a fresh workspace: nothing else is open)."""
+    record_page_errors(page)
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}&reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     # Idle kernel, loaded document, and the command enabled: before that, run-all does nothing.
@@ -220,6 +248,60 @@ def cell_output(page, index: int):
     # drawing several Plotly charts answered after that; the callers wait 120 s for drawing.
     cell.evaluate("(cell) => cell.scrollIntoView({block: 'nearest'})", timeout=120_000)
     return cell.locator(".jp-OutputArea")
+
+
+# What each page said went wrong (console errors, uncaught exceptions), for describe_cell.
+_PAGE_ERRORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def record_page_errors(page) -> None:
+    """Keep the page's console errors and uncaught exceptions from now on (once per page)."""
+    if page in _PAGE_ERRORS:
+        return
+    errors: list[str] = []
+    _PAGE_ERRORS[page] = errors
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+
+
+def describe_cell(page, index: int) -> str:
+    """What the ``index``-th code cell shows (its prompt, its output's text, its Plotly roots)
+    and the page's recorded errors: what a failed wait reports instead of a bare timeout."""
+    try:
+        shown = page.evaluate(
+            """(i) => {
+              const cell = document.querySelectorAll('.jp-Notebook .jp-CodeCell')[i];
+              if (!cell) return {missing: true};
+              const plots = [...cell.querySelectorAll('.js-plotly-plot')];
+              return {
+                prompt: cell.querySelector('.jp-InputPrompt')?.textContent ?? '',
+                output: (cell.querySelector('.jp-OutputArea')?.innerText ?? '').slice(0, 1500),
+                plots: plots.map((p) => ({svg: !!p.querySelector('.main-svg'),
+                  width: p.getBoundingClientRect().width, height: p.getBoundingClientRect().height,
+                  hidden: !p.offsetParent})),
+              };
+            }""",
+            index,
+        )
+    except Exception as error:  # a page gone or not answering: say so, keep the failure
+        shown = f"(the page did not answer: {error})"
+    errors = _PAGE_ERRORS.get(page, [])
+    return f"cell {index}: {shown}; page errors ({len(errors)}): {errors[-10:]}"
+
+
+def wait_drawn(page, index: int, timeout: float = 120_000) -> None:
+    """Wait until the ``index``-th code cell shows a drawn Plotly figure; if it does not,
+    fail with what the cell shows instead (a traceback, a widget's message) and the page's
+    errors, which a bare timeout would not tell."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    plot = cell_output(page, index).locator(".js-plotly-plot .main-svg").first
+    try:
+        plot.wait_for(timeout=timeout)
+    except PlaywrightTimeout:
+        raise AssertionError(
+            f"no Plotly figure drawn in {timeout / 1000:.0f} s: {describe_cell(page, index)}"
+        ) from None
 
 
 def run_cell(page, source: str) -> None:

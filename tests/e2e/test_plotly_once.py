@@ -34,9 +34,7 @@ CHARTS = range(1, len(CELLS))
 def _all_drawn(page, ui) -> None:
     """Wait until each chart cell shows a drawn Plotly figure."""
     for index in CHARTS:
-        ui.cell_output(page, index).locator(".js-plotly-plot .main-svg").first.wait_for(
-            timeout=90_000
-        )
+        ui.wait_drawn(page, index)
 
 
 def _kernel(page, ui, expression: str):

@@ -336,7 +336,7 @@ def _wait_drawn(page, ui, index: int) -> None:
     elif index == 4:
         output.locator(".lt-compare-table").first.wait_for(timeout=120_000)
     if index in (2, 3, 4):
-        output.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=120_000)
+        ui.wait_drawn(page, index)
 
 
 def test_widgets_follow_the_dark_theme(theme_notebook, ui):
