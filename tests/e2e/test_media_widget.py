@@ -63,6 +63,8 @@ SHOWN = """(index) => {
     slider: widget.querySelector('input[type="range"]').value,
     label: widget.querySelector('.lt-media-step-label').textContent,
     traces: plots.map((p) => (p._fullData || []).length),
+    // the colour of each card's chosen-step line (the ridgeline's last trace)
+    lines: plots.map((p) => { const d = p._fullData || []; return d.length ? d[d.length - 1].line.color : null; }),
   };
 }"""
 
@@ -82,6 +84,12 @@ def _wait(page, index, condition: str, what: str, timeout=90_000):
             f"{what}: after {timeout / 1000:.0f} s the widget shows {page.evaluate(SHOWN, index)}"
         ) from None
     return page.evaluate(SHOWN, index)
+
+
+def _hex(rgb: str) -> str:
+    """A computed colour, ``rgb(227, 119, 194)``, as ``#e377c2``."""
+    red, green, blue = (int(part) for part in rgb[rgb.index("(") + 1 : -1].split(","))
+    return f"#{red:02x}{green:02x}{blue:02x}"
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +112,13 @@ def test_the_slider_changes_the_step_both_runs_show(media_notebook, ui):
     assert sorted(shown["runs"]) == ["adam", "sgd"]
     assert shown["steps"] == ["step 3", "step 3"] and shown["slider"] == "3"
     assert all(src.startswith("blob:") for src in shown["srcs"])
-    assert len(set(shown["swatches"])) == 2  # each run in its own colour
+    # Each card wears its run's colour: the one the histograms widget draws that run in.
+    # (A colour comes from the run's id, so two runs may share one; one run, one colour holds.)
+    ridges = _wait(page, 2, "shown.traces.length === 2", "the histograms' ridgelines")
+    line_of = dict(zip(ridges["runs"], ridges["lines"], strict=True))
+    assert {run: _hex(rgb) for run, rgb in zip(shown["runs"], shown["swatches"], strict=True)} == {
+        run: line_of[run].lower() for run in shown["runs"]
+    }
     ui.screenshot(ui.cell_output(page, 1), "media_images_light")
 
     slider = ui.cell_output(page, 1).locator('.lt-media input[type="range"]')
