@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from pathlib import Path
 from typing import ClassVar
@@ -14,6 +15,25 @@ from labtrack.errors import LabtrackError
 from labtrack.widgets._plotly import PlotlyProvider, provider, uses_plotly
 
 STATIC = Path(__file__).parent / "static"
+
+
+def _opens_when_built(init):
+    """``init``, after which the widget's comm opens: the outermost constructor's end (a
+    subclass's constructor calls its base's; the comm waits for the whole chain)."""
+
+    @functools.wraps(init)
+    def build(self, *args, **kwargs) -> None:
+        if self.__dict__.get("_building"):  # called by a subclass's constructor
+            init(self, *args, **kwargs)
+            return
+        self.__dict__["_building"] = True
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            self.__dict__["_building"] = False
+        self.open()  # not after a failure: no comm, no half-built widget in the front end
+
+    return build
 
 
 class RunsWidget(anywidget.AnyWidget):
@@ -36,8 +56,21 @@ class RunsWidget(anywidget.AnyWidget):
         if cls.__dict__.get("_bundle_name"):
             cls._esm = STATIC / f"{cls._bundle_name}.js"
             cls._css = STATIC / f"{cls._bundle_name}.css"
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _opens_when_built(cls.__dict__["__init__"])
         super().__init_subclass__(**kwargs)
 
+    def open(self) -> None:
+        """Open the comm to the front end, once the constructor has filled the state in.
+
+        ipywidgets opens it in ``Widget.__init__``, before a subclass has read its runs; the
+        state would then come as updates. anywidget drops every message to a model whose
+        module took over 2 s to load (a busy page), so a widget must open with its state whole.
+        """
+        if not self.__dict__.get("_building"):
+            super().open()
+
+    @_opens_when_built
     def __init__(self, **kwargs):
         if isinstance(type(self)._esm, Path):  # anywidget found no file to read
             raise LabtrackError(
