@@ -34,8 +34,30 @@ def browser(tmp_path_factory):
         browser = playwright.chromium.launch(
             executable_path=lab_harness.CHROMIUM, args=lab_harness.CHROMIUM_ARGS
         )
-        yield browser
+        yield _PatientBrowser(browser)
         browser.close()
+
+
+# Playwright waits 30 s unless told otherwise; on a loaded two-core CI machine a notebook of
+# Plotly charts has taken longer than that to draw, so every wait the tests leave to the
+# default waits this long (a feature that broke still fails, later).
+DEFAULT_TIMEOUT_MS = 120_000
+
+
+class _PatientBrowser:
+    """The module's Chromium, whose new contexts wait ``DEFAULT_TIMEOUT_MS`` by default."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **options):
+        """A new context (Playwright's ``Browser.new_context``) with the longer default."""
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        return context
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -226,7 +226,7 @@ FIRST_CELL_QUEUED = f"""(before) => {{
 }}"""
 
 
-def set_theme(page, theme: str, timeout: float = 30_000) -> None:
+def set_theme(page, theme: str, timeout: float = 120_000) -> None:
     """Switch JupyterLab's theme ("JupyterLab Light" / "JupyterLab Dark") as the Settings menu
     does, and wait until the page wears it. The choice is saved in the lab's settings: switch
     back when done."""
@@ -319,7 +319,7 @@ def run_cell(page, source: str) -> None:
     )
 
 
-def run_cell_and_read(page, source: str, timeout: float = 30_000) -> str:
+def run_cell_and_read(page, source: str, timeout: float = 120_000) -> str:
     """Append a cell, run it, and return its text output (how Python state is read back)."""
     run_cell(page, source)
     marker = page.locator(".jp-Notebook .jp-CodeCell").last.locator(".jp-OutputArea-output")

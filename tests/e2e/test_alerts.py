@@ -60,6 +60,9 @@ def test_an_alert_from_the_kernel_shows_once_as_a_notification(page, lab, ui):
     ui.run_cell(page, 'lt.alert("val_loss diverged", "val_loss = 3.5 at step 7", level="WARN")')
     warning = _toast(page, "val_loss diverged")
     warning.wait_for(timeout=30_000)
+    # A toast closes itself after 15 s, unless hovered: on a loaded machine the checks below
+    # can take longer than that.
+    warning.hover()
     assert "val_loss = 3.5 at step 7" in warning.inner_text()
     assert _level(warning) == "warning"
     assert warning.get_by_role("button", name="Open run").count() == 1

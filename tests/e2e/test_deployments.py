@@ -37,7 +37,7 @@ def deployment(name):
     table = lt.deployments().set_index("name")
     return table.loc[name] if name in table.index else None
 
-deadline = time.monotonic() + 90
+deadline = time.monotonic() + 180
 while time.monotonic() < deadline:
     prod = deployment("iris-prod")
     if prod is not None and prod.status == "RUNNING" and prod.url:
@@ -199,7 +199,9 @@ def test_stop_is_refused_for_a_notebooks_server_and_stops_labtrack_serve(deploye
         "shown.some((d) => d.name === 'iris-prod' && d.health === 'stopped' && !d.stop)",
         "iris-prod stopped",
     )
-    code = ui.run_cell_and_read(page, "print(server.wait(30), deployment('iris-prod').status)")
+    code = ui.run_cell_and_read(
+        page, "print(server.wait(30), deployment('iris-prod').status)", timeout=90_000
+    )
     assert code.split()[-1] == "STOPPED"
     ui.screenshot(page.locator("#labtrack-sidebar"), "deployments_stopped_light")
 
@@ -209,7 +211,12 @@ def test_chart_and_sidebar_in_the_dark_theme(deployed, ui):
     ui.set_theme(page, "JupyterLab Dark")
     try:
         # The threshold labels follow the theme's muted text colour (light on dark).
-        shown = _wait(page, CHART, "shown.label.includes('fill: rgb(')", "the chart redrawn")
+        # Plotly always writes the fill: wait for a light one, which only the redraw brings.
+        light_label = (
+            "((m) => !!m && (+m[1] + +m[2] + +m[3]) / 3 > 128)"
+            "(shown.label.match(/fill: rgb\\((\\d+), (\\d+), (\\d+)\\)/))"
+        )
+        shown = _wait(page, CHART, light_label, "the chart redrawn in the dark theme")
         rgb = [int(v) for v in shown["label"].split("fill: rgb(")[1].split(")")[0].split(",")]
         assert sum(rgb) / 3 > 128, shown["label"]
         dot = page.evaluate(

@@ -120,13 +120,15 @@ def _check(page, ui, theme: str) -> None:
 def test_groups_and_one_colour_per_run_in_light_and_dark(notebook, ui):
     page = notebook
     _check(page, ui, "light")
+    fonts = "() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')].map((p) => p._fullLayout?.font.color)"
+    light_fonts = page.evaluate(fonts)
     ui.set_theme(page, "JupyterLab Dark")
     try:
-        # Widgets redraw for the theme: wait until the charts' font is light.
+        # Widgets redraw for the theme: wait until no chart wears a font colour of the light one.
         page.wait_for_function(
-            "() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')]"
-            ".every((p) => p._fullLayout && p._fullLayout.font.color !== '#212121')",
-            timeout=60_000,
+            f"(light) => ({fonts})().every((color) => color && !light.includes(color))",
+            arg=light_fonts,
+            timeout=120_000,
         )
         _check(page, ui, "dark")
     finally:

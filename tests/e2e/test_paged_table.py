@@ -41,7 +41,7 @@ def _scroll_to(output, position: int) -> None:
     )
 
 
-def _row_text(output, position: int, timeout: float = 30_000) -> str:
+def _row_text(output, position: int, timeout: float = 120_000) -> str:
     row = output.locator(ROW.format(position) + ":not(.lt-loading)")
     row.wait_for(timeout=timeout)
     return row.locator(".lt-td").first.inner_text()

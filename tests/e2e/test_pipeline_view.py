@@ -132,7 +132,9 @@ def test_a_running_pipeline_live_then_finished_and_a_step_clicked(pipeline_noteb
     ui.screenshot(ui.cell_output(page, 1), "pipeline_running_light")
     ui.screenshot(page.locator("#labtrack-sidebar"), "pipeline_sidebar_light")
 
-    ui.run_cell_and_read(page, "gate.write_text(''); worker.join(120); print(results[0].status)")
+    ui.run_cell_and_read(
+        page, "gate.write_text(''); worker.join(120); print(results[0].status)", timeout=150_000
+    )
     shown = _wait(page, "!shown.live && shown.sidebar.length === 0", "the pipeline's end")
     assert shown["steps"] == {
         "prepare": "finished",

@@ -124,7 +124,7 @@ def test_a_model_registered_over_http_is_promoted_in_the_sidebar_and_loaded_by_a
         model = page.locator("#labtrack-sidebar .lt-sb-model", has_text=MODEL).first
         version = sidebar_tests._version  # a version's row, under the model's element
         model.locator(".lt-sb-row").first.click(timeout=30_000)
-        version(model, 2).wait_for(timeout=15_000)
+        version(model, 2).wait_for(timeout=60_000)
         assert version(model, 1).is_visible()
         assert "run svm C=10.0" in version(model, 2).inner_text()  # its source run, by name
 
@@ -134,11 +134,11 @@ def test_a_model_registered_over_http_is_promoted_in_the_sidebar_and_loaded_by_a
         promote.click()
         page.locator(".jp-Dialog").get_by_label("Stage: Production").check()
         page.locator(".jp-Dialog").get_by_role("button", name="Promote").click()
-        expect(badges.filter(has_text="Production")).to_be_visible(timeout=15_000)
+        expect(badges.filter(has_text="Production")).to_be_visible(timeout=60_000)
         promote.click()
         page.locator(".jp-Dialog").get_by_label("alias name").fill("champion")
         page.locator(".jp-Dialog").get_by_role("button", name="Promote").click()
-        expect(badges.filter(has_text="@champion")).to_be_visible(timeout=15_000)
+        expect(badges.filter(has_text="@champion")).to_be_visible(timeout=60_000)
         assert server.get_model_version_by_alias(MODEL, "champion").version == 2
         assert server.get_model_version(MODEL, 2).current_stage == "Production"
 

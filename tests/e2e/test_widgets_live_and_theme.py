@@ -359,7 +359,7 @@ def test_widgets_follow_the_dark_theme(theme_notebook, ui):
                     return plots.length > 0 && plots.every((p) => p._fullLayout.font.color !== before);
                 }""",
                 arg={"index": index, "before": light[index]["plots"][0]["fontRaw"]},
-                timeout=30_000,
+                timeout=120_000,
             )
         for index, widget in WIDGETS.items():
             dark = page.evaluate(COLOURS, index)
@@ -391,6 +391,8 @@ def test_widgets_follow_the_dark_theme(theme_notebook, ui):
 
 
 def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
+    from playwright.sync_api import expect
+
     shutil.copy(ui.REPO / "notebooks" / "01_quickstart.ipynb", lab["root"] / "01_quickstart.ipynb")
     # The README shows this screenshot: tall enough for the run table and the scatter together.
     context = browser.new_context(viewport={"width": 1400, "height": 1260})
@@ -424,7 +426,7 @@ def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
 
         table = page.locator(".jp-Notebook .lt-runs")
         table.scroll_into_view_if_needed()
-        assert table.locator(".lt-tr").count() == len(runs)
+        expect(table.locator(".lt-tr")).to_have_count(len(runs), timeout=120_000)
         assert f"{len(runs)} runs" in table.locator(".lt-countline").inner_text()
         assert "svm C=1 rbf" in table.inner_text()
 
@@ -453,7 +455,7 @@ def test_quickstart_notebook_runs_in_jupyterlab(lab, browser, ui):
         page.wait_for_function(
             "() => { const r = document.querySelector('.jp-Notebook .lt-runs').getBoundingClientRect();"
             " return r.top >= 0 && r.top < 300; }",
-            timeout=10_000,
+            timeout=30_000,
         )
         ui.screenshot(page, "notebook_01_quickstart")
     finally:
