@@ -31,20 +31,25 @@ def opened(monkeypatch):
     return states
 
 
+def _media(ids):
+    """``lt.media`` over an image logged to run "a" (the sweep logs none)."""
+    with lt.start_run(run_id=ids["a"]):
+        lt.log_image(np.zeros((4, 4, 3), dtype=np.uint8), key="samples", step=0)
+    return lt.media("samples", runs=[ids["a"]])
+
+
 WIDGETS = {
     "runs": lambda ids: lt.runs(experiment="sweep"),
     "chart": lambda ids: lt.chart("loss", experiment="sweep"),
     "scatter": lambda ids: lt.scatter("params.lr", "metrics.acc", experiment="sweep"),
     "parallel": lambda ids: lt.parallel(metric="acc", experiment="sweep"),
     "compare": lambda ids: lt.compare(ids["a"], ids["b"]),
-    "media": lambda ids: lt.media("samples", runs=[ids["a"]]),
+    "media": _media,
 }
 
 
 @pytest.mark.parametrize("name", WIDGETS)
 def test_the_comm_opens_with_the_state_the_constructor_built(sweep, opened, name):
-    with lt.start_run(run_id=sweep["a"]):
-        lt.log_image(np.zeros((4, 4, 3), dtype=np.uint8), key="samples", step=0)
     widget = WIDGETS[name](sweep)
     sent = opened[widget.comm.comm_id]
     built, _paths, _buffers = _remove_buffers(widget.get_state())
