@@ -7,6 +7,8 @@ import pytest
 import labtrack as lt
 from labtrack.errors import InvalidParameter, LabtrackError
 
+from ..waiting import wait_until
+
 
 def test_points_are_buffered_then_persisted_by_flush(tracking_uri):
     client = lt.Client()
@@ -127,3 +129,49 @@ def test_a_bad_point_is_refused_before_its_run_is_looked_up(tracking_uri):
     with pytest.raises(InvalidParameter) as error:
         client.log_metric("0" * 32, "bad//key", 1.0)
     assert "bad//key" in str(error.value)
+
+
+def test_a_forgotten_stores_writer_ends_its_thread_and_starts_again_when_used(tracking_uri):
+    from labtrack.store import forget_stores
+
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    client.log_metric(run_id, "x", 0.0, step=0)
+    client.set_terminated(run_id)  # no running run is left to heartbeat
+    thread = client.writer._thread
+    assert thread is not None and thread.is_alive()
+    forget_stores()  # as when a process switches stores: nothing reaches this writer now
+    # An idle writer of a forgotten store would otherwise wake ten times a second for good:
+    # a test process once held 400 of them, which took 40% of a core between them.
+    wait_until(lambda: not thread.is_alive(), what="the forgotten store's writer to end")
+    assert client.store.metrics.get_metric_history(run_id, "x")[0].value == 0.0
+    # The client still holds the writer: what it logs is written without a flush().
+    client.log_metric(run_id, "x", 1.0, step=1)
+    wait_until(
+        lambda: len(client.store.metrics.get_metric_history(run_id, "x")) == 2,
+        what="the point logged after the store was forgotten to be written",
+    )
+
+
+def test_a_forgotten_stores_writer_goes_on_heartbeating_a_running_run(tracking_uri):
+    import sqlalchemy as sa
+
+    from labtrack.store import forget_stores
+    from labtrack.store.sql import schema
+
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id  # running, so heartbeated by this process
+    client.writer.heartbeat_interval = 0.05
+    client.log_metric(run_id, "x", 0.0)  # starts the writer's thread
+    runs = schema.runs
+
+    def heartbeat() -> int:
+        with client.store.engine.connect() as conn:
+            query = sa.select(runs.c.heartbeat_time).where(runs.c.run_uuid == run_id)
+            return conn.execute(query).scalar_one() or 0
+
+    wait_until(lambda: heartbeat() > 0, what="a first heartbeat")
+    forget_stores()
+    at_forget = heartbeat()
+    wait_until(lambda: heartbeat() > at_forget, what="a heartbeat after the store was forgotten")
+    assert client.writer._thread.is_alive()

@@ -33,6 +33,11 @@ def get_store(uri: str) -> SqlStore | RestStore:
         return store
 
 
+def is_current(store: SqlStore | RestStore) -> bool:
+    """Whether ``store`` is the one ``get_store`` gives for its URI (not forgotten since)."""
+    return _stores.get(store.uri) is store
+
+
 def forget_stores() -> None:
     """Close every open store (after a fork, or when tests switch stores)."""
     with _lock:

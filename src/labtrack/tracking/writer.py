@@ -52,6 +52,7 @@ from contextlib import contextmanager
 
 from labtrack import env
 from labtrack.errors import InvalidParameter, InvalidState, LabtrackError, NotFound
+from labtrack.store import is_current
 from labtrack.store.spool import (
     ReplayReport,
     RunEnd,
@@ -612,6 +613,39 @@ class MetricWriter:
             except Exception as error:  # reported at the next flush(); the data stays buffered
                 self._error = error
                 time.sleep(self.interval)
+            if self._retired() and self._stop_if_idle():
+                return
+
+    def _retired(self) -> bool:
+        """Whether the process no longer reaches this writer through its store: the store was
+        forgotten (``forget_stores``) or another writer took its URI."""
+        return _writers.get(self.store.uri) is not self or not is_current(self.store)
+
+    def _idle(self) -> bool:
+        """Nothing buffered, queued or spooled, and no running run to heartbeat. (Runs merely
+        written to, ``_written_runs``, need none: their keeper rows went in with the points.)"""
+        return not (
+            self._buffer
+            or self._taking
+            or self._meta
+            or self._ends
+            or self._deferred
+            or self._unchecked
+            or self.live_runs
+            or self._spool_pending
+        )
+
+    def _stop_if_idle(self) -> bool:
+        """End a retired writer's thread once it has nothing left to do, so that writers of
+        forgotten stores do not each wake every ``interval`` for the life of the process.
+        Logging to it again starts a new thread (``add`` and the others call ``_start``)."""
+        with self._meta_lock:
+            if not self._idle():
+                return False
+            self._thread = None
+        if not self._idle():  # a point added before ``_thread`` was cleared: nobody started one
+            self._start()
+        return True
 
     def check_alerts(self) -> None:
         """Check lt.alert_when's conditions against the batches written since the last
