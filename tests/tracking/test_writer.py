@@ -10,10 +10,10 @@ from labtrack.errors import InvalidParameter, LabtrackError
 from ..waiting import wait_until
 
 
-def test_points_are_buffered_then_persisted_by_flush(tracking_uri):
+def test_points_are_buffered_then_persisted_by_flush(tracking_uri, park_writer):
     client = lt.Client()
     run = client.create_run("0")
-    client.writer.interval = 3600  # only an explicit flush may persist
+    park_writer(client.writer)  # only an explicit flush may persist
     for step in range(100):
         client.log_metric(run.info.run_id, "x", float(step), step=step)
     assert client.writer.pending >= 1
@@ -56,12 +56,11 @@ def test_logging_to_an_unknown_run_fails_at_the_call_site(tracking_uri):
         lt.Client().log_metric("f" * 32, "x", 1.0)
 
 
-def test_a_backlog_past_the_cap_is_persisted_by_the_logging_call(tracking_uri):
+def test_a_backlog_past_the_cap_is_persisted_by_the_logging_call(tracking_uri, park_writer):
     """Memory stays bounded when a loop outpaces the writer thread."""
     client = lt.Client()
     run = client.create_run("0")
-    client.flush()
-    client.writer.interval = 3600  # the thread never flushes on its own here
+    park_writer(client.writer)  # the thread never flushes on its own here
     # ... nor is it woken early: a buffer past max_rows wakes it, and under load its batch
     # could leave fewer than 49 points pending and the 50th short of the cap.
     client.writer.max_rows = client.writer.max_pending = 50
@@ -175,3 +174,24 @@ def test_a_forgotten_stores_writer_goes_on_heartbeating_a_running_run(tracking_u
     at_forget = heartbeat()
     wait_until(lambda: heartbeat() > at_forget, what="a heartbeat after the store was forgotten")
     assert client.writer._thread.is_alive()
+
+
+def test_a_run_that_logs_nothing_is_heartbeated(tracking_uri, monkeypatch):
+    # A process on another host reads a run as dead once its heartbeat is older than
+    # LABTRACK_HEARTBEAT_TIMEOUT: a long fit that logs only at its end must not look dead.
+    import sqlalchemy as sa
+
+    from labtrack.store.sql import schema
+
+    monkeypatch.setenv("LABTRACK_HEARTBEAT_INTERVAL", "0.05")
+    client = lt.Client()
+    run_id = client.create_run("0").info.run_id
+    runs = schema.runs
+
+    def heartbeat() -> int:
+        with client.store.engine.connect() as conn:
+            query = sa.select(runs.c.heartbeat_time).where(runs.c.run_uuid == run_id)
+            return conn.execute(query).scalar_one() or 0
+
+    at_start = heartbeat()
+    wait_until(lambda: heartbeat() > at_start, what="a heartbeat of a run that logged nothing")

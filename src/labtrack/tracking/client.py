@@ -215,7 +215,7 @@ class TrackingClient:
         info = self.store.runs.create_run(
             str(experiment_id), run_name, start_time, tags, tags.get("mlflow.user", "")
         )
-        self.writer.live_runs.add(info.run_id)
+        self.writer.keep_alive(info.run_id)
         self._artifact_roots[info.run_id] = info.artifact_uri
         return Run(info, RunData(tags=dict(tags)))
 

@@ -310,7 +310,7 @@ def start_run(
             if run.info.lifecycle_stage != "active":
                 raise InvalidState(f"run {run_id} is deleted; restore it before resuming")
             client.update_run(run_id, RunStatus.RUNNING)
-            client.writer.live_runs.add(run_id)
+            client.writer.keep_alive(run_id)
             if run_name:
                 client.update_run(run_id, name=run_name)
             resumed_tags = {**(tags or {})}

@@ -184,6 +184,14 @@ class MetricWriter:
             elif not self._wake.is_set():  # set() costs ~10 us; once is enough
                 self._wake.set()
 
+    def keep_alive(self, run_uuid: str) -> None:
+        """Heartbeat a run this process runs until it ends, from the writer's thread (started
+        here: a run that logs nothing for a while, a long fit, would otherwise have no
+        heartbeat, and a process on another host reaps it as dead)."""
+        self.live_runs.add(run_uuid)
+        if self._thread is None:
+            self._start()
+
     def adopt_run(self, run_uuid: str) -> None:
         """Take on a run this process just created: its params and tags may wait in memory,
         like its points, and go into the store with them (``defer_params_and_tags``)."""
