@@ -39,9 +39,10 @@ def _history(run_id: str, key: str = "x") -> list[int]:
     return [m.step for m in lt.Client().get_metric_history(run_id, key)]
 
 
-def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking_uri):
+def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking_uri, park_writer):
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
+    park_writer(client.writer)  # its thread would replay the spool itself, about once a second
     pk = client.store.runs.run_pk(run_id)
     spool = Spool(tracking_uri)
     first = spool.add([(run_id, "x", float(step), 1000 + step, step) for step in range(3)])
@@ -62,9 +63,12 @@ def test_a_spooled_batch_is_written_once_even_if_a_replay_was_cut_short(tracking
     assert spool.count() == (0, 0)
 
 
-def test_spooled_points_are_written_before_newer_ones_by_the_next_process(tracking_uri, tmp_path):
+def test_spooled_points_are_written_before_newer_ones_by_the_next_process(
+    tracking_uri, tmp_path, park_writer
+):
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
+    park_writer(client.writer)  # the next process replays it, not this one's writer thread
     Spool(tracking_uri).add([(run_id, "x", 1.0, 1000, 1)])  # as a process that exited while away
     code = f"""
         import labtrack as lt
@@ -108,9 +112,10 @@ def test_spooled_points_of_a_run_the_store_does_not_have_are_set_aside(tracking_
     assert Spool(tracking_uri).count() == (0, 0)
 
 
-def test_spool_status_and_replay_commands(tracking_uri, capsys):
+def test_spool_status_and_replay_commands(tracking_uri, capsys, park_writer):
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
+    park_writer(client.writer)  # the command replays the spool, not this writer's thread
     Spool(tracking_uri).add([(run_id, "x", float(s), 1000 + s, s) for s in range(4)])
     assert cli(["spool", "status"]) == 0
     assert "1 entries, 4 points waiting" in capsys.readouterr().out
