@@ -152,22 +152,27 @@ def test_a_forgotten_stores_writer_ends_its_thread_and_starts_again_when_used(tr
     )
 
 
-def test_a_forgotten_stores_writer_goes_on_heartbeating_a_running_run(tracking_uri):
+def _heartbeat_time(client, run_id: str) -> int:
+    """The run's heartbeat as the store has it (ms; 0 if none)."""
     import sqlalchemy as sa
 
-    from labtrack.store import forget_stores
     from labtrack.store.sql import schema
+
+    runs = schema.runs
+    with client.store.engine.connect() as conn:
+        query = sa.select(runs.c.heartbeat_time).where(runs.c.run_uuid == run_id)
+        return conn.execute(query).scalar_one() or 0
+
+
+def test_a_forgotten_stores_writer_goes_on_heartbeating_a_running_run(tracking_uri):
+    from labtrack.store import forget_stores
 
     client = lt.Client()
     run_id = client.create_run("0").info.run_id  # running, so heartbeated by this process
     client.writer.heartbeat_interval = 0.05
-    client.log_metric(run_id, "x", 0.0)  # starts the writer's thread
-    runs = schema.runs
 
     def heartbeat() -> int:
-        with client.store.engine.connect() as conn:
-            query = sa.select(runs.c.heartbeat_time).where(runs.c.run_uuid == run_id)
-            return conn.execute(query).scalar_one() or 0
+        return _heartbeat_time(client, run_id)
 
     wait_until(lambda: heartbeat() > 0, what="a first heartbeat")
     forget_stores()
@@ -179,19 +184,12 @@ def test_a_forgotten_stores_writer_goes_on_heartbeating_a_running_run(tracking_u
 def test_a_run_that_logs_nothing_is_heartbeated(tracking_uri, monkeypatch):
     # A process on another host reads a run as dead once its heartbeat is older than
     # LABTRACK_HEARTBEAT_TIMEOUT: a long fit that logs only at its end must not look dead.
-    import sqlalchemy as sa
-
-    from labtrack.store.sql import schema
-
     monkeypatch.setenv("LABTRACK_HEARTBEAT_INTERVAL", "0.05")
     client = lt.Client()
     run_id = client.create_run("0").info.run_id
-    runs = schema.runs
 
     def heartbeat() -> int:
-        with client.store.engine.connect() as conn:
-            query = sa.select(runs.c.heartbeat_time).where(runs.c.run_uuid == run_id)
-            return conn.execute(query).scalar_one() or 0
+        return _heartbeat_time(client, run_id)
 
     at_start = heartbeat()
     wait_until(lambda: heartbeat() > at_start, what="a heartbeat of a run that logged nothing")
